@@ -1,0 +1,70 @@
+"""The clock port. Lambda uses the system clock; the local stack and the simulator move time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class OffsetClock(Clock):
+    """System time plus an offset that only grows: `/dev/clock/advance` in local mode."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self.offset += delta
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+
+class FixedClock(Clock):
+    """A clock that moves only when told: the simulator and unit tests."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self.at = at.astimezone(timezone.utc)
+
+    def set(self, at: datetime) -> None:
+        self.at = at.astimezone(timezone.utc)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+_clock: Clock = Clock()
+
+
+def get_clock() -> Clock:
+    return _clock
+
+
+def use_clock(clock: Clock) -> Clock:
+    """Swap the process clock (local runtime, tests). Returns the previous one."""
+    global _clock
+    previous, _clock = _clock, clock
+    return previous
+
+
+def now() -> datetime:
+    return _clock.now()
+
+
+def iso(dt: datetime) -> str:
+    """UTC ISO 8601 with seconds, sortable as a string (used in keys and index sort keys)."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return dt

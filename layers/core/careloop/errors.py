@@ -1,0 +1,49 @@
+"""Every exception Careloop raises on purpose, in one place; HTTP mapping lives at the boundary."""
+
+from __future__ import annotations
+
+
+class CareloopError(Exception):
+    """Base of all deliberate errors."""
+
+
+class ConfigError(CareloopError):
+    """Configuration or a practice profile is invalid; the message names the field."""
+
+
+class InvalidPhone(CareloopError):
+    """A phone number that cannot be normalised to E.164."""
+
+
+class SignatureError(CareloopError):
+    """Webhook signature missing or wrong."""
+
+
+class PayloadError(CareloopError):
+    """A webhook payload that cannot be understood. `issues` name each problem."""
+
+    def __init__(self, issues: list[str] | str, *, content_type: str | None = None):
+        self.issues = [issues] if isinstance(issues, str) else list(issues)
+        self.content_type = content_type
+        super().__init__("; ".join(self.issues))
+
+
+class NotFound(CareloopError):
+    """A record the caller named does not exist."""
+
+
+class Conflict(CareloopError):
+    """A conditional write lost a race (already claimed, already sent, newer version stored)."""
+
+
+class TemplateError(CareloopError):
+    """A message template references a field that does not exist, or fails to render."""
+
+
+class SendError(CareloopError):
+    """Sending a text failed. `permanent` errors are recorded and never retried."""
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None):
+        self.permanent = permanent
+        self.code = code
+        super().__init__(message)

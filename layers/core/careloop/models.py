@@ -1,0 +1,126 @@
+"""Domain records: patients, appointments, planned actions, messages.
+
+Times are aware datetimes in the core and UTC ISO strings in storage (`careloop.clock.iso`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+APPOINTMENT_STATUSES = (
+    "proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
+    "checked-in", "entered-in-error", "waitlist",
+)  # FHIR R4 AppointmentStatus
+AppointmentStatus = Literal[
+    "proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
+    "checked-in", "entered-in-error", "waitlist",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+
+def _aware(v: datetime | None) -> datetime | None:
+    if v is not None and v.tzinfo is None:
+        raise ValueError("datetime needs a UTC offset")
+    return v
+
+
+class Patient(_Model):
+    id: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str | None = None  # E.164, SMS-capable if known
+    phone_kind: Literal["mobile", "landline", "unknown"] = "unknown"
+    language: Literal["en", "es"] = "en"
+    timezone: str | None = None  # None: the practice's
+    tags: list[str] = Field(default_factory=list)
+    identifiers: list[str] = Field(default_factory=list)  # "system|value"
+    opted_out: bool = False
+    undeliverable: bool = False
+    source_version: str = ""  # EHR version marker; an older one never overwrites a newer
+    updated_at: datetime | None = None
+
+    _aware = field_validator("updated_at")(lambda cls, v: _aware(v))
+
+
+class Appointment(_Model):
+    id: str
+    patient_id: str
+    start: datetime
+    minutes: int = 30
+    status: AppointmentStatus = "booked"
+    provider: str | None = None
+    location: str | None = None
+    visit_type: str | None = None
+    confirmed: bool = False  # Careloop owns confirmation
+    confirmed_at: datetime | None = None
+    source_version: str = ""
+    updated_at: datetime | None = None
+
+    _aware = field_validator("start", "confirmed_at", "updated_at")(lambda cls, v: _aware(v))
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
+class ActionStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"  # a dispatcher owns it; re-checks happen now
+    SENT = "sent"  # handed to the send queue / inbox exactly once
+    SKIPPED = "skipped"  # a gate or a condition said no at fire time
+    CANCELLED = "cancelled"  # the plan changed (reschedule, cancel)
+
+
+class PlannedAction(_Model):
+    action_id: str  # deterministic dedupe key
+    workflow: str
+    workflow_version: int = 1
+    step: str
+    kind: Literal["sms", "task", "staff_alert", "enter_workflow"] = "sms"
+    subject: str  # "APT#<id>" or "PAT#<id>"
+    patient_id: str
+    appointment_id: str | None = None
+    due_at: datetime
+    status: ActionStatus = ActionStatus.PENDING
+    reason: str | None = None
+    planned_at: datetime | None = None
+    message_id: str | None = None
+
+    _aware = field_validator("due_at", "planned_at")(lambda cls, v: _aware(v))
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"  # accepted by End User Messaging
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    RECEIVED = "received"  # inbound
+    OPEN = "open"  # staff task / alert not yet handled
+    DONE = "done"
+
+
+class Message(_Model):
+    message_id: str
+    kind: Literal["sms_out", "sms_in", "staff_alert", "task"]
+    patient_id: str | None = None
+    appointment_id: str | None = None
+    phone: str | None = None  # the patient's E.164 number (to or from)
+    body: str = ""
+    at: datetime
+    status: MessageStatus = MessageStatus.QUEUED
+    workflow: str | None = None
+    step: str | None = None
+    priority: Literal["urgent", "normal"] | None = None
+    automated: bool = True  # False for direct answers to a patient who just wrote
+    provider_message_id: str | None = None
+    status_detail: str | None = None
+    parts: int | None = None
+
+    _aware = field_validator("at")(lambda cls, v: _aware(v))

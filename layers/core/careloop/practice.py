@@ -1,0 +1,179 @@
+"""The practice profile: who the practice is, its facts, links, hours and connections.
+
+One validated file per practice (`practices/<id>.json`); `cdk deploy -c practice=<id>` reads it
+and the handlers receive it at cold start. Errors name the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from careloop.errors import ConfigError
+from careloop.phones import to_e164
+
+DATA_DIR = Path(__file__).parent / "data"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuietHours(_Strict):
+    """The window in which automated texts may go out, in the patient's local time."""
+
+    start: str = "08:00"
+    end: str = "21:00"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"{v!r} is not HH:MM (24 h)")
+        return v
+
+    @property
+    def opens(self) -> time:
+        return time.fromisoformat(self.start)
+
+    @property
+    def closes(self) -> time:
+        return time.fromisoformat(self.end)
+
+
+class Location(_Strict):
+    id: str
+    name: str
+    address: str | None = None
+    parking: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+
+    _zone = field_validator("timezone")(lambda cls, v: v if v is None else _check_zone(v))
+
+
+class Provider(_Strict):
+    id: str
+    name: str
+    title: str | None = None
+
+
+class EhrConnection(_Strict):
+    """How the EHR talks to Careloop and whether Careloop writes back."""
+
+    kind: str = Field("fhir", pattern="^(fhir|hl7v2|none)$")
+    fhir_base_url: str | None = None
+    writeback: bool = False
+
+
+class SmsSettings(_Strict):
+    """End User Messaging SMS identity. Existing resources named here are used as they are;
+    otherwise the stack creates a pool/number of `number_type`."""
+
+    country: str = "US"
+    phone_number_id: str | None = None
+    pool_id: str | None = None
+    number_type: str = Field("TEN_DLC", pattern="^(TEN_DLC|TOLL_FREE|LONG_CODE|SIMULATOR)$")
+    registration_id: str | None = None
+    parts_per_second: float = Field(1.0, gt=0)
+
+
+class PracticeProfile(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
+    name: str = Field(min_length=1)
+    timezone: str = "America/New_York"
+    phone: str
+    booking_url: str | None = None
+    survey_url: str | None = None
+    hours: dict[str, str] = Field(default_factory=dict)  # "mon": "08:00-17:00" or "closed"
+    faq: dict[str, str] = Field(default_factory=dict)  # fact name -> text the agent may quote
+    locations: tuple[Location, ...] = ()
+    providers: tuple[Provider, ...] = ()
+    quiet_hours: QuietHours = QuietHours()
+    ehr: EhrConnection = EhrConnection()
+    sms: SmsSettings = SmsSettings()
+    webhook_secret_ref: str | None = Field(
+        None, description="Secrets Manager secret name holding the EHR webhook HMAC secret"
+    )
+    staff_emails: tuple[str, ...] = ()
+    on_call_phone: str | None = None
+
+    _zone = field_validator("timezone")(lambda cls, v: _check_zone(v))
+
+    @field_validator("phone", "on_call_phone")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        return None if v is None else to_e164(v)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: dict[str, str]) -> dict[str, str]:
+        for day, span in v.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"{day!r} is not one of {', '.join(WEEKDAYS)}")
+            if span != "closed":
+                parts = span.split("-")
+                if len(parts) != 2 or not all(_HHMM.match(p) for p in parts):
+                    raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' or 'closed'")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> PracticeProfile:
+        for kind, items in (("locations", self.locations), ("providers", self.providers)):
+            ids = [i.id for i in items]
+            if len(ids) != len(set(ids)):
+                raise ValueError(f"{kind}: ids must be unique")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def fact(self, name: str) -> str | None:
+        """A fact the SMS agent may quote, or None (then a person answers, nothing is invented)."""
+        return self.faq.get(name) or None
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(root)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{source}: {where}: {first['msg']}{more}"
+
+
+def parse_profile(data: dict, source: str = "practice") -> PracticeProfile:
+    try:
+        return PracticeProfile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from exc
+
+
+def load_profile(path: str | Path) -> PracticeProfile:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such practice profile") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    return parse_profile(data, str(path))
+
+
+def demo_profile() -> PracticeProfile:
+    return load_profile(DATA_DIR / "demo-practice.json")

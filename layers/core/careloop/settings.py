@@ -1,0 +1,56 @@
+"""Runtime configuration, validated once at cold start. The only reader of the environment.
+
+CDK sets these variables on every function; the local runtime sets the same ones.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from careloop.practice import DATA_DIR, PracticeProfile, load_profile
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARELOOP_", extra="ignore", frozen=True)
+
+    # resource names (logical name -> physical name); see careloop.wiring.*_env
+    table_records: str = "careloop-records"
+    table_actions: str = "careloop-actions"
+    table_messages: str = "careloop-messages"
+    queue_send: str = ""  # queue URL
+    topic_staff_alerts: str = ""  # topic ARN
+    bucket_ehr: str = ""
+
+    practice_file: Path = Field(DATA_DIR / "demo-practice.json")
+    # End User Messaging SMS
+    sms_configuration_set: str = ""
+    sms_origination_identity: str = ""  # phone number id/ARN or pool id/ARN
+    sms_opt_out_list: str = ""
+    sms_parts_per_second: float = 1.0
+    # EHR webhook secret: a literal locally, a Secrets Manager ARN/name when deployed
+    webhook_secret: str = ""
+    webhook_secret_arn: str = ""
+    local_mode: bool = False
+
+    def practice(self) -> PracticeProfile:
+        return _profile(str(self.practice_file))
+
+
+@lru_cache(maxsize=4)
+def _profile(path: str) -> PracticeProfile:
+    return load_profile(path)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Tests and the local runtime change the environment, then call this."""
+    get_settings.cache_clear()
+    _profile.cache_clear()

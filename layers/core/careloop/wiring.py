@@ -1,0 +1,182 @@
+"""The wiring table: which handler listens to which source, and what it may touch.
+
+Read by the CDK stack (event sources, least-privilege grants) and by the local runtime (which
+handler the event pump calls), so `make run` and AWS cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from careloop import tables
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """DynamoDB stream of a table (NEW_AND_OLD_IMAGES), with retry limit, bisect and DLQ."""
+
+    table: str
+    batch_size: int = 100
+    retry_attempts: int = 3
+    kind: Literal["stream"] = "stream"
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """SQS queue (with DLQ after `max_receive_count`), optionally fed by an SNS topic."""
+
+    queue: str
+    batch_size: int = 10
+    max_receive_count: int = 5
+    visibility_timeout_s: int = 60
+    fed_by_topic: str | None = None
+    max_concurrency: int | None = None
+    kind: Literal["queue"] = "queue"
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    """EventBridge schedule rule."""
+
+    rate_minutes: int = 1
+    kind: Literal["schedule"] = "schedule"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource path, `{proxy+}` allowed
+
+
+@dataclass(frozen=True)
+class ApiSource:
+    """API Gateway REST routes. auth: `hmac` (checked in the handler) or `cognito`."""
+
+    routes: tuple[Route, ...]
+    auth: Literal["hmac", "cognito"]
+    kind: Literal["api"] = "api"
+
+
+Source = StreamSource | QueueSource | ScheduleSource | ApiSource
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # code lives in functions/<name>/handler.py, entry point `handler`
+    description: str
+    source: Source
+    reads: tuple[str, ...] = ()  # logical table names
+    writes: tuple[str, ...] = ()
+    sends_to: tuple[str, ...] = ()  # logical queue names
+    publishes_to: tuple[str, ...] = ()  # logical topic names
+    bucket_write: tuple[str, ...] = ()
+    sms: bool = False  # may call End User Messaging SMS (send, opt-out list)
+    timeout_s: int = 30
+    memory_mb: int = 512
+    reserved_concurrency: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+R, A, M = tables.RECORDS.logical, tables.ACTIONS.logical, tables.MESSAGES.logical
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="ehr_webhook",
+        description="EHR webhooks: verify signature, parse FHIR R4 / HL7 v2, store, archive or quarantine",
+        source=ApiSource(
+            routes=(Route("POST", "/ehr/fhir"), Route("POST", "/ehr/hl7v2")), auth="hmac"
+        ),
+        reads=(R,),
+        writes=(R,),
+        bucket_write=(tables.EHR_BUCKET,),
+        timeout_s=29,
+    ),
+    FunctionSpec(
+        name="planner",
+        description="Plans, cancels and re-plans workflow actions on every patient/appointment change",
+        source=StreamSource(table=R),
+        reads=(R, A),
+        writes=(A,),
+        timeout_s=60,
+    ),
+    FunctionSpec(
+        name="dispatcher",
+        description="Every minute: due actions, re-checked and gated, handed to the send queue once",
+        source=ScheduleSource(rate_minutes=1),
+        reads=(R, A, M),
+        writes=(A, M),
+        sends_to=(tables.SEND_QUEUE,),
+        publishes_to=(tables.STAFF_ALERTS_TOPIC,),
+        timeout_s=55,
+        reserved_concurrency=1,
+    ),
+    FunctionSpec(
+        name="sms_sender",
+        description="Sends queued texts through End User Messaging SMS, records the outcome",
+        source=QueueSource(queue=tables.SEND_QUEUE, batch_size=10, max_concurrency=2),
+        reads=(R, M),
+        writes=(M,),
+        sms=True,
+        timeout_s=30,
+    ),
+    FunctionSpec(
+        name="sms_inbound",
+        description="Two-way SMS from patients: consent keywords, SMS agent, replies",
+        source=QueueSource(queue=tables.INBOUND_QUEUE, fed_by_topic=tables.INBOUND_TOPIC),
+        reads=(R, M),
+        writes=(R, M),
+        sends_to=(tables.SEND_QUEUE,),
+        publishes_to=(tables.STAFF_ALERTS_TOPIC,),
+        sms=True,
+    ),
+    FunctionSpec(
+        name="sms_events",
+        description="Delivery events from End User Messaging: message status and undeliverable numbers",
+        source=QueueSource(queue=tables.SMS_EVENTS_QUEUE, fed_by_topic=tables.SMS_EVENTS_TOPIC),
+        reads=(R, M),
+        writes=(R, M),
+    ),
+    FunctionSpec(
+        name="inbox_api",
+        description="Staff API: inbox, patients, appointments, workflows, analytics",
+        source=ApiSource(routes=(Route("ANY", "/api/{proxy+}"),), auth="cognito"),
+        reads=(R, A, M),
+        writes=(R, M),
+        sends_to=(tables.SEND_QUEUE,),
+    ),
+)
+
+
+def by_name(name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def queues() -> dict[str, QueueSource]:
+    """Every queue a handler consumes, by logical name."""
+    return {f.source.queue: f.source for f in FUNCTIONS if isinstance(f.source, QueueSource)}
+
+
+def topics() -> tuple[str, ...]:
+    return (tables.INBOUND_TOPIC, tables.SMS_EVENTS_TOPIC, tables.STAFF_ALERTS_TOPIC)
+
+
+# Environment variable names a handler reads its resource names from (set by CDK, and by the
+# local runtime); the settings model is the only reader.
+def table_env(logical: str) -> str:
+    return f"CARELOOP_TABLE_{logical.upper()}"
+
+
+def queue_env(logical: str) -> str:
+    return f"CARELOOP_QUEUE_{logical.upper()}"
+
+
+def topic_env(logical: str) -> str:
+    return f"CARELOOP_TOPIC_{logical.upper()}"
+
+
+def bucket_env(logical: str) -> str:
+    return f"CARELOOP_BUCKET_{logical.upper()}"
