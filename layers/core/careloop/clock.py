@@ -40,6 +40,13 @@ class FixedClock(Clock):
         return self.at
 
 
+class ProcessClock(Clock):
+    """Whatever clock the process uses right now (handlers hold this, the local runtime swaps)."""
+
+    def now(self) -> datetime:
+        return _clock.now()
+
+
 _clock: Clock = Clock()
 
 

@@ -70,6 +70,9 @@ class Appointment(_Model):
         return self.start + timedelta(minutes=self.minutes)
 
 
+TERMINAL = ("sent", "skipped", "cancelled")
+
+
 class ActionStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"  # a dispatcher owns it; re-checks happen now
@@ -92,12 +95,17 @@ class PlannedAction(_Model):
     reason: str | None = None
     planned_at: datetime | None = None
     message_id: str | None = None
+    generation: str = ""  # which plan this belongs to (e.g. the start it was planned for)
+    trigger_at: datetime | None = None  # when the workflow was triggered (chain anchor)
+    claimed_at: datetime | None = None
 
-    _aware = field_validator("due_at", "planned_at")(lambda cls, v: _aware(v))
+    _aware = field_validator("due_at", "planned_at", "trigger_at", "claimed_at")(lambda cls, v: _aware(v))
 
 
 class MessageStatus(StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # handed to the carrier API; never sent again from this state
+    SUPPRESSED = "suppressed"  # stopped at send time (opted out since it was queued)
     SENT = "sent"  # accepted by End User Messaging
     DELIVERED = "delivered"
     FAILED = "failed"
@@ -122,5 +130,8 @@ class Message(_Model):
     provider_message_id: str | None = None
     status_detail: str | None = None
     parts: int | None = None
+    needs_attention: bool = False  # inbound texts a person must look at (the shared inbox)
+    intent: str | None = None
+    reason: str | None = None
 
     _aware = field_validator("at")(lambda cls, v: _aware(v))

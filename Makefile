@@ -1,0 +1,46 @@
+# The front door. `make run` and `make test` work on a fresh machine: they create .venv,
+# install the pinned dependencies and build the web app first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+STAMP := .venv/.installed
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+
+.PHONY: install run test test-fast lint bench synth web clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src -type f 2>/dev/null) web/index.html
+	cd web && npm run --silent build
+
+web: web/dist/index.html
+
+run: $(STAMP) web
+	.venv/bin/careloop local
+
+test: $(STAMP) web
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+lint: $(STAMP)
+	.venv/bin/ruff check layers functions infra tests app.py
+
+bench: $(STAMP)
+	$(PY) tests/bench/bench.py
+
+synth: $(STAMP)
+	$(PY) app.py
+
+clean:
+	rm -rf cdk.out .pytest_cache web/dist

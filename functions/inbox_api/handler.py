@@ -1,0 +1,103 @@
+"""Staff API (`/api/...`, behind the Cognito authorizer): inbox, threads, replies, patients,
+appointments, workflows, analytics. Errors map to HTTP in one place below."""
+
+from datetime import datetime
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError
+from aws_lambda_powertools.logging import correlation_paths
+
+from careloop import inbox
+from careloop.adapters.aws import services
+from careloop.errors import NotFound, PayloadError
+
+logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
+app = APIGatewayRestResolver(strip_prefixes=["/api"])
+
+
+def _claims() -> dict:
+    return (app.current_event.request_context.authorizer.claims or {}) if app.current_event.request_context.authorizer else {}
+
+
+def _when(name: str) -> datetime | None:
+    raw = app.current_event.get_query_string_value(name)
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequestError(f"{name}: not an ISO 8601 datetime") from exc
+
+
+@app.get("/me")
+def me():
+    c, p = _claims(), services().practice
+    return {"username": c.get("cognito:username") or c.get("email", ""), "email": c.get("email", ""),
+            "practice": {"id": p.id, "name": p.name, "timezone": p.timezone, "phone": p.phone}}
+
+
+@app.get("/inbox")
+def get_inbox():
+    return {"conversations": inbox.conversations(services())}
+
+
+@app.get("/patients")
+def get_patients():
+    return {"patients": inbox.patients(services())}
+
+
+@app.get("/patients/<patient_id>/messages")
+def get_thread(patient_id: str):
+    return inbox.thread(services(), patient_id)
+
+
+@app.post("/patients/<patient_id>/messages")
+def post_reply(patient_id: str):
+    body = (app.current_event.json_body or {}).get("body", "")
+    staff = _claims().get("email") or "staff"
+    msg = inbox.staff_reply(services(), patient_id, body, staff, app.current_event.request_context.request_id)
+    return Response(201, "application/json", {"message_id": msg.message_id})
+
+
+@app.post("/patients/<patient_id>/resolve")
+def post_resolve(patient_id: str):
+    return {"resolved": inbox.resolve(services(), patient_id)}
+
+
+@app.get("/appointments")
+def get_appointments():
+    return {"appointments": inbox.appointments(services(), _when("from"), _when("to"))}
+
+
+@app.get("/workflows")
+def get_workflows():
+    return {"workflows": inbox.workflows(services())}
+
+
+@app.get("/analytics/summary")
+def get_analytics():
+    return inbox.analytics(services(), _when("from"), _when("to"))
+
+
+@app.get("/analytics/export.csv")
+def get_export():
+    body = inbox.analytics_csv(inbox.analytics(services(), _when("from"), _when("to")))
+    return Response(200, "text/csv", body, headers={"Content-Disposition": "attachment; filename=careloop-analytics.csv"})
+
+
+@app.exception_handler(NotFound)
+def not_found(exc: NotFound):
+    return Response(404, "application/json", {"message": str(exc)})
+
+
+@app.exception_handler(PayloadError)
+def bad_request(exc: PayloadError):
+    return Response(400, "application/json", {"message": str(exc)})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event, context):
+    return app.resolve(event, context)

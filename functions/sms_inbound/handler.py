@@ -1,0 +1,31 @@
+"""Inbound texts: SNS (two-way channel) -> SQS -> the SMS agent. Redeliveries reply once."""
+
+import json
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from careloop.adapters.aws import services
+from careloop.agent.inbound import handle_inbound
+from careloop.sms.payloads import parse_inbound
+
+logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    inbound = parse_inbound(json.loads(record.body))
+    outcome = handle_inbound(services(), inbound.from_phone, inbound.body, inbound.inbound_id)
+    logger.info("inbound", extra={"message_id": outcome.message_id, "intent": outcome.intent,
+                                  "duplicate": outcome.duplicate, "needs_attention": outcome.needs_attention})
+    metrics.add_metric("InboundTexts", MetricUnit.Count, 1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event, context):
+    return process_partial_response(event, record_handler, processor, context)

@@ -1,0 +1,142 @@
+"""AWS adapters of the ports: SQS send queue, SNS staff notifications, End User Messaging SMS,
+S3 archive/quarantine, and `services()` that wires them once per cold start."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from careloop.clock import ProcessClock
+from careloop.errors import SendError
+from careloop.models import Message
+from careloop.ports import Services
+from careloop.settings import Settings, get_settings
+
+_RETRY = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10)
+TRANSIENT = {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout"}
+
+
+class SqsOutbox:
+    def __init__(self, queue_url: str, client=None) -> None:
+        self.url = queue_url
+        self.sqs = client or boto3.client("sqs", config=_RETRY)
+
+    def enqueue(self, message: Message) -> None:
+        # the body carries only the id: the text itself stays in the encrypted table
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps({"message_id": message.message_id}))
+
+
+class SnsNotifier:
+    def __init__(self, topic_arn: str, client=None) -> None:
+        self.arn = topic_arn
+        self.sns = client or boto3.client("sns", config=_RETRY)
+
+    def notify(self, message: Message) -> None:
+        if not self.arn:
+            return
+        # no PHI in the notification: staff open the inbox to read the task
+        subject = "Urgent: patient needs attention" if message.priority == "urgent" else "Careloop: new staff task"
+        self.sns.publish(
+            TopicArn=self.arn,
+            Subject=subject,
+            Message=json.dumps({"message_id": message.message_id, "kind": message.kind,
+                                "priority": message.priority, "workflow": message.workflow,
+                                "step": message.step}),
+            MessageAttributes={"priority": {"DataType": "String", "StringValue": message.priority or "normal"}},
+        )
+
+
+class EndUserMessagingSms:
+    """`pinpoint-sms-voice-v2`: the same calls locally (stand-in) and in AWS."""
+
+    def __init__(self, settings: Settings, client=None) -> None:
+        self.s = settings
+        self.client = client or boto3.client("pinpoint-sms-voice-v2", config=_RETRY)
+
+    def send(self, to: str, body: str, context: dict[str, str]) -> str:
+        args = {
+            "DestinationPhoneNumber": to,
+            "OriginationIdentity": self.s.sms_origination_identity,
+            "MessageBody": body,
+            "MessageType": "TRANSACTIONAL",
+            "Context": context,
+        }
+        if self.s.sms_configuration_set:
+            args["ConfigurationSetName"] = self.s.sms_configuration_set
+        try:
+            return self.client.send_text_message(**args)["MessageId"]
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            reason = exc.response.get("Reason") or exc.response["Error"].get("Reason") or ""
+            raise SendError(f"{code} {reason}".strip(), permanent=code not in TRANSIENT, code=reason or code) from exc
+        except BotoCoreError as exc:
+            raise SendError(type(exc).__name__, permanent=False, code="network") from exc
+
+    def opt_out(self, phone: str) -> None:
+        if self.s.sms_opt_out_list:
+            self.client.put_opted_out_number(OptOutListName=self.s.sms_opt_out_list, OptedOutNumber=phone)
+
+    def opt_in(self, phone: str) -> None:
+        if self.s.sms_opt_out_list:
+            try:
+                self.client.delete_opted_out_number(OptOutListName=self.s.sms_opt_out_list, OptedOutNumber=phone)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+
+
+class S3Archive:
+    """Every accepted EHR payload archived, every rejected one quarantined (KMS-encrypted)."""
+
+    def __init__(self, bucket: str, client=None) -> None:
+        self.bucket = bucket
+        self.s3 = client or boto3.client("s3", config=_RETRY)
+
+    def put(self, key: str, body: bytes, metadata: dict[str, str]) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata, ServerSideEncryption="aws:kms")
+
+    def list(self, prefix: str) -> list[str]:
+        keys = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        return keys
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        obj = self.s3.get_object(Bucket=self.bucket, Key=key)
+        return obj["Body"].read(), obj.get("Metadata", {})
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    from careloop.adapters.dynamo import DynamoStore
+    from careloop.workflows import default_library
+
+    s = get_settings()
+    return Services(
+        store=DynamoStore(s),
+        practice=s.practice(),
+        workflows=default_library(),
+        clock=ProcessClock(),
+        outbox=SqsOutbox(s.queue_send),
+        notifier=SnsNotifier(s.topic_staff_alerts),
+    )
+
+
+@lru_cache(maxsize=1)
+def sms_channel() -> EndUserMessagingSms:
+    return EndUserMessagingSms(get_settings())
+
+
+@lru_cache(maxsize=1)
+def archive() -> S3Archive:
+    return S3Archive(get_settings().bucket_ehr)
+
+
+def reset() -> None:
+    services.cache_clear()
+    sms_channel.cache_clear()
+    archive.cache_clear()

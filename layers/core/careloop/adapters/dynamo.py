@@ -1,0 +1,284 @@
+"""DynamoDB implementation of the store port, with conditional writes for exactly-once.
+
+Key layout comes from `careloop.tables`; items are the models' JSON form, without nulls.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from careloop import tables
+from careloop.clock import iso
+from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
+from careloop.settings import Settings
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+_SK = "A"
+
+
+def _to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in data.items() if v is not None and v != ""}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def _lost_race(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def due_shard(action_id: str) -> str:
+    return f"due#{zlib.crc32(action_id.encode()) % tables.DUE_SHARDS}"
+
+
+class DynamoStore:
+    def __init__(self, settings: Settings, client=None) -> None:
+        self.db = client or boto3.client("dynamodb")
+        self.records = settings.table_records
+        self.actions = settings.table_actions
+        self.messages = settings.table_messages
+
+    # helpers -----------------------------------------------------------------------------
+    def _get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+        got = self.db.get_item(
+            TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True
+        )
+        return _from_item(got["Item"]) if "Item" in got else None
+
+    def _query(self, table: str, index: str | None, key: str, value: str, **kw) -> list[dict]:
+        args: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": {":v": {"S": value}},
+        }
+        if index:
+            args["IndexName"] = index
+        args.update(kw)
+        out: list[dict] = []
+        for page in self.db.get_paginator("query").paginate(**args):
+            out.extend(_from_item(i) for i in page["Items"])
+        return out
+
+    def _scan_prefix(self, prefix: str) -> list[dict]:
+        out: list[dict] = []
+        pages = self.db.get_paginator("scan").paginate(
+            TableName=self.records,
+            FilterExpression="begins_with(pk, :p)",
+            ExpressionAttributeValues={":p": {"S": prefix}},
+        )
+        for page in pages:
+            out.extend(_from_item(i) for i in page["Items"])
+        return out
+
+    def _put_versioned(self, item: dict[str, Any], version: str) -> bool:
+        try:
+            self.db.put_item(
+                TableName=self.records,
+                Item=_to_item(item),
+                ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(source_version)"
+                " OR source_version <= :v OR :v = :empty",
+                ExpressionAttributeValues={":v": {"S": version or ""}, ":empty": {"S": ""}},
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    # records -----------------------------------------------------------------------------
+    def get_patient(self, patient_id: str) -> Patient | None:
+        item = self._get(self.records, {"pk": f"PAT#{patient_id}", "sk": _SK})
+        return Patient.model_validate(item) if item else None
+
+    def put_patient(self, patient: Patient) -> bool:
+        item = patient.model_dump(mode="json") | {"pk": f"PAT#{patient.id}", "sk": _SK}
+        return self._put_versioned(item, patient.source_version)
+
+    def patients_by_phone(self, phone: str) -> list[Patient]:
+        items = self._query(self.records, "by_phone", "phone", phone)
+        return [Patient.model_validate(i) for i in items if i["pk"].startswith("PAT#")]
+
+    def all_patients(self) -> list[Patient]:
+        return [Patient.model_validate(i) for i in self._scan_prefix("PAT#")]
+
+    def get_appointment(self, appointment_id: str) -> Appointment | None:
+        item = self._get(self.records, {"pk": f"APT#{appointment_id}", "sk": _SK})
+        return Appointment.model_validate(item) if item else None
+
+    def put_appointment(self, appointment: Appointment) -> bool:
+        item = appointment.model_dump(mode="json") | {
+            "pk": f"APT#{appointment.id}",
+            "sk": _SK,
+            "start_utc": iso(appointment.start),
+        }
+        return self._put_versioned(item, appointment.source_version)
+
+    def appointments_for_patient(self, patient_id: str) -> list[Appointment]:
+        items = self._query(self.records, "by_patient", "patient_id", patient_id)
+        return [Appointment.model_validate(i) for i in items]
+
+    def all_appointments(self) -> list[Appointment]:
+        return [Appointment.model_validate(i) for i in self._scan_prefix("APT#")]
+
+    # actions -----------------------------------------------------------------------------
+    def _action_item(self, action: PlannedAction) -> dict[str, Any]:
+        data = action.model_dump(mode="json")
+        data["due_at"] = iso(action.due_at)
+        if action.status in (ActionStatus.PENDING, ActionStatus.CLAIMED):
+            data["due_shard"] = due_shard(action.action_id)
+        return data
+
+    def put_action_if_absent(self, action: PlannedAction) -> bool:
+        try:
+            self.db.put_item(
+                TableName=self.actions,
+                Item=_to_item(self._action_item(action)),
+                ConditionExpression="attribute_not_exists(action_id)",
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def get_action(self, action_id: str) -> PlannedAction | None:
+        item = self._get(self.actions, {"action_id": action_id})
+        return PlannedAction.model_validate(item) if item else None
+
+    def actions_for_subject(self, subject: str) -> list[PlannedAction]:
+        items = self._query(self.actions, "by_subject", "subject", subject)
+        return [PlannedAction.model_validate(i) for i in items]
+
+    def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]:
+        found: list[PlannedAction] = []
+        for shard in range(tables.DUE_SHARDS):
+            resp = self.db.query(
+                TableName=self.actions,
+                IndexName="by_due",
+                KeyConditionExpression="due_shard = :s AND due_at <= :u",
+                ExpressionAttributeValues={":s": {"S": f"due#{shard}"}, ":u": {"S": iso(until)}},
+                Limit=limit,
+            )
+            found.extend(PlannedAction.model_validate(_from_item(i)) for i in resp["Items"])
+        found.sort(key=lambda a: (a.due_at, a.action_id))
+        return found[:limit]
+
+    def transition_action(
+        self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
+    ) -> bool:
+        names = {"#st": "status"}
+        values: dict[str, Any] = {":exp": {"S": str(expected)}, ":new": {"S": str(new)}}
+        sets = ["#st = :new"]
+        for i, (k, v) in enumerate(fields.items()):
+            if isinstance(v, datetime):
+                v = iso(v)
+            elif isinstance(v, StrEnum):
+                v = str(v)
+            if v is None:
+                continue
+            names[f"#f{i}"] = k
+            values[f":f{i}"] = _ser.serialize(v)
+            sets.append(f"#f{i} = :f{i}")
+        expr = "SET " + ", ".join(sets)
+        if new in (ActionStatus.PENDING, ActionStatus.CLAIMED):
+            # claimed items stay on the due index so a stale claim can be recovered
+            names["#ds"], values[":ds"] = "due_shard", {"S": due_shard(action_id)}
+            expr += ", #ds = :ds"
+        else:
+            expr += " REMOVE due_shard"
+        try:
+            self.db.update_item(
+                TableName=self.actions,
+                Key={"action_id": {"S": action_id}},
+                UpdateExpression=expr,
+                ConditionExpression="#st = :exp",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    # messages ----------------------------------------------------------------------------
+    def put_message(self, message: Message) -> bool:
+        data = message.model_dump(mode="json") | {"at": iso(message.at)}
+        try:
+            self.db.put_item(
+                TableName=self.messages,
+                Item=_to_item(data),
+                ConditionExpression="attribute_not_exists(message_id)",
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def get_message(self, message_id: str) -> Message | None:
+        item = self._get(self.messages, {"message_id": message_id})
+        return Message.model_validate(item) if item else None
+
+    def update_message(self, message_id: str, **fields: object) -> None:
+        self._update_message(message_id, fields, None)
+
+    def transition_message(self, message_id: str, expected: str, new: str, **fields: object) -> bool:
+        try:
+            self._update_message(message_id, {"status": new, **fields}, str(expected))
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def _update_message(self, message_id: str, fields: dict, expected: str | None) -> None:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets = []
+        for i, (k, v) in enumerate(fields.items()):
+            if v is None:
+                continue
+            if isinstance(v, datetime):
+                v = iso(v)
+            elif isinstance(v, StrEnum):
+                v = str(v)
+            names[f"#f{i}"] = k
+            values[f":f{i}"] = _ser.serialize(v)
+            sets.append(f"#f{i} = :f{i}")
+        if not sets:
+            return
+        condition = "attribute_exists(message_id)"
+        if expected is not None:
+            names["#st"], values[":exp"] = "status", {"S": expected}
+            condition += " AND #st = :exp"
+        self.db.update_item(
+            TableName=self.messages,
+            Key={"message_id": {"S": message_id}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def message_by_provider_id(self, provider_message_id: str) -> Message | None:
+        items = self._query(self.messages, "by_provider_id", "provider_message_id", provider_message_id)
+        return Message.model_validate(items[0]) if items else None
+
+    def messages_for_patient(self, patient_id: str) -> list[Message]:
+        items = self._query(self.messages, "by_patient", "patient_id", patient_id)
+        return [Message.model_validate(i) for i in items]
+
+    def messages_of_kind(self, kind: str) -> list[Message]:
+        items = self._query(self.messages, "by_kind", "kind", kind)
+        return [Message.model_validate(i) for i in items]

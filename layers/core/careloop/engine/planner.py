@@ -1,0 +1,147 @@
+"""The workflow planner: turns a record change into planned actions with deterministic keys.
+
+Re-planning is idempotent (same change -> same keys -> nothing new) and a moved or cancelled
+appointment's pending actions are cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from careloop.clock import iso
+from careloop.engine.conditions import Facts, first_failing
+from careloop.models import ActionStatus, Appointment, Patient, PlannedAction
+from careloop.ports import Services
+from careloop.workflows import Workflow
+
+
+@dataclass
+class PlanResult:
+    planned: list[PlannedAction] = field(default_factory=list)
+    skipped: list[PlannedAction] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+def _triggered(wf: Workflow, old: Appointment | None, new: Appointment) -> bool:
+    t = wf.trigger
+    if t.on == "appointment_booked":
+        if new.status != "booked":
+            return False
+        return old is None or old.status != "booked" or old.start != new.start
+    if t.on == "appointment_status":
+        return new.status == t.status and (old is None or old.status != t.status)
+    return False
+
+
+def generation_for(wf: Workflow, appt: Appointment) -> str:
+    """Pre-appointment plans belong to one start time; status plans to one status at one start."""
+    if wf.trigger.on == "appointment_booked":
+        return f"start={iso(appt.start)}"
+    return f"{appt.status}@{iso(appt.start)}"
+
+
+def action_id(workflow: str, step: str, subject: str, generation: str) -> str:
+    return f"{workflow}/{step}/{subject}/{generation}"
+
+
+def plan_appointment_change(
+    services: Services, old: Appointment | None, new: Appointment, now: datetime
+) -> PlanResult:
+    """Called for every appointment create/update (the DynamoDB stream)."""
+    result = PlanResult()
+    subject = f"APT#{new.id}"
+    moved = old is not None and old.start != new.start
+    left_booked = old is not None and old.status == "booked" and new.status != "booked"
+    if moved or left_booked:
+        result.cancelled += cancel_pending(services, subject, keep_generation=None if left_booked else f"start={iso(new.start)}")
+
+    patient = services.store.get_patient(new.patient_id)
+    if patient is None:
+        return result
+    for wf in services.workflows:
+        if wf.enabled and _triggered(wf, old, new):
+            _plan_workflow(services, wf, patient, new, now, generation_for(wf, new), result)
+    return result
+
+
+def plan_after_step(
+    services: Services, sent: PlannedAction, at: datetime
+) -> PlanResult:
+    """Chaining: workflows whose trigger is "step X of workflow W was sent"."""
+    result = PlanResult()
+    patient = services.store.get_patient(sent.patient_id)
+    if patient is None:
+        return result
+    appt = services.store.get_appointment(sent.appointment_id) if sent.appointment_id else None
+    for wf in services.workflows:
+        t = wf.trigger
+        if wf.enabled and t.on == "step_sent" and t.workflow == sent.workflow and t.step == sent.step:
+            _plan_workflow(services, wf, patient, appt, at, sent.generation, result)
+    return result
+
+
+def _plan_workflow(
+    services: Services,
+    wf: Workflow,
+    patient: Patient,
+    appt: Appointment | None,
+    trigger_at: datetime,
+    generation: str,
+    result: PlanResult,
+) -> None:
+    subject = f"APT#{appt.id}" if appt else f"PAT#{patient.id}"
+    facts = Facts(services, patient, appt, trigger_at, trigger_at)
+    for step in wf.steps:
+        anchor = appt.start if (step.timing.anchor == "start" and appt) else trigger_at
+        due = anchor + timedelta(minutes=step.timing.offset_minutes)
+        action = PlannedAction(
+            action_id=action_id(wf.id, step.id, subject, generation),
+            workflow=wf.id,
+            workflow_version=wf.version,
+            step=step.id,
+            kind=step.action.type,
+            subject=subject,
+            patient_id=patient.id,
+            appointment_id=appt.id if appt else None,
+            due_at=due,
+            planned_at=trigger_at,
+            generation=generation,
+            trigger_at=trigger_at,
+        )
+        reason = None
+        if due < trigger_at:
+            lead = step.timing.catch_up_min_lead_minutes
+            if lead is not None and appt and appt.start - trigger_at >= timedelta(minutes=lead):
+                action.due_at = trigger_at  # booked late: send at booking
+            else:
+                reason = "due time already passed when planned"
+        if reason is None and step.timing.anchor == "start":
+            # conditions about the world as it is now; re-checked at fire time anyway
+            failing = first_failing(step.conditions, facts)
+            if failing is not None:
+                reason = f"condition {failing.field} {failing.op} failed at planning"
+        if reason is not None:
+            action.status = ActionStatus.SKIPPED
+            action.reason = reason
+            if services.store.put_action_if_absent(action):
+                result.skipped.append(action)
+            continue
+        if services.store.put_action_if_absent(action):
+            result.planned.append(action)
+
+
+def cancel_pending(services: Services, subject: str, keep_generation: str | None) -> list[str]:
+    cancelled = []
+    for action in services.store.actions_for_subject(subject):
+        if action.status != ActionStatus.PENDING:
+            continue
+        if keep_generation is not None and action.generation == keep_generation:
+            continue
+        if keep_generation is None and not action.generation.startswith("start="):
+            continue  # status-triggered plans (no-show, post-visit) outlive a status change
+        if services.store.transition_action(
+            action.action_id, ActionStatus.PENDING, ActionStatus.CANCELLED, reason="plan changed"
+        ):
+            cancelled.append(action.action_id)
+    return cancelled

@@ -1,0 +1,200 @@
+"""The staff side: the shared inbox, patient threads, staff replies, patient and appointment
+lists, workflow listing and the analytics summary (what the staff API and web app show)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import datetime, timedelta
+
+from careloop.errors import NotFound, PayloadError
+from careloop.models import Message, MessageStatus
+from careloop.phones import mask
+from careloop.ports import Services
+
+
+def _name(p) -> str:
+    return f"{p.first_name} {p.last_name}".strip() if p else "Unknown sender"
+
+
+def conversations(s: Services) -> list[dict]:
+    by_key: dict[str, list[Message]] = {}
+    for kind in ("sms_in", "sms_out", "task", "staff_alert"):
+        for m in s.store.messages_of_kind(kind):
+            key = m.patient_id or f"phone:{m.phone}"
+            by_key.setdefault(key, []).append(m)
+    out = []
+    for key, msgs in by_key.items():
+        msgs.sort(key=lambda m: m.at)
+        last = msgs[-1]
+        open_items = [m for m in msgs if m.needs_attention or (m.kind in ("task", "staff_alert") and m.status == MessageStatus.OPEN)]
+        patient = s.store.get_patient(last.patient_id) if last.patient_id else None
+        flagged = open_items[-1] if open_items else None
+        out.append({
+            "patient_id": last.patient_id or key,
+            "patient_name": _name(patient),
+            "phone_masked": mask(patient.phone if patient else last.phone),
+            "last_body": last.body,
+            "last_at": last.at.isoformat(),
+            "last_direction": "in" if last.kind == "sms_in" else "out",
+            "needs_attention": bool(open_items),
+            "reason": flagged.reason or (flagged.body if flagged and flagged.kind != "sms_in" else None) if flagged else None,
+            "intent": flagged.intent if flagged else None,
+            "priority": ("urgent" if any(m.priority == "urgent" for m in open_items) else "normal") if open_items else None,
+        })
+    out.sort(key=lambda c: (not c["needs_attention"], c["priority"] != "urgent", _neg(c["last_at"])))
+    return out
+
+
+def _neg(iso_text: str) -> float:
+    return -datetime.fromisoformat(iso_text).timestamp()
+
+
+def thread(s: Services, patient_id: str) -> dict:
+    patient = s.store.get_patient(patient_id)
+    if patient is None:
+        raise NotFound(f"patient {patient_id} not found")
+    return {
+        "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
+                    "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
+                    "undeliverable": patient.undeliverable},
+        "messages": [
+            {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
+             "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
+             "intent": m.intent, "needs_attention": m.needs_attention}
+            for m in s.store.messages_for_patient(patient_id)
+        ],
+    }
+
+
+def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id: str) -> Message:
+    text = " ".join((body or "").split())
+    if not text:
+        raise PayloadError("body: a reply cannot be empty")
+    if len(text) > 1000:
+        raise PayloadError("body: a reply is limited to 1000 characters")
+    patient = s.store.get_patient(patient_id)
+    if patient is None:
+        raise NotFound(f"patient {patient_id} not found")
+    if patient.opted_out:
+        raise PayloadError("patient opted out of texts: call instead")
+    if not patient.phone:
+        raise PayloadError("patient has no SMS-capable phone")
+    mid = "s-" + hashlib.sha256(f"{patient_id}|{request_id}".encode()).hexdigest()[:20]
+    msg = Message(message_id=mid, kind="sms_out", patient_id=patient_id, phone=patient.phone, body=text,
+                  at=s.clock.now(), status=MessageStatus.QUEUED, workflow="staff", step=staff[:60],
+                  automated=False)
+    if s.store.put_message(msg):
+        s.outbox.enqueue(msg)
+    resolve(s, patient_id)
+    return msg
+
+
+def resolve(s: Services, patient_id: str) -> int:
+    n = 0
+    for m in s.store.messages_for_patient(patient_id):
+        if m.needs_attention:
+            s.store.update_message(m.message_id, needs_attention=False)
+            n += 1
+        elif m.kind in ("task", "staff_alert") and m.status == MessageStatus.OPEN:
+            s.store.update_message(m.message_id, status=MessageStatus.DONE)
+            n += 1
+    return n
+
+
+def patients(s: Services) -> list[dict]:
+    now = s.clock.now()
+    out = []
+    for p in sorted(s.store.all_patients(), key=lambda p: (p.last_name, p.first_name)):
+        upcoming = [a for a in s.store.appointments_for_patient(p.id) if a.start > now and a.status in ("booked", "pending")]
+        nxt = min(upcoming, key=lambda a: a.start) if upcoming else None
+        out.append({
+            "id": p.id, "first_name": p.first_name, "last_name": p.last_name, "phone_masked": mask(p.phone),
+            "language": p.language, "opted_out": p.opted_out, "undeliverable": p.undeliverable,
+            "next_appointment": None if nxt is None else {
+                "id": nxt.id, "start": nxt.start.isoformat(), "status": nxt.status, "confirmed": nxt.confirmed,
+                "provider": nxt.provider, "visit_type": nxt.visit_type},
+        })
+    return out
+
+
+def appointments(s: Services, start: datetime | None, end: datetime | None) -> list[dict]:
+    start = start or s.clock.now() - timedelta(days=1)
+    end = end or start + timedelta(days=30)
+    names = {p.id: _name(p) for p in s.store.all_patients()}
+    found = [a for a in s.store.all_appointments() if start <= a.start < end]
+    return [
+        {"id": a.id, "patient_id": a.patient_id, "patient_name": names.get(a.patient_id, "Unknown"),
+         "start": a.start.isoformat(), "minutes": a.minutes, "status": a.status, "confirmed": a.confirmed,
+         "provider": a.provider, "location": a.location, "visit_type": a.visit_type}
+        for a in sorted(found, key=lambda a: a.start)
+    ]
+
+
+def workflows(s: Services) -> list[dict]:
+    return [
+        {"id": w.id, "name": w.name, "description": w.description, "enabled": w.enabled, "version": w.version,
+         "trigger": w.trigger.on if w.trigger.on != "appointment_status" else f"status becomes {w.trigger.status}",
+         "steps": [{"id": st.id, "summary": _summary(st)} for st in w.steps]}
+        for w in s.workflows
+    ]
+
+
+def _summary(step) -> str:
+    minutes = step.timing.offset_minutes
+    span = f"{abs(minutes) // 1440} d" if abs(minutes) >= 1440 and abs(minutes) % 1440 == 0 else f"{abs(minutes) // 60} h" if abs(minutes) % 60 == 0 else f"{abs(minutes)} min"
+    where = ("before the appointment" if minutes < 0 else "after the appointment") if step.timing.anchor == "start" else "after the trigger"
+    return f"{step.action.type} {span} {where}" + (f", if {len(step.conditions)} condition(s) hold" if step.conditions else "")
+
+
+def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict:
+    now = s.clock.now()
+    start = start or now - timedelta(days=30)
+    end = end or now + timedelta(days=1)
+    out_msgs = [m for m in s.store.messages_of_kind("sms_out") if start <= m.at < end]
+    automated = [m for m in out_msgs if m.automated]
+    inbound = [m for m in s.store.messages_of_kind("sms_in") if start <= m.at < end]
+    sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]
+    delivered = [m for m in out_msgs if m.status == MessageStatus.DELIVERED]
+    failed = [m for m in out_msgs if m.status == MessageStatus.FAILED]
+    appts = [a for a in s.store.all_appointments() if start <= a.start < end]
+    reminded = {m.appointment_id for m in automated if m.workflow == "appointment-reminder"}
+    confirmed = [a for a in appts if a.confirmed]
+    past = [a for a in appts if a.start < now and a.status in ("fulfilled", "noshow", "arrived", "checked-in")]
+    no_shows = [a for a in past if a.status == "noshow"]
+    patients_texted = {m.patient_id for m in automated}
+    responders = {m.patient_id for m in inbound if m.patient_id in patients_texted}
+    by_wf: dict[str, dict] = {}
+    for m in automated:
+        row = by_wf.setdefault(m.workflow or "?", {"workflow": m.workflow, "sent": 0, "delivered": 0, "confirmed": 0})
+        row["sent"] += 1
+        row["delivered"] += m.status == MessageStatus.DELIVERED
+    by_wf.get("appointment-reminder", {}).update(confirmed=len([a for a in confirmed if a.id in reminded]))
+
+    def rate(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 0.0
+
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "sent": len(sent), "delivered": len(delivered), "failed": len(failed),
+        "delivery_rate": rate(len(delivered), len(sent)),
+        "responses": len(responders), "response_rate": rate(len(responders), len(patients_texted)),
+        "confirmed": len(confirmed), "confirmation_rate": rate(len([a for a in confirmed if a.id in reminded]), len(reminded)),
+        "no_shows": len(no_shows), "no_show_rate": rate(len(no_shows), len(past)),
+        "by_workflow": sorted(by_wf.values(), key=lambda r: r["workflow"] or ""),
+    }
+
+
+def analytics_csv(summary: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["metric", "value"])
+    for k in ("sent", "delivered", "failed", "delivery_rate", "responses", "response_rate", "confirmed",
+              "confirmation_rate", "no_shows", "no_show_rate"):
+        w.writerow([k, summary[k]])
+    w.writerow([])
+    w.writerow(["workflow", "sent", "delivered", "confirmed"])
+    for row in summary["by_workflow"]:
+        w.writerow([row["workflow"], row["sent"], row["delivered"], row["confirmed"]])
+    return buf.getvalue()

@@ -1,0 +1,197 @@
+"""The local HTTP front: what API Gateway, CloudFront and Cognito's endpoint are in AWS.
+
+Requests become API Gateway REST proxy events for the real handlers; `/api` checks the Cognito
+ID token like the user-pool authorizer; `/dev/...` is the local-only sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import time
+import urllib.request
+from pathlib import Path
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from careloop.errors import InvalidPhone
+from careloop.local.events import api_event
+from careloop.local.runtime import ROOT, LocalStack
+from careloop.phones import to_e164
+
+WEB_DIST = ROOT / "web" / "dist"
+
+
+def _json(data, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+class CognitoAuthorizer:
+    """Validates the ID token (signature against the pool's JWKS, issuer, audience, expiry)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self._keys = None
+
+    def claims(self, token: str | None) -> dict | None:
+        if not token:
+            return None
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
+        if self._keys is None:
+            url = f"{self.stack.moto_url}/{self.stack.res.user_pool_id}/.well-known/jwks.json"
+            with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (loopback only)
+                self._keys = KeySet.import_key_set(json.loads(resp.read()))
+        try:
+            claims = dict(jwt.decode(token.removeprefix("Bearer ").strip(), self._keys).claims)
+        except (JoseError, ValueError):
+            return None
+        if claims.get("exp", 0) < time.time() or claims.get("token_use") != "id":
+            return None
+        if claims.get("aud") != self.stack.res.client_id:
+            return None
+        if not str(claims.get("iss", "")).endswith(self.stack.res.user_pool_id):
+            return None
+        return claims
+
+
+class LocalHttp:
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.auth = CognitoAuthorizer(stack)
+        self.urls = Map([
+            Rule("/health", endpoint="health", methods=["GET"]),
+            Rule("/config.json", endpoint="config", methods=["GET"]),
+            Rule("/cognito/", endpoint="cognito", methods=["POST", "OPTIONS"]),
+            Rule("/ehr/fhir", endpoint="ehr", defaults={"kind": "fhir"}, methods=["POST"]),
+            Rule("/ehr/hl7v2", endpoint="ehr", defaults={"kind": "hl7v2"}, methods=["POST"]),
+            Rule("/api/<path:proxy>", endpoint="api"),
+            Rule("/dev/sms/inbound", endpoint="dev_inbound", methods=["POST"]),
+            Rule("/dev/sms/outbox", endpoint="dev_outbox", methods=["GET"]),
+            Rule("/dev/clock/advance", endpoint="dev_advance", methods=["POST"]),
+            Rule("/dev/clock", endpoint="dev_clock", methods=["GET"]),
+            Rule("/", endpoint="static", defaults={"path": "index.html"}),
+            Rule("/<path:path>", endpoint="static", methods=["GET"]),
+        ])
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            endpoint, args = self.urls.bind_to_environ(environ).match()
+            response = getattr(self, f"on_{endpoint}")(request, **args)
+        except HTTPException as exc:
+            response = _json({"message": exc.description}, exc.code or 500)
+        return response(environ, start_response)
+
+    # basics ------------------------------------------------------------------------------
+    def on_health(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    def on_config(self, request: Request) -> Response:
+        from careloop.settings import get_settings
+
+        base = request.host_url.rstrip("/")
+        return _json({
+            "practiceName": get_settings().practice().name,
+            "apiBase": "/api",
+            "cognito": {"endpoint": f"{base}/cognito/", "region": "us-east-1",
+                        "clientId": self.stack.res.client_id, "userPoolId": self.stack.res.user_pool_id},
+        })
+
+    def on_static(self, request: Request, path: str) -> Response:
+        target = (WEB_DIST / path).resolve()
+        if not str(target).startswith(str(WEB_DIST.resolve())) or not target.is_file():
+            if "." not in Path(path).name and (WEB_DIST / "index.html").is_file():
+                target = WEB_DIST / "index.html"
+            else:
+                return _json({"message": f"not found: /{path} (is the web app built? make web)"}, 404)
+        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return Response(target.read_bytes(), content_type=mime, headers={"Cache-Control": "no-cache"})
+
+    def on_cognito(self, request: Request) -> Response:
+        """The browser talks to Cognito's real JSON API; locally that is moto behind this path."""
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        req = urllib.request.Request(
+            self.stack.moto_url + "/", data=request.get_data(), method="POST",
+            headers={"Content-Type": request.headers.get("Content-Type", "application/x-amz-json-1.1"),
+                     "X-Amz-Target": request.headers.get("X-Amz-Target", "")},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+                return Response(resp.read(), status=resp.status, content_type=resp.headers.get("Content-Type"))
+        except urllib.error.HTTPError as exc:
+            return Response(exc.read(), status=exc.code, content_type=exc.headers.get("Content-Type"))
+
+    # API Gateway -------------------------------------------------------------------------
+    def _proxy(self, function: str, request: Request, resource: str, path_parameters=None, claims=None) -> Response:
+        event = api_event(
+            request.method, request.path, resource, dict(request.headers),
+            {k: request.args.getlist(k) for k in request.args}, request.get_data(),
+            path_parameters, claims, request.remote_addr or "127.0.0.1",
+        )
+        out = self.stack.invoke(function, event)
+        body = out.get("body") or ""
+        if out.get("isBase64Encoded"):
+            import base64
+
+            body = base64.b64decode(body)
+        headers = dict(out.get("headers") or {})
+        for k, values in (out.get("multiValueHeaders") or {}).items():
+            headers[k] = values[-1]
+        return Response(body, status=out["statusCode"], headers=headers)
+
+    def on_ehr(self, request: Request, kind: str) -> Response:
+        return self._proxy("ehr_webhook", request, f"/ehr/{kind}")
+
+    def on_api(self, request: Request, proxy: str) -> Response:
+        claims = self.auth.claims(request.headers.get("Authorization"))
+        if claims is None:
+            return _json({"message": "Unauthorized"}, 401)
+        return self._proxy("inbox_api", request, "/api/{proxy+}", {"proxy": proxy}, claims)
+
+    # the sandbox -------------------------------------------------------------------------
+    def on_dev_inbound(self, request: Request) -> Response:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("from"), str) or not isinstance(data.get("body"), str):
+            return _json({"message": 'expected JSON {"from": "+16175550101", "body": "C"}'}, 400)
+        try:
+            sender = to_e164(data["from"])
+        except InvalidPhone as exc:
+            return _json({"message": f"from: {exc}"}, 400)
+        inbound_id = self.stack.standin.receive(sender, self.stack.res.phone_number, data["body"])
+        self.stack.drain()
+        return _json({"inbound_message_id": inbound_id}, 202)
+
+    def on_dev_outbox(self, request: Request) -> Response:
+        from careloop.adapters.aws import services
+
+        store = services().store
+        out = []
+        for m in self.stack.standin.outbox():
+            ctx = m.get("context") or {}
+            ours = store.get_message(ctx["message_id"]) if ctx.get("message_id") else None
+            out.append({
+                "id": ctx.get("message_id") or m["message_id"],
+                "to": m["destination"],
+                "body": m["body"],
+                "at": ours.at.isoformat() if ours else m["at"],
+                "status": str(ours.status) if ours else m.get("status", "sent"),
+                "workflow": ctx.get("workflow"),
+                "step": ctx.get("step"),
+            })
+        return _json(out)
+
+    def on_dev_advance(self, request: Request) -> Response:
+        data = request.get_json(silent=True)
+        minutes = data.get("minutes") if isinstance(data, dict) else None
+        if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0 or minutes > 60 * 24 * 400:
+            return _json({"message": 'expected JSON {"minutes": <0..576000>}'}, 400)
+        return _json(self.stack.advance(minutes))
+
+    def on_dev_clock(self, request: Request) -> Response:
+        return _json({"now": self.stack.now().isoformat()})

@@ -1,0 +1,370 @@
+"""The local stack: moto's server + the End User Messaging stand-in, bootstrapped from the same
+table specs and wiring table as the CDK stack, and an event pump that feeds the real handlers.
+
+Also owns the local clock: `advance()` moves time and runs everything that became due.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from careloop import tables, wiring
+from careloop.clock import OffsetClock, use_clock
+from careloop.local.events import LambdaContext, scheduled_event, sqs_event, stream_event
+
+ROOT = Path(__file__).resolve().parents[4]  # repo root (layers/core/careloop/local -> ..)
+FUNCTIONS_DIR = ROOT / "functions"
+DEMO_STAFF_EMAIL = "staff@maple.example"
+DEMO_STAFF_PASSWORD = "Careloop-demo-1!"
+REGION = "us-east-1"
+
+log = logging.getLogger("careloop.local")
+
+
+@dataclass
+class Resources:
+    tables: dict[str, str] = field(default_factory=dict)  # logical -> name
+    streams: dict[str, str] = field(default_factory=dict)  # logical -> stream ARN
+    queues: dict[str, str] = field(default_factory=dict)  # logical -> URL
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    dlqs: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # logical -> ARN
+    bucket: str = ""
+    user_pool_id: str = ""
+    client_id: str = ""
+    phone_number: str = ""
+    phone_number_id: str = ""
+    configuration_set: str = ""
+    opt_out_list: str = ""
+    rule_arn: str = ""
+
+
+class LocalStack:
+    def __init__(self, practice_file: Path | None = None, webhook_secret: str | None = None,
+                 parts_per_second: float = 50.0) -> None:
+        self.practice_file = practice_file or ROOT / "practices" / "demo.json"
+        self.webhook_secret = webhook_secret or os.environ.get("CARELOOP_WEBHOOK_SECRET", "local-dev-secret")
+        self.parts_per_second = parts_per_second
+        self.res = Resources()
+        self.clock = OffsetClock()
+        self._lock = threading.RLock()  # one handler invocation at a time, like one container
+        self._handlers: dict[str, object] = {}
+        self._iterators: dict[str, list[str]] = {}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.moto = None
+        self.standin = None
+        self.dead_letters: list[dict] = []
+
+    # lifecycle ---------------------------------------------------------------------------
+    def start(self, ticker: bool = True) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "POWERTOOLS_SERVICE_NAME": "careloop", "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Careloop",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        }.items():
+            os.environ[name] = value
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        os.environ["AWS_ENDPOINT_URL"] = self.moto_url
+
+        from careloop.local.sms_standin import serve
+
+        use_clock(self.clock)
+        self._standin_server, _, self.standin_url = serve(
+            host="127.0.0.1", port=0, parts_per_second=self.parts_per_second, clock=self.clock
+        )
+        self.standin = self._standin_server.standin
+        os.environ["AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"] = self.standin_url
+        self._bootstrap()
+        self._configure_env()
+        if ticker:
+            self._spawn(self._pump_loop, "pump")
+            self._spawn(self._ticker_loop, "ticker")
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self.standin is not None:
+            self._standin_server.shutdown()
+        if self.moto is not None:
+            self.moto.stop()
+
+    def _spawn(self, target, name: str) -> None:
+        t = threading.Thread(target=target, name=f"careloop-{name}", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    # bootstrap ---------------------------------------------------------------------------
+    def _client(self, service: str):
+        import boto3
+
+        return boto3.client(service, region_name=REGION)
+
+    def _bootstrap(self) -> None:
+        from careloop.practice import load_profile
+
+        practice = load_profile(self.practice_file)
+        prefix = f"careloop-{practice.id}"
+        ddb = self._client("dynamodb")
+        for spec in tables.ALL_TABLES:
+            name = f"{prefix}-{spec.logical}"
+            attrs = {spec.partition_key, *(k for k in [spec.sort_key] if k)}
+            keys = [{"AttributeName": spec.partition_key, "KeyType": "HASH"}]
+            if spec.sort_key:
+                keys.append({"AttributeName": spec.sort_key, "KeyType": "RANGE"})
+            gsis = []
+            for ix in spec.indexes:
+                ks = [{"AttributeName": ix.partition_key, "KeyType": "HASH"}]
+                attrs.add(ix.partition_key)
+                if ix.sort_key:
+                    ks.append({"AttributeName": ix.sort_key, "KeyType": "RANGE"})
+                    attrs.add(ix.sort_key)
+                gsis.append({"IndexName": ix.name, "KeySchema": ks, "Projection": {"ProjectionType": "ALL"}})
+            args = {
+                "TableName": name, "KeySchema": keys, "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
+                "SSESpecification": {"Enabled": True, "SSEType": "KMS"},
+            }
+            if gsis:
+                args["GlobalSecondaryIndexes"] = gsis
+            if spec.stream:
+                args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+            desc = ddb.create_table(**args)["TableDescription"]
+            self.res.tables[spec.logical] = name
+            if spec.stream:
+                self.res.streams[spec.logical] = desc["LatestStreamArn"]
+
+        sqs, sns = self._client("sqs"), self._client("sns")
+        for topic in wiring.topics():
+            self.res.topics[topic] = sns.create_topic(Name=f"{prefix}-{topic}")["TopicArn"]
+        for name, source in wiring.queues().items():
+            dlq = sqs.create_queue(QueueName=f"{prefix}-{name}-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            url = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes={
+                # short locally so a failed record is retried within seconds
+                "VisibilityTimeout": "2",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(source.max_receive_count)}),
+            })["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.res.queues[name], self.res.queue_arns[name], self.res.dlqs[name] = url, arn, dlq
+            if source.fed_by_topic:
+                sns.subscribe(TopicArn=self.res.topics[source.fed_by_topic], Protocol="sqs", Endpoint=arn)
+
+        s3 = self._client("s3")
+        self.res.bucket = f"{prefix}-ehr"
+        s3.create_bucket(Bucket=self.res.bucket)
+
+        idp = self._client("cognito-idp")
+        self.res.user_pool_id = idp.create_user_pool(PoolName=f"{prefix}-staff")["UserPool"]["Id"]
+        self.res.client_id = idp.create_user_pool_client(
+            UserPoolId=self.res.user_pool_id, ClientName="web",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        idp.admin_create_user(UserPoolId=self.res.user_pool_id, Username=DEMO_STAFF_EMAIL,
+                              UserAttributes=[{"Name": "email", "Value": DEMO_STAFF_EMAIL},
+                                              {"Name": "email_verified", "Value": "true"}],
+                              MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=self.res.user_pool_id, Username=DEMO_STAFF_EMAIL,
+                                    Password=DEMO_STAFF_PASSWORD, Permanent=True)
+
+        # End User Messaging SMS, through its API (the stand-in), as the stack declares it
+        sms = self._client("pinpoint-sms-voice-v2")
+        self.res.configuration_set = f"{prefix}-config"
+        sms.create_configuration_set(ConfigurationSetName=self.res.configuration_set)
+        sms.create_event_destination(
+            ConfigurationSetName=self.res.configuration_set, EventDestinationName="careloop-events",
+            MatchingEventTypes=["ALL"],
+            SnsDestination={"TopicArn": self.res.topics[tables.SMS_EVENTS_TOPIC]},
+        )
+        self.res.opt_out_list = f"{prefix}-optout"
+        sms.create_opt_out_list(OptOutListName=self.res.opt_out_list)
+        number = sms.request_phone_number(
+            IsoCountryCode="US", MessageType="TRANSACTIONAL", NumberCapabilities=["SMS"],
+            NumberType="TEN_DLC", OptOutListName=self.res.opt_out_list,
+        )
+        self.res.phone_number, self.res.phone_number_id = number["PhoneNumber"], number["PhoneNumberId"]
+        sms.update_phone_number(
+            PhoneNumberId=self.res.phone_number_id, TwoWayEnabled=True,
+            TwoWayChannelArn=self.res.topics[tables.INBOUND_TOPIC], SelfManagedOptOutsEnabled=True,
+        )
+        self.res.rule_arn = f"arn:aws:events:{REGION}:123456789012:rule/{prefix}-dispatcher-every-minute"
+
+    def _configure_env(self) -> None:
+        env = {wiring.table_env(k): v for k, v in self.res.tables.items()}
+        env |= {wiring.queue_env(k): v for k, v in self.res.queues.items()}
+        env |= {wiring.topic_env(k): v for k, v in self.res.topics.items()}
+        env[wiring.bucket_env(tables.EHR_BUCKET)] = self.res.bucket
+        env |= {
+            "CARELOOP_PRACTICE_FILE": str(self.practice_file),
+            "CARELOOP_SMS_CONFIGURATION_SET": self.res.configuration_set,
+            "CARELOOP_SMS_ORIGINATION_IDENTITY": self.res.phone_number_id,
+            "CARELOOP_SMS_OPT_OUT_LIST": self.res.opt_out_list,
+            "CARELOOP_SMS_PARTS_PER_SECOND": str(self.parts_per_second),
+            "CARELOOP_WEBHOOK_SECRET": self.webhook_secret,
+            "CARELOOP_LOCAL_MODE": "true",
+        }
+        os.environ.update(env)
+        from careloop.adapters import aws
+        from careloop.settings import reset_settings
+
+        reset_settings()
+        aws.reset()
+
+    # handlers ----------------------------------------------------------------------------
+    def handler(self, name: str):
+        if name not in self._handlers:
+            path = FUNCTIONS_DIR / name / "handler.py"
+            spec = importlib.util.spec_from_file_location(f"careloop_fn_{name}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            self._handlers[name] = module.handler
+        return self._handlers[name]
+
+    def invoke(self, name: str, event: dict) -> dict:
+        spec = wiring.by_name(name)
+        with self._lock:
+            return self.handler(name)(event, LambdaContext(name, spec.memory_mb, spec.timeout_s))
+
+    # the event pump ----------------------------------------------------------------------
+    def _stream_iterators(self, logical: str) -> list[str]:
+        if logical not in self._iterators:
+            ds = self._client("dynamodbstreams")
+            arn = self.res.streams[logical]
+            shards = ds.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            self._iterators[logical] = [
+                ds.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                for s in shards
+            ]
+        return self._iterators[logical]
+
+    def pump_once(self) -> int:
+        """One pass over every stream and queue in the wiring table; returns records handled."""
+        handled = 0
+        ds = self._client("dynamodbstreams")
+        sqs = self._client("sqs")
+        for spec in wiring.FUNCTIONS:
+            src = spec.source
+            if isinstance(src, wiring.StreamSource):
+                iterators = self._stream_iterators(src.table)
+                for i, it in enumerate(iterators):
+                    got = ds.get_records(ShardIterator=it, Limit=src.batch_size)
+                    iterators[i] = got.get("NextShardIterator") or it
+                    if got["Records"]:
+                        handled += len(got["Records"])
+                        self._deliver_stream(spec, src, got["Records"])
+            elif isinstance(src, wiring.QueueSource):
+                url = self.res.queues[src.queue]
+                got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(src.batch_size, 10),
+                                          AttributeNames=["All"], MessageAttributeNames=["All"])
+                messages = got.get("Messages", [])
+                if messages:
+                    handled += len(messages)
+                    result = self.invoke(spec.name, sqs_event(messages, self.res.queue_arns[src.queue])) or {}
+                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                    done = [m for m in messages if m["MessageId"] not in failed]
+                    if done:
+                        sqs.delete_message_batch(QueueUrl=url, Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        return handled
+
+    def _deliver_stream(self, spec, src, records: list[dict]) -> None:
+        """Lambda's stream semantics: retry the failed tail up to the limit, then the DLQ."""
+        pending = records
+        for _attempt in range(src.retry_attempts + 1):
+            result = self.invoke(spec.name, stream_event(pending, self.res.streams[src.table])) or {}
+            failures = result.get("batchItemFailures", [])
+            if not failures:
+                return
+            first = failures[0]["itemIdentifier"]
+            pending = [r for r in pending if r["dynamodb"]["SequenceNumber"] >= first] or pending
+        self.dead_letters.append({"function": spec.name, "records": [r["eventID"] for r in pending]})
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Pump until every stream and queue is empty (twice in a row: SNS fan-out is async)."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            standin_busy = not self.standin.drain(0.5)
+            if self.pump_once() == 0 and not standin_busy:
+                quiet += 1
+                if quiet >= 2:
+                    return
+                time.sleep(0.05)
+            else:
+                quiet = 0
+
+    def dispatch(self) -> dict:
+        return self.invoke("dispatcher", scheduled_event(self.res.rule_arn, self.clock.now()))
+
+    # the clock ---------------------------------------------------------------------------
+    def advance(self, minutes: float) -> dict:
+        """Move the clock forward, stopping at every due time on the way, like the real
+        every-minute schedule would have; returns what was dispatched."""
+        from careloop.adapters.aws import services
+
+        target = self.clock.now() + timedelta(minutes=minutes)
+        totals = {"sent": 0, "skipped": 0, "deferred": 0, "ticks": 0}
+        self.drain()
+        for _ in range(10_000):
+            due = services().store.due_actions(target, limit=1)
+            if not due:
+                break
+            step_to = max(due[0].due_at, self.clock.now())
+            self.clock.advance(step_to - self.clock.now())
+            summary = self.dispatch()
+            totals["ticks"] += 1
+            for k in ("sent", "skipped", "deferred"):
+                totals[k] += summary.get(k, 0)
+            self.drain()
+            if not any(summary.get(k) for k in ("sent", "skipped", "deferred", "lost")):
+                break  # nothing moved: do not spin on a claimed item
+        if target > self.clock.now():
+            self.clock.advance(target - self.clock.now())
+        summary = self.dispatch()
+        for k in ("sent", "skipped", "deferred"):
+            totals[k] += summary.get(k, 0)
+        self.drain()
+        totals["now"] = self.clock.now().isoformat()
+        return totals
+
+    # background loops --------------------------------------------------------------------
+    def _pump_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.pump_once() == 0:
+                    self._stop.wait(0.2)
+            except Exception:  # keep the local stack alive; the error is shown once
+                log.exception("event pump error")
+                self._stop.wait(1.0)
+
+    def _ticker_loop(self) -> None:
+        while not self._stop.wait(60.0):
+            try:
+                self.dispatch()
+            except Exception:
+                log.exception("dispatcher tick error")
+
+    # demo ---------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now().astimezone(timezone.utc)

@@ -1,0 +1,67 @@
+"""Ports the core talks through (besides the store): the send queue, staff notifications and
+the SMS channel. AWS adapters live in careloop.adapters; the simulator and tests use fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from careloop.clock import Clock
+from careloop.models import Message
+from careloop.practice import PracticeProfile
+from careloop.store import Store
+from careloop.workflows import Workflow
+
+
+class Outbox(Protocol):
+    """Hands an outbound message (already stored, status queued) to the sender."""
+
+    def enqueue(self, message: Message) -> None: ...
+
+
+class Notifier(Protocol):
+    """Tells staff about a task or alert (SNS topic -> email / SMS to on-call)."""
+
+    def notify(self, message: Message) -> None: ...
+
+
+class SmsChannel(Protocol):
+    """The carrier side: End User Messaging SMS."""
+
+    def send(self, to: str, body: str, context: dict[str, str]) -> str: ...  # provider id
+    def opt_out(self, phone: str) -> None: ...
+    def opt_in(self, phone: str) -> None: ...
+
+
+@dataclass
+class ListOutbox:
+    sent: list[Message] = field(default_factory=list)
+
+    def enqueue(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+@dataclass
+class ListNotifier:
+    notified: list[Message] = field(default_factory=list)
+
+    def notify(self, message: Message) -> None:
+        self.notified.append(message)
+
+
+@dataclass
+class Services:
+    """Everything a core operation needs, built once per cold start (or per simulation)."""
+
+    store: Store
+    practice: PracticeProfile
+    workflows: tuple[Workflow, ...]
+    clock: Clock
+    outbox: Outbox
+    notifier: Notifier
+
+    def workflow(self, workflow_id: str) -> Workflow | None:
+        for w in self.workflows:
+            if w.id == workflow_id:
+                return w
+        return None

@@ -1,0 +1,1 @@
+"""The SMS channel in the core: sending queued texts, delivery receipts, consent keywords."""

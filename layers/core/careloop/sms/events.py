@@ -1,0 +1,54 @@
+"""Delivery events from End User Messaging SMS update message status; numbers that cannot
+receive texts are flagged on the patient for staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from careloop.models import MessageStatus
+from careloop.ports import Services
+
+DELIVERED = {"TEXT_DELIVERED", "TEXT_SUCCESSFUL"}
+PENDING = {"TEXT_QUEUED", "TEXT_PENDING"}
+# the number itself cannot take texts: stop automating to it until staff fix it
+UNDELIVERABLE = {"TEXT_INVALID", "TEXT_BLOCKED", "TEXT_CARRIER_BLOCKED", "TEXT_UNREACHABLE"}
+# the order matters: a later, weaker event never downgrades a final one
+_RANK = {MessageStatus.SENT: 1, MessageStatus.DELIVERED: 3, MessageStatus.FAILED: 3}
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    message_id: str | None
+    status: str
+    flagged_patient: str | None = None
+
+
+def apply_delivery_event(services: Services, event: dict) -> EventOutcome:
+    provider_id = event.get("messageId")
+    event_type = event.get("eventType", "")
+    if not provider_id or not event_type.startswith("TEXT_"):
+        return EventOutcome(None, "ignored")
+    message = services.store.message_by_provider_id(provider_id)
+    if message is None:
+        context = event.get("context") or {}
+        mid = context.get("message_id")
+        message = services.store.get_message(mid) if mid else None
+    if message is None:
+        return EventOutcome(None, "unknown message")
+    if event_type in PENDING:
+        return EventOutcome(message.message_id, str(message.status))
+    new = MessageStatus.DELIVERED if event_type in DELIVERED else MessageStatus.FAILED
+    if _RANK.get(message.status, 0) > _RANK[new] or (
+        message.status == MessageStatus.DELIVERED and new == MessageStatus.DELIVERED
+        and message.status_detail == event_type
+    ):
+        return EventOutcome(message.message_id, str(message.status))
+    services.store.update_message(message.message_id, status=new, status_detail=event_type)
+    flagged = None
+    if event_type in UNDELIVERABLE and message.patient_id:
+        patient = services.store.get_patient(message.patient_id)
+        if patient and not patient.undeliverable:
+            patient.undeliverable = True
+            services.store.put_patient(patient)
+            flagged = patient.id
+    return EventOutcome(message.message_id, str(new), flagged)

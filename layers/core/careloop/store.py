@@ -1,0 +1,198 @@
+"""The store port: what the core needs from persistence, and an in-memory implementation.
+
+The DynamoDB adapter (`careloop.adapters.dynamo`) implements the same methods with
+conditional writes; the simulator and unit tests use `MemoryStore`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
+
+
+class Store(Protocol):
+    # records (EHR-owned fields + Careloop-owned consent/confirmation)
+    def get_patient(self, patient_id: str) -> Patient | None: ...
+    def put_patient(self, patient: Patient) -> bool: ...
+    def patients_by_phone(self, phone: str) -> list[Patient]: ...
+    def all_patients(self) -> list[Patient]: ...
+    def get_appointment(self, appointment_id: str) -> Appointment | None: ...
+    def put_appointment(self, appointment: Appointment) -> bool: ...
+    def appointments_for_patient(self, patient_id: str) -> list[Appointment]: ...
+    def all_appointments(self) -> list[Appointment]: ...
+    # planned actions
+    def put_action_if_absent(self, action: PlannedAction) -> bool: ...
+    def get_action(self, action_id: str) -> PlannedAction | None: ...
+    def actions_for_subject(self, subject: str) -> list[PlannedAction]: ...
+    def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]: ...
+    def transition_action(
+        self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
+    ) -> bool: ...
+    # messages
+    def put_message(self, message: Message) -> bool: ...
+    def get_message(self, message_id: str) -> Message | None: ...
+    def update_message(self, message_id: str, **fields: object) -> None: ...
+    def transition_message(
+        self, message_id: str, expected: str, new: str, **fields: object
+    ) -> bool: ...
+    def message_by_provider_id(self, provider_message_id: str) -> Message | None: ...
+    def messages_for_patient(self, patient_id: str) -> list[Message]: ...
+    def messages_of_kind(self, kind: str) -> list[Message]: ...
+
+
+def is_newer_or_same(incoming: str, stored: str) -> bool:
+    """EHR version markers sort newer-is-greater; an empty marker never blocks a write."""
+    return not incoming or not stored or incoming >= stored
+
+
+class MemoryStore:
+    """Thread-safe in-memory store with the same semantics as the DynamoDB adapter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.patients: dict[str, Patient] = {}
+        self.appointments: dict[str, Appointment] = {}
+        self.actions: dict[str, PlannedAction] = {}
+        self.messages: dict[str, Message] = {}
+        self.listeners: list = []  # called with (kind, old, new) after record writes
+
+    def _emit(self, kind: str, old, new) -> None:
+        for listener in self.listeners:
+            listener(kind, old, new)
+
+    # records -----------------------------------------------------------------------------
+    def get_patient(self, patient_id: str) -> Patient | None:
+        with self._lock:
+            p = self.patients.get(patient_id)
+            return p.model_copy(deep=True) if p else None
+
+    def put_patient(self, patient: Patient) -> bool:
+        with self._lock:
+            old = self.patients.get(patient.id)
+            if old and not is_newer_or_same(patient.source_version, old.source_version):
+                return False
+            if old == patient:
+                return True
+            self.patients[patient.id] = patient.model_copy(deep=True)
+        self._emit("patient", old, patient)
+        return True
+
+    def patients_by_phone(self, phone: str) -> list[Patient]:
+        with self._lock:
+            return [p.model_copy(deep=True) for p in self.patients.values() if p.phone == phone]
+
+    def all_patients(self) -> list[Patient]:
+        with self._lock:
+            return [p.model_copy(deep=True) for p in self.patients.values()]
+
+    def get_appointment(self, appointment_id: str) -> Appointment | None:
+        with self._lock:
+            a = self.appointments.get(appointment_id)
+            return a.model_copy(deep=True) if a else None
+
+    def put_appointment(self, appointment: Appointment) -> bool:
+        with self._lock:
+            old = self.appointments.get(appointment.id)
+            if old and not is_newer_or_same(appointment.source_version, old.source_version):
+                return False
+            if old == appointment:
+                return True
+            self.appointments[appointment.id] = appointment.model_copy(deep=True)
+        self._emit("appointment", old, appointment)
+        return True
+
+    def appointments_for_patient(self, patient_id: str) -> list[Appointment]:
+        with self._lock:
+            found = [a for a in self.appointments.values() if a.patient_id == patient_id]
+            return [a.model_copy(deep=True) for a in sorted(found, key=lambda a: a.start)]
+
+    def all_appointments(self) -> list[Appointment]:
+        with self._lock:
+            return [a.model_copy(deep=True) for a in self.appointments.values()]
+
+    # actions -----------------------------------------------------------------------------
+    def put_action_if_absent(self, action: PlannedAction) -> bool:
+        with self._lock:
+            if action.action_id in self.actions:
+                return False
+            self.actions[action.action_id] = action.model_copy(deep=True)
+            return True
+
+    def get_action(self, action_id: str) -> PlannedAction | None:
+        with self._lock:
+            a = self.actions.get(action_id)
+            return a.model_copy(deep=True) if a else None
+
+    def actions_for_subject(self, subject: str) -> list[PlannedAction]:
+        with self._lock:
+            found = [a for a in self.actions.values() if a.subject == subject]
+            return [a.model_copy(deep=True) for a in sorted(found, key=lambda a: a.due_at)]
+
+    def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]:
+        with self._lock:
+            due = [
+                a for a in self.actions.values()
+                if a.status in (ActionStatus.PENDING, ActionStatus.CLAIMED) and a.due_at <= until
+            ]
+            due.sort(key=lambda a: (a.due_at, a.action_id))
+            return [a.model_copy(deep=True) for a in due[:limit]]
+
+    def transition_action(
+        self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
+    ) -> bool:
+        with self._lock:
+            current = self.actions.get(action_id)
+            if current is None or current.status != expected:
+                return False
+            updated = current.model_copy(update={"status": new, **fields})
+            self.actions[action_id] = PlannedAction.model_validate(updated.model_dump())
+            return True
+
+    # messages ----------------------------------------------------------------------------
+    def put_message(self, message: Message) -> bool:
+        with self._lock:
+            if message.message_id in self.messages:
+                return False
+            self.messages[message.message_id] = message.model_copy(deep=True)
+            return True
+
+    def get_message(self, message_id: str) -> Message | None:
+        with self._lock:
+            m = self.messages.get(message_id)
+            return m.model_copy(deep=True) if m else None
+
+    def update_message(self, message_id: str, **fields: object) -> None:
+        with self._lock:
+            current = self.messages[message_id]
+            data = current.model_dump() | fields
+            self.messages[message_id] = Message.model_validate(data)
+
+    def transition_message(self, message_id: str, expected: str, new: str, **fields: object) -> bool:
+        with self._lock:
+            current = self.messages.get(message_id)
+            if current is None or current.status != expected:
+                return False
+            self.update_message(message_id, status=new, **fields)
+            return True
+
+    def message_by_provider_id(self, provider_message_id: str) -> Message | None:
+        with self._lock:
+            for m in self.messages.values():
+                if m.provider_message_id == provider_message_id:
+                    return m.model_copy(deep=True)
+            return None
+
+    def messages_for_patient(self, patient_id: str) -> list[Message]:
+        return self._sorted(m for m in self.messages.values() if m.patient_id == patient_id)
+
+    def messages_of_kind(self, kind: str) -> list[Message]:
+        return self._sorted(m for m in self.messages.values() if m.kind == kind)
+
+    def _sorted(self, items: Iterable[Message]) -> list[Message]:
+        with self._lock:
+            return [copy.deepcopy(m) for m in sorted(items, key=lambda m: (m.at, m.message_id))]

@@ -1,0 +1,127 @@
+"""Message templates: Jinja2 sandbox with strict undefined, and the fields a template may use.
+
+A template naming an unknown field is rejected when a workflow is loaded, not at send time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from careloop.errors import TemplateError
+from careloop.models import Appointment, Patient
+from careloop.practice import PracticeProfile
+
+FIELDS = frozenset(
+    {
+        "first_name", "last_name", "provider", "date_time", "date", "time", "location",
+        "visit_type", "practice_name", "practice_phone", "booking_url", "survey_url",
+    }
+)
+
+_DAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+}
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+}
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def format_time(dt: datetime, language: str) -> str:
+    if language == "es":
+        return dt.strftime("%H:%M")
+    return dt.strftime("%I:%M %p").lstrip("0")
+
+
+def format_date(dt: datetime, language: str) -> str:
+    lang = language if language in _DAYS else "en"
+    day, month = _DAYS[lang][dt.weekday()], _MONTHS[lang][dt.month - 1]
+    return f"{day} {dt.day} {month}" if lang == "es" else f"{day} {month} {dt.day}"
+
+
+def format_date_time(dt: datetime, language: str) -> str:
+    """As people write it: "Thu Dec 5 at 10:00 AM" / "jue 5 dic a las 10:00"."""
+    joiner = " a las " if language == "es" else " at "
+    return format_date(dt, language) + joiner + format_time(dt, language)
+
+
+@lru_cache(maxsize=512)
+def _compile(source: str):
+    try:
+        return _env.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}") from exc
+
+
+def check_template(source: str) -> None:
+    """Raise TemplateError if the template is malformed or names a field that does not exist."""
+    try:
+        names = meta.find_undeclared_variables(_env.parse(source))
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}") from exc
+    unknown = sorted(names - FIELDS)
+    if unknown:
+        raise TemplateError(
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}"
+        )
+
+
+def context_for(
+    practice: PracticeProfile, patient: Patient, appointment: Appointment | None
+) -> dict[str, str]:
+    zone = ZoneInfo(patient.timezone) if patient.timezone else practice.zone
+    lang = patient.language
+    ctx = {
+        "first_name": patient.first_name or ("" if lang == "en" else ""),
+        "last_name": patient.last_name,
+        "practice_name": practice.name,
+        "practice_phone": _pretty_phone(practice.phone),
+        "booking_url": practice.booking_url or "",
+        "survey_url": practice.survey_url or "",
+        "provider": "",
+        "date_time": "",
+        "date": "",
+        "time": "",
+        "location": "",
+        "visit_type": "",
+    }
+    if appointment is not None:
+        local = appointment.start.astimezone(zone)
+        ctx.update(
+            provider=appointment.provider or "",
+            date_time=format_date_time(local, lang),
+            date=format_date(local, lang),
+            time=format_time(local, lang),
+            location=_location_name(practice, appointment.location),
+            visit_type=appointment.visit_type or "",
+        )
+    return ctx
+
+
+def render(source: str, ctx: dict[str, str]) -> str:
+    try:
+        text = _compile(source).render(**ctx)
+    except UndefinedError as exc:
+        raise TemplateError(f"template field missing: {exc.message}") from exc
+    return " ".join(text.split())
+
+
+def _location_name(practice: PracticeProfile, location: str | None) -> str:
+    for loc in practice.locations:
+        if location in (loc.id, loc.name):
+            return loc.address or loc.name
+    return location or ""
+
+
+def _pretty_phone(e164: str) -> str:
+    if e164.startswith("+1") and len(e164) == 12:
+        return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
+    return e164
