@@ -13,7 +13,7 @@ from careloop.engine.planner import plan_appointment_change
 from careloop.models import Appointment
 
 logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 def _appointment(image: dict | None) -> Appointment | None:

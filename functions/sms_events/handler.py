@@ -12,7 +12,7 @@ from careloop.sms.events import apply_delivery_event
 from careloop.sms.payloads import unwrap_sns
 
 logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -12,7 +12,7 @@ from careloop.agent.inbound import handle_inbound
 from careloop.sms.payloads import parse_inbound
 
 logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

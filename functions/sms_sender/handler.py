@@ -17,7 +17,7 @@ from careloop.sms.pacing import Pacer
 from careloop.sms.sender import send_queued
 
 logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 pacer = Pacer(get_settings().sms_parts_per_second)
 
 

@@ -16,7 +16,7 @@ from careloop.models import Message
 from careloop.ports import Services
 from careloop.settings import Settings, get_settings
 
-_RETRY = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10)
+_RETRY = Config(retries={"total_max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10)
 TRANSIENT = {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout"}
 
 
