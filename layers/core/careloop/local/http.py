@@ -74,6 +74,7 @@ class LocalHttp:
             Rule("/dev/sms/outbox", endpoint="dev_outbox", methods=["GET"]),
             Rule("/dev/clock/advance", endpoint="dev_advance", methods=["POST"]),
             Rule("/dev/clock", endpoint="dev_clock", methods=["GET"]),
+            Rule("/dev/ehr/quarantine", endpoint="dev_quarantine", methods=["GET"]),
             Rule("/", endpoint="static", defaults={"path": "index.html"}),
             Rule("/<path:path>", endpoint="static", methods=["GET"]),
         ])
@@ -156,7 +157,7 @@ class LocalHttp:
 
     # the sandbox -------------------------------------------------------------------------
     def on_dev_inbound(self, request: Request) -> Response:
-        data = request.get_json(silent=True)
+        data = request.get_json(force=True, silent=True)
         if not isinstance(data, dict) or not isinstance(data.get("from"), str) or not isinstance(data.get("body"), str):
             return _json({"message": 'expected JSON {"from": "+16175550101", "body": "C"}'}, 400)
         try:
@@ -187,11 +188,25 @@ class LocalHttp:
         return _json(out)
 
     def on_dev_advance(self, request: Request) -> Response:
-        data = request.get_json(silent=True)
+        data = request.get_json(force=True, silent=True)
         minutes = data.get("minutes") if isinstance(data, dict) else None
         if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes < 0 or minutes > 60 * 24 * 400:
             return _json({"message": 'expected JSON {"minutes": <0..576000>}'}, 400)
         return _json(self.stack.advance(minutes))
+
+    def on_dev_quarantine(self, request: Request) -> Response:
+        """What the EHR webhook could not understand, kept for replay, with the reasons."""
+        from careloop.adapters.aws import archive
+
+        store = archive()
+        out = []
+        for key in store.list("quarantine/"):
+            if key.endswith(".reason.json"):
+                continue
+            reason = json.loads(store.get(key + ".reason.json")[0])
+            out.append({"key": key, "kind": reason["kind"], "issues": reason["issues"],
+                        "received_at": reason["received_at"]})
+        return _json(out)
 
     def on_dev_clock(self, request: Request) -> Response:
         return _json({"now": self.stack.now().isoformat()})

@@ -1,0 +1,76 @@
+"""End-to-end fixtures: `careloop local` (what `make run` starts) as a real process on a free
+port, driven over HTTP; stopped with Ctrl-C (SIGINT) like a person would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningStack:
+    url: str
+    staff_email: str
+    staff_password: str
+    process: subprocess.Popen
+    log: Path
+
+    def id_token(self) -> str:
+        config = json.loads(urllib.request.urlopen(self.url + "/config.json", timeout=10).read())
+        req = urllib.request.Request(
+            config["cognito"]["endpoint"], method="POST",
+            data=json.dumps({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": config["cognito"]["clientId"],
+                             "AuthParameters": {"USERNAME": self.staff_email, "PASSWORD": self.staff_password}}).encode(),
+            headers={"Content-Type": "application/x-amz-json-1.1",
+                     "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"},
+        )
+        return json.loads(urllib.request.urlopen(req, timeout=10).read())["AuthenticationResult"]["IdToken"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory):
+    from careloop.local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("stack") / "careloop-local.log"
+    env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1")
+    cmd = [str(Path(sys.executable).parent / "careloop"), "local"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/health", timeout=2).status == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"careloop local did not become healthy:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+    yield RunningStack(url, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, proc, log)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("careloop local did not stop on Ctrl-C within 20 s")
