@@ -3,7 +3,7 @@ payloads get 400 + OperationOutcome and are quarantined for replay."""
 
 import base64
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -13,7 +13,9 @@ from careloop.errors import SignatureError
 from careloop.intake import operation_outcome, receive
 from careloop.settings import get_settings
 
-logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
+# No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
+# use Lambda's active tracing instead (see README, "Observability").
+logger, metrics = Logger(), Metrics(namespace="Careloop")
 app = APIGatewayRestResolver()
 
 
@@ -63,6 +65,5 @@ def unauthorised(exc: SignatureError) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def handler(event, context):
     return app.resolve(event, context)

@@ -3,7 +3,7 @@
 Redelivered records change nothing: action keys are deterministic and writes conditional.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -12,7 +12,9 @@ from careloop.adapters.aws import services
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import Appointment
 
-logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
+# No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
+# use Lambda's active tracing instead (see README, "Observability").
+logger, metrics = Logger(), Metrics(namespace="Careloop")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
@@ -20,7 +22,6 @@ def _appointment(image: dict | None) -> Appointment | None:
     return Appointment.model_validate(image) if image else None
 
 
-@tracer.capture_method
 def record_handler(record: DynamoDBRecord) -> None:
     new = record.dynamodb.new_image if record.dynamodb else None
     old = record.dynamodb.old_image if record.dynamodb else None
@@ -36,6 +37,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def handler(event, context):
     return process_partial_response(event, record_handler, processor, context)

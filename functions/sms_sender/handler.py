@@ -6,7 +6,7 @@ recorded on the message and never retried.
 
 import json
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -16,12 +16,13 @@ from careloop.settings import get_settings
 from careloop.sms.pacing import Pacer
 from careloop.sms.sender import send_queued
 
-logger, metrics, tracer = Logger(), Metrics(namespace="Careloop"), Tracer()
+# No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
+# use Lambda's active tracing instead (see README, "Observability").
+logger, metrics = Logger(), Metrics(namespace="Careloop")
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 pacer = Pacer(get_settings().sms_parts_per_second)
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     message_id = json.loads(record.body)["message_id"]
     pacer.wait()
@@ -32,6 +33,5 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def handler(event, context):
     return process_partial_response(event, record_handler, processor, context)

@@ -6,24 +6,22 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from careloop.adapters.clients import client as aws_client
 from careloop.clock import ProcessClock
 from careloop.errors import SendError
 from careloop.models import Message
 from careloop.ports import Services
 from careloop.settings import Settings, get_settings
 
-_RETRY = Config(retries={"total_max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10)
 TRANSIENT = {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout"}
 
 
 class SqsOutbox:
     def __init__(self, queue_url: str, client=None) -> None:
         self.url = queue_url
-        self.sqs = client or boto3.client("sqs", config=_RETRY)
+        self.sqs = client or aws_client("sqs")
 
     def enqueue(self, message: Message) -> None:
         # the body carries only the id: the text itself stays in the encrypted table
@@ -33,7 +31,7 @@ class SqsOutbox:
 class SnsNotifier:
     def __init__(self, topic_arn: str, client=None) -> None:
         self.arn = topic_arn
-        self.sns = client or boto3.client("sns", config=_RETRY)
+        self.sns = client or aws_client("sns")
 
     def notify(self, message: Message) -> None:
         if not self.arn:
@@ -55,7 +53,7 @@ class EndUserMessagingSms:
 
     def __init__(self, settings: Settings, client=None) -> None:
         self.s = settings
-        self.client = client or boto3.client("pinpoint-sms-voice-v2", config=_RETRY)
+        self.client = client or aws_client("pinpoint-sms-voice-v2")
 
     def send(self, to: str, body: str, context: dict[str, str]) -> str:
         args = {
@@ -94,7 +92,7 @@ class S3Archive:
 
     def __init__(self, bucket: str, client=None) -> None:
         self.bucket = bucket
-        self.s3 = client or boto3.client("s3", config=_RETRY)
+        self.s3 = client or aws_client("s3")
 
     def put(self, key: str, body: bytes, metadata: dict[str, str]) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata, ServerSideEncryption="aws:kms")
@@ -137,6 +135,9 @@ def archive() -> S3Archive:
 
 
 def reset() -> None:
+    from careloop.adapters.clients import reset_clients
+
+    reset_clients()
     services.cache_clear()
     sms_channel.cache_clear()
     archive.cache_clear()

@@ -10,26 +10,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from careloop import tables
+from careloop.adapters.clients import client, from_attr, to_attr
 from careloop.clock import iso
 from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
 from careloop.settings import Settings
 
-_ser = TypeSerializer()
-_de = TypeDeserializer()
 _SK = "A"
 
 
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(v) for k, v in data.items() if v is not None and v != ""}
+    return {k: to_attr(v) for k, v in data.items() if v is not None and v != ""}
 
 
 def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _de.deserialize(v) for k, v in item.items()}
+    return {k: from_attr(v) for k, v in item.items()}
 
 
 def _lost_race(exc: ClientError) -> bool:
@@ -41,8 +38,8 @@ def due_shard(action_id: str) -> str:
 
 
 class DynamoStore:
-    def __init__(self, settings: Settings, client=None) -> None:
-        self.db = client or boto3.client("dynamodb")
+    def __init__(self, settings: Settings, db=None) -> None:
+        self.db = db or client("dynamodb")
         self.records = settings.table_records
         self.actions = settings.table_actions
         self.messages = settings.table_messages
@@ -187,7 +184,7 @@ class DynamoStore:
             if v is None:
                 continue
             names[f"#f{i}"] = k
-            values[f":f{i}"] = _ser.serialize(v)
+            values[f":f{i}"] = to_attr(v)
             sets.append(f"#f{i} = :f{i}")
         expr = "SET " + ", ".join(sets)
         if new in (ActionStatus.PENDING, ActionStatus.CLAIMED):
@@ -254,7 +251,7 @@ class DynamoStore:
             elif isinstance(v, StrEnum):
                 v = str(v)
             names[f"#f{i}"] = k
-            values[f":f{i}"] = _ser.serialize(v)
+            values[f":f{i}"] = to_attr(v)
             sets.append(f"#f{i} = :f{i}")
         if not sets:
             return
