@@ -44,6 +44,51 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _example_bundle(args: argparse.Namespace) -> int:
+    """A FHIR R4 transaction Bundle (Patient + booked Appointment) N days ahead at 10:00."""
+    import json
+    from datetime import datetime, time, timedelta
+
+    from careloop.practice import load_profile
+    from careloop.settings import get_settings
+
+    practice = load_profile(args.practice) if args.practice else get_settings().practice()
+    day = datetime.now(practice.zone).date() + timedelta(days=args.in_days)
+    start = datetime.combine(day, time(args.hour), tzinfo=practice.zone)
+    end = start + timedelta(minutes=30)
+    bundle = {
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:0b6a1c9e-5f0e-4a57-9c1e-000000000001",
+             "resource": {"resourceType": "Patient", "id": args.patient_id,
+                          "name": [{"use": "official", "family": "Kim", "given": ["Jordan"]}],
+                          "telecom": [{"system": "phone", "value": args.phone, "use": "mobile"}],
+                          "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": args.language}]},
+                                             "preferred": True}]},
+             "request": {"method": "PUT", "url": f"Patient/{args.patient_id}"}},
+            {"fullUrl": "urn:uuid:0b6a1c9e-5f0e-4a57-9c1e-000000000002",
+             "resource": {"resourceType": "Appointment", "id": args.appointment_id, "status": "booked",
+                          "appointmentType": {"coding": [{"code": "cleaning", "display": "Cleaning"}]},
+                          "start": start.isoformat(), "end": end.isoformat(),
+                          "participant": [
+                              {"actor": {"reference": "urn:uuid:0b6a1c9e-5f0e-4a57-9c1e-000000000001"}, "status": "accepted"},
+                              {"actor": {"display": "Dr. Lee"}, "status": "accepted"}]},
+             "request": {"method": "PUT", "url": f"Appointment/{args.appointment_id}"}},
+        ],
+    }
+    print(json.dumps(bundle, indent=2))
+    return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    """The X-Careloop-Signature header value for a file's exact bytes."""
+    from careloop.intake import sign
+
+    body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    print(sign(args.secret, body))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="careloop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +99,21 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--practice", default=None, help="practice profile JSON (default: the demo)")
     local.add_argument("--no-demo", action="store_true", help="start without the demo patients")
     local.set_defaults(func=_local)
+
+    ehr = sub.add_parser("ehr", help="EHR helpers").add_subparsers(dest="ehr_command", required=True)
+    example = ehr.add_parser("example-bundle", help="print a FHIR Bundle: a patient with a booked appointment")
+    example.add_argument("--in-days", type=int, default=4)
+    example.add_argument("--hour", type=int, default=10)
+    example.add_argument("--phone", default="+16175550142")
+    example.add_argument("--language", default="en", choices=["en", "es"])
+    example.add_argument("--patient-id", default="example-patient")
+    example.add_argument("--appointment-id", default="example-appointment")
+    example.add_argument("--practice", default=None)
+    example.set_defaults(func=_example_bundle)
+    signer = ehr.add_parser("sign", help="print the X-Careloop-Signature value for a payload file")
+    signer.add_argument("file", help="payload file, or - for stdin")
+    signer.add_argument("--secret", default=os.environ.get("CARELOOP_WEBHOOK_SECRET", "local-dev-secret"))
+    signer.set_defaults(func=_sign)
 
     args = parser.parse_args(argv)
     return args.func(args)
