@@ -44,6 +44,35 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from careloop.simulate import ScenarioError, simulate
+
+    source = "stdin" if args.scenario == "-" else args.scenario
+    try:
+        text = sys.stdin.read() if args.scenario == "-" else Path(args.scenario).read_text()
+    except OSError as exc:
+        print(f"{source}: cannot read ({exc.strerror})", file=sys.stderr)
+        return 2
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", file=sys.stderr)
+        return 2
+    try:
+        lines, warnings = simulate(data)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    out = sys.stdout
+    for line in lines:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def _example_bundle(args: argparse.Namespace) -> int:
     """A FHIR R4 transaction Bundle (Patient + booked Appointment) N days ahead at 10:00."""
     import json
@@ -99,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--practice", default=None, help="practice profile JSON (default: the demo)")
     local.add_argument("--no-demo", action="store_true", help="start without the demo patients")
     local.set_defaults(func=_local)
+
+    sim = sub.add_parser("simulate", help="dry-run workflows on a virtual clock (JSON Lines out)")
+    sim.add_argument("scenario", help="scenario JSON file, or - for stdin")
+    sim.set_defaults(func=_simulate)
 
     ehr = sub.add_parser("ehr", help="EHR helpers").add_subparsers(dest="ehr_command", required=True)
     example = ehr.add_parser("example-bundle", help="print a FHIR Bundle: a patient with a booked appointment")

@@ -7,7 +7,9 @@ conditional writes; the simulator and unit tests use `MemoryStore`.
 from __future__ import annotations
 
 import copy
+import heapq
 import threading
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
@@ -60,6 +62,14 @@ class MemoryStore:
         self.actions: dict[str, PlannedAction] = {}
         self.messages: dict[str, Message] = {}
         self.listeners: list = []  # called with (kind, old, new) after record writes
+        # secondary indexes (what the GSIs are in DynamoDB)
+        self._by_phone: dict[str, set[str]] = defaultdict(set)
+        self._by_patient: dict[str, set[str]] = defaultdict(set)
+        self._by_subject: dict[str, set[str]] = defaultdict(set)
+        self._due: list[tuple] = []  # heap of (due_at, action_id); stale entries skipped
+        self._msgs_by_patient: dict[str, list[str]] = defaultdict(list)
+        self._msgs_by_kind: dict[str, list[str]] = defaultdict(list)
+        self._by_provider_id: dict[str, str] = {}
 
     def _emit(self, kind: str, old, new) -> None:
         for listener in self.listeners:
@@ -78,13 +88,17 @@ class MemoryStore:
                 return False
             if old == patient:
                 return True
+            if old is not None and old.phone:
+                self._by_phone[old.phone].discard(old.id)
+            if patient.phone:
+                self._by_phone[patient.phone].add(patient.id)
             self.patients[patient.id] = patient.model_copy(deep=True)
         self._emit("patient", old, patient)
         return True
 
     def patients_by_phone(self, phone: str) -> list[Patient]:
         with self._lock:
-            return [p.model_copy(deep=True) for p in self.patients.values() if p.phone == phone]
+            return [self.patients[i].model_copy(deep=True) for i in sorted(self._by_phone.get(phone, ()))]
 
     def all_patients(self) -> list[Patient]:
         with self._lock:
@@ -102,13 +116,16 @@ class MemoryStore:
                 return False
             if old == appointment:
                 return True
+            if old is not None:
+                self._by_patient[old.patient_id].discard(old.id)
+            self._by_patient[appointment.patient_id].add(appointment.id)
             self.appointments[appointment.id] = appointment.model_copy(deep=True)
         self._emit("appointment", old, appointment)
         return True
 
     def appointments_for_patient(self, patient_id: str) -> list[Appointment]:
         with self._lock:
-            found = [a for a in self.appointments.values() if a.patient_id == patient_id]
+            found = [self.appointments[i] for i in self._by_patient.get(patient_id, ())]
             return [a.model_copy(deep=True) for a in sorted(found, key=lambda a: a.start)]
 
     def all_appointments(self) -> list[Appointment]:
@@ -121,6 +138,8 @@ class MemoryStore:
             if action.action_id in self.actions:
                 return False
             self.actions[action.action_id] = action.model_copy(deep=True)
+            self._by_subject[action.subject].add(action.action_id)
+            heapq.heappush(self._due, (action.due_at, action.action_id))
             return True
 
     def get_action(self, action_id: str) -> PlannedAction | None:
@@ -130,17 +149,23 @@ class MemoryStore:
 
     def actions_for_subject(self, subject: str) -> list[PlannedAction]:
         with self._lock:
-            found = [a for a in self.actions.values() if a.subject == subject]
+            found = [self.actions[i] for i in self._by_subject.get(subject, ())]
             return [a.model_copy(deep=True) for a in sorted(found, key=lambda a: a.due_at)]
 
     def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]:
+        open_states = (ActionStatus.PENDING, ActionStatus.CLAIMED)
         with self._lock:
-            due = [
-                a for a in self.actions.values()
-                if a.status in (ActionStatus.PENDING, ActionStatus.CLAIMED) and a.due_at <= until
-            ]
-            due.sort(key=lambda a: (a.due_at, a.action_id))
-            return [a.model_copy(deep=True) for a in due[:limit]]
+            found: list[PlannedAction] = []
+            keep: list[tuple] = []
+            while self._due and self._due[0][0] <= until and len(found) < limit:
+                entry = heapq.heappop(self._due)
+                action = self.actions[entry[1]]
+                if action.status in open_states and action.due_at == entry[0]:
+                    found.append(action.model_copy(deep=True))
+                    keep.append(entry)
+            for entry in keep:  # still open until someone moves them on
+                heapq.heappush(self._due, entry)
+            return found
 
     def transition_action(
         self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
@@ -151,6 +176,8 @@ class MemoryStore:
                 return False
             updated = current.model_copy(update={"status": new, **fields})
             self.actions[action_id] = PlannedAction.model_validate(updated.model_dump())
+            if self.actions[action_id].due_at != current.due_at:
+                heapq.heappush(self._due, (self.actions[action_id].due_at, action_id))
             return True
 
     # messages ----------------------------------------------------------------------------
@@ -159,6 +186,11 @@ class MemoryStore:
             if message.message_id in self.messages:
                 return False
             self.messages[message.message_id] = message.model_copy(deep=True)
+            if message.patient_id:
+                self._msgs_by_patient[message.patient_id].append(message.message_id)
+            self._msgs_by_kind[message.kind].append(message.message_id)
+            if message.provider_message_id:
+                self._by_provider_id[message.provider_message_id] = message.message_id
             return True
 
     def get_message(self, message_id: str) -> Message | None:
@@ -171,6 +203,8 @@ class MemoryStore:
             current = self.messages[message_id]
             data = current.model_dump() | fields
             self.messages[message_id] = Message.model_validate(data)
+            if fields.get("provider_message_id"):
+                self._by_provider_id[str(fields["provider_message_id"])] = message_id
 
     def transition_message(self, message_id: str, expected: str, new: str, **fields: object) -> bool:
         with self._lock:
@@ -182,16 +216,16 @@ class MemoryStore:
 
     def message_by_provider_id(self, provider_message_id: str) -> Message | None:
         with self._lock:
-            for m in self.messages.values():
-                if m.provider_message_id == provider_message_id:
-                    return m.model_copy(deep=True)
-            return None
+            mid = self._by_provider_id.get(provider_message_id)
+            return self.messages[mid].model_copy(deep=True) if mid else None
 
     def messages_for_patient(self, patient_id: str) -> list[Message]:
-        return self._sorted(m for m in self.messages.values() if m.patient_id == patient_id)
+        with self._lock:
+            return self._sorted([self.messages[i] for i in self._msgs_by_patient.get(patient_id, ())])
 
     def messages_of_kind(self, kind: str) -> list[Message]:
-        return self._sorted(m for m in self.messages.values() if m.kind == kind)
+        with self._lock:
+            return self._sorted([self.messages[i] for i in self._msgs_by_kind.get(kind, ())])
 
     def _sorted(self, items: Iterable[Message]) -> list[Message]:
         with self._lock:

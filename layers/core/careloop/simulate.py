@@ -1,0 +1,313 @@
+"""`careloop simulate`: a dry run of the workflows on a virtual clock (spec/simulate.md).
+
+Drives the same EHR mapping, planner, dispatcher, compliance gates and SMS agent as Lambda, on
+the in-memory store, and prints every outbound action as JSON Lines, then final states.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from careloop.errors import CareloopError, ConfigError, InvalidPhone, PayloadError
+from careloop.models import APPOINTMENT_STATUSES, Appointment, Message, Patient
+from careloop.phones import to_e164
+from careloop.practice import PracticeProfile, demo_profile, parse_profile
+
+
+class ScenarioError(CareloopError):
+    """The scenario breaks the schema; the message names the field."""
+
+
+# ---------------------------------------------------------------------------- the schema
+class _S(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def _aware(v: Any) -> Any:
+    if isinstance(v, str):
+        try:
+            dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError("not an ISO 8601 datetime") from exc
+        if dt.tzinfo is None:
+            raise ValueError("ISO 8601 datetime needs a UTC offset")
+        return dt
+    if isinstance(v, datetime):
+        return v
+    raise ValueError("not an ISO 8601 datetime")
+
+
+class SimPatient(_S):
+    id: str = Field(min_length=1)
+    first_name: str = ""
+    last_name: str = ""
+    phone: str | None = None
+    language: Literal["en", "es"] = "en"
+    timezone: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    opted_out: bool = False
+
+
+class SimAppointment(_S):
+    id: str = Field(min_length=1)
+    patient: str = Field(min_length=1)
+    start: datetime
+    minutes: int = Field(30, ge=1, le=1440)
+    status: str = "booked"
+    provider: str | None = None
+    location: str | None = None
+    visit_type: str | None = None
+
+    _start = field_validator("start", mode="before")(lambda cls, v: _aware(v))
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        if v not in APPOINTMENT_STATUSES:
+            raise ValueError(f"{v!r} is not a FHIR Appointment.status ({', '.join(APPOINTMENT_STATUSES)})")
+        return v
+
+
+class SimEvent(_S):
+    at: datetime
+    type: Literal["appointment", "sms", "ehr_fhir", "ehr_hl7v2", "delivery"]
+    appointment: SimAppointment | None = None
+    from_: str | None = Field(None, alias="from")
+    body: str | None = None
+    payload: Any = None
+    message: str | None = None
+    status: str | None = None
+
+    _at = field_validator("at", mode="before")(lambda cls, v: _aware(v))
+
+
+class Scenario(_S):
+    practice: dict[str, Any] = Field(default_factory=dict)
+    start: datetime
+    until: datetime
+    workflows: Literal["default"] | list[dict[str, Any]] = "default"
+    patients: list[SimPatient] = Field(default_factory=list)
+    events: list[SimEvent] = Field(default_factory=list)
+
+    _times = field_validator("start", "until", mode="before")(lambda cls, v: _aware(v))
+
+
+def _loc(parts) -> str:
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif p in ("function-after[_aware(), datetime]",):
+            continue
+        else:
+            out += ("." if out else "") + ("from" if p == "from_" else str(p))
+    return out
+
+
+def parse_scenario(data: Any) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError("scenario: must be a JSON object")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ScenarioError(f"{_loc(err['loc']) or 'scenario'}: {msg}") from exc
+    if scenario.until <= scenario.start:
+        raise ScenarioError("until: must be after start")
+    ids = set()
+    for i, p in enumerate(scenario.patients):
+        if p.id in ids:
+            raise ScenarioError(f"patients[{i}].id: duplicate patient id {p.id!r}")
+        ids.add(p.id)
+    for i, e in enumerate(scenario.events):
+        where = f"events[{i}]"
+        if not scenario.start <= e.at <= scenario.until:
+            raise ScenarioError(f"{where}.at: outside start..until")
+        if e.type == "appointment":
+            if e.appointment is None:
+                raise ScenarioError(f"{where}.appointment: required for an appointment event")
+            if e.appointment.patient not in ids:
+                raise ScenarioError(f"{where}.appointment.patient: unknown patient {e.appointment.patient!r}")
+        elif e.type == "sms":
+            if not e.from_ or e.body is None:
+                raise ScenarioError(f"{where}: an sms event needs 'from' and 'body'")
+        elif e.type in ("ehr_fhir", "ehr_hl7v2"):
+            if e.payload is None:
+                raise ScenarioError(f"{where}.payload: required for {e.type}")
+            if e.type == "ehr_hl7v2" and not isinstance(e.payload, str):
+                raise ScenarioError(f"{where}.payload: an HL7 v2 message must be a string")
+        elif e.type == "delivery" and not (e.message and e.status):
+            raise ScenarioError(f"{where}: a delivery event needs 'message' and 'status'")
+    return scenario
+
+
+# ---------------------------------------------------------------------------- the run
+class _Recorder:
+    """Outbox + notifier of the simulation: every hand-over is an output line."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+
+    def enqueue(self, message: Message) -> None:
+        self.sim.on_outbound(message)
+
+    def notify(self, message: Message) -> None:
+        self.sim.on_outbound(message)
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario) -> None:
+        from careloop.memory import memory_services
+        from careloop.workflows import default_library, load_workflows
+
+        self.scenario = scenario
+        practice = self._practice(scenario.practice)
+        workflows = default_library() if scenario.workflows == "default" else load_workflows(scenario.workflows)
+        self.s = memory_services(scenario.start, practice, workflows)
+        self.s.outbox = self.s.notifier = _Recorder(self)
+        self.zone = practice.zone
+        self.lines: list[dict] = []
+        self.public_ids: dict[str, str] = {}  # our message id -> m-0001
+        self.private_ids: dict[str, str] = {}
+        self.warnings: list[str] = []
+
+    @staticmethod
+    def _practice(overrides: dict) -> PracticeProfile:
+        base = demo_profile().model_dump(mode="json")
+        try:
+            return parse_profile(base | overrides, "practice")
+        except ConfigError as exc:
+            raise ScenarioError(str(exc)) from exc
+
+    # outbound -> lines ---------------------------------------------------------------------
+    def on_outbound(self, message: Message) -> None:
+        store = self.s.store
+        if message.kind == "sms_out":
+            patient = store.get_patient(message.patient_id) if message.patient_id else None
+            if message.automated and patient is not None and patient.opted_out:
+                store.update_message(message.message_id, status="suppressed", status_detail="opted out")
+                return
+            public = f"m-{len(self.public_ids) + 1:04d}"
+            self.public_ids[message.message_id] = public
+            self.private_ids[public] = message.message_id
+            store.update_message(message.message_id, status="sent", provider_message_id=message.message_id)
+            self.lines.append({
+                "at": self._local(message.at), "kind": "sms", "patient": message.patient_id, "to": message.phone,
+                "appointment": message.appointment_id, "workflow": message.workflow, "step": message.step,
+                "message": public, "body": message.body,
+            })
+        else:
+            self.lines.append({
+                "at": self._local(message.at), "kind": message.kind, "patient": message.patient_id,
+                "to": None, "appointment": message.appointment_id, "workflow": message.workflow,
+                "step": message.step, "priority": message.priority or "normal", "body": message.body,
+            })
+
+    def _local(self, dt: datetime) -> str:
+        return dt.astimezone(self.zone).isoformat()
+
+    # time ----------------------------------------------------------------------------------
+    def run_until(self, t: datetime) -> None:
+        from careloop.engine.dispatcher import tick
+
+        clock = self.s.clock
+        while True:
+            due = self.s.store.due_actions(t, limit=1)
+            if not due:
+                break
+            clock.set(max(due[0].due_at, clock.now()))
+            result = tick(self.s)
+            if not (result.sent or result.skipped or result.deferred or result.lost):
+                break
+        if t > clock.now():
+            clock.set(t)
+
+    # events --------------------------------------------------------------------------------
+    def apply(self, index: int, event: SimEvent) -> None:
+        from careloop.records import ingest
+
+        now = self.s.clock.now()
+        if event.type == "appointment":
+            a = event.appointment
+            appt = Appointment(id=a.id, patient_id=a.patient, start=a.start, minutes=a.minutes, status=a.status,
+                               provider=a.provider, location=a.location, visit_type=a.visit_type)
+            ingest(self.s.store, [], [appt], now)
+        elif event.type == "sms":
+            from careloop.agent.inbound import handle_inbound
+
+            phone = self._phone_of(index, event.from_)
+            content = f"{event.at.isoformat()}|{phone}|{event.body}"
+            handle_inbound(self.s, phone, event.body, hashlib.sha256(content.encode()).hexdigest()[:24], now)
+        elif event.type in ("ehr_fhir", "ehr_hl7v2"):
+            from careloop.intake import parse
+
+            body = json.dumps(event.payload).encode() if event.type == "ehr_fhir" else event.payload.encode()
+            try:
+                patients, appointments, _ = parse("fhir" if event.type == "ehr_fhir" else "hl7v2", body, self.s)
+            except PayloadError as exc:
+                self.warnings.append(f"events[{index}].payload: rejected ({exc}); it would be quarantined")
+                return
+            ingest(self.s.store, patients, appointments, now)
+        elif event.type == "delivery":
+            from careloop.sms.events import apply_delivery_event
+
+            private = self.private_ids.get(event.message or "")
+            if private is None:
+                self.warnings.append(f"events[{index}].message: no message {event.message!r} was sent")
+                return
+            apply_delivery_event(self.s, {"eventType": event.status, "messageId": private})
+
+    def _phone_of(self, index: int, sender: str) -> str:
+        patient = self.s.store.get_patient(sender)
+        if patient is not None:
+            if not patient.phone:
+                raise ScenarioError(f"events[{index}].from: patient {sender!r} has no phone")
+            return patient.phone
+        try:
+            return to_e164(sender)
+        except InvalidPhone as exc:
+            raise ScenarioError(f"events[{index}].from: neither a patient id nor a phone number ({exc})") from exc
+
+    def run(self) -> list[dict]:
+        sc = self.scenario
+        patients = []
+        for i, p in enumerate(sc.patients):
+            try:
+                phone = to_e164(p.phone) if p.phone else None
+            except InvalidPhone as exc:
+                raise ScenarioError(f"patients[{i}].phone: {exc}") from exc
+            patients.append(Patient(id=p.id, first_name=p.first_name, last_name=p.last_name, phone=phone,
+                                    phone_kind="mobile" if phone else "unknown", language=p.language,
+                                    timezone=p.timezone, tags=p.tags, opted_out=p.opted_out))
+        from careloop.records import ingest
+
+        ingest(self.s.store, patients, [], sc.start)
+        order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].at, i))
+        for i in order:
+            self.run_until(sc.events[i].at)
+            self.apply(i, sc.events[i])
+        self.run_until(sc.until)
+        return self.lines + self.final_states()
+
+    def final_states(self) -> list[dict]:
+        store = self.s.store
+        out = []
+        for a in sorted(store.all_appointments(), key=lambda a: (a.start, a.id)):
+            out.append({"kind": "appointment_state", "appointment": a.id, "patient": a.patient_id,
+                        "status": a.status, "confirmed": a.confirmed, "start": self._local(a.start)})
+        for p in sorted(store.all_patients(), key=lambda p: p.id):
+            out.append({"kind": "patient_state", "patient": p.id, "phone": p.phone, "opted_out": p.opted_out,
+                        "language": p.language})
+        return out
+
+
+def simulate(data: Any) -> tuple[list[dict], list[str]]:
+    sim = Simulation(parse_scenario(data))
+    lines = sim.run()
+    return lines, sim.warnings
