@@ -62,19 +62,28 @@ def _key(prefix: str, kind: Kind, now: datetime, digest: str) -> str:
     return f"{prefix}/{kind}/{now:%Y/%m/%d}/{now:%H%M%S}-{digest[:16]}-{uuid.uuid4().hex[:8]}.{SUFFIX[kind]}"
 
 
-def parse(kind: Kind, body: bytes, services: Services):
-    """-> (patients, appointments, acks) or PayloadError."""
+def parse(kind: Kind, body: bytes, services: Services) -> list:
+    """-> the EhrBatch(es) the payload holds, or PayloadError naming each problem."""
     if kind == "fhir":
         from careloop.ehr.fhir import parse_fhir
 
-        batch = parse_fhir(body, services.practice)
-        return batch.patients, batch.appointments, []
+        return [parse_fhir(body, services.practice)]
     from careloop.ehr.hl7v2 import parse_hl7v2
 
-    batches = parse_hl7v2(body, services.practice)
+    return parse_hl7v2(body, services.practice)
+
+
+def apply_batches(services: Services, batches: list, now: datetime) -> IngestResult:
+    """Records from the batches, plus cancellations that name only an appointment id."""
     patients = [p for b in batches for p in b.patients]
     appointments = [a for b in batches for a in b.appointments]
-    return patients, appointments, [(b.message_id, getattr(b, "version", None)) for b in batches]
+    mapped = {a.id for a in appointments}
+    for batch in batches:
+        for appt_id in batch.cancelled_appointment_ids:
+            stored = services.store.get_appointment(appt_id)
+            if appt_id not in mapped and stored is not None and stored.status != "cancelled":
+                appointments.append(stored.model_copy(update={"status": "cancelled", "source_version": ""}))
+    return ingest(services.store, patients, appointments, now)
 
 
 def receive(
@@ -91,7 +100,7 @@ def receive(
     now = services.clock.now()
     digest = hashlib.sha256(body).hexdigest()
     try:
-        patients, appointments, acks = parse(kind, body, services)
+        batches = parse(kind, body, services)
     except PayloadError as exc:
         key = _key("quarantine", kind, now, digest)
         archive.put(key, body, {"reason": _ascii(exc.issues[0])[:1500], "kind": kind})
@@ -103,7 +112,7 @@ def receive(
 
     key = _key("archive", kind, now, digest)
     archive.put(key, body, {"kind": kind})
-    result = ingest(services.store, patients, appointments, now)
+    result = apply_batches(services, batches, now)
     if kind == "hl7v2" and wants_hl7_ack:
         return IntakeResult(200, _hl7_ack(services, body, "AA", ""), "x-application/hl7-v2+er7", result, key)
     summary = {

@@ -245,15 +245,15 @@ class Simulation:
             content = f"{event.at.isoformat()}|{phone}|{event.body}"
             handle_inbound(self.s, phone, event.body, hashlib.sha256(content.encode()).hexdigest()[:24], now)
         elif event.type in ("ehr_fhir", "ehr_hl7v2"):
-            from careloop.intake import parse
+            from careloop.intake import apply_batches, parse
 
             body = json.dumps(event.payload).encode() if event.type == "ehr_fhir" else event.payload.encode()
             try:
-                patients, appointments, _ = parse("fhir" if event.type == "ehr_fhir" else "hl7v2", body, self.s)
+                batches = parse("fhir" if event.type == "ehr_fhir" else "hl7v2", body, self.s)
             except PayloadError as exc:
                 self.warnings.append(f"events[{index}].payload: rejected ({exc}); it would be quarantined")
                 return
-            ingest(self.s.store, patients, appointments, now)
+            apply_batches(self.s, batches, now)
         elif event.type == "delivery":
             from careloop.sms.events import apply_delivery_event
 

@@ -57,6 +57,8 @@ def check(
     """`sent_before`: this patient's earlier automated texts (for the caps)."""
     if patient.opted_out:
         return Verdict("drop", "opted out")
+    if "deceased" in patient.tags:
+        return Verdict("drop", "patient is deceased")
     if not patient.phone:
         return Verdict("drop", "no SMS-capable phone")
     if patient.undeliverable:

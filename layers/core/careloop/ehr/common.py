@@ -1,0 +1,189 @@
+"""What both EHR mappers share: the batch they return, version markers, phone choice, language,
+visit-type wording and the practice-profile lookups. Pure: no I/O, no logging.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from careloop.models import Appointment, Patient
+from careloop.phones import try_e164
+from careloop.practice import PracticeProfile
+
+PhoneKind = Literal["mobile", "landline", "unknown"]
+
+# Identifiers Careloop has no use for and should not hold (data minimisation): national ids,
+# driver's licences, passports. Matched on the FHIR/HL7 identifier type code or the system.
+SENSITIVE_ID_TYPES = frozenset({"SS", "SB", "DL", "PPN", "SSN"})
+SENSITIVE_ID_SYSTEMS = ("us-ssn", "ssn", "passport", "2.16.840.1.113883.4.1")
+
+
+@dataclass(slots=True)
+class Hl7Header:
+    """The parts of an HL7 MSH an ACK needs (raw field text, components intact)."""
+
+    sending_application: str = ""
+    sending_facility: str = ""
+    receiving_application: str = ""
+    receiving_facility: str = ""
+    control_id: str = ""
+    message_type: str = ""
+    trigger: str = ""
+    version: str = ""
+    processing_id: str = ""
+
+
+@dataclass(slots=True)
+class EhrBatch:
+    """Everything one EHR message (a FHIR resource/Bundle, or one HL7 message) said."""
+
+    source: Literal["fhir", "hl7v2"]
+    message_id: str | None = None  # Bundle.id / MSH-10
+    event: str | None = None  # "SIU^S12", "ADT^A40", Bundle.type, notification type, resourceType
+    version: str | None = None  # MSH-12 for HL7; None for FHIR
+    patients: list[Patient] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
+    practitioners: dict[str, str] = field(default_factory=dict)  # id -> display name
+    locations: dict[str, str] = field(default_factory=dict)  # id -> display name
+    warnings: list[str] = field(default_factory=list)  # non-fatal; ids only, never names/phones
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (surviving_id, merged_id)
+    # Appointments known only by id that the EHR deleted or cancelled without sending a start
+    # (FHIR DELETE, cancelled Appointment with no start, SIU cancel without timing).
+    cancelled_appointment_ids: list[str] = field(default_factory=list)
+    # References a notification announced but did not include (id-only / empty payloads).
+    to_fetch: list[str] = field(default_factory=list)
+    hl7_header: Hl7Header | None = None
+
+
+# ---- versions --------------------------------------------------------------------------------
+
+
+def utc_stamp(at: datetime) -> str:
+    """Fixed-width UTC ISO with microseconds, so string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def version_marker(at: datetime | None, version: str | None = None) -> str:
+    """`source_version`: newer sorts greater. Timestamp first, then the version id zero-padded
+    (numeric ids) so that two versions written in the same instant still order. '' = unknown."""
+    stamp = utc_stamp(at) if at else ""
+    v = (version or "").strip()
+    if not v:
+        return stamp
+    return f"{stamp}#{v.zfill(12) if v.isdigit() else v}"
+
+
+# ---- phones ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PhoneCandidate:
+    tier: int  # lower is preferred
+    order: tuple  # tie-break inside a tier (rank, position)
+    raw: str
+    kind: PhoneKind
+    label: str  # where it came from, for warnings ("telecom[2]", "PID-13 repetition 1")
+
+
+def pick_phone(
+    candidates: list[PhoneCandidate], region: str, who: str, warnings: list[str]
+) -> tuple[str | None, PhoneKind]:
+    """First candidate (by tier, then order) that normalises to E.164. Unreadable numbers are
+    warnings, never errors, and the number itself never appears in the warning."""
+    for c in sorted(candidates, key=lambda c: (c.tier, c.order)):
+        e164 = try_e164(c.raw, region)
+        if e164:
+            return e164, c.kind
+        warnings.append(f"{who}: {c.label} is not a valid phone number for region {region}")
+    warnings.append(f"{who}: no SMS-capable phone")
+    return None, "unknown"
+
+
+# ---- language, visit type --------------------------------------------------------------------
+
+_SPANISH_WORDS = ("spanish", "español", "espanol", "castellano")
+
+
+def is_spanish(value: str | None) -> bool:
+    text = (value or "").strip().lower()
+    if not text:
+        return False
+    if text in ("es", "spa", "esp") or text.startswith(("es-", "es_")):
+        return True
+    return text.startswith(_SPANISH_WORDS)
+
+
+def language_of(values: list[str | None]) -> Literal["en", "es"]:
+    """'es' if any code/text of the chosen language says Spanish; English otherwise (the only
+    two languages Careloop writes in)."""
+    return "es" if any(is_spanish(v) for v in values) else "en"
+
+
+_SHORT_WORD = re.compile(r"[A-Za-z][A-Za-z_-]{1,30}")
+
+
+def visit_type_of(*candidates: str | None) -> str | None:
+    """The first candidate that is a single short word, lower-cased ("CHECKUP" -> "checkup");
+    otherwise the first display text as it is (numeric codes are not wording)."""
+    present = [c.strip() for c in candidates if c and c.strip()]
+    for c in present:
+        if _SHORT_WORD.fullmatch(c):
+            return c.lower()
+    for c in present:
+        if not c.isdigit():
+            return c
+    return present[0] if present else None
+
+
+# ---- identifiers -----------------------------------------------------------------------------
+
+
+def is_sensitive_identifier(type_code: str | None, system: str | None) -> bool:
+    if (type_code or "").upper() in SENSITIVE_ID_TYPES:
+        return True
+    s = (system or "").lower()
+    return any(mark in s for mark in SENSITIVE_ID_SYSTEMS)
+
+
+# ---- practice profile lookups ----------------------------------------------------------------
+
+
+def profile_provider(profile: PracticeProfile, key: str | None) -> str | None:
+    """The practice's own name for a provider whose EHR id the practice used as its id."""
+    if not key:
+        return None
+    k = key.strip().casefold()
+    for p in profile.providers:
+        if p.id.casefold() == k:
+            return p.name
+    return None
+
+
+def profile_location(profile: PracticeProfile, keys: list[str | None]) -> str | None:
+    """The practice's own name for a location matched by id or name."""
+    wanted = {k.strip().casefold() for k in keys if k and k.strip()}
+    if not wanted:
+        return None
+    for loc in profile.locations:
+        if loc.id.casefold() in wanted or loc.name.casefold() in wanted:
+            return loc.name
+    return None
+
+
+def dedupe_latest(items: list, keep_first_on_tie: bool = False) -> list:
+    """One record per id: the greatest source_version wins. On a tie the later item wins,
+    except in history bundles (newest first), where the earlier one does."""
+    chosen: dict[str, object] = {}
+    for item in items:
+        current = chosen.get(item.id)
+        if current is None:
+            chosen[item.id] = item
+            continue
+        if item.source_version > current.source_version or (
+            item.source_version == current.source_version and not keep_first_on_tie
+        ):
+            chosen[item.id] = item
+    return list(chosen.values())
