@@ -10,7 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from careloop import inbox
 from careloop.adapters.aws import services
-from careloop.errors import NotFound, PayloadError
+from careloop.errors import ConfigError, Conflict, NotFound, PayloadError
+from careloop.workflows import registry
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
@@ -57,8 +58,7 @@ def get_thread(patient_id: str):
 @app.post("/patients/<patient_id>/messages")
 def post_reply(patient_id: str):
     body = (app.current_event.json_body or {}).get("body", "")
-    staff = _claims().get("email") or "staff"
-    msg = inbox.staff_reply(services(), patient_id, body, staff, app.current_event.request_context.request_id)
+    msg = inbox.staff_reply(services(), patient_id, body, _staff(), app.current_event.request_context.request_id)
     return Response(201, "application/json", {"message_id": msg.message_id})
 
 
@@ -75,6 +75,44 @@ def get_appointments():
 @app.get("/workflows")
 def get_workflows():
     return {"workflows": inbox.workflows(services())}
+
+
+@app.post("/workflows/<workflow_id>/enabled")
+def post_enabled(workflow_id: str):
+    body = app.current_event.json_body or {}
+    if not isinstance(body.get("enabled"), bool):
+        raise PayloadError("enabled: true or false is required")
+    svc = services()
+    workflow = registry.set_enabled(svc.store, workflow_id, body["enabled"], _staff(), body.get("why", ""), svc.clock.now())
+    _refresh(svc)
+    return inbox.workflow_view(workflow)
+
+
+@app.put("/workflows/<workflow_id>")
+def put_workflow(workflow_id: str):
+    body = app.current_event.json_body or {}
+    definition = body.get("workflow")
+    if not isinstance(definition, dict) or definition.get("id") != workflow_id:
+        raise PayloadError("workflow: a definition whose id matches the URL is required")
+    svc = services()
+    workflow = registry.save(svc.store, definition, _staff(), body.get("why", ""), svc.clock.now())
+    _refresh(svc)
+    return inbox.workflow_view(workflow)
+
+
+@app.get("/workflows/<workflow_id>/history")
+def get_history(workflow_id: str):
+    return {"versions": registry.history(services().store, workflow_id)}
+
+
+def _staff() -> str:
+    return _claims().get("email") or _claims().get("cognito:username") or "staff"
+
+
+def _refresh(svc) -> None:
+    invalidate = getattr(svc.workflow_source, "invalidate", None)
+    if invalidate:
+        invalidate()
 
 
 @app.get("/analytics/summary")
@@ -96,6 +134,16 @@ def not_found(exc: NotFound):
 @app.exception_handler(PayloadError)
 def bad_request(exc: PayloadError):
     return Response(400, "application/json", {"message": str(exc)})
+
+
+@app.exception_handler(ConfigError)
+def invalid_workflow(exc: ConfigError):
+    return Response(422, "application/json", {"message": str(exc)})
+
+
+@app.exception_handler(Conflict)
+def conflict(exc: Conflict):
+    return Response(409, "application/json", {"message": str(exc)})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

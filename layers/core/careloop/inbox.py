@@ -83,7 +83,7 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
         raise PayloadError("patient has no SMS-capable phone")
     mid = "s-" + hashlib.sha256(f"{patient_id}|{request_id}".encode()).hexdigest()[:20]
     msg = Message(message_id=mid, kind="sms_out", patient_id=patient_id, phone=patient.phone, body=text,
-                  at=s.clock.now(), status=MessageStatus.QUEUED, workflow="staff", step=staff[:60],
+                  at=s.clock.now(), status=MessageStatus.QUEUED, workflow="staff", step="reply", reason=f"sent by {staff[:80]}",
                   automated=False)
     if s.store.put_message(msg):
         s.outbox.enqueue(msg)
@@ -132,20 +132,60 @@ def appointments(s: Services, start: datetime | None, end: datetime | None) -> l
     ]
 
 
+def workflow_view(w) -> dict:
+    return {"id": w.id, "name": w.name, "description": w.description, "enabled": w.enabled, "version": w.version,
+            "trigger": _trigger_text(w.trigger), "steps": [{"id": st.id, "summary": _summary(w, st)} for st in w.steps],
+            "history": [h.model_dump() for h in w.history]}
+
+
 def workflows(s: Services) -> list[dict]:
-    return [
-        {"id": w.id, "name": w.name, "description": w.description, "enabled": w.enabled, "version": w.version,
-         "trigger": w.trigger.on if w.trigger.on != "appointment_status" else f"status becomes {w.trigger.status}",
-         "steps": [{"id": st.id, "summary": _summary(st)} for st in w.steps]}
-        for w in s.workflows
-    ]
+    return [workflow_view(w) for w in s.workflows]
 
 
-def _summary(step) -> str:
+def _trigger_text(t) -> str:
+    return {
+        "appointment_booked": "an appointment is booked or moved",
+        "appointment_status": f"an appointment becomes {t.status}",
+        "step_sent": f"{t.workflow} / {t.step} was sent",
+        "entered": "another workflow hands over",
+    }[t.on]
+
+
+_CONDITION_TEXT = {
+    ("appointment.status", "eq"): "the appointment is still {value}",
+    ("appointment.confirmed", "is_false"): "the patient has not confirmed",
+    ("appointment.confirmed", "is_true"): "the patient confirmed",
+    ("appointment.starts_in_minutes", "gt"): "the appointment is still ahead",
+    ("patient.has_future_appointment", "is_false"): "no future appointment is booked",
+    ("patient.booked_since_trigger", "is_false"): "nothing new was booked",
+    ("patient.replied_since_trigger", "is_false"): "the patient has not replied",
+    ("appointment.visit_type", "in"): "the visit type needs a follow-up",
+}
+
+
+def _duration(minutes: int) -> str:
+    m = abs(minutes)
+    if m and m % 1440 == 0:
+        days = m // 1440
+        return f"{days} day{'s' if days > 1 else ''}"
+    if m and m % 60 == 0:
+        return f"{m // 60} h"
+    return f"{m} min"
+
+
+def _summary(workflow, step) -> str:
+    verb = {"sms": "Text the patient", "task": "Create a staff task", "staff_alert": "Alert staff",
+            "enter_workflow": "Hand over to another workflow"}[step.action.type]
     minutes = step.timing.offset_minutes
-    span = f"{abs(minutes) // 1440} d" if abs(minutes) >= 1440 and abs(minutes) % 1440 == 0 else f"{abs(minutes) // 60} h" if abs(minutes) % 60 == 0 else f"{abs(minutes)} min"
-    where = ("before the appointment" if minutes < 0 else "after the appointment") if step.timing.anchor == "start" else "after the trigger"
-    return f"{step.action.type} {span} {where}" + (f", if {len(step.conditions)} condition(s) hold" if step.conditions else "")
+    if step.timing.anchor == "start":
+        when = f"{_duration(minutes)} {'before' if minutes < 0 else 'after'} the appointment"
+    elif minutes == 0:
+        when = "right away"
+    else:
+        when = f"{_duration(minutes)} after {'the status change' if workflow.trigger.on == 'appointment_status' else 'the trigger'}"
+    conditions = [_CONDITION_TEXT.get((c.field, c.op), f"{c.field} {c.op} {c.value}").format(value=c.value)
+                  for c in step.conditions]
+    return f"{verb} {when}" + (f", if {' and '.join(conditions)}" if conditions else "")
 
 
 def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict:

@@ -22,7 +22,7 @@ def memory_services(
     services = Services(
         store=store,
         practice=practice or demo_profile(),
-        workflows=default_library() if workflows is None else workflows,
+        workflow_source=default_library() if workflows is None else workflows,
         clock=FixedClock(at),
         outbox=ListOutbox(),
         notifier=ListNotifier(),

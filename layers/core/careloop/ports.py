@@ -3,6 +3,7 @@ the SMS channel. AWS adapters live in careloop.adapters; the simulator and tests
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,10 +56,16 @@ class Services:
 
     store: Store
     practice: PracticeProfile
-    workflows: tuple[Workflow, ...]
+    workflow_source: tuple[Workflow, ...] | Callable[[], tuple[Workflow, ...]]
     clock: Clock
     outbox: Outbox
     notifier: Notifier
+
+    @property
+    def workflows(self) -> tuple[Workflow, ...]:
+        """Fixed (simulation) or the stored, switchable set (deployed)."""
+        source = self.workflow_source
+        return source() if callable(source) else source
 
     def workflow(self, workflow_id: str) -> Workflow | None:
         for w in self.workflows:

@@ -35,6 +35,9 @@ class Store(Protocol):
     def transition_action(
         self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
     ) -> bool: ...
+    # configuration documents (workflows), optimistic concurrency on `revision`
+    def load_config(self, name: str) -> tuple[dict | None, int]: ...
+    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
     # messages
     def put_message(self, message: Message) -> bool: ...
     def get_message(self, message_id: str) -> Message | None: ...
@@ -70,6 +73,7 @@ class MemoryStore:
         self._msgs_by_patient: dict[str, list[str]] = defaultdict(list)
         self._msgs_by_kind: dict[str, list[str]] = defaultdict(list)
         self._by_provider_id: dict[str, str] = {}
+        self._configs: dict[str, tuple[dict, int]] = {}
 
     def _emit(self, kind: str, old, new) -> None:
         for listener in self.listeners:
@@ -178,6 +182,19 @@ class MemoryStore:
             self.actions[action_id] = PlannedAction.model_validate(updated.model_dump())
             if self.actions[action_id].due_at != current.due_at:
                 heapq.heappush(self._due, (self.actions[action_id].due_at, action_id))
+            return True
+
+    # configuration -----------------------------------------------------------------------
+    def load_config(self, name: str) -> tuple[dict | None, int]:
+        with self._lock:
+            doc, revision = self._configs.get(name, (None, 0))
+            return copy.deepcopy(doc), revision
+
+    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool:
+        with self._lock:
+            if self._configs.get(name, (None, 0))[1] != expected_revision:
+                return False
+            self._configs[name] = (copy.deepcopy(doc), expected_revision + 1)
             return True
 
     # messages ----------------------------------------------------------------------------

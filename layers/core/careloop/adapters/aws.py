@@ -111,13 +111,14 @@ class S3Archive:
 @lru_cache(maxsize=1)
 def services() -> Services:
     from careloop.adapters.dynamo import DynamoStore
-    from careloop.workflows import default_library
+    from careloop.workflows.registry import CachedWorkflows
 
     s = get_settings()
+    store = DynamoStore(s)
     return Services(
-        store=DynamoStore(s),
+        store=store,
         practice=s.practice(),
-        workflows=default_library(),
+        workflow_source=CachedWorkflows(store),
         clock=ProcessClock(),
         outbox=SqsOutbox(s.queue_send),
         notifier=SnsNotifier(s.topic_staff_alerts),

@@ -5,6 +5,7 @@ Key layout comes from `careloop.tables`; items are the models' JSON form, withou
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import datetime
 from enum import StrEnum
@@ -201,6 +202,28 @@ class DynamoStore:
                 ConditionExpression="#st = :exp",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    # configuration -----------------------------------------------------------------------
+    def load_config(self, name: str) -> tuple[dict | None, int]:
+        item = self._get(self.records, {"pk": f"CFG#{name}", "sk": _SK})
+        if item is None:
+            return None, 0
+        return json.loads(item["doc"]), int(item["revision"])
+
+    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool:
+        try:
+            self.db.put_item(
+                TableName=self.records,
+                Item=_to_item({"pk": f"CFG#{name}", "sk": _SK, "doc": json.dumps(doc),
+                               "revision": expected_revision + 1}),
+                ConditionExpression="attribute_not_exists(pk) OR revision = :r",
+                ExpressionAttributeValues={":r": {"N": str(expected_revision)}},
             )
             return True
         except ClientError as exc:

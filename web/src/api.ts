@@ -1,0 +1,310 @@
+// The staff API client: every call carries "Authorization: <Cognito ID token>" (API Gateway's Cognito
+// authorizer style, no "Bearer"); a 401 ends the session. Decoders turn JSON into the types in types.ts.
+import type {
+  AnalyticsSummary,
+  Appointment,
+  Conversation,
+  Me,
+  Message,
+  MessageKind,
+  NextAppointment,
+  PatientRow,
+  Priority,
+  Thread,
+  Workflow,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The API said 401 (or the session could not be refreshed): the app goes back to sign-in. */
+export class SessionEnded extends ApiError {
+  constructor() {
+    super(401, "Your session has ended. Please sign in again.");
+    this.name = "SessionEnded";
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown, fallback = ""): string =>
+  typeof v === "string" ? v : typeof v === "number" ? String(v) : fallback;
+const optStr = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : Number(v) || 0);
+const bool = (v: unknown): boolean => v === true || v === "true";
+const priority = (v: unknown): Priority => (v === "urgent" || v === "normal" ? v : null);
+const KINDS: readonly MessageKind[] = ["sms_out", "sms_in", "staff_alert", "task"];
+
+function decodeMe(v: unknown): Me {
+  const o = obj(v);
+  const p = obj(o["practice"]);
+  return {
+    username: str(o["username"]),
+    email: str(o["email"]),
+    practice: { id: str(p["id"]), name: str(p["name"]), timezone: str(p["timezone"]), phone: str(p["phone"]) },
+  };
+}
+
+function decodeConversation(v: unknown): Conversation {
+  const o = obj(v);
+  return {
+    patient_id: str(o["patient_id"]),
+    patient_name: str(o["patient_name"]),
+    phone_masked: str(o["phone_masked"]),
+    last_body: str(o["last_body"]),
+    last_at: str(o["last_at"]),
+    last_direction: o["last_direction"] === "out" ? "out" : "in",
+    needs_attention: bool(o["needs_attention"]),
+    reason: optStr(o["reason"]),
+    intent: optStr(o["intent"]),
+    priority: priority(o["priority"]),
+  };
+}
+
+function decodeMessage(v: unknown): Message {
+  const o = obj(v);
+  const kind = KINDS.find((k) => k === o["kind"]) ?? "sms_out";
+  return {
+    message_id: str(o["message_id"]),
+    kind,
+    body: str(o["body"]),
+    at: str(o["at"]),
+    status: str(o["status"]),
+    workflow: optStr(o["workflow"]),
+    step: optStr(o["step"]),
+    priority: priority(o["priority"]),
+  };
+}
+
+function decodeThread(v: unknown): Thread {
+  const o = obj(v);
+  const p = obj(o["patient"]);
+  return {
+    patient: {
+      id: str(p["id"]),
+      first_name: str(p["first_name"]),
+      last_name: str(p["last_name"]),
+      phone: str(p["phone"]),
+      language: str(p["language"], "en"),
+      opted_out: bool(p["opted_out"]),
+    },
+    messages: arr(o["messages"]).map(decodeMessage),
+  };
+}
+
+function decodeNextAppointment(v: unknown): NextAppointment | null {
+  if (v === null || typeof v !== "object") return null;
+  const o = obj(v);
+  return {
+    id: str(o["id"]),
+    start: str(o["start"]),
+    status: str(o["status"]),
+    confirmed: bool(o["confirmed"]),
+    provider: str(o["provider"]),
+    visit_type: str(o["visit_type"]),
+  };
+}
+
+function decodePatient(v: unknown): PatientRow {
+  const o = obj(v);
+  return {
+    id: str(o["id"]),
+    first_name: str(o["first_name"]),
+    last_name: str(o["last_name"]),
+    phone_masked: str(o["phone_masked"]),
+    language: str(o["language"], "en"),
+    opted_out: bool(o["opted_out"]),
+    next_appointment: decodeNextAppointment(o["next_appointment"]),
+  };
+}
+
+function decodeAppointment(v: unknown): Appointment {
+  const o = obj(v);
+  return {
+    id: str(o["id"]),
+    patient_id: str(o["patient_id"]),
+    patient_name: str(o["patient_name"]),
+    start: str(o["start"]),
+    minutes: num(o["minutes"]),
+    status: str(o["status"]),
+    confirmed: bool(o["confirmed"]),
+    provider: str(o["provider"]),
+    location: str(o["location"]),
+    visit_type: str(o["visit_type"]),
+  };
+}
+
+export function decodeWorkflow(v: unknown): Workflow {
+  const o = obj(v);
+  return {
+    id: str(o["id"]),
+    name: str(o["name"], str(o["id"])),
+    description: str(o["description"]),
+    enabled: bool(o["enabled"]),
+    version: num(o["version"]),
+    trigger: str(o["trigger"]),
+    steps: arr(o["steps"]).map((s) => {
+      const so = obj(s);
+      return { id: str(so["id"]), summary: str(so["summary"], str(so["id"])) };
+    }),
+  };
+}
+
+function decodeSummary(v: unknown): AnalyticsSummary {
+  const o = obj(v);
+  const period = obj(o["period"]);
+  return {
+    period: { from: str(period["from"]), to: str(period["to"]) },
+    sent: num(o["sent"]),
+    delivered: num(o["delivered"]),
+    failed: num(o["failed"]),
+    delivery_rate: num(o["delivery_rate"]),
+    responses: num(o["responses"]),
+    response_rate: num(o["response_rate"]),
+    confirmed: num(o["confirmed"]),
+    confirmation_rate: num(o["confirmation_rate"]),
+    no_shows: num(o["no_shows"]),
+    no_show_rate: num(o["no_show_rate"]),
+    by_workflow: arr(o["by_workflow"]).map((w) => {
+      const wo = obj(w);
+      return {
+        workflow: str(wo["workflow"]),
+        sent: num(wo["sent"]),
+        delivered: num(wo["delivered"]),
+        confirmed: num(wo["confirmed"]),
+      };
+    }),
+  };
+}
+
+export interface ApiOptions {
+  base: string;
+  /** Resolves to a current ID token, refreshing it if needed; rejects with SessionEnded if it cannot. */
+  token: () => Promise<string>;
+  /** Called once per 401 before the SessionEnded error propagates. */
+  onSessionEnded: () => void;
+}
+
+const seg = encodeURIComponent;
+
+export class Api {
+  constructor(private readonly opts: ApiOptions) {}
+
+  private async request(method: "GET" | "POST", path: string, body?: unknown, accept = "application/json"): Promise<Response> {
+    let token: string;
+    try {
+      token = await this.opts.token();
+    } catch {
+      this.opts.onSessionEnded();
+      throw new SessionEnded();
+    }
+    const headers: Record<string, string> = { Authorization: token, Accept: accept };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let res: Response;
+    try {
+      res = await fetch(this.opts.base + path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch {
+      throw new ApiError(0, "Can't reach Careloop. Check your connection; we'll keep trying.");
+    }
+    if (res.status === 401) {
+      this.opts.onSessionEnded();
+      throw new SessionEnded();
+    }
+    if (!res.ok) {
+      let message = "";
+      try {
+        const data = obj(await res.json());
+        message = str(data["message"]) || str(data["detail"]) || str(data["error"]);
+      } catch {
+        /* not JSON */
+      }
+      if (res.status === 403) message ||= "You don't have access to this.";
+      throw new ApiError(res.status, message || `The server answered ${res.status}. Please try again.`);
+    }
+    return res;
+  }
+
+  private async json(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+    const res = await this.request(method, path, body);
+    const text = await res.text();
+    if (!text) return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ApiError(res.status, "The server sent something unreadable. Please try again.");
+    }
+  }
+
+  async me(): Promise<Me> {
+    return decodeMe(await this.json("GET", "/me"));
+  }
+
+  async inbox(): Promise<Conversation[]> {
+    return arr(obj(await this.json("GET", "/inbox"))["conversations"]).map(decodeConversation);
+  }
+
+  async thread(patientId: string): Promise<Thread> {
+    return decodeThread(await this.json("GET", `/patients/${seg(patientId)}/messages`));
+  }
+
+  async reply(patientId: string, body: string): Promise<string> {
+    return str(obj(await this.json("POST", `/patients/${seg(patientId)}/messages`, { body }))["message_id"]);
+  }
+
+  async resolve(patientId: string): Promise<void> {
+    await this.json("POST", `/patients/${seg(patientId)}/resolve`, {});
+  }
+
+  async patients(): Promise<PatientRow[]> {
+    return arr(obj(await this.json("GET", "/patients"))["patients"]).map(decodePatient);
+  }
+
+  async appointments(from: Date, to: Date): Promise<Appointment[]> {
+    const q = `from=${seg(from.toISOString())}&to=${seg(to.toISOString())}`;
+    return arr(obj(await this.json("GET", `/appointments?${q}`))["appointments"]).map(decodeAppointment);
+  }
+
+  async workflows(): Promise<Workflow[]> {
+    return arr(obj(await this.json("GET", "/workflows"))["workflows"]).map(decodeWorkflow);
+  }
+
+  /** Returns the updated workflow, or null when the server answered without one. */
+  async setWorkflowEnabled(id: string, enabled: boolean): Promise<Workflow | null> {
+    const data = obj(await this.json("POST", `/workflows/${seg(id)}/enabled`, { enabled }));
+    const wf = obj(data["workflow"] ?? data);
+    return typeof wf["id"] === "string" ? decodeWorkflow(wf) : null;
+  }
+
+  async analytics(from: Date, to: Date): Promise<AnalyticsSummary> {
+    const q = `from=${seg(from.toISOString())}&to=${seg(to.toISOString())}`;
+    return decodeSummary(await this.json("GET", `/analytics/summary?${q}`));
+  }
+
+  exportCsvUrl(from: Date, to: Date): string {
+    return `${this.opts.base}/analytics/export.csv?from=${seg(from.toISOString())}&to=${seg(to.toISOString())}`;
+  }
+
+  /** The CSV needs the Authorization header, so it is fetched and handed to the browser as a blob. */
+  async exportCsv(from: Date, to: Date): Promise<{ blob: Blob; filename: string | null }> {
+    const path = this.exportCsvUrl(from, to).slice(this.opts.base.length);
+    const res = await this.request("GET", path, undefined, "text/csv");
+    const disposition = res.headers.get("content-disposition") ?? "";
+    const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+    return { blob: await res.blob(), filename: match?.[1] ? decodeURIComponent(match[1]) : null };
+  }
+}

@@ -1,0 +1,518 @@
+// Inbox: conversations (needs-attention first, urgent on top), the selected thread, staff reply and
+// "Mark resolved". Polls every 10 s while the tab is visible. Every patient text goes in as a text node.
+import { SessionEnded } from "../api";
+import { h, icon, ICONS, replace } from "../dom";
+import { formatPhone, fullName, humanize, languageName, smsSegments } from "../format";
+import type { Conversation, Message, Thread } from "../types";
+import { badge, emptyState, errorMessage, errorPanel, pageHeading, spinner, visuallyHidden, type Context, type Page, type Route } from "../ui";
+
+const POLL_MS = 10_000;
+
+function rank(c: Conversation): number {
+  if (c.needs_attention && c.priority === "urgent") return 0;
+  if (c.needs_attention) return 1;
+  return 2;
+}
+
+export function sortConversations(list: readonly Conversation[]): Conversation[] {
+  return [...list].sort((a, b) => rank(a) - rank(b) || Date.parse(b.last_at || "0") - Date.parse(a.last_at || "0"));
+}
+
+export class InboxPage implements Page {
+  readonly root: HTMLElement;
+  private conversations: Conversation[] | null = null;
+  private listError: unknown = null;
+  private filter: "all" | "attention" = "all";
+  private selectedId: string | null = null;
+  private thread: Thread | null = null;
+  private threadError: unknown = null;
+  private readonly drafts = new Map<string, string>();
+  private seenAttention: Set<string> | null = null;
+  private timer: number | undefined;
+  /** What the list / thread showed last: a poll that brings nothing new leaves the DOM (and any text selection) alone. */
+  private listShown = "";
+  private threadShown = "";
+  private headerShown = "";
+  private refreshing = false;
+  private destroyed = false;
+
+  private readonly summaryEl = h("p", { class: "page-sub", "data-testid": "inbox-summary" });
+  private readonly listEl = h("ul", { class: "conv-list", "data-testid": "inbox-list", "aria-label": "Conversations" });
+  private readonly listStatus = h("div", { class: "list-status" });
+  private readonly filterButtons: Record<"all" | "attention", HTMLButtonElement>;
+  private readonly threadPane = h("section", { class: "thread-pane", "data-testid": "thread", "aria-label": "Conversation" });
+  private threadHeader = h("div");
+  private messagesEl = h("ol");
+  private composer: HTMLFormElement | null = null;
+  private readonly onVisible = (): void => {
+    if (!document.hidden) void this.refresh();
+  };
+
+  constructor(
+    private readonly ctx: Context,
+    route: Route,
+  ) {
+    this.filterButtons = {
+      all: h("button", { type: "button", class: "seg", "aria-pressed": "true", onclick: () => this.setFilter("all") }, "All"),
+      attention: h(
+        "button",
+        { type: "button", class: "seg", "aria-pressed": "false", "data-testid": "filter-attention", onclick: () => this.setFilter("attention") },
+        "Needs attention",
+      ),
+    };
+    this.root = h(
+      "div",
+      { class: "inbox" },
+      h(
+        "section",
+        { class: "inbox-list-pane", "aria-labelledby": "inbox-heading" },
+        h(
+          "div",
+          { class: "inbox-list-head" },
+          pageHeading("Inbox", this.summaryEl),
+          h("div", { class: "segmented", role: "group", "aria-label": "Show" }, this.filterButtons.all, this.filterButtons.attention),
+        ),
+        this.listStatus,
+        this.listEl,
+      ),
+      this.threadPane,
+    );
+    this.root.querySelector("h1")?.setAttribute("id", "inbox-heading");
+    replace(this.listStatus, spinner("Loading conversations…"));
+    this.select(route.param);
+    void this.refresh();
+    this.timer = window.setInterval(() => {
+      if (!document.hidden) void this.refresh();
+    }, POLL_MS);
+    document.addEventListener("visibilitychange", this.onVisible);
+  }
+
+  update(route: Route): boolean {
+    this.select(route.param);
+    return true;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    window.clearInterval(this.timer);
+    document.removeEventListener("visibilitychange", this.onVisible);
+    this.saveDraft();
+  }
+
+  // ---- data -------------------------------------------------------------------------------------
+
+  private async refresh(): Promise<void> {
+    if (this.refreshing || this.destroyed) return;
+    this.refreshing = true;
+    try {
+      await Promise.all([this.loadList(), this.selectedId ? this.loadThread(this.selectedId) : Promise.resolve()]);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async loadList(): Promise<void> {
+    try {
+      const list = sortConversations(await this.ctx.api.inbox());
+      if (this.destroyed) return;
+      this.announceNew(list);
+      this.conversations = list;
+      this.listError = null;
+    } catch (err) {
+      if (err instanceof SessionEnded || this.destroyed) return;
+      this.listError = err;
+    }
+    this.renderList();
+    this.renderThreadHeader();
+  }
+
+  private async loadThread(patientId: string): Promise<void> {
+    try {
+      const thread = await this.ctx.api.thread(patientId);
+      if (this.destroyed || patientId !== this.selectedId) return;
+      this.thread = thread;
+      this.threadError = null;
+    } catch (err) {
+      if (err instanceof SessionEnded || this.destroyed || patientId !== this.selectedId) return;
+      this.threadError = err;
+    }
+    this.renderThreadHeader();
+    this.renderMessages();
+  }
+
+  private announceNew(list: Conversation[]): void {
+    const now = new Set(list.filter((c) => c.needs_attention).map((c) => c.patient_id));
+    if (this.seenAttention) {
+      const fresh = list.filter((c) => c.needs_attention && !this.seenAttention!.has(c.patient_id));
+      if (fresh.length === 1) this.ctx.notify(`${fresh[0]!.patient_name || "A patient"} needs attention`);
+      else if (fresh.length > 1) this.ctx.notify(`${fresh.length} new conversations need attention`);
+    }
+    this.seenAttention = now;
+  }
+
+  private conversation(id: string | null): Conversation | undefined {
+    return id ? this.conversations?.find((c) => c.patient_id === id) : undefined;
+  }
+
+  // ---- list -------------------------------------------------------------------------------------
+
+  private setFilter(filter: "all" | "attention"): void {
+    this.filter = filter;
+    this.filterButtons.all.setAttribute("aria-pressed", String(filter === "all"));
+    this.filterButtons.attention.setAttribute("aria-pressed", String(filter === "attention"));
+    this.renderList();
+  }
+
+  private renderList(): void {
+    const focusedId = (document.activeElement as HTMLElement | null)?.closest?.("[data-patient-id]")?.getAttribute("data-patient-id");
+    const list = this.conversations;
+    const attention = list?.filter((c) => c.needs_attention).length ?? 0;
+    const urgent = list?.filter((c) => c.needs_attention && c.priority === "urgent").length ?? 0;
+    this.summaryEl.textContent = list
+      ? attention === 0
+        ? "All caught up"
+        : `${attention} need${attention === 1 ? "s" : ""} attention${urgent ? ` · ${urgent} urgent` : ""}`
+      : "";
+
+    if (this.listError && !list) {
+      replace(this.listStatus, errorPanel(this.listError, () => void this.refresh()));
+      return;
+    }
+    replace(
+      this.listStatus,
+      this.listError ? h("p", { class: "stale", role: "status" }, `${errorMessage(this.listError)} Showing the last list we loaded.`) : null,
+    );
+    if (!list) return;
+    const shown = this.filter === "attention" ? list.filter((c) => c.needs_attention) : list;
+    const signature = JSON.stringify([this.selectedId, this.filter, new Date().toDateString(), shown]);
+    if (signature === this.listShown) return;
+    this.listShown = signature;
+    if (shown.length === 0) {
+      replace(
+        this.listEl,
+        h("li", null, emptyState(this.filter === "attention" ? "Nothing needs attention" : "No conversations yet", "New patient texts appear here.")),
+      );
+      return;
+    }
+    replace(this.listEl, ...shown.map((c) => this.renderItem(c)));
+    if (focusedId) (this.listEl.querySelector(`[data-patient-id="${CSS.escape(focusedId)}"]`) as HTMLElement | null)?.focus();
+  }
+
+  private renderItem(c: Conversation): HTMLElement {
+    const urgent = c.needs_attention && c.priority === "urgent";
+    const selected = c.patient_id === this.selectedId;
+    return h(
+      "li",
+      null,
+      h(
+        "a",
+        {
+          href: `#/inbox/${encodeURIComponent(c.patient_id)}`,
+          class: `conv${c.needs_attention ? " conv-attention" : ""}${urgent ? " conv-urgent" : ""}`,
+          "data-testid": "conversation-item",
+          "data-patient-id": c.patient_id,
+          "data-needs-attention": String(c.needs_attention),
+          "data-priority": c.priority ?? "",
+          "aria-current": selected ? "true" : null,
+        },
+        h(
+          "span",
+          { class: "conv-top" },
+          h("span", { class: "conv-name", "data-testid": "conversation-name" }, c.patient_name || "Unknown patient"),
+          h("time", { class: "conv-time", datetime: c.last_at, title: this.ctx.fmt.dateTime(c.last_at) }, this.ctx.fmt.short(c.last_at)),
+        ),
+        h(
+          "span",
+          { class: "conv-snippet", "data-testid": "conversation-snippet" },
+          c.last_direction === "out" ? h("span", { class: "conv-you" }, "You: ") : visuallyHidden("Patient: "),
+          c.last_body,
+        ),
+        c.needs_attention || c.reason || c.intent
+          ? h(
+              "span",
+              { class: "conv-tags" },
+              urgent ? badge("Urgent", "danger", "urgent-badge") : null,
+              c.needs_attention ? badge("Needs attention", "warn", "attention-badge") : null,
+              c.reason || c.intent ? h("span", { class: "conv-reason" }, humanize(c.reason ?? c.intent ?? "")) : null,
+            )
+          : null,
+      ),
+    );
+  }
+
+  // ---- thread -----------------------------------------------------------------------------------
+
+  private select(patientId: string | null): void {
+    if (patientId === this.selectedId && this.composer) return;
+    this.saveDraft();
+    this.selectedId = patientId;
+    this.thread = null;
+    this.threadError = null;
+    this.root.dataset["hasSelection"] = String(patientId !== null);
+    for (const a of this.listEl.querySelectorAll<HTMLAnchorElement>("a.conv")) {
+      if (a.dataset["patientId"] === patientId) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+    }
+    if (!patientId) {
+      this.composer = null;
+      replace(this.threadPane, h("div", { class: "thread-empty" }, emptyState("Select a conversation", "Pick a patient on the left to read and reply.")));
+      return;
+    }
+    this.threadHeader = h("div", { class: "thread-head" });
+    this.messagesEl = h("ol", { class: "messages", "data-testid": "messages", "aria-label": "Messages", tabindex: "0" });
+    this.composer = this.buildComposer(patientId);
+    replace(this.threadPane, this.threadHeader, h("div", { class: "messages-scroll" }, this.messagesEl), this.composer);
+    this.renderThreadHeader();
+    replace(this.messagesEl, h("li", null, spinner("Loading messages…")));
+    void this.loadThread(patientId);
+  }
+
+  private renderThreadHeader(): void {
+    const id = this.selectedId;
+    if (!id) return;
+    const conv = this.conversation(id);
+    const p = this.thread?.patient;
+    const name = p ? fullName(p.first_name, p.last_name) : conv?.patient_name || "Conversation";
+    const signature = JSON.stringify([id, p ?? null, conv ?? null]);
+    if (signature === this.headerShown && this.threadHeader.childElementCount > 0) return;
+    this.headerShown = signature;
+    const resolve = conv?.needs_attention
+      ? h(
+          "button",
+          { type: "button", class: "btn btn-secondary", "data-testid": "resolve-button", onclick: (e: MouseEvent) => void this.resolve(e.currentTarget as HTMLButtonElement) },
+          icon(ICONS.check),
+          "Mark resolved",
+        )
+      : null;
+    const hadFocus = this.threadHeader.contains(document.activeElement);
+    replace(
+      this.threadHeader,
+      h("a", { href: "#/inbox", class: "back-link" }, icon(ICONS.back), "All conversations"),
+      h(
+        "div",
+        { class: "thread-title-row" },
+        h(
+          "div",
+          { class: "thread-who" },
+          h("h2", { "data-testid": "thread-title", id: "thread-title" }, name),
+          h(
+            "p",
+            { class: "thread-meta" },
+            h("span", { class: "nowrap" }, p?.phone ? formatPhone(p.phone) : conv?.phone_masked || ""),
+            p && p.language !== "en" ? badge(languageName(p.language), "info") : null,
+            p?.opted_out ? badge("Opted out", "danger", "optout-badge") : null,
+            conv?.needs_attention && conv.priority === "urgent" ? badge("Urgent", "danger") : null,
+            conv?.needs_attention ? badge("Needs attention", "warn") : null,
+            conv?.reason ? h("span", { class: "muted" }, humanize(conv.reason)) : null,
+          ),
+        ),
+        h("div", { class: "thread-actions" }, resolve),
+      ),
+    );
+    this.threadPane.setAttribute("aria-labelledby", "thread-title");
+    if (hadFocus) (this.threadHeader.querySelector("button, a") as HTMLElement | null)?.focus();
+    this.updateComposer();
+  }
+
+  private renderMessages(): void {
+    if (!this.selectedId) return;
+    const scroller = this.messagesEl.parentElement;
+    const atBottom = !scroller || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+    const firstRender = !this.messagesEl.querySelector("[data-testid=message]");
+    if (this.threadError) {
+      if (firstRender) replace(this.messagesEl, h("li", null, errorPanel(this.threadError, () => void this.loadThread(this.selectedId!))));
+      return;
+    }
+    const messages = [...(this.thread?.messages ?? [])].sort((a, b) => Date.parse(a.at || "0") - Date.parse(b.at || "0"));
+    const signature = JSON.stringify([this.selectedId, new Date().toDateString(), messages]);
+    if (!firstRender && signature === this.threadShown) return;
+    this.threadShown = signature;
+    if (messages.length === 0) {
+      replace(this.messagesEl, h("li", null, emptyState("No messages yet", "Write the first one below.")));
+      return;
+    }
+    const items: HTMLElement[] = [];
+    let day = "";
+    for (const m of messages) {
+      const d = this.ctx.fmt.day(m.at);
+      if (d !== day) {
+        day = d;
+        items.push(h("li", { class: "day-sep", "aria-hidden": "false" }, h("span", null, this.ctx.fmt.dayHeading(m.at))));
+      }
+      items.push(this.renderMessage(m));
+    }
+    replace(this.messagesEl, ...items);
+    if (scroller && (atBottom || firstRender)) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  private renderMessage(m: Message): HTMLElement {
+    const fmt = this.ctx.fmt;
+    const time = h("time", { datetime: m.at, title: fmt.dateTime(m.at) }, fmt.timeOnly(m.at));
+    const common = { "data-testid": "message", "data-kind": m.kind, "data-message-id": m.message_id };
+    if (m.kind === "staff_alert" || m.kind === "task") {
+      const isAlert = m.kind === "staff_alert";
+      const done = m.status === "done";
+      return h(
+        "li",
+        { ...common, class: `note note-${isAlert ? "alert" : "task"}${m.priority === "urgent" ? " note-urgent" : ""}${done ? " note-done" : ""}` },
+        icon(isAlert ? ICONS.alert : ICONS.task, "icon note-icon"),
+        h(
+          "div",
+          { class: "note-main" },
+          h(
+            "p",
+            { class: "note-label" },
+            h("strong", null, isAlert ? "Staff alert" : "Task"),
+            m.priority === "urgent" ? badge("Urgent", "danger") : null,
+            m.status ? badge(done ? "Done" : humanize(m.status), done ? "ok" : "neutral") : null,
+          ),
+          h("p", { class: "note-body", "data-testid": "message-body" }, m.body),
+          h("p", { class: "note-meta" }, time, m.workflow ? ` · ${humanize(m.workflow)}` : ""),
+        ),
+      );
+    }
+    const inbound = m.kind === "sms_in";
+    const failed = /fail|undeliver/i.test(m.status);
+    const meta: (Node | string)[] = [time];
+    if (!inbound && m.status) meta.push(" · ", h("span", { class: failed ? "status-failed" : "" }, humanize(m.status)));
+    if (m.workflow) meta.push(` · ${humanize(m.workflow)}${m.step && m.step !== m.workflow ? ` (${humanize(m.step)})` : ""}`);
+    return h(
+      "li",
+      { ...common, class: `bubble-row ${inbound ? "from-patient" : "from-practice"}` },
+      h(
+        "div",
+        { class: `bubble${failed ? " bubble-failed" : ""}` },
+        visuallyHidden(inbound ? "Patient wrote: " : "Practice sent: "),
+        h("p", { class: "bubble-body", "data-testid": "message-body" }, m.body),
+      ),
+      h("p", { class: "bubble-meta" }, ...meta),
+    );
+  }
+
+  // ---- actions ----------------------------------------------------------------------------------
+
+  private buildComposer(patientId: string): HTMLFormElement {
+    const input = h("textarea", {
+      id: "reply-input",
+      name: "body",
+      rows: "3",
+      maxlength: "1600",
+      placeholder: "Write a reply…",
+      "data-testid": "reply-input",
+      "aria-describedby": "reply-hint reply-count",
+    });
+    input.value = this.drafts.get(patientId) ?? "";
+    const counter = h("span", { id: "reply-count", class: "reply-count", "aria-live": "off" });
+    const error = h("p", { class: "form-error", role: "alert", "data-testid": "reply-error", hidden: true });
+    const send = h("button", { type: "submit", class: "btn btn-primary", "data-testid": "reply-send" }, icon(ICONS.send), "Send");
+    const updateCount = (): void => {
+      const s = smsSegments(input.value);
+      counter.textContent = s.chars ? `${s.chars} characters · ${s.segments} text${s.segments === 1 ? "" : "s"}` : "";
+    };
+    input.addEventListener("input", updateCount);
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    updateCount();
+    const form = h(
+      "form",
+      { class: "composer", "data-testid": "reply-form", novalidate: true },
+      h("label", { for: "reply-input", class: "sr-only" }, "Reply"),
+      error,
+      input,
+      h(
+        "div",
+        { class: "composer-bar" },
+        h("span", { id: "reply-hint", class: "muted composer-hint" }, "Sent as a text from the practice number. Ctrl+Enter sends."),
+        counter,
+        send,
+      ),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.sendReply(patientId, input, send, error, updateCount);
+    });
+    return form;
+  }
+
+  private updateComposer(): void {
+    const form = this.composer;
+    if (!form) return;
+    const optedOut = this.thread?.patient.opted_out ?? false;
+    const input = form.querySelector("textarea")!;
+    const send = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
+    input.disabled = optedOut;
+    input.placeholder = optedOut ? "Texting is off for this patient" : "Write a reply…";
+    send.disabled = optedOut || send.getAttribute("aria-busy") === "true";
+    const hint = form.querySelector("#reply-hint")!;
+    hint.textContent = optedOut
+      ? "This patient opted out of texts (replied STOP). They can text START to opt back in."
+      : "Sent as a text from the practice number. Ctrl+Enter sends.";
+    form.classList.toggle("composer-disabled", optedOut);
+  }
+
+  private async sendReply(
+    patientId: string,
+    input: HTMLTextAreaElement,
+    send: HTMLButtonElement,
+    error: HTMLElement,
+    updateCount: () => void,
+  ): Promise<void> {
+    const body = input.value.trim();
+    error.hidden = true;
+    if (!body) {
+      error.textContent = "Write a message first.";
+      error.hidden = false;
+      input.focus();
+      return;
+    }
+    send.disabled = true;
+    send.setAttribute("aria-busy", "true");
+    try {
+      await this.ctx.api.reply(patientId, body);
+      input.value = "";
+      this.drafts.delete(patientId);
+      updateCount();
+      this.ctx.notify("Reply sent");
+      if (this.selectedId === patientId) await Promise.all([this.loadThread(patientId), this.loadList()]);
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      error.textContent = `Not sent. ${errorMessage(err)}`;
+      error.hidden = false;
+    } finally {
+      send.removeAttribute("aria-busy");
+      this.updateComposer();
+      if (this.selectedId === patientId) input.focus();
+    }
+  }
+
+  private async resolve(button: HTMLButtonElement): Promise<void> {
+    const id = this.selectedId;
+    if (!id) return;
+    button.disabled = true;
+    try {
+      await this.ctx.api.resolve(id);
+      const conv = this.conversation(id);
+      if (conv) conv.needs_attention = false;
+      this.seenAttention?.delete(id);
+      this.ctx.notify(`Marked resolved: ${conv?.patient_name || "conversation"}`);
+      this.renderList();
+      this.renderThreadHeader();
+      (this.composer?.querySelector("textarea") as HTMLElement | null)?.focus();
+      void this.loadList();
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof SessionEnded)) this.ctx.notify(`Couldn't mark resolved. ${errorMessage(err)}`, "error");
+    }
+  }
+
+  private saveDraft(): void {
+    const text = this.composer?.querySelector("textarea")?.value ?? "";
+    if (!this.selectedId) return;
+    if (text.trim()) this.drafts.set(this.selectedId, text);
+    else this.drafts.delete(this.selectedId);
+  }
+}

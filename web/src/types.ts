@@ -1,0 +1,139 @@
+// Shapes of /config.json and of the staff API (/api/...), as the app reads them.
+// The decoders in api.ts coerce whatever arrives into these, so extra or missing fields never crash a page.
+
+export interface CognitoConfig {
+  endpoint: string;
+  region: string;
+  clientId: string;
+  userPoolId: string;
+}
+
+export interface AppConfig {
+  practiceName: string;
+  apiBase: string;
+  cognito: CognitoConfig;
+}
+
+export interface Practice {
+  id: string;
+  name: string;
+  timezone: string;
+  phone: string;
+}
+
+export interface Me {
+  username: string;
+  email: string;
+  practice: Practice;
+}
+
+export type Priority = "urgent" | "normal" | null;
+
+export interface Conversation {
+  patient_id: string;
+  patient_name: string;
+  phone_masked: string;
+  last_body: string;
+  last_at: string;
+  last_direction: "in" | "out";
+  needs_attention: boolean;
+  reason: string | null;
+  intent: string | null;
+  priority: Priority;
+}
+
+export interface ThreadPatient {
+  id: string;
+  first_name: string;
+  last_name: string;
+  phone: string;
+  language: string;
+  opted_out: boolean;
+}
+
+export type MessageKind = "sms_out" | "sms_in" | "staff_alert" | "task";
+
+export interface Message {
+  message_id: string;
+  kind: MessageKind;
+  body: string;
+  at: string;
+  status: string;
+  workflow: string | null;
+  step: string | null;
+  priority: Priority;
+}
+
+export interface Thread {
+  patient: ThreadPatient;
+  messages: Message[];
+}
+
+export interface NextAppointment {
+  id: string;
+  start: string;
+  status: string;
+  confirmed: boolean;
+  provider: string;
+  visit_type: string;
+}
+
+export interface PatientRow {
+  id: string;
+  first_name: string;
+  last_name: string;
+  phone_masked: string;
+  language: string;
+  opted_out: boolean;
+  next_appointment: NextAppointment | null;
+}
+
+export interface Appointment {
+  id: string;
+  patient_id: string;
+  patient_name: string;
+  start: string;
+  minutes: number;
+  status: string;
+  confirmed: boolean;
+  provider: string;
+  location: string;
+  visit_type: string;
+}
+
+export interface WorkflowStep {
+  id: string;
+  summary: string;
+}
+
+export interface Workflow {
+  id: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  version: number;
+  trigger: string;
+  steps: WorkflowStep[];
+}
+
+export interface WorkflowStats {
+  workflow: string;
+  sent: number;
+  delivered: number;
+  confirmed: number;
+}
+
+export interface AnalyticsSummary {
+  period: { from: string; to: string };
+  sent: number;
+  delivered: number;
+  failed: number;
+  delivery_rate: number;
+  responses: number;
+  response_rate: number;
+  confirmed: number;
+  confirmation_rate: number;
+  no_shows: number;
+  no_show_rate: number;
+  by_workflow: WorkflowStats[];
+}
