@@ -19,7 +19,7 @@ install: $(STAMP)
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 
-web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src -type f 2>/dev/null) web/index.html
+web/dist/index.html: web/node_modules/.package-lock.json web/build.mjs $(shell find web/src -type f 2>/dev/null)
 	cd web && npm run --silent build
 
 web: web/dist/index.html
