@@ -4,19 +4,24 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 from datetime import datetime
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.logging import correlation_paths
 
 from careloop import inbox
 from careloop.adapters.aws import services
 from careloop.errors import ConfigError, Conflict, NotFound, PayloadError
+from careloop.settings import get_settings
 from careloop.workflows import registry
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
-app = APIGatewayRestResolver(strip_prefixes=["/api"])
+_origin = get_settings().web_origin
+app = APIGatewayRestResolver(
+    strip_prefixes=["/api"],
+    cors=CORSConfig(allow_origin=_origin, allow_headers=["Authorization", "Content-Type"], max_age=300) if _origin else None,
+)
 
 
 def _claims() -> dict:

@@ -16,9 +16,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from moto.server import ThreadedMotoServer
+
 from careloop.clock import FixedClock
 from careloop.local.sms_standin import count_parts, serve, stop
-from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
 PATIENT = "+16175550101"

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from careloop.clock import FixedClock, use_clock
 from careloop.ehr import EhrBatch
 from careloop.ehr.fhir import parse_fhir
 from careloop.errors import PayloadError
 from careloop.practice import demo_profile, parse_profile
 
-DATA = Path(os.environ.get("CARELOOP_SHARED_DATA", "/work/shared/data"))
+DATA = Path(os.environ.get("CARELOOP_SHARED_DATA", str(Path(__file__).resolve().parents[3] / "shared" / "data")))
 EXAMPLES = DATA / "fhir-r4-examples"
 SYNTHEA = DATA / "smart-generated-sample-data-synthea-r4"
 CONVERTED = DATA / "microsoft-FHIR-Converter" / "expected-fhir"

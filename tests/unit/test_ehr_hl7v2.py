@@ -10,12 +10,13 @@ from pathlib import Path
 
 import hl7
 import pytest
+
 from careloop.clock import FixedClock, use_clock
 from careloop.ehr.hl7v2 import ack_for, build_ack, parse_hl7v2, read_header
 from careloop.errors import PayloadError
 from careloop.practice import demo_profile
 
-DATA = Path(os.environ.get("CARELOOP_SHARED_DATA", "/work/shared/data"))
+DATA = Path(os.environ.get("CARELOOP_SHARED_DATA", str(Path(__file__).resolve().parents[3] / "shared" / "data")))
 SAMPLES = DATA / "microsoft-FHIR-Converter" / "hl7v2"
 CONVERTED = DATA / "microsoft-FHIR-Converter" / "expected-fhir"
 BATCH_FILE = DATA / "python-hl7" / "sample_file_adt_a04_batch.hl7"

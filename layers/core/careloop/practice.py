@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from careloop.errors import ConfigError
+from careloop.errors import ConfigError, InvalidPhone
 from careloop.phones import to_e164
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -119,7 +119,10 @@ class PracticeProfile(_Strict):
     @field_validator("phone", "on_call_phone")
     @classmethod
     def _e164(cls, v: str | None) -> str | None:
-        return None if v is None else to_e164(v)
+        try:
+            return None if v is None else to_e164(v)
+        except InvalidPhone as exc:  # pydantic names the field only for ValueError
+            raise ValueError(str(exc)) from exc
 
     @field_validator("hours")
     @classmethod

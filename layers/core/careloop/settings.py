@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     webhook_secret_arn: str = ""
     local_mode: bool = False
+    # the staff web app's origin (CloudFront), allowed by CORS on /api; empty: same origin
+    web_origin: str = ""
 
     def practice(self) -> PracticeProfile:
         return _profile(str(self.practice_file))

@@ -37,6 +37,8 @@ RECORDS = TableSpec(
         Index(name="by_phone", partition_key="phone", sort_key="pk"),
         # appointments by patient, to find "the patient's next appointment"
         Index(name="by_patient", partition_key="patient_id", sort_key="start_utc"),
+        # every patient / every appointment, for staff lists and audits (no table scans)
+        Index(name="by_type", partition_key="record_type", sort_key="pk"),
     ),
 )
 

@@ -67,16 +67,8 @@ class DynamoStore:
             out.extend(_from_item(i) for i in page["Items"])
         return out
 
-    def _scan_prefix(self, prefix: str) -> list[dict]:
-        out: list[dict] = []
-        pages = self.db.get_paginator("scan").paginate(
-            TableName=self.records,
-            FilterExpression="begins_with(pk, :p)",
-            ExpressionAttributeValues={":p": {"S": prefix}},
-        )
-        for page in pages:
-            out.extend(_from_item(i) for i in page["Items"])
-        return out
+    def _all_of_type(self, record_type: str) -> list[dict]:
+        return self._query(self.records, "by_type", "record_type", record_type)
 
     def _put_versioned(self, item: dict[str, Any], version: str) -> bool:
         try:
@@ -99,7 +91,7 @@ class DynamoStore:
         return Patient.model_validate(item) if item else None
 
     def put_patient(self, patient: Patient) -> bool:
-        item = patient.model_dump(mode="json") | {"pk": f"PAT#{patient.id}", "sk": _SK}
+        item = patient.model_dump(mode="json") | {"pk": f"PAT#{patient.id}", "sk": _SK, "record_type": "patient"}
         return self._put_versioned(item, patient.source_version)
 
     def patients_by_phone(self, phone: str) -> list[Patient]:
@@ -107,7 +99,7 @@ class DynamoStore:
         return [Patient.model_validate(i) for i in items if i["pk"].startswith("PAT#")]
 
     def all_patients(self) -> list[Patient]:
-        return [Patient.model_validate(i) for i in self._scan_prefix("PAT#")]
+        return [Patient.model_validate(i) for i in self._all_of_type("patient")]
 
     def get_appointment(self, appointment_id: str) -> Appointment | None:
         item = self._get(self.records, {"pk": f"APT#{appointment_id}", "sk": _SK})
@@ -118,6 +110,7 @@ class DynamoStore:
             "pk": f"APT#{appointment.id}",
             "sk": _SK,
             "start_utc": iso(appointment.start),
+            "record_type": "appointment",
         }
         return self._put_versioned(item, appointment.source_version)
 
@@ -126,7 +119,7 @@ class DynamoStore:
         return [Appointment.model_validate(i) for i in items]
 
     def all_appointments(self) -> list[Appointment]:
-        return [Appointment.model_validate(i) for i in self._scan_prefix("APT#")]
+        return [Appointment.model_validate(i) for i in self._all_of_type("appointment")]
 
     # actions -----------------------------------------------------------------------------
     def _action_item(self, action: PlannedAction) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -22,10 +22,10 @@ class LambdaContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = "local"
-        self._deadline = datetime.now(timezone.utc).timestamp() + timeout_s
+        self._deadline = datetime.now(UTC).timestamp() + timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - datetime.now(timezone.utc).timestamp()) * 1000))
+        return max(0, int((self._deadline - datetime.now(UTC).timestamp()) * 1000))
 
 
 def stream_event(records: list[dict], stream_arn: str) -> dict:
@@ -76,7 +76,7 @@ def scheduled_event(rule_arn: str, at: datetime) -> dict:
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": ACCOUNT,
-        "time": at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": REGION,
         "resources": [rule_arn],
         "detail": {},
@@ -99,7 +99,7 @@ def api_event(
         text, b64 = body.decode("utf-8"), False
     except UnicodeDecodeError:
         text, b64 = base64.b64encode(body).decode(), True
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {
         "resource": resource,
         "path": path,

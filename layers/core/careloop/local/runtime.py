@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from careloop import tables, wiring
@@ -367,4 +367,4 @@ class LocalStack:
 
     # demo ---------------------------------------------------------------------------------
     def now(self) -> datetime:
-        return self.clock.now().astimezone(timezone.utc)
+        return self.clock.now().astimezone(UTC)

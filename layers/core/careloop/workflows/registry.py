@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from careloop.errors import Conflict, ConfigError, NotFound
+from careloop.errors import ConfigError, Conflict, NotFound
 from careloop.workflows.model import Change, Workflow, default_library, load_workflows
 
 DOC = "workflows"
