@@ -35,10 +35,12 @@ def _triggered(wf: Workflow, old: Appointment | None, new: Appointment) -> bool:
 
 
 def generation_for(wf: Workflow, appt: Appointment) -> str:
-    """Pre-appointment plans belong to one start time; status plans to one status at one start."""
+    """Pre-appointment plans belong to one start time (a reschedule plans afresh); a status
+    plan belongs to the appointment once (EHRs book a new appointment id for a rebooking, and a
+    second no-show flag on the same appointment must not text the patient again)."""
     if wf.trigger.on == "appointment_booked":
         return f"start={iso(appt.start)}"
-    return f"{appt.status}@{iso(appt.start)}"
+    return f"status={appt.status}"
 
 
 def action_id(workflow: str, step: str, subject: str, generation: str) -> str:
@@ -54,7 +56,8 @@ def plan_appointment_change(
     moved = old is not None and old.start != new.start
     left_booked = old is not None and old.status == "booked" and new.status != "booked"
     if moved or left_booked:
-        result.cancelled += cancel_pending(services, subject, keep_generation=None if left_booked else f"start={iso(new.start)}")
+        keep = None if left_booked else f"start={iso(new.start)}"
+        result.cancelled += cancel_pending(services, subject, keep_generation=keep)
 
     patient = services.store.get_patient(new.patient_id)
     if patient is None:
@@ -132,14 +135,14 @@ def _plan_workflow(
 
 
 def cancel_pending(services: Services, subject: str, keep_generation: str | None) -> list[str]:
+    """Cancel the pending pre-appointment plans of a subject except `keep_generation`;
+    status-triggered plans (no-show, post-visit) outlive later changes."""
     cancelled = []
     for action in services.store.actions_for_subject(subject):
-        if action.status != ActionStatus.PENDING:
+        if action.status != ActionStatus.PENDING or not action.generation.startswith("start="):
             continue
-        if keep_generation is not None and action.generation == keep_generation:
+        if action.generation == keep_generation:
             continue
-        if keep_generation is None and not action.generation.startswith("start="):
-            continue  # status-triggered plans (no-show, post-visit) outlive a status change
         if services.store.transition_action(
             action.action_id, ActionStatus.PENDING, ActionStatus.CANCELLED, reason="plan changed"
         ):
