@@ -542,6 +542,9 @@ class CareloopStack(cdk.Stack):
             access_token_validity=cdk.Duration.minutes(60),
             id_token_validity=cdk.Duration.minutes(60),
             refresh_token_validity=cdk.Duration.hours(12),
+            # the first sign-in sets up an authenticator app (MFA is required): 3 minutes,
+            # Cognito's default, is often too short for that
+            auth_session_validity=cdk.Duration.minutes(15),
         )
         return pool, client
 

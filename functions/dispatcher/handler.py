@@ -1,10 +1,14 @@
 """Dispatcher: every minute, due actions are re-checked, gated and handed over exactly once."""
 
+import time
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from careloop.adapters.aws import services
 from careloop.engine.dispatcher import tick
+
+WORKERS = 8  # patients in parallel: each action is a handful of sequential DynamoDB calls
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
@@ -14,7 +18,9 @@ logger, metrics = Logger(), Metrics(namespace="Careloop")
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event, context):
-    result = tick(services())
+    # stop taking new patients 5 s before the timeout; the rest waits for the next minute
+    deadline = time.monotonic() + max(1.0, context.get_remaining_time_in_millis() / 1000 - 5)
+    result = tick(services(), workers=WORKERS, deadline=deadline)
     summary = {"sent": len(result.sent), "skipped": len(result.skipped),
                "deferred": len(result.deferred), "lost": result.lost}
     logger.info("tick", extra=summary)

@@ -102,6 +102,6 @@ def test_engine_invariants(scenario):
         if x["workflow"] not in PRE_APPOINTMENT:
             continue
         at = datetime.fromisoformat(x["at"])
-        known = sorted((t, a) for t, a in timeline[x["appointment"]] if t <= at)
+        known = sorted(((t, a) for t, a in timeline[x["appointment"]] if t <= at), key=lambda ta: ta[0])
         assert known and known[-1][1]["status"] == "booked", "reminder for a cancelled appointment"
         assert datetime.fromisoformat(known[-1][1]["start"]) > at, "reminder after the start"

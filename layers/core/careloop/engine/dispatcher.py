@@ -4,14 +4,17 @@ send queue (or the staff inbox) exactly once. Runs every minute; safe to run con
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from careloop import templates
 from careloop.engine import gates
-from careloop.engine.conditions import facts_for, first_failing
+from careloop.engine.conditions import Facts, first_failing
 from careloop.engine.planner import plan_after_step
-from careloop.models import ActionStatus, Message, MessageStatus, PlannedAction
+from careloop.models import ActionStatus, Appointment, Message, MessageStatus, PlannedAction
 from careloop.ports import Services
 
 CLAIM_LEASE = timedelta(minutes=5)
@@ -29,31 +32,69 @@ def message_id_for(action_id: str) -> str:
     return "m-" + hashlib.sha256(action_id.encode()).hexdigest()[:20]
 
 
-def tick(services: Services, now: datetime | None = None, limit: int = 500) -> TickResult:
+def tick(
+    services: Services,
+    now: datetime | None = None,
+    limit: int = 500,
+    workers: int = 1,
+    deadline: float | None = None,
+) -> TickResult:
+    """Dispatch what is due. Patients are independent, so with `workers` > 1 they are handled
+    in parallel (I/O bound); one patient's actions always run in order, nearer appointment
+    first, so the caps' winner is deterministic. Stops taking patients after `deadline`
+    (time.monotonic()), leaving the rest for the next tick."""
     now = now or services.clock.now()
     result = TickResult()
     due = services.store.due_actions(now, limit)
-    # nearer appointment first, then workflow priority: the winner of a same-day conflict
-    due.sort(key=lambda a: (_appointment_start(services, a) or now + timedelta(days=3650), _priority(services, a), a.due_at))
+    appointments: dict[str, Appointment | None] = {}
     for action in due:
-        if action.status == ActionStatus.CLAIMED:
-            if action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
-                continue
-            services.store.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
-        if not services.store.transition_action(
-            action.action_id, ActionStatus.PENDING, ActionStatus.CLAIMED, claimed_at=now
-        ):
-            result.lost += 1
-            continue
-        _fire(services, action, now, result)
+        if action.appointment_id and action.appointment_id not in appointments:
+            appointments[action.appointment_id] = services.store.get_appointment(action.appointment_id)
+    far = now + timedelta(days=3650)
+
+    def order(a: PlannedAction):
+        appt = appointments.get(a.appointment_id) if a.appointment_id else None
+        return (appt.start if appt else far, _priority(services, a), a.due_at, a.action_id)
+
+    groups: dict[str, list[PlannedAction]] = {}
+    for action in sorted(due, key=order):
+        groups.setdefault(action.patient_id, []).append(action)
+    lock = threading.Lock()
+
+    def run(group: list[PlannedAction]) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        local = TickResult()
+        for action in group:
+            _claim_and_fire(services, action, now, local, appointments)
+        with lock:
+            result.sent += local.sent
+            result.skipped |= local.skipped
+            result.deferred |= local.deferred
+            result.lost += local.lost
+
+    if workers > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, groups.values()))
+    else:
+        for group in groups.values():
+            run(group)
     return result
 
 
-def _appointment_start(services: Services, action: PlannedAction):
-    if not action.appointment_id:
-        return None
-    appt = services.store.get_appointment(action.appointment_id)
-    return appt.start if appt else None
+def _claim_and_fire(services, action, now, result, appointments) -> None:
+    if action.status == ActionStatus.CLAIMED:
+        if action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
+            return
+        services.store.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
+    if not services.store.transition_action(
+        action.action_id, ActionStatus.PENDING, ActionStatus.CLAIMED, claimed_at=now
+    ):
+        result.lost += 1
+        return
+    # read again after the claim: the prefetch only ordered the work, the check must be fresh
+    appt = services.store.get_appointment(action.appointment_id) if action.appointment_id else None
+    _fire(services, action, now, result, appt)
 
 
 def _priority(services: Services, action: PlannedAction) -> int:
@@ -65,7 +106,9 @@ def _finish(services: Services, action: PlannedAction, status: ActionStatus, **f
     services.store.transition_action(action.action_id, ActionStatus.CLAIMED, status, **fields)
 
 
-def _fire(services: Services, action: PlannedAction, now: datetime, result: TickResult) -> None:
+def _fire(
+    services: Services, action: PlannedAction, now: datetime, result: TickResult, appt: Appointment | None
+) -> None:
     def skip(reason: str) -> None:
         _finish(services, action, ActionStatus.SKIPPED, reason=reason)
         result.skipped[action.action_id] = reason
@@ -77,9 +120,10 @@ def _fire(services: Services, action: PlannedAction, now: datetime, result: Tick
         step = wf.step(action.step)
     except KeyError:
         return skip("step no longer exists")
-    facts = facts_for(services, action, now)
-    if facts is None:
+    patient = services.store.get_patient(action.patient_id)
+    if patient is None:
         return skip("patient unknown")
+    facts = Facts(services, patient, appt, now, action.trigger_at)
     failing = first_failing(step.conditions, facts)
     if failing is not None:
         return skip(f"condition {failing.field} {failing.op} no longer holds")
