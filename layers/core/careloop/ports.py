@@ -60,6 +60,7 @@ class Services:
     clock: Clock
     outbox: Outbox
     notifier: Notifier
+    sms: SmsChannel | None = None  # for keeping the carrier opt-out list in step
 
     @property
     def workflows(self) -> tuple[Workflow, ...]:

@@ -35,6 +35,10 @@ class Store(Protocol):
     def transition_action(
         self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
     ) -> bool: ...
+    # consent ledger entries (careloop.consent), by phone
+    def append_consent(self, entry: dict) -> None: ...
+    def consent_entries(self, phone: str) -> list[dict]: ...
+    def all_consent_entries(self) -> list[dict]: ...
     # configuration documents (workflows), optimistic concurrency on `revision`
     def load_config(self, name: str) -> tuple[dict | None, int]: ...
     def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
@@ -48,6 +52,12 @@ class Store(Protocol):
     def message_by_provider_id(self, provider_message_id: str) -> Message | None: ...
     def messages_for_patient(self, patient_id: str) -> list[Message]: ...
     def messages_of_kind(self, kind: str) -> list[Message]: ...
+    # bulk records and the identifier index (EHR import, duplicate recognition)
+    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]: ...
+    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]: ...
+    def put_new_records(self, records: list[Patient | Appointment]) -> None: ...
+    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]: ...
+    def claim_identifiers(self, owners: dict[str, str]) -> None: ...
 
 
 def _clone(model):
@@ -81,6 +91,7 @@ class MemoryStore:
         self._msgs_by_kind: dict[str, list[str]] = defaultdict(list)
         self._by_provider_id: dict[str, str] = {}
         self._configs: dict[str, tuple[dict, int]] = {}
+        self._consent: dict[str, dict[str, dict]] = defaultdict(dict)
 
     def _emit(self, kind: str, old, new) -> None:
         for listener in self.listeners:
@@ -191,6 +202,19 @@ class MemoryStore:
                 heapq.heappush(self._due, (self.actions[action_id].due_at, action_id))
             return True
 
+    # consent -----------------------------------------------------------------------------
+    def append_consent(self, entry: dict) -> None:
+        with self._lock:
+            self._consent[entry["phone"]][entry["key"]] = copy.deepcopy(entry)
+
+    def consent_entries(self, phone: str) -> list[dict]:
+        with self._lock:
+            return [copy.deepcopy(e) for _, e in sorted(self._consent.get(phone, {}).items())]
+
+    def all_consent_entries(self) -> list[dict]:
+        with self._lock:
+            return [copy.deepcopy(e) for entries in self._consent.values() for e in entries.values()]
+
     # configuration -----------------------------------------------------------------------
     def load_config(self, name: str) -> tuple[dict | None, int]:
         with self._lock:
@@ -254,3 +278,35 @@ class MemoryStore:
     def _sorted(self, items: Iterable[Message]) -> list[Message]:
         with self._lock:
             return [_clone(m) for m in sorted(items, key=lambda m: (m.at, m.message_id))]
+
+    # bulk reads/writes and the identifier index (EHR import, duplicate recognition) ----------
+    # Added for issue 6 (careloop.records / careloop.ehr.bulk); DynamoStore has the same five.
+    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
+        with self._lock:
+            return {i: _clone(self.patients[i]) for i in set(patient_ids) if i in self.patients}
+
+    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]:
+        with self._lock:
+            return {i: _clone(self.appointments[i]) for i in set(appointment_ids) if i in self.appointments}
+
+    def put_new_records(self, records: list[Patient | Appointment]) -> None:
+        """Batched write of records the caller read as absent (bulk import); no version check
+        (DynamoDB's BatchWriteItem has none), so callers use it only for absent ids."""
+        for record in records:
+            if isinstance(record, Patient):
+                self.put_patient(record)
+            else:
+                self.put_appointment(record)
+
+    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]:
+        """`system|value` -> the patient id that claimed it first (absent: unclaimed)."""
+        with self._lock:
+            owners = self._identifier_index()
+            return {i: owners[i] for i in set(identifiers) if i in owners}
+
+    def claim_identifiers(self, owners: dict[str, str]) -> None:
+        with self._lock:
+            self._identifier_index().update(owners)
+
+    def _identifier_index(self) -> dict[str, str]:
+        return self.__dict__.setdefault("_identifier_owner", {})

@@ -122,6 +122,7 @@ def services() -> Services:
         clock=ProcessClock(),
         outbox=SqsOutbox(s.queue_send),
         notifier=SnsNotifier(s.topic_staff_alerts),
+        sms=EndUserMessagingSms(s),
     )
 
 

@@ -202,6 +202,19 @@ class DynamoStore:
                 return False
             raise
 
+    # consent ledger ----------------------------------------------------------------------
+    def append_consent(self, entry: dict) -> None:
+        item = {k: v for k, v in entry.items() if k != "key"} | {
+            "pk": f"CONSENT#{entry['phone']}", "sk": entry["key"], "record_type": "consent"}
+        self.db.put_item(TableName=self.records, Item=_to_item(item))
+
+    def consent_entries(self, phone: str) -> list[dict]:
+        items = self._query(self.records, None, "pk", f"CONSENT#{phone}")
+        return [i | {"key": i["sk"]} for i in items]
+
+    def all_consent_entries(self) -> list[dict]:
+        return [i | {"key": i["sk"]} for i in self._all_of_type("consent")]
+
     # configuration -----------------------------------------------------------------------
     def load_config(self, name: str) -> tuple[dict | None, int]:
         item = self._get(self.records, {"pk": f"CFG#{name}", "sk": _SK})
@@ -295,3 +308,66 @@ class DynamoStore:
     def messages_of_kind(self, kind: str) -> list[Message]:
         items = self._query(self.messages, "by_kind", "kind", kind)
         return [Message.model_validate(i) for i in items]
+
+    # bulk reads/writes and the identifier index (EHR import, duplicate recognition) ----------
+    # Added for issue 6 (careloop.records / careloop.ehr.bulk); MemoryStore has the same five.
+    # Identifier claims are items `IDN#<system|value>` with an `owner` patient id: no
+    # record_type, phone or start_utc, so no index and no planner work picks them up.
+    def _batch_get(self, pks: list[str]) -> list[dict]:
+        import time
+
+        found: list[dict] = []
+        unique = list(dict.fromkeys(pks))
+        for i in range(0, len(unique), 100):
+            request = {self.records: {"Keys": [{"pk": {"S": pk}, "sk": {"S": _SK}} for pk in unique[i:i + 100]],
+                                      "ConsistentRead": True}}
+            for attempt in range(8):
+                got = self.db.batch_get_item(RequestItems=request)
+                found.extend(_from_item(item) for item in got["Responses"].get(self.records, []))
+                request = got.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise RuntimeError("DynamoDB kept keys unprocessed (throttled) after 8 attempts")
+        return found
+
+    def _batch_put(self, items: list[dict[str, Any]]) -> None:
+        import time
+
+        for i in range(0, len(items), 25):
+            request = {self.records: [{"PutRequest": {"Item": _to_item(item)}} for item in items[i:i + 25]]}
+            for attempt in range(8):
+                request = self.db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
+
+    def get_patients(self, patient_ids) -> dict[str, Patient]:
+        items = self._batch_get([f"PAT#{i}" for i in patient_ids])
+        return {p.id: p for p in (Patient.model_validate(i) for i in items)}
+
+    def get_appointments(self, appointment_ids) -> dict[str, Appointment]:
+        items = self._batch_get([f"APT#{i}" for i in appointment_ids])
+        return {a.id: a for a in (Appointment.model_validate(i) for i in items)}
+
+    def put_new_records(self, records: list[Patient | Appointment]) -> None:
+        """Batched write of records the caller read as absent (bulk import); BatchWriteItem
+        has no condition, so callers use it only for ids that were absent when read."""
+        items = []
+        for r in records:
+            if isinstance(r, Patient):
+                items.append(r.model_dump(mode="json") | {"pk": f"PAT#{r.id}", "sk": _SK, "record_type": "patient"})
+            else:
+                items.append(r.model_dump(mode="json") | {"pk": f"APT#{r.id}", "sk": _SK, "start_utc": iso(r.start),
+                                                          "record_type": "appointment"})
+        self._batch_put(items)
+
+    def identifier_owners(self, identifiers) -> dict[str, str]:
+        items = self._batch_get([f"IDN#{i}" for i in identifiers])
+        return {i["pk"].removeprefix("IDN#"): i["owner"] for i in items}
+
+    def claim_identifiers(self, owners: dict[str, str]) -> None:
+        self._batch_put([{"pk": f"IDN#{ident}", "sk": _SK, "owner": owner} for ident, owner in owners.items()])

@@ -10,10 +10,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from careloop import templates
+from careloop import consent, templates
 from careloop.agent.classifier import Prediction, classify
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.ports import Services
+from careloop.sms.keywords import bare_word, keyword_kind
 
 ACTIVE = ("booked", "pending")
 
@@ -102,14 +103,14 @@ def handle_inbound(
     appt: Appointment | None = None
 
     if prediction.intent in ("opt_out", "opt_in"):
-        # consent follows the phone: every patient on this number
-        want = prediction.intent == "opt_out"
-        changed = False
-        for p in patients:
-            if p.opted_out != want:
-                services.store.put_patient(p.model_copy(update={"opted_out": want}))
-                changed = True
-        reply_key = prediction.intent if (changed or not patients) else None
+        # consent follows the phone (every patient on this number), with the text as proof
+        words = bare_word(body) if keyword_kind(body) else f"free text read as {prediction.intent}"
+        changed = consent.record(services.store, consent.ConsentEntry(
+            phone=from_phone, action=prediction.intent, at=now, source="sms", words=words[:60],
+            text=body[:1600], message_id=message_id))
+        if changed and prediction.intent == "opt_in" and services.sms is not None:
+            services.sms.opt_in(from_phone)  # off the carrier list first, or the reply is refused
+        reply_key = prediction.intent if changed else None
     elif prediction.intent == "help":
         reply_key = "help"
     elif patient is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from careloop import consent
 from careloop.errors import SendError
 from careloop.models import MessageStatus
 from careloop.ports import Services, SmsChannel
@@ -35,8 +36,11 @@ def send_queued(services: Services, channel: SmsChannel, message_id: str) -> Sen
         return SendOutcome(message_id, "duplicate", str(message.status))
 
     patient = store.get_patient(message.patient_id) if message.patient_id else None
-    # consent re-checked at the last moment: a STOP that arrived while this sat in the queue
-    if message.automated and patient is not None and patient.opted_out:
+    # consent re-checked at the last moment: a STOP that arrived while this sat in the queue.
+    # Only the one opt-out confirmation and HELP answers reach a number that opted out.
+    is_confirmation = message.workflow == "sms-agent" and message.step in ("opt_out", "help")
+    opted_out = (patient is not None and patient.opted_out) or consent.is_opted_out(store, message.phone)
+    if opted_out and not is_confirmation:
         store.transition_message(
             message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail="opted out"
         )
@@ -70,4 +74,11 @@ def send_queued(services: Services, channel: SmsChannel, message_id: str) -> Sen
         message_id, MessageStatus.SENDING, MessageStatus.SENT,
         provider_message_id=provider_id, parts=gsm7_parts(message.body),
     )
+    if message.workflow == "sms-agent" and message.step == "opt_out":
+        # the confirmation is out: now the carrier layer refuses anything more, too
+        try:
+            channel.opt_out(message.phone)
+        except Exception as exc:  # the ledger still blocks every send; staff see the flag
+            store.update_message(message_id, status_detail=f"carrier opt-out list not updated: {type(exc).__name__}")
     return SendOutcome(message_id, "sent")
+

@@ -17,6 +17,22 @@ from careloop.errors import ConfigError, TemplateError
 from careloop.templates import check_template
 
 LANGUAGES = ("en", "es")
+MAX_PARTS = 3
+# long but real values: what a template must still fit with
+_WORST_CASE = {
+    "first_name": "Maximiliano", "last_name": "Fitzgerald-Ramirez", "provider": "Dr. Alexandra Whitfield",
+    "date_time": "mié 30 sep a las 10:30", "date": "Wed Sep 30", "time": "10:30 AM",
+    "location": "1250 Commonwealth Ave, Suite 400", "visit_type": "consultation",
+    "practice_name": "Riverside Family Dental Care", "practice_phone": "(617) 555-0100",
+    "booking_url": "https://book.example.com/riverside-dental", "survey_url": "https://survey.example.com/riverside",
+}
+
+
+def worst_case_parts(source: str) -> int:
+    from careloop.sms.parts import count_parts
+    from careloop.templates import render
+
+    return count_parts(render(source, _WORST_CASE))
 LIBRARY = Path(__file__).parent.parent / "data" / "workflows.json"
 
 
@@ -101,6 +117,13 @@ class Action(_Strict):
                 check_template(source)
             except TemplateError as exc:
                 raise ValueError(f"template[{lang}]: {exc}") from exc
+            if self.type == "sms":
+                parts = worst_case_parts(source)
+                if parts > MAX_PARTS:
+                    raise ValueError(
+                        f"template[{lang}]: would need {parts} message parts with long names and links "
+                        f"(limit {MAX_PARTS}); shorten it"
+                    )
         return self
 
 

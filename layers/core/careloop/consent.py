@@ -1,0 +1,71 @@
+"""The consent ledger: the authoritative, auditable record of who may be texted.
+
+Consent follows the phone number (a parent's STOP covers the children on that number). Every
+request is kept with its proof (when, which text, which words, from where); the latest entry
+decides. The carrier-level opt-out list (End User Messaging) is kept in step by the SMS side.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from careloop.clock import iso
+
+Action = Literal["opt_out", "opt_in"]
+
+
+class ConsentEntry(BaseModel):
+    phone: str
+    action: Action
+    at: datetime
+    source: Literal["sms", "staff", "ehr", "import"]
+    words: str = ""  # the keyword or the classifier's reading ("STOP", "free text: opt_out")
+    text: str = ""  # the patient's own words, kept as proof (encrypted at rest, never logged)
+    message_id: str = ""  # the inbound message it came from
+    by: str = ""  # staff member, for source=staff
+    patient_ids: list[str] = []
+
+    @property
+    def key(self) -> str:
+        return f"{iso(self.at)}#{self.message_id or self.source}"
+
+
+def entries(store, phone: str) -> list[ConsentEntry]:
+    return sorted((ConsentEntry.model_validate(e) for e in store.consent_entries(phone)), key=lambda e: e.key)
+
+
+def is_opted_out(store, phone: str | None) -> bool:
+    if not phone:
+        return False
+    history = entries(store, phone)
+    return bool(history) and history[-1].action == "opt_out"
+
+
+def record(store, entry: ConsentEntry) -> bool:
+    """Append the request (always: it is proof) and apply it to every patient on the number.
+    Returns True when it changed the number's state (then, and only then, confirm)."""
+    changed = is_opted_out(store, entry.phone) != (entry.action == "opt_out")
+    patients = store.patients_by_phone(entry.phone)
+    entry = entry.model_copy(update={"patient_ids": [p.id for p in patients]})
+    store.append_consent(entry.model_dump(mode="json") | {"key": entry.key})
+    want = entry.action == "opt_out"
+    for p in patients:
+        if p.opted_out != want:
+            store.put_patient(p.model_copy(update={"opted_out": want}))
+    return changed
+
+
+def export_csv(store) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["at", "phone", "action", "source", "words", "text", "message_id", "by", "patients"])
+    rows = sorted((ConsentEntry.model_validate(e) for e in store.all_consent_entries()), key=lambda e: (e.phone, e.key))
+    for e in rows:
+        w.writerow([e.at.isoformat(), e.phone, e.action, e.source, e.words, e.text, e.message_id, e.by,
+                    " ".join(e.patient_ids)])
+    return buf.getvalue()
