@@ -60,6 +60,7 @@ class Appointment(_Model):
     visit_type: str | None = None
     confirmed: bool = False  # Careloop owns confirmation
     confirmed_at: datetime | None = None
+    declined: bool = False  # the patient said they will not come (Careloop-owned, like confirmed)
     source_version: str = ""
     updated_at: datetime | None = None
 
@@ -133,5 +134,6 @@ class Message(_Model):
     needs_attention: bool = False  # inbound texts a person must look at (the shared inbox)
     intent: str | None = None
     reason: str | None = None
+    team: str | None = None  # staff alerts: front_desk | billing | clinical
 
     _aware = field_validator("at")(lambda cls, v: _aware(v))

@@ -1,49 +1,36 @@
-"""Handles one inbound text: dedupe, match the patient and conversation, classify, act, reply.
+"""Handles one inbound text: dedupe, match the patient and conversation, classify, act, reply,
+and hand to the staff inbox (routed to the right team, with a notification) what needs a person.
 
-Replies are direct answers (not automated marketing): they skip quiet hours and caps, but
-never go to a number that opted out, except the one opt-out confirmation.
+Replies are direct answers (not automated messages): they skip quiet hours and caps, but never
+go to a number that opted out, except the one opt-out confirmation (the sender enforces it).
+Urgent texts get the safety reply at any hour and an urgent alert.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from careloop import consent, templates
-from careloop.agent.classifier import Prediction, classify
+from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
+from careloop.agent.replies import REPLIES, when_staff_answer
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.ports import Services
 from careloop.sms.keywords import bare_word, keyword_kind
 
 ACTIVE = ("booked", "pending")
-
-REPLIES = {
-    "confirm": {
-        "en": "Thanks {first_name}, you're confirmed for {date_time}. See you then!",
-        "es": "Gracias {first_name}, su cita del {date_time} está confirmada. ¡Hasta pronto!",
-    },
-    "opt_out": {
-        "en": "{practice_name}: you will no longer receive texts from us. Reply START to resubscribe.",
-        "es": "{practice_name}: ya no recibirá mensajes nuestros. Responda START para volver a recibirlos.",
-    },
-    "opt_in": {
-        "en": "{practice_name}: you will receive appointment texts again. Reply STOP to opt out, HELP for help.",
-        "es": "{practice_name}: volverá a recibir mensajes sobre sus citas. Responda ALTO para cancelarlos.",
-    },
-    "help": {
-        "en": "{practice_name} appointment messages. Questions? Call {practice_phone}. Reply STOP to opt out. Msg & data rates may apply.",
-        "es": "Mensajes de citas de {practice_name}. ¿Preguntas? Llame al {practice_phone}. Responda ALTO para no recibir mensajes.",
-    },
-    "reschedule": {
-        "en": "No problem, {first_name}. Pick a new time here: {booking_url} or call {practice_phone}.",
-        "es": "Con gusto, {first_name}. Elija otra hora aquí: {booking_url} o llame al {practice_phone}.",
-    },
-    "handoff": {
-        "en": "Thanks, {first_name}. A member of our team will get back to you during office hours.",
-        "es": "Gracias, {first_name}. Una persona de nuestro equipo le responderá en horario de oficina.",
-    },
+# who picks it up, and the inbox reason
+ROUTES = {
+    "urgent": ("clinical", "urgent"), "refill": ("clinical", "normal"), "results": ("clinical", "normal"),
+    "billing": ("billing", "normal"), "insurance": ("front_desk", "normal"), "cancel": ("front_desk", "normal"),
+    "reschedule": ("front_desk", "normal"), "running_late": ("front_desk", "normal"), "human": ("front_desk", "normal"),
+    "other": ("front_desk", "normal"), "hours": ("front_desk", "normal"), "location": ("front_desk", "normal"),
+    "book": ("front_desk", "normal"), "confirm": ("front_desk", "normal"),
 }
+FACT_INTENTS = {"hours": "hours", "location": "location", "insurance": "insurance"}
+_PARKING = re.compile(r"\b(park|parking|estacionar|estacionamiento|parqueo)\b", re.I)
 
 
 @dataclass
@@ -55,6 +42,7 @@ class InboundOutcome:
     replies: list[Message] = field(default_factory=list)
     needs_attention: bool = False
     reason: str | None = None
+    alert: Message | None = None
 
 
 def _id(prefix: str, *parts: str) -> str:
@@ -76,12 +64,138 @@ def _conversation_patient(services: Services, patients: list[Patient]) -> tuple[
 
 
 def _target_appointment(services: Services, patient: Patient, last: Message | None, now: datetime) -> Appointment | None:
+    """The appointment the conversation is about, else the patient's next one."""
     if last is not None and last.appointment_id:
         appt = services.store.get_appointment(last.appointment_id)
         if appt and appt.status in ACTIVE and appt.start > now:
             return appt
     upcoming = [a for a in services.store.appointments_for_patient(patient.id) if a.status in ACTIVE and a.start > now]
     return min(upcoming, key=lambda a: a.start) if upcoming else None
+
+
+class _Turn:
+    """One inbound text being handled: what to reply, whether staff must look, and why."""
+
+    def __init__(self, services: Services, from_phone: str, body: str, message_id: str, now: datetime) -> None:
+        self.s, self.phone, self.body, self.message_id, self.now = services, from_phone, body, message_id, now
+        self.patients = services.store.patients_by_phone(from_phone)
+        self.patient, self.last_out = _conversation_patient(services, self.patients)
+        self.prediction: Prediction = classify(body)
+        self.language = self.patient.language if self.patient else self.prediction.language
+        self.appt: Appointment | None = None
+        self.reply_key: str | None = None
+        self.fact: str | None = None
+        self.escalate_reason: str | None = None
+
+    def context(self) -> dict[str, str]:
+        patient = self.patient or Patient(id="?", language=self.language)
+        ctx = templates.context_for(self.s.practice, patient, self.appt)
+        ctx["first_name"] = ctx["first_name"] or ("" if self.language == "es" else "there")
+        ctx["when"] = when_staff_answer(self.s.practice, self.now, self.language)
+        ctx["fact"] = self.fact or ""
+        return ctx
+
+    def escalate(self, reason: str, reply_key: str | None = "handoff") -> None:
+        self.escalate_reason = reason
+        if reply_key is not None:
+            self.reply_key = reply_key
+
+    # intents -------------------------------------------------------------------------------
+    def run(self) -> None:
+        intent = self.prediction.intent
+        if intent == "urgent":  # first, whoever it is, at any hour
+            self.reply_key = "urgent_self_harm" if getattr(self.prediction, "urgent_kind", None) == "self_harm" else "urgent"
+            self.escalate_reason = "urgent: " + (getattr(self.prediction, "reason", "") or "symptoms or safety")
+            if self.patient:
+                self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+            return
+        if intent in ("opt_out", "opt_in"):
+            return self.consent(intent)
+        if intent == "help":
+            self.reply_key = "help"
+            return
+        if self.patient is None:
+            reason = "number shared by several patients: which one?" if self.patients else "text from an unknown number"
+            return self.escalate(reason)
+        if self.prediction.confidence < CONFIDENCE_THRESHOLD:
+            return self.escalate("the agent was not sure what this text is about")
+        getattr(self, f"on_{intent}", self.on_other)()
+
+    def consent(self, intent: str) -> None:
+        words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"
+        changed = consent.record(self.s.store, consent.ConsentEntry(
+            phone=self.phone, action=intent, at=self.now, source="sms", words=words[:60],
+            text=self.body[:1600], message_id=self.message_id))
+        if changed and intent == "opt_in" and self.s.sms is not None:
+            self.s.sms.opt_in(self.phone)  # off the carrier list first, or the reply is refused
+        self.reply_key = intent if changed else None
+
+    def on_confirm(self) -> None:
+        self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+        if self.appt is None:
+            return self.escalate("says they will come, but has no upcoming appointment")
+        if not self.appt.confirmed:
+            self.s.store.put_appointment(self.appt.model_copy(update={"confirmed": True, "confirmed_at": self.now}))
+        self.reply_key = "confirm"
+
+    def on_cancel(self) -> None:
+        self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+        if self.appt is not None:
+            # Careloop owns the patient's answer; the EHR owns the status (staff cancel there)
+            self.s.store.put_appointment(self.appt.model_copy(update={"confirmed": False, "declined": True}))
+        self.escalate("wants to cancel" + (f" {self.appt.start.astimezone(self.s.practice.zone):%a %b %d %H:%M}" if self.appt else ""),
+                      "cancel" if self.s.practice.booking_url else "handoff")
+
+    def on_reschedule(self) -> None:
+        self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+        self.escalate("wants to reschedule", "reschedule" if self.s.practice.booking_url else "handoff")
+
+    def on_book(self) -> None:
+        if self.s.practice.booking_url:
+            self.reply_key = "book"
+        else:
+            self.escalate("wants to book an appointment")
+
+    def on_running_late(self) -> None:
+        self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+        self.escalate("running late", "running_late")
+
+    def _answer(self, fact_name: str) -> None:
+        fact = self.s.practice.fact(fact_name)
+        if fact_name == "location" and _PARKING.search(self.body):
+            fact = self.s.practice.fact("parking") or (None if "park" in self.body.lower() else fact)
+        if not fact:
+            return self.escalate(f"asks about {fact_name}; the practice profile has no answer")
+        self.fact, self.reply_key = fact, "fact"
+
+    def on_hours(self) -> None:
+        self._answer("hours")
+
+    def on_location(self) -> None:
+        self._answer("location")
+
+    def on_insurance(self) -> None:
+        self._answer("insurance")
+        if self.reply_key == "fact":  # answered plan questions still get a person for coverage details
+            self.escalate_reason = None
+
+    def on_billing(self) -> None:
+        self.escalate("billing question", "billing")
+
+    def on_refill(self) -> None:
+        self.escalate("prescription refill request", "refill")
+
+    def on_results(self) -> None:
+        self.escalate("asks about results", "results")
+
+    def on_human(self) -> None:
+        self.escalate("wants a person or a call back")
+
+    def on_thanks(self) -> None:
+        pass
+
+    def on_other(self) -> None:
+        self.escalate("needs a person")
 
 
 def handle_inbound(
@@ -92,75 +206,43 @@ def handle_inbound(
     if services.store.get_message(message_id) is not None:
         return InboundOutcome(message_id, duplicate=True)
 
-    patients = services.store.patients_by_phone(from_phone)
-    patient, last_out = _conversation_patient(services, patients)
-    prediction = classify(body)
-    outcome = InboundOutcome(message_id, patient_id=patient.id if patient else None, intent=prediction.intent)
-
-    language = patient.language if patient else prediction.language
-    ctx = templates.context_for(services.practice, patient or Patient(id="?", language=language), None)
-    reply_key: str | None = None
-    appt: Appointment | None = None
-
-    if prediction.intent in ("opt_out", "opt_in"):
-        # consent follows the phone (every patient on this number), with the text as proof
-        words = bare_word(body) if keyword_kind(body) else f"free text read as {prediction.intent}"
-        changed = consent.record(services.store, consent.ConsentEntry(
-            phone=from_phone, action=prediction.intent, at=now, source="sms", words=words[:60],
-            text=body[:1600], message_id=message_id))
-        if changed and prediction.intent == "opt_in" and services.sms is not None:
-            services.sms.opt_in(from_phone)  # off the carrier list first, or the reply is refused
-        reply_key = prediction.intent if changed else None
-    elif prediction.intent == "help":
-        reply_key = "help"
-    elif patient is None:
-        outcome.needs_attention = True
-        outcome.reason = "number shared by several patients" if patients else "unknown number"
-    elif prediction.intent == "confirm":
-        appt = _target_appointment(services, patient, last_out, now)
-        if appt is None:
-            outcome.needs_attention, outcome.reason = True, "confirmation with no upcoming appointment"
-        else:
-            if not appt.confirmed:
-                services.store.put_appointment(appt.model_copy(update={"confirmed": True, "confirmed_at": now}))
-            reply_key = "confirm"
-            ctx = templates.context_for(services.practice, patient, appt)
-    elif prediction.intent == "reschedule":
-        appt = _target_appointment(services, patient, last_out, now)
-        reply_key = "reschedule" if services.practice.booking_url else "handoff"
-        outcome.needs_attention, outcome.reason = True, "wants to reschedule"
-    elif prediction.intent == "thanks":
-        pass
-    else:
-        outcome.needs_attention = True
-        outcome.reason = _reason(prediction)
-        reply_key = "handoff"
-        if prediction.intent == "cancel":
-            appt = _target_appointment(services, patient, last_out, now)
-
+    turn = _Turn(services, from_phone, body, message_id, now)
+    turn.run()
+    p = turn.prediction
+    outcome = InboundOutcome(message_id, patient_id=turn.patient.id if turn.patient else None, intent=p.intent,
+                             needs_attention=turn.escalate_reason is not None, reason=turn.escalate_reason)
+    appointment_id = turn.appt.id if turn.appt else (turn.last_out.appointment_id if turn.last_out else None)
     inbound = Message(
-        message_id=message_id, kind="sms_in", patient_id=outcome.patient_id,
-        appointment_id=appt.id if appt else (last_out.appointment_id if last_out else None),
+        message_id=message_id, kind="sms_in", patient_id=outcome.patient_id, appointment_id=appointment_id,
         phone=from_phone, body=body, at=now, status=MessageStatus.RECEIVED, automated=False,
-        intent=prediction.intent, needs_attention=outcome.needs_attention, reason=outcome.reason,
+        intent=p.intent, needs_attention=outcome.needs_attention, reason=outcome.reason,
     )
     if not services.store.put_message(inbound):
         return InboundOutcome(message_id, duplicate=True)
-    if reply_key:
-        text = REPLIES[reply_key]["es" if language == "es" else "en"].format(**ctx)
+
+    if turn.reply_key:
+        text = REPLIES[turn.reply_key]["es" if turn.language == "es" else "en"].format(**turn.context())
         reply = Message(
             message_id=_id("r-", inbound_id), kind="sms_out", patient_id=outcome.patient_id,
-            appointment_id=inbound.appointment_id, phone=from_phone, body=" ".join(text.split()),
-            at=now, status=MessageStatus.QUEUED, workflow="sms-agent", step=prediction.intent,
-            automated=False,
+            appointment_id=appointment_id, phone=from_phone, body=" ".join(text.split()),
+            at=now, status=MessageStatus.QUEUED, workflow="sms-agent", step=p.intent, automated=False,
         )
         if services.store.put_message(reply):
             services.outbox.enqueue(reply)
             outcome.replies.append(reply)
+
+    if outcome.needs_attention:
+        team, priority = ROUTES.get(p.intent, ("front_desk", "normal"))
+        if p.confidence < CONFIDENCE_THRESHOLD and p.intent != "urgent":
+            team = "front_desk"
+        who = f"{turn.patient.first_name} {turn.patient.last_name}".strip() if turn.patient else "Unknown sender"
+        alert = Message(
+            message_id=_id("a-", inbound_id), kind="staff_alert", patient_id=outcome.patient_id,
+            appointment_id=appointment_id, phone=from_phone, at=now, status=MessageStatus.OPEN,
+            body=f"{who}: {outcome.reason}", workflow="sms-agent", step=p.intent, priority=priority,
+            intent=p.intent, reason=outcome.reason, team=team, automated=False,
+        )
+        if services.store.put_message(alert):
+            services.notifier.notify(alert)
+            outcome.alert = alert
     return outcome
-
-
-def _reason(prediction: Prediction) -> str:
-    if prediction.confidence < 0.6:
-        return "the agent could not tell what this text is about"
-    return f"{prediction.intent.replace('_', ' ')} request"

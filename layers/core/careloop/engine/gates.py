@@ -61,6 +61,8 @@ def check(
         return Verdict("drop", "patient is deceased")
     if not patient.phone:
         return Verdict("drop", "no SMS-capable phone")
+    if pre_appointment and appointment is not None and appointment.declined:
+        return Verdict("drop", "the patient said they will not come")
     if patient.undeliverable:
         return Verdict("drop", "number flagged undeliverable")
 
