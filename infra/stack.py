@@ -386,6 +386,12 @@ class CareloopStack(cdk.Stack):
         topic = self.topics[tables.STAFF_ALERTS_TOPIC]
         for email in self.profile.staff_emails:
             topic.add_subscription(subscriptions.EmailSubscription(email))
+        if self.profile.on_call_phone:
+            # urgent texts page the on-call person at any hour; the page carries no PHI
+            topic.add_subscription(subscriptions.SmsSubscription(
+                self.profile.on_call_phone,
+                filter_policy={"priority": sns.SubscriptionFilter.string_filter(allowlist=["urgent"])},
+            ))
 
     def _ehr_bucket(self) -> s3.Bucket:
         return s3.Bucket(

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.logging import correlation_paths
 
-from careloop import inbox
+from careloop import consent, inbox
 from careloop.adapters.aws import services
 from careloop.errors import ConfigError, Conflict, NotFound, PayloadError
 from careloop.settings import get_settings
@@ -70,6 +70,22 @@ def post_reply(patient_id: str):
 @app.post("/patients/<patient_id>/resolve")
 def post_resolve(patient_id: str):
     return {"resolved": inbox.resolve(services(), patient_id)}
+
+
+@app.post("/patients/<patient_id>/consent")
+def post_consent(patient_id: str):
+    """Staff record a consent change the patient made another way (a call, a form)."""
+    body = app.current_event.json_body or {}
+    if not isinstance(body.get("opted_out"), bool):
+        raise PayloadError("opted_out: true or false is required")
+    changed = inbox.staff_consent(services(), patient_id, body["opted_out"], _staff(), str(body.get("note", ""))[:500])
+    return {"changed": changed}
+
+
+@app.get("/consent/export.csv")
+def get_consent_export():
+    return Response(200, "text/csv", consent.export_csv(services().store),
+                    headers={"Content-Disposition": "attachment; filename=careloop-consent.csv"})
 
 
 @app.get("/appointments")

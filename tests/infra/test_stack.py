@@ -596,3 +596,12 @@ def test_sms_sender_can_send_sms_and_the_planner_cannot(synth):
     assert _arn(synth, stack.sms.configuration_set) in send["Resource"]
     for spec in wiring.FUNCTIONS:
         assert _allows(synth, spec.name, "sms-voice:SendTextMessage") is spec.sms, spec.name
+
+
+def test_urgent_alerts_page_the_on_call_phone_only(synth):
+    # Given the demo profile's on-call phone, Then the staff topic pages it for urgent alerts only
+    synth.template.has_resource_properties("AWS::SNS::Subscription", {
+        "Protocol": "sms",
+        "Endpoint": "+16175550188",
+        "FilterPolicy": {"priority": ["urgent"]},
+    })

@@ -62,7 +62,7 @@ def thread(s: Services, patient_id: str) -> dict:
         "messages": [
             {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
              "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
-             "intent": m.intent, "needs_attention": m.needs_attention}
+             "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
             for m in s.store.messages_for_patient(patient_id)
         ],
     }
@@ -89,6 +89,23 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
         s.outbox.enqueue(msg)
     resolve(s, patient_id)
     return msg
+
+
+def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, note: str) -> bool:
+    from careloop import consent
+
+    patient = s.store.get_patient(patient_id)
+    if patient is None:
+        raise NotFound(f"patient {patient_id} not found")
+    if not patient.phone:
+        raise PayloadError("patient has no phone number to record consent for")
+    action = "opt_out" if opted_out else "opt_in"
+    changed = consent.record(s.store, consent.ConsentEntry(
+        phone=patient.phone, action=action, at=s.clock.now(), source="staff", words="recorded by staff",
+        text=note, by=staff))
+    if changed and s.sms is not None:
+        (s.sms.opt_out if opted_out else s.sms.opt_in)(patient.phone)
+    return changed
 
 
 def resolve(s: Services, patient_id: str) -> int:

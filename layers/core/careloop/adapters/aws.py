@@ -36,15 +36,22 @@ class SnsNotifier:
     def notify(self, message: Message) -> None:
         if not self.arn:
             return
-        # no PHI in the notification: staff open the inbox to read the task
-        subject = "Urgent: patient needs attention" if message.priority == "urgent" else "Careloop: new staff task"
+        # no PHI in a notification: staff open the inbox to read it
+        urgent = message.priority == "urgent"
+        what = {"task": "a new task", "staff_alert": "a patient text that needs a person"}.get(message.kind, "an update")
+        text = (f"Careloop URGENT: {what} ({message.team or 'clinical'}). Open the inbox now."
+                if urgent else f"Careloop: {what} for {message.team or 'the front desk'}. Open the inbox.")
+        details = {"message_id": message.message_id, "kind": message.kind, "priority": message.priority,
+                   "team": message.team, "workflow": message.workflow, "step": message.step}
         self.sns.publish(
             TopicArn=self.arn,
-            Subject=subject,
-            Message=json.dumps({"message_id": message.message_id, "kind": message.kind,
-                                "priority": message.priority, "workflow": message.workflow,
-                                "step": message.step}),
-            MessageAttributes={"priority": {"DataType": "String", "StringValue": message.priority or "normal"}},
+            Subject="Urgent: patient needs attention" if urgent else "Careloop: staff inbox",
+            MessageStructure="json",
+            Message=json.dumps({"default": json.dumps(details), "sms": text, "email": f"{text}\n\n{json.dumps(details)}"}),
+            MessageAttributes={
+                "priority": {"DataType": "String", "StringValue": message.priority or "normal"},
+                "team": {"DataType": "String", "StringValue": message.team or "front_desk"},
+            },
         )
 
 
