@@ -7,6 +7,7 @@ ID token like the user-pool authorizer; `/dev/...` is the local-only sandbox.
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 import time
 import urllib.request
@@ -86,6 +87,9 @@ class LocalHttp:
             response = getattr(self, f"on_{endpoint}")(request, **args)
         except HTTPException as exc:
             response = _json({"message": exc.description}, exc.code or 500)
+        except Exception as exc:  # the local front answers JSON, and says where to look
+            logging.getLogger("careloop.local").exception("request failed: %s %s", request.method, request.path)
+            response = _json({"message": f"internal error ({type(exc).__name__}); see the careloop local log"}, 500)
         return response(environ, start_response)
 
     # basics ------------------------------------------------------------------------------

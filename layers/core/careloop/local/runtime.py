@@ -330,8 +330,7 @@ class LocalStack:
             due = services().store.due_actions(target, limit=1)
             if not due:
                 break
-            step_to = max(due[0].due_at, self.clock.now())
-            self.clock.advance(step_to - self.clock.now())
+            self.clock.advance_to(due[0].due_at)
             summary = self.dispatch()
             totals["ticks"] += 1
             for k in ("sent", "skipped", "deferred"):
@@ -339,8 +338,7 @@ class LocalStack:
             self.drain()
             if not any(summary.get(k) for k in ("sent", "skipped", "deferred", "lost")):
                 break  # nothing moved: do not spin on a claimed item
-        if target > self.clock.now():
-            self.clock.advance(target - self.clock.now())
+        self.clock.advance_to(target)
         summary = self.dispatch()
         for k in ("sent", "skipped", "deferred"):
             totals[k] += summary.get(k, 0)
