@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from careloop import wiring
 from careloop.adapters.aws import services, sms_channel
 from careloop.settings import get_settings
 from careloop.sms.pacing import Pacer
@@ -24,13 +25,14 @@ from careloop.sms.sender import send_queued
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-pacer = Pacer(get_settings().sms_parts_per_second)
+# the number's rate is shared by the queue's concurrent consumers (wiring: max_concurrency)
+_CONSUMERS = wiring.by_name("sms_sender").source.max_concurrency or 1
+pacer = Pacer(get_settings().sms_parts_per_second / _CONSUMERS)
 
 
 def record_handler(record: SQSRecord) -> None:
     message_id = json.loads(record.body)["message_id"]
-    pacer.wait()
-    outcome = send_queued(services(), sms_channel(), message_id)
+    outcome = send_queued(services(), sms_channel(), message_id, pace=pacer.wait)
     logger.info("send", extra={"message_id": message_id, "outcome": outcome.status})
     metrics.add_metric(f"Sms_{outcome.status}", MetricUnit.Count, 1)
 

@@ -114,11 +114,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="sms_sender",
         description="Sends queued texts through End User Messaging SMS, records the outcome",
-        source=QueueSource(queue=tables.SEND_QUEUE, batch_size=10, max_concurrency=2),
+        # paced to the number's rate (10DLC: 1 part/s shared by 2 consumers): small batches,
+        # so a batch of 3-part texts still finishes well inside the timeout
+        source=QueueSource(queue=tables.SEND_QUEUE, batch_size=4, max_concurrency=2, visibility_timeout_s=360),
         reads=(R, M),
         writes=(M,),
         sms=True,
-        timeout_s=30,
+        timeout_s=60,
     ),
     FunctionSpec(
         name="sms_inbound",

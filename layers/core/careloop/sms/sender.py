@@ -6,6 +6,7 @@ again (a retry after a crash mid-call) is never re-sent: staff are told instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from careloop import consent
@@ -27,7 +28,10 @@ def gsm7_parts(body: str) -> int:
     return count_parts(body)
 
 
-def send_queued(services: Services, channel: SmsChannel, message_id: str) -> SendOutcome:
+def send_queued(
+    services: Services, channel: SmsChannel, message_id: str, pace: Callable[[int], object] | None = None
+) -> SendOutcome:
+    """`pace(parts)` blocks until the origination number may take that many more parts."""
     store = services.store
     message = store.get_message(message_id)
     if message is None:
@@ -58,6 +62,8 @@ def send_queued(services: Services, channel: SmsChannel, message_id: str) -> Sen
         context["workflow"] = message.workflow
     if message.step:
         context["step"] = message.step
+    if pace is not None:
+        pace(gsm7_parts(message.body))
     try:
         provider_id = channel.send(message.phone, message.body, context)
     except SendError as exc:
