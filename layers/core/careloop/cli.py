@@ -1,5 +1,5 @@
 """The `careloop` command: `local` (the whole system on this machine), `simulate` (dry run of
-workflows on a virtual clock), `classify` (label inbound texts)."""
+workflows on a virtual clock), `classify` (label inbound texts), `ehr` and `audit` (EHR data)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,13 @@ def _example_bundle(args: argparse.Namespace) -> int:
     from careloop.settings import get_settings
 
     practice = load_profile(args.practice) if args.practice else get_settings().practice()
-    day = datetime.now(practice.zone).date() + timedelta(days=args.in_days)
+    now = datetime.now(practice.zone)
+    if args.clock_url:  # the local stack's clock, which /dev/clock/advance moves
+        import urllib.request
+
+        with urllib.request.urlopen(args.clock_url.rstrip("/") + "/dev/clock", timeout=5) as resp:  # noqa: S310
+            now = datetime.fromisoformat(json.loads(resp.read())["now"]).astimezone(practice.zone)
+    day = now.date() + timedelta(days=args.in_days)
     start = datetime.combine(day, time(args.hour), tzinfo=practice.zone)
     end = start + timedelta(minutes=30)
     bundle = {
@@ -118,6 +124,217 @@ def _sign(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- EHR operations: replay, bulk import, MLLP bridge, data-quality audit (issue 6) ----------
+
+
+def _http_json(url: str, data: dict | None = None) -> dict:
+    """GET (or POST `data`) JSON from a running `careloop local` dev route."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(url, data=None if data is None else json.dumps(data).encode(),
+                                 method="GET" if data is None else "POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as resp:  # noqa: S310 (an address the user gave)
+        return json.loads(resp.read())
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from careloop.ehr.replay import ReplayOutcome, outcomes_json, replay
+
+    if not args.all and not args.key:
+        print("careloop ehr replay: name --key KEY (repeatable) or --all", file=sys.stderr)
+        return 2
+    keys = None if args.all else args.key
+    if args.endpoint:
+        data = _http_json(args.endpoint.rstrip("/") + "/dev/ehr/replay",
+                          {"all": bool(args.all), "keys": keys or [], "dry_run": args.dry_run})
+        outcomes = [ReplayOutcome(**r) for r in data["results"]]
+    else:
+        from careloop.adapters.aws import archive, services
+
+        outcomes = replay(services(), archive(), keys=keys, dry_run=args.dry_run)
+    for o in outcomes:
+        print(o.line())
+    summary = outcomes_json(outcomes)["summary"]
+    print(", ".join(f"{n} {k}" for k, n in sorted(summary.items())) or "nothing in quarantine")
+    return 1 if any(o.status in ("still-bad", "would-fail", "missing") for o in outcomes) else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from careloop.ehr.bulk import WebhookSink, import_files
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"careloop ehr import: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.endpoint:
+        from careloop.memory import memory_services
+        from careloop.practice import load_profile
+        from careloop.settings import get_settings
+
+        practice = load_profile(args.practice) if args.practice else get_settings().practice()
+        svc = memory_services(datetime.now(UTC), practice)  # the profile to map with; writes go over HTTP
+        sink = WebhookSink(args.endpoint, args.secret)
+    else:
+        from careloop.adapters.aws import services
+
+        svc, sink = services(), None
+
+    def progress(s) -> None:
+        if sys.stderr.isatty():
+            print(f"\r  {s.read} read, {s.patients} patients, {s.appointments} appointments, "
+                  f"{s.error_count} errors ({s.rate:.0f}/s)", end="", file=sys.stderr, flush=True)
+
+    summary = import_files(args.files, svc, sink=sink, chunk_size=args.batch_size, progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print("\n".join(summary.lines()))
+    if args.errors:
+        import csv
+
+        with open(args.errors, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["file", "where", "issue"])
+            writer.writerows([e.file, e.where, e.issue] for e in summary.errors)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary.as_dict(), indent=2))
+    return 1 if summary.error_count else 0
+
+
+def _mllp_bridge(args: argparse.Namespace) -> int:
+    import logging
+
+    from careloop.ehr.mllp import Forwarder, run
+
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        print(f"careloop mllp-bridge: ${args.secret_env} is empty (the webhook secret)", file=sys.stderr)
+        return 2
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        print("careloop mllp-bridge: --listen HOST:PORT, e.g. 127.0.0.1:2575", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    forwarder = Forwarder(args.url, secret, Path(args.spool), timeout=args.timeout, facility=args.facility)
+
+    def ready(h: str, p: int) -> None:
+        print(f"MLLP bridge listening on {h}:{p} -> {args.url} (spool: {args.spool}); Ctrl-C stops", flush=True)
+
+    run(host, int(port), forwarder, retry_every=args.retry_every, ready=ready)
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import json
+
+    from careloop.audit import AuditReport, audit
+
+    if args.endpoint:
+        url = f"{args.endpoint.rstrip('/')}/dev/audit?stale_days={args.stale_days}"
+        report = AuditReport.from_json(_http_json(url))
+    else:
+        from careloop.adapters.aws import services
+
+        svc = services()
+        report = audit(svc.store, svc.clock.now(), stale_days=args.stale_days, region=svc.practice.sms.country)
+    s = report.summary
+    print(f"{s['patients']} patients, {s['appointments']} appointments ({s['upcoming_appointments']} upcoming); "
+          f"{s['textable']} textable, {s['opted_out']} opted out, {s['undeliverable']} undeliverable, "
+          f"{s['merged_records']} merged records")
+    print(", ".join(f"{n} {k}" for k, n in s["by_severity"].items()))
+    for r in report.rows[:args.limit]:
+        print(f"  {r.severity:<7} {r.record:<28} {r.problem:<30} {r.detail}")
+    if len(report.rows) > args.limit:
+        print(f"  ... {len(report.rows) - args.limit} more (--csv FILE has them all)")
+    if args.csv:
+        Path(args.csv).write_text(report.to_csv(), newline="")
+        print(f"wrote {len(report.rows)} row(s) to {args.csv}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_json(), indent=2))
+    return 0
+
+
+def _add_ehr_operations(sub, ehr) -> None:
+    """`careloop ehr replay|import|mllp-bridge`, `careloop mllp-bridge`, `careloop audit`."""
+    secret = os.environ.get("CARELOOP_WEBHOOK_SECRET", "local-dev-secret")
+    replay = ehr.add_parser("replay", help="re-process quarantined EHR payloads through the same intake")
+    replay.add_argument("--key", action="append", help="a quarantine/... key (repeatable)")
+    replay.add_argument("--all", action="store_true", help="every quarantined payload, oldest first")
+    replay.add_argument("--dry-run", action="store_true", help="parse only: move and write nothing")
+    replay.add_argument("--endpoint", help="a running `careloop local` (e.g. http://127.0.0.1:8000); "
+                        "default: AWS (S3 + DynamoDB named by the CARELOOP_* settings)")
+    replay.set_defaults(func=_replay)
+
+    imp = ehr.add_parser("import", help="import a FHIR Bundle or Bulk Data NDJSON (Patient.ndjson, Appointment.ndjson)")
+    imp.add_argument("files", nargs="+", help=".ndjson / .ndjson.gz / Bundle .json files")
+    imp.add_argument("--endpoint", help="post batches to this Careloop's /ehr/fhir (e.g. http://127.0.0.1:8000); "
+                     "default: write to DynamoDB directly with AWS credentials")
+    imp.add_argument("--secret", default=secret, help="webhook secret for --endpoint")
+    imp.add_argument("--practice", default=None, help="practice profile to map with (default: CARELOOP_PRACTICE_FILE)")
+    imp.add_argument("--batch-size", type=int, default=500)
+    imp.add_argument("--errors", help="write every error (file, line, issue) to this CSV")
+    imp.add_argument("--json", help="write the summary as JSON to this file")
+    imp.set_defaults(func=_import)
+
+    for parser in (sub.add_parser("mllp-bridge", help="MLLP listener forwarding HL7 v2 to the webhook, signed"),
+                   ehr.add_parser("mllp-bridge", help="same as `careloop mllp-bridge`")):
+        parser.add_argument("--listen", default="127.0.0.1:2575", help="HOST:PORT to listen on")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/ehr/hl7v2", help="the HL7 v2 webhook")
+        parser.add_argument("--secret-env", default="CARELOOP_WEBHOOK_SECRET", help="env var holding the secret")
+        parser.add_argument("--spool", default="careloop-mllp-spool", help="directory for messages awaiting retry")
+        parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the webhook")
+        parser.add_argument("--retry-every", type=float, default=30.0, help="seconds between spool retries")
+        parser.add_argument("--facility", default="CARELOOP", help="MSH-4 of ACKs the bridge builds itself")
+        parser.set_defaults(func=_mllp_bridge)
+
+    aud = sub.add_parser("audit", help="data-quality audit: phones, duplicates, orphans, stale records")
+    aud.add_argument("--csv", help="write the report as CSV")
+    aud.add_argument("--json", help="write the report as JSON")
+    aud.add_argument("--stale-days", type=int, default=180, help="records unchanged for longer are listed")
+    aud.add_argument("--limit", type=int, default=40, help="rows printed")
+    aud.add_argument("--endpoint", help="a running `careloop local` (e.g. http://127.0.0.1:8000); default: AWS")
+    aud.set_defaults(func=_audit)
+
+
+def _classify(args: argparse.Namespace) -> int:
+    """JSON Lines in, one labelled line out per input line (spec/intents.md), same classifier
+    as the SMS agent's Lambda; a bad line gets {"error": ...} and the run goes on."""
+    import io
+    import json
+
+    from careloop.agent.classifier import classify
+
+    src = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if args.input == "-" \
+        else open(args.input, encoding="utf-8", errors="replace")
+    out = sys.stdout.buffer
+    interactive = sys.stdout.isatty()
+    with src:
+        for line in src:
+            line = line.rstrip("\r\n")
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                result = {"error": f"invalid JSON: {exc}"}
+            else:
+                if not isinstance(item, dict):
+                    result = {"error": "expected a JSON object with a \"text\" field"}
+                elif not isinstance(item.get("text"), str):
+                    result = {**item, "error": "missing \"text\" (a string)"}
+                else:
+                    p = classify(item["text"])
+                    result = {**item, "intent": p.intent, "confidence": p.confidence,
+                              "language": p.language, "escalate": p.escalate}
+            out.write(json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n")
+            if interactive:
+                out.flush()
+    out.flush()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="careloop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("scenario", help="scenario JSON file, or - for stdin")
     sim.set_defaults(func=_simulate)
 
+    cls = sub.add_parser("classify", help="label inbound texts: JSON Lines {\"text\": ...} in, labelled lines out")
+    cls.add_argument("input", nargs="?", default="-", help="JSON Lines file (default: stdin)")
+    cls.set_defaults(func=_classify)
+
     ehr = sub.add_parser("ehr", help="EHR helpers").add_subparsers(dest="ehr_command", required=True)
     example = ehr.add_parser("example-bundle", help="print a FHIR Bundle: a patient with a booked appointment")
     example.add_argument("--in-days", type=int, default=4)
@@ -142,11 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     example.add_argument("--patient-id", default="example-patient")
     example.add_argument("--appointment-id", default="example-appointment")
     example.add_argument("--practice", default=None)
+    example.add_argument("--clock-url", default=None, help="take 'now' from a running local stack (its clock moves)")
     example.set_defaults(func=_example_bundle)
     signer = ehr.add_parser("sign", help="print the X-Careloop-Signature value for a payload file")
     signer.add_argument("file", help="payload file, or - for stdin")
     signer.add_argument("--secret", default=os.environ.get("CARELOOP_WEBHOOK_SECRET", "local-dev-secret"))
     signer.set_defaults(func=_sign)
+    _add_ehr_operations(sub, ehr)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -67,23 +69,72 @@ def parse(kind: Kind, body: bytes, services: Services) -> list:
     if kind == "fhir":
         from careloop.ehr.fhir import parse_fhir
 
-        return [parse_fhir(body, services.practice)]
+        batch = parse_fhir(body, services.practice)
+        batch.merges += [m for m in fhir_merges(body) if m not in batch.merges]
+        return [batch]
     from careloop.ehr.hl7v2 import parse_hl7v2
 
     return parse_hl7v2(body, services.practice)
 
 
-def apply_batches(services: Services, batches: list, now: datetime) -> IngestResult:
-    """Records from the batches, plus cancellations that name only an appointment id."""
+_PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+
+
+def fhir_merges(body: bytes | str | dict) -> list[tuple[str, str]]:
+    """(surviving, merged) pairs a FHIR payload declares through Patient.link: `replaced-by`
+    on the retired record, or `replaces` on the surviving one. `refer`/`seealso` are not merges."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        if b'"link"' not in body:
+            return []
+        try:
+            data = json.loads(bytes(body).decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return []
+    else:
+        data = body
+    if not isinstance(data, dict):
+        return []
+    entries = data.get("entry") if data.get("resourceType") == "Bundle" else [{"resource": data}]
+    entries = [e for e in entries or [] if isinstance(e, dict)]
+    by_url = {e["fullUrl"]: e["resource"].get("id") for e in entries
+              if isinstance(e.get("fullUrl"), str) and isinstance(e.get("resource"), dict)}
+    out: list[tuple[str, str]] = []
+    for e in entries:
+        res = e.get("resource")
+        if not isinstance(res, dict) or res.get("resourceType") != "Patient" or not isinstance(res.get("id"), str):
+            continue
+        for link in res.get("link") or []:
+            if not isinstance(link, dict) or link.get("type") not in ("replaced-by", "replaces"):
+                continue
+            ref = (link.get("other") or {}).get("reference") if isinstance(link.get("other"), dict) else None
+            if not isinstance(ref, str):
+                continue
+            other = by_url.get(ref) or (m[1] if (m := _PATIENT_REF.search(ref)) else None)
+            if not other or other == res["id"]:
+                continue
+            pair = (other, res["id"]) if link["type"] == "replaced-by" else (res["id"], other)
+            if pair not in out:
+                out.append(pair)
+    return out
+
+
+def apply_batches(services: Services, batches: list, now: datetime, *, bulk: bool = False,
+                  live: set[str] | None = None,
+                  phone_opted_out: Callable[[str], bool] | None = None) -> IngestResult:
+    """Records from the batches, merges, plus cancellations that name only an appointment id."""
     patients = [p for b in batches for p in b.patients]
     appointments = [a for b in batches for a in b.appointments]
+    merges = [m for b in batches for m in b.merges]
     mapped = {a.id for a in appointments}
     for batch in batches:
         for appt_id in batch.cancelled_appointment_ids:
             stored = services.store.get_appointment(appt_id)
             if appt_id not in mapped and stored is not None and stored.status != "cancelled":
                 appointments.append(stored.model_copy(update={"status": "cancelled", "source_version": ""}))
-    return ingest(services.store, patients, appointments, now)
+    return ingest(services.store, patients, appointments, now, merges=merges, bulk=bulk, live=live,
+                  phone_opted_out=phone_opted_out)
 
 
 def receive(
@@ -103,9 +154,7 @@ def receive(
         batches = parse(kind, body, services)
     except PayloadError as exc:
         key = _key("quarantine", kind, now, digest)
-        archive.put(key, body, {"reason": _ascii(exc.issues[0])[:1500], "kind": kind})
-        archive.put(key + ".reason.json", json.dumps({"kind": kind, "issues": exc.issues,
-                    "received_at": now.isoformat(), "sha256": digest}).encode(), {"kind": kind})
+        quarantine(archive, key, kind, body, exc.issues, now)
         if kind == "hl7v2" and wants_hl7_ack:
             return IntakeResult(400, _hl7_ack(services, body, "AR", exc.issues[0]), "x-application/hl7-v2+er7", archive_key=key)
         return IntakeResult(400, operation_outcome(exc.issues), archive_key=key)
@@ -115,14 +164,28 @@ def receive(
     result = apply_batches(services, batches, now)
     if kind == "hl7v2" and wants_hl7_ack:
         return IntakeResult(200, _hl7_ack(services, body, "AA", ""), "x-application/hl7-v2+er7", result, key)
-    summary = {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "information", "code": "informational",
-                   "diagnostics": f"accepted: {len(result.patients)} patient(s), {len(result.appointments)} "
-                                  f"appointment(s) changed; {len(result.unchanged)} unchanged; "
-                                  f"{len(result.stale)} older than stored"}],
-    }
-    return IntakeResult(200, json.dumps(summary), ingested=result, archive_key=key)
+    return IntakeResult(200, accepted_outcome(result), ingested=result, archive_key=key)
+
+
+def quarantine(archive: Archive, key: str, kind: Kind, body: bytes, issues: list[str], now: datetime,
+               *, details: dict | None = None) -> None:
+    """Keep a payload that could not be understood, with its reasons next to it (`.reason.json`).
+    `details`: extra fields of the reason document (a replay's count and first issues)."""
+    digest = hashlib.sha256(body).hexdigest()
+    archive.put(key, body, {"reason": _ascii(issues[0])[:1500], "kind": kind})
+    reason = {"kind": kind, "issues": issues, "received_at": now.isoformat(), "sha256": digest}
+    archive.put(key + ".reason.json", json.dumps(reason | (details or {})).encode(), {"kind": kind})
+
+
+def accepted_outcome(result: IngestResult) -> str:
+    """The 200 answer: one summary line, then a warning per thing a person should know."""
+    merges = f"; {len(result.merged)} merge(s) applied" if result.merged else ""
+    issues = [{"severity": "information", "code": "informational",
+               "diagnostics": f"accepted: {len(result.patients)} patient(s), {len(result.appointments)} "
+                              f"appointment(s) changed; {len(result.unchanged)} unchanged; "
+                              f"{len(result.stale)} older than stored{merges}"}]
+    issues += [{"severity": "warning", "code": "informational", "diagnostics": w} for w in result.warnings()]
+    return json.dumps({"resourceType": "OperationOutcome", "issue": issues})
 
 
 def _ascii(text: str) -> str:

@@ -1,13 +1,22 @@
 """Applying EHR data to Careloop's records, with one rule for who owns which field:
-the EHR owns demographics, times and status; Careloop owns consent and confirmation."""
+the EHR owns demographics, times and status; Careloop owns consent and confirmation.
+
+Also where identity is kept straight: EHR merges (HL7 A40, FHIR Patient.link) re-point the
+merged patient's appointments and leave a tombstone behind; a new patient id that carries an
+identifier another patient already holds is recognised and flagged (never merged by Careloop).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from careloop.models import Appointment, Patient
 from careloop.store import Store
+
+MERGED_PREFIX = "merged-into:"  # tag on a merged (retired) patient record: merged-into:<surviving id>
+MAX_MERGE_HOPS = 8  # a chain of merges longer than this is a data error, not a chain
 
 
 @dataclass
@@ -16,14 +25,45 @@ class IngestResult:
     appointments: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # older versions that were not applied
     unchanged: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # "merged_id->surviving_id", merges applied
+    repointed: list[str] = field(default_factory=list)  # appointments moved to a surviving patient
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (new id, id already holding the identifier)
+    orphans: list[str] = field(default_factory=list)  # appointments whose patient is not known (yet)
+    skipped_merges: list[str] = field(default_factory=list)  # merges that would make a cycle
+
+    def warnings(self) -> list[str]:
+        """What the sender (and the audit) should know; ids only, never names or phones."""
+        out = [f"Patient/{new} shares an identifier with Patient/{old}: probably the same person, "
+               f"kept apart and listed by the data-quality audit; merge them in the EHR"
+               for new, old in self.duplicates]
+        out += [f"Appointment/{a}: its patient is not known to Careloop yet; no texts until the "
+                f"EHR sends the patient" for a in self.orphans]
+        out += [f"merge {m}: ignored, it would make a merge cycle" for m in self.skipped_merges]
+        return out
+
+
+def merged_into(patient: Patient | None) -> str | None:
+    """The surviving id if this record was merged away, else None."""
+    if patient is None:
+        return None
+    for tag in patient.tags:
+        if tag.startswith(MERGED_PREFIX):
+            return tag[len(MERGED_PREFIX):]
+    return None
 
 
 def merge_patient(stored: Patient | None, incoming: Patient) -> Patient:
+    """The EHR's demographics with Careloop's consent and delivery knowledge kept."""
     if stored is None:
         return incoming
-    keep = {"opted_out": stored.opted_out}
+    keep: dict = {"opted_out": stored.opted_out}
     # a new number deserves a new chance; the same number keeps its delivery flag
     keep["undeliverable"] = stored.undeliverable and stored.phone == incoming.phone
+    target = merged_into(stored)
+    if target:
+        # a late update about a merged-away record does not bring it back to life
+        keep |= {"phone": None, "phone_kind": "unknown",
+                 "tags": [t for t in incoming.tags if not t.startswith(MERGED_PREFIX)] + [MERGED_PREFIX + target]}
     return incoming.model_copy(update=keep)
 
 
@@ -31,28 +71,102 @@ def merge_appointment(stored: Appointment | None, incoming: Appointment) -> Appo
     if stored is None:
         return incoming
     if stored.start != incoming.start:
-        return incoming.model_copy(update={"confirmed": False, "confirmed_at": None})
+        return incoming.model_copy(update={"confirmed": False, "confirmed_at": None, "declined": False})
     return incoming.model_copy(
-        update={"confirmed": stored.confirmed, "confirmed_at": stored.confirmed_at}
+        update={"confirmed": stored.confirmed, "confirmed_at": stored.confirmed_at, "declined": stored.declined}
     )
 
 
 def ingest(
-    store: Store, patients: list[Patient], appointments: list[Appointment], now: datetime
+    store: Store,
+    patients: list[Patient],
+    appointments: list[Appointment],
+    now: datetime,
+    *,
+    merges: list[tuple[str, str]] | tuple = (),
+    bulk: bool = False,
+    live: set[str] | None = None,
+    phone_opted_out: Callable[[str], bool] | None = None,
 ) -> IngestResult:
+    """Apply what the EHR said. `merges` are (surviving id, merged id) pairs, applied after the
+    patients and before the appointments. `bulk`: ids absent when read are written in batches
+    (onboarding import); otherwise every write is a conditional put (webhooks, where two
+    deliveries of the same record may race). `live`: a caller's cache of patient ids known to
+    exist and not be merged, kept up to date here (an import's appointments then need no
+    patient reads). `phone_opted_out`: whether the consent ledger has a number opted out
+    (default: careloop.consent on this store), asked for new and changed numbers only."""
     result = IngestResult()
+    known, identity_changed = _apply_patients(
+        store, patients, now, bulk, phone_opted_out or _ledger(store), result)
+    versions = {p.id: p.source_version for p in patients}
+    for surviving, merged_id in merges:
+        apply_merge(store, surviving, merged_id, now, version=versions.get(surviving, ""),
+                    known=known, result=result)
+    _recognise_duplicates(store, identity_changed, known, result)
+    live = set() if live is None else live
+    live.update(pid for pid, p in known.items() if not merged_into(p))
+    live.difference_update(merged_id for _, merged_id in merges)
+    _apply_appointments(store, appointments, now, bulk, known, live, result)
+    return result
+
+
+def _apply_patients(store: Store, patients: list[Patient], now: datetime, bulk: bool,
+                    phone_opted_out: Callable[[str], bool], result: IngestResult
+                    ) -> tuple[dict[str, Patient], list[Patient]]:
+    """-> (every patient read or written, by id; those whose identifiers are new or changed)."""
+    known = _get_patients(store, {p.id for p in patients})
+    fresh: dict[str, Patient] = {}  # bulk: absent when read, written in one batch below
+    identity_changed: list[Patient] = []
     for p in patients:
-        stored = store.get_patient(p.id)
+        stored = fresh.get(p.id) or known.get(p.id)
         if stored and p.source_version and stored.source_version > p.source_version:
             result.stale.append(f"Patient/{p.id}")
             continue
         merged = merge_patient(stored, p.model_copy(update={"updated_at": now}))
+        if merged.phone and not merged.opted_out and (stored is None or stored.phone != merged.phone) \
+                and phone_opted_out(merged.phone):
+            merged = merged.model_copy(update={"opted_out": True})  # consent follows the number
         if stored and _same(stored, merged):
             result.unchanged.append(f"Patient/{p.id}")
             continue
-        (result.patients if store.put_patient(merged) else result.stale).append(p.id)
+        if bulk and (p.id in fresh or stored is None):
+            fresh[p.id] = merged
+        elif not store.put_patient(merged):  # a newer version landed since we read
+            result.stale.append(f"Patient/{p.id}")
+            continue
+        result.patients.append(p.id)
+        known[p.id] = merged
+        if stored is None or stored.identifiers != merged.identifiers:
+            identity_changed.append(merged)
+    if fresh:
+        store.put_new_records(list(fresh.values()))
+    return known, identity_changed
+
+
+def _apply_appointments(store: Store, appointments: list[Appointment], now: datetime, bulk: bool,
+                        known: dict[str, Patient], live: set[str], result: IngestResult) -> None:
+    """Appointments, each on the patient who survived any merge; one whose patient Careloop does
+    not know is stored as sent (the patient may come later) and reported."""
+    wanted = {a.patient_id for a in appointments} - known.keys() - live
+    found = _get_patients(store, wanted)
+    known |= found
+    live.update(pid for pid, p in found.items() if not merged_into(p))
+    unknown = wanted - found.keys()
+    stored_appts = _get_appointments(store, {a.id for a in appointments})
+    fresh: dict[str, Appointment] = {}
     for a in appointments:
-        stored = store.get_appointment(a.id)
+        if a.patient_id in unknown:
+            owner = None
+        elif a.patient_id in live and a.patient_id not in known:
+            owner = a.patient_id  # known to exist, not merged: no read needed
+        else:
+            owner = surviving_id(store, a.patient_id, known)
+        if owner is None:
+            result.orphans.append(a.id)
+        elif owner != a.patient_id:
+            a = a.model_copy(update={"patient_id": owner})
+            result.repointed.append(a.id)
+        stored = fresh.get(a.id) or stored_appts.get(a.id)
         if stored and a.source_version and stored.source_version > a.source_version:
             result.stale.append(f"Appointment/{a.id}")
             continue
@@ -60,8 +174,169 @@ def ingest(
         if stored and _same(stored, merged):
             result.unchanged.append(f"Appointment/{a.id}")
             continue
-        (result.appointments if store.put_appointment(merged) else result.stale).append(a.id)
+        if bulk and (a.id in fresh or stored is None):
+            fresh[a.id] = merged
+        elif not store.put_appointment(merged):
+            result.stale.append(f"Appointment/{a.id}")
+            continue
+        result.appointments.append(a.id)
+        stored_appts[a.id] = merged
+    if fresh:
+        store.put_new_records(list(fresh.values()))
+    result.orphans = list(dict.fromkeys(result.orphans))
+    result.repointed = list(dict.fromkeys(result.repointed))
+
+
+def surviving_id(store: Store, patient_id: str, known: dict[str, Patient] | None = None) -> str | None:
+    """Follow merged-into tags to the patient who survived (the id itself if never merged);
+    None if Careloop does not know the patient at all."""
+    known = {} if known is None else known
+    current = known.get(patient_id) or store.get_patient(patient_id)
+    if current is None:
+        return None
+    known[patient_id] = current
+    seen = {patient_id}
+    while (target := merged_into(current)) and target not in seen and len(seen) <= MAX_MERGE_HOPS:
+        seen.add(target)
+        nxt = known.get(target) or store.get_patient(target)
+        if nxt is None:
+            return target  # the EHR named the survivor; it may arrive later
+        known[target] = nxt
+        current = nxt
+    return current.id
+
+
+def apply_merge(
+    store: Store,
+    surviving: str,
+    merged_id: str,
+    now: datetime,
+    *,
+    version: str = "",
+    known: dict[str, Patient] | None = None,
+    result: IngestResult | None = None,
+) -> IngestResult:
+    """The EHR merged `merged_id` into `surviving`. Idempotent: a redelivered merge writes
+    nothing. The merged record stays as a tombstone (tag merged-into:<id>, no phone, so
+    nothing is ever sent to it and late messages about it are re-pointed)."""
+    known = {} if known is None else known
+    result = IngestResult() if result is None else result
+    label = f"{merged_id}->{surviving}"
+    if surviving == merged_id:
+        return result
+    target = surviving_id(store, surviving, known) or surviving  # the survivor may itself be merged
+    if target == merged_id:
+        result.skipped_merges.append(label)
+        return result
+    merged = known.get(merged_id) or store.get_patient(merged_id)
+    survivor = known.get(target) or store.get_patient(target)
+
+    # 1. consent travels to the survivor (either record's opt-out wins); a survivor Careloop has
+    #    never seen starts as the merged record's details, until the EHR sends its own
+    if survivor is None and merged is not None:
+        survivor = merged.model_copy(update={
+            "id": target, "tags": [t for t in merged.tags if not t.startswith(MERGED_PREFIX)],
+            "source_version": "", "updated_at": now})
+        if store.put_patient(survivor):
+            result.patients.append(target)
+    elif survivor is not None and merged is not None and merged.opted_out and not survivor.opted_out:
+        survivor = survivor.model_copy(update={"opted_out": True, "updated_at": now})
+        if store.put_patient(survivor):
+            result.patients.append(target)
+    if survivor is not None:
+        known[target] = survivor
+
+    # 2. the merged record becomes a tombstone pointing at the survivor
+    base = merged or Patient(id=merged_id)
+    tombstone = base.model_copy(update={
+        "phone": None, "phone_kind": "unknown",
+        "tags": [t for t in base.tags if not t.startswith(MERGED_PREFIX)] + [MERGED_PREFIX + target],
+        "source_version": max(base.source_version, version), "updated_at": now})
+    changed = merged is None or not _same(merged, tombstone)
+    if changed and store.put_patient(tombstone):
+        known[merged_id] = tombstone
+        result.patients.append(merged_id)
+
+    # 3. its appointments belong to the survivor now
+    for appt in store.appointments_for_patient(merged_id):
+        if store.put_appointment(appt.model_copy(update={"patient_id": target, "updated_at": now})):
+            result.repointed.append(appt.id)
+            changed = True
+
+    # 4. and so do its identifiers, so they are not flagged as a duplicate of the survivor
+    claims = {i: target for i in base.identifiers if _matchable(i)}
+    if claims and changed:
+        store.claim_identifiers(claims)
+    if changed:
+        result.merged.append(label)
     return result
+
+
+def _recognise_duplicates(store: Store, patients: list[Patient], known: dict[str, Patient],
+                          result: IngestResult) -> None:
+    """Claim each (system-qualified) identifier for its patient; one already held by another
+    live patient is a probable duplicate: flagged, not merged (see README, "EHR integration")."""
+    wanted: dict[str, str] = {}
+    for p in patients:
+        if merged_into(known.get(p.id) or p):
+            continue
+        for ident in p.identifiers:
+            if not _matchable(ident):
+                continue
+            first = wanted.setdefault(ident, p.id)
+            if first != p.id:
+                _flag(result, p.id, first)
+    if not wanted:
+        return
+    owners = store.identifier_owners(list(wanted))
+    claims: dict[str, str] = {}
+    for ident, pid in wanted.items():
+        owner = owners.get(ident)
+        if owner == pid:
+            continue
+        holder = surviving_id(store, owner, known) if owner else None
+        if holder is None or holder == surviving_id(store, pid, known):
+            claims[ident] = pid  # unclaimed, or its holder is gone / is this very person
+        else:
+            _flag(result, pid, holder)
+    if claims:
+        store.claim_identifiers(claims)
+
+
+def _flag(result: IngestResult, new: str, old: str) -> None:
+    if (new, old) not in result.duplicates:
+        result.duplicates.append((new, old))
+
+
+def _matchable(identifier: str) -> bool:
+    """Only identifiers with a system (FHIR) / assigning authority (HL7): a bare number means
+    nothing across systems. Long values are not keys."""
+    system, _, value = identifier.partition("|")
+    return bool(system.strip() and value.strip()) and len(identifier) <= 1000
+
+
+def _ledger(store: Store) -> Callable[[str], bool]:
+    if not hasattr(store, "consent_entries"):
+        return lambda phone: False
+    from careloop import consent
+
+    return lambda phone: consent.is_opted_out(store, phone)
+
+
+def _get_patients(store: Store, ids: set[str]) -> dict[str, Patient]:
+    if not ids:
+        return {}
+    if hasattr(store, "get_patients"):
+        return store.get_patients(ids)
+    return {i: p for i in ids if (p := store.get_patient(i)) is not None}
+
+
+def _get_appointments(store: Store, ids: set[str]) -> dict[str, Appointment]:
+    if not ids:
+        return {}
+    if hasattr(store, "get_appointments"):
+        return store.get_appointments(ids)
+    return {i: a for i in ids if (a := store.get_appointment(i)) is not None}
 
 
 def _same(stored, merged) -> bool:

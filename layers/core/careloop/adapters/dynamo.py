@@ -313,37 +313,48 @@ class DynamoStore:
     # Added for issue 6 (careloop.records / careloop.ehr.bulk); MemoryStore has the same five.
     # Identifier claims are items `IDN#<system|value>` with an `owner` patient id: no
     # record_type, phone or start_utc, so no index and no planner work picks them up.
+    _BATCH_THREADS = 4  # batch calls in flight at once: they wait on the network, not the CPU
+
     def _batch_get(self, pks: list[str]) -> list[dict]:
+        unique = list(dict.fromkeys(pks))
+        return [item for part in self._in_parallel(self._get_100, [unique[i:i + 100] for i in range(0, len(unique), 100)])
+                for item in part]
+
+    def _get_100(self, pks: list[str]) -> list[dict]:
         import time
 
         found: list[dict] = []
-        unique = list(dict.fromkeys(pks))
-        for i in range(0, len(unique), 100):
-            request = {self.records: {"Keys": [{"pk": {"S": pk}, "sk": {"S": _SK}} for pk in unique[i:i + 100]],
-                                      "ConsistentRead": True}}
-            for attempt in range(8):
-                got = self.db.batch_get_item(RequestItems=request)
-                found.extend(_from_item(item) for item in got["Responses"].get(self.records, []))
-                request = got.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            else:
-                raise RuntimeError("DynamoDB kept keys unprocessed (throttled) after 8 attempts")
-        return found
+        request = {self.records: {"Keys": [{"pk": {"S": pk}, "sk": {"S": _SK}} for pk in pks], "ConsistentRead": True}}
+        for attempt in range(8):
+            got = self.db.batch_get_item(RequestItems=request)
+            found.extend(_from_item(item) for item in got["Responses"].get(self.records, []))
+            request = got.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError("DynamoDB kept keys unprocessed (throttled) after 8 attempts")
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
+        self._in_parallel(self._put_25, [items[i:i + 25] for i in range(0, len(items), 25)])
+
+    def _put_25(self, items: list[dict[str, Any]]) -> None:
         import time
 
-        for i in range(0, len(items), 25):
-            request = {self.records: [{"PutRequest": {"Item": _to_item(item)}} for item in items[i:i + 25]]}
-            for attempt in range(8):
-                request = self.db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            else:
-                raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
+        request = {self.records: [{"PutRequest": {"Item": _to_item(item)}} for item in items]}
+        for attempt in range(8):
+            request = self.db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                return
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
+
+    def _in_parallel(self, call, parts: list) -> list:
+        if len(parts) <= 1:
+            return [call(p) for p in parts]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self._BATCH_THREADS) as pool:
+            return list(pool.map(call, parts))
 
     def get_patients(self, patient_ids) -> dict[str, Patient]:
         items = self._batch_get([f"PAT#{i}" for i in patient_ids])
