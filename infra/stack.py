@@ -886,6 +886,17 @@ class CareloopStack(cdk.Stack):
                     resources=[self._secret_arn_for_policy()],
                 )
             )
+        if spec.ehr_token and self.profile.ehr.token_secret_ref:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ReadEhrToken",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[cdk.Arn.format(cdk.ArnComponents(
+                        service="secretsmanager", resource="secret",
+                        resource_name=f"{self.profile.ehr.token_secret_ref}-??????",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)],
+                )
+            )
         if spec.sms:
             statements.append(
                 iam.PolicyStatement(
@@ -945,6 +956,8 @@ class CareloopStack(cdk.Stack):
             env["CARELOOP_SMS_ORIGINATION_IDENTITY"] = self.sms.origination_arn
             env["CARELOOP_SMS_OPT_OUT_LIST"] = self.sms.opt_out_list.ref
             env["CARELOOP_SMS_PARTS_PER_SECOND"] = str(self.profile.sms.parts_per_second)
+        if spec.ehr_token and self.profile.ehr.token_secret_ref:
+            env["CARELOOP_EHR_TOKEN_SECRET_ARN"] = self.profile.ehr.token_secret_ref
         if isinstance(spec.source, wiring.ApiSource):
             if spec.source.auth == "hmac":
                 env["CARELOOP_WEBHOOK_SECRET_ARN"] = (

@@ -88,6 +88,22 @@ def get_consent_export():
                     headers={"Content-Disposition": "attachment; filename=careloop-consent.csv"})
 
 
+@app.get("/audit")
+def get_audit():
+    """The data-quality report: what staff should fix in the EHR (JSON, or ?format=csv)."""
+    from careloop.audit import audit
+
+    svc = services()
+    raw = app.current_event.get_query_string_value("stale_days") or "180"
+    if not raw.isdigit():
+        raise PayloadError("stale_days: a whole number of days")
+    report = audit(svc.store, svc.clock.now(), stale_days=int(raw), region=svc.practice.sms.country)
+    if app.current_event.get_query_string_value("format") == "csv":
+        return Response(200, "text/csv", report.to_csv(),
+                        headers={"Content-Disposition": "attachment; filename=careloop-audit.csv"})
+    return report.to_json()
+
+
 @app.get("/appointments")
 def get_appointments():
     return {"appointments": inbox.appointments(services(), _when("from"), _when("to"))}

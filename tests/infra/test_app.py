@@ -78,6 +78,8 @@ def test_other_profile_shape_existing_number_and_generated_secret(tmp_path):
             "number_type": "TOLL_FREE",
         },
         webhook_secret_ref=None,
+        ehr={"kind": "fhir", "fhir_base_url": "https://ehr.example.test/fhir", "writeback": True,
+             "token_secret_ref": "careloop/clinic/ehr-token"},
     )
     build = build_app(
         practice_id,
@@ -98,6 +100,13 @@ def test_other_profile_shape_existing_number_and_generated_secret(tmp_path):
     template.resource_count_is("AWS::SMSVOICE::ConfigurationSet", 1)
     template.resource_count_is("AWS::SMSVOICE::OptOutList", 1)
     template.resource_count_is("Custom::CDKBucketDeployment", 0)  # no web/dist given
+    # write-back: only its worker may read the EHR token, and it is told where it is
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Environment": {"Variables": {"CARELOOP_EHR_TOKEN_SECRET_ARN": "careloop/clinic/ehr-token"}}})
+    token_readers = [
+        name for name, res in template.find_resources("AWS::IAM::ManagedPolicy").items()
+        if any(st.get("Sid") == "ReadEhrToken" for st in res["Properties"]["PolicyDocument"]["Statement"])]
+    assert len(token_readers) == 1 and "Writeback" in token_readers[0]
     expected_arn = {
         "Fn::Join": [
             "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import uuid
 
 import pytest
@@ -14,11 +15,30 @@ from tests.conftest import DATA
 
 @pytest.fixture(scope="module")
 def stack():
+    from moto.moto_api._internal.models import moto_api_backend
+
     from careloop.local.runtime import LocalStack
 
+    # moto's state is per process: start each module from an empty account
+    moto_api_backend.reset()
     s = LocalStack().start(ticker=False)
     yield s
     s.stop()
+    moto_api_backend.reset()
+
+
+@pytest.fixture(scope="module")
+def served(stack):
+    """The local HTTP front (LocalHttp) on a free port, over the module's stack."""
+    from werkzeug.serving import make_server
+
+    from careloop.local.http import LocalHttp
+
+    server = make_server("127.0.0.1", 0, LocalHttp(stack), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import timedelta
 from careloop.cli import main
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
-from tests.integration.test_ehr_webhook import served, stack  # noqa: F401 (shared fixtures)
 
 
 def seed(stack, store) -> None:

@@ -15,7 +15,6 @@ import pytest
 from careloop.cli import main
 from careloop.ehr.bulk import import_files
 from tests.conftest import DATA
-from tests.integration.test_ehr_webhook import served, stack  # noqa: F401 (shared fixtures)
 
 SYNTHEA = DATA / "smart-generated-sample-data-synthea-r4"
 

@@ -11,7 +11,7 @@ import pytest
 from careloop.cli import main
 from careloop.ehr.mllp import Forwarder
 from tests.conftest import DATA
-from tests.integration.test_ehr_webhook import SECRET, served, stack  # noqa: F401 (shared fixtures)
+from tests.integration.test_ehr_webhook import SECRET
 from tests.unit.test_mllp import RunningBridge
 
 SIU = DATA / "microsoft-FHIR-Converter" / "hl7v2" / "SIU-S12-01.hl7"

@@ -14,7 +14,7 @@ import pytest
 from careloop import intake
 from careloop.cli import main
 from careloop.errors import PayloadError
-from tests.integration.test_ehr_webhook import fhir_patient, hl7, objects, post, served, stack  # noqa: F401 (shared fixtures)
+from tests.integration.test_ehr_webhook import fhir_patient, hl7, objects, post
 
 
 def s3():

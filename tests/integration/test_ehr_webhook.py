@@ -8,7 +8,6 @@ which the other test_ehr_* modules import."""
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -21,66 +20,6 @@ from tests.conftest import DATA
 
 SECRET = "local-dev-secret"
 HL7_SAMPLES = DATA / "microsoft-FHIR-Converter" / "hl7v2"
-
-
-class WithDevRoutes:
-    """LocalHttp plus `POST /dev/ehr/replay` and `GET /dev/audit`, exactly as specified for
-    careloop.local.http in the issue-6 report (until the lead adds them there)."""
-
-    def __init__(self, stack, app) -> None:
-        self.stack, self.app = stack, app
-
-    def __call__(self, environ, start_response):
-        from werkzeug.wrappers import Request, Response
-
-        from careloop.adapters.aws import archive, services
-
-        request = Request(environ)
-        if request.path == "/dev/ehr/replay" and request.method == "POST":
-            from careloop.ehr.replay import replay_request
-
-            with self.stack._lock:
-                status, body = replay_request(services(), archive(), request.get_json(force=True, silent=True))
-            self.stack.drain()
-            return Response(json.dumps(body), status, content_type="application/json")(environ, start_response)
-        if request.path == "/dev/audit" and request.method == "GET":
-            from careloop.audit import audit
-
-            svc = services()
-            report = audit(svc.store, svc.clock.now(), stale_days=int(request.args.get("stale_days", 180)),
-                           region=svc.practice.sms.country)
-            if request.args.get("format") == "csv":
-                return Response(report.to_csv(), 200, content_type="text/csv")(environ, start_response)
-            return Response(json.dumps(report.to_json()), 200, content_type="application/json")(environ, start_response)
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def stack():
-    """The conftest's stack, after a reset of moto's in-process state: another module in this
-    worker may have started (and stopped) a stack whose tables would otherwise still exist."""
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from careloop.local.runtime import LocalStack
-
-    moto_api_backend.reset()
-    s = LocalStack().start(ticker=False)
-    yield s
-    s.stop()
-    moto_api_backend.reset()
-
-
-@pytest.fixture(scope="module")
-def served(stack):
-    from werkzeug.serving import make_server
-
-    from careloop.local.http import LocalHttp
-
-    server = make_server("127.0.0.1", 0, WithDevRoutes(stack, LocalHttp(stack)), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def post(url: str, path: str, body: bytes, *, secret: str | None = SECRET, hl7_ack=False, signature=None):

@@ -105,6 +105,12 @@ def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, not
         text=note, by=staff))
     if changed and s.sms is not None:
         (s.sms.opt_out if opted_out else s.sms.opt_in)(patient.phone)
+    if changed:
+        from careloop.ehr import writeback
+
+        for pid in {p.id for p in s.store.patients_by_phone(patient.phone)}:
+            writeback.record(s.practice, s.writeback, writeback.WritebackEvent(
+                kind="patient_opted_out" if opted_out else "patient_opted_in", patient_id=pid, at=s.clock.now()))
     return changed
 
 

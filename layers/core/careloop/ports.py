@@ -61,6 +61,7 @@ class Services:
     outbox: Outbox
     notifier: Notifier
     sms: SmsChannel | None = None  # for keeping the carrier opt-out list in step
+    writeback: object | None = None  # careloop.ehr.writeback.WritebackQueue, when enabled
 
     @property
     def workflows(self) -> tuple[Workflow, ...]:

@@ -80,6 +80,9 @@ class EhrConnection(_Strict):
     kind: str = Field("fhir", pattern="^(fhir|hl7v2|none)$")
     fhir_base_url: str | None = None
     writeback: bool = False
+    token_secret_ref: str | None = Field(
+        None, description="Secrets Manager secret name holding the bearer token for write-back"
+    )
 
 
 class SmsSettings(_Strict):

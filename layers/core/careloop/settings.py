@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     table_actions: str = "careloop-actions"
     table_messages: str = "careloop-messages"
     queue_send: str = ""  # queue URL
+    queue_ehr_writeback: str = ""  # queue URL; empty: write-back off
     topic_staff_alerts: str = ""  # topic ARN
     bucket_ehr: str = ""
 
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     # EHR webhook secret: a literal locally, a Secrets Manager ARN/name when deployed
     webhook_secret: str = ""
     webhook_secret_arn: str = ""
+    # the EHR's API token for write-back (Secrets Manager), when the profile names one
+    ehr_token_secret_arn: str = ""
     local_mode: bool = False
     # the staff web app's origin (CloudFront), allowed by CORS on /api; empty: same origin
     web_origin: str = ""

@@ -75,6 +75,7 @@ DUE_SHARDS = 4
 SEND_QUEUE = "send"
 INBOUND_QUEUE = "inbound"
 SMS_EVENTS_QUEUE = "sms_events"
+WRITEBACK_QUEUE = "ehr_writeback"  # confirmations, cancellations, consent -> the EHR
 INBOUND_TOPIC = "sms_inbound"
 SMS_EVENTS_TOPIC = "sms_events"
 STAFF_ALERTS_TOPIC = "staff_alerts"

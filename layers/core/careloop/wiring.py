@@ -75,6 +75,7 @@ class FunctionSpec:
     timeout_s: int = 30
     memory_mb: int = 512
     reserved_concurrency: int | None = None
+    ehr_token: bool = False  # may read the EHR's API token secret (profile ehr.token_secret_ref)
     extra: dict = field(default_factory=dict)
 
 
@@ -128,7 +129,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         source=QueueSource(queue=tables.INBOUND_QUEUE, fed_by_topic=tables.INBOUND_TOPIC),
         reads=(R, M),
         writes=(R, M),
-        sends_to=(tables.SEND_QUEUE,),
+        sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         publishes_to=(tables.STAFF_ALERTS_TOPIC,),
         sms=True,
     ),
@@ -145,7 +146,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         source=ApiSource(routes=(Route("ANY", "/api/{proxy+}"),), auth="cognito"),
         reads=(R, A, M),
         writes=(R, M),
-        sends_to=(tables.SEND_QUEUE,),
+        sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
+        sms=True,  # staff-recorded consent keeps the carrier opt-out list in step
+    ),
+    FunctionSpec(
+        name="ehr_writeback",
+        description="Confirmations, cancellations and consent back to the EHR (FHIR), with retries",
+        source=QueueSource(queue=tables.WRITEBACK_QUEUE, batch_size=5, max_receive_count=5,
+                           visibility_timeout_s=360, max_concurrency=2),
+        timeout_s=60,
+        memory_mb=256,
+        ehr_token=True,
     ),
 )
 

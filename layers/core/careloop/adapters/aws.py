@@ -28,6 +28,17 @@ class SqsOutbox:
         self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps({"message_id": message.message_id}))
 
 
+class SqsWritebackQueue:
+    """Write-back events to the EHR, ids only (the worker reads the rest)."""
+
+    def __init__(self, queue_url: str, client=None) -> None:
+        self.url = queue_url
+        self.sqs = client or aws_client("sqs")
+
+    def enqueue(self, event) -> None:
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=event.model_dump_json())
+
+
 class SnsNotifier:
     def __init__(self, topic_arn: str, client=None) -> None:
         self.arn = topic_arn
@@ -101,6 +112,9 @@ class S3Archive:
         self.bucket = bucket
         self.s3 = client or aws_client("s3")
 
+    def delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
+
     def put(self, key: str, body: bytes, metadata: dict[str, str]) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata, ServerSideEncryption="aws:kms")
 
@@ -130,6 +144,7 @@ def services() -> Services:
         outbox=SqsOutbox(s.queue_send),
         notifier=SnsNotifier(s.topic_staff_alerts),
         sms=EndUserMessagingSms(s),
+        writeback=SqsWritebackQueue(s.queue_ehr_writeback) if s.queue_ehr_writeback else None,
     )
 
 

@@ -29,6 +29,7 @@ ROUTES = {
     "other": ("front_desk", "normal"), "hours": ("front_desk", "normal"), "location": ("front_desk", "normal"),
     "book": ("front_desk", "normal"), "confirm": ("front_desk", "normal"),
 }
+CONSENT_EVENTS = {"opt_out": "patient_opted_out", "opt_in": "patient_opted_in"}
 FACT_INTENTS = {"hours": "hours", "location": "location", "insurance": "insurance"}
 _PARKING = re.compile(r"\b(park|parking|estacionar|estacionamiento|parqueo)\b", re.I)
 
@@ -128,7 +129,16 @@ class _Turn:
             text=self.body[:1600], message_id=self.message_id))
         if changed and intent == "opt_in" and self.s.sms is not None:
             self.s.sms.opt_in(self.phone)  # off the carrier list first, or the reply is refused
+        if changed:
+            for p in self.patients:
+                self.tell_ehr(CONSENT_EVENTS[intent], p.id)
         self.reply_key = intent if changed else None
+
+    def tell_ehr(self, kind: str, patient_id: str, appointment_id: str | None = None) -> None:
+        from careloop.ehr import writeback
+
+        writeback.record(self.s.practice, self.s.writeback, writeback.WritebackEvent(
+            kind=kind, patient_id=patient_id, appointment_id=appointment_id, at=self.now))
 
     def on_confirm(self) -> None:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
@@ -136,13 +146,16 @@ class _Turn:
             return self.escalate("says they will come, but has no upcoming appointment")
         if not self.appt.confirmed:
             self.s.store.put_appointment(self.appt.model_copy(update={"confirmed": True, "confirmed_at": self.now}))
+            self.tell_ehr("appointment_confirmed", self.appt.patient_id, self.appt.id)
         self.reply_key = "confirm"
 
     def on_cancel(self) -> None:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
-        if self.appt is not None:
-            # Careloop owns the patient's answer; the EHR owns the status (staff cancel there)
+        if self.appt is not None and not self.appt.declined:
+            # Careloop owns the patient's answer; the EHR owns the status (staff cancel there,
+            # or the EHR takes the write-back's AppointmentResponse)
             self.s.store.put_appointment(self.appt.model_copy(update={"confirmed": False, "declined": True}))
+            self.tell_ehr("appointment_cancelled", self.appt.patient_id, self.appt.id)
         self.escalate("wants to cancel" + (f" {self.appt.start.astimezone(self.s.practice.zone):%a %b %d %H:%M}" if self.appt else ""),
                       "cancel" if self.s.practice.booking_url else "handoff")
 

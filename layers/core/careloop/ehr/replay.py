@@ -21,6 +21,7 @@ class ReplayArchive(Protocol):
     def put(self, key: str, body: bytes, metadata: dict[str, str]) -> None: ...
     def list(self, prefix: str) -> list[str]: ...
     def get(self, key: str) -> tuple[bytes, dict[str, str]]: ...
+    def delete(self, key: str) -> None: ...
 
 
 @dataclass
@@ -131,9 +132,4 @@ def _reason(archive: ReplayArchive, key: str) -> dict:
 
 
 def _delete(archive: ReplayArchive, key: str) -> None:
-    delete = getattr(archive, "delete", None)
-    if delete is not None:
-        delete(key)
-        return
-    # S3Archive has no delete() yet (see the issue-6 report): use its client directly
-    archive.s3.delete_object(Bucket=archive.bucket, Key=key)  # type: ignore[attr-defined]
+    archive.delete(key)

@@ -120,7 +120,8 @@ def _fire(
         step = wf.step(action.step)
     except KeyError:
         return skip("step no longer exists")
-    patient = services.store.get_patient(action.patient_id)
+    # the appointment names its patient now (an EHR merge may have moved it since planning)
+    patient = services.store.get_patient(appt.patient_id if appt else action.patient_id)
     if patient is None:
         return skip("patient unknown")
     facts = Facts(services, patient, appt, now, action.trigger_at)

@@ -76,6 +76,8 @@ class LocalHttp:
             Rule("/dev/clock/advance", endpoint="dev_advance", methods=["POST"]),
             Rule("/dev/clock", endpoint="dev_clock", methods=["GET"]),
             Rule("/dev/ehr/quarantine", endpoint="dev_quarantine", methods=["GET"]),
+            Rule("/dev/ehr/replay", endpoint="dev_replay", methods=["POST"]),
+            Rule("/dev/audit", endpoint="dev_audit", methods=["GET"]),
             Rule("/", endpoint="static", defaults={"path": "index.html"}),
             Rule("/<path:path>", endpoint="static", methods=["GET"]),
         ])
@@ -211,6 +213,30 @@ class LocalHttp:
             out.append({"key": key, "kind": reason["kind"], "issues": reason["issues"],
                         "received_at": reason["received_at"]})
         return _json(out)
+
+    def on_dev_replay(self, request: Request) -> Response:
+        """`careloop ehr replay --endpoint`: re-run quarantined payloads through the intake."""
+        from careloop.adapters.aws import archive, services
+        from careloop.ehr.replay import replay_request
+
+        with self.stack._lock:
+            status, body = replay_request(services(), archive(), request.get_json(force=True, silent=True))
+        self.stack.drain()
+        return _json(body, status)
+
+    def on_dev_audit(self, request: Request) -> Response:
+        from careloop.adapters.aws import services
+        from careloop.audit import audit
+
+        svc = services()
+        try:
+            stale_days = int(request.args.get("stale_days", "180"))
+        except ValueError:
+            return _json({"message": "stale_days: a whole number of days"}, 400)
+        report = audit(svc.store, svc.clock.now(), stale_days=stale_days, region=svc.practice.sms.country)
+        if request.args.get("format") == "csv":
+            return Response(report.to_csv(), content_type="text/csv")
+        return _json(report.to_json())
 
     def on_dev_clock(self, request: Request) -> Response:
         return _json({"now": self.stack.now().isoformat()})

@@ -1,0 +1,44 @@
+"""EHR write-back: the queue of confirmations, cancellations and consent changes -> the EHR's
+FHIR API. Retried with backoff in the port; what still fails goes back to the queue and, after
+five receives, to its DLQ for replay (`careloop` never drops a patient's answer)."""
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from careloop.ehr.writeback import HttpWriteback, WritebackEvent, deliver
+from careloop.settings import get_settings
+
+logger, metrics = Logger(), Metrics(namespace="Careloop")
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+_port: HttpWriteback | None = None
+
+
+def _token() -> str | None:
+    arn = get_settings().ehr_token_secret_arn
+    if not arn:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_secret(arn, max_age=300)
+
+
+def port() -> HttpWriteback:
+    global _port
+    if _port is None:
+        _port = HttpWriteback(get_settings().practice().ehr.fhir_base_url or "", token=_token)
+    return _port
+
+
+def record_handler(record: SQSRecord) -> None:
+    event = WritebackEvent.model_validate_json(record.body)
+    sent = deliver(event, port())
+    logger.info("writeback", extra={"kind": event.kind, "requests": sent, "key": event.dedupe_key})
+    metrics.add_metric("EhrWriteback", MetricUnit.Count, sent)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event, context):
+    return process_partial_response(event, record_handler, processor, context)
