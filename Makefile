@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: install run test test-fast lint bench synth web clean
+.PHONY: install run test test-fast lint bench eval synth web clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -38,6 +38,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tests/bench/bench.py
+
+eval: $(STAMP)
+	$(PY) tests/corpus/eval.py
 
 synth: $(STAMP)
 	$(PY) app.py
