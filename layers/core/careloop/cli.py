@@ -308,13 +308,13 @@ def _classify(args: argparse.Namespace) -> int:
 
     from careloop.agent.classifier import classify
 
-    src = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if args.input == "-" \
-        else open(args.input, encoding="utf-8", errors="replace")
+    raw = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115 (closed below)
+    src = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
     out = sys.stdout.buffer
     interactive = sys.stdout.isatty()
     with src:
         for line in src:
-            line = line.rstrip("\r\n")
+            line = line.rstrip("\r\n").lstrip("\ufeff")
             try:
                 item = json.loads(line)
             except ValueError as exc:

@@ -1,0 +1,165 @@
+"""`make eval`: the shipped classifier on the held-out split of tests/corpus/texts.jsonl.
+
+Prints accuracy overall / per language / per label, the top confusion pairs, urgent and
+opt-out recall, calibration (ECE), latency p50/p99 and import time; exits 1 when a floor of
+issue #5 is missed (accuracy >= 95%, Spanish >= 90%, urgent and opt-out recall 100%).
+
+    .venv/bin/python tests/corpus/eval.py [--split test|train|all] [--errors] [--corpus FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "layers" / "core"))
+
+CORPUS = ROOT / "tests" / "corpus" / "texts.jsonl"
+FLOORS = {"accuracy": 0.95, "spanish": 0.90, "urgent_recall": 1.0, "opt_out_recall": 1.0}
+IMPORT_PROBE = (
+    "import time; t0 = time.perf_counter(); import careloop.agent.classifier; "
+    "print((time.perf_counter() - t0) * 1000)"
+)
+
+
+def load(split: str, corpus: Path = CORPUS) -> list[dict]:
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if split == "all" or r.get("split", "test") == split]
+
+
+def ece(confs: list[float], correct: list[bool], bins: int = 10) -> float:
+    """Expected calibration error over equal-width confidence bins."""
+    err = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        sel = [i for i, c in enumerate(confs) if lo < c <= hi or (b == 0 and c == 0.0)]
+        if sel:
+            acc = sum(correct[i] for i in sel) / len(sel)
+            conf = sum(confs[i] for i in sel) / len(sel)
+            err += len(sel) / len(confs) * abs(acc - conf)
+    return err
+
+
+def evaluate(rows: list[dict]) -> dict:
+    from careloop.agent import classifier
+
+    classifier.classify("warm up")  # loads the weights once, outside the timings
+    preds, times = [], []
+    for r in rows:
+        t0 = time.perf_counter()
+        p = classifier.classify(r["text"])
+        times.append((time.perf_counter() - t0) * 1000)
+        preds.append(p)
+    correct = [p.intent == r["intent"] for p, r in zip(preds, rows, strict=True)]
+
+    def acc(sel: list[int]) -> float:
+        return sum(correct[i] for i in sel) / len(sel) if sel else float("nan")
+
+    by_lang = collections.defaultdict(list)
+    by_label = collections.defaultdict(list)
+    by_hard = collections.defaultdict(list)
+    for i, r in enumerate(rows):
+        by_lang[r["language"]].append(i)
+        by_label[r["intent"]].append(i)
+        by_hard["hard" if r.get("hard") else "plain"].append(i)
+        by_hard["batch " + r["batch"]].append(i) if r.get("batch") else None
+    predicted = collections.Counter(p.intent for p in preds)
+    per_label = {}
+    for label in classifier.LABELS:
+        sel = by_label.get(label, [])
+        tp = sum(correct[i] for i in sel)
+        per_label[label] = {
+            "support": len(sel), "recall": acc(sel),
+            "precision": tp / predicted[label] if predicted[label] else float("nan"),
+        }
+    confusions = collections.Counter((r["intent"], p.intent) for r, p in zip(rows, preds, strict=True) if r["intent"] != p.intent)
+    confs = [p.confidence for p in preds]
+    times_sorted = sorted(times)
+    return {
+        "n": len(rows), "accuracy": acc(list(range(len(rows)))),
+        "by_language": {k: (acc(v), len(v)) for k, v in sorted(by_lang.items())},
+        "by_hardness": {k: (acc(v), len(v)) for k, v in sorted(by_hard.items())},
+        "per_label": per_label, "confusions": confusions.most_common(12),
+        "urgent_recall": per_label["urgent"]["recall"], "opt_out_recall": per_label["opt_out"]["recall"],
+        "ece": ece(confs, correct),
+        "language_detection": sum(p.language == r["language"] for p, r in zip(preds, rows, strict=True)) / len(rows),
+        "escalated": sum(p.escalate for p in preds) / len(rows),
+        "below_threshold": sum(p.confidence < classifier.CONFIDENCE_THRESHOLD for p in preds) / len(rows),
+        "accuracy_above_threshold": acc([i for i, p in enumerate(preds) if p.confidence >= classifier.CONFIDENCE_THRESHOLD]),
+        "p50_ms": statistics.median(times), "p99_ms": times_sorted[min(len(times) - 1, int(0.99 * len(times)))],
+        "max_ms": times_sorted[-1],
+        "errors": [(r, p) for r, p, ok in zip(rows, preds, correct, strict=True) if not ok],
+    }
+
+
+def import_ms(runs: int = 5) -> float:
+    out = []
+    for _ in range(runs):
+        res = subprocess.run([sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, check=True,
+                             cwd=ROOT)
+        out.append(float(res.stdout.strip().splitlines()[-1]))
+    return statistics.median(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Evaluate the intent classifier on the held-out corpus split.")
+    ap.add_argument("--split", default="test", choices=["test", "train", "all"])
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="JSON Lines with text, intent, language")
+    ap.add_argument("--errors", action="store_true", help="list every misclassified text")
+    args = ap.parse_args(argv)
+    rows = load(args.split, args.corpus)
+    if not rows:
+        print(f"no rows for split {args.split!r} in {args.corpus}", file=sys.stderr)
+        return 2
+    m = evaluate(rows)
+    from careloop.agent import model as model_mod
+
+    weights = Path(model_mod.__file__).resolve().parents[1] / "data" / model_mod.MODEL_FILE
+    print(f"Intent classifier on the {args.split} split ({m['n']} texts, {args.corpus.name})")
+    print(f"  accuracy            {m['accuracy']:.1%}")
+    for lang, (a, n) in m["by_language"].items():
+        print(f"  language {lang:<10} {a:.1%}  ({n})")
+    for kind, (a, n) in m["by_hardness"].items():
+        print(f"  {kind:<19} {a:.1%}  ({n})")
+    print(f"  urgent recall       {m['urgent_recall']:.1%}   opt_out recall {m['opt_out_recall']:.1%}")
+    print(f"  calibration ECE     {m['ece']:.3f}   (10 bins; accuracy when confidence >= threshold: "
+          f"{m['accuracy_above_threshold']:.1%}, below threshold: {m['below_threshold']:.1%} of texts)")
+    print(f"  language detection  {m['language_detection']:.1%}   escalated to staff: {m['escalated']:.1%}")
+    print("  per label              recall  precision  support")
+    for label, s in m["per_label"].items():
+        print(f"    {label:<20} {s['recall']:7.1%}  {s['precision']:8.1%}  {s['support']:6d}")
+    print("  top confusions (gold -> predicted: count)")
+    for (gold, pred), c in m["confusions"] or [(("-", "-"), 0)]:
+        print(f"    {gold} -> {pred}: {c}")
+    print(f"  latency per message p50 {m['p50_ms']:.3f} ms, p99 {m['p99_ms']:.3f} ms, max {m['max_ms']:.3f} ms")
+    print(f"  import careloop.agent.classifier (fresh interpreter, median of 5): {import_ms():.1f} ms")
+    print(f"  weights {weights.name}: {weights.stat().st_size / 1024:.0f} KiB")
+    if args.errors:
+        print("  errors:")
+        for r, p in m["errors"]:
+            print(f"    {r['intent']:>12} -> {p.intent:<12} {p.confidence:.2f}  {r['text']!r}  [{p.reason}]")
+    missed = []
+    if m["accuracy"] < FLOORS["accuracy"]:
+        missed.append(f"accuracy {m['accuracy']:.1%} < {FLOORS['accuracy']:.0%}")
+    es = m["by_language"].get("es")
+    if es and es[0] < FLOORS["spanish"]:
+        missed.append(f"Spanish {es[0]:.1%} < {FLOORS['spanish']:.0%}")
+    for key in ("urgent_recall", "opt_out_recall"):
+        if m[key] == m[key] and m[key] < FLOORS[key]:  # NaN (no such texts) is not a miss
+            missed.append(f"{key.replace('_', ' ')} {m[key]:.1%} < 100%")
+    if missed:
+        print("FAILED: " + "; ".join(missed))
+        return 1
+    print("OK: all floors met" if args.split == "test" else "OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
