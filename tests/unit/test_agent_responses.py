@@ -45,10 +45,10 @@ def alerts(svc):
 
 
 def test_hours_location_insurance_come_from_the_profile(agent, svc):
-    assert agent("hours").replies[0].body == svc.practice.faq["hours"]
-    assert agent("location", "where are you?").replies[0].body == svc.practice.faq["location"]
-    assert agent("location", "where do I park").replies[0].body == svc.practice.faq["parking"]
-    assert agent("insurance").replies[0].body == svc.practice.faq["insurance"]
+    assert agent("hours").replies[0].body == f"Our hours: {svc.practice.faq['hours']}. Questions? Call (617) 555-0100."
+    assert svc.practice.faq["location"] in agent("location", "where are you?").replies[0].body
+    assert agent("location", "where do I park").replies[0].body == f"Parking: {svc.practice.faq['parking']}."
+    assert agent("insurance").replies[0].body.startswith(svc.practice.faq["insurance"])
     assert alerts(svc) == []
 
 

@@ -174,12 +174,12 @@ class _Turn:
         self.escalate("running late", "running_late")
 
     def _answer(self, fact_name: str) -> None:
-        fact = self.s.practice.fact(fact_name)
         if fact_name == "location" and _PARKING.search(self.body):
-            fact = self.s.practice.fact("parking") or (None if "park" in self.body.lower() else fact)
+            fact_name = "parking"
+        fact = self.s.practice.fact(fact_name)
         if not fact:
             return self.escalate(f"asks about {fact_name}; the practice profile has no answer")
-        self.fact, self.reply_key = fact, "fact"
+        self.fact, self.reply_key = fact.rstrip(". "), f"fact_{fact_name}"
 
     def on_hours(self) -> None:
         self._answer("hours")
@@ -189,7 +189,7 @@ class _Turn:
 
     def on_insurance(self) -> None:
         self._answer("insurance")
-        if self.reply_key == "fact":  # answered plan questions still get a person for coverage details
+        if self.reply_key == "fact_insurance":  # plans answered; coverage details stay with a person
             self.escalate_reason = None
 
     def on_billing(self) -> None:

@@ -27,7 +27,12 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "{practice_name} appointment messages. Questions? Call {practice_phone}. Reply STOP to opt out. Msg & data rates may apply.",
         "es": "Mensajes de citas de {practice_name}. ¿Preguntas? Llame al {practice_phone}. Responda ALTO para no recibir mensajes.",
     },
-    "fact": {"en": "{fact}", "es": "{fact}"},
+    "fact_hours": {"en": "Our hours: {fact}. Questions? Call {practice_phone}.",
+                   "es": "Nuestro horario: {fact}. ¿Preguntas? Llame al {practice_phone}."},
+    "fact_location": {"en": "{practice_name} is at {fact}.", "es": "{practice_name} está en {fact}."},
+    "fact_parking": {"en": "Parking: {fact}.", "es": "Estacionamiento: {fact}."},
+    "fact_insurance": {"en": "{fact}. For coverage details, reply here and our team will check.",
+                       "es": "{fact}. Para detalles de cobertura, responda aquí y nuestro equipo lo revisará."},
     "book": {
         "en": "We'd love to see you, {first_name}. Book a time here: {booking_url} or call {practice_phone}.",
         "es": "Con gusto le atendemos, {first_name}. Reserve aquí: {booking_url} o llame al {practice_phone}.",

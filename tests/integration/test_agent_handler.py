@@ -1,0 +1,90 @@
+"""The SMS agent through the real sms_inbound handler, over moto and the SMS stand-in: the
+reply a patient gets per intent, and the staff notification (SNS, no PHI) for what needs a person."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from careloop.models import Appointment, Patient
+from careloop.records import ingest
+
+PHONE = "+16175550177"
+
+
+@pytest.fixture(scope="module")
+def alerts_queue(stack):
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    url = sqs.create_queue(QueueName="test-staff-alerts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=stack.res.topics["staff_alerts"], Protocol="sqs", Endpoint=arn)
+    return url
+
+
+@pytest.fixture(scope="module")
+def patient(stack):
+    from careloop.adapters.aws import services
+
+    now = stack.clock.now()
+    ingest(services().store, [Patient(id="ag1", first_name="Rosa", last_name="Diaz", phone=PHONE)],
+           [Appointment(id="agA", patient_id="ag1", start=now + timedelta(days=3), provider="Dr. Lee")], now)
+    stack.drain()
+    return "ag1"
+
+
+def text(stack, body):
+    before = len(stack.standin.outbox())
+    stack.standin.receive(PHONE, stack.res.phone_number, body)
+    stack.drain()
+    return [m["body"] for m in stack.standin.outbox()[before:] if m["destination"] == PHONE]
+
+
+def notifications(url):
+    got = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def test_urgent_text_gets_911_reply_and_an_urgent_page_without_phi(stack, patient, alerts_queue):
+    replies = text(stack, "my face is really swollen since the extraction and I have a fever")
+    assert len(replies) == 1 and "911" in replies[0]
+    sent = notifications(alerts_queue)
+    assert len(sent) == 1
+    envelope = sent[0]
+    assert envelope["MessageAttributes"]["priority"]["Value"] == "urgent"
+    assert envelope["MessageAttributes"]["team"]["Value"] == "clinical"
+    blob = json.dumps(envelope)
+    assert "Rosa" not in blob and "swollen" not in blob and PHONE not in blob
+
+
+def test_hours_question_is_answered_from_the_profile_without_staff(stack, patient, alerts_queue):
+    replies = text(stack, "what time do you open tomorrow?")
+    assert replies == ["Our hours: Mon-Fri 8am-5pm, closed weekends. Questions? Call (617) 555-0100."]
+    assert notifications(alerts_queue) == []
+
+
+def test_billing_question_goes_to_billing(stack, patient, alerts_queue):
+    replies = text(stack, "why is my balance $240? I thought insurance covered the cleaning")
+    assert "billing team" in replies[0]
+    sent = notifications(alerts_queue)
+    assert [n["MessageAttributes"]["team"]["Value"] for n in sent] == ["billing"]
+
+
+def test_spanish_confirmation(stack, patient):
+    from careloop.adapters.aws import services
+
+    replies = text(stack, "sí, ahí estaré")
+    assert services().store.get_appointment("agA").confirmed
+    assert replies and replies[0].startswith("Thanks Rosa")  # the patient's language is English
+
+
+def test_free_text_opt_out_is_honoured_once(stack, patient):
+    first = text(stack, "please stop texting me, I'll call when I need you")
+    again = text(stack, "STOP")
+    assert len(first) == 1 and "no longer receive" in first[0] and again == []
+    import boto3 as b3
+
+    listed = b3.client("pinpoint-sms-voice-v2").describe_opted_out_numbers(OptOutListName=stack.res.opt_out_list)
+    assert PHONE in [n["OptedOutNumber"] for n in listed["OptedOutNumbers"]]
