@@ -9,9 +9,6 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment
-
 from careloop.errors import TemplateError
 from careloop.models import Appointment, Patient
 from careloop.practice import PracticeProfile
@@ -32,7 +29,15 @@ _MONTHS = {
     "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
 }
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=1)
+def _env():
+    """Jinja2 loads on first use, not at import: most handlers never render a template."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 def format_time(dt: datetime, language: str) -> str:
@@ -55,16 +60,20 @@ def format_date_time(dt: datetime, language: str) -> str:
 
 @lru_cache(maxsize=512)
 def _compile(source: str):
+    from jinja2 import TemplateSyntaxError
+
     try:
-        return _env.from_string(source)
+        return _env().from_string(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}") from exc
 
 
 def check_template(source: str) -> None:
     """Raise TemplateError if the template is malformed or names a field that does not exist."""
+    from jinja2 import TemplateSyntaxError, meta
+
     try:
-        names = meta.find_undeclared_variables(_env.parse(source))
+        names = meta.find_undeclared_variables(_env().parse(source))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}") from exc
     unknown = sorted(names - FIELDS)
@@ -107,6 +116,8 @@ def context_for(
 
 
 def render(source: str, ctx: dict[str, str]) -> str:
+    from jinja2 import UndefinedError
+
     try:
         text = _compile(source).render(**ctx)
     except UndefinedError as exc:
