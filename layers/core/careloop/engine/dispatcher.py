@@ -176,4 +176,4 @@ def _fire(
         services.notifier.notify(message)
     _finish(services, action, ActionStatus.SENT, message_id=message.message_id)
     result.sent.append(action.action_id)
-    plan_after_step(services, action, now)
+    plan_after_step(services, action, now, patient, appt)

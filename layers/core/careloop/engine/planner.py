@@ -69,18 +69,23 @@ def plan_appointment_change(
 
 
 def plan_after_step(
-    services: Services, sent: PlannedAction, at: datetime
+    services: Services, sent: PlannedAction, at: datetime,
+    patient: Patient | None = None, appt: Appointment | None = None,
 ) -> PlanResult:
-    """Chaining: workflows whose trigger is "step X of workflow W was sent"."""
+    """Chaining: workflows whose trigger is "step X of workflow W was sent". The dispatcher
+    passes the patient and appointment it just read, saving two reads per sent action."""
     result = PlanResult()
-    patient = services.store.get_patient(sent.patient_id)
+    chained = [wf for wf in services.workflows if wf.enabled and wf.trigger.on == "step_sent"
+               and wf.trigger.workflow == sent.workflow and wf.trigger.step == sent.step]
+    if not chained:
+        return result
+    patient = patient or services.store.get_patient(sent.patient_id)
     if patient is None:
         return result
-    appt = services.store.get_appointment(sent.appointment_id) if sent.appointment_id else None
-    for wf in services.workflows:
-        t = wf.trigger
-        if wf.enabled and t.on == "step_sent" and t.workflow == sent.workflow and t.step == sent.step:
-            _plan_workflow(services, wf, patient, appt, at, sent.generation, result)
+    if appt is None and sent.appointment_id:
+        appt = services.store.get_appointment(sent.appointment_id)
+    for wf in chained:
+        _plan_workflow(services, wf, patient, appt, at, sent.generation, result)
     return result
 
 
