@@ -106,6 +106,11 @@ NO_RESOURCE_LEVEL = """The only actions on Resource "*" are X-Ray PutTraceSegmen
 (and, for a stream consumer, dynamodb:ListStreams): AWS offers no resource-level permissions for
 them. Every other statement in this policy names its tables, indexes, queues, topics and key."""
 
+LLM_PROFILE_REGIONS = """The SMS agent's LLM tier (on in this practice's profile) calls Bedrock
+through a cross-region inference profile, which routes each request to any region of its geography;
+AWS requires InvokeModel on the foundation model in every such region. The grant names the one
+model, and its condition admits it only through this practice's inference profile."""
+
 EHR_OBJECT_KEYS = """Object keys are per message (archive/<date>/<id>, quarantine/<id>); the grant is
 s3:PutObject only and limited to those two prefixes of the EHR bucket."""
 
@@ -202,6 +207,11 @@ def _functions(stack: CareloopStack, ack: _Acks) -> None:
         )
         ack(policy, LOG_STREAMS, f"AwsSolutions-IAM5[Resource::{log_streams}]")
         ack(policy, NO_RESOURCE_LEVEL, "AwsSolutions-IAM5[Resource::*]")
+        if spec.llm and stack.profile.agent.llm_enabled:
+            prefix, foundation = stack.profile.agent.bedrock_model()
+            if prefix is not None:  # see CareloopStack._bedrock_statements
+                ack(policy, LLM_PROFILE_REGIONS,
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{foundation}]")
         if spec.bucket_write:
             bucket = _logical_id(stack, stack.ehr_bucket)
             ack(

@@ -480,7 +480,10 @@ class CareloopStack(cdk.Stack):
                 ),
             ),
             opt_out_list_name=opt_out_list.ref,
-            self_managed_opt_outs_enabled=False,
+            # Careloop answers STOP/HELP itself (English, Spanish, free text: one confirmation per
+            # change, proof in its ledger) and keeps this opt-out list in step; AWS's automatic
+            # replies would double them. The keyword messages above stay as AWS requires them.
+            self_managed_opt_outs_enabled=True,
             two_way=smsvoice.CfnPhoneNumber.TwoWayProperty(
                 enabled=True, channel_arn=inbound_topic.topic_arn
             ),
@@ -897,6 +900,8 @@ class CareloopStack(cdk.Stack):
                         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)],
                 )
             )
+        if spec.llm and self.profile.agent.llm_enabled:
+            statements += self._bedrock_statements()
         if spec.sms:
             statements.append(
                 iam.PolicyStatement(
@@ -930,6 +935,30 @@ class CareloopStack(cdk.Stack):
             )
         )
         return statements
+
+    def _bedrock_statements(self) -> list[iam.PolicyStatement]:
+        """bedrock:InvokeModel (what Converse needs) on the profile's model and nothing else: the
+        foundation model in this region, or, for an inference-profile id (us./eu./global. ...),
+        that profile here plus its foundation model in whichever region the profile routes to,
+        and only through that profile (AWS's documented cross-region inference policy)."""
+        model_id = self.profile.agent.llm_model_id
+        prefix, foundation = self.profile.agent.bedrock_model()
+        if prefix is None:
+            return [iam.PolicyStatement(
+                sid="InvokeLlmModel", actions=["bedrock:InvokeModel"],
+                resources=[self.format_arn(service="bedrock", account="", resource="foundation-model",
+                                           resource_name=foundation)],
+            )]
+        profile_arn = self.format_arn(service="bedrock", resource="inference-profile", resource_name=model_id)
+        return [
+            iam.PolicyStatement(sid="InvokeLlmProfile", actions=["bedrock:InvokeModel"], resources=[profile_arn]),
+            iam.PolicyStatement(
+                sid="InvokeLlmModelThroughProfile", actions=["bedrock:InvokeModel"],
+                resources=[self.format_arn(service="bedrock", region="*", account="",
+                                           resource="foundation-model", resource_name=foundation)],
+                conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}},
+            ),
+        ]
 
     def _secret_arn_for_policy(self) -> str:
         if self.generated_webhook_secret is not None:

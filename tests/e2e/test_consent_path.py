@@ -25,16 +25,16 @@ def inbound(stack, phone, body):
 
 def test_stop_help_start_each_answered_once_and_reminders_stop_in_between(local_stack):
     before = len(texts_to(local_stack, JAMES))
+    inbound(local_stack, JAMES, "HELP")
     inbound(local_stack, JAMES, "STOP")
     inbound(local_stack, JAMES, "stop")  # already out: no second confirmation
-    inbound(local_stack, JAMES, "HELP")
     sent = texts_to(local_stack, JAMES)[before:]
-    assert [m["step"] for m in sent] == ["opt_out", "help"]
-    assert "no longer receive" in sent[0]["body"] and "(617) 555-0100" in sent[1]["body"]
+    assert [m["step"] for m in sent] == ["help", "opt_out"]
+    assert "(617) 555-0100" in sent[0]["body"] and "no longer receive" in sent[1]["body"]
 
     # two days pass: James's 48 h reminder falls due, but he opted out
     call(local_stack, "POST", "/dev/clock/advance", {"minutes": 2 * 24 * 60})
-    assert [m["step"] for m in texts_to(local_stack, JAMES)[before:]] == ["opt_out", "help"]
+    assert [m["step"] for m in texts_to(local_stack, JAMES)[before:]] == ["help", "opt_out"]
 
     inbound(local_stack, JAMES, "START")
     assert texts_to(local_stack, JAMES)[-1]["step"] == "opt_in"

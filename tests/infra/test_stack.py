@@ -605,3 +605,9 @@ def test_urgent_alerts_page_the_on_call_phone_only(synth):
         "Endpoint": "+16175550188",
         "FilterPolicy": {"priority": ["urgent"]},
     })
+
+
+def test_careloop_answers_stop_and_help_itself(synth):
+    # the ledger, the one-confirmation rule and Spanish/free-text opt-outs live in Careloop: AWS's
+    # automatic keyword replies would double them, so the number is self-managed (as locally)
+    synth.template.has_resource_properties("AWS::SMSVOICE::PhoneNumber", {"SelfManagedOptOutsEnabled": True})

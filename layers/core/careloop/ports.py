@@ -1,17 +1,21 @@
-"""Ports the core talks through (besides the store): the send queue, staff notifications and
-the SMS channel. AWS adapters live in careloop.adapters; the simulator and tests use fakes."""
+"""Ports the core talks through (besides the store): the send queue, staff notifications, the
+SMS channel and the optional LLM tier. AWS adapters live in careloop.adapters; the simulator and
+tests use fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from careloop.clock import Clock
 from careloop.models import Message
 from careloop.practice import PracticeProfile
 from careloop.store import Store
 from careloop.workflows import Workflow
+
+if TYPE_CHECKING:  # the classifier is not loaded by every function that builds Services
+    from careloop.agent.classifier import Prediction
 
 
 class Outbox(Protocol):
@@ -32,6 +36,20 @@ class SmsChannel(Protocol):
     def send(self, to: str, body: str, context: dict[str, str]) -> str: ...  # provider id
     def opt_out(self, phone: str) -> None: ...
     def opt_in(self, phone: str) -> None: ...
+
+
+# The LLM tier's verdict when it sees possible urgency the rules did not: the local prediction is
+# kept and a person is alerted urgently (urgent is the rules' to decide, never the LLM's).
+LLM_URGENT_REASON = "llm flagged possible urgency"
+
+
+class IntentLlm(Protocol):
+    """Second opinion on a text the local classifier is unsure about (careloop.agent.llm): a
+    Prediction with a label and extracted details, or `local` unchanged when it cannot help.
+    It never produces text for a patient. `names` / `ids` are removed from what it sends."""
+
+    def label(self, text: str, local: Prediction, *, names: Sequence[str] = (), ids: Sequence[str] = (),
+              ref: str = "") -> Prediction: ...
 
 
 @dataclass
@@ -62,6 +80,7 @@ class Services:
     notifier: Notifier
     sms: SmsChannel | None = None  # for keeping the carrier opt-out list in step
     writeback: object | None = None  # careloop.ehr.writeback.WritebackQueue, when enabled
+    llm: IntentLlm | None = None  # the optional LLM tier, only when practice.agent.llm_enabled
 
     @property
     def workflows(self) -> tuple[Workflow, ...]:

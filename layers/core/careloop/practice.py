@@ -97,6 +97,36 @@ class SmsSettings(_Strict):
     parts_per_second: float = Field(1.0, gt=0)
 
 
+# Inference-profile prefixes of Bedrock model ids (geography or global routing); a bare id is a
+# foundation model invoked in the stack's own region.
+BEDROCK_PROFILE_PREFIXES = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "global")
+
+
+class AgentSettings(_Strict):
+    """The SMS agent's optional LLM tier (off by default): for a text the local classifier is
+    unsure about, Amazon Bedrock returns a label and a few extracted words under a strict schema.
+    It never writes what a patient reads; any failure hands the text to staff as without it."""
+
+    llm_enabled: bool = False
+    # Claude Haiku 4.5 through the US geographic inference profile: an active model (Claude 3.5
+    # Haiku is legacy on Bedrock, end of life 2026-06-19) with forced tool use, reached through a
+    # profile as Bedrock requires for it, and the US profile keeps processing in US regions.
+    llm_model_id: str = Field(
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0", pattern=r"^[a-z0-9][a-z0-9._:-]{2,127}$",
+        description="Bedrock model id or system inference-profile id (us./eu./apac./global. ...)",
+    )
+    llm_timeout_s: float = Field(3.0, gt=0, le=10, description="connect and read timeout of the one attempt")
+    llm_min_confidence: float = Field(0.7, ge=0, le=1, description="below it the LLM's label is not used")
+
+    def bedrock_model(self) -> tuple[str | None, str]:
+        """(inference-profile prefix or None, foundation-model id) of `llm_model_id`; the stack
+        grants bedrock:InvokeModel on exactly these."""
+        head, _, rest = self.llm_model_id.partition(".")
+        if head in BEDROCK_PROFILE_PREFIXES and "." in rest:
+            return head, rest
+        return None, self.llm_model_id
+
+
 class PracticeProfile(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
     name: str = Field(min_length=1)
@@ -116,6 +146,7 @@ class PracticeProfile(_Strict):
     )
     staff_emails: tuple[str, ...] = ()
     on_call_phone: str | None = None
+    agent: AgentSettings = AgentSettings()
 
     _zone = field_validator("timezone")(lambda cls, v: _check_zone(v))
 

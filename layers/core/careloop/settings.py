@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from careloop.errors import ConfigError
 from careloop.practice import DATA_DIR, PracticeProfile, load_profile
 
-
 PREFIX = "CARELOOP_"
 
 

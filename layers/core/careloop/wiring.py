@@ -76,6 +76,7 @@ class FunctionSpec:
     memory_mb: int = 512
     reserved_concurrency: int | None = None
     ehr_token: bool = False  # may read the EHR's API token secret (profile ehr.token_secret_ref)
+    llm: bool = False  # may call Bedrock for the SMS agent's LLM tier (when profile agent.llm_enabled)
     extra: dict = field(default_factory=dict)
 
 
@@ -132,6 +133,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         publishes_to=(tables.STAFF_ALERTS_TOPIC,),
         sms=True,
+        llm=True,
     ),
     FunctionSpec(
         name="sms_events",

@@ -1,5 +1,6 @@
 """AWS adapters of the ports: SQS send queue, SNS staff notifications, End User Messaging SMS,
-S3 archive/quarantine, and `services()` that wires them once per cold start."""
+S3 archive/quarantine, and `services()` that wires them once per cold start (with the Bedrock
+LLM tier of careloop.agent.llm only when the practice turned it on)."""
 
 from __future__ import annotations
 
@@ -136,15 +137,22 @@ def services() -> Services:
 
     s = get_settings()
     store = DynamoStore(s)
+    practice = s.practice()
+    llm = None
+    if practice.agent.llm_enabled:  # the optional LLM tier (issue 5, item 5): off by default
+        from careloop.agent.llm import BedrockIntentTier
+
+        llm = BedrockIntentTier(practice.agent)  # its own client, created on first use
     return Services(
         store=store,
-        practice=s.practice(),
+        practice=practice,
         workflow_source=CachedWorkflows(store),
         clock=ProcessClock(),
         outbox=SqsOutbox(s.queue_send),
         notifier=SnsNotifier(s.topic_staff_alerts),
         sms=EndUserMessagingSms(s),
         writeback=SqsWritebackQueue(s.queue_ehr_writeback) if s.queue_ehr_writeback else None,
+        llm=llm,
     )
 
 

@@ -17,7 +17,7 @@ from careloop import consent, templates
 from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
 from careloop.agent.replies import REPLIES, when_staff_answer
 from careloop.models import Appointment, Message, MessageStatus, Patient
-from careloop.ports import Services
+from careloop.ports import LLM_URGENT_REASON, Services
 from careloop.sms.keywords import bare_word, keyword_kind
 
 ACTIVE = ("booked", "pending")
@@ -82,6 +82,17 @@ class _Turn:
         self.patients = services.store.patients_by_phone(from_phone)
         self.patient, self.last_out = _conversation_patient(services, self.patients)
         self.prediction: Prediction = classify(body)
+        # --- optional LLM tier (issue 5, item 5) ---------------------------------------------
+        # Only when the practice turned it on, and only for a text the classifier is unsure about:
+        # a label from Bedrock (never text for the patient; the replies below stay the agent's).
+        if services.llm is not None and services.practice.agent.llm_enabled:
+            from careloop.agent.llm import needs_second_opinion  # lazy: off by default
+
+            if needs_second_opinion(self.prediction, body):
+                names = [n for p in self.patients for n in (p.first_name, p.last_name) if n]
+                ids = [i for p in self.patients for i in (p.id, *(x.split("|")[-1] for x in p.identifiers)) if i]
+                self.prediction = services.llm.label(body, self.prediction, names=names, ids=ids, ref=message_id)
+        # ---------------------------------------------------------------------------------------
         self.language = self.patient.language if self.patient else self.prediction.language
         self.appt: Appointment | None = None
         self.reply_key: str | None = None
@@ -104,6 +115,10 @@ class _Turn:
     # intents -------------------------------------------------------------------------------
     def run(self) -> None:
         intent = self.prediction.intent
+        if getattr(self.prediction, "reason", "") == LLM_URGENT_REASON:  # LLM tier: possible urgency the rules missed
+            self.reply_key = "urgent"  # the canned safety reply; an urgent alert to the clinical team
+            self.escalate_reason = LLM_URGENT_REASON
+            return
         if intent == "urgent":  # first, whoever it is, at any hour
             self.reply_key = "urgent_self_harm" if getattr(self.prediction, "urgent_kind", None) == "self_harm" else "urgent"
             self.escalate_reason = "urgent: " + (getattr(self.prediction, "reason", "") or "symptoms or safety")
@@ -248,6 +263,8 @@ def handle_inbound(
         team, priority = ROUTES.get(p.intent, ("front_desk", "normal"))
         if p.confidence < CONFIDENCE_THRESHOLD and p.intent != "urgent":
             team = "front_desk"
+        if outcome.reason == LLM_URGENT_REASON:  # LLM tier: see _Turn.run
+            team, priority = "clinical", "urgent"
         who = f"{turn.patient.first_name} {turn.patient.last_name}".strip() if turn.patient else "Unknown sender"
         alert = Message(
             message_id=_id("a-", inbound_id), kind="staff_alert", patient_id=outcome.patient_id,
