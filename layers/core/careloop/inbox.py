@@ -238,6 +238,38 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
     def rate(a: int, b: int) -> float:
         return round(a / b, 4) if b else 0.0
 
+    # no-show recovery: a no-show whose patient booked again afterwards
+    all_appts = s.store.all_appointments()
+    recovered = [a for a in no_shows if any(
+        b.patient_id == a.patient_id and b.id != a.id and b.updated_at and a.updated_at
+        and b.updated_at >= a.updated_at and b.status in ("booked", "pending", "fulfilled", "arrived", "checked-in")
+        for b in all_appts)]
+
+    def breakdown(key) -> list[dict]:
+        rows: dict[str, dict] = {}
+        for a in appts:
+            row = rows.setdefault(key(a) or "(none)", {"appointments": 0, "reminded": 0, "confirmed": 0, "past": 0, "no_shows": 0})
+            row["appointments"] += 1
+            row["reminded"] += a.id in reminded
+            row["confirmed"] += a.confirmed and a.id in reminded
+            row["past"] += a in past
+            row["no_shows"] += a.status == "noshow" and a in past
+        return [
+            {"name": name, **row, "confirmation_rate": rate(row["confirmed"], row["reminded"]),
+             "no_show_rate": rate(row["no_shows"], row["past"])}
+            for name, row in sorted(rows.items())
+        ]
+
+    by_week: dict[str, dict] = {}
+    for m in automated:
+        week = m.at.astimezone(s.practice.zone).strftime("%G-W%V")
+        row = by_week.setdefault(week, {"week": week, "sent": 0, "delivered": 0, "responses": 0})
+        row["sent"] += 1
+        row["delivered"] += m.status == MessageStatus.DELIVERED
+    for m in inbound:
+        week = m.at.astimezone(s.practice.zone).strftime("%G-W%V")
+        by_week.setdefault(week, {"week": week, "sent": 0, "delivered": 0, "responses": 0})["responses"] += 1
+
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "sent": len(sent), "delivered": len(delivered), "failed": len(failed),
@@ -245,8 +277,19 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
         "responses": len(responders), "response_rate": rate(len(responders), len(patients_texted)),
         "confirmed": len(confirmed), "confirmation_rate": rate(len([a for a in confirmed if a.id in reminded]), len(reminded)),
         "no_shows": len(no_shows), "no_show_rate": rate(len(no_shows), len(past)),
+        "recovered": len(recovered), "recovery_rate": rate(len(recovered), len(no_shows)),
         "by_workflow": sorted(by_wf.values(), key=lambda r: r["workflow"] or ""),
+        "by_provider": breakdown(lambda a: a.provider),
+        "by_location": breakdown(lambda a: _location_label(s, a.location)),
+        "by_week": [by_week[k] for k in sorted(by_week)],
     }
+
+
+def _location_label(s: Services, location: str | None) -> str | None:
+    for loc in s.practice.locations:
+        if location in (loc.id, loc.name):
+            return loc.name
+    return location
 
 
 def analytics_csv(summary: dict) -> str:
@@ -254,10 +297,20 @@ def analytics_csv(summary: dict) -> str:
     w = csv.writer(buf)
     w.writerow(["metric", "value"])
     for k in ("sent", "delivered", "failed", "delivery_rate", "responses", "response_rate", "confirmed",
-              "confirmation_rate", "no_shows", "no_show_rate"):
+              "confirmation_rate", "no_shows", "no_show_rate", "recovered", "recovery_rate"):
         w.writerow([k, summary[k]])
     w.writerow([])
     w.writerow(["workflow", "sent", "delivered", "confirmed"])
     for row in summary["by_workflow"]:
         w.writerow([row["workflow"], row["sent"], row["delivered"], row["confirmed"]])
+    for title in ("provider", "location"):
+        w.writerow([])
+        w.writerow([title, "appointments", "reminded", "confirmed", "confirmation_rate", "no_shows", "no_show_rate"])
+        for row in summary[f"by_{title}"]:
+            w.writerow([row["name"], row["appointments"], row["reminded"], row["confirmed"], row["confirmation_rate"],
+                        row["no_shows"], row["no_show_rate"]])
+    w.writerow([])
+    w.writerow(["week", "sent", "delivered", "responses"])
+    for row in summary["by_week"]:
+        w.writerow([row["week"], row["sent"], row["delivered"], row["responses"]])
     return buf.getvalue()
