@@ -9,7 +9,7 @@ import io
 from datetime import datetime, timedelta
 
 from careloop.errors import NotFound, PayloadError
-from careloop.models import Message, MessageStatus
+from careloop.models import Appointment, Message, MessageStatus
 from careloop.phones import mask
 from careloop.ports import Services
 
@@ -18,10 +18,14 @@ def _name(p) -> str:
     return f"{p.first_name} {p.last_name}".strip() if p else "Unknown sender"
 
 
+INBOX_DAYS = 30  # the inbox lists conversations active in the last month
+
+
 def conversations(s: Services) -> list[dict]:
     by_key: dict[str, list[Message]] = {}
+    since = s.clock.now() - timedelta(days=INBOX_DAYS)
     for kind in ("sms_in", "sms_out", "task", "staff_alert"):
-        for m in s.store.messages_of_kind(kind):
+        for m in s.store.messages_of_kind(kind, since):
             key = m.patient_id or f"phone:{m.phone}"
             by_key.setdefault(key, []).append(m)
     out = []
@@ -128,10 +132,15 @@ def resolve(s: Services, patient_id: str) -> int:
 
 def patients(s: Services) -> list[dict]:
     now = s.clock.now()
+    upcoming: dict[str, Appointment] = {}  # one read of all appointments, not one per patient
+    for a in s.store.all_appointments():
+        if a.start > now and a.status in ("booked", "pending"):
+            best = upcoming.get(a.patient_id)
+            if best is None or a.start < best.start:
+                upcoming[a.patient_id] = a
     out = []
     for p in sorted(s.store.all_patients(), key=lambda p: (p.last_name, p.first_name)):
-        upcoming = [a for a in s.store.appointments_for_patient(p.id) if a.start > now and a.status in ("booked", "pending")]
-        nxt = min(upcoming, key=lambda a: a.start) if upcoming else None
+        nxt = upcoming.get(p.id)
         out.append({
             "id": p.id, "first_name": p.first_name, "last_name": p.last_name, "phone_masked": mask(p.phone),
             "language": p.language, "opted_out": p.opted_out, "undeliverable": p.undeliverable,
@@ -215,9 +224,9 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
     now = s.clock.now()
     start = start or now - timedelta(days=30)
     end = end or now + timedelta(days=1)
-    out_msgs = [m for m in s.store.messages_of_kind("sms_out") if start <= m.at < end]
+    out_msgs = [m for m in s.store.messages_of_kind("sms_out", start) if m.at < end]
     automated = [m for m in out_msgs if m.automated]
-    inbound = [m for m in s.store.messages_of_kind("sms_in") if start <= m.at < end]
+    inbound = [m for m in s.store.messages_of_kind("sms_in", start) if m.at < end]
     sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]
     delivered = [m for m in out_msgs if m.status == MessageStatus.DELIVERED]
     failed = [m for m in out_msgs if m.status == MessageStatus.FAILED]

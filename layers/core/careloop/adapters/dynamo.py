@@ -305,8 +305,14 @@ class DynamoStore:
         items = self._query(self.messages, "by_patient", "patient_id", patient_id)
         return [Message.model_validate(i) for i in items]
 
-    def messages_of_kind(self, kind: str) -> list[Message]:
-        items = self._query(self.messages, "by_kind", "kind", kind)
+    def messages_of_kind(self, kind: str, since: datetime | None = None) -> list[Message]:
+        if since is None:
+            items = self._query(self.messages, "by_kind", "kind", kind)
+        else:  # the index sorts by time: read only the recent part
+            items = self._query(self.messages, "by_kind", "kind", kind,
+                                KeyConditionExpression="#k = :v AND #at >= :since",
+                                ExpressionAttributeNames={"#k": "kind", "#at": "at"},
+                                ExpressionAttributeValues={":v": {"S": kind}, ":since": {"S": iso(since)}})
         return [Message.model_validate(i) for i in items]
 
     # bulk reads/writes and the identifier index (EHR import, duplicate recognition) ----------
