@@ -176,3 +176,16 @@ def test_spanish_patient_gets_spanish_date_format():
     lines = run([appt("2026-12-01T09:00:00-05:00", "2026-12-05T10:00:00-05:00")],
                 patients=[{"id": "p1", "first_name": "Ana", "phone": "617 555 0101", "language": "es"}])
     assert "sáb 5 dic a las 10:00" in next(x for x in lines if x["kind"] == "sms")["body"]
+
+
+def test_shared_phone_reply_confirms_the_appointment_last_texted_about():
+    family = [{"id": "mom", "first_name": "Maria", "phone": "617-555-0103", "language": "es"},
+              {"id": "kid", "first_name": "Leo", "phone": "(617) 555-0103", "language": "es"}]
+    lines = run([appt("2026-12-01T09:00:00-05:00", "2026-12-05T10:00:00-05:00", aid="am", pid="mom"),
+                 appt("2026-12-01T09:00:00-05:00", "2026-12-08T10:00:00-05:00", aid="ak", pid="kid"),
+                 sms("2026-12-06T12:00:00-05:00", "si", sender="+16175550103")], patients=family)
+    # the last text before the reply was Leo's reminder (Sat Dec 6 10:00): his appointment is confirmed
+    states = {x["appointment"]: x["confirmed"] for x in lines if x["kind"] == "appointment_state"}
+    assert states == {"am": False, "ak": True}
+    reply = next(x for x in lines if x.get("workflow") == "sms-agent")
+    assert reply["patient"] == "kid" and "Leo" in reply["body"]
