@@ -47,3 +47,22 @@ class SendError(CareloopError):
         self.permanent = permanent
         self.code = code
         super().__init__(message)
+
+
+class ScenarioError(CareloopError):
+    """A `careloop simulate` scenario breaks the schema; the message names the field."""
+
+
+class WritebackError(CareloopError):
+    """The EHR did not take a write-back; `permanent` ones (4xx) will not succeed on retry."""
+
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None,
+                 retry_after: float | None = None):
+        self.permanent = permanent
+        self.status = status
+        self.retry_after = retry_after  # seconds the EHR asked us to wait (Retry-After)
+        super().__init__(message)
+
+
+class BundleSyntaxError(CareloopError, ValueError):
+    """An import file is not JSON past a point; nothing after it can be read."""

@@ -13,14 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from careloop.errors import CareloopError, ConfigError, InvalidPhone, PayloadError
+from careloop.errors import ConfigError, InvalidPhone, PayloadError, ScenarioError
 from careloop.models import APPOINTMENT_STATUSES, Appointment, Message, Patient
 from careloop.phones import to_e164
 from careloop.practice import PracticeProfile, demo_profile, parse_profile
-
-
-class ScenarioError(CareloopError):
-    """The scenario breaks the schema; the message names the field."""
 
 
 # ---------------------------------------------------------------------------- the schema

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from careloop.errors import PayloadError
+from careloop.errors import BundleSyntaxError, PayloadError
 from careloop.ports import Services
 
 CHUNK = 500  # resources per mapping/write batch
@@ -28,10 +28,6 @@ CONTEXT_TYPES = frozenset({"Practitioner", "PractitionerRole", "Location"})  # n
 USED_TYPES = frozenset({*TYPE_ORDER, "Schedule", "Slot"})
 MAX_ERRORS_KEPT = 1000
 _REF = re.compile(r"(?:^|/)(Practitioner|PractitionerRole|Location)/([A-Za-z0-9\-.]{1,64})$")
-
-
-class BundleSyntaxError(ValueError):
-    """The file is not JSON past a point; nothing after it can be read."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from careloop.errors import CareloopError
+from careloop.errors import WritebackError
 from careloop.practice import PracticeProfile
 
 CARELOOP_SYSTEM = "https://careloop.dev/fhir/writeback"  # identifier system of what Careloop creates
@@ -27,17 +27,6 @@ FHIR_JSON = "application/fhir+json"
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 EventKind = Literal["appointment_confirmed", "appointment_cancelled", "patient_opted_out", "patient_opted_in"]
-
-
-class WritebackError(CareloopError):
-    """The EHR did not take a write-back. `permanent` ones (4xx) go to the DLQ at once."""
-
-    def __init__(self, message: str, *, permanent: bool, status: int | None = None,
-                 retry_after: float | None = None):
-        self.permanent = permanent
-        self.status = status
-        self.retry_after = retry_after  # seconds the EHR asked us to wait (Retry-After)
-        super().__init__(message)
 
 
 class WritebackEvent(BaseModel):
