@@ -88,3 +88,27 @@ def test_free_text_opt_out_is_honoured_once(stack, patient):
 
     listed = b3.client("pinpoint-sms-voice-v2").describe_opted_out_numbers(OptOutListName=stack.res.opt_out_list)
     assert PHONE in [n["OptedOutNumber"] for n in listed["OptedOutNumbers"]]
+
+
+def test_no_phi_reaches_the_handlers_log_lines(stack, patient):
+    import io
+    import sys
+
+    # Given the inbound handler logging at INFO (as in AWS), its JSON lines captured
+    stack.handler("sms_inbound")
+    logger = sys.modules["careloop_fn_sms_inbound"].logger
+    buf = io.StringIO()
+    previous = logger.registered_handler.setStream(buf)
+    logger.setLevel("INFO")
+    try:
+        # When a patient texts something personal
+        text(stack, "this is Rosa Diaz, my kid swallowed 3 pills of my oxycodone what do I do")
+    finally:
+        logger.setLevel("WARNING")
+        logger.registered_handler.setStream(previous)
+    logged = buf.getvalue()
+    # Then the log has the event (ids and the intent) but none of the words, name or number
+    records = [json.loads(line) for line in logged.splitlines() if line.strip()]
+    assert any(r["message"] == "inbound" and r["intent"] == "urgent" for r in records)
+    for secret in ("Rosa", "Diaz", "oxycodone", "swallowed", PHONE, PHONE[2:]):
+        assert secret not in logged
