@@ -393,12 +393,16 @@ class CareloopStack(cdk.Stack):
                 filter_policy={"priority": sns.SubscriptionFilter.string_filter(allowlist=["urgent"])},
             ))
 
-    def _ehr_bucket(self) -> s3.Bucket:
+    def _private_bucket(
+        self, construct_id: str, key: kms.IKey, log_prefix: str, keep_versions_days: int,
+        lifecycle_extra: dict | None = None,
+    ) -> s3.Bucket:
+        """KMS-encrypted, private, TLS-only, versioned and access-logged: every bucket here."""
         return s3.Bucket(
             self,
-            "EhrBucket",
+            construct_id,
             encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
+            encryption_key=key,
             bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -406,15 +410,21 @@ class CareloopStack(cdk.Stack):
             minimum_tls_version=1.2,
             versioned=True,
             server_access_logs_bucket=self.log_bucket,
-            server_access_logs_prefix="s3/ehr/",
+            server_access_logs_prefix=log_prefix,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="tidy-versions",
-                    noncurrent_version_expiration=cdk.Duration.days(90),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                    noncurrent_version_expiration=cdk.Duration.days(keep_versions_days),
+                    **(lifecycle_extra or {}),
                 )
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _ehr_bucket(self) -> s3.Bucket:
+        return self._private_bucket(
+            "EhrBucket", self.key, "s3/ehr/", 90,
+            {"abort_incomplete_multipart_upload_after": cdk.Duration.days(7)},
         )
 
     # --- End User Messaging SMS ---------------------------------------------------------------------
@@ -567,26 +577,7 @@ class CareloopStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        bucket = s3.Bucket(
-            self,
-            "WebBucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=web_key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            server_access_logs_bucket=self.log_bucket,
-            server_access_logs_prefix="s3/web/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="tidy-versions", noncurrent_version_expiration=cdk.Duration.days(30)
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        bucket = self._private_bucket("WebBucket", web_key, "s3/web/", 30)
         region = cdk.Aws.REGION
         headers = cloudfront.ResponseHeadersPolicy(
             self,

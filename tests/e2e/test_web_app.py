@@ -6,7 +6,6 @@ Needs the `local_stack` fixture (tests/e2e/conftest.py) serving web/dist at `/`,
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,15 +19,6 @@ pytestmark = pytest.mark.e2e
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-CHROMIUM = os.environ.get("CARELOOP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PATIENT_PHONE = "+16175550101"
 HOSTILE = "<img src=x onerror=alert(1)>"
 INBOUND_BODY = f"{HOSTILE} can someone call me about my bill"
@@ -36,15 +26,6 @@ SCREENSHOT = Path("/tmp/careloop-inbox.png")
 # The inbox polls every 10 s and the inbound text goes through queues and the SMS agent first.
 INBOX_WAIT_MS = 60_000
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 class Watched:

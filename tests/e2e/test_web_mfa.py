@@ -52,15 +52,6 @@ expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = ROOT / "web" / "dist"
-CHROMIUM = os.environ.get("CARELOOP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TEMP_PASSWORD = "Temporary-pass-1!"
 NEW_PASSWORD = "Chosen-pass-2024!"
 PRACTICE = {
@@ -295,15 +286,6 @@ def mfa_stack() -> Iterator[MfaStack]:
             server.shutdown()
             moto.stop()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 class Watched:
