@@ -98,8 +98,6 @@ def _loc(parts) -> str:
     for p in parts:
         if isinstance(p, int):
             out += f"[{p}]"
-        elif p in ("function-after[_aware(), datetime]",):
-            continue
         else:
             out += ("." if out else "") + ("from" if p == "from_" else str(p))
     return out

@@ -89,7 +89,7 @@ def context_for(
     zone = ZoneInfo(patient.timezone) if patient.timezone else practice.zone
     lang = patient.language
     ctx = {
-        "first_name": patient.first_name or ("" if lang == "en" else ""),
+        "first_name": patient.first_name,
         "last_name": patient.last_name,
         "practice_name": practice.name,
         "practice_phone": _pretty_phone(practice.phone),

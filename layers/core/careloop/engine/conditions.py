@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from careloop.models import Appointment, Patient, PlannedAction
+from careloop.models import Appointment, Patient
 from careloop.ports import Services
 from careloop.workflows import Condition
 
@@ -30,7 +30,7 @@ class Facts:
         self._messages = None
         self._appointments = None
 
-    def _patient_messages(self):
+    def messages(self):
         if self._messages is None:
             self._messages = self.s.store.messages_for_patient(self.patient.id)
         return self._messages
@@ -74,7 +74,7 @@ class Facts:
                 )
             case "patient.replied_since_trigger":
                 return any(
-                    m.kind == "sms_in" and m.at >= self.trigger_at for m in self._patient_messages()
+                    m.kind == "sms_in" and m.at >= self.trigger_at for m in self.messages()
                 )
             case "patient.minutes_since_last_inbound":
                 return self._minutes_since(("sms_in",))
@@ -83,7 +83,7 @@ class Facts:
         raise KeyError(field)
 
     def _minutes_since(self, kinds: tuple[str, ...]) -> float:
-        times = [m.at for m in self._patient_messages() if m.kind in kinds and m.at <= self.now]
+        times = [m.at for m in self.messages() if m.kind in kinds and m.at <= self.now]
         if not times:
             return float("inf")
         return (self.now - max(times)).total_seconds() / 60
@@ -127,11 +127,3 @@ def first_failing(conditions, facts: Facts) -> Condition | None:
         if not holds(cond, facts):
             return cond
     return None
-
-
-def facts_for(services: Services, action: PlannedAction, now: datetime) -> Facts | None:
-    patient = services.store.get_patient(action.patient_id)
-    if patient is None:
-        return None
-    appt = services.store.get_appointment(action.appointment_id) if action.appointment_id else None
-    return Facts(services, patient, appt, now, action.trigger_at)

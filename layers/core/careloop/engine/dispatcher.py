@@ -140,7 +140,7 @@ def _fire(
     if step.action.type == "sms":
         verdict = gates.check(
             services.practice, patient, appt,
-            [m for m in facts._patient_messages() if m.kind == "sms_out"], now,
+            [m for m in facts.messages() if m.kind == "sms_out"], now,
             pre_appointment=step.timing.anchor == "start" or action.generation.startswith("start="),
         )
         if verdict.action == "drop":

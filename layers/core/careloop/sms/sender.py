@@ -13,6 +13,7 @@ from careloop import consent
 from careloop.errors import SendError
 from careloop.models import MessageStatus
 from careloop.ports import Services, SmsChannel
+from careloop.sms.parts import count_parts
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,6 @@ class SendOutcome:
     status: str  # sent | failed | suppressed | duplicate | missing
     detail: str = ""
 
-
-def gsm7_parts(body: str) -> int:
-    from careloop.sms.parts import count_parts
-
-    return count_parts(body)
 
 
 def send_queued(
@@ -63,7 +59,7 @@ def send_queued(
     if message.step:
         context["step"] = message.step
     if pace is not None:
-        pace(gsm7_parts(message.body))
+        pace(count_parts(message.body))
     try:
         provider_id = channel.send(message.phone, message.body, context)
     except SendError as exc:
@@ -78,7 +74,7 @@ def send_queued(
         raise
     store.transition_message(
         message_id, MessageStatus.SENDING, MessageStatus.SENT,
-        provider_message_id=provider_id, parts=gsm7_parts(message.body),
+        provider_message_id=provider_id, parts=count_parts(message.body),
     )
     if message.workflow == "sms-agent" and message.step == "opt_out":
         # the confirmation is out: now the carrier layer refuses anything more, too
