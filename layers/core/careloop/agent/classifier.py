@@ -1,9 +1,17 @@
 """Intent classifier for inbound patient texts (the 18 labels of spec/intents.md), EN and ES.
 
-Three layers, in order: a recall-first safety layer (`safety`: urgent, opt-out), exact short
-replies and consent keywords, then a logistic-regression model over word and character
-features whose calibrated probabilities are reconciled with the explicit cues (`cues`) by the
-priority rules of intents.md. Nothing heavy is imported, and the weights load on first use.
+One pass, one direction. The text is read once (`text.read`: canonical text, tokens, language,
+keyword) and flows through named stages, each of which may settle the label:
+
+1. `stage_safety`: the warning signs of the safety layer, then the urgent-versus-not model at a
+   threshold set for recall (any doubt is urgent);
+2. `stage_consent`: carrier keywords (alone, on their own line, spelled out), requests to stop
+   texts, HELP, and clear wording asking for texts again;
+3. `stage_model`: whole-message short replies, then the intent model reconciled with the
+   explicit cues by the priority rules of intents.md.
+
+The optional LLM tier (stage 4, `careloop.agent.llm`) and the agent's action (`inbound`) come
+after, in the agent. Nothing heavy is imported, and the weights load on first use.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from careloop.agent import features as _features
 from careloop.agent import model as _model
 from careloop.agent import safety
 from careloop.agent.patterns import lazy
-from careloop.sms.keywords import bare_word, keyword_kind
+from careloop.agent.text import InboundText, read
+from careloop.agent.text import detect_language as _detect_language
+from careloop.sms.keywords import bare_word
 
 LABELS = (
     "confirm", "cancel", "reschedule", "book", "running_late", "hours", "location", "insurance",
@@ -28,13 +38,13 @@ LABELS = (
 STAFF_INTENTS = {"cancel", "billing", "refill", "results", "urgent", "human", "other", "insurance", "running_late"}
 CONFIDENCE_THRESHOLD = 0.6
 
-# Any model probability of urgent / opt_out at least this high is treated as that intent
-# (recall first: a doubt goes to staff as urgent rather than being answered automatically).
-URGENT_BACKSTOP = 0.30
+# A model probability of opt_out at least this high is an opt-out when the text is about
+# contact (recall first: a missed opt-out breaks consent law). The urgent model's threshold is
+# its own, set for recall in cross-validation and shipped with its weights.
 OPT_OUT_BACKSTOP = 0.45
 
 # Confidence reported for rule decisions (their precision on the training split).
-RULE_CONFIDENCE = {"keyword": 0.99, "urgent": 0.97, "opt_out": 0.97, "short": 0.96, "opt_in": 0.93}
+RULE_CONFIDENCE = {"keyword": 0.99, "urgent": 0.97, "opt_out": 0.97, "short": 0.96, "opt_in": 0.93, "urgent_model": 0.6}
 
 
 @dataclass(frozen=True)
@@ -48,38 +58,9 @@ class Prediction:
     details: dict = field(default_factory=dict)
 
 
-# --- language ------------------------------------------------------------------------------
-_ES_WORDS = frozenset((  # noqa: SIM905 (a word list reads better as text)
-    "que de la el los las por favor para con mi mis su sus cita citas gracias hola quiero "
-    "necesito puedo tengo manana hoy es esta estoy voy llego tarde ya muy pero donde cuando cual "
-    "como hora horario abren cierran dolor muela me mas nos ahi alli estare estaremos bueno "
-    "buenos buenas dias tardes noches senora senor medicina receta seguro cuanto debo pagar "
-    "llamen llamenme hablar ayuda mensajes mensaje una un del al se le lo sangre sangrando fiebre "
-    "bebe hijo hija mama papa esposo esposa si claro vemos confirmo cancelar cambiar otra otro "
-    "dia semana proxima viernes lunes martes miercoles jueves sabado domingo tiene tienen hay "
-    "esto quien habla numero equivocado resultados pastillas farmacia doctora podemos podria "
-    "puede nada mejor siento perdon disculpe porque pa aqui aca tambien todavia recordatorio "
-    "recordatorios textos vida morir hinchada hinchado respirar pecho embarazada"
-).split())
-_EN_WORDS = frozenset((  # noqa: SIM905
-    "the i you my is are to for and can will be there please thanks thank appointment what when "
-    "where do it have need this that your we am not see time open could would should just get got "
-    "about how tomorrow today week next call back late running sorry with from they our at on in "
-    "of an was were yes hi hey okay ok im dont cant wont bill pay insurance pain tooth help stop "
-    "text texts who"
-).split())
-
-
 def detect_language(text: str) -> str:
     """"es" when Spanish words outweigh English ones (Spanglish leans Spanish), else "en"."""
-    toks = re.findall(r"[a-z]+", _features.normalize(text))
-    es = sum(1 for t in toks if t in _ES_WORDS)
-    en = sum(1 for t in toks if t in _EN_WORDS)
-    if not toks:
-        return "en"
-    if any(t in ("alto", "parar", "baja", "ayuda", "si") for t in toks) and len(toks) <= 2:
-        return "es"
-    return "es" if es * 1.3 > en and es > 0 else "en"
+    return _detect_language(_features.normalize(text))
 
 
 # --- short replies ---------------------------------------------------------------------------
@@ -125,12 +106,6 @@ _POLITE = lazy(r"^(?:PLEASE|PLS|OK|OH|UM|HI|HEY) |(?: (?:PLEASE|PLS|PLZ|POR FAVO
 _EMO_ONLY = lazy(r"^(?:emo_\w+\s*)+$")
 
 
-# The model's urgent / opt-out doubts count only next to words of distress / of contact.
-_DISTRESS = lazy(
-    r"pain|hurt|ache|bleed|blood(?! pressure| work| test| sugar| draw)|swell|swollen|fever|breath|chest|dizz|faint|vomit|throw\w* up|numb|\bdie\b|dead|"
-    r"death|hospital|\ber\b|911|emergenc(?!y contact)|urgent|sick|worse|bad|severe|awful|terrible|help|scared|afraid|hopeless|"
-    r"dolor|duele|sangr|fiebre|calentura|hinch|respir|mareo|mareado|desmay|morir|muert|emergencia|urgente|ayuda|peor"
-)
 # Complaints about the number of texts are `other`, not a request to stop.
 _COMPLAINT = lazy(r"\bwrong (?:number|person)\b|\bnumero equivocado\b|\bse equivoc|\b(?:why|por que|porque)\b.*\b(?:so many|so much|tantos|tanto|again|keep|twice|\d+ times)\b|\btoo many\b|\bso many\b|\btantos\b")
 _CONTACT = lazy(
@@ -163,47 +138,100 @@ def _result(intent: str, confidence: float, language: str, reason: str, urgent_k
     return Prediction(intent, round(confidence, 4), language, escalate, urgent_kind, reason, details or {})
 
 
-def classify(text: str, model: _model.IntentModel | None = None) -> Prediction:
-    """Label one inbound text. `model` is for the trainer's cross-validation; the agent and
-    `careloop classify` always use the shipped weights."""
-    text = text if isinstance(text, str) else ""
-    canon = safety.canonical(text)
-    language = detect_language(text)
-    if not canon.strip():
-        return _result("other", 0.3, language, "empty message")
+@dataclass
+class _Reading:
+    """What the stages learn about one text, computed once and shared."""
 
-    hit = safety.urgent(canon)
+    t: InboundText
+    signs: tuple[str, ...] = ()
+    cues: tuple[str, ...] = ()
+    feats: list[str] = field(default_factory=list)
+
+
+# A doubt of the urgent model (no warning sign) over an explicit consent request needs this much:
+# below it, the patient's request to stop (or restart) texts is honoured as asked.
+URGENT_OVER_CONSENT = 0.5
+
+
+def stage_safety(r: _Reading, urgent_model: _model.IntentModel | None = None,
+                 consent_asked: bool = False) -> Prediction | None:
+    """Stage 1: a live warning sign, or the urgent model's doubt above its recall threshold."""
+    t = r.t
+    hit = safety.urgent(t, r.signs)
     if hit:
-        return _result("urgent", RULE_CONFIDENCE["urgent"], language, hit.reason, hit.kind)
-    hit = safety.opt_out(text, canon)
+        return _result("urgent", RULE_CONFIDENCE["urgent"], t.language, hit.reason, hit.kind,
+                       details={"signs": list(r.signs)})
+    scorer = urgent_model or _model.load(_model.URGENT_MODEL_FILE)
+    probs = scorer.probabilities(r.feats)
+    p_self, p_med = probs.get("self_harm", 0.0), probs.get("medical", 0.0)
+    # the model's doubt counts only when the text holds a concept of the safety lexicon or a
+    # warning sign (so "I'm not coming after all" is never urgent because cancels often are)
+    concept = any(f.startswith(("lex:", "sign:")) for f in r.feats)
+    bar = max(scorer.threshold, URGENT_OVER_CONSENT) if consent_asked else scorer.threshold
+    if concept and p_self + p_med >= bar and not safety.mild(t.canon):
+        kind = "self_harm" if p_self >= p_med else "medical"
+        return _result("urgent", max(RULE_CONFIDENCE["urgent_model"], p_self + p_med), t.language,
+                       f"urgent model: possibly {kind.replace('_', '-')} ({p_self + p_med:.2f})", kind,
+                       details={"signs": list(r.signs)})
+    return None
+
+
+def stage_consent(r: _Reading) -> Prediction | None:
+    """Stage 2: consent keywords and wording (opt-out first), then HELP."""
+    t = r.t
+    hit = safety.opt_out(t)
     if hit:
-        return _result("opt_out", RULE_CONFIDENCE["opt_out"], language, hit.reason)
-    kind = keyword_kind(text)
-    if kind:
-        return _result(kind, RULE_CONFIDENCE["keyword"], language, "carrier keyword")
-    short = _short_reply(text, canon)
+        return _result("opt_out", RULE_CONFIDENCE["opt_out"], t.language, hit.reason)
+    if t.keyword:
+        return _result(t.keyword, RULE_CONFIDENCE["keyword"], t.language, "carrier keyword")
+    return None
+
+
+def stage_model(r: _Reading, model: _model.IntentModel | None = None) -> Prediction:
+    """Stage 3: whole-message short replies, opt-in wording, then the intent model and the
+    priority rules over the explicit cues."""
+    t = r.t
+    short = _short_reply(t.raw, t.canon)
     if short:
-        return _result(short, RULE_CONFIDENCE["short"], language, "short reply")
-    if OPT_IN.search(canon):
-        return _result("opt_in", RULE_CONFIDENCE["opt_in"], language, "asks for texts again")
-
-    found = _cues.cue_labels(canon)
-    feats = _features.features(text, found, _cues.weak_labels(canon))
+        return _result(short, RULE_CONFIDENCE["short"], t.language, "short reply")
+    if OPT_IN.search(t.canon):
+        return _result("opt_in", RULE_CONFIDENCE["opt_in"], t.language, "asks for texts again")
     scorer = model or _model.load()
-    known, words = scorer.known_words(feats)
-    if words and not known and not found:
-        return _result("other", 0.2, language, "no word the model knows")
-    probs = scorer.probabilities(feats)
-    if probs["urgent"] >= URGENT_BACKSTOP and _DISTRESS.search(canon) and not safety.mild(canon):
-        return _result("urgent", max(probs["urgent"], 0.5), language, "model: possibly urgent", "medical")
+    probs = scorer.probabilities(r.feats)
+    canon = t.canon
     if probs["opt_out"] >= OPT_OUT_BACKSTOP and _CONTACT.search(safety.without_traps(canon)) \
             and not _COMPLAINT.search(canon) and not safety.keeps_texts(canon):
-        return _result("opt_out", probs["opt_out"], language, "model: possibly asks to stop texts")
-    # urgent / opt_out / opt_in are the rules' to decide; a label the text negates cannot win
+        return _result("opt_out", probs["opt_out"], t.language, "model: possibly asks to stop texts")
+    # urgent / opt_out / opt_in are the earlier stages' to decide; a label the text negates cannot win
     probs = _without(probs, ("urgent", "opt_out", "opt_in") + _cues.negated_labels(canon))
-    intent, reason = resolve(probs, found)
+    intent, reason = resolve(probs, r.cues)
     confidence = probs[intent] if reason == "model" else max(probs[intent], PRIORITY_CONFIDENCE)
-    return _result(intent, confidence, language, reason, details={"cues": list(found)})
+    return _result(intent, confidence, t.language, reason, details={"cues": list(r.cues)})
+
+
+def reading(t: InboundText) -> _Reading:
+    """The shared work of the stages: warning signs, intent cues and the model features."""
+    found = safety.signs(t)
+    cues = _cues.cue_labels(t.canon)
+    feats = _features.features(t, cues, _cues.weak_labels(t.canon), found)
+    return _Reading(t, found, cues, feats)
+
+
+def understand(t: InboundText, model: _model.IntentModel | None = None,
+               urgent_model: _model.IntentModel | None = None) -> Prediction:
+    """Stages 1-3 on one read text."""
+    if t.empty:
+        return _result("other", 0.3, t.language, "empty message")
+    r = reading(t)
+    consent = stage_consent(r)
+    return stage_safety(r, urgent_model, consent is not None) or consent or stage_model(r, model)
+
+
+def classify(text: str, model: _model.IntentModel | None = None,
+             urgent_model: _model.IntentModel | None = None) -> Prediction:
+    """Label one inbound text. `model` / `urgent_model` are for the trainer's cross-validation;
+    the agent and `careloop classify` always use the shipped weights."""
+    return understand(read(text), model, urgent_model)
 
 
 def warm() -> None:
@@ -225,7 +253,8 @@ def resolve(probs: dict[str, float], found: tuple[str, ...]) -> tuple[str, str]:
     or of the same priority group while the model's label has no cue of its own."""
     best = max(probs, key=probs.get)
     rank = _cues.GROUP_RANK
-    candidates = [c for c in found if rank[c] < rank[best] or (rank[c] == rank[best] and best not in found)]
+    candidates = [c for c in found if (rank[c] < rank[best] or (rank[c] == rank[best] and best not in found))
+                  and probs[c] >= PRIORITY_MIN_PROBABILITY]
     candidates = [c for c in candidates if c != best]
     if not candidates:
         return best, "model"
@@ -235,3 +264,5 @@ def resolve(probs: dict[str, float], found: tuple[str, ...]) -> tuple[str, str]:
 
 # Measured accuracy of priority decisions in cross-validation (see tests/corpus/train.py).
 PRIORITY_CONFIDENCE = 0.9
+# A cue overrides the model's label only when the model gives its label some weight too.
+PRIORITY_MIN_PROBABILITY = 0.05

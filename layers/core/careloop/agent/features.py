@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+from careloop.agent.lexicon import concepts
+
+if TYPE_CHECKING:
+    from careloop.agent.text import InboundText
 
 # Emoji that carry meaning in patient replies; every other pictograph becomes "emo".
 _EMOJI = {
@@ -141,7 +147,7 @@ CUE_WEIGHT = 2.0
 def value(feature: str) -> float:
     if feature.startswith("c:"):
         return CHAR_WEIGHT
-    if feature.startswith("cue:"):
+    if feature.startswith(("cue:", "sign:", "lex:")):
         return CUE_WEIGHT
     return 1.0
 
@@ -155,30 +161,34 @@ def norm(feats: list[str]) -> float:
     return 1.0 / total ** 0.5 if total else 0.0
 
 
-def features(text: str, cue_labels: tuple[str, ...] = (), weak_labels: tuple[str, ...] = ()) -> list[str]:
-    """Sparse binary features: words, negation-marked words, bigrams, char n-grams of each
-    word (robust to typos), a few shape features, and the cue labels found by the rules."""
-    norm = normalize(text)
-    toks = tokens(norm)
+def features(t: InboundText, cue_labels: tuple[str, ...] = (), weak_labels: tuple[str, ...] = (),
+             signs: tuple[str, ...] = ()) -> list[str]:
+    """Sparse binary features of one read text: words, word stems (five letters: "hinch",
+    "overd"), negation-marked words, bigrams, char n-grams of each word (robust to typos), a few
+    shape features, the cue labels of the intent rules and the warning signs of the safety layer
+    (in scope or not), so both models read the same clinical concepts the rules do."""
+    toks = t.tokens
     feats: set[str] = set()
-    words = [t for t in toks if t not in ("?", "!", "$")]
+    words = [w for w in toks if w not in ("?", "!", "$")]
     negate = 0
     prev = "<s>"
-    for t in toks:
-        if t in ("?", "!", "$"):
-            feats.add("p:" + t)
+    for w in toks:
+        if w in ("?", "!", "$"):
+            feats.add("p:" + w)
             negate = 0
             continue
-        feats.add("w:" + t)
+        feats.add("w:" + w)
         if negate:
-            feats.add("n:" + t)
+            feats.add("n:" + w)
             negate -= 1
-        if t in _NEGATORS:
+        if w in _NEGATORS:
             negate = 3
-        feats.add(f"b:{prev}_{t}")
-        prev = t
-        if len(t) > 2 and not t.startswith(("<", "emo")):
-            padded = f"<{t}>"
+        feats.add(f"b:{prev}_{w}")
+        prev = w
+        if len(w) > 5 and not w.startswith(("<", "emo")):
+            feats.add("s:" + w[:5])
+        if len(w) > 2 and not w.startswith(("<", "emo")):
+            padded = f"<{w}>"
             for n in (3, 4):
                 for i in range(len(padded) - n + 1):
                     feats.add("c:" + padded[i:i + n])
@@ -191,4 +201,15 @@ def features(text: str, cue_labels: tuple[str, ...] = (), weak_labels: tuple[str
         feats.add("cue:" + label)
     for label in weak_labels:
         feats.add("weak:" + label)
+    for sign in signs:
+        feats.add("sign:" + sign)
+    found = concepts(toks)
+    for group, count in found.items():
+        feats.add(f"lex:{group}")
+        if count > 1:
+            feats.add(f"lex:{group}>1")
+    groups = sorted(found)
+    for i, a in enumerate(groups):  # concepts together mean more than apart ("means" + "finality")
+        for b in groups[i + 1:]:
+            feats.add(f"lex:{a}+{b}")
     return sorted(feats)

@@ -1,6 +1,8 @@
-"""Run-time scorer for the intent model: multinomial logistic regression over sparse binary
-features, weights shipped as compact JSON (careloop/data/intent_model.json), loaded on first
-use (never at import) and scored in pure Python with a fitted softmax temperature."""
+"""Run-time scorer for the agent's two models, multinomial logistic regressions over sparse
+binary features: the intent model (careloop/data/intent_model.json, 18 labels) and the safety
+layer's urgent model (urgent_model.json: none / self_harm / medical, with the threshold on
+P(urgent) chosen for recall). Weights ship as compact JSON, load on first use (never at
+import) and score in pure Python with a fitted softmax temperature."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from careloop.agent.features import norm
 
 MODEL_FILE = "intent_model.json"
+URGENT_MODEL_FILE = "urgent_model.json"
 
 _cache: dict[str, object] = {}  # filled on first `load()`; empty right after import
 
@@ -24,6 +27,8 @@ class IntentModel:
         # feature -> flat [class index, weight (scaled int), class index, weight, ...]
         self.weights: dict[str, list[int]] = data["weights"]
         self.meta: dict = data.get("meta", {})
+        # for a safety model: P(not "none") at or above this is urgent (chosen for recall)
+        self.threshold: float = float(data.get("threshold", 0.5))
 
     def logits(self, feats: list[str]) -> list[float]:
         k = len(self.labels)
@@ -53,15 +58,17 @@ class IntentModel:
 
 
 def load(path: str | Path | None = None) -> IntentModel:
-    """The shipped model (cached after the first call), or the one at `path`."""
-    if path is not None:
-        return IntentModel(json.loads(Path(path).read_text(encoding="utf-8")))
-    model = _cache.get("model")
-    if model is None:
-        text = (Path(__file__).resolve().parents[1] / "data" / MODEL_FILE).read_text(encoding="utf-8")
-        model = _cache["model"] = IntentModel(json.loads(text))
-    return model  # type: ignore[return-value]
+    """A shipped model by file name (cached after the first call; default the intent model),
+    or the model at a path."""
+    name = MODEL_FILE if path is None else path
+    if isinstance(name, str) and "/" not in name:
+        model = _cache.get(name)
+        if model is None:
+            text = (Path(__file__).resolve().parents[1] / "data" / name).read_text(encoding="utf-8")
+            model = _cache[name] = IntentModel(json.loads(text))
+        return model  # type: ignore[return-value]
+    return IntentModel(json.loads(Path(name).read_text(encoding="utf-8")))
 
 
 def is_loaded() -> bool:
-    return "model" in _cache
+    return MODEL_FILE in _cache

@@ -1,9 +1,21 @@
-"""The recall-first layer: finds urgent texts (self-harm, emergencies, the urgent symptoms of
-spec/intents.md) and requests to stop texting before any statistical model is consulted.
+"""Stage 1 of the agent, the safety layer: finds urgent texts (self-harm, emergencies, the urgent
+symptoms of spec/intents.md) before anything else reads the text, and stage 2's opt-out rules.
 
-Patterns run on canonical text (see `canonical`): lower case, no accents or apostrophes, SMS
-abbreviations expanded. They are deliberately broad: a false alarm costs a staff member a
-glance, a miss can cost a life or break consent law.
+Urgent detection has three parts, each built for recall on meaning rather than spelling:
+- warning signs (`WARNING_SIGNS`), named after the clinical lists they come from: the Columbia
+  Suicide Severity Rating Scale (wish to be dead, ideation, method, intent, preparatory acts),
+  the 988 Lifeline's warning signs (burden, no reason to live, trapped, saying goodbye, giving
+  possessions away, putting affairs in order, increased drug use) and the ADA / MedlinePlus /
+  AHA emergency lists (chest pain, breathing, stroke, fainting, anaphylaxis, hypoglycaemia,
+  knocked-out tooth, spreading swelling after extraction, bleeding that won't stop), in English
+  and Spanish;
+- scope: a symptom the patient denies ("no chest pain") or places in the past ("after my ER visit
+  last week") does not count, unless the text also says it is happening now;
+- a binary urgent-versus-not model (`urgent_model.json`, trained on thousands of paraphrases)
+  whose threshold was set for recall in cross-validation: any doubt is urgent.
+
+Patterns run on `InboundText.canon`: lower case, no accents or apostrophes, SMS abbreviations
+expanded. A false alarm costs a staff member a glance; a miss can cost a life.
 """
 
 from __future__ import annotations
@@ -11,16 +23,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from careloop.agent.features import CANON, normalize
+from careloop.agent.features import normalize
 from careloop.agent.patterns import any_of, lazy
-from careloop.sms.keywords import bare_word, keyword_kind
-
-_WORD = lazy(r"[a-z]+")
+from careloop.agent.text import InboundText
+from careloop.agent.text import canonical as _canonical
 
 
 def canonical(text: str) -> str:
-    """Normalised text with abbreviations expanded, punctuation kept (for the rules)."""
-    return _WORD.sub(lambda m: CANON.get(m.group(), m.group()), normalize(text))
+    """Canonical form of a raw text (for tests and tools; the agent reads `InboundText.canon`)."""
+    return _canonical(normalize(text))
 
 
 _rx = any_of
@@ -35,8 +46,8 @@ def _near(a: str, b: str, n: int = 4) -> str:
     return rf"\b(?:{a}){gap}(?:{b})|\b(?:{b}){gap}(?:{a})"
 
 
-# --- self-harm, direct and indirect (EN / ES) --------------------------------------------
-SELF_HARM = _rx(
+# --- self-harm, direct (C-SSRS: wish to be dead, active ideation, method, intent) --------
+_SELF_HARM_DIRECT = _rx(
     r"\bkill(?:ing)? (?:my ?self|myself)\b",
     r"\bkms\b", r"\bsuicid", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
     r"\b(?:want|going|gonna|ready|plan(?:ning)?|thinking|think) (?:to |about |of )?end(?:ing)? it\b",
@@ -49,7 +60,7 @@ SELF_HARM = _rx(
     r"\b(?:whats|what is) the point (?:of|in) (?:living|life|going on|anything)\b",
     r"\bno (?:reason|point) (?:to|in) (?:live|living|go on|going on)\b",
     r"\bcant (?:go on|do this anymore|keep living|keep going like this|take it anymore)\b",
-    r"\bnever wake up\b", r"\bwont be (?:alive|around|here) (?:much longer|anymore|next)",
+    r"\bnever wake up\b", r"\bwont be (?:alive|around|here) (?:much longer|anymore)",
     r"\bnot be (?:alive|around) (?:much longer|anymore)\b", r"\bdont think i will be around\b",
     r"\bgoodbye (?:letter|note)", r"\b(?:pills|gun|rope) (?:lined up|ready)\b", r"\bbought a gun\b",
     r"\boverdos", r"\btook (?:too many|the whole bottle|all (?:of )?(?:my|the) (?:pills|medication))",
@@ -65,7 +76,7 @@ SELF_HARM = _rx(
     r"\bgive up on (?:life|living|everything)\b", r"\b(?:life|living) (?:is not|isnt|aint) worth\b", r"\bnot worth living\b",
     r"\bend (?:my|the) (?:suffering|pain for good)\b", r"\b(?:hang|shoot|drown|cut|starve) myself\b", r"\bjump off\b",
     r"\b(?:take|taking|swallow) all (?:of )?(?:my|the|these) (?:pills|medication)", r"\bslit\b", r"\bsay(?:ing)? (?:my )?(?:final )?goodbyes?\b",
-    r"\bwont be a (?:problem|burden) (?:much )?(?:longer|anymore)\b", r"\bburden to (?:everyone|my family)\b",
+    r"\bwont be a (?:problem|burden)\b.{0,25}\b(?:longer|anymore)\b", r"\bburden to (?:everyone|my family)\b",
     r"\b(?:cortarme|ahorcarme|tirarme|colgarme|envenenarme)\b", r"\bcansad[oa] de (?:vivir|la vida)\b", r"\bno despertar\b",
     r"\bif i (?:was|were|wasnt|werent|was not|were not)(?: not)? (?:here|around|alive|gone|dead)\b", r"\bif i (?:died|disappeared|wasnt born)\b",
     r"\b(?:better|happier|easier)\b.{0,40}\bwithout me\b", r"\bwithout me (?:around|here)\b", r"\bworthless\b",
@@ -88,6 +99,140 @@ SELF_HARM = _rx(
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
 )
 
+# --- self-harm, indirect (988 Lifeline warning signs; C-SSRS preparatory behaviour) --------
+# Moving house, travelling or changing practice explains many "goodbye" / "won't be around"
+# texts; those readings of the indirect signs are set aside (the model still scores them).
+_ELSEWHERE = lazy(
+    r"\bmov(?:e|ed|ing)\b|\brelocat|\bnew (?:dentist|doctor|practice|office|job|city|state|home|place)\b|\bswitch\w*\b"
+    r"|\btransfer\w*\b|\bout of (?:state|town|the country)\b|\banother (?:state|city|country|office|practice)\b"
+    r"|\bvacation\b|\btrip\b|\btravel\w*\b|\bdeploy\w*\b|\bcollege\b|\bbusiness\b|\bflight\b|\bcruise\b"
+    r"|\bmud(?:o|amos|aron|e|arme|arnos|anza|ando)\b|\bme voy a vivir\b|\bnos vamos a vivir\b|\bviaj\w*\b"
+    r"|\bvacaciones\b|\botro (?:estado|pais|dentista|doctor|consultorio)\b|\bcambi\w* de (?:dentista|doctor|clinica|consultorio|seguro)\b"
+    r"|\bpassed away\b|\bfalleci\w*\b|\bmurio\b|\bhospice\b"
+)
+_FINAL = (
+    r"goodbye|good bye|farewell|wont (?:need|be)|will not (?:need|be)|one last|last time|for the last|"
+    r"take care of (?:my|them|him|her|everyone)|remember me|no longer|where i am going|forever|para siempre|"
+    r"por ultima vez|ultimo mensaje|ya no (?:voy a )?(?:estar|necesitar)|despedirme|me despido para siempre|adios a todos"
+)
+SELF_HARM_INDIRECT: dict[str, object] = {
+    # "saying goodbye" (988): farewell and gratitude notes that sound final
+    "saying goodbye": _rx(
+        r"\b(?:this is|consider this|wanted to say|just wanted to say|saying|to say) (?:my )?(?:goodbye|good bye|farewell|goodbyes)\b",
+        rf"\bthank(?:s| you) for everything\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bthank(?:s| you) for everything\b",
+        rf"\bgracias por todo\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bgracias por todo\b",
+        r"\b(?:my )?(?:last|final) (?:message|text|goodbye|words|letter)\b", r"\b(?:when|after|once) i am (?:gone|no longer here)\b",
+        r"\b(?:one last time|for the last time|before i go for good)\b", r"\b(?:mi|este es mi) ultimo mensaje\b",
+        r"\bcuando (?:yo )?ya no (?:este|estoy)\b", r"\b(?:me despido|despedirme|despido) (?:de (?:ustedes|todos) )?para siempre\b",
+        r"\badios para siempre\b", r"\bpor ultima vez\b", r"\bquiero despedirme de (?:ustedes|todos)\b",
+    ),
+    # "giving away possessions" (988)
+    "giving possessions away": _rx(
+        r"\bgiv(?:e|ing|en) (?:away )?(?:all )?(?:of )?(?:my|all my|his|her|their|all his|all her) (?:things|stuff|belongings|possessions|clothes|dog|dogs|cat|cats|pets?|puppy|birds?|jewelry|furniture|guitar|car|collection)(?: away)?\b",
+        r"\bgave (?:away )?(?:all )?(?:of )?(?:my|all my|his|her|their|all his|all her) (?:things|stuff|belongings|possessions|clothes|dog|dogs|cat|cats|pets?|puppy|birds?|jewelry|furniture)(?: away)?\b",
+        r"\bgiv(?:e|ing) (?:everything|it all) away\b", r"\bgave (?:everything|it all) away\b",
+        r"\b(?:found|finding|find|need to find) (?:a )?(?:new )?(?:home|homes|owner|family) for (?:my|our) (?:dog|dogs|cat|cats|pets?|puppy|birds?)\b",
+        r"\bwho (?:will|would|can|is going to) (?:take care of|look after|feed|keep|take) (?:my|our) (?:dog|dogs|cat|cats|pets?|plants|puppy)\b",
+        r"\b(?:you can|feel free to|they can) have (?:all )?(?:my|all my) (?:things|stuff|clothes)\b",
+        r"\bregal(?:e|ando|ar|o|are|ado|andole) (?:todas |todos )?(?:mis|mi) (?:cosas|ropa|perro|perrito|perra|gato|gatito|gata|mascota|mascotas|pertenencias|joyas|muebles)\b",
+        r"\b(?:un )?nuevo hogar para (?:mi|mis) (?:perro|perrita|perrito|gato|gata|mascota|mascotas)\b",
+        r"\bquien (?:va a )?(?:cuide|cuidara|cuidar|se quede con) (?:a )?(?:mi|mis) (?:perro|perra|gato|gata|mascota|mascotas|plantas)\b",
+        r"\bles (?:deje|dejo|voy a dejar) (?:todas )?mis cosas\b", r"\bregalando todo\b",
+    ),
+    # "letters left for family" (C-SSRS preparatory behaviour: a suicide note)
+    "letters left for family": _rx(
+        r"\b(?:left|leaving|wrote|writing|written|write|finished) (?:a |some |the |my )?(?:letters?|notes?|goodbye notes?) (?:for|to) (?:my |the |each of my |all my )?(?:family|kids|children|wife|husband|son|daughter|mom|mother|dad|parents|everyone|loved ones|grandkids|grandchildren|sister|brother)\b",
+        r"\b(?:deje|dejando|escribi|escribiendo|escribo|termine) (?:una |unas |las |mis |mi )?(?:carta|cartas|nota|notas) (?:para|a) (?:mi |mis |toda mi )?(?:familia|hijos|hijas|hijo|hija|esposo|esposa|mama|papa|nietos|todos|hermana|hermano)\b",
+    ),
+    # "putting affairs in order" (988; C-SSRS preparatory behaviour)
+    "putting affairs in order": _rx(
+        r"\b(?:put|putting|get|getting|got|have|had|set|setting) (?:all )?(?:of )?(?:my|our) (?:affairs|things|papers|life|house) in order\b", r"\baffairs in order\b",
+        r"\b(?:made|making|wrote|writing|updated|updating|finished|signed|finalized) (?:out )?(?:my|a) (?:will|testament)\b",
+        r"\b(?:arreglando|arregle|arreglar|poner|puse|poniendo|dejar|deje|dejando|tengo) (?:todos |todas )?(?:mis|todos mis) (?:asuntos|papeles|cosas|pendientes) (?:en orden|arreglad\w+)\b",
+        r"\b(?:dejar|deje|dejando|dejo) todo (?:en orden|arreglado|listo)\b", r"\b(?:hice|haciendo|escribi|hacer) (?:mi )?testamento\b",
+    ),
+    # "feeling like a burden" (988)
+    "feels a burden": _rx(
+        r"\b(?:i am|i feel like|feel like|i am just|im just|being|just|such|only) (?:a |such a |nothing but a |only a )?burden\b",
+        r"\bburden (?:to|on|for) (?:my|everyone|the|them|all|you|him|her|others|people|everybody)\b",
+        r"\b(?:everyone|they|my family|my kids|the kids|my wife|my husband|everybody|my children)(?: would| will| are)? (?:be )?(?:better off|happier|fine|ok|okay)(?: \w+)? without me\b",
+        r"\b(?:soy|ser|seria|siento que soy|me siento|solo soy) (?:una |como una |puro )?(?:carga|estorbo)\b", r"\bsolo (?:estorbo|doy problemas)\b",
+        r"\b(?:estarian|estaran|estarian todos) mejor sin mi\b",
+    ),
+    # "not expecting to be around" (988: talking about having no future)
+    "no future": _rx(
+        r"\b(?:wont|will not|dont think i will|dont think i am going to|dont expect to|not going to|probably wont|may not|might not|doubt i will) (?:still )?be (?:around|here|alive)\b",
+        r"\b(?:wont|will not|dont think i will) (?:need|be needing|make it to) (?:\w+ ){0,4}(?:anymore|any more|after this|where i am going|by then|much longer)\b",
+        r"\bwhere i am going\b", r"\b(?:by then|before then) i (?:wont|will not) be\b", r"\bi will be gone (?:by then|soon|before)\b",
+        r"\b(?:dont|no need to) (?:book|schedule|bother) (?:\w+ ){0,5}(?:i wont|i will not) be (?:here|around)\b", r"\bwont be (?:a )?(?:patient|here) much longer\b",
+        r"\bya no (?:voy a )?(?:estar|estare) (?:aqui|aca|para (?:esa|la|mi|entonces|eso)|por aqui|vivo|viva)\b",
+        r"\bno (?:voy a|creo (?:que )?(?:vaya a|voy a)?) (?:estar|llegar) (?:viv[oa]|aqui|para (?:esa|la) cita)\b",
+        r"\bpara entonces ya no (?:voy a estar|estare|estoy)\b", r"\ba donde voy\b", r"\bno voy a estar para\b",
+    ),
+    # "no reason to live" (988) as it shows at a practice: no point in treatment
+    "no point in treatment": _rx(
+        r"\b(?:no|whats the|what is the|dont see the|dont see any|see no) point (?:in|of|to) (?:treatment|treating|fixing|getting|taking|continuing|my (?:meds|medication|treatment|teeth|health)|any of (?:it|this)|trying|bothering|anything|it anymore)\b(?!.{0,40}\bif\b)",
+        r"\b(?:it|nothing|none of (?:it|this)) (?:doesnt|wont|will not|does not) matter (?:anymore|any more|soon|where)\b",
+        r"\bwhy bother (?:with|fixing|treating|taking|getting)\b", r"\bnot worth (?:fixing|treating|saving) (?:me|anymore)\b",
+        r"\b(?:stopped|stopping|quit|quitting) (?:taking )?(?:all )?(?:of )?(?:my )?(?:meds|medication|medicine|insulin|treatment|pills)\b.{0,60}\b(?:point|matter|care anymore|done with|give up|gave up)\b",
+        r"\b(?:ya )?no tiene (?:caso|sentido) (?:seguir|el tratamiento|tratarme|arreglar\w*|nada|vivir|ir|venir)\b",
+        r"\bpara que (?:me )?(?:arreglo|trato|sigo|seguir|tratarme|arreglarme|curarme|me curo)\b", r"\bde que sirve (?:seguir|el tratamiento|tratarme|todo esto|vivir)\b",
+        r"\bya no (?:me )?importa nada\b", r"\bnada (?:me )?importa ya\b", r"\bdeje (?:todas )?(?:mis )?(?:medicinas|pastillas|insulina) (?:porque|pq) ya no\b",
+    ),
+    # "no way out / unbearable" (988: feeling trapped; C-SSRS wish to be dead, passive)
+    "trapped / wish to be gone": _rx(
+        r"\bno way out\b", r"\bfeel(?:ing)? (?:so )?trapped\b", r"\bwish i (?:wasnt|was not|were not|werent) (?:here|alive|around|born)\b",
+        r"\bwish (?:it would|everything would|it could) (?:all )?(?:end|stop)\b", r"\bwish i could (?:just )?(?:disappear|vanish|go to sleep forever|not exist)\b",
+        r"\b(?:ojala|quisiera|quiero) (?:no )?(?:despertar|desaparecer|dormir y no despertar|dormirme y no despertar)\b", r"\bojala (?:me )?muriera\b",
+        r"\bno (?:hay|veo) (?:otra )?salida\b", r"\bme siento atrapad[oa]\b", r"\bno quisiera (?:seguir|despertar)\b",
+    ),
+    # overdose told plainly; stockpiling; lethal-dose questions (C-SSRS method / preparatory acts)
+    "overdose or stockpiled medication": _rx(
+        r"\b(?:took|taken|swallowed|ate|take|taking|popped)(?: (?:a|the|my|his|her|all|of|like|about|almost|over|maybe|around))* (?:handful|bunch|bottle|whole bottle|whole box|box|pack|lot|rest|\d{2,}|twenty|thirty|forty|fifty|way too many|too many|all)\b(?:\W+\w+){0,5}?\W+(?:pills|tablets|capsules|meds|medication|oxy\w*|xanax|tylenol|advil|ibuprofen|sleeping|insulin|percocet|vicodin|painkillers|pain killers|benadryl|ambien|gummies)",
+        r"\bon purpose\b.{0,60}\b(?:pills|tablets|meds|medication|took|swallowed|cut|burn\w*|overdose)\b", r"\b(?:pills|tablets|meds|medication|took|swallowed|cut|burn\w*)\b.{0,60}\bon purpose\b",
+        r"\bintentional(?:ly)?\b.{0,40}\b(?:took|overdose|pills|medication)\b",
+        r"\b(?:how many|what amount of|cuantas|cuantos) (?:\w+ ){0,3}(?:pills|tablets|pastillas|tabletas) (?:\w+ ){0,5}(?:to (?:die|not wake|sleep forever|be fatal|overdose|end)|(?:is|are|would be|would) (?:fatal|lethal|deadly|too many|kill)|para (?:no despertar|dormir para siempre|acabar))",
+        r"\b(?:the )?(?:most|max\w*) (?:\w+ ){0,2}(?:a person|someone|one|i|you) (?:can|could) take\b.{0,40}\b(?:too much|before|dangerous|fatal)\b", r"\bhow much (?:\w+ ){0,4}(?:would be|is|would) too much\b",
+        r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b", r"\b(?:saving|stockpiling|hoarding|collecting|stocking up on|guardando|juntando) (?:up )?(?:all )?(?:my |mis |las )?(?:pills|meds|medication|pastillas|medicinas|painkillers)\b",
+        r"\b(?:me )?(?:tome|trague|se tomo|se trago|me trague|nos tomamos) (?:todas? |un (?:frasco|bote|monton|punado)|el (?:frasco|bote)|muchas|todo el (?:frasco|bote)|\d{2,}) ?(?:de )?(?:las |mis |sus )?(?:pastillas|pildoras|medicinas|tabletas|capsulas)\b",
+        r"\ba proposito\b.{0,50}\b(?:pastillas|tome|me corte|tabletas|me queme)\b|\b(?:pastillas|tome|me corte|me queme)\b.{0,50}\ba proposito\b",
+    ),
+    # self-injury, also told by a parent about a child
+    "self-injury": _rx(
+        r"\b(?:cutting|burning|hitting|scratching|hurting|harming) (?:my ?self|myself|himself|herself|themselves|themself)\b",
+        r"\b(?:cut|burned|burnt) (?:my ?self|myself|himself|herself|themselves) (?!shaving|cooking|by accident|accidentally)",
+        r"\b(?:he|she|they|my (?:son|daughter|kid|child|teen|boy|girl|grandson|granddaughter)) (?:has been|have been|is|are|keeps|was|started|been) (?:cutting|hurting|harming|burning) (?:again|(?:him|her|them)sel(?:f|ves)|on purpose)\b",
+        r"\b(?:marks|scars|cuts|burns) on (?:his|her|their|my) (?:arms?|wrists?|legs?|thighs?)\b",
+        r"\bse (?:esta|estaba|anda|ha estado) cortando\b", r"\bse corta\b", r"\bse lastima (?:a proposito|sol[oa])\b", r"\bcortes en (?:sus|los|mis) (?:brazos|munecas|piernas)\b",
+    ),
+    # C-SSRS wish to be dead / intent, in words the direct list lacks
+    "wish to be gone": _rx(
+        r"\b(?:ready|listo|lista) (?:to die|to go|para morir\w*|para irme)\b", r"\b(?:irme|me quiero ir|me voy a ir|leave|leaving) (?:de )?(?:este|this) (?:mundo|world)\b",
+        r"\b(?:no quiero|ya no quiero|dont want to|do not want to) existir\b|\b(?:dont|do not) want to exist\b|\btired of exist\w*\b", r"\bunalive\b",
+        r"\b(?:dont|do not|cant|can not) (?:feel )?safe (?:with myself|tonight|alone|by myself)\b|\bcant promise i (?:will|am going to) be safe\b",
+        r"\bno me siento segur[oa] (?:conmigo|sol[oa]|esta noche)\b", r"\b(?:at|on|en) (?:the|el) (?:bridge|puente)\b.{0,60}\b(?:text|know|who|nadie|quien|sabe|bye|adios)\b",
+        r"\b(?:car|carro|coche)\b.{0,40}\b(?:garage|cochera)\b.{0,40}\b(?:engine|motor)\b|\b(?:engine|motor) (?:running|prendido|encendido)\b.{0,30}\b(?:garage|cochera)\b",
+        r"\b(?:pain|suffering|dolor|sufrimiento) to be over (?:for good|forever)\b|\bthe pain (?:to )?(?:stop|end) for good\b",
+        r"\bdeath (?:sounds|seems|would be|feels) (?:like )?(?:a )?(?:relief|peaceful|nice|better)\b|\bla muerte (?:suena|seria|parece) (?:como )?(?:un )?(?:alivio|descanso)\b",
+        r"\bojala (?:ya )?(?:estuviera muert[oa]|me muriera|no despertara)\b", r"\b(?:tying|tie) up (?:all )?(?:my )?loose ends\b", r"\bhandling my estate\b",
+        r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
+        r"\b(?:i have|i got|tengo|ya tengo) (?:a|un) plan\b", r"\bi know (?:when|how|where) i (?:will|am going to) do it\b", r"\bya se (?:cuando|como|donde) lo voy a hacer\b",
+        r"\b(?:made|i have made|hice|tome) (?:my|the|mi|la) (?:decision|decision final)\b.{0,60}\b(?:peace|paz|need|necesit\w*|wont|goodbye|ready)\b", r"\bat peace with (?:it|my decision)\b",
+        r"\b(?:if|si) (?:i am|sigo|estoy) (?:still )?(?:here|alive|around|aqui|viv[oa]|con vida) (?:by then|para entonces|todavia)\b", r"\bhoping i am not (?:here|around|alive)\b",
+        r"\b(?:ya )?me despedi de (?:todos|mi familia|ustedes)\b", r"\b(?:said|say|saying) (?:my )?goodbyes? to (?:everyone|my family|all|everybody)\b",
+        r"\b(?:no tengo|sin|ni|ya no tengo) (?:las )?ganas de (?:seguir )?vivi\w*\b", r"\bno (?:le )?encuentro (?:sentido|razon) (?:a|para) (?:la vida|vivir|seguir)\b",
+        r"\bencargarse de mis cosas\b", r"\bantes de irme de este mundo\b", r"\bya (?:se|tengo decidido) lo que voy a hacer\b", r"\bi know what i (?:am going to|will) do\b.{0,40}\b(?:tonight|now|finally)\b",
+    ),
+    # what a parent or partner reports another person said (988 warning signs, third person)
+    "another person's words": _rx(
+        r"\b(?:says|said|keeps saying|told me|told us|texted|posted|wrote|saying) (?:that )?(?:he|she|they) (?:wants? to|wished|wishes|would rather|is going to|was going to|doesnt want to|dont want to|does not want to|didnt want to) (?:die|be dead|not be here|disappear|end it|live|be alive|hurt (?:himself|herself|themselves)|wake up|be around)\b",
+        r"\b(?:says|said|keeps saying|told me|thinks) (?:that )?(?:we|everyone|the family|i|they) (?:would be|are|will be|d be) better off without (?:him|her|them)\b",
+        r"\b(?:dice|dijo|anda diciendo|me dijo) que (?:ya )?(?:no )?quiere (?:morir\w*|vivir|estar aqui|desaparecer|despertar|seguir)\b",
+        r"\b(?:dice|dijo|piensa) que (?:seria|estariamos|estamos) mejor sin (?:el|ella)\b",
+    ),
+}
+
+
 # --- medical emergencies and the urgent symptom list -------------------------------------
 _DENTAL_WORK = (
     r"extract\w*|pulled|pull(?:ing)? (?:my|a|the)|root canal|surgery|surgical|implant|procedure|"
@@ -95,7 +240,7 @@ _DENTAL_WORK = (
     r"since (?:my|the) (?:visit|appointment|cleaning)|after (?:my|the) (?:visit|appointment|cleaning)|"
     r"endodoncia|extraccion|sacaron|cirugia|muela|implante|empaste|operacion"
 )
-_BABY = r"baby|babys|infant|newborn|\d+ (?:month|week|mo) old|\d+ (?:month|week|mo)s? old|bebe|recien nacid\w+|\d+ meses|\d+ semanas"
+_BABY = r"baby|babys|infant|newborn|\d+ (?:month|week|mo|wk)s? old|\d+ (?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
 _FEVER = r"fever\w*|temp(?:erature)?|burning up|fiebre|calentura|ardiendo"
 _SWELL = r"swell\w*|swollen|hinch\w*|inflamad\w*|inflamacion"
 _PAIN = r"pain\w*|hurt\w*|ache\w*|aching|throb\w*|toothache|tooth|teeth|molar|jaw|gums?|dolor|duele|muela|diente"
@@ -138,7 +283,7 @@ MEDICAL = _rx(
     r"\bblood everywhere\b", r"\bsoak\w* (?:through|the)", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
     r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b",
     r"\bno (?:para|paro|deja|dejo|ha parado|ha dejado) de sangrar", r"\bsangr\w* (?:mucho|demasiado|sin parar)",
-    r"\bsigue sangrando\b", r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
+    r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
     # dental trauma
     r"\bknock\w* (?:out|loose)\b", r"\btooth (?:got )?knocked\b", r"\bbroke (?:his|her|my) jaw\b",
     r"\bjaw (?:is )?locked\b", r"\bcant open (?:my|his|her) mouth\b", r"\bno puedo abrir la boca\b",
@@ -154,7 +299,49 @@ MEDICAL = _rx(
     _near(_SWELL, r"face|cheek|jaw|eye|neck|throat|tongue|lip|lips|cara|mejilla|cachete|ojo|cuello|garganta|lengua|boca", 5),
     _near(_SWELL, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
-    _near(r"pregnant|pregnancy|embarazada|embarazo", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos", 12),
+    _near(r"pregnant|pregnancy|embarazada|embarazo", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos", 12),)
+
+# Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
+MEDICAL_CASUAL = _rx(
+    # hypoglycaemia: a reading under 70, or "low" with symptoms (ADA); very high with vomiting
+    r"\b(?:sugar|glucose|bg|blood sugar|azucar|glucosa|glucometer|dexcom|libre|cgm)\b(?:\W+\w+){0,5}?\W+(?:[2-5]\d|6[0-9])\b(?! ?(?:units|min|minutes|dollars|mg of))",
+    _near(r"(?:sugar|glucose|azucar|glucosa) (?:is |was |esta |se me )?(?:low|dropping|crashing|tanking|baja|bajo|bajando)|\blow (?:blood )?sugar|\bhypo\b|bajon de azucar|se me bajo el azucar",
+          r"shak\w*|sweat\w*|confus\w*|dizz\w*|faint\w*|blurr\w*|trembl\w*|tembl\w*|sud\w+|mare\w*|confundid\w*|cant think|pass out|weak|debil", 12),
+    r"\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-6]\d\d|hi|high)\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|breath\w*|vomit|vomitando|confundid\w*)",
+    # knocked-out / avulsed permanent tooth (ADA: see a dentist within 30 minutes)
+    r"\b(?:tooth|teeth|diente|dientes|muela)\b.{0,60}\b(?:in (?:a cup of |some )?milk|en (?:un vaso de )?leche|in (?:his|her|my) (?:hand|pocket) now)\b",
+    _near(r"(?:tooth|teeth|front tooth|diente|dientes)\b.{0,20}\b(?:knocked|fell out|came out|popped out|flew out|got hit|se (?:le |me )?(?:cayo|salio|tumbo|zafo)|tumbaron)",
+          r"fell|fall|hit|accident|fight|ball|bike|skate\w*|face|trampoline|playground|cayo|golpe|pelea|accidente|bici\w*|pelota|car", 12),
+    # spreading swelling / infection after dental work (ADA)
+    r"\bswelling\b.{0,40}\b(?:spread\w*|moving|going (?:down|up) (?:my|his|her)|down to (?:my|his|her) neck|to (?:my|his|her) eye)\b", r"\bhinchazon\b.{0,40}\b(?:se (?:esta )?(?:extendiendo|pasando|riega)|hasta el (?:ojo|cuello))\b",
+    r"\b(?:pus|puss|abscess|absceso)\b.{0,60}\b(?:fever|swell\w*|fiebre|hinch\w*|face|cara)\b", r"\b(?:fever|swell\w*|fiebre|hinch\w*)\b.{0,60}\b(?:pus|abscess|absceso)\b",
+    # fainting, racing heart (AHA)
+    r"\b(?:heart|corazon)\b.{0,20}\b(?:racing|pounding|beating (?:so |really |super )?(?:fast|hard|out of)|fluttering|skipping|going (?:crazy|a mile)|acelerad\w*|late (?:muy )?(?:rapido|fuerte)|palpit\w*|brinca)\b",
+    r"\bpalpitations?\b", r"\b(?:heart rate|pulse|hr|pulso|ritmo cardiaco)\b(?:\W+\w+){0,3}?\W+(?:1[4-9]\d|2\d\d)\b",
+    r"\b(?:almost|nearly|about to|going to|gonna|feel like i am going to|feels like i might) (?:faint|pass out|black out|collapse)\b",
+    r"\b(?:perdi|perdio|perdimos) el conocimiento\b", r"\bse (?:me|le) (?:fue|va) el mundo\b", r"\bme desvaneci\b", r"\bse desvanecio\b", r"\bse (?:me|le) nublo (?:todo|la vista)\b",
+    r"\bwent down\b.{0,30}\b(?:floor|ground|hit (?:his|her|my) head)\b", r"\bhit (?:his|her|my) head\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|sleepy|drowsy|dizzy)\b",
+    # blood pressure crisis (AHA: 180/120)
+    r"\b(?:1[89]\d|2\d\d) ?(?:/|over|sobre) ?(?:1[1-9]\d|\d{2})\b",
+    # anaphylaxis after a new medicine, casual
+    r"\b(?:lips?|tongue|face|throat|labios?|lengua|cara|garganta)\b.{0,30}\b(?:puff\w*|blow\w* up|huge|getting big|hinch\w*|inflamad\w*|swell\w*)\b",
+    r"\b(?:amoxicillin|penicillin|antibiotic|antibiotico|new (?:medicine|medication|pill)|medicina nueva)\b.{0,60}\b(?:rash|hives|itch\w*|ronchas|comezon|swell\w*|hinch\w*|cant breathe|no puedo respirar)\b",
+    # stroke, casual (BE FAST)
+    r"\b(?:face|mouth|smile|cara|boca)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
+    r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
+    # breathing, casual
+    r"\b(?:cant|can not|could not|couldnt) (?:get|catch) (?:a |my )?(?:breath|air)\b", r"\bno (?:me )?(?:entra|llega) (?:el )?aire\b", r"\bsin aire\b",
+    # pregnancy (ACOG): reduced movement, leaking fluid, severe headache with swelling
+    r"\b(?:baby|bebe)\b.{0,25}\b(?:not moving|stopped moving|hasnt moved|moving less|no se mueve|dejo de moverse|no se ha movido)\b",
+    # a child's poisoning, casual
+    r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo)\b.{0,40}\b(?:pills|gummies|vitamins|batter(?:y|ies)|button batter(?:y|ies)|bleach|detergent|pod|tide pod|cleaner|pastillas|pila|cloro|detergente|veneno)\b",
+    # fever by the number beside a baby (AAP: 100.4 F / 38 C under 3 months)
+    _near(r"(?:100\.[4-9]|10[1-9](?:\.\d)?|3[89](?:\.\d)?|4[01](?:\.\d)?)", _BABY, 8),
+    r"\b(?:ketones|cetonas)\b", r"\b(?:vomit\w*|throw\w* up|vomitando)\b.{0,60}\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-6]\d\d|hi|high)\b",
+    r"\b(?:drank|swallowed|ate|se tomo|se trago|tomo)\b.{0,30}\b(?:windshield|antifreeze|washer fluid|gasoline|lighter fluid|lamp oil|drain cleaner|anticongelante|gasolina|limpiador)\b",
+    r"\b(?:screaming|crying|gritando|llorando) (?:with|in|from|de) (?:the )?(?:pain|dolor)\b",
+    # severe pain, casual
+    r"\bpain\w* (?:is )?(?:off the charts|unreal|insane|through the roof)\b", r"\b(?:worst|peor) (?:dolor|pain) (?:of|de) (?:my|mi) (?:life|vida)\b",
 )
 
 # Severe pain: urgent, unless the patient calls it mild / not urgent and it is not extreme.
@@ -201,18 +388,95 @@ class SafetyHit:
     reason: str
 
 
-def urgent(canon: str) -> SafetyHit | None:
-    """Self-harm first (so the agent can add 988), then medical emergencies."""
-    if SELF_HARM.search(canon):
-        return SafetyHit("urgent", "self_harm", "self-harm statement")
-    for m in MEDICAL.finditer(canon):
-        if not _DENIED.search(canon[max(0, m.start() - 14):m.start()]):
-            return SafetyHit("urgent", "medical", "urgent symptom")
-    if SEVERE_PAIN.search(canon) and (not _MILD.search(canon) or _EXTREME_PAIN.search(canon)):
+# Signs whose indirect wording is also how people announce a move, a trip or a change of
+# practice: read as self-harm only when no such explanation is in the text.
+_EXPLAINABLE = ("saying goodbye", "giving possessions away", "putting affairs in order", "no future", "no point in treatment")
+SELF_HARM_SIGNS: dict[str, object] = {"self-harm statement": _SELF_HARM_DIRECT, **SELF_HARM_INDIRECT}
+MEDICAL_SIGNS: dict[str, object] = {"urgent symptom": MEDICAL, "urgent symptom (casual wording)": MEDICAL_CASUAL}
+WARNING_SIGNS: dict[str, object] = {**SELF_HARM_SIGNS, **MEDICAL_SIGNS, "severe pain": SEVERE_PAIN}
+
+# --- scope: denied or past symptoms stay at their request label --------------------------
+_CLAUSE_END = lazy(r"[.!?;\n]|\bbut\b|\bpero\b|\bhowever\b|\bsin embargo\b")
+_PAST = lazy(
+    r"\blast (?:week|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning)\b|\b(?:weeks|months|years|a week|a month|a year|\d+ (?:days|weeks|months|years)) ago\b"
+    r"|\bback in\b|\bhistory of\b|\bwhen i was (?:a kid|young|little|pregnant|a child)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
+    r"|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
+    r"|\bafter (?:my|the|his|her) (?:er|emergency room|hospital|urgent care|ambulance)\b|\b(?:was|were|been|went) (?:in|to) the (?:er|hospital|emergency room)\b"
+    r"|\bdespues de (?:ir a )?(?:emergencias|la sala de emergencia|el hospital)\b|\bestuve en (?:emergencias|el hospital)\b|\bused to\b"
+)
+_PRESENT = lazy(
+    r"\b(?:now|right now|today|tonight|still|again|currently|this morning|this afternoon|since (?:yesterday|last night|this morning)|wont stop|keeps|getting worse|worse)\b"
+    r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando)\b"
+)
+_RESOLVED = lazy(
+    r"\b(?:fine now|better now|ok now|okay now|all good now|resolved|went away|gone now|all better|cleared up|was nothing|they said it was)\b"
+    r"|\b(?:ya estoy bien|ya paso|ya se me quito|ya esta bien|ya se (?:le )?quito|ya no (?:me )?duele)\b"
+)
+
+
+def _clause(canon: str, start: int, end: int) -> str:
+    """The clause around a match: from the previous sentence break or "but" to the next."""
+    lo = 0
+    for m in _CLAUSE_END.finditer(canon, 0, start):
+        lo = m.end()
+    nxt = _CLAUSE_END.search(canon, end)
+    return canon[lo:nxt.start() if nxt else len(canon)]
+
+
+def in_scope(canon: str, start: int, end: int) -> bool:
+    """A symptom counts unless the patient denies it just before ("no chest pain") or tells it
+    as over ("after my ER visit last week", "fine now") without saying it is happening now."""
+    if _DENIED.search(canon[max(0, start - 14):start]):
+        return False
+    clause = _clause(canon, start, end)
+    if _PRESENT.search(clause):
+        return True
+    return not (_PAST.search(clause) or _RESOLVED.search(clause))
+
+
+EXPLAINED, OUT_OF_SCOPE = "~explained", "~out of scope"
+
+
+def signs(t: InboundText | str) -> tuple[str, ...]:
+    """Every warning sign in the text, by name; one set aside by its context is marked
+    ("no future~explained" for a move, "urgent symptom~out of scope" for a denied or past one).
+    The rules decide from these, and both models read them as features."""
+    canon = t.canon if isinstance(t, InboundText) else canonical(t)
+    found: list[str] = []
+    explained = None
+    for name, rx in WARNING_SIGNS.items():
+        if name in SELF_HARM_SIGNS:
+            if not rx.search(canon):
+                continue
+            if name in _EXPLAINABLE:
+                explained = bool(_ELSEWHERE.search(canon)) if explained is None else explained
+                found.append(name + EXPLAINED if explained else name)
+            else:
+                found.append(name)
+            continue
+        matches = list(rx.finditer(canon))
+        if matches:
+            live = any(in_scope(canon, m.start(), m.end()) for m in matches)
+            found.append(name if live else name + OUT_OF_SCOPE)
+    if _GENERIC.search(canon):
+        found.append("says urgent / emergency" + ("" if not _GENERIC_SAFE.search(canon) else OUT_OF_SCOPE))
+    return tuple(found)
+
+
+def urgent(t: InboundText | str, found: tuple[str, ...] | None = None) -> SafetyHit | None:
+    """The first live warning sign: self-harm first (so the agent adds 988), then medical
+    emergencies, severe pain, and a patient who calls it urgent or an emergency."""
+    canon = t.canon if isinstance(t, InboundText) else canonical(t)
+    found = signs(t) if found is None else found
+    for name in found:
+        if name in SELF_HARM_SIGNS:
+            return SafetyHit("urgent", "self_harm", name)
+    for name in found:
+        if name in MEDICAL_SIGNS:
+            return SafetyHit("urgent", "medical", name)
+    if "severe pain" in found and (not _MILD.search(canon) or _EXTREME_PAIN.search(canon)):
         return SafetyHit("urgent", "medical", "severe pain")
-    if _GENERIC.search(canon) and not _GENERIC_SAFE.search(canon):
-        return SafetyHit("urgent", "medical", "says urgent / emergency")
-    return None
+    return None  # "says urgent / emergency" alone is the urgent model's to weigh (it is a feature)
 
 
 # --- opt-out -----------------------------------------------------------------------------
@@ -230,7 +494,7 @@ OPT_OUT = _rx(
     r"\b(?:remove|delete|erase) (?:me|my number|this number|my (?:\w+ )?(?:number|phone|cell)|my \w+s (?:number|phone)|\w+s number)(?: (?:off|from))?\b(?! (?:the )?(?:appointment|schedule|waitlist|wait list|waiting list))",
     r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\btake (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of )?(?:schedule|appointment|calendar|books|wait))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",
     rf"\b(?:dont|do not|never|pls dont|please dont|please do not) (?:ever )?(?:text|txt|message|msg|contact|sms|send me (?:any )?(?:more |another )?{_MSG})",
-    rf"\bno (?:more|further) {_MSG}", r"\b(?:dont|do not|no longer|no more|doesnt|dont even) (?:want|need|wish|wanna)(?: to)?(?: (?:get|receive|be getting|keep getting|have))? (?:any |these |the |your |those |more |any more )*(?:texts|text messages|text reminders|messages|reminders?|txts|sms|notifications?)\b",
+    rf"\bno (?:more|further) {_MSG}", rf"\b(?:just )?not (?:send|text) (?:me )?(?:any )?(?:more )?{_MSG}", r"\bprefer (?:e ?mail|email|a call|calls|phone calls|mail|letters)\b(?! for)", r"\b(?:dont|do not|no longer|no more|doesnt|dont even) (?:want|need|wish|wanna)(?: to)?(?: (?:get|receive|be getting|keep getting|have))? (?:any |these |the |your |those |more |any more )*(?:texts|text messages|text reminders|messages|reminders?|txts|sms|notifications?)\b",
     r"\b(?:turn|shut|switch) off (?:the |my |these |your |all )?(?:text|reminder|message|notification|alert)",
     r"\b(?:turn|shut|switch) (?:the |my |these |your |all )?(?:texts?|reminders?|messages?|notifications?) off\b",
     r"\bstop (?:the |these |all |your )?(?:\w+ )?(?:reminders?|texts|messages|alerts|surveys?)\b",
@@ -252,10 +516,12 @@ _UNDO = lazy(
 )
 
 
-def opt_out(text: str, canon: str) -> SafetyHit | None:
-    if keyword_kind(text) == "opt_out":
+def opt_out(t: InboundText) -> SafetyHit | None:
+    """Stage 2: a carrier keyword (alone, on its own line, spelled out) or a request to stop texts."""
+    if t.keyword == "opt_out":
         return SafetyHit("opt_out", None, "carrier keyword")
-    word = bare_word(canon).lower()
+    canon = t.canon
+    word = t.bare.lower()
     if word in ("st0p", "s top", "stopp", "stoppp", "sto p", "stop stop", "stop stop stop", "unsub", "opt out", "opt out please", "stop all"):
         return SafetyHit("opt_out", None, "carrier keyword (variant)")
     if _UNDO.search(canon):
@@ -270,10 +536,10 @@ def opt_out(text: str, canon: str) -> SafetyHit | None:
     return None
 
 
-_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|the bleeding|bleeding|the pain|hurting|smoking)")
+_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing) (?:my|the|his|her|our) (?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim)\w*)")
 
 
-_NEGATED_STOP = lazy(r"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|no) (?:ever )?$")
+_NEGATED_STOP = lazy(r"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|no|nunca) (?:ever |me |nos |le |quiero |queremos |quise |vayan a |van a )?$")
 
 
 def _stop_trap(canon: str, m: re.Match[str]) -> bool:

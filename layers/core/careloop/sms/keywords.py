@@ -1,5 +1,6 @@
-"""Carrier and AWS consent keywords (English and Spanish). A keyword counts only when it is
-the whole message, in any case, with trailing punctuation or emoji."""
+"""Carrier and AWS consent keywords (English and Spanish). A keyword counts when it is the whole
+message, or a line of its own ("Thanks\nSTOP"), in any case, with trailing punctuation or emoji,
+also spelled out letter by letter ("S T O P", "S.T.O.P")."""
 
 from __future__ import annotations
 
@@ -25,8 +26,12 @@ def bare_word(text: str) -> str:
     return " ".join(t.upper().split())
 
 
-def keyword_kind(text: str) -> str | None:
-    word = bare_word(text)
+_SPELLED = re.compile(r"^(?:[A-Z][\s.\-_*]+)+[A-Z]$")
+
+
+def _kind(word: str) -> str | None:
+    if _SPELLED.match(word):
+        word = re.sub(r"[^A-Z]", "", word)  # "S T O P", "S.T.O.P" -> STOP
     if word in OPT_OUT:
         return "opt_out"
     if word in OPT_IN:
@@ -34,3 +39,20 @@ def keyword_kind(text: str) -> str | None:
     if word in HELP:
         return "help"
     return None
+
+
+def spelled_kind(text: str) -> str | None:
+    """The keyword of a message that is one keyword spelled out letter by letter, else None."""
+    t = unicodedata.normalize("NFKD", text or "")
+    t = _LEADING.sub("", _TRAILING.sub("", "".join(c for c in t if not unicodedata.combining(c)))).upper()
+    return _kind(t) if _SPELLED.match(t) else None
+
+
+def keyword_kind(text: str) -> str | None:
+    """opt_out / opt_in / help when the message is that keyword; for a message of several lines,
+    an opt-out or opt-in keyword alone on one of its lines counts too (opt-out first)."""
+    kind = spelled_kind(text) or _kind(bare_word(text))
+    if kind or "\n" not in (text or ""):
+        return kind
+    kinds = {_kind(bare_word(line)) for line in text.splitlines() if line.strip()}
+    return "opt_out" if "opt_out" in kinds else "opt_in" if "opt_in" in kinds else None
