@@ -35,11 +35,11 @@ def patient(stack):
     return "ag1"
 
 
-def text(stack, body):
+def text(stack, body, phone=PHONE):
     before = len(stack.standin.outbox())
-    stack.standin.receive(PHONE, stack.res.phone_number, body)
+    stack.standin.receive(phone, stack.res.phone_number, body)
     stack.drain()
-    return [m["body"] for m in stack.standin.outbox()[before:] if m["destination"] == PHONE]
+    return [m["body"] for m in stack.standin.outbox()[before:] if m["destination"] == phone]
 
 
 def notifications(url):
@@ -112,3 +112,31 @@ def test_no_phi_reaches_the_handlers_log_lines(stack, patient):
     assert any(r["message"] == "inbound" and r["intent"] == "urgent" for r in records)
     for secret in ("Rosa", "Diaz", "oxycodone", "swallowed", PHONE, PHONE[2:]):
         assert secret not in logged
+
+
+def test_indirect_self_harm_at_3am_gets_988_and_an_urgent_page(stack, patient, alerts_queue):
+    # Given it is 3 a.m. at the practice (quiet hours, office closed)
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+    local = stack.clock.now().astimezone(zone)
+    three = datetime.combine(local.date() + timedelta(days=1), time(3, 0), zone)
+    stack.clock.advance_to(three)
+    notifications(alerts_queue)  # drain earlier notifications
+    from careloop.adapters.aws import services
+
+    phone = "+16175550178"
+    ingest(services().store, [Patient(id="ag2", first_name="Tom", last_name="Hale", phone=phone)],
+           [Appointment(id="agB", patient_id="ag2", start=three + timedelta(days=2), provider="Dr. Lee")], three)
+    stack.drain()
+    # When the patient texts a farewell that never says suicide, kill or die
+    replies = text(stack, "I gave my dog to my neighbour and left letters for my kids. "
+                          "Thank you for being so kind to me all these years. Please cancel Friday.", phone)
+    # Then the 988 safety reply goes out at once, and the clinical team is paged urgently
+    assert len(replies) == 1 and "988" in replies[0] and "911" in replies[0]
+    sent = notifications(alerts_queue)
+    assert len(sent) == 1
+    assert sent[0]["MessageAttributes"]["priority"]["Value"] == "urgent"
+    assert sent[0]["MessageAttributes"]["team"]["Value"] == "clinical"
+    assert "letters" not in json.dumps(sent[0]) and "Tom" not in json.dumps(sent[0]) and phone not in json.dumps(sent[0])

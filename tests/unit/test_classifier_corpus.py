@@ -1,5 +1,6 @@
-"""The shipped classifier on the held-out corpus split (a floor, so regressions fail CI), the
-corpus's own shape, and the lazy loading of the weights."""
+"""The shipped classifier on the held-out corpus split and on the blind set (floors, so regressions
+fail CI), the corpus's own shape, the blind set kept out of training, and the lazy loading of
+the weights."""
 
 from __future__ import annotations
 
@@ -77,3 +78,57 @@ def test_importing_the_classifier_does_not_load_the_weights():
     # Then the weights were loaded by the first classification, not by the import
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
+
+
+# --- the blind set (tests/corpus/blind): never trained or tuned on ------------------------------
+BLIND = ROOT / "tests" / "corpus" / "blind"
+# Regression floors at what the shipped model measured on the blind set (make eval: accuracy
+# 92.3%, Spanish 93.0%, urgent recall 94.8%, opt-out recall 98.1% / precision 96.2%), a hair
+# below. Issue #9's targets (93% / 90% / 100% / 100% / 98%) are not all met yet: make eval says so.
+BLIND_FLOORS = {"accuracy": 0.92, "spanish": 0.92, "urgent_recall": 0.94, "opt_out_recall": 0.98, "opt_out_precision": 0.96}
+
+
+@pytest.fixture(scope="module")
+def blind() -> list[tuple[dict, str]]:
+    rows = [json.loads(line) for path in sorted(BLIND.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r, classify(r["text"]).intent) for r in rows]
+
+
+def test_blind_set_is_the_size_issue_9_asks_for(blind):
+    rows = [r for r, _ in blind]
+    assert len(rows) >= 600
+    urgent = [r for r in rows if r["intent"] == "urgent"]
+    assert len(urgent) >= 80
+    assert sum("self_harm" in (r["kind"] or "") for r in urgent) >= 40
+    assert sum("mixed" in (r["kind"] or "") for r in urgent) >= len(urgent) / 3
+    assert sum((r["kind"] or "").startswith(("opt_out", "trap")) for r in rows) >= 60
+
+
+def test_blind_set_floors(blind):
+    def rate(pairs):
+        return sum(r["intent"] == p for r, p in pairs) / len(pairs)
+
+    assert rate(blind) >= BLIND_FLOORS["accuracy"]
+    assert rate([(r, p) for r, p in blind if r["language"] == "es"]) >= BLIND_FLOORS["spanish"]
+    assert rate([(r, p) for r, p in blind if r["intent"] == "urgent"]) >= BLIND_FLOORS["urgent_recall"]
+    assert rate([(r, p) for r, p in blind if r["intent"] == "opt_out"]) >= BLIND_FLOORS["opt_out_recall"]
+    predicted_opt_out = [(r, p) for r, p in blind if p == "opt_out"]
+    assert rate(predicted_opt_out) >= BLIND_FLOORS["opt_out_precision"]
+
+
+def test_the_trainer_never_reads_the_blind_set():
+    # Given the trainer's corpus / Then no blind text longer than a common reply is in it
+    sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+    import train
+
+    trained = {r["text"] for r in train.corpus_rows()}
+    for folder in ("blind",):
+        for path in (ROOT / "tests" / "corpus" / folder).glob("*.jsonl"):
+            texts = {json.loads(x)["text"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()}
+            # short common replies ("C", "STOP", "ok see you then") are written alike by anyone: 11
+            # blind texts of three to seven words also occur, verbatim, among the training texts
+            short = {t for t in texts if len(t.split()) <= 7}
+            assert not (texts - short) & trained, f"{path.name} overlaps the training corpus"
+    source = (ROOT / "tests" / "corpus" / "train.py").read_text(encoding="utf-8")
+    assert "blind" not in source.replace("never tests/corpus/blind/", "").replace("never dev/ or blind/", "")

@@ -455,3 +455,79 @@ def test_enabled_with_the_real_classifier(svc, bedrock, monkeypatch):
     # Then the LLM's label drives the agent: the booking link, and the front desk is told
     assert out.intent == "reschedule" and "book.example.test" in out.replies[0].body
     assert out.reason == "wants to reschedule"
+
+
+# --- the urgency screen (issue 9, item 5): every text the local layers did not call urgent -------
+SCREEN_SCHEMA = {
+    "type": "object",
+    "properties": {"urgent": {"type": "boolean"}, "kind": {"type": "string", "enum": ["self_harm", "medical", "none"]}},
+    "required": ["urgent", "kind"],
+    "additionalProperties": False,
+}
+
+
+def expected_screen(sms: str) -> dict:
+    return {
+        "modelId": ON.llm_model_id,
+        "system": [{"text": llm.SCREEN_PROMPT}],
+        "messages": [{"role": "user", "content": [{"text": f"<sms>\n{sms}\n</sms>"}]}],
+        "inferenceConfig": {"maxTokens": 60, "temperature": 0.0},
+        "toolConfig": {
+            "tools": [{"toolSpec": {"name": "record_urgency", "description": ANY, "inputSchema": {"json": SCREEN_SCHEMA}}}],
+            "toolChoice": {"tool": {"name": "record_urgency"}},
+        },
+    }
+
+
+@pytest.fixture
+def patient(svc):
+    ingest(svc.store, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
+           [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY))], svc.clock.now())
+
+
+def test_a_sure_text_is_screened_and_urgency_from_the_llm_wins(svc, bedrock, patient):
+    # Given the tier is on and a text the local layers read, sure of themselves, as thanks
+    text = "Thank you all for everything, truly."
+    local = classify(text)
+    assert local.intent != "urgent" and local.confidence >= CONFIDENCE_THRESHOLD
+    _turn_on(svc, bedrock[0])
+    bedrock[1].add_response("converse", tool_use({"urgent": True, "kind": "self_harm"}, name="record_urgency"),
+                            expected_screen(text))
+
+    # When it arrives
+    out = inbound.handle_inbound(svc, PHONE, text, "screen-1")
+
+    # Then the patient gets the 988 safety reply and the clinical team an urgent page
+    assert out.reason == LLM_URGENT_REASON and "988" in out.replies[0].body
+    alert = svc.notifier.notified[0]
+    assert (alert.priority, alert.team) == ("urgent", "clinical")
+    bedrock[1].assert_no_pending_responses()
+
+
+def test_a_clear_screen_changes_nothing(svc, bedrock, patient):
+    text = "Yes, see you Thursday at 2"
+    _turn_on(svc, bedrock[0])
+    bedrock[1].add_response("converse", tool_use({"urgent": False, "kind": "none"}, name="record_urgency"),
+                            expected_screen(text))
+    out = inbound.handle_inbound(svc, PHONE, text, "screen-2")
+    assert out.intent == "confirm" and not out.needs_attention and svc.notifier.notified == []
+
+
+@pytest.mark.parametrize("error", [ReadTimeoutError(endpoint_url="https://bedrock"), RuntimeError("boom")])
+def test_a_failing_screen_leaves_the_local_answer(svc, patient, error):
+    svc.practice = svc.practice.model_copy(update={"agent": ON})
+    svc.llm = llm.BedrockIntentTier(ON, client=Recorder(error))
+    out = inbound.handle_inbound(svc, PHONE, "Yes, see you Thursday at 2", "screen-3")
+    assert out.intent == "confirm" and not out.needs_attention and len(svc.llm.client.calls) == 1
+
+
+def test_urgent_texts_are_not_screened_again_and_the_screen_can_be_turned_off(svc, patient):
+    client = Recorder()
+    off = AgentSettings(llm_enabled=True, llm_screen=False)
+    svc.practice = svc.practice.model_copy(update={"agent": ON})
+    svc.llm = llm.BedrockIntentTier(ON, client=client)
+    inbound.handle_inbound(svc, PHONE, "I'm having chest pain", "screen-4")
+    assert client.calls == []  # already urgent locally: no call
+    svc.practice = svc.practice.model_copy(update={"agent": off})
+    inbound.handle_inbound(svc, PHONE, "Yes, see you Thursday at 2", "screen-5")
+    assert client.calls == []  # the profile turned the screen off

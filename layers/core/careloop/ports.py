@@ -44,12 +44,16 @@ LLM_URGENT_REASON = "llm flagged possible urgency"
 
 
 class IntentLlm(Protocol):
-    """Second opinion on a text the local classifier is unsure about (careloop.agent.llm): a
-    Prediction with a label and extracted details, or `local` unchanged when it cannot help.
+    """Second opinion (careloop.agent.llm): `label` for a text the local classifier is unsure about
+    (a Prediction with a label and extracted details), `screen` for urgency on every other text not
+    already urgent; either returns `local` unchanged when it cannot help.
     It never produces text for a patient. `names` / `ids` are removed from what it sends."""
 
     def label(self, text: str, local: Prediction, *, names: Sequence[str] = (), ids: Sequence[str] = (),
               ref: str = "") -> Prediction: ...
+
+    def screen(self, text: str, local: Prediction, *, names: Sequence[str] = (), ids: Sequence[str] = (),
+               ref: str = "") -> Prediction: ...  # urgency only, for every text not already urgent
 
 
 @dataclass

@@ -81,18 +81,20 @@ class _Turn:
         self.s, self.phone, self.body, self.message_id, self.now = services, from_phone, body, message_id, now
         self.patients = services.store.patients_by_phone(from_phone)
         self.patient, self.last_out = _conversation_patient(services, self.patients)
+        # stages 1-3: safety, consent, model (careloop.agent.classifier), on one reading of the text
         self.prediction: Prediction = classify(body)
-        # --- optional LLM tier (issue 5, item 5) ---------------------------------------------
-        # Only when the practice turned it on, and only for a text the classifier is unsure about:
-        # a label from Bedrock (never text for the patient; the replies below stay the agent's).
+        # stage 4, the optional LLM tier: a label for a text the classifier is unsure about, else a
+        # safety screen of every text the local layers did not call urgent (urgent from either side
+        # wins). Never text for the patient: the replies below stay the agent's.
         if services.llm is not None and services.practice.agent.llm_enabled:
             from careloop.agent.llm import needs_second_opinion  # lazy: off by default
 
+            names = [n for p in self.patients for n in (p.first_name, p.last_name) if n]
+            ids = [i for p in self.patients for i in (p.id, *(x.split("|")[-1] for x in p.identifiers)) if i]
             if needs_second_opinion(self.prediction, body):
-                names = [n for p in self.patients for n in (p.first_name, p.last_name) if n]
-                ids = [i for p in self.patients for i in (p.id, *(x.split("|")[-1] for x in p.identifiers)) if i]
                 self.prediction = services.llm.label(body, self.prediction, names=names, ids=ids, ref=message_id)
-        # ---------------------------------------------------------------------------------------
+            elif self.prediction.intent != "urgent" and services.practice.agent.llm_screen:
+                self.prediction = services.llm.screen(body, self.prediction, names=names, ids=ids, ref=message_id)
         self.language = self.patient.language if self.patient else self.prediction.language
         self.appt: Appointment | None = None
         self.reply_key: str | None = None
@@ -116,7 +118,8 @@ class _Turn:
     def run(self) -> None:
         intent = self.prediction.intent
         if getattr(self.prediction, "reason", "") == LLM_URGENT_REASON:  # LLM tier: possible urgency the rules missed
-            self.reply_key = "urgent"  # the canned safety reply; an urgent alert to the clinical team
+            # the canned safety reply (988 too for self-harm); an urgent alert to the clinical team
+            self.reply_key = "urgent_self_harm" if self.prediction.urgent_kind == "self_harm" else "urgent"
             self.escalate_reason = LLM_URGENT_REASON
             return
         if intent == "urgent":  # first, whoever it is, at any hour

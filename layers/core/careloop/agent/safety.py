@@ -75,7 +75,7 @@ _SELF_HARM_DIRECT = _rx(
     r"\b(?:want|wanna|wish i (?:was|were|could be)) (?:to be )?dead\b", r"\bwish i (?:was|were|had) never (?:been )?born\b",
     r"\bgive up on (?:life|living|everything)\b", r"\b(?:life|living) (?:is not|isnt|aint) worth\b", r"\bnot worth living\b",
     r"\bend (?:my|the) (?:suffering|pain for good)\b", r"\b(?:hang|shoot|drown|cut|starve) myself\b", r"\bjump off\b",
-    r"\b(?:take|taking|swallow) all (?:of )?(?:my|the|these) (?:pills|medication)", r"\bslit\b", r"\bsay(?:ing)? (?:my )?(?:final )?goodbyes?\b",
+    r"\b(?:take|taking|swallow) all (?:of )?(?:my|the|these) (?:pills|medication)", r"\bslit\b", r"\bsay(?:ing)? (?:my )?final goodbyes?\b",
     r"\bwont be a (?:problem|burden)\b.{0,25}\b(?:longer|anymore)\b", r"\bburden to (?:everyone|my family)\b",
     r"\b(?:cortarme|ahorcarme|tirarme|colgarme|envenenarme)\b", r"\bcansad[oa] de (?:vivir|la vida)\b", r"\bno despertar\b",
     r"\bif i (?:was|were|wasnt|werent|was not|were not)(?: not)? (?:here|around|alive|gone|dead)\b", r"\bif i (?:died|disappeared|wasnt born)\b",
@@ -424,14 +424,15 @@ def _clause(canon: str, start: int, end: int) -> str:
 
 
 def in_scope(canon: str, start: int, end: int) -> bool:
-    """A symptom counts unless the patient denies it just before ("no chest pain") or tells it
-    as over ("after my ER visit last week", "fine now") without saying it is happening now."""
+    """A symptom counts unless the patient denies it just before ("no chest pain") or places it
+    in the past ("after my ER visit last week") without saying it is happening now."""
     if _DENIED.search(canon[max(0, start - 14):start]):
         return False
     clause = _clause(canon, start, end)
-    if _PRESENT.search(clause):
-        return True
-    return not (_PAST.search(clause) or _RESOLVED.search(clause))
+    if not _PAST.search(clause):
+        return True  # a recent event counts even if the patient feels better ("passed out, fine now")
+    # over and done ("last month, all good now") unless something says it is happening now
+    return bool(_PRESENT.search(_RESOLVED.sub(" ", clause)))
 
 
 EXPLAINED, OUT_OF_SCOPE = "~explained", "~out of scope"
@@ -542,9 +543,21 @@ _TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|the b
 _NEGATED_STOP = lazy(r"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|no|nunca) (?:ever |me |nos |le |quiero |queremos |quise |vayan a |van a )?$")
 
 
+# "stop my autopay", "stop sending my account to collections": stop with an object that is not a text
+_OTHER_OBJECT = lazy(
+    r"\s*(?:(?:sending|charging|billing|putting|reporting|mailing|taking|processing|the) )?(?:me )?(?:my|the|this|that|his|her|our|your|mi|la|el|los|las|mis|su|sus) (?!(?:\w+ )?(?:text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto))\w+"
+)
+
+
 def _stop_trap(canon: str, m: re.Match[str]) -> bool:
-    """"stop by tomorrow?", "I won't stop texting you until...": not a request to stop texts."""
-    return bool(_TRAP_AFTER_STOP.match(canon, m.start())) or bool(_NEGATED_STOP.search(canon[max(0, m.start() - 12):m.start()]))
+    """"stop by tomorrow?", "I won't stop texting you until...", "stop my autopay": not a request
+    to stop texts."""
+    if _TRAP_AFTER_STOP.match(canon, m.start()) or _NEGATED_STOP.search(canon[max(0, m.start() - 12):m.start()]):
+        return True
+    return bool(_OTHER_OBJECT.match(canon, m.end())) and not _CONTACT_WORD.search(m.group())
+
+
+_CONTACT_WORD = lazy(r"text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto")
 
 
 def without_traps(canon: str) -> str:
