@@ -6,6 +6,7 @@ and kept."""
 from __future__ import annotations
 
 import json
+import time as _time
 import urllib.error
 import urllib.request
 from datetime import datetime, time, timedelta
@@ -94,9 +95,15 @@ def test_signed_bundle_to_reminder_to_confirmation(local_stack):
     # When the patient texts C
     status, _, _ = call(local_stack, "POST", "/dev/sms/inbound", {"from": "617-555-0199", "body": "C"})
     assert status == 202
-    # Then a short reply confirms it, and the staff API shows the appointment confirmed
-    outbox = json.loads(call(local_stack, "GET", "/dev/sms/outbox")[1])
-    replies = [m for m in outbox if m["to"] == PHONE and m["workflow"] == "sms-agent"]
+    # Then a short reply confirms it (the inbound path is asynchronous: 202, then the queue),
+    # and the staff API shows the appointment confirmed
+    deadline = _time.monotonic() + 15
+    while True:
+        outbox = json.loads(call(local_stack, "GET", "/dev/sms/outbox")[1])
+        replies = [m for m in outbox if m["to"] == PHONE and m["workflow"] == "sms-agent"]
+        if replies or _time.monotonic() > deadline:
+            break
+        _time.sleep(0.2)
     assert len(replies) == 1 and "confirmed" in replies[0]["body"] and len(replies[0]["body"]) <= 160
     token = local_stack.id_token()
     status, body, _ = call(local_stack, "GET", f"/api/appointments?from={(start - timedelta(days=1)).isoformat().replace('+', '%2B')}",
