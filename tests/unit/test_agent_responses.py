@@ -45,15 +45,22 @@ def alerts(svc):
 
 
 def test_hours_location_insurance_come_from_the_profile(agent, svc):
-    assert agent("hours").replies[0].body == f"Our hours: {svc.practice.faq['hours']}. Questions? Call (617) 555-0100."
-    assert svc.practice.faq["location"] in agent("location", "where are you?").replies[0].body
-    assert agent("location", "where do I park").replies[0].body == f"Parking: {svc.practice.faq['parking']}."
-    assert agent("insurance").replies[0].body.startswith(svc.practice.faq["insurance"])
+    answers = {e.id: e.answer["en"] for e in svc.practice.knowledge}
+    assert agent("hours").replies[0].body == f"{answers['hours']} Questions? Call (617) 555-0100."
+    assert answers["address"] in agent("location", "where are you?").replies[0].body
+    assert agent("location", "where do I park").replies[0].body.startswith(answers["parking"])
+    assert agent("insurance").replies[0].body.startswith(answers["insurance"])
     assert alerts(svc) == []
 
 
+def test_the_short_faq_form_keeps_its_replies(agent, svc):
+    svc.practice = svc.practice.model_copy(update={"knowledge": ()})
+    assert agent("hours").replies[0].body == f"Our hours: {svc.practice.faq['hours']}. Questions? Call (617) 555-0100."
+    assert agent("location", "where do I park").replies[0].body == f"Parking: {svc.practice.faq['parking']}."
+
+
 def test_a_missing_fact_goes_to_staff_never_invented(agent, svc):
-    svc.practice = svc.practice.model_copy(update={"faq": {}})
+    svc.practice = svc.practice.model_copy(update={"faq": {}, "knowledge": ()})
     out = agent("hours")
     assert out.needs_attention and "no answer" in out.reason
     assert "get back to you" in out.replies[0].body

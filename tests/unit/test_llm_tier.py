@@ -397,7 +397,8 @@ def test_enabled_an_unsure_text_gets_the_llm_label_and_the_agents_own_reply(agen
 
     # Then the agent answers from the profile's facts with its canned reply, no staff needed
     assert out.intent == "hours" and not out.needs_attention and svc.notifier.notified == []
-    assert out.replies[0].body == f"Our hours: {svc.practice.faq['hours']}. Questions? Call (617) 555-0100."
+    hours = next(e for e in svc.practice.knowledge if e.id == "hours").answer["en"]
+    assert out.replies[0].body == f"{hours} Questions? Call (617) 555-0100."
     assert svc.store.get_message(out.message_id).intent == "hours"
 
 

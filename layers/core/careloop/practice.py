@@ -128,6 +128,59 @@ class AgentSettings(_Strict):
         return None, self.llm_model_id
 
 
+KNOWLEDGE_TOPICS = ("hours", "location", "parking", "insurance", "services", "new_patients", "what_to_bring",
+                    "payment", "after_hours", "other")
+
+
+class KnowledgeEntry(_Strict):
+    """One thing the SMS agent may answer, in the practice's own words: questions patients ask
+    (examples, per language) and the answer per language. The agent answers only when one entry
+    matches the text well, and only in the patient's language (a missing translation goes to staff)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+    topic: str = Field("other", description="one of " + ", ".join(KNOWLEDGE_TOPICS))
+    location: str | None = Field(None, description="the location id this entry is about, if one")
+    questions: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="language -> example questions")
+    answer: dict[str, str] = Field(description="language -> answer text (en, es)")
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, v: str) -> str:
+        if v not in KNOWLEDGE_TOPICS:
+            raise ValueError(f"{v!r} is not one of {', '.join(KNOWLEDGE_TOPICS)}")
+        return v
+
+    @field_validator("questions", "answer")
+    @classmethod
+    def _languages(cls, v: dict) -> dict:
+        for lang, text in v.items():
+            if lang not in ("en", "es"):
+                raise ValueError(f"{lang!r} is not a language Careloop speaks (en, es)")
+            if not text:
+                raise ValueError(f"{lang}: empty")
+        return v
+
+    @model_validator(mode="after")
+    def _answered(self) -> KnowledgeEntry:
+        if not self.answer:
+            raise ValueError("answer: needs at least one language")
+        return self
+
+
+# Example questions for the facts of the short `faq` form, so a profile without a knowledge list
+# still has entries to match (its answers exist in the profile's one language only: English).
+FAQ_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "hours": {"en": ("what are your hours", "when are you open", "what time do you close", "are you open saturday"),
+              "es": ("cual es su horario", "a que hora abren", "a que hora cierran", "abren los sabados")},
+    "location": {"en": ("what is your address", "where are you located", "how do i get there", "directions"),
+                 "es": ("cual es la direccion", "donde estan", "donde queda la oficina", "como llego")},
+    "parking": {"en": ("where do i park", "is there parking", "parking lot"),
+                "es": ("donde me estaciono", "hay estacionamiento", "donde puedo parquear")},
+    "insurance": {"en": ("do you take my insurance", "what insurance do you accept", "are you in network"),
+                  "es": ("aceptan mi seguro", "que seguros aceptan", "aceptan aseguranza")},
+}
+
+
 class PracticeProfile(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
     name: str = Field(min_length=1)
@@ -136,7 +189,8 @@ class PracticeProfile(_Strict):
     booking_url: str | None = None
     survey_url: str | None = None
     hours: dict[str, str] = Field(default_factory=dict)  # "mon": "08:00-17:00" or "closed"
-    faq: dict[str, str] = Field(default_factory=dict)  # fact name -> text the agent may quote
+    faq: dict[str, str] = Field(default_factory=dict)  # short form: fact name -> English text the agent may quote
+    knowledge: tuple[KnowledgeEntry, ...] = ()  # the practice's own Q&A, in English and Spanish
     locations: tuple[Location, ...] = ()
     providers: tuple[Provider, ...] = ()
     quiet_hours: QuietHours = QuietHours()
@@ -173,7 +227,7 @@ class PracticeProfile(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PracticeProfile:
-        for kind, items in (("locations", self.locations), ("providers", self.providers)):
+        for kind, items in (("locations", self.locations), ("providers", self.providers), ("knowledge", self.knowledge)):
             ids = [i.id for i in items]
             if len(ids) != len(set(ids)):
                 raise ValueError(f"{kind}: ids must be unique")
@@ -186,6 +240,17 @@ class PracticeProfile(_Strict):
     def fact(self, name: str) -> str | None:
         """A fact the SMS agent may quote, or None (then a person answers, nothing is invented)."""
         return self.faq.get(name) or None
+
+    @cached_property
+    def knowledge_entries(self) -> tuple[KnowledgeEntry, ...]:
+        """The knowledge list, plus an English-only entry for each `faq` fact it does not cover."""
+        covered = {e.topic for e in self.knowledge}
+        derived = tuple(
+            KnowledgeEntry(id=f"faq-{name}", topic=name if name in KNOWLEDGE_TOPICS else "other",
+                           questions=FAQ_QUESTIONS.get(name, {}), answer={"en": text})
+            for name, text in self.faq.items() if text and name not in covered
+        )
+        return self.knowledge + derived
 
 
 def _format_errors(exc: ValidationError, source: str) -> str:

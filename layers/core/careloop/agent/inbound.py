@@ -9,12 +9,13 @@ Urgent texts get the safety reply at any hour and an urgent alert.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from careloop import consent, templates
 from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
+from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
+from careloop.agent.knowledge import index_for
 from careloop.agent.replies import REPLIES, when_staff_answer
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
@@ -30,8 +31,8 @@ ROUTES = {
     "book": ("front_desk", "normal"), "confirm": ("front_desk", "normal"),
 }
 CONSENT_EVENTS = {"opt_out": "patient_opted_out", "opt_in": "patient_opted_in"}
-FACT_INTENTS = {"hours": "hours", "location": "location", "insurance": "insurance"}
-_PARKING = re.compile(r"\b(park|parking|estacionar|estacionamiento|parqueo)\b", re.I)
+# entries of the short `faq` form keep the replies they always had
+FACT_REPLIES = {"hours": "fact_hours", "location": "fact_location", "parking": "fact_parking", "insurance": "fact_insurance"}
 
 
 @dataclass
@@ -99,6 +100,7 @@ class _Turn:
         self.appt: Appointment | None = None
         self.reply_key: str | None = None
         self.fact: str | None = None
+        self.knowledge_entry: str | None = None
         self.escalate_reason: str | None = None
 
     def context(self) -> dict[str, str]:
@@ -137,6 +139,10 @@ class _Turn:
             reason = "number shared by several patients: which one?" if self.patients else "text from an unknown number"
             return self.escalate(reason)
         if self.prediction.confidence < CONFIDENCE_THRESHOLD:
+            # unsure of the label, but a question one knowledge entry answers strongly is answered
+            match = index_for(self.s.practice).best(self.body, "other") if intent in ("other", "book") else None
+            if match is not None and match.score >= KNOWLEDGE_STRONG and self._answer("other"):
+                return None
             return self.escalate("the agent was not sure what this text is about")
         getattr(self, f"on_{intent}", self.on_other)()
 
@@ -191,13 +197,24 @@ class _Turn:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
         self.escalate("running late", "running_late")
 
-    def _answer(self, fact_name: str) -> None:
-        if fact_name == "location" and _PARKING.search(self.body):
-            fact_name = "parking"
-        fact = self.s.practice.fact(fact_name)
-        if not fact:
-            return self.escalate(f"asks about {fact_name}; the practice profile has no answer")
-        self.fact, self.reply_key = fact.rstrip(". "), f"fact_{fact_name}"
+    def _answer(self, intent: str) -> bool:
+        """Answer from the practice's knowledge (careloop.agent.knowledge): one entry must match,
+        in the patient's language; otherwise a person answers and nothing is invented."""
+        match = index_for(self.s.practice).best(self.body, intent)
+        if match is None:
+            self.escalate(f"asks about {intent}; the practice profile has no answer")
+            return False
+        entry = match.entry
+        text = entry.answer.get("es" if self.language == "es" else "en")
+        if not text:
+            self.escalate(f"asks about {entry.topic}; the profile has no {'Spanish' if self.language == 'es' else 'English'} answer")
+            return False
+        if entry.id.startswith("faq-") and entry.topic in FACT_REPLIES:  # the short faq form keeps its phrasing
+            self.fact, self.reply_key = text.rstrip(". "), FACT_REPLIES[entry.topic]
+        else:
+            self.fact, self.reply_key = text, "knowledge"
+        self.knowledge_entry = entry.id
+        return True
 
     def on_hours(self) -> None:
         self._answer("hours")
@@ -206,9 +223,7 @@ class _Turn:
         self._answer("location")
 
     def on_insurance(self) -> None:
-        self._answer("insurance")
-        if self.reply_key == "fact_insurance":  # plans answered; coverage details stay with a person
-            self.escalate_reason = None
+        self._answer("insurance")  # plans answered; coverage details stay with a person who is asked
 
     def on_billing(self) -> None:
         self.escalate("billing question", "billing")
@@ -226,7 +241,10 @@ class _Turn:
         pass
 
     def on_other(self) -> None:
-        self.escalate("needs a person")
+        # a question the practice's knowledge answers (services, new patients, what to bring...)
+        match = index_for(self.s.practice).best(self.body, "other")
+        if match is None or not self._answer("other"):
+            self.escalate("needs a person")
 
 
 def handle_inbound(

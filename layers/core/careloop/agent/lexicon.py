@@ -16,9 +16,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
                  "plan", "ganas", "vivir", "viviendo", "living", "alive", "desped*", "hoping", "still"),
     # C-SSRS: method and means
     "means": ("bridge", "puente", "edge", "orilla", "gun", "guns", "pistola", "arma", "rope", "cuerda", "soga",
-              "pills", "pastillas", "bottle", "frasco", "garage", "cochera", "motor", "engine", "car", "blade",
-              "navaja", "razor", "knife", "cuchillo", "jump", "aventar", "tirar*", "roof", "techo", "train", "tren",
-              "overdose", "sobredosis", "percs", "xanax", "sleeping", "dormir", "lighter", "encendedor", "poison", "veneno"),
+              "pills", "pastillas", "bottle", "frasco", "garage", "cochera", "engine", "blade",
+              "navaja", "razor", "knife", "cuchillo", "jump", "aventar", "tracks", "vias", "rooftop",
+              "overdose", "sobredosis", "percs", "xanax", "lighter", "encendedor", "poison", "veneno"),
     # 988: hopeless, worthless, a burden, trapped, unbearable
     "worthless": ("worthless", "waste", "burden", "carga", "estorbo", "sirvo", "nothing", "nada", "useless", "inutil",
                   "failure", "fracaso", "deserve", "merezco", "merecer*", "castig*", "punish*", "hate", "odio", "worth",

@@ -27,6 +27,7 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "{practice_name} appointment messages. Questions? Call {practice_phone}. Reply STOP to opt out. Msg & data rates may apply.",
         "es": "Mensajes de citas de {practice_name}. ¿Preguntas? Llame al {practice_phone}. Responda ALTO para no recibir mensajes.",
     },
+    "knowledge": {"en": "{fact} Questions? Call {practice_phone}.", "es": "{fact} ¿Preguntas? Llame al {practice_phone}."},
     "fact_hours": {"en": "Our hours: {fact}. Questions? Call {practice_phone}.",
                    "es": "Nuestro horario: {fact}. ¿Preguntas? Llame al {practice_phone}."},
     "fact_location": {"en": "{practice_name} is at {fact}.", "es": "{practice_name} está en {fact}."},
