@@ -927,6 +927,15 @@ class CareloopStack(cdk.Stack):
         )
         return statements
 
+    def _llm_region(self) -> cdk.CfnCondition:
+        """True in the regions of the profile's `agent.llm_regions` (where the model is offered)."""
+        found = self.node.try_find_child("LlmRegion")
+        if found is not None:
+            return found  # type: ignore[return-value]
+        regions = [cdk.Fn.condition_equals(cdk.Aws.REGION, r) for r in self.profile.agent.llm_regions]
+        expression = regions[0] if len(regions) == 1 else cdk.Fn.condition_or(*regions)
+        return cdk.CfnCondition(self, "LlmRegion", expression=expression)
+
     def _bedrock_statements(self) -> list[iam.PolicyStatement]:
         """bedrock:InvokeModel (what Converse needs) on the profile's model and nothing else: the
         foundation model in this region, or, for an inference-profile id (us./eu./global. ...),
@@ -978,6 +987,10 @@ class CareloopStack(cdk.Stack):
             env["CARELOOP_SMS_PARTS_PER_SECOND"] = str(self.profile.sms.parts_per_second)
         if spec.ehr_token and self.profile.ehr.token_secret_ref:
             env["CARELOOP_EHR_TOKEN_SECRET_ARN"] = self.profile.ehr.token_secret_ref
+        if spec.llm and self.profile.agent.llm_enabled:
+            # on where this region offers the model, decided at deploy time (the stack is region-agnostic)
+            env["CARELOOP_LLM_AVAILABLE"] = cdk.Fn.condition_if(
+                self._llm_region().logical_id, "true", "false").to_string()
         if isinstance(spec.source, wiring.ApiSource):
             if spec.source.auth == "hmac":
                 env["CARELOOP_WEBHOOK_SECRET_ARN"] = (

@@ -33,9 +33,31 @@ def _bedrock_statements(resources: dict) -> dict[str, list[dict]]:
     return found
 
 
-def test_demo_stack_grants_no_bedrock_access(synth):
-    # Given the demo practice (LLM tier off by default) / Then no function may call Bedrock
-    assert _bedrock_statements(synth.resources) == {}
+def test_demo_stack_turns_the_tier_on_where_the_region_offers_the_model(synth):
+    # Given the demo practice (the LLM tier is on by default)
+    # Then sms_inbound alone may call Bedrock, and its switch is a deploy-time region condition
+    grants = _bedrock_statements(synth.resources)
+    assert len(grants) == 1 and "SmsInbound" in next(iter(grants))
+    condition = synth.template.to_json()["Conditions"]["LlmRegion"]
+    regions = {c["Fn::Equals"][1] for c in condition["Fn::Or"]}
+    assert regions == {"us-east-1", "us-east-2", "us-west-2"}
+    functions = synth.of_type("AWS::Lambda::Function")
+    switches = {name: f["Properties"]["Environment"]["Variables"].get("CARELOOP_LLM_AVAILABLE") for name, f in functions.items()}
+    on = {name: v for name, v in switches.items() if v is not None}
+    assert len(on) == 1 and "SmsInbound" in next(iter(on))
+    assert next(iter(on.values())) == {"Fn::If": ["LlmRegion", "true", "false"]}
+
+
+def test_a_practice_that_turns_the_tier_off_grants_no_bedrock_access(tmp_path):
+    data = json.loads((PRACTICES_DIR / "demo.json").read_text())
+    data.update(id="nollm", agent={"llm_enabled": False})
+    folder = tmp_path / "practices"
+    folder.mkdir()
+    (folder / "nollm.json").write_text(json.dumps(data))
+    build = build_app("nollm", bundle=False, outdir=str(tmp_path / "cdk.out"), practices_dir=folder,
+                      functions_dir=functions_dir_for_tests(tmp_path / "functions"), web_dist=None)
+    template = build.app.synth().get_stack_by_name(build.stack.stack_name).template
+    assert _bedrock_statements(template["Resources"]) == {} and "LlmRegion" not in template.get("Conditions", {})
 
 
 def test_enabled_tier_grants_invoke_model_to_sms_inbound_only(tmp_path):

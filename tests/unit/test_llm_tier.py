@@ -299,9 +299,12 @@ def test_the_prompt_carries_no_patient_id_or_name(tier, bedrock):
 # --- off by default, light at cold start -----------------------------------------------------
 
 
-def test_off_by_default():
-    assert AgentSettings().llm_enabled is False
-    assert demo_profile().agent.llm_enabled is False
+def test_on_by_default_but_only_where_the_stack_says_the_region_offers_it():
+    assert AgentSettings().llm_enabled is True and demo_profile().agent.llm_enabled is True
+    assert "us-east-1" in AgentSettings().llm_regions
+    from careloop.settings import Settings
+
+    assert Settings().llm_available is False  # local mode, the simulator and tests: off unless told
     assert AgentSettings().bedrock_model() == ("us", "anthropic.claude-haiku-4-5-20251001-v1:0")
     assert AgentSettings(llm_model_id="amazon.nova-micro-v1:0").bedrock_model() == (None, "amazon.nova-micro-v1:0")
     assert AgentSettings(llm_model_id="global.anthropic.claude-haiku-4-5-20251001-v1:0").bedrock_model()[0] == "global"
@@ -326,18 +329,19 @@ def created_clients(monkeypatch):
     aws.reset()
 
 
-def _settings_for(monkeypatch, tmp_path, practice):
+def _settings_for(monkeypatch, tmp_path, practice, available=False):
     from careloop.adapters import aws
     from careloop.settings import Settings
 
     path = tmp_path / f"{practice.id}.json"
     path.write_text(practice.model_dump_json())
-    monkeypatch.setattr(aws, "get_settings", lambda: Settings(practice_file=path))
+    monkeypatch.setattr(aws, "get_settings", lambda: Settings(practice_file=path, llm_available=available))
     return aws
 
 
 def test_demo_services_have_no_llm_and_create_no_bedrock_client(created_clients, monkeypatch, tmp_path):
-    # Given the demo practice / When the Lambda wires its services
+    # Given the demo practice (tier on) where the stack did not say the region offers the model
+    # (local mode; a region without it) / When the Lambda wires its services
     aws = _settings_for(monkeypatch, tmp_path, demo_profile())
     services = aws.services()
     # Then there is no LLM tier and no bedrock-runtime client was ever created
@@ -347,7 +351,7 @@ def test_demo_services_have_no_llm_and_create_no_bedrock_client(created_clients,
 
 def test_enabled_services_build_the_tier_and_its_client_only_on_first_use(created_clients, monkeypatch, tmp_path):
     practice = demo_profile().model_copy(update={"id": "llm-on", "agent": ON})
-    aws = _settings_for(monkeypatch, tmp_path, practice)
+    aws = _settings_for(monkeypatch, tmp_path, practice, available=True)
     services = aws.services()
     assert isinstance(services.llm, llm.BedrockIntentTier) and services.llm.settings == ON
     assert "bedrock-runtime" not in created_clients  # cold start pays nothing for it
@@ -403,8 +407,9 @@ def test_enabled_an_unsure_text_gets_the_llm_label_and_the_agents_own_reply(agen
 
 
 def test_disabled_the_same_text_goes_to_staff_and_bedrock_is_never_called(agent, svc):
-    # Given the tier is off (the default), even with a client wired
+    # Given the practice turned the tier off, even with a client wired
     client = Recorder()
+    svc.practice = svc.practice.model_copy(update={"agent": AgentSettings(llm_enabled=False)})
     svc.llm = llm.BedrockIntentTier(ON, client=client)
 
     # When the unsure text arrives

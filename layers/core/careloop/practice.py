@@ -103,11 +103,16 @@ BEDROCK_PROFILE_PREFIXES = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "glo
 
 
 class AgentSettings(_Strict):
-    """The SMS agent's optional LLM tier (off by default): for a text the local classifier is
-    unsure about, Amazon Bedrock returns a label and a few extracted words under a strict schema.
-    It never writes what a patient reads; any failure hands the text to staff as without it."""
+    """The SMS agent's LLM tier: for a text the local classifier is unsure about, Amazon Bedrock
+    returns a label under a strict schema, and every other text not already urgent is screened for
+    urgency. On by default in the deployed stack where its region offers the model (`llm_regions`),
+    off in local mode and the simulator. It never writes what a patient reads; any failure leaves
+    the local answer (or hands the text to staff) as without it."""
 
-    llm_enabled: bool = False
+    llm_enabled: bool = Field(True, description="on by default; active only where the stack's region offers the model")
+    llm_regions: tuple[str, ...] = Field(
+        ("us-east-1", "us-east-2", "us-west-2"), min_length=1,
+        description="regions where the deployed stack turns the tier on (where llm_model_id is offered)")
     # Claude Haiku 4.5 through the US geographic inference profile: an active model (Claude 3.5
     # Haiku is legacy on Bedrock, end of life 2026-06-19) with forced tool use, reached through a
     # profile as Bedrock requires for it, and the US profile keeps processing in US regions.

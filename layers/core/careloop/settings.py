@@ -45,6 +45,7 @@ class Settings(BaseModel):
     # the EHR's API token for write-back (Secrets Manager), when the profile names one
     ehr_token_secret_arn: str = ""
     local_mode: bool = False
+    llm_available: bool = False  # the stack says its region offers the LLM tier's model
     # the staff web app's origin (CloudFront), allowed by CORS on /api; empty: same origin
     web_origin: str = ""
 

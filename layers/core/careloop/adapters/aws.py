@@ -139,7 +139,7 @@ def services() -> Services:
     store = DynamoStore(s)
     practice = s.practice()
     llm = None
-    if practice.agent.llm_enabled:  # the optional LLM tier (issue 5, item 5): off by default
+    if practice.agent.llm_enabled and s.llm_available:  # the LLM tier: where the stack's region offers it
         from careloop.agent.llm import BedrockIntentTier
 
         llm = BedrockIntentTier(practice.agent)  # its own client, created on first use
