@@ -105,3 +105,24 @@ def test_redelivered_send_and_errors(svc):
     permanent = FakeChannel(SendError("ConflictException", permanent=True, code="DESTINATION_PHONE_NUMBER_OPTED_OUT"))
     assert send_queued(svc, permanent, "m4").status == "failed"
     assert svc.store.get_message("m4").status_detail == "DESTINATION_PHONE_NUMBER_OPTED_OUT"
+
+
+def test_consent_export_escapes_formulas_like_every_csv_the_product_writes(svc):
+    # Given proof texts that a spreadsheet would run as formulas (issue #10, item 14)
+    import csv
+    import io
+
+    from careloop import csvout
+
+    family(svc)
+    for i, text in enumerate(['=HYPERLINK("http://evil.example","x")', "+1-800", "-2+3", "@SUM(A1)", "\tcmd"]):
+        consent.record(svc.store, consent.ConsentEntry(phone=PHONE, action="opt_out" if i % 2 == 0 else "opt_in",
+                                                       at=AT + timedelta(minutes=i), source="sms", words=text[:10],
+                                                       text=text, message_id=f"inj-{i}"))
+    # When exported / Then no cell starts with a formula character, and the text is still all there
+    rows = list(csv.reader(io.StringIO(consent.export_csv(svc.store))))
+    cells = [c for row in rows[1:] for c in row]
+    assert not any(c[:1] in ("=", "+", "-", "@", "\t") for c in cells)
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in cells
+    # and numbers are left alone by the one helper every CSV uses
+    assert csvout.cell(-3) == -3 and csvout.cell("-3") == "'-3" and csvout.cell("ok") == "ok"

@@ -4,13 +4,13 @@ misdirected, one row per problem with what to do about it (JSON for the API, CSV
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from careloop import csvout
 from careloop.models import Appointment, Patient
 from careloop.phones import mask, try_e164
 from careloop.records import merged_into
@@ -69,20 +69,14 @@ class AuditReport:
 
     def to_csv(self) -> str:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csvout.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
         for r in self.rows:
-            writer.writerow([_cell(v) for v in (r.severity, r.record, r.problem, r.name, r.detail, r.action,
-                                                 " ".join(r.related))])
+            writer.writerow((r.severity, r.record, r.problem, r.name, r.detail, r.action, " ".join(r.related)))
         return out.getvalue()
 
 
 CSV_COLUMNS = ("severity", "record", "problem", "patient", "detail", "what_to_do", "related")
-
-
-def _cell(value: str) -> str:
-    """No spreadsheet formulas from data: a cell starting with = + - @ is read as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def audit(store: Store, now: datetime, *, stale_days: int = DEFAULT_STALE_DAYS, region: str = "US") -> AuditReport:

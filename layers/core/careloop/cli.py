@@ -194,10 +194,10 @@ def _import(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     print("\n".join(summary.lines()))
     if args.errors:
-        import csv
+        from careloop import csvout
 
         with open(args.errors, "w", newline="") as f:
-            writer = csv.writer(f)
+            writer = csvout.writer(f)
             writer.writerow(["file", "where", "issue"])
             writer.writerows([e.file, e.where, e.issue] for e in summary.errors)
     if args.json:

@@ -7,13 +7,13 @@ decides. The carrier-level opt-out list (End User Messaging) is kept in step by 
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
+from careloop import csvout
 from careloop.clock import iso
 
 Action = Literal["opt_out", "opt_in"]
@@ -62,7 +62,7 @@ def record(store, entry: ConsentEntry) -> bool:
 
 def export_csv(store) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvout.writer(buf)
     w.writerow(["at", "phone", "action", "source", "words", "text", "message_id", "by", "patients"])
     rows = sorted((ConsentEntry.model_validate(e) for e in store.all_consent_entries()), key=lambda e: (e.phone, e.key))
     for e in rows:

@@ -3,11 +3,11 @@ lists, workflow listing and the analytics summary (what the staff API and web ap
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from datetime import datetime, timedelta
 
+from careloop import csvout
 from careloop.errors import NotFound, PayloadError
 from careloop.models import Appointment, Message, MessageStatus
 from careloop.phones import mask
@@ -303,7 +303,7 @@ def _location_label(s: Services, location: str | None) -> str | None:
 
 def analytics_csv(summary: dict) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvout.writer(buf)
     w.writerow(["metric", "value"])
     for k in ("sent", "delivered", "failed", "delivery_rate", "responses", "response_rate", "confirmed",
               "confirmation_rate", "no_shows", "no_show_rate", "recovered", "recovery_rate"):
