@@ -126,14 +126,35 @@ def test_duplicate_identifier_flagged_in_dynamodb(served, store):
     assert store.identifier_owners([f"{ident[0]['system']}|W-MRN-1"]) == {f"{ident[0]['system']}|W-MRN-1": "w-dup-1"}
 
 
-@pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "garbage"])
-def test_signature_failures_change_nothing(served, store, signature):
+@pytest.mark.parametrize("path", ["/ehr/fhir", "/ehr/hl7v2"])
+@pytest.mark.parametrize("signature", [
+    None, "sha256=" + "0" * 64, "garbage",
+    "sha256=é" + "0" * 63,  # non-ASCII: was a TypeError in compare_digest -> 500 (issue #10, item 12)
+    "t=abc,v1=00", "t=1,v1=" + "0" * 64,  # malformed; stale by decades
+])
+def test_signature_failures_change_nothing(served, store, signature, path):
     before = (len(objects("archive/")), len(objects("quarantine/")))
-    body = fhir_patient("w-unsigned")
-    status, text = post(served, "/ehr/fhir", body, secret=None, signature=signature)
-    assert status == 401 and json.loads(text)["issue"][0]["code"] == "security"
-    assert store.get_patient("w-unsigned") is None
+    body = fhir_patient("w-unsigned") if path.endswith("fhir") else hl7("ADT^A04", "W-UNSIGNED", "W-UNSIGNED-1")
+    status, text = post(served, path, body, secret=None, signature=signature)
+    assert status == 401, text
+    if path.endswith("fhir"):
+        assert json.loads(text)["issue"][0]["code"] == "security"
+    assert store.get_patient("w-unsigned") is None and store.get_patient("W-UNSIGNED-1") is None
     assert (len(objects("archive/")), len(objects("quarantine/"))) == before
+
+
+def test_a_timestamped_signature_is_accepted_fresh_and_refused_when_replayed_later(served, store):
+    import time
+
+    from careloop.intake import sign_timestamped
+
+    body = fhir_patient("w-stamped")
+    status, _ = post(served, "/ehr/fhir", body, secret=None, signature=sign_timestamped(SECRET, body))
+    assert status == 200 and store.get_patient("w-stamped") is not None
+    # a capture of the same request, replayed six minutes later (issue #10, item 5)
+    old = sign_timestamped(SECRET, fhir_patient("w-replayed"), time.time() - 360)
+    status, text = post(served, "/ehr/fhir", fhir_patient("w-replayed"), secret=None, signature=old)
+    assert status == 401 and "5 minutes" in text and store.get_patient("w-replayed") is None
 
 
 def test_broken_payloads_each_kept(served):

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from careloop.ehr.mllp import CR, FS, VT, Forwarder, MllpBridge, MllpDecoder, frame
-from careloop.intake import sign
+from careloop.intake import sign, verify_signature
 
 SECRET = "bridge-secret"
 MESSAGE = (b"MSH|^~\\&|PMS|MAPLE|CARELOOP|DEMO|20261120100000||ADT^A08|CTRL-7|P|2.5\r"
@@ -103,7 +103,8 @@ def test_forward_signs_and_passes_the_webhook_ack_through(webhook, tmp_path):
     result = forwarder(hook.url, tmp_path).forward(MESSAGE)
     # Then it arrived signed, with the HL7 Accept header, and the webhook's ACK is the answer
     body, headers = hook.received[0]
-    assert body == MESSAGE and headers["X-Careloop-Signature"] == sign(SECRET, MESSAGE)
+    assert body == MESSAGE and headers["X-Careloop-Signature"].startswith("t=")
+    verify_signature(SECRET, MESSAGE, headers["X-Careloop-Signature"])  # the timestamped form, fresh
     assert headers["Accept"] == "x-application/hl7-v2+er7"
     assert (result.code, result.ack, result.spooled) == ("AA", ACK_AA, None)
 

@@ -117,10 +117,10 @@ def _example_bundle(args: argparse.Namespace) -> int:
 
 def _sign(args: argparse.Namespace) -> int:
     """The X-Careloop-Signature header value for a file's exact bytes."""
-    from careloop.intake import sign
+    from careloop.intake import sign, sign_timestamped
 
     body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    print(sign(args.secret, body))
+    print(sign(args.secret, body) if args.plain else sign_timestamped(args.secret, body))
     return 0
 
 
@@ -368,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     signer = ehr.add_parser("sign", help="print the X-Careloop-Signature value for a payload file")
     signer.add_argument("file", help="payload file, or - for stdin")
     signer.add_argument("--secret", default=os.environ.get("CARELOOP_WEBHOOK_SECRET", "local-dev-secret"))
+    signer.add_argument("--plain", action="store_true",
+                        help="the plain sha256=<hex> form (default: t=<unix>,v1=<hex>, refused after 5 minutes)")
     signer.set_defaults(func=_sign)
     _add_ehr_operations(sub, ehr)
 

@@ -98,10 +98,10 @@ class Forwarder:
         return ForwardResult(code, self._ack(message, code, text), status, path)
 
     def _post(self, message: bytes) -> tuple[int | None, bytes]:
-        from careloop.intake import sign
+        from careloop.intake import sign_timestamped
 
         req = urllib.request.Request(self.url, data=message, method="POST", headers={
-            "Content-Type": HL7_TYPE, "Accept": HL7_TYPE, "X-Careloop-Signature": sign(self.secret, message)})
+            "Content-Type": HL7_TYPE, "Accept": HL7_TYPE, "X-Careloop-Signature": sign_timestamped(self.secret, message)})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (configured URL)
                 return resp.status, resp.read()
