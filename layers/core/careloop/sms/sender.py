@@ -24,6 +24,42 @@ class SendOutcome:
 
 
 
+# Statuses in which an appointment is still coming: a reminder about it still makes sense.
+UPCOMING = ("booked", "pending")
+
+
+def _root_trigger(services: Services, workflow_id: str | None, depth: int = 0):
+    """The trigger that started a workflow's chain (a nudge chained from the reminder is about
+    the appointment ahead, like the reminder)."""
+    workflow = services.workflow(workflow_id) if workflow_id else None
+    if workflow is None or depth > 5:
+        return None
+    trigger = workflow.trigger
+    if trigger.on in ("step_sent", "entered") and trigger.workflow:
+        return _root_trigger(services, trigger.workflow, depth + 1) or trigger
+    return trigger
+
+
+def _appointment_moved_on(services: Services, message) -> str | None:
+    """Why an automated text about an appointment must not go out any more, or None: re-checked
+    at the last moment like consent (the appointment was cancelled, or is already over, while
+    the text sat in the queue)."""
+    if not message.automated or not message.appointment_id:
+        return None
+    appt = services.store.get_appointment(message.appointment_id)
+    trigger = _root_trigger(services, message.workflow)
+    if appt is None or trigger is None:
+        return None
+    if trigger.on == "appointment_booked":
+        if appt.status not in UPCOMING or appt.declined:
+            return f"appointment {appt.status if appt.status not in UPCOMING else 'declined'}"
+        if appt.start <= services.clock.now():
+            return "appointment already started"
+    elif trigger.on == "appointment_status" and trigger.status and appt.status != trigger.status:
+        return f"appointment now {appt.status}"
+    return None
+
+
 def send_queued(
     services: Services, channel: SmsChannel, message_id: str, pace: Callable[[int], object] | None = None
 ) -> SendOutcome:
@@ -45,6 +81,10 @@ def send_queued(
             message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail="opted out"
         )
         return SendOutcome(message_id, "suppressed", "opted out")
+    stale = _appointment_moved_on(services, message)
+    if stale:
+        store.transition_message(message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail=stale)
+        return SendOutcome(message_id, "suppressed", stale)
     if not message.phone:
         store.transition_message(
             message_id, MessageStatus.QUEUED, MessageStatus.FAILED, status_detail="no phone"
