@@ -23,7 +23,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     inbound = parse_inbound(json.loads(record.body))
-    outcome = handle_inbound(services(), inbound.from_phone, inbound.body, inbound.inbound_id)
+    outcome = handle_inbound(services(), inbound.from_phone, inbound.body, inbound.inbound_id,
+                             carrier_at=inbound.carrier_at)
     logger.info("inbound", extra={"message_id": outcome.message_id, "intent": outcome.intent,
                                   "duplicate": outcome.duplicate, "needs_attention": outcome.needs_attention})
     metrics.add_metric("InboundTexts", MetricUnit.Count, 1)

@@ -61,7 +61,8 @@ def test_urgent_text_gets_911_reply_and_an_urgent_page_without_phi(stack, patien
 
 def test_hours_question_is_answered_from_the_profile_without_staff(stack, patient, alerts_queue):
     replies = text(stack, "what time do you open tomorrow?")
-    assert replies == ["Our hours: Mon-Fri 8am-5pm, closed weekends. Questions? Call (617) 555-0100."]
+    # the practice's own knowledge entry, in its own words
+    assert replies == ["We're open Mon-Fri 8am-5pm, closed weekends and major holidays. Questions? Call (617) 555-0100."]
     assert notifications(alerts_queue) == []
 
 

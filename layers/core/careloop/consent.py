@@ -8,13 +8,12 @@ decides. The carrier-level opt-out list (End User Messaging) is kept in step by 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
 from careloop import csvout
-from careloop.clock import iso
 
 Action = Literal["opt_out", "opt_in"]
 
@@ -29,14 +28,23 @@ class ConsentEntry(BaseModel):
     message_id: str = ""  # the inbound message it came from
     by: str = ""  # staff member, for source=staff
     patient_ids: list[str] = []
+    arrival: str = ""  # the carrier's / queue's own timestamp of the request (ISO, ms), when known
 
     @property
     def key(self) -> str:
-        return f"{iso(self.at)}#{self.message_id or self.source}"
+        """Unique and time-ordered to the microsecond (the ledger item's sort key)."""
+        return f"{self.at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{self.arrival}#{self.message_id or self.source}"
+
+    @property
+    def order(self) -> tuple:
+        """The latest request wins: by time (microseconds), then the carrier's arrival time, and
+        at an exact tie an opt-out counts as the later one (never text a number that may have
+        said STOP). Never by a hash."""
+        return (self.at.astimezone(UTC), self.arrival, self.action == "opt_out")
 
 
 def entries(store, phone: str) -> list[ConsentEntry]:
-    return sorted((ConsentEntry.model_validate(e) for e in store.consent_entries(phone)), key=lambda e: e.key)
+    return sorted((ConsentEntry.model_validate(e) for e in store.consent_entries(phone)), key=lambda e: e.order)
 
 
 def is_opted_out(store, phone: str | None) -> bool:
@@ -64,7 +72,7 @@ def export_csv(store) -> str:
     buf = io.StringIO()
     w = csvout.writer(buf)
     w.writerow(["at", "phone", "action", "source", "words", "text", "message_id", "by", "patients"])
-    rows = sorted((ConsentEntry.model_validate(e) for e in store.all_consent_entries()), key=lambda e: (e.phone, e.key))
+    rows = sorted((ConsentEntry.model_validate(e) for e in store.all_consent_entries()), key=lambda e: (e.phone, e.order))
     for e in rows:
         w.writerow([e.at.isoformat(), e.phone, e.action, e.source, e.words, e.text, e.message_id, e.by,
                     " ".join(e.patient_ids)])

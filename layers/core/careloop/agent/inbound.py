@@ -78,8 +78,10 @@ def _target_appointment(services: Services, patient: Patient, last: Message | No
 class _Turn:
     """One inbound text being handled: what to reply, whether staff must look, and why."""
 
-    def __init__(self, services: Services, from_phone: str, body: str, message_id: str, now: datetime) -> None:
+    def __init__(self, services: Services, from_phone: str, body: str, message_id: str, now: datetime,
+                 carrier_at: str = "") -> None:
         self.s, self.phone, self.body, self.message_id, self.now = services, from_phone, body, message_id, now
+        self.carrier_at = carrier_at
         self.patients = services.store.patients_by_phone(from_phone)
         self.patient, self.last_out = _conversation_patient(services, self.patients)
         # stages 1-3: safety, consent, model (careloop.agent.classifier), on one reading of the text
@@ -150,7 +152,7 @@ class _Turn:
         words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"
         changed = consent.record(self.s.store, consent.ConsentEntry(
             phone=self.phone, action=intent, at=self.now, source="sms", words=words[:60],
-            text=self.body[:1600], message_id=self.message_id))
+            text=self.body[:1600], message_id=self.message_id, arrival=self.carrier_at))
         if changed and intent == "opt_in" and self.s.sms is not None:
             self.s.sms.opt_in(self.phone)  # off the carrier list first, or the reply is refused
         if changed:
@@ -248,14 +250,15 @@ class _Turn:
 
 
 def handle_inbound(
-    services: Services, from_phone: str, body: str, inbound_id: str, at: datetime | None = None
+    services: Services, from_phone: str, body: str, inbound_id: str, at: datetime | None = None,
+    carrier_at: str = "",
 ) -> InboundOutcome:
     now = at or services.clock.now()
     message_id = _id("in-", inbound_id)
     if services.store.get_message(message_id) is not None:
         return InboundOutcome(message_id, duplicate=True)
 
-    turn = _Turn(services, from_phone, body, message_id, now)
+    turn = _Turn(services, from_phone, body, message_id, now, carrier_at)
     turn.run()
     p = turn.prediction
     outcome = InboundOutcome(message_id, patient_id=turn.patient.id if turn.patient else None, intent=p.intent,

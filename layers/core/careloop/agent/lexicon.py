@@ -17,7 +17,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # C-SSRS: method and means
     "means": ("bridge", "puente", "edge", "orilla", "gun", "guns", "pistola", "arma", "rope", "cuerda", "soga",
               "pills", "pastillas", "bottle", "frasco", "garage", "cochera", "engine", "blade",
-              "navaja", "razor", "knife", "cuchillo", "jump", "aventar", "tracks", "vias", "rooftop",
+              "navaja", "razor", "knife", "cuchillo", "jump", "aventar", "tracks", "vias", "rooftop", "overpass", "cliff",
               "overdose", "sobredosis", "percs", "xanax", "lighter", "encendedor", "poison", "veneno"),
     # 988: hopeless, worthless, a burden, trapped, unbearable
     "worthless": ("worthless", "waste", "burden", "carga", "estorbo", "sirvo", "nothing", "nada", "useless", "inutil",

@@ -65,7 +65,7 @@ _SELF_HARM_DIRECT = _rx(
     r"\bgoodbye (?:letter|note)", r"\b(?:pills|gun|rope) (?:lined up|ready)\b", r"\bbought a gun\b",
     r"\boverdos", r"\btook (?:too many|the whole bottle|all (?:of )?(?:my|the) (?:pills|medication))",
     r"\bnot safe (?:right now|with myself|at home)?\s*$", r"\bi am not safe\b",
-    r"\bdisappear (?:forever|for good)\b", r"\b(?:nobody|no one|noone) (?:would|will) (?:miss|care|notice)",
+    r"\bdisappear\w* (?:forever|for good)\b", r"\b(?:nobody|no one|noone) (?:would|will) (?:miss|care|notice)",
     r"\bdone with (?:life|living)\b", r"\bthoughts? (?:of|about) (?:hurting|killing|ending|dying|suicide)",
     r"\bthink(?:ing)? about (?:dying|death|killing)", r"\bwant (?:it all|everything) to (?:end|stop)\b",
     r"\bwant it to all (?:end|stop)\b", r"\bhopeless\b",
@@ -131,6 +131,8 @@ SELF_HARM_INDIRECT: dict[str, object] = {
         r"\bgiv(?:e|ing|en) (?:away )?(?:all )?(?:of )?(?:my|all my|his|her|their|all his|all her) (?:things|stuff|belongings|possessions|clothes|dog|dogs|cat|cats|pets?|puppy|birds?|jewelry|furniture|guitar|car|collection)(?: away)?\b",
         r"\bgave (?:away )?(?:all )?(?:of )?(?:my|all my|his|her|their|all his|all her) (?:things|stuff|belongings|possessions|clothes|dog|dogs|cat|cats|pets?|puppy|birds?|jewelry|furniture)(?: away)?\b",
         r"\bgiv(?:e|ing) (?:everything|it all) away\b", r"\bgave (?:everything|it all) away\b",
+        r"\b(?:gave|giving|given|give)(?: away)? (?:all )?(?:my|his|her) (?:\w+ ){1,6}?(?:to|away)\b.{0,80}\b(?:dont need|wont need|anymore|not (?:her|his|their|your) fault|goodbye|bye|last|for good|wont see|never)\b",
+        r"\b(?:regale|regalo|regalando|regalaste|regalaron) (?:su|sus|mi|mis|todo|todas|todos) .{0,60}\b(?:ya no|nunca|para siempre|adios|no (?:lo|la|me|nos) (?:iban|van|vamos) a volver a ver|no es su culpa)\b",
         r"\b(?:found|finding|find|need to find) (?:a )?(?:new )?(?:home|homes|owner|family) for (?:my|our) (?:dog|dogs|cat|cats|pets?|puppy|birds?)\b",
         r"\bwho (?:will|would|can|is going to) (?:take care of|look after|feed|keep|take) (?:my|our) (?:dog|dogs|cat|cats|pets?|plants|puppy)\b",
         r"\b(?:you can|feel free to|they can) have (?:all )?(?:my|all my) (?:things|stuff|clothes)\b",
@@ -168,6 +170,8 @@ SELF_HARM_INDIRECT: dict[str, object] = {
         r"\bya no (?:voy a )?(?:estar|estare) (?:aqui|aca|para (?:esa|la|mi|entonces|eso)|por aqui|vivo|viva)\b",
         r"\bno (?:voy a|creo (?:que )?(?:vaya a|voy a)?) (?:estar|llegar) (?:viv[oa]|aqui|para (?:esa|la) cita)\b",
         r"\bpara entonces ya no (?:voy a estar|estare|estoy)\b", r"\ba donde voy\b", r"\bno voy a estar para\b",
+        r"\bno (?:me|lo|la|nos|los) (?:iban|van|vamos|vas|va) a volver a ver\b", r"\b(?:wont|will not|never) see (?:me|him|her) again\b",
+        r"\bno (?:llego|voy a llegar|paso|creo llegar) (?:al|a|del|hasta el) (?:otro|proximo|siguiente) (?:mes|ano)\b", r"\b(?:wont|will not|dont think i will) make it (?:to|till|until) (?:next|the next) (?:month|year|visit|appointment)\b",
     ),
     # "no reason to live" (988) as it shows at a practice: no point in treatment
     "no point in treatment": _rx(
@@ -216,7 +220,9 @@ SELF_HARM_INDIRECT: dict[str, object] = {
         r"\bdeath (?:sounds|seems|would be|feels) (?:like )?(?:a )?(?:relief|peaceful|nice|better)\b|\bla muerte (?:suena|seria|parece) (?:como )?(?:un )?(?:alivio|descanso)\b",
         r"\bojala (?:ya )?(?:estuviera muert[oa]|me muriera|no despertara)\b", r"\b(?:tying|tie) up (?:all )?(?:my )?loose ends\b", r"\bhandling my estate\b",
         r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
-        r"\b(?:i have|i got|tengo|ya tengo) (?:a|un) plan\b", r"\bi know (?:when|how|where) i (?:will|am going to) do it\b", r"\bya se (?:cuando|como|donde) lo voy a hacer\b",
+        r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from) (?:the|a|an) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train)\b",
+        r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b",
+                r"\b(?:i have|i got|tengo|ya tengo) (?:a|un) plan\b", r"\bi know (?:when|how|where) i (?:will|am going to) do it\b", r"\bya se (?:cuando|como|donde) lo voy a hacer\b",
         r"\b(?:made|i have made|hice|tome) (?:my|the|mi|la) (?:decision|decision final)\b.{0,60}\b(?:peace|paz|need|necesit\w*|wont|goodbye|ready)\b", r"\bat peace with (?:it|my decision)\b",
         r"\b(?:if|si) (?:i am|sigo|estoy) (?:still )?(?:here|alive|around|aqui|viv[oa]|con vida) (?:by then|para entonces|todavia)\b", r"\bhoping i am not (?:here|around|alive)\b",
         r"\b(?:ya )?me despedi de (?:todos|mi familia|ustedes)\b", r"\b(?:said|say|saying) (?:my )?goodbyes? to (?:everyone|my family|all|everybody)\b",
@@ -333,6 +339,7 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:cant|can not|could not|couldnt) (?:get|catch) (?:a |my )?(?:breath|air)\b", r"\bno (?:me )?(?:entra|llega) (?:el )?aire\b", r"\bsin aire\b",
     # pregnancy (ACOG): reduced movement, leaking fluid, severe headache with swelling
     r"\b(?:baby|bebe)\b.{0,25}\b(?:not moving|stopped moving|hasnt moved|moving less|no se mueve|dejo de moverse|no se ha movido)\b",
+    _near(r"\d{1,2} (?:semanas|weeks|wks)(?: de embarazo| pregnant)?", r"sangr\w*|bleed\w*|spotting|manchando|cramp\w*|colicos|contracc\w*|contractions", 10),
     # a child's poisoning, casual
     r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo)\b.{0,40}\b(?:pills|gummies|vitamins|batter(?:y|ies)|button batter(?:y|ies)|bleach|detergent|pod|tide pod|cleaner|pastillas|pila|cloro|detergente|veneno)\b",
     # fever by the number beside a baby (AAP: 100.4 F / 38 C under 3 months)
@@ -490,7 +497,7 @@ _BARE_STOP = lazy(
 OPT_OUT = _rx(
     r"\b(?:stop|quit|cease) (?:texting|sending|messaging|contacting|reminding|txting|msging)\b", rf"\bstop (?:the|these|all|your|those|ur) (?:\w+ )?{_MSG}",
     r"\bunsubscrib\w*\b", r"\bopt(?:ed)?(?: me)? ?out\b", r"\boptout\b",
-    r"\bcancel\w* (?:all |the |my |these |your |those |this |ur |mi |la |los |las |sus |su |el |de )?(?:text|sms|message|reminder|notification|subscription|suscripcion|mensaje|recordatorio|texto)",
+    r"\bcancel\w* (?:all |the |my |these |your |those |this |ur |mi |la |los |las |sus |su |el |de )?(?:text|sms|message|reminder|notification|mensaje|recordatorio|texto)", r"\bcancel\w* (?:my |the )?(?:text|sms|message|reminder) (?:subscription|suscripcion)",
     r"\b(?:desuscribir|desuscribirme|desinscribir)",
     r"\b(?:remove|delete|erase) (?:me|my number|this number|my (?:\w+ )?(?:number|phone|cell)|my \w+s (?:number|phone)|\w+s number)(?: (?:off|from))?\b(?! (?:the )?(?:appointment|schedule|waitlist|wait list|waiting list))",
     r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\btake (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of )?(?:schedule|appointment|calendar|books|wait))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",

@@ -17,6 +17,7 @@ class InboundText:
     body: str
     inbound_id: str
     keyword: str | None
+    carrier_at: str = ""  # when the carrier handed it to SNS (the envelope's Timestamp), if known
 
 
 def unwrap_sns(body: dict) -> dict:
@@ -42,4 +43,5 @@ def parse_inbound(body: dict) -> InboundText:
         body=str(msg["messageBody"]),
         inbound_id=str(msg["inboundMessageId"]),
         keyword=msg.get("messageKeyword"),
+        carrier_at=str(body.get("Timestamp", "")) if isinstance(body, dict) and body.get("Type") == "Notification" else "",
     )
