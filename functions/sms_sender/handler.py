@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from careloop import wiring
 from careloop.adapters.aws import services, sms_channel
+from careloop.adapters.clients import client
+from careloop.errors import SendError
 from careloop.settings import get_settings
 from careloop.sms.pacing import Pacer
 from careloop.sms.sender import send_queued
@@ -30,11 +32,29 @@ _CONSUMERS = wiring.by_name("sms_sender").source.max_concurrency or 1
 pacer = Pacer(get_settings().sms_parts_per_second / _CONSUMERS)
 
 
+def sqs_client():
+    return client("sqs")
+
+
 def record_handler(record: SQSRecord) -> None:
     message_id = json.loads(record.body)["message_id"]
-    outcome = send_queued(services(), sms_channel(), message_id, pace=pacer.wait)
+    try:
+        outcome = send_queued(services(), sms_channel(), message_id, pace=pacer.wait)
+    except SendError:  # transient: back off through the queue (10 s, 20 s, 40 s ... 15 min), then the DLQ
+        backoff(record)
+        raise
     logger.info("send", extra={"message_id": message_id, "outcome": outcome.status})
     metrics.add_metric(f"Sms_{outcome.status}", MetricUnit.Count, 1)
+
+
+def backoff(record: SQSRecord) -> None:
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    try:
+        sqs_client().change_message_visibility(
+            QueueUrl=get_settings().queue_send, ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=min(900, 10 * 2 ** (attempt - 1)))
+    except Exception:  # noqa: BLE001 - the queue's own visibility timeout still retries it
+        logger.warning("backoff not set", extra={"message_id": record.message_id})
 
 
 @logger.inject_lambda_context(clear_state=True)

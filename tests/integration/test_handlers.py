@@ -7,6 +7,8 @@ import json
 import threading
 from datetime import timedelta
 
+import pytest
+
 from careloop import tables
 from careloop.local.events import LambdaContext, stream_event
 from careloop.models import Appointment, Message, MessageStatus, Patient
@@ -99,11 +101,12 @@ def test_sender_sends_once_even_when_redelivered(stack, store):
 
 def test_sender_transient_error_is_retried_permanent_is_recorded(stack, store):
     _queued(store, "it-send-2", "+16175550114")
-    # more failures than boto3's own retries absorb (3 attempts per call)
+    # one request per attempt (the queue retries, not botocore): each throttle fails one delivery
     stack.standin.fail_next_sends(3, "ThrottlingException")
     event = sqs_records_from_sample([json.dumps({"message_id": "it-send-2"})], stack.res.queue_arns["send"])
-    failed = stack.invoke("sms_sender", event)["batchItemFailures"]
-    assert len(failed) == 1 and store.get_message("it-send-2").status == MessageStatus.QUEUED
+    for _ in range(3):
+        failed = stack.invoke("sms_sender", event)["batchItemFailures"]
+        assert len(failed) == 1 and store.get_message("it-send-2").status == MessageStatus.QUEUED
     assert stack.invoke("sms_sender", event) == {"batchItemFailures": []}
     assert store.get_message("it-send-2").status == MessageStatus.SENT
     # a number on the carrier opt-out list: permanent, recorded, not retried
@@ -161,3 +164,53 @@ def test_every_wired_queue_has_a_dead_letter_queue(stack):
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
         assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].endswith(f"-{name}-dlq")
     assert set(stack.res.tables) == {t.logical for t in tables.ALL_TABLES}
+
+
+# --- faults of the SMS API (issue #10, item 6) -------------------------------------------------
+@pytest.mark.parametrize("fault", ["BadGateway", "ServiceUnavailable"])
+def test_a_gateway_5xx_is_transient_retried_and_sent_once(stack, store, fault):
+    # Given a gateway in front of the service answers 502 / 503 (an HTML page, no AWS error shape)
+    mid, phone = f"it-5xx-{fault}", "+1617555012" + ("1" if fault == "BadGateway" else "2")
+    _queued(store, mid, phone)
+    stack.standin.fail_next_sends(1, fault)
+    event = sqs_records_from_sample([json.dumps({"message_id": mid})], stack.res.queue_arns["send"])
+    # When the sender tries / Then it fails the record for the queue to retry, and keeps the text queued
+    assert len(stack.invoke("sms_sender", event)["batchItemFailures"]) == 1
+    assert store.get_message(mid).status == MessageStatus.QUEUED
+    # and the retry sends it, once
+    assert stack.invoke("sms_sender", event) == {"batchItemFailures": []}
+    assert store.get_message(mid).status == MessageStatus.SENT
+    assert len([m for m in stack.standin.outbox() if m["destination"] == phone]) == 1
+
+
+def test_a_read_timeout_is_one_request_per_attempt(stack, store, monkeypatch):
+    from careloop.adapters import aws
+    from careloop.settings import reset_settings
+
+    monkeypatch.setenv("CARELOOP_SMS_READ_TIMEOUT_S", "0.5")
+    reset_settings()
+    aws.sms_channel.cache_clear()
+    try:
+        _queued(store, "it-slow", "+16175550123")
+        stack.standin.fail_next_sends(1, "slow")
+        before = stack.standin.send_attempts
+        event = sqs_records_from_sample([json.dumps({"message_id": "it-slow"})], stack.res.queue_arns["send"])
+        assert len(stack.invoke("sms_sender", event)["batchItemFailures"]) == 1
+        # one request, not three (botocore's own retries are off for this client)
+        assert stack.standin.send_attempts - before == 1
+        assert store.get_message("it-slow").status == MessageStatus.QUEUED
+    finally:
+        monkeypatch.delenv("CARELOOP_SMS_READ_TIMEOUT_S")
+        reset_settings()
+        aws.sms_channel.cache_clear()
+
+
+def test_a_spend_limit_is_recorded_and_pages_operators(stack, store):
+    _queued(store, "it-quota", "+16175550124")
+    stack.standin.fail_next_sends(1, "quota")
+    event = sqs_records_from_sample([json.dumps({"message_id": "it-quota"})], stack.res.queue_arns["send"])
+    assert stack.invoke("sms_sender", event) == {"batchItemFailures": []}  # not retried: permanent
+    msg = store.get_message("it-quota")
+    assert msg.status == MessageStatus.FAILED and msg.status_detail.startswith("quota: MONTHLY_SPEND_LIMIT")
+    alerts = [m for m in store.messages_of_kind("staff_alert") if m.team == "ops"]
+    assert len(alerts) == 1 and alerts[0].priority == "urgent"

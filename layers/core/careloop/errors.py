@@ -43,9 +43,10 @@ class TemplateError(CareloopError):
 class SendError(CareloopError):
     """Sending a text failed. `permanent` errors are recorded and never retried."""
 
-    def __init__(self, message: str, *, permanent: bool, code: str | None = None):
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None, quota: bool = False):
         self.permanent = permanent
         self.code = code
+        self.quota = quota  # a quota or spend limit: permanent for this text, and operators are paged
         super().__init__(message)
 
 

@@ -46,6 +46,7 @@ class Settings(BaseModel):
     ehr_token_secret_arn: str = ""
     local_mode: bool = False
     llm_available: bool = False  # the stack says its region offers the LLM tier's model
+    sms_read_timeout_s: float = 5.0  # one SendTextMessage attempt waits this long, then the queue retries
     # the staff web app's origin (CloudFront), allowed by CORS on /api; empty: same origin
     web_origin: str = ""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from careloop.adapters.clients import client as aws_client
@@ -17,6 +18,24 @@ from careloop.ports import Services
 from careloop.settings import Settings, get_settings
 
 TRANSIENT = {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout"}
+# One request per attempt: the send queue retries with backoff (a read timeout must not become
+# three requests that may each have sent the text).
+SMS_CLIENT = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=5)
+
+
+def classify_send_error(exc: Exception) -> SendError:
+    """From the service model's errors: throttling, 5xx, 429 and network timeouts are transient
+    (retried through the queue); a quota or spend limit is permanent and pages operators;
+    validation, opted-out, access and not-found are permanent."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        reason = exc.response.get("Reason") or exc.response.get("Error", {}).get("Reason") or ""
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code == "ServiceQuotaExceededException":
+            return SendError(f"{code} {reason}".strip(), permanent=True, code=reason or code, quota=True)
+        transient = code in TRANSIENT or status >= 500 or status == 429
+        return SendError(f"{code} {reason}".strip(), permanent=not transient, code=reason or code or str(status))
+    return SendError(type(exc).__name__, permanent=False, code="network")
 
 
 class SqsOutbox:
@@ -72,7 +91,12 @@ class EndUserMessagingSms:
 
     def __init__(self, settings: Settings, client=None) -> None:
         self.s = settings
-        self.client = client or aws_client("pinpoint-sms-voice-v2")
+        if client is None:
+            import botocore.session
+
+            config = SMS_CLIENT.merge(Config(read_timeout=settings.sms_read_timeout_s))
+            client = botocore.session.get_session().create_client("pinpoint-sms-voice-v2", config=config)
+        self.client = client
 
     def send(self, to: str, body: str, context: dict[str, str]) -> str:
         args = {
@@ -86,12 +110,8 @@ class EndUserMessagingSms:
             args["ConfigurationSetName"] = self.s.sms_configuration_set
         try:
             return self.client.send_text_message(**args)["MessageId"]
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            reason = exc.response.get("Reason") or exc.response["Error"].get("Reason") or ""
-            raise SendError(f"{code} {reason}".strip(), permanent=code not in TRANSIENT, code=reason or code) from exc
-        except BotoCoreError as exc:
-            raise SendError(type(exc).__name__, permanent=False, code="network") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise classify_send_error(exc) from exc
 
     def opt_out(self, phone: str) -> None:
         if self.s.sms_opt_out_list:

@@ -61,6 +61,11 @@ STATUS_DESCRIPTIONS = {
 }
 PRICE_PER_PART = 0.00581  # illustrative US price, so analytics have a number to add up
 TRANSIENT_ERRORS = {"InternalServerException": 500, "ThrottlingException": 400}
+# Faults the stand-in can inject on SendTextMessage (fault tests): what a gateway in front of the
+# service answers (HTML, no AWS error shape), a response slower than the caller's read timeout,
+# and the account's monthly spend limit.
+FAULTS = {"BadGateway": 502, "ServiceUnavailable": 503, "slow": 0, "quota": 402}
+SLOW_SECONDS = 2.0
 # Settings UpdatePhoneNumber / UpdatePool may change (OptOutListName is resolved separately).
 IDENTITY_SETTINGS = (
     "TwoWayEnabled",
@@ -84,6 +89,12 @@ _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "double": (int, float),
     "timestamp": (int, float, str),
 }
+
+
+class _GatewayError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class AwsError(Exception):
@@ -253,6 +264,7 @@ class SmsStandin:
             self._last_sent: dict[tuple[str, str], str] = {}
             self._buckets: dict[str, tuple[float, float]] = {}
             self._fail_next: list[str] = []
+            self.send_attempts = 0  # SendTextMessage requests received (fault tests count them)
             self._outcomes = dict(self._initial_outcomes)
             if resources:
                 self._config_sets: dict[str, dict] = {}
@@ -282,8 +294,8 @@ class SmsStandin:
 
     def fail_next_sends(self, count: int, code: str = "InternalServerException") -> None:
         """The next `count` SendTextMessage calls fail with a transient error (retry tests)."""
-        if code not in TRANSIENT_ERRORS:
-            raise ValueError(f"not a transient error code: {code}")
+        if code not in TRANSIENT_ERRORS and code not in FAULTS:
+            raise ValueError(f"not a transient error code or fault: {code}")
         with self._lock:
             self._fail_next += [code] * count
 
@@ -354,6 +366,9 @@ class SmsStandin:
                 response = self._aws_route(request)
         except AwsError as exc:
             response = exc.response()
+        except _GatewayError as exc:  # a proxy's page, not the service's JSON
+            response = Response(f"<html><body><h1>{exc.status}</h1></body></html>", status=exc.status,
+                                content_type="text/html")
         except Exception:  # answer like AWS would; the traceback stays in the log
             log.exception("stand-in failed on %s", request.path)
             response = AwsError(
@@ -646,8 +661,18 @@ class SmsStandin:
         }
 
     def _op_send_text_message(self, p: dict) -> dict:
-        if self._fail_next:
-            code = self._fail_next.pop(0)
+        with self._lock:
+            self.send_attempts += 1
+            code = self._fail_next.pop(0) if self._fail_next else None
+        if code in ("BadGateway", "ServiceUnavailable"):
+            raise _GatewayError(FAULTS[code])
+        if code == "slow":
+            time.sleep(SLOW_SECONDS)  # the caller's read timeout fires; nothing is sent
+            raise AwsError("InternalServerException", "answered too late", 500)
+        if code == "quota":
+            raise AwsError("ServiceQuotaExceededException", "monthly spend limit reached", 402,
+                           Reason="MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT")
+        if code:
             raise AwsError(
                 code, "transient failure injected by the stand-in", TRANSIENT_ERRORS[code]
             )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from careloop import consent
 from careloop.errors import SendError
-from careloop.models import MessageStatus
+from careloop.models import Message, MessageStatus
 from careloop.ports import Services, SmsChannel
 from careloop.sms.parts import count_parts
 
@@ -60,6 +60,20 @@ def _appointment_moved_on(services: Services, message) -> str | None:
     return None
 
 
+def _page_operators(services: Services, message, exc: SendError) -> None:
+    """A quota or spend limit stops every text: an urgent alert (no PHI) for whoever runs the
+    account, once per limit per day."""
+    now = services.clock.now()
+    alert_id = f"ops-quota-{exc.code}-{now:%Y%m%d}"
+    alert = Message(
+        message_id=alert_id, kind="staff_alert", at=now, status=MessageStatus.OPEN, priority="urgent",
+        team="ops", workflow="sms-sender", step="quota", automated=False, reason="SMS quota or spend limit",
+        body=f"Texts are not going out: End User Messaging refused with {exc.code}. Raise the limit in the AWS console.",
+    )
+    if services.store.put_message(alert):
+        services.notifier.notify(alert)
+
+
 def send_queued(
     services: Services, channel: SmsChannel, message_id: str, pace: Callable[[int], object] | None = None
 ) -> SendOutcome:
@@ -106,8 +120,10 @@ def send_queued(
         if exc.permanent:
             store.transition_message(
                 message_id, MessageStatus.SENDING, MessageStatus.FAILED,
-                status_detail=exc.code or "permanent error",
+                status_detail=("quota: " if exc.quota else "") + (exc.code or "permanent error"),
             )
+            if exc.quota:
+                _page_operators(services, message, exc)
             return SendOutcome(message_id, "failed", exc.code or "")
         # transient: give it back to the queue's retry
         store.transition_message(message_id, MessageStatus.SENDING, MessageStatus.QUEUED)
