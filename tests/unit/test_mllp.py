@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from careloop.ehr.mllp import CR, FS, VT, Forwarder, MllpBridge, MllpDecoder, frame
-from careloop.intake import sign, verify_signature
+from careloop.intake import verify_signature
 
 SECRET = "bridge-secret"
 MESSAGE = (b"MSH|^~\\&|PMS|MAPLE|CARELOOP|DEMO|20261120100000||ADT^A08|CTRL-7|P|2.5\r"

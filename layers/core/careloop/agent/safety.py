@@ -222,6 +222,7 @@ SELF_HARM_INDIRECT: dict[str, object] = {
         r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
         r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from) (?:the|a|an) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train)\b",
         r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b",
+        r"\b(?:on|up on|at|standing on|sitting on|en|arriba en|parad[oa] en|sentad[oa] en) (?:the|a|my|el|la|un|una) (?:roof|rooftop|ledge|edge|bridge|overpass|tracks|train tracks|cliff|techo|azotea|orilla|puente|vias)\b.{0,60}\b(?:thinking|for a while|alone|cant|dont know|goodbye|bye|last|nobody|no one|pensando|sol[oa]|no se|adios|nadie)\b",
                 r"\b(?:i have|i got|tengo|ya tengo) (?:a|un) plan\b", r"\bi know (?:when|how|where) i (?:will|am going to) do it\b", r"\bya se (?:cuando|como|donde) lo voy a hacer\b",
         r"\b(?:made|i have made|hice|tome) (?:my|the|mi|la) (?:decision|decision final)\b.{0,60}\b(?:peace|paz|need|necesit\w*|wont|goodbye|ready)\b", r"\bat peace with (?:it|my decision)\b",
         r"\b(?:if|si) (?:i am|sigo|estoy) (?:still )?(?:here|alive|around|aqui|viv[oa]|con vida) (?:by then|para entonces|todavia)\b", r"\bhoping i am not (?:here|around|alive)\b",
@@ -572,7 +573,9 @@ def without_traps(canon: str) -> str:
     return _NEGATED_STOP_PHRASE.sub(" ", _TRAP_AFTER_STOP.sub(" ", canon))
 
 
-_NEGATED_STOP_PHRASE = lazy(r"\b(?:wont|dont|not|never|do not|will not|no) stop\w*")
+_NEGATED_STOP_PHRASE = lazy(
+    r"\b(?:wont|dont|not|never|do not|will not|no|nunca) (?:me |nos )?(?:stop\w*|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|borren)"
+)
 
 
 def keeps_texts(canon: str) -> bool:
