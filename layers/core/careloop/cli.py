@@ -224,6 +224,13 @@ def _mllp_bridge(args: argparse.Namespace) -> int:
     def ready(h: str, p: int) -> None:
         print(f"MLLP bridge listening on {h}:{p} -> {args.url} (spool: {args.spool}); Ctrl-C stops", flush=True)
 
+    # Ctrl-C and SIGTERM stop it even when started with SIGINT ignored (a background job of a
+    # non-interactive shell inherits that), as a service manager or a CI runner may start it
+    def _stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop)
     run(host, int(port), forwarder, retry_every=args.retry_every, ready=ready)
     return 0
 

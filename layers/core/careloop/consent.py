@@ -29,6 +29,7 @@ class ConsentEntry(BaseModel):
     by: str = ""  # staff member, for source=staff
     patient_ids: list[str] = []
     arrival: str = ""  # the carrier's / queue's own timestamp of the request (ISO, ms), when known
+    changed: bool = False  # it changed the number's state (then it was, or is to be, confirmed)
 
     @property
     def key(self) -> str:
@@ -57,9 +58,13 @@ def is_opted_out(store, phone: str | None) -> bool:
 def record(store, entry: ConsentEntry) -> bool:
     """Append the request (always: it is proof) and apply it to every patient on the number.
     Returns True when it changed the number's state (then, and only then, confirm)."""
+    if entry.message_id:  # the same inbound message again (a redelivery): one proof row, same answer
+        for seen in entries(store, entry.phone):
+            if seen.message_id == entry.message_id:
+                return seen.changed
     changed = is_opted_out(store, entry.phone) != (entry.action == "opt_out")
     patients = store.patients_by_phone(entry.phone)
-    entry = entry.model_copy(update={"patient_ids": [p.id for p in patients]})
+    entry = entry.model_copy(update={"patient_ids": [p.id for p in patients], "changed": changed})
     store.append_consent(entry.model_dump(mode="json") | {"key": entry.key})
     want = entry.action == "opt_out"
     for p in patients:

@@ -135,5 +135,8 @@ class Message(_Model):
     intent: str | None = None
     reason: str | None = None
     team: str | None = None  # staff alerts: front_desk | billing | clinical
+    # inbound: every effect of handling it happened; staff alert: its notification went out.
+    # Marked only after the effect, so a redelivery after a crash finishes what was left.
+    effects_done: bool = False
 
     _aware = field_validator("at")(lambda cls, v: _aware(v))

@@ -253,10 +253,16 @@ def handle_inbound(
     services: Services, from_phone: str, body: str, inbound_id: str, at: datetime | None = None,
     carrier_at: str = "",
 ) -> InboundOutcome:
-    now = at or services.clock.now()
+    """Handle one inbound text, exactly once in effect: the stored inbound message is the claim,
+    but it counts as handled only once every effect happened (reply queued, alert notified). A
+    redelivery after a crash in between finishes what was left, and nothing happens twice: the
+    reply and the alert have keys of their own, the sender sends a queued reply once, and the
+    consent ledger records one proof row per inbound message."""
     message_id = _id("in-", inbound_id)
-    if services.store.get_message(message_id) is not None:
+    existing = services.store.get_message(message_id)
+    if existing is not None and existing.effects_done:
         return InboundOutcome(message_id, duplicate=True)
+    now = existing.at if existing is not None else (at or services.clock.now())  # resume as it began
 
     turn = _Turn(services, from_phone, body, message_id, now, carrier_at)
     turn.run()
@@ -264,13 +270,14 @@ def handle_inbound(
     outcome = InboundOutcome(message_id, patient_id=turn.patient.id if turn.patient else None, intent=p.intent,
                              needs_attention=turn.escalate_reason is not None, reason=turn.escalate_reason)
     appointment_id = turn.appt.id if turn.appt else (turn.last_out.appointment_id if turn.last_out else None)
-    inbound = Message(
-        message_id=message_id, kind="sms_in", patient_id=outcome.patient_id, appointment_id=appointment_id,
-        phone=from_phone, body=body, at=now, status=MessageStatus.RECEIVED, automated=False,
-        intent=p.intent, needs_attention=outcome.needs_attention, reason=outcome.reason,
-    )
-    if not services.store.put_message(inbound):
-        return InboundOutcome(message_id, duplicate=True)
+    if existing is None:
+        inbound = Message(
+            message_id=message_id, kind="sms_in", patient_id=outcome.patient_id, appointment_id=appointment_id,
+            phone=from_phone, body=body, at=now, status=MessageStatus.RECEIVED, automated=False,
+            intent=p.intent, needs_attention=outcome.needs_attention, reason=outcome.reason,
+        )
+        if not services.store.put_message(inbound):  # another consumer has it: it finishes it
+            return InboundOutcome(message_id, duplicate=True)
 
     if turn.reply_key:
         text = REPLIES[turn.reply_key]["es" if turn.language == "es" else "en"].format(**turn.context())
@@ -279,7 +286,10 @@ def handle_inbound(
             appointment_id=appointment_id, phone=from_phone, body=" ".join(text.split()),
             at=now, status=MessageStatus.QUEUED, workflow="sms-agent", step=p.intent, automated=False,
         )
-        if services.store.put_message(reply):
+        if not services.store.put_message(reply):
+            reply = services.store.get_message(reply.message_id) or reply
+        if reply.status == MessageStatus.QUEUED:
+            # queued again after a crash is harmless: the sender moves it queued -> sending once
             services.outbox.enqueue(reply)
             outcome.replies.append(reply)
 
@@ -296,7 +306,11 @@ def handle_inbound(
             body=f"{who}: {outcome.reason}", workflow="sms-agent", step=p.intent, priority=priority,
             intent=p.intent, reason=outcome.reason, team=team, automated=False,
         )
-        if services.store.put_message(alert):
-            services.notifier.notify(alert)
+        if not services.store.put_message(alert):
+            alert = services.store.get_message(alert.message_id) or alert
+        if not alert.effects_done:
+            services.notifier.notify(alert)  # a failure here fails the record: the redelivery pages
+            services.store.update_message(alert.message_id, effects_done=True)
             outcome.alert = alert
+    services.store.update_message(message_id, effects_done=True)
     return outcome
