@@ -105,3 +105,33 @@ def test_import_through_a_running_local_stack(stack, served, store, tmp_path, ca
     assert store.get_appointment("viahttp-a9").patient_id == "viahttp-p4"
     assert "bad.ndjson,line 1" in (tmp_path / "errors.csv").read_text()
     assert "1 error(s)" in capsys.readouterr().out
+
+
+def test_importing_last_years_visits_texts_nobody(stack, store, tmp_path):
+    # Given an onboarding export: patients with a visit last June and a no-show in May
+    now = stack.clock.now()
+    patients = [{"resourceType": "Patient", "id": f"hist-p{i}", "meta": {"versionId": "1"},
+                 "name": [{"family": "History", "given": [f"H{i}"]}],
+                 "telecom": [{"system": "phone", "value": f"617-555-{4000 + i}", "use": "mobile"}]} for i in range(5)]
+    appointments = []
+    for i in range(5):
+        for k, (status, days) in enumerate((("fulfilled", 170), ("noshow", 200))):
+            appointments.append({
+                "resourceType": "Appointment", "id": f"hist-a{i}-{k}", "status": status, "minutesDuration": 30,
+                "start": (now - timedelta(days=days + i)).replace(microsecond=0).isoformat(),
+                "participant": [{"actor": {"reference": f"Patient/hist-p{i}"}, "status": "accepted"}]})
+    ndjson(tmp_path / "Patient.ndjson", patients)
+    ndjson(tmp_path / "Appointment.ndjson", appointments)
+    before = len(stack.standin.outbox())
+    # When `careloop ehr import` loads it and the stack runs for the next two months
+    assert main(["ehr", "import", str(tmp_path / "Patient.ndjson"), str(tmp_path / "Appointment.ndjson")]) == 0
+    stack.drain()
+    stack.advance(60 * 24 * 60)  # two months, every due time on the way
+    # Then no text went to any of them, and no task was raised
+    phones = {f"+1617555{4000 + i}" for i in range(5)}
+    assert [m for m in stack.standin.outbox()[before:] if m["destination"] in phones] == []
+    tasks = [m for m in store.messages_of_kind("task") if (m.patient_id or "").startswith("hist-")]
+    assert tasks == []
+    # and every step that would have been due is recorded as skipped: late
+    skipped = [a for a in store.actions_for_subject("APT#hist-a0-0") if a.reason == "late"]
+    assert {a.step for a in skipped} >= {"care-instructions", "check-in-48h"}

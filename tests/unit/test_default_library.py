@@ -99,7 +99,9 @@ def test_post_visit_sequence_with_follow_up_and_final_task():
     assert post == [("care-instructions", "2026-12-05"), ("check-in-48h", "2026-12-07"),
                     ("follow-up-7d", "2026-12-12"), ("re-engage-30d", "2027-01-04"), ("no-reply-task", "2027-01-07")]
     care = next(x for x in lines if x.get("step") == "care-instructions")
-    assert care["at"] == "2026-12-05T13:00:00-05:00" and "https://survey.example.test/maple" in care["body"]
+    # 2 h after the visit ended (10:30), not after the EHR reported it (11:00): issue #10, item 1
+    assert care["at"] == "2026-12-05T12:30:00-05:00" and "https://survey.example.test/maple" in care["body"]
+    assert "today" in care["body"]
 
 
 def test_post_visit_follow_up_skipped_for_a_cleaning_or_when_booked():

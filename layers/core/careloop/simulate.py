@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from careloop.errors import ConfigError, InvalidPhone, PayloadError, ScenarioError
-from careloop.models import APPOINTMENT_STATUSES, Appointment, Message, Patient
+from careloop.models import APPOINTMENT_STATUSES, ActionStatus, Appointment, Message, Patient
 from careloop.phones import to_e164
 from careloop.practice import PracticeProfile, demo_profile, parse_profile
 
@@ -292,9 +292,16 @@ class Simulation:
     def final_states(self) -> list[dict]:
         store = self.s.store
         out = []
+        from careloop.engine.planner import LATE
+
         for a in sorted(store.all_appointments(), key=lambda a: (a.start, a.id)):
-            out.append({"kind": "appointment_state", "appointment": a.id, "patient": a.patient_id,
-                        "status": a.status, "confirmed": a.confirmed, "start": self._local(a.start)})
+            line = {"kind": "appointment_state", "appointment": a.id, "patient": a.patient_id,
+                    "status": a.status, "confirmed": a.confirmed, "start": self._local(a.start)}
+            late = sorted(f"{x.workflow}/{x.step}" for x in store.actions_for_subject(f"APT#{a.id}")
+                          if x.status == ActionStatus.SKIPPED and x.reason == LATE)
+            if late:  # optional field: steps skipped because their moment had passed (history)
+                line["skipped_late"] = late
+            out.append(line)
         for p in sorted(store.all_patients(), key=lambda p: p.id):
             out.append({"kind": "patient_state", "patient": p.id, "phone": p.phone, "opted_out": p.opted_out,
                         "language": p.language})

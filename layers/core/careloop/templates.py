@@ -16,7 +16,7 @@ from careloop.practice import PracticeProfile
 FIELDS = frozenset(
     {
         "first_name", "last_name", "provider", "date_time", "date", "time", "location",
-        "visit_type", "practice_name", "practice_phone", "booking_url", "survey_url",
+        "visit_type", "practice_name", "practice_phone", "booking_url", "survey_url", "visit_day",
     }
 )
 
@@ -83,8 +83,17 @@ def check_template(source: str) -> None:
         )
 
 
+def visit_day(start: datetime, now: datetime, language: str) -> str:
+    """The appointment's day said truthfully from the moment of sending: "today", "yesterday",
+    or "on Tue Dec 1" ("hoy", "ayer", "el mar 1 dic")."""
+    days = (now.date() - start.date()).days
+    if language == "es":
+        return "hoy" if days == 0 else "ayer" if days == 1 else "el " + format_date(start, "es")
+    return "today" if days == 0 else "yesterday" if days == 1 else "on " + format_date(start, "en")
+
+
 def context_for(
-    practice: PracticeProfile, patient: Patient, appointment: Appointment | None
+    practice: PracticeProfile, patient: Patient, appointment: Appointment | None, now: datetime | None = None,
 ) -> dict[str, str]:
     zone = ZoneInfo(patient.timezone) if patient.timezone else practice.zone
     lang = patient.language
@@ -101,6 +110,7 @@ def context_for(
         "time": "",
         "location": "",
         "visit_type": "",
+        "visit_day": "",
     }
     if appointment is not None:
         local = appointment.start.astimezone(zone)
@@ -111,6 +121,7 @@ def context_for(
             time=format_time(local, lang),
             location=_location_name(practice, appointment.location),
             visit_type=appointment.visit_type or "",
+            visit_day=visit_day(local, (now or local).astimezone(zone), lang),
         )
     return ctx
 

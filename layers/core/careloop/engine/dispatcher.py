@@ -152,7 +152,7 @@ def _fire(
 
     language = patient.language if patient.language in step.action.template else "en"
     body = templates.render(
-        step.action.template[language], templates.context_for(services.practice, patient, appt)
+        step.action.template[language], templates.context_for(services.practice, patient, appt, now)
     )
     message = Message(
         message_id=message_id_for(action.action_id),

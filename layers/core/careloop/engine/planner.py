@@ -64,8 +64,23 @@ def plan_appointment_change(
         return result
     for wf in services.workflows:
         if wf.enabled and _triggered(wf, old, new):
-            _plan_workflow(services, wf, patient, new, now, generation_for(wf, new), result)
+            _plan_workflow(services, wf, patient, new, event_time(wf, new, now), generation_for(wf, new), result,
+                           now=now)
     return result
+
+
+# How late a step of a status-triggered workflow may still go out, unless the step says
+DEFAULT_GRACE = timedelta(hours=12)
+LATE = "late"
+
+
+def event_time(wf: Workflow, appt: Appointment, now: datetime) -> datetime:
+    """When the event a workflow reacts to happened: a status is about the appointment (a visit
+    ended, a patient did not come), so it is timed from the appointment's end, never later than
+    now; an EHR that reports last June's visit today is reporting history, not news."""
+    if wf.trigger.on == "appointment_status":
+        return min(now, appt.end)
+    return now
 
 
 def plan_after_step(
@@ -97,7 +112,9 @@ def _plan_workflow(
     trigger_at: datetime,
     generation: str,
     result: PlanResult,
+    now: datetime | None = None,
 ) -> None:
+    now = now or trigger_at
     subject = f"APT#{appt.id}" if appt else f"PAT#{patient.id}"
     facts = Facts(services, patient, appt, trigger_at, trigger_at)
     for step in wf.steps:
@@ -124,6 +141,13 @@ def _plan_workflow(
                 action.due_at = trigger_at  # booked late: send at booking
             else:
                 reason = "due time already passed when planned"
+        elif due < now:
+            # a status reported after the fact: still send within the grace window, else skip as late
+            grace = DEFAULT_GRACE if step.timing.grace_minutes is None else timedelta(minutes=step.timing.grace_minutes)
+            if now - due > grace:
+                reason = LATE
+            else:
+                action.due_at = now
         if reason is None and step.timing.anchor == "start":
             # conditions about the world as it is now; re-checked at fire time anyway
             failing = first_failing(step.conditions, facts)

@@ -25,6 +25,7 @@ _WORST_CASE = {
     "location": "1250 Commonwealth Ave, Suite 400", "visit_type": "consultation",
     "practice_name": "Riverside Family Dental Care", "practice_phone": "(617) 555-0100",
     "booking_url": "https://book.example.com/riverside-dental", "survey_url": "https://survey.example.com/riverside",
+    "visit_day": "el mié 30 sep",
 }
 
 
@@ -71,6 +72,9 @@ class Timing(_Strict):
     # if the due time has already passed when planned: send at the trigger instead, provided
     # the appointment is still at least this many minutes ahead; otherwise skip the step
     catch_up_min_lead_minutes: int | None = None
+    # a step of a status-triggered workflow (timed from the appointment) whose moment passed by
+    # more than this is skipped as late (history from an EHR sync is not news); default 12 hours
+    grace_minutes: int | None = Field(None, ge=0)
 
 
 Field_ = Literal[
