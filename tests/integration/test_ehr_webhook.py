@@ -171,3 +171,23 @@ def test_broken_payloads_each_kept(served):
     assert len(payloads) == len(broken) and all(k + ".reason.json" in added for k in payloads)
     listed = json.loads(urllib.request.urlopen(served + "/dev/ehr/quarantine", timeout=10).read())
     assert set(payloads) <= {item["key"] for item in listed}
+
+
+# --- out-of-range dates and oversized fields: 400 naming the field, nothing half-written ---------
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/ehr/fhir", fhir_appointment("w-y9999", "w-p-dates", "9999-12-31T23:30:00-05:00"), "start"),
+    ("/ehr/fhir", fhir_appointment("w-y1", "w-p-dates", "0001-01-01T00:10:00+05:00"), "start"),
+    ("/ehr/fhir", fhir_appointment("w-y2100", "w-p-dates", "2100-01-01T10:00:00Z"), "start"),
+    ("/ehr/fhir", fhir_patient("w-frozen", updated="9999-01-01T00:00:00Z"), "meta.lastUpdated"),
+    ("/ehr/fhir", fhir_patient("w-huge", given="A" * 500_000), "name.given"),
+    ("/ehr/hl7v2", hl7("ADT^A04", "W-MSH9999", "W-MRN-9999", sent="99991231235959"), "MSH-7"),
+])
+def test_out_of_range_dates_and_huge_fields_are_400s_naming_the_field(served, store, path, body, field):
+    before = len(objects("quarantine/"))
+    status, text = post(served, path, body)
+    assert status == 400 and field in text, text
+    assert len(objects("quarantine/")) > before  # kept for replay
+    for pid in ("w-p-dates", "w-frozen", "w-huge", "W-MRN-9999"):
+        assert store.get_patient(pid) is None
+    # and the audit still answers for everyone
+    assert urllib.request.urlopen(served + "/dev/audit", timeout=10).status == 200

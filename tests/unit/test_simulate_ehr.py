@@ -9,8 +9,9 @@ from careloop.simulate import simulate
 def test_hl7v2_siu_event_creates_the_appointment_under_the_ehr_ids(data_dir):
     message = (data_dir / "microsoft-FHIR-Converter" / "hl7v2" / "SIU-S12-01.hl7").read_text()
     lines, warnings = simulate({
-        "start": "2021-09-01T08:00:00-04:00", "until": "2021-09-30T08:00:00-04:00",
-        "events": [{"at": "2021-09-01T09:00:00-04:00", "type": "ehr_hl7v2", "payload": message}],
+        # the sample was sent (MSH-7) on 2021-09-14: it arrives after that, as it would
+        "start": "2021-09-14T07:00:00-04:00", "until": "2021-09-30T08:00:00-04:00",
+        "events": [{"at": "2021-09-14T08:00:00-04:00", "type": "ehr_hl7v2", "payload": message}],
     })
     states = {x["kind"]: x for x in lines if x["kind"].endswith("_state")}
     assert states["appointment_state"]["appointment"] == "12345"

@@ -241,12 +241,17 @@ class Simulation:
         elif event.type in ("ehr_fhir", "ehr_hl7v2"):
             from careloop.intake import apply_batches, parse
 
+            from careloop.clock import use_clock
+
             body = json.dumps(event.payload).encode() if event.type == "ehr_fhir" else event.payload.encode()
+            previous = use_clock(self.s.clock)  # "now" for the mappers' date checks: the virtual clock
             try:
                 batches = parse("fhir" if event.type == "ehr_fhir" else "hl7v2", body, self.s)
             except PayloadError as exc:
                 self.warnings.append(f"events[{index}].payload: rejected ({exc}); it would be quarantined")
                 return
+            finally:
+                use_clock(previous)
             apply_batches(self.s, batches, now)
         elif event.type == "delivery":
             from careloop.sms.events import apply_delivery_event

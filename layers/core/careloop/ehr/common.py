@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from careloop import clock
 from careloop.models import Appointment, Patient
 from careloop.phones import try_e164
 from careloop.practice import PracticeProfile
@@ -56,6 +57,47 @@ class EhrBatch:
     # References a notification announced but did not include (id-only / empty payloads).
     to_fetch: list[str] = field(default_factory=list)
     hl7_header: Hl7Header | None = None
+
+
+# ---- sane values -----------------------------------------------------------------------------
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+FUTURE_YEARS = 5  # an appointment further ahead than this is a typo, not a booking
+MARKER_SKEW = timedelta(minutes=10)  # a version marker this far in the future is refused
+MAX_TEXT = 200  # names, provider, location, visit type: longer is not a name
+MAX_IDENTIFIER = 256
+
+
+def outside_window(at: datetime, now: datetime | None = None) -> str | None:
+    """Why a date cannot be an appointment's (or a version's), or None: before 1900, more than
+    five years ahead, or so close to year 1 / 9999 that converting it overflows."""
+    now = now or clock.now()  # the process clock: the local stack's moved clock too
+    try:
+        utc = at.astimezone(UTC)
+        latest = now.astimezone(UTC).replace(year=now.year + FUTURE_YEARS)
+    except (OverflowError, ValueError):
+        return "outside the dates Careloop accepts"
+    if utc < EARLIEST:
+        return "before 1900"
+    if utc > latest:
+        return f"more than {FUTURE_YEARS} years ahead"
+    return None
+
+
+def future_marker(at: datetime | None, now: datetime | None = None) -> str | None:
+    """A version marker (lastUpdated, MSH-7) in the future beyond a small skew would freeze the
+    record: every later update would look older. Why it is refused, or None."""
+    if at is None:
+        return None
+    why = outside_window(at, now)
+    if why:
+        return why
+    if at.astimezone(UTC) > (now or clock.now()) + MARKER_SKEW:
+        return "in the future (clocks may differ by minutes, not more)"
+    return None
+
+
+def too_long(value: str | None, limit: int = MAX_TEXT) -> bool:
+    return value is not None and len(value) > limit
 
 
 # ---- versions --------------------------------------------------------------------------------

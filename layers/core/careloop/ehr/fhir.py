@@ -15,14 +15,19 @@ from typing import Any
 
 from careloop.clock import now as clock_now
 from careloop.ehr.common import (
+    MAX_IDENTIFIER,
+    MAX_TEXT,
     EhrBatch,
     PhoneCandidate,
     dedupe_latest,
+    future_marker,
     is_sensitive_identifier,
     language_of,
+    outside_window,
     pick_phone,
     profile_location,
     profile_provider,
+    too_long,
     version_marker,
     visit_type_of,
 )
@@ -470,11 +475,22 @@ class _Mapper:
         if res.get("active") is False:
             tags.append("inactive")
         at, version = _meta(res)
+        if (why := future_marker(at)) is not None:
+            self.issues.append(f"{path}.meta.lastUpdated: {why}")
+            return None
+        for label, value in (("name.given", first), ("name.family", last)):
+            if too_long(value):
+                self.issues.append(f"{path}.{label}: longer than {MAX_TEXT} characters")
+                return None
+        idents = _identifiers(res.get("identifier"))
+        if any(too_long(i, MAX_IDENTIFIER) for i in idents):
+            self.issues.append(f"{path}.identifier: longer than {MAX_IDENTIFIER} characters")
+            return None
         try:
             return Patient(
                 id=pid, first_name=first, last_name=last, phone=phone, phone_kind=kind,
                 language=language_of(_language_values(res.get("communication"))),
-                identifiers=_identifiers(res.get("identifier")), tags=tags,
+                identifiers=idents, tags=tags,
                 source_version=version_marker(at, version), updated_at=at,
             )
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
@@ -516,6 +532,9 @@ class _Mapper:
             self.issues.append(f"{path}.status: {_short(str(status))!r} is not an AppointmentStatus")
             return None
         start = _parse_instant(res.get("start"))
+        if start is not None and (why := outside_window(start)) is not None:
+            self.issues.append(f"{path}.start: {why}")
+            return None
         if start is None:
             if status in START_REQUIRED:
                 self.issues.append(f"{path}.start: missing (required when status is {status!r})")
@@ -539,11 +558,20 @@ class _Mapper:
             else:
                 self.warnings.append(f"{who}: end is not after start; {DEFAULT_MINUTES} minutes assumed")
         at, version = _meta(res)
+        if (why := future_marker(at)) is not None:
+            self.issues.append(f"{path}.meta.lastUpdated: {why}")
+            return None
+        provider, location, visit_type = self._provider(res), self._appointment_location(res), _visit_type(res)
+        for label, value in (("participant (practitioner)", provider), ("participant (location)", location),
+                             ("serviceType", visit_type)):
+            if too_long(value):
+                self.issues.append(f"{path}.{label}: longer than {MAX_TEXT} characters")
+                return None
         try:
             return Appointment(
                 id=aid, patient_id=patient_id, start=start, minutes=minutes, status=status,
-                provider=self._provider(res), location=self._appointment_location(res),
-                visit_type=_visit_type(res), source_version=version_marker(at, version),
+                provider=provider, location=location,
+                visit_type=visit_type, source_version=version_marker(at, version),
                 updated_at=at,
             )
         except ValueError as exc:

@@ -15,14 +15,19 @@ import hl7
 
 from careloop.clock import now as clock_now
 from careloop.ehr.common import (
+    MAX_IDENTIFIER,
+    MAX_TEXT,
     EhrBatch,
     Hl7Header,
     PhoneCandidate,
+    future_marker,
     is_sensitive_identifier,
     language_of,
+    outside_window,
     pick_phone,
     profile_location,
     profile_provider,
+    too_long,
     version_marker,
     visit_type_of,
 )
@@ -361,7 +366,12 @@ class _MessageMapper:
         except ValueError:
             self.issue(f"{label}: not a valid date/time")
             return None
-        return naive.replace(tzinfo=tz)
+        at = naive.replace(tzinfo=tz)
+        why = future_marker(at) if label == "MSH-7" else outside_window(at)
+        if why:
+            self.issue(f"{label}: {why}")
+            return None
+        return at
 
     # -- SIU -----------------------------------------------------------------------------------
 
@@ -552,10 +562,18 @@ class _MessageMapper:
         if msg.get("PID", 30, n=n).upper() == "Y":
             tags.append("deceased")
             self.warnings.append(f"{who}: the EHR marks this patient deceased")
+        first, last = msg.get("PID", 5, 1, 2, n=n), msg.get("PID", 5, 1, 1, 1, n=n)
+        for label, value in (("PID-5.2", first), ("PID-5.1", last)):
+            if too_long(value):
+                self.issue(f"{label}: longer than {MAX_TEXT} characters")
+                return None
+        if any(too_long(i, MAX_IDENTIFIER) for i in identifiers):
+            self.issue(f"PID-3: longer than {MAX_IDENTIFIER} characters")
+            return None
         try:
             return Patient(
-                id=patient_id, first_name=msg.get("PID", 5, 1, 2, n=n),
-                last_name=msg.get("PID", 5, 1, 1, 1, n=n), phone=phone, phone_kind=kind,
+                id=patient_id, first_name=first,
+                last_name=last, phone=phone, phone_kind=kind,
                 language=language, identifiers=identifiers, tags=tags,
                 source_version=self.version, updated_at=self.sent_at,
             )
