@@ -191,3 +191,19 @@ def test_out_of_range_dates_and_huge_fields_are_400s_naming_the_field(served, st
         assert store.get_patient(pid) is None
     # and the audit still answers for everyone
     assert urllib.request.urlopen(served + "/dev/audit", timeout=10).status == 200
+
+
+def test_the_mappings_warnings_reach_the_ehr_in_the_outcome_and_the_ack(served, store):
+    # Given a patient whose only phone is not a valid number, and an HL7 patient marked deceased
+    status, text = post(served, "/ehr/fhir", fhir_patient("w-badphone", phone="555-01"))
+    warnings = [i["diagnostics"] for i in json.loads(text)["issue"] if i["severity"] == "warning"]
+    # Then the 200 answer says so (ids only: the number itself is not echoed)
+    assert status == 200 and any("telecom" in w and "not a valid phone" in w for w in warnings), warnings
+    assert all("555-01" not in w for w in warnings)
+    msh, evn, pid = hl7("ADT^A04", "W-DEAD-1", "W-MRN-DEAD").rstrip(b"\r").split(b"\r")
+    fields = pid.split(b"|") + [b""] * 31
+    fields[30] = b"Y"  # PID-30: patient death indicator
+    body = b"\r".join([msh, evn, b"|".join(fields[:31])]) + b"\r"
+    status, ack = post(served, "/ehr/hl7v2", body, hl7_ack=True)
+    assert status == 200 and "MSA|AA|W-DEAD-1" in ack
+    assert any(seg.startswith("ERR|") and "|W|" in seg and "deceased" in seg for seg in ack.split("\r")), ack

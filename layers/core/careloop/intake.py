@@ -191,9 +191,14 @@ def receive(
     key = _key("archive", kind, now, digest)
     archive.put(key, body, {"kind": kind})
     result = apply_batches(services, batches, now)
+    # what the mapping noticed (an invalid phone, a deceased patient, an unknown element) goes back
+    # to the EHR with the answer, beside what the merge noticed
+    mapped = tuple(dict.fromkeys(w for b in batches for w in b.warnings))
     if kind == "hl7v2" and wants_hl7_ack:
-        return IntakeResult(200, _hl7_ack(services, body, "AA", ""), "x-application/hl7-v2+er7", result, key)
-    return IntakeResult(200, accepted_outcome(result), ingested=result, archive_key=key)
+        ack = _hl7_ack(services, body, "AA", "", warnings=mapped + tuple(result.warnings()))
+        return IntakeResult(200, ack, "x-application/hl7-v2+er7", result, key, extra={"warnings": list(mapped)})
+    return IntakeResult(200, accepted_outcome(result, mapped), ingested=result, archive_key=key,
+                        extra={"warnings": list(mapped)})
 
 
 def quarantine(archive: Archive, key: str, kind: Kind, body: bytes, issues: list[str], now: datetime,
@@ -206,14 +211,16 @@ def quarantine(archive: Archive, key: str, kind: Kind, body: bytes, issues: list
     archive.put(key + ".reason.json", json.dumps(reason | (details or {})).encode(), {"kind": kind})
 
 
-def accepted_outcome(result: IngestResult) -> str:
-    """The 200 answer: one summary line, then a warning per thing a person should know."""
+def accepted_outcome(result: IngestResult, mapped: tuple[str, ...] = ()) -> str:
+    """The 200 answer: one summary line, then a warning per thing a person should know (the
+    mapping's, then the merge's)."""
     merges = f"; {len(result.merged)} merge(s) applied" if result.merged else ""
     issues = [{"severity": "information", "code": "informational",
                "diagnostics": f"accepted: {len(result.patients)} patient(s), {len(result.appointments)} "
                               f"appointment(s) changed; {len(result.unchanged)} unchanged; "
                               f"{len(result.stale)} older than stored{merges}"}]
-    issues += [{"severity": "warning", "code": "informational", "diagnostics": w} for w in result.warnings()]
+    issues += [{"severity": "warning", "code": "informational", "diagnostics": w}
+               for w in (*mapped, *result.warnings())]
     return json.dumps({"resourceType": "OperationOutcome", "issue": issues})
 
 
@@ -221,7 +228,7 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode()
 
 
-def _hl7_ack(services: Services, body: bytes, code: str, text: str) -> str:
+def _hl7_ack(services: Services, body: bytes, code: str, text: str, warnings: tuple[str, ...] = ()) -> str:
     from careloop.ehr.hl7v2 import ack_for
 
-    return ack_for(body, code, text, services.practice)
+    return ack_for(body, code, text, services.practice, warnings=warnings)

@@ -117,6 +117,7 @@ def build_ack(
     version: str = "2.5.1",
     reply_to: Hl7Header | None = None,
     error_code: str | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> str:
     """An HL7 ACK: MSH (sender and receiver of the original swapped), MSA, and for AE/AR an ERR
     (table 0357 code, default 207). Segments end in CR."""
@@ -142,17 +143,24 @@ def build_ack(
             segments.append(f"ERR|^^^{err}&{err_text}&HL70357")
         else:
             segments.append(f"ERR|||{err}^{err_text}^HL70357|E||||{_escape(text)}")
+    for warning in warnings[:20]:  # accepted with something to fix: ERR with severity W (2.5+)
+        if _version_tuple(version) < (2, 5):
+            segments.append(f"ERR|^^^207&{_escape(warning)[:200]}&HL70357")
+        else:
+            segments.append(f"ERR|||207^Application error^HL70357|W||||{_escape(warning)[:200]}")
     return "\r".join(segments) + "\r"
 
 
 def ack_for(
-    body: bytes | str, code: str, text: str, profile: PracticeProfile, *, error_code: str | None = None
+    body: bytes | str, code: str, text: str, profile: PracticeProfile, *, error_code: str | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> str:
-    """ACKs for every message in a body (one per MSH; one with an empty MSA-2 if none is legible)."""
+    """ACKs for every message in a body (one per MSH; one with an empty MSA-2 if none is legible);
+    an accepted message's warnings go back as ERR segments of severity W."""
     headers = _headers(body) or [Hl7Header()]
     return "".join(
         build_ack(h.control_id, code, text, profile, version=h.version or "2.5.1", reply_to=h,
-                  error_code=error_code)
+                  error_code=error_code, warnings=warnings)
         for h in headers
     )
 
