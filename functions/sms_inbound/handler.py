@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from careloop.adapters.aws import services
 from careloop.agent.inbound import handle_inbound
-from careloop.sms.payloads import parse_inbound
+from careloop.sms.payloads import parse_inbound, unreadable_reason
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
@@ -22,12 +22,21 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
-    inbound = parse_inbound(json.loads(record.body))
+    try:
+        inbound = parse_inbound(json.loads(record.body))
+    except Exception as exc:  # malformed: logged (ids only) and counted, then retried / to the DLQ
+        bad_payload(record, exc)
+        raise
     outcome = handle_inbound(services(), inbound.from_phone, inbound.body, inbound.inbound_id,
                              carrier_at=inbound.carrier_at)
     logger.info("inbound", extra={"message_id": outcome.message_id, "intent": outcome.intent,
                                   "duplicate": outcome.duplicate, "needs_attention": outcome.needs_attention})
     metrics.add_metric("InboundTexts", MetricUnit.Count, 1)
+
+
+def bad_payload(record: SQSRecord, exc: Exception) -> None:
+    logger.warning("unreadable payload", extra={"sqs_message_id": record.message_id, "reason": unreadable_reason(exc)})
+    metrics.add_metric("UnreadablePayload", MetricUnit.Count, 1)
 
 
 @logger.inject_lambda_context(clear_state=True)

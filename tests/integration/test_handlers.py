@@ -214,3 +214,35 @@ def test_a_spend_limit_is_recorded_and_pages_operators(stack, store):
     assert msg.status == MessageStatus.FAILED and msg.status_detail.startswith("quota: MONTHLY_SPEND_LIMIT")
     alerts = [m for m in store.messages_of_kind("staff_alert") if m.team == "ops"]
     assert len(alerts) == 1 and alerts[0].priority == "urgent"
+
+
+@pytest.mark.parametrize(("function", "body", "reason"), [
+    ("sms_inbound", "{not json", "not JSON"),
+    ("sms_inbound", json.dumps({"Type": "Notification", "Message": json.dumps({"messageBody": "hi"})}),
+     "missing originationNumber"),
+    ("sms_inbound", json.dumps({"originationNumber": "12", "messageBody": "my pills", "inboundMessageId": "x"}),
+     "originationNumber: not a phone number"),
+    ("sms_events", json.dumps({"Type": "Notification", "Message": "{broken"}), "SNS Message is not JSON"),
+])
+def test_unreadable_payloads_are_logged_counted_and_kept_for_the_dlq(stack, function, body, reason):
+    import io
+    import sys
+
+    # Given the handler's JSON log captured (as CloudWatch would)
+    stack.handler(function)
+    logger = sys.modules[f"careloop_fn_{function}"].logger
+    buf = io.StringIO()
+    previous = logger.registered_handler.setStream(buf)
+    try:
+        # When a malformed SNS / SQS message arrives (issue #10, item 10)
+        event = sqs_records_from_sample([body], stack.res.queue_arns["inbound" if function == "sms_inbound" else "sms_events"])
+        failed = stack.invoke(function, event)["batchItemFailures"]
+    finally:
+        logger.registered_handler.setStream(previous)
+    # Then the record goes back to the queue (and, after its retries, to the DLQ), with one warning
+    # line naming why, ids only
+    assert len(failed) == 1
+    lines = [json.loads(x) for x in buf.getvalue().splitlines() if x.strip()]
+    warning = [x for x in lines if x["message"] == "unreadable payload"]
+    assert len(warning) == 1 and reason in warning[0]["reason"] and warning[0]["sqs_message_id"]
+    assert "my pills" not in buf.getvalue()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from careloop.errors import PayloadError
+from careloop.errors import InvalidPhone, PayloadError
 from careloop.phones import to_e164
 
 
@@ -45,3 +45,15 @@ def parse_inbound(body: dict) -> InboundText:
         keyword=msg.get("messageKeyword"),
         carrier_at=str(body.get("Timestamp", "")) if isinstance(body, dict) and body.get("Type") == "Notification" else "",
     )
+
+
+def unreadable_reason(exc: Exception) -> str:
+    """Why an SNS / SQS payload could not be read, without PHI (no number, no text): for the
+    warning log line of a record that goes back to the queue and, after its retries, the DLQ."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON (line {exc.lineno}, column {exc.colno})"
+    if isinstance(exc, InvalidPhone):
+        return "originationNumber: not a phone number"
+    if isinstance(exc, PayloadError):
+        return str(exc)[:200]
+    return type(exc).__name__
