@@ -7,6 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from careloop.adapters.aws import services
 from careloop.engine.dispatcher import tick
+from careloop.sms import stuck
 
 WORKERS = 8  # patients in parallel: each action is a handful of sequential DynamoDB calls
 
@@ -23,6 +24,9 @@ def handler(event, context):
     result = tick(services(), workers=WORKERS, deadline=deadline)
     summary = {"sent": len(result.sent), "skipped": len(result.skipped),
                "deferred": len(result.deferred), "lost": result.lost}
+    if stuck.due(services().clock.now()):
+        summary["stuck"] = len(stuck.sweep_stuck(services()))
+        metrics.add_metric("SmsStuckInSending", MetricUnit.Count, summary["stuck"])
     logger.info("tick", extra=summary)
     metrics.add_metric("ActionsSent", MetricUnit.Count, summary["sent"])
     metrics.add_metric("ActionsSkipped", MetricUnit.Count, summary["skipped"])
