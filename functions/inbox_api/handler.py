@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from careloop import consent, inbox
 from careloop.adapters.aws import services
+from careloop.engine.planner import plan_switched_on
 from careloop.errors import ConfigError, Conflict, NotFound, PayloadError
 from careloop.settings import get_settings
 from careloop.workflows import registry
@@ -122,6 +123,7 @@ def post_enabled(workflow_id: str):
     svc = services()
     workflow = registry.set_enabled(svc.store, workflow_id, body["enabled"], _staff(), body.get("why", ""), svc.clock.now())
     _refresh(svc)
+    plan_switched_on(svc, workflow, svc.clock.now())  # appointments already booked get their steps
     return inbox.workflow_view(workflow)
 
 
@@ -134,6 +136,7 @@ def put_workflow(workflow_id: str):
     svc = services()
     workflow = registry.save(svc.store, definition, _staff(), body.get("why", ""), svc.clock.now())
     _refresh(svc)
+    plan_switched_on(svc, workflow, svc.clock.now())
     return inbox.workflow_view(workflow)
 
 

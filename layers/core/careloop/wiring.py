@@ -147,7 +147,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Staff API: inbox, patients, appointments, workflows, analytics",
         source=ApiSource(routes=(Route("ANY", "/api/{proxy+}"),), auth="cognito"),
         reads=(R, A, M),
-        writes=(R, M),
+        writes=(R, A, M),  # A: a workflow switched on plans for the appointments already booked
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         sms=True,  # staff-recorded consent keeps the carrier opt-out list in step
     ),

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from careloop import templates
 from careloop.engine import gates
 from careloop.engine.conditions import Facts, first_failing
-from careloop.engine.planner import plan_after_step
+from careloop.engine.planner import plan_after_step, plan_entered
 from careloop.models import ActionStatus, Appointment, Message, MessageStatus, PlannedAction
 from careloop.ports import Services
 
@@ -133,8 +133,13 @@ def _fire(
 
     patient, appt = facts.patient, facts.appointment
     if step.action.type == "enter_workflow":
+        target = services.workflow(step.action.workflow or "")
+        if target is None or not target.enabled or target.trigger.on != "entered":
+            return skip(f"workflow {step.action.workflow} is off, unknown or not enterable")
+        plan_entered(services, target, action, now, patient, appt)
         _finish(services, action, ActionStatus.SENT)
         result.sent.append(action.action_id)
+        plan_after_step(services, action, now, patient, appt)
         return
 
     if step.action.type == "sms":

@@ -83,6 +83,41 @@ def event_time(wf: Workflow, appt: Appointment, now: datetime) -> datetime:
     return now
 
 
+def plan_switched_on(services: Services, wf: Workflow, now: datetime) -> PlanResult:
+    """A workflow switched on (or saved while on) plans for the appointments already there, under
+    the same catch-up and lateness rules as any change: reminders for what is still booked ahead,
+    status steps whose moment has not passed. Idempotent (the keys are deterministic). A scan of
+    the appointments: switching a workflow on is a rare, deliberate act."""
+    result = PlanResult()
+    if not wf.enabled or wf.trigger.on not in ("appointment_booked", "appointment_status"):
+        return result
+    for appt in services.store.all_appointments():
+        if wf.trigger.on == "appointment_booked":
+            if appt.status != "booked" or appt.start <= now:
+                continue
+        elif appt.status != wf.trigger.status or now - appt.end > timedelta(days=90):
+            continue  # not this status, or history no step of it could still reach
+        patient = services.store.get_patient(appt.patient_id)
+        if patient is not None:
+            _plan_workflow(services, wf, patient, appt, event_time(wf, appt, now), generation_for(wf, appt),
+                           result, now=now)
+    return result
+
+
+def plan_entered(services: Services, wf: Workflow, source: PlannedAction, at: datetime,
+                 patient: Patient, appt: Appointment | None) -> PlanResult:
+    """`enter_workflow`: the named workflow starts for the same patient and appointment, its
+    steps timed from now (its trigger) or from the appointment; one plan per entering action."""
+    result = PlanResult()
+    if not wf.enabled or wf.trigger.on != "entered":
+        return result
+    if wf.trigger.workflow and wf.trigger.workflow != source.workflow:
+        return result  # it names who may enter it
+    _plan_workflow(services, wf, patient, appt, at, f"entered:{source.workflow}/{source.step}/{source.generation}",
+                   result, now=at)
+    return result
+
+
 def plan_after_step(
     services: Services, sent: PlannedAction, at: datetime,
     patient: Patient | None = None, appt: Appointment | None = None,
