@@ -207,3 +207,15 @@ def test_the_mappings_warnings_reach_the_ehr_in_the_outcome_and_the_ack(served, 
     status, ack = post(served, "/ehr/hl7v2", body, hl7_ack=True)
     assert status == 200 and "MSA|AA|W-DEAD-1" in ack
     assert any(seg.startswith("ERR|") and "|W|" in seg and "deceased" in seg for seg in ack.split("\r")), ack
+
+
+def test_a_payload_without_meta_never_overwrites_a_versioned_newer_record(served, store):
+    # Given a patient stored from a versioned payload
+    post(served, "/ehr/fhir", fhir_patient("w-versioned", phone="617-555-0151"))
+    unversioned = json.loads(fhir_patient("w-versioned", phone="617-555-0152"))
+    del unversioned["meta"]
+    # When the same patient arrives without meta (an old capture, a script) (issue #10, item 5)
+    status, text = post(served, "/ehr/fhir", json.dumps(unversioned).encode())
+    # Then it is accepted as older than stored, and nothing is reverted
+    assert status == 200 and "1 older than stored" in text
+    assert store.get_patient("w-versioned").phone == "+16175550151"

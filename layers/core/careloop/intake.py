@@ -161,7 +161,8 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
         for appt_id in batch.cancelled_appointment_ids:
             stored = services.store.get_appointment(appt_id)
             if appt_id not in mapped and stored is not None and stored.status != "cancelled":
-                appointments.append(stored.model_copy(update={"status": "cancelled", "source_version": ""}))
+                # the cancel names no version of its own: it applies as of the stored one
+                appointments.append(stored.model_copy(update={"status": "cancelled"}))
     return ingest(services.store, patients, appointments, now, merges=merges, bulk=bulk, live=live,
                   phone_opted_out=phone_opted_out)
 

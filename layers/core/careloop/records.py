@@ -42,6 +42,15 @@ class IngestResult:
         return out
 
 
+
+def is_stale(incoming: str, stored: str) -> bool:
+    """An EHR payload older than what is stored is not applied; nor is one without any version
+    marker when the stored record has one (it cannot prove it is newer, and it used to revert a
+    newer record)."""
+    if not stored:
+        return False
+    return not incoming or stored > incoming
+
 def merged_into(patient: Patient | None) -> str | None:
     """The surviving id if this record was merged away, else None."""
     if patient is None:
@@ -119,7 +128,7 @@ def _apply_patients(store: Store, patients: list[Patient], now: datetime, bulk: 
     identity_changed: list[Patient] = []
     for p in patients:
         stored = fresh.get(p.id) or known.get(p.id)
-        if stored and p.source_version and stored.source_version > p.source_version:
+        if stored and is_stale(p.source_version, stored.source_version):
             result.stale.append(f"Patient/{p.id}")
             continue
         merged = merge_patient(stored, p.model_copy(update={"updated_at": now}))
@@ -167,7 +176,7 @@ def _apply_appointments(store: Store, appointments: list[Appointment], now: date
             a = a.model_copy(update={"patient_id": owner})
             result.repointed.append(a.id)
         stored = fresh.get(a.id) or stored_appts.get(a.id)
-        if stored and a.source_version and stored.source_version > a.source_version:
+        if stored and is_stale(a.source_version, stored.source_version):
             result.stale.append(f"Appointment/{a.id}")
             continue
         merged = merge_appointment(stored, a.model_copy(update={"updated_at": now}))
