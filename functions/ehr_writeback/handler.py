@@ -1,5 +1,5 @@
 """EHR write-back: the queue of confirmations, cancellations and consent changes -> the EHR's
-FHIR API. Retried with backoff in the port; what still fails goes back to the queue and, after
+FHIR API; and the resources an id-only Subscription notification named, fetched and applied. Retried with backoff in the port; what still fails goes back to the queue and, after
 five receives, to its DLQ for replay (`careloop` never drops a patient's answer)."""
 
 from aws_lambda_powertools import Logger, Metrics
@@ -11,7 +11,9 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from careloop.ehr.writeback import HttpWriteback, WritebackEvent, deliver
+from careloop.adapters.aws import archive, services
+from careloop.ehr.writeback import HttpWriteback, WritebackEvent, deliver, fetch_request
+from careloop.intake import apply_fetched
 from careloop.settings import get_settings
 
 logger, metrics = Logger(), Metrics(namespace="Careloop")
@@ -37,6 +39,12 @@ def port() -> HttpWriteback:
 
 def record_handler(record: SQSRecord) -> None:
     event = WritebackEvent.model_validate_json(record.body)
+    if event.kind == "fetch_resource":  # an id-only notification's resource: read it, apply it
+        resource = port().send(fetch_request(event))
+        applied = apply_fetched(services(), archive(), resource or {}, services().clock.now())
+        logger.info("fetched", extra={"ref": event.ref, "applied": applied is not None})
+        metrics.add_metric("EhrFetched", MetricUnit.Count, 1)
+        return
     sent = deliver(event, port())
     logger.info("writeback", extra={"kind": event.kind, "requests": sent, "key": event.dedupe_key})
     metrics.add_metric("EhrWriteback", MetricUnit.Count, sent)

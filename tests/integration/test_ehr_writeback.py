@@ -191,7 +191,7 @@ def test_off_unless_the_profile_turns_it_on():
     assert record(off, queue, event()) is False and queue.events == []
     assert record(on, queue, event()) is True and queue.events == [event()]
     # the queued event is ids only: no names, phones or message text
-    assert set(json.loads(queue.events[0].model_dump_json())) == {"kind", "patient_id", "appointment_id", "at", "reason"}
+    assert set(json.loads(queue.events[0].model_dump_json())) == {"kind", "patient_id", "appointment_id", "at", "reason", "ref"}
 
 
 def test_recording_fake_records_and_fails_on_demand():

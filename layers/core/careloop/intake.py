@@ -192,6 +192,7 @@ def receive(
     key = _key("archive", kind, now, digest)
     archive.put(key, body, {"kind": kind})
     result = apply_batches(services, batches, now)
+    queue_fetches(services, batches, now)
     # what the mapping noticed (an invalid phone, a deceased patient, an unknown element) goes back
     # to the EHR with the answer, beside what the merge noticed
     mapped = tuple(dict.fromkeys(w for b in batches for w in b.warnings))
@@ -210,6 +211,35 @@ def quarantine(archive: Archive, key: str, kind: Kind, body: bytes, issues: list
     archive.put(key, body, {"reason": _ascii(issues[0])[:1500], "kind": kind})
     reason = {"kind": kind, "issues": issues, "received_at": now.isoformat(), "sha256": digest}
     archive.put(key + ".reason.json", json.dumps(reason | (details or {})).encode(), {"kind": kind})
+
+
+def queue_fetches(services: Services, batches: list, now: datetime) -> int:
+    """An id-only Subscription notification names resources without carrying them: each is
+    fetched from the EHR's FHIR API by the EHR worker (retried, then its DLQ) and applied like
+    any payload. -> how many were queued."""
+    from careloop.ehr import writeback
+
+    refs = list(dict.fromkeys(r for b in batches for r in b.to_fetch))
+    if not refs or services.writeback is None or not writeback.fetch_enabled(services.practice):
+        return 0
+    for ref in refs:
+        services.writeback.enqueue(writeback.WritebackEvent(kind="fetch_resource", patient_id="", ref=ref, at=now))
+    return len(refs)
+
+
+def apply_fetched(services: Services, archive: Archive, resource: dict, now: datetime) -> IngestResult | None:
+    """A resource fetched for an id-only notification: archived and applied like a webhook
+    payload (signature aside: it came from the EHR's own API over HTTPS); quarantined if it
+    cannot be understood. -> what was applied, or None if quarantined."""
+    body = json.dumps(resource).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        batches = parse("fhir", body, services)
+    except PayloadError as exc:
+        quarantine(archive, _key("quarantine", "fhir", now, digest), "fhir", body, exc.issues, now)
+        return None
+    archive.put(_key("archive", "fhir", now, digest), body, {"kind": "fhir", "fetched": "true"})
+    return apply_batches(services, batches, now)
 
 
 def accepted_outcome(result: IngestResult, mapped: tuple[str, ...] = ()) -> str:

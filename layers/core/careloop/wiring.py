@@ -92,6 +92,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reads=(R,),
         writes=(R,),
         bucket_write=(tables.EHR_BUCKET,),
+        sends_to=(tables.WRITEBACK_QUEUE,),  # id-only notifications: the resources to fetch
         timeout_s=29,
     ),
     FunctionSpec(
@@ -156,6 +157,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Confirmations, cancellations and consent back to the EHR (FHIR), with retries",
         source=QueueSource(queue=tables.WRITEBACK_QUEUE, batch_size=5, max_receive_count=5,
                            visibility_timeout_s=360, max_concurrency=2),
+        reads=(R,),
+        writes=(R,),  # a fetched resource is applied like a webhook payload
+        bucket_write=(tables.EHR_BUCKET,),
         timeout_s=60,
         memory_mb=256,
         ehr_token=True,

@@ -26,7 +26,8 @@ CARELOOP_SYSTEM = "https://careloop.dev/fhir/writeback"  # identifier system of 
 FHIR_JSON = "application/fhir+json"
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 
-EventKind = Literal["appointment_confirmed", "appointment_cancelled", "patient_opted_out", "patient_opted_in"]
+EventKind = Literal["appointment_confirmed", "appointment_cancelled", "patient_opted_out", "patient_opted_in",
+                    "fetch_resource"]
 
 
 class WritebackEvent(BaseModel):
@@ -39,18 +40,19 @@ class WritebackEvent(BaseModel):
     appointment_id: str | None = None
     at: datetime
     reason: str | None = None  # cancellation reason code/text the patient chose ("patient")
+    ref: str | None = None  # fetch_resource: "Appointment/77", named by an id-only notification
 
     @property
     def dedupe_key(self) -> str:
         """Same event, same key: the queue's idempotency key and the EHR-side identifier."""
-        return f"{self.kind}/{self.appointment_id or self.patient_id}/{self.at.isoformat()}"
+        return f"{self.kind}/{self.ref or self.appointment_id or self.patient_id}/{self.at.isoformat()}"
 
 
 @dataclass(frozen=True)
 class FhirRequest:
-    method: Literal["POST", "PUT", "PATCH"]
+    method: Literal["GET", "POST", "PUT", "PATCH"]
     path: str  # relative to the FHIR base ("AppointmentResponse", "Appointment/123")
-    body: dict | list
+    body: dict | list | None
     content_type: str = FHIR_JSON
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -119,6 +121,20 @@ def consent_id(patient_id: str) -> str:
     """FHIR ids are [A-Za-z0-9-.]{1,64}: keep what fits, so one patient has one Consent."""
     clean = "".join(c if c.isalnum() or c in "-." else "-" for c in patient_id)
     return f"careloop-sms-{clean}"[:64]
+
+
+_REF = __import__("re").compile(r"^(Patient|Appointment|Practitioner|PractitionerRole|Location)/[A-Za-z0-9\-.]{1,64}$")
+
+
+def fetch_enabled(practice: PracticeProfile) -> bool:
+    """Id-only notifications can be completed when the EHR's FHIR API is known."""
+    return bool(practice.ehr.fhir_base_url)
+
+
+def fetch_request(event: WritebackEvent) -> FhirRequest:
+    if event.kind != "fetch_resource" or not event.ref or not _REF.match(event.ref):
+        raise WritebackError(f"fetch_resource needs a reference like Appointment/77, not {event.ref!r}", permanent=True)
+    return FhirRequest("GET", event.ref, None)
 
 
 def deliver(event: WritebackEvent, port: WritebackPort) -> int:
@@ -201,8 +217,10 @@ class HttpWriteback:
         token = self.token() if self.token else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(f"{self.base}/{request.path}", data=json.dumps(request.body).encode(),
-                                     method=request.method, headers=headers)
+        data = None if request.body is None else json.dumps(request.body).encode()
+        if data is None:
+            headers.pop("Content-Type", None)
+        req = urllib.request.Request(f"{self.base}/{request.path}", data=data, method=request.method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (https enforced)
                 text = resp.read()
