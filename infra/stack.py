@@ -12,6 +12,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -152,6 +154,7 @@ class CareloopStack(cdk.Stack):
         for spec in wiring.FUNCTIONS:
             self._function(spec, functions_dir / spec.name)
         self.web_deployment = self._web_deployment(web_dist)  # needs the API URL for config.json
+        self.ops_alarms = self._ops_alarms()
 
         self._outputs()
 
@@ -302,6 +305,40 @@ class CareloopStack(cdk.Stack):
             resources=[backup.BackupResource.from_dynamo_db_table(t) for t in self.tables.values()],
         )
         return plan
+
+    # --- operators -------------------------------------------------------------------------------
+
+    # What an operator must hear about before a patient does (the rest of the monitoring, per DLQ
+    # and function, is issue #11's construct): texts that could not be read, texts stuck in
+    # 'sending', and a spend limit reached.
+    OPS_METRICS = (
+        ("UnreadablePayload", "An inbound text or delivery event could not be read: it is kept for its retries, then the DLQ"),
+        ("SmsStuckInSending", "A text sat in 'sending' for 15 minutes with no answer from the carrier; staff were asked to check it"),
+    )
+
+    def _ops_alarms(self) -> list[cloudwatch.Alarm]:
+        topic = self._topic("ops")
+        for email in self.profile.staff_emails:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        # CloudWatch publishes alarm notifications to the KMS-encrypted topic
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchAlarmsPublishToOpsTopic",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"]))
+        alarms = []
+        for metric_name, what in self.OPS_METRICS:
+            alarm = cloudwatch.Alarm(
+                self, f"{metric_name}Alarm", alarm_name=f"{self.prefix}-{kebab(metric_name)}", alarm_description=what,
+                metric=cloudwatch.Metric(namespace="Careloop", metric_name=metric_name,
+                                         dimensions_map={"service": POWERTOOLS_ENV["POWERTOOLS_SERVICE_NAME"]},
+                                         statistic="Sum", period=cdk.Duration.minutes(5)),
+                threshold=1, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+            alarms.append(alarm)
+        return alarms
 
     # --- messaging --------------------------------------------------------------------------------
 
