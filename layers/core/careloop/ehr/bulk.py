@@ -323,12 +323,12 @@ class WebhookSink:
         self.attempts = attempts
 
     def write(self, bundle: dict, batch) -> dict[str, Any]:
-        from careloop.intake import sign
+        from careloop.intake import sign_timestamped
 
         body = json.dumps(bundle).encode()
         for attempt in range(self.attempts):
             req = urllib.request.Request(self.url, data=body, method="POST", headers={
-                "Content-Type": "application/fhir+json", "X-Careloop-Signature": sign(self.secret, body)})
+                "Content-Type": "application/fhir+json", "X-Careloop-Signature": sign_timestamped(self.secret, body)})
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (given URL)
                     outcome = json.loads(resp.read())
