@@ -55,24 +55,36 @@ class Alternation:
     occurs in the text (a plain substring test), so a 1,600-character text costs a few tests
     per pattern instead of a full regex scan per pattern."""
 
-    __slots__ = ("_sources", "_parts")
+    __slots__ = ("_sources", "_parts", "_literals")
 
     def __init__(self, sources: tuple[str, ...]) -> None:
         self._sources = sources
-        self._parts: list[tuple[frozenset[str] | None, re.Pattern[str]]] | None = None
+        # (indexes into _literals one of which must occur, or None; the pattern): a literal shared
+        # by many alternatives is looked for once per text, not once per alternative
+        self._parts: list[tuple[int | tuple[int, ...] | None, re.Pattern[str]]] | None = None
+        self._literals: tuple[str, ...] = ()
 
     @property
     def pattern(self) -> str:
         return "|".join(f"(?:{p})" for p in self._sources)
 
-    def _ready(self) -> list[tuple[frozenset[str] | None, re.Pattern[str]]]:
+    def _ready(self) -> list[tuple[int | tuple[int, ...] | None, re.Pattern[str]]]:
         if self._parts is None:
-            self._parts = [(required_literals(src), re.compile(src)) for src in self._sources]
+            parts = [(required_literals(src), re.compile(src)) for src in self._sources]
+            literals = sorted({lit for req, _ in parts if req for lit in req})
+            index = {lit: i for i, lit in enumerate(literals)}
+            self._literals = tuple(literals)
+            self._parts = [
+                (None if not req else index[next(iter(req))] if len(req) == 1 else tuple(index[x] for x in req), rx)
+                for req, rx in parts
+            ]
         return self._parts
 
     def _candidates(self, string: str):
-        for req, rx in self._ready():
-            if req is None or any(lit in string for lit in req):
+        parts = self._ready()
+        hit = [lit in string for lit in self._literals]
+        for req, rx in parts:
+            if req is None or (hit[req] if type(req) is int else any(hit[i] for i in req)):
                 yield rx
 
     def search(self, string: str):
