@@ -57,6 +57,7 @@ class LocalStack:
         self.res = Resources()
         self.clock = OffsetClock()
         self._lock = threading.RLock()  # one handler invocation at a time, like one container
+        self._pump_lock = threading.Lock()  # one pump pass at a time (see pump_once)
         self._handlers: dict[str, object] = {}
         self._iterators: dict[str, list[str]] = {}
         self._stop = threading.Event()
@@ -259,7 +260,13 @@ class LocalStack:
         return self._iterators[logical]
 
     def pump_once(self) -> int:
-        """One pass over every stream and queue in the wiring table; returns records handled."""
+        """One pass over every stream and queue in the wiring table; returns records handled.
+        One pass at a time: a `drain()` that finds nothing while the background pump is still
+        inside a handler would otherwise call the stack quiet with a reply on its way."""
+        with self._pump_lock:
+            return self._pump_pass()
+
+    def _pump_pass(self) -> int:
         handled = 0
         ds = self._client("dynamodbstreams")
         sqs = self._client("sqs")
