@@ -58,11 +58,13 @@ def is_opted_out(store, phone: str | None) -> bool:
 def record(store, entry: ConsentEntry) -> bool:
     """Append the request (always: it is proof) and apply it to every patient on the number.
     Returns True when it changed the number's state (then, and only then, confirm)."""
+    history = entries(store, entry.phone)
     if entry.message_id:  # the same inbound message again (a redelivery): one proof row, same answer
-        for seen in entries(store, entry.phone):
+        for seen in history:
             if seen.message_id == entry.message_id:
                 return seen.changed
-    changed = is_opted_out(store, entry.phone) != (entry.action == "opt_out")
+    was_out = bool(history) and history[-1].action == "opt_out"
+    changed = was_out != (entry.action == "opt_out")
     patients = store.patients_by_phone(entry.phone)
     entry = entry.model_copy(update={"patient_ids": [p.id for p in patients], "changed": changed})
     store.append_consent(entry.model_dump(mode="json") | {"key": entry.key})

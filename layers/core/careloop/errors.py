@@ -25,6 +25,7 @@ class PayloadError(CareloopError):
     def __init__(self, issues: list[str] | str, *, content_type: str | None = None):
         self.issues = [issues] if isinstance(issues, str) else list(issues)
         self.content_type = content_type
+        self.archive_key: str | None = None  # where intake quarantined the payload, once it has
         super().__init__("; ".join(self.issues))
 
 

@@ -179,20 +179,14 @@ def receive(
 ) -> IntakeResult:
     verify_signature(secret, body, signature)  # SignatureError -> 401 at the boundary
     now = services.clock.now()
-    digest = hashlib.sha256(body).hexdigest()
     try:
-        batches = parse(kind, body, services)
+        key, batches, result = take(services, archive, kind, body, now)
     except PayloadError as exc:
-        key = _key("quarantine", kind, now, digest)
-        quarantine(archive, key, kind, body, exc.issues, now)
+        key = exc.archive_key
         if kind == "hl7v2" and wants_hl7_ack:
             return IntakeResult(400, _hl7_ack(services, body, "AR", exc.issues[0]), "x-application/hl7-v2+er7", archive_key=key)
         return IntakeResult(400, operation_outcome(exc.issues), archive_key=key)
 
-    key = _key("archive", kind, now, digest)
-    archive.put(key, body, {"kind": kind})
-    result = apply_batches(services, batches, now)
-    queue_fetches(services, batches, now)
     # what the mapping noticed (an invalid phone, a deceased patient, an unknown element) goes back
     # to the EHR with the answer, beside what the merge noticed
     mapped = tuple(dict.fromkeys(w for b in batches for w in b.warnings))
@@ -227,19 +221,33 @@ def queue_fetches(services: Services, batches: list, now: datetime) -> int:
     return len(refs)
 
 
-def apply_fetched(services: Services, archive: Archive, resource: dict, now: datetime) -> IngestResult | None:
-    """A resource fetched for an id-only notification: archived and applied like a webhook
-    payload (signature aside: it came from the EHR's own API over HTTPS); quarantined if it
-    cannot be understood. -> what was applied, or None if quarantined."""
-    body = json.dumps(resource).encode()
+def take(services: Services, archive: Archive, kind: Kind, body: bytes, now: datetime,
+         meta: dict[str, str] | None = None) -> tuple[str, list, IngestResult]:
+    """A signed (or fetched) payload: parsed, then archived and applied, with the resources an
+    id-only notification names queued for fetching -> (archive key, batches, result). What
+    cannot be understood is quarantined and the PayloadError re-raised, its `archive_key` set."""
     digest = hashlib.sha256(body).hexdigest()
     try:
-        batches = parse("fhir", body, services)
+        batches = parse(kind, body, services)
     except PayloadError as exc:
-        quarantine(archive, _key("quarantine", "fhir", now, digest), "fhir", body, exc.issues, now)
+        exc.archive_key = _key("quarantine", kind, now, digest)
+        quarantine(archive, exc.archive_key, kind, body, exc.issues, now)
+        raise
+    key = _key("archive", kind, now, digest)
+    archive.put(key, body, {"kind": kind, **(meta or {})})
+    result = apply_batches(services, batches, now)
+    queue_fetches(services, batches, now)
+    return key, batches, result
+
+
+def apply_fetched(services: Services, archive: Archive, resource: dict, now: datetime) -> IngestResult | None:
+    """A resource fetched for an id-only notification: taken like a webhook payload (signature
+    aside: it came from the EHR's own API over HTTPS). -> what was applied, or None if it was
+    quarantined."""
+    try:
+        return take(services, archive, "fhir", json.dumps(resource).encode(), now, {"fetched": "true"})[2]
+    except PayloadError:
         return None
-    archive.put(_key("archive", "fhir", now, digest), body, {"kind": "fhir", "fetched": "true"})
-    return apply_batches(services, batches, now)
 
 
 def accepted_outcome(result: IngestResult, mapped: tuple[str, ...] = ()) -> str:

@@ -11,6 +11,7 @@ import re
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -133,8 +134,9 @@ class AgentSettings(_Strict):
         return None, self.llm_model_id
 
 
-KNOWLEDGE_TOPICS = ("hours", "location", "parking", "insurance", "services", "new_patients", "what_to_bring",
-                    "payment", "after_hours", "other")
+KnowledgeTopic = Literal["hours", "location", "parking", "insurance", "services", "new_patients", "what_to_bring",
+                         "payment", "after_hours", "other"]
+KNOWLEDGE_TOPICS: tuple[str, ...] = get_args(KnowledgeTopic)
 
 
 class KnowledgeEntry(_Strict):
@@ -143,17 +145,10 @@ class KnowledgeEntry(_Strict):
     matches the text well, and only in the patient's language (a missing translation goes to staff)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
-    topic: str = Field("other", description="one of " + ", ".join(KNOWLEDGE_TOPICS))
+    topic: KnowledgeTopic = "other"
     location: str | None = Field(None, description="the location id this entry is about, if one")
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="language -> example questions")
     answer: dict[str, str] = Field(description="language -> answer text (en, es)")
-
-    @field_validator("topic")
-    @classmethod
-    def _topic(cls, v: str) -> str:
-        if v not in KNOWLEDGE_TOPICS:
-            raise ValueError(f"{v!r} is not one of {', '.join(KNOWLEDGE_TOPICS)}")
-        return v
 
     @field_validator("questions", "answer")
     @classmethod

@@ -15,7 +15,7 @@ from datetime import datetime
 from careloop import consent, templates
 from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
-from careloop.agent.knowledge import index_for
+from careloop.agent.knowledge import Match, index_for
 from careloop.agent.replies import REPLIES, when_staff_answer
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
@@ -102,7 +102,6 @@ class _Turn:
         self.appt: Appointment | None = None
         self.reply_key: str | None = None
         self.fact: str | None = None
-        self.knowledge_entry: str | None = None
         self.escalate_reason: str | None = None
 
     def context(self) -> dict[str, str]:
@@ -143,7 +142,7 @@ class _Turn:
         if self.prediction.confidence < CONFIDENCE_THRESHOLD:
             # unsure of the label, but a question one knowledge entry answers strongly is answered
             match = index_for(self.s.practice).best(self.body, "other") if intent in ("other", "book") else None
-            if match is not None and match.score >= KNOWLEDGE_STRONG and self._answer("other"):
+            if match is not None and match.score >= KNOWLEDGE_STRONG and self._answer("other", match):
                 return None
             return self.escalate("the agent was not sure what this text is about")
         getattr(self, f"on_{intent}", self.on_other)()
@@ -199,10 +198,11 @@ class _Turn:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
         self.escalate("running late", "running_late")
 
-    def _answer(self, intent: str) -> bool:
-        """Answer from the practice's knowledge (careloop.agent.knowledge): one entry must match,
-        in the patient's language; otherwise a person answers and nothing is invented."""
-        match = index_for(self.s.practice).best(self.body, intent)
+    def _answer(self, intent: str, match: Match | None = None) -> bool:
+        """Answer from the practice's knowledge (careloop.agent.knowledge): one entry must match
+        (`match` when the caller already looked), in the patient's language; otherwise a person
+        answers and nothing is invented."""
+        match = match or index_for(self.s.practice).best(self.body, intent)
         if match is None:
             self.escalate(f"asks about {intent}; the practice profile has no answer")
             return False
@@ -215,7 +215,6 @@ class _Turn:
             self.fact, self.reply_key = text.rstrip(". "), FACT_REPLIES[entry.topic]
         else:
             self.fact, self.reply_key = text, "knowledge"
-        self.knowledge_entry = entry.id
         return True
 
     def on_hours(self) -> None:
@@ -245,7 +244,7 @@ class _Turn:
     def on_other(self) -> None:
         # a question the practice's knowledge answers (services, new patients, what to bring...)
         match = index_for(self.s.practice).best(self.body, "other")
-        if match is None or not self._answer("other"):
+        if match is None or not self._answer("other", match):
             self.escalate("needs a person")
 
 

@@ -138,15 +138,20 @@ class ScreenAnswer(BaseModel):
     kind: Literal["self_harm", "medical", "none"]
 
 
-def screen_request(model_id: str, text: str) -> dict[str, Any]:
-    """The screening call: a short prompt, the minimised text, one forced tool, few tokens."""
+def _request(model_id: str, system: str, text: str, max_tokens: int, tool_config: dict[str, Any]) -> dict[str, Any]:
+    """A Converse call: the instructions, the minimised text as data, one forced tool, temperature 0."""
     return {
         "modelId": model_id,
-        "system": [{"text": SCREEN_PROMPT}],
+        "system": [{"text": system}],
         "messages": [{"role": "user", "content": [{"text": f"<sms>\n{text}\n</sms>"}]}],
-        "inferenceConfig": {"maxTokens": SCREEN_MAX_TOKENS, "temperature": 0.0},
-        "toolConfig": SCREEN_TOOL_CONFIG,
+        "inferenceConfig": {"maxTokens": max_tokens, "temperature": 0.0},
+        "toolConfig": tool_config,
     }
+
+
+def screen_request(model_id: str, text: str) -> dict[str, Any]:
+    """The screening call: a short prompt, the minimised text, one forced tool, few tokens."""
+    return _request(model_id, SCREEN_PROMPT, text, SCREEN_MAX_TOKENS, SCREEN_TOOL_CONFIG)
 
 
 class _Details(BaseModel):
@@ -198,14 +203,8 @@ def minimise(text: str, names: Sequence[str] = (), ids: Sequence[str] = ()) -> s
 
 
 def converse_request(model_id: str, text: str) -> dict[str, Any]:
-    """The Converse call: compact instructions, the minimised text, one forced tool, temperature 0."""
-    return {
-        "modelId": model_id,
-        "system": [{"text": SYSTEM_PROMPT}],
-        "messages": [{"role": "user", "content": [{"text": f"<sms>\n{text}\n</sms>"}]}],
-        "inferenceConfig": {"maxTokens": MAX_TOKENS, "temperature": 0.0},
-        "toolConfig": TOOL_CONFIG,
-    }
+    """The labelling call: compact instructions, the minimised text, one forced tool, temperature 0."""
+    return _request(model_id, SYSTEM_PROMPT, text, MAX_TOKENS, TOOL_CONFIG)
 
 
 def tool_answer(response: dict[str, Any], name: str = TOOL_NAME, model: type[BaseModel] = ToolAnswer):
@@ -257,12 +256,9 @@ class BedrockIntentTier:
         if not needs_second_opinion(local, text):
             return local
         started = time.perf_counter()
-        try:
-            response = self.client.converse(**converse_request(self.settings.llm_model_id, minimise(text, names, ids)))
-        except Exception as exc:  # noqa: BLE001 - any failure (ClientError, timeout, network) -> staff
-            error = getattr(exc, "response", None)  # a ClientError's code; else the exception's class
-            code = error.get("Error", {}).get("Code") if isinstance(error, dict) else None
-            return self._fallback(local, ref, started, "error", error=code or type(exc).__name__)
+        response, error = self._converse(converse_request(self.settings.llm_model_id, minimise(text, names, ids)))
+        if response is None:  # any failure (ClientError, timeout, network) -> staff
+            return self._fallback(local, ref, started, "error", error=error)
         answer = tool_answer(response)
         if answer is None:
             return self._fallback(local, ref, started, "invalid", stop=str(response.get("stopReason")))
@@ -292,12 +288,9 @@ class BedrockIntentTier:
         if local.intent == "urgent" or not text.strip():
             return local
         started = time.perf_counter()
-        try:
-            response = self.client.converse(**screen_request(self.settings.llm_model_id, minimise(text, names, ids)))
-        except Exception as exc:  # noqa: BLE001 - the local layers already decided; log and go on
-            error = getattr(exc, "response", None)
-            code = error.get("Error", {}).get("Code") if isinstance(error, dict) else None
-            self._log(ref, started, "screen_error", error=code or type(exc).__name__)
+        response, error = self._converse(screen_request(self.settings.llm_model_id, minimise(text, names, ids)))
+        if response is None:  # the local layers already decided: log and go on
+            self._log(ref, started, "screen_error", error=error)
             return local
         answer = tool_answer(response, SCREEN_TOOL, ScreenAnswer)
         if answer is None or not answer.urgent:
@@ -307,6 +300,15 @@ class BedrockIntentTier:
         return replace(local, escalate=True, reason=LLM_URGENT_REASON,
                        urgent_kind=answer.kind if answer.kind != "none" else "medical",
                        details={**local.details, "llm": "urgent"})
+
+    def _converse(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """(the response, None), or (None, what failed: a ClientError's code, else the exception's class)."""
+        try:
+            return self.client.converse(**request), None
+        except Exception as exc:  # noqa: BLE001 - the one attempt failed, whatever the reason
+            error = getattr(exc, "response", None)
+            code = error.get("Error", {}).get("Code") if isinstance(error, dict) else None
+            return None, code or type(exc).__name__
 
     def _fallback(self, local: Prediction, ref: str, started: float, outcome: str, **extra: Any) -> Prediction:
         self._log(ref, started, outcome, **extra)

@@ -41,17 +41,10 @@ def _kind(word: str) -> str | None:
     return None
 
 
-def spelled_kind(text: str) -> str | None:
-    """The keyword of a message that is one keyword spelled out letter by letter, else None."""
-    t = unicodedata.normalize("NFKD", text or "")
-    t = _LEADING.sub("", _TRAILING.sub("", "".join(c for c in t if not unicodedata.combining(c)))).upper()
-    return _kind(t) if _SPELLED.match(t) else None
-
-
 def keyword_kind(text: str) -> str | None:
     """opt_out / opt_in / help when the message is that keyword; for a message of several lines,
     an opt-out or opt-in keyword alone on one of its lines counts too (opt-out first)."""
-    kind = spelled_kind(text) or _kind(bare_word(text))
+    kind = _kind(bare_word(text))
     if kind or "\n" not in (text or ""):
         return kind
     kinds = {_kind(bare_word(line)) for line in text.splitlines() if line.strip()}
