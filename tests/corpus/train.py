@@ -112,12 +112,18 @@ def augment(text: str, rng: random.Random) -> str:
 HELD_OUT_FOLD = 0  # tests/corpus/train/*.jsonl rows whose text hashes to this fold of 5 are held out
 
 
+def corpus_files() -> list[Path]:
+    """Every file the trainer reads: texts.jsonl and tests/corpus/train/*.jsonl, nothing else."""
+    return [CORPUS, *sorted(TRAIN_DIR.glob("*.jsonl"))]
+
+
 def corpus_rows() -> list[dict]:
     """Every labelled text of the corpus with its split: texts.jsonl keeps its own; the files of
     tests/corpus/train/ hold out a stable fifth by text hash. Never dev/ or blind/."""
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    first, *others = corpus_files()
+    rows = [json.loads(line) for line in first.read_text(encoding="utf-8").splitlines() if line.strip()]
     seen = {r["text"] for r in rows}
-    for path in sorted(TRAIN_DIR.glob("*.jsonl")):
+    for path in others:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue

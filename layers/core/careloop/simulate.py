@@ -239,18 +239,14 @@ class Simulation:
             content = f"{event.at.isoformat()}|{phone}|{event.body}"
             handle_inbound(self.s, phone, event.body, hashlib.sha256(content.encode()).hexdigest()[:24], now)
         elif event.type in ("ehr_fhir", "ehr_hl7v2"):
-            from careloop.clock import use_clock
             from careloop.intake import apply_batches, parse
 
             body = json.dumps(event.payload).encode() if event.type == "ehr_fhir" else event.payload.encode()
-            previous = use_clock(self.s.clock)  # "now" for the mappers' date checks: the virtual clock
             try:
                 batches = parse("fhir" if event.type == "ehr_fhir" else "hl7v2", body, self.s)
             except PayloadError as exc:
                 self.warnings.append(f"events[{index}].payload: rejected ({exc}); it would be quarantined")
                 return
-            finally:
-                use_clock(previous)
             apply_batches(self.s, batches, now)
         elif event.type == "delivery":
             from careloop.sms.events import apply_delivery_event
@@ -283,14 +279,21 @@ class Simulation:
             patients.append(Patient(id=p.id, first_name=p.first_name, last_name=p.last_name, phone=phone,
                                     phone_kind="mobile" if phone else "unknown", language=p.language,
                                     timezone=p.timezone, tags=p.tags, opted_out=p.opted_out))
+        from careloop.clock import use_clock
         from careloop.records import ingest
 
-        ingest(self.s.store, patients, [], sc.start)
-        order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].at, i))
-        for i in order:
-            self.run_until(sc.events[i].at)
-            self.apply(i, sc.events[i])
-        self.run_until(sc.until)
+        # the core reads "now" from the process clock where no Services is at hand (the EHR
+        # mappers' date checks): for the run, that is the virtual clock, as in the local stack
+        previous = use_clock(self.s.clock)
+        try:
+            ingest(self.s.store, patients, [], sc.start)
+            order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].at, i))
+            for i in order:
+                self.run_until(sc.events[i].at)
+                self.apply(i, sc.events[i])
+            self.run_until(sc.until)
+        finally:
+            use_clock(previous)
         return self.lines + self.final_states()
 
     def final_states(self) -> list[dict]:
