@@ -11,9 +11,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from careloop.adapters.aws import archive, services
 from careloop.ehr.writeback import HttpWriteback, WritebackEvent, deliver, fetch_request
-from careloop.intake import apply_fetched
 from careloop.settings import get_settings
 
 logger, metrics = Logger(), Metrics(namespace="Careloop")
@@ -40,6 +38,10 @@ def port() -> HttpWriteback:
 def record_handler(record: SQSRecord) -> None:
     event = WritebackEvent.model_validate_json(record.body)
     if event.kind == "fetch_resource":  # an id-only notification's resource: read it, apply it
+        # imported here: the store and intake stay off the cold start of plain write-backs
+        from careloop.adapters.aws import archive, services
+        from careloop.intake import apply_fetched
+
         resource = port().send(fetch_request(event))
         applied = apply_fetched(services(), archive(), resource or {}, services().clock.now())
         logger.info("fetched", extra={"ref": event.ref, "applied": applied is not None})
