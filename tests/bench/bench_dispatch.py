@@ -7,7 +7,7 @@ import os
 import time
 from datetime import timedelta
 
-from careloop.local.runtime import LocalStack
+from careloop_local.runtime import LocalStack
 
 # 10,000 takes far longer on moto than on DynamoDB (moto's GSI queries scan the table); make
 # bench runs 2,000 - set BENCH_DISPATCH_ACTIONS=10000 for the full figure

@@ -74,7 +74,7 @@ def generate(folder: Path, now: datetime) -> tuple[Path, Path]:
 
 def main() -> None:
     warnings.filterwarnings("ignore")  # powertools' "no metrics to publish", once per invocation
-    from careloop.local.runtime import LocalStack
+    from careloop_local.runtime import LocalStack
 
     print(f"Bulk import: {PATIENTS:,} patients + {APPOINTMENTS:,} appointments (NDJSON) into the local stack")
     with tempfile.TemporaryDirectory() as tmp:

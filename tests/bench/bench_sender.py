@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from careloop import wiring
-from careloop.local.runtime import LocalStack
+from careloop_local.runtime import LocalStack
 
 RATE = 2.0  # parts per second for the number (10DLC default is 1; 2 keeps the bench short)
 N = 24

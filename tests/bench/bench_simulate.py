@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 12, 1, 7, 0, tzinfo=NY)

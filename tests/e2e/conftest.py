@@ -47,7 +47,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory):
-    from careloop.local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+    from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
 
     port = _free_port()
     log = tmp_path_factory.mktemp("stack") / "careloop-local.log"

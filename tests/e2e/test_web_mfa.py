@@ -160,7 +160,7 @@ def _claims(token: str) -> dict:
 
 
 def _front(moto_url: str, client_id: str, pool_id: str):
-    """What `careloop local` serves (layers/core/careloop/local/http.py), reduced to what sign-in needs."""
+    """What `careloop local` serves (layers/local/careloop_local/http.py), reduced to what sign-in needs."""
     from werkzeug.wrappers import Request, Response
 
     def as_json(data, status: int = 200) -> Response:

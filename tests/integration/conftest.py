@@ -17,7 +17,7 @@ from tests.conftest import DATA
 def stack():
     from moto.moto_api._internal.models import moto_api_backend
 
-    from careloop.local.runtime import LocalStack
+    from careloop_local.runtime import LocalStack
 
     # moto's state is per process: start each module from an empty account
     moto_api_backend.reset()
@@ -32,7 +32,7 @@ def served(stack):
     """The local HTTP front (LocalHttp) on a free port, over the module's stack."""
     from werkzeug.serving import make_server
 
-    from careloop.local.http import LocalHttp
+    from careloop_local.http import LocalHttp
 
     server = make_server("127.0.0.1", 0, LocalHttp(stack), threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

@@ -9,7 +9,7 @@ import csv
 import json
 from datetime import timedelta
 
-from careloop.cli import main
+from careloop_local.cli import main
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
 

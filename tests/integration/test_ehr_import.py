@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from careloop.cli import main
+from careloop_local.cli import main
 from careloop.ehr.bulk import import_files
 from tests.conftest import DATA
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from careloop.cli import main
+from careloop_local.cli import main
 from careloop.ehr.mllp import Forwarder
 from tests.conftest import DATA
 from tests.integration.test_ehr_webhook import SECRET

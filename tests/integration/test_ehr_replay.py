@@ -12,7 +12,7 @@ import json
 import pytest
 
 from careloop import intake
-from careloop.cli import main
+from careloop_local.cli import main
 from careloop.errors import PayloadError
 from tests.integration.test_ehr_webhook import fhir_patient, hl7, objects, post
 

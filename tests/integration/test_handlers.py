@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from careloop import tables
-from careloop.local.events import LambdaContext, stream_event
+from careloop_local.events import LambdaContext, stream_event
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.records import ingest
 from tests.integration.conftest import sample, sns_envelope, sqs_records_from_sample

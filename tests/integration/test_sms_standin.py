@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
 from careloop.clock import FixedClock
-from careloop.local.sms_standin import count_parts, serve, stop
+from careloop_local.sms_standin import count_parts, serve, stop
 
 REGION = "us-east-1"
 PATIENT = "+16175550101"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 START = datetime(2026, 10, 26, 8, 0, tzinfo=ZoneInfo("America/New_York"))  # spans the DST change
 ZONES = [None, "America/Los_Angeles", "America/Chicago", "Pacific/Honolulu"]

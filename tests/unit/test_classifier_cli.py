@@ -11,7 +11,7 @@ from pathlib import Path
 from careloop.agent.classifier import classify
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "careloop.cli", "classify"]
+CLI = [sys.executable, "-m", "careloop_local.cli", "classify"]
 
 
 def run(stdin: str) -> subprocess.CompletedProcess:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 NY_START = "2026-12-01T08:00:00-05:00"
 

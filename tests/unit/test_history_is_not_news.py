@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 12, 1, 8, 0, tzinfo=NY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 
 @pytest.mark.parametrize("body", ["Thanks\nSTOP", "S T O P", "s.t.o.p", "ok thank you\n\nSTOP 🛑"])

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-CLI = [sys.executable, "-m", "careloop.cli", "simulate"]
+CLI = [sys.executable, "-m", "careloop_local.cli", "simulate"]
 
 
 def base(**over):

@@ -3,7 +3,7 @@ shared samples and FHIR, under the ids the EHR gave them."""
 
 from __future__ import annotations
 
-from careloop.simulate import simulate
+from careloop_local.simulate import simulate
 
 
 def test_hl7v2_siu_event_creates_the_appointment_under_the_ehr_ids(data_dir):

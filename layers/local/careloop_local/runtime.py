@@ -19,15 +19,15 @@ from pathlib import Path
 
 from careloop import tables, wiring
 from careloop.clock import OffsetClock, use_clock
-from careloop.local.events import LambdaContext, scheduled_event, sqs_event, stream_event
+from careloop_local.events import LambdaContext, scheduled_event, sqs_event, stream_event
 
-ROOT = Path(__file__).resolve().parents[4]  # repo root (layers/core/careloop/local -> ..)
+ROOT = Path(__file__).resolve().parents[3]  # repo root (layers/local/careloop_local -> ..)
 FUNCTIONS_DIR = ROOT / "functions"
 DEMO_STAFF_EMAIL = "staff@maple.example"
 DEMO_STAFF_PASSWORD = "Careloop-demo-1!"
 REGION = "us-east-1"
 
-log = logging.getLogger("careloop.local")
+log = logging.getLogger("careloop_local")
 
 
 @dataclass
@@ -86,7 +86,7 @@ class LocalStack:
         self.moto_url = f"http://{host}:{port}"
         os.environ["AWS_ENDPOINT_URL"] = self.moto_url
 
-        from careloop.local.sms_standin import serve
+        from careloop_local.sms_standin import serve
 
         use_clock(self.clock)
         self._standin_server, _, self.standin_url = serve(

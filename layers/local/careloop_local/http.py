@@ -18,8 +18,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from careloop.errors import InvalidPhone
-from careloop.local.events import api_event
-from careloop.local.runtime import ROOT, LocalStack
+from careloop_local.events import api_event
+from careloop_local.runtime import ROOT, LocalStack
 from careloop.phones import to_e164
 
 WEB_DIST = ROOT / "web" / "dist"
@@ -90,7 +90,7 @@ class LocalHttp:
         except HTTPException as exc:
             response = _json({"message": exc.description}, exc.code or 500)
         except Exception as exc:  # the local front answers JSON, and says where to look
-            logging.getLogger("careloop.local").exception("request failed: %s %s", request.method, request.path)
+            logging.getLogger("careloop_local").exception("request failed: %s %s", request.method, request.path)
             response = _json({"message": f"internal error ({type(exc).__name__}); see the careloop local log"}, 500)
         return response(environ, start_response)
 

@@ -15,9 +15,9 @@ def _local(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from careloop.adapters.aws import services
-    from careloop.local import demo
-    from careloop.local.http import LocalHttp
-    from careloop.local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
+    from careloop_local import demo
+    from careloop_local.http import LocalHttp
+    from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
 
     stack = LocalStack(practice_file=Path(args.practice) if args.practice else None).start()
     if not args.no_demo:
@@ -47,7 +47,7 @@ def _local(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     import json
 
-    from careloop.simulate import ScenarioError, simulate
+    from careloop_local.simulate import ScenarioError, simulate
 
     source = "stdin" if args.scenario == "-" else args.scenario
     try:
