@@ -260,7 +260,7 @@ def resolve(probs: dict[str, float], found: tuple[str, ...]) -> tuple[str, str]:
     """The model's label, unless the text also carries an explicit cue of higher priority
     (intents.md: appointment changes > specific requests > human > confirm > help > thanks),
     or of the same priority group while the model's label has no cue of its own."""
-    best = max(probs, key=probs.get)
+    best = max(probs, key=probs.__getitem__)
     rank = _cues.GROUP_RANK
     candidates = [c for c in found if (rank[c] < rank[best] or (rank[c] == rank[best] and best not in found))
                   and probs[c] >= PRIORITY_MIN_PROBABILITY]

@@ -7,12 +7,12 @@ count."""
 
 from __future__ import annotations
 
-from careloop.agent.patterns import LazyPattern, any_of, lazy
+from careloop.agent.patterns import Matcher, any_of, lazy
 
 _rx = any_of
 
 
-STRONG: dict[str, LazyPattern] = {
+STRONG: dict[str, Matcher] = {
     "running_late": _rx(
         r"\brunning (?:a |\w+ )?(?:little |bit |few |couple \w+ |<num> |\d+ )?(?:min |minutes )?(?:late|behind)\b",
         r"\b(?:be|am|are|is|will be|be a|be about|be like|be running|im|i am|were|we are)(?! open)(?: (?!open)\w+){0,3} late\b(?! on| hours| night)",
@@ -125,7 +125,7 @@ STRONG: dict[str, LazyPattern] = {
                   r"\b(?:merry christmas|happy (?:new year|holidays|thanksgiving|easter)|feliz (?:navidad|ano nuevo|dia))\b"),
 }
 
-WEAK: dict[str, LazyPattern] = {
+WEAK: dict[str, Matcher] = {
     "reschedule": _rx(r"\binstead\b", r"\bnext week\b", r"\bproxima semana\b"),
     "book": _rx(r"\bcome in\b", r"\bavailab\w*\b", r"\bdisponible\b", r"\bcheck ?up\b", r"\bstop by\b.*\bcheck"),
     "refill": _rx(r"\bmedicina\b", r"\bpastillas\b", r"\bpharmacy\b", r"\bfarmacia\b", r"\bmedication\b"),
@@ -194,7 +194,7 @@ def cue_labels(canon: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def negated_labels(canon: str, rx: LazyPattern | None = None, label: str | None = None) -> tuple[str, ...]:
+def negated_labels(canon: str, rx: Matcher | None = None, label: str | None = None) -> tuple[str, ...]:
     """Labels the text explicitly negates ("I'm not cancelling"): they cannot win."""
     out = []
     for name, neg in _NEGATED.items():

@@ -5,8 +5,11 @@ alternations that skip the patterns whose required words are absent (fast on lon
 from __future__ import annotations
 
 import re
-from re import _constants as _c
-from re import _parser
+
+# the private sre modules are the only parser of a pattern's structure; the shortcut they give is
+# optional (an unparsable pattern only loses it)
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 
 
 class LazyPattern:
@@ -84,7 +87,7 @@ class Alternation:
         parts = self._ready()
         hit = [lit in string for lit in self._literals]
         for req, rx in parts:
-            if req is None or (hit[req] if type(req) is int else any(hit[i] for i in req)):
+            if req is None or (hit[req] if isinstance(req, int) else any(hit[i] for i in req)):
                 yield rx
 
     def search(self, string: str):
@@ -132,8 +135,9 @@ def _required(seq) -> frozenset[str] | None:
             req = _required(av[-1])
         elif op is _c.BRANCH:
             branches = [_required(b) for b in av[1]]
-            if branches and all(b for b in branches):
-                req = frozenset().union(*branches)
+            known = [b for b in branches if b]
+            if branches and len(known) == len(branches):
+                req = frozenset().union(*known)
         elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
             req = _required(av[2])
         if req:
@@ -143,6 +147,10 @@ def _required(seq) -> frozenset[str] | None:
     if not options:
         return None
     return max(options, key=lambda o: min(len(x) for x in o))
+
+
+# What the safety and cue tables hold: either kind answers search / finditer / findall / pattern.
+Matcher = LazyPattern | Alternation
 
 
 def any_of(*parts: str) -> Alternation:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from careloop.agent.features import normalize
-from careloop.agent.patterns import any_of, lazy
+from careloop.agent.patterns import Matcher, any_of, lazy
 from careloop.agent.text import InboundText
 from careloop.agent.text import canonical as _canonical
 
@@ -115,7 +115,7 @@ _FINAL = (
     r"take care of (?:my|them|him|her|everyone)|remember me|no longer|where i am going|forever|para siempre|"
     r"por ultima vez|ultimo mensaje|ya no (?:voy a )?(?:estar|necesitar)|despedirme|me despido para siempre|adios a todos"
 )
-SELF_HARM_INDIRECT: dict[str, object] = {
+SELF_HARM_INDIRECT: dict[str, Matcher] = {
     # "saying goodbye" (988): farewell and gratitude notes that sound final
     "saying goodbye": _rx(
         r"\b(?:this is|consider this|wanted to say|just wanted to say|saying|to say) (?:my )?(?:goodbye|good bye|farewell|goodbyes)\b",
@@ -399,9 +399,9 @@ class SafetyHit:
 # Signs whose indirect wording is also how people announce a move, a trip or a change of
 # practice: read as self-harm only when no such explanation is in the text.
 _EXPLAINABLE = ("saying goodbye", "giving possessions away", "putting affairs in order", "no future", "no point in treatment")
-SELF_HARM_SIGNS: dict[str, object] = {"self-harm statement": _SELF_HARM_DIRECT, **SELF_HARM_INDIRECT}
-MEDICAL_SIGNS: dict[str, object] = {"urgent symptom": MEDICAL, "urgent symptom (casual wording)": MEDICAL_CASUAL}
-WARNING_SIGNS: dict[str, object] = {**SELF_HARM_SIGNS, **MEDICAL_SIGNS, "severe pain": SEVERE_PAIN}
+SELF_HARM_SIGNS: dict[str, Matcher] = {"self-harm statement": _SELF_HARM_DIRECT, **SELF_HARM_INDIRECT}
+MEDICAL_SIGNS: dict[str, Matcher] = {"urgent symptom": MEDICAL, "urgent symptom (casual wording)": MEDICAL_CASUAL}
+WARNING_SIGNS: dict[str, Matcher] = {**SELF_HARM_SIGNS, **MEDICAL_SIGNS, "severe pain": SEVERE_PAIN}
 
 # --- scope: denied or past symptoms stay at their request label --------------------------
 _CLAUSE_END = lazy(r"[.!?;\n]|\bbut\b|\bpero\b|\bhowever\b|\bsin embargo\b")
