@@ -33,8 +33,12 @@ test: $(STAMP) web
 test-fast: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
+# ruff over everything; mypy over the core, local mode, infra and each handler (the handlers are
+# all named handler.py, so each is checked on its own)
 lint: $(STAMP)
 	.venv/bin/ruff check layers functions infra tests app.py
+	.venv/bin/mypy layers/core/careloop layers/local/careloop_local infra app.py
+	for f in functions/*/handler.py; do .venv/bin/mypy --no-error-summary $$f || exit 1; done
 
 bench: $(STAMP)
 	$(PY) tests/bench/bench.py
