@@ -24,8 +24,10 @@ CODES: dict[str, str] = {
     "missing_version": "HL7 MSH-12 is empty; read as 2.5",
     "not_production": "HL7 MSH-11 says training or debugging, not production",
     "missing_timestamp": "HL7 MSH-7 is empty; the message cannot be ordered against others",
-    "unknown_status": "a status Careloop does not know; read as the event's default",
+    "unknown_status": "a status Careloop does not know: read as the HL7 event's default, or (FHIR) refused",
     "status_contradicts_event": "a status that contradicts the HL7 trigger event; the event wins",
+    # refusals (PayloadError issues that have a code; the others stay plain sentences)
+    "date_out_of_range": "a date before 1900, more than five years ahead, or a version stamped in the future",
     # applying it to the records (careloop.records)
     "duplicate_identifier": "a new patient shares an identifier with another: probably the same person",
     "unknown_patient": "an appointment whose patient Careloop does not know yet; no texts until it does",

@@ -478,7 +478,7 @@ class _Mapper:
             tags.append("inactive")
         at, version = _meta(res)
         if (why := future_marker(at)) is not None:
-            self.issues.append(f"{path}.meta.lastUpdated: {why}")
+            self.issues.append(Notice("date_out_of_range", f"{path}.meta.lastUpdated: {why}"))
             return None
         for label, value in (("name.given", first), ("name.family", last)):
             if too_long(value):
@@ -531,11 +531,11 @@ class _Mapper:
         who = f"Appointment/{aid}"
         status = res.get("status")
         if status not in APPOINTMENT_STATUSES:
-            self.issues.append(f"{path}.status: {_short(str(status))!r} is not an AppointmentStatus")
+            self.issues.append(Notice("unknown_status", f"{path}.status: {_short(str(status))!r} is not an AppointmentStatus"))
             return None
         start = _parse_instant(res.get("start"))
         if start is not None and (why := outside_window(start)) is not None:
-            self.issues.append(f"{path}.start: {why}")
+            self.issues.append(Notice("date_out_of_range", f"{path}.start: {why}"))
             return None
         if start is None:
             if status in START_REQUIRED:
@@ -562,7 +562,7 @@ class _Mapper:
                                                 (who,)))
         at, version = _meta(res)
         if (why := future_marker(at)) is not None:
-            self.issues.append(f"{path}.meta.lastUpdated: {why}")
+            self.issues.append(Notice("date_out_of_range", f"{path}.meta.lastUpdated: {why}"))
             return None
         provider, location, visit_type = self._provider(res), self._appointment_location(res), _visit_type(res)
         for label, value in (("participant (practitioner)", provider), ("participant (location)", location),

@@ -305,8 +305,8 @@ class _MessageMapper:
         self.issues: list[str] = []
         self.now = clock_now()
 
-    def issue(self, text: str) -> None:
-        self.issues.append(self.prefix + text)
+    def issue(self, text: str, code: str | None = None) -> None:
+        self.issues.append(Notice(code, self.prefix + text) if code else self.prefix + text)
 
     def run(self, segments: list[str]) -> EhrBatch:
         header = _header_from_line(segments[0])
@@ -380,7 +380,7 @@ class _MessageMapper:
         at = naive.replace(tzinfo=tz)
         why = future_marker(at) if label == "MSH-7" else outside_window(at)
         if why:
-            self.issue(f"{label}: {why}")
+            self.issue(f"{label}: {why}", "date_out_of_range")
             return None
         return at
 
