@@ -143,5 +143,19 @@ def test_bulk_import_through_the_webhook_reads_fields_not_sentences(monkeypatch)
     counts = bulk.WebhookSink("http://careloop.invalid", "s").write({"resourceType": "Bundle"}, None)
     # Then the counts and the duplicate pair still come through, from the fields
     assert counts == {"patients": 1, "appointments": 2, "unchanged": 1, "stale": 1, "merges": 1,
-                      "duplicates": [("p2", "p1")], "orphans": []}
+                      "duplicates": [("p2", "p1")], "orphans": [], "warning_codes": []}
     assert not any(name.startswith("_SUMMARY") for name in vars(bulk))
+
+
+def test_bulk_import_counts_the_mappings_warnings_by_code(svc, tmp_path):
+    # Given an export with two unreadable phones and a deceased patient
+    lines = [fhir_patient("b1", phone="555-01"), fhir_patient("b2", phone="1"),
+             fhir_patient("b3", deceasedBoolean=True)]
+    path = tmp_path / "Patient.ndjson"
+    path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    # When it is imported into the store
+    summary = bulk.import_files([path], svc)
+    # Then the summary counts the warnings by their code, as fields and in the printed lines
+    assert summary.warnings == {"invalid_phone": 2, "no_sms_phone": 2, "patient_deceased": 1}
+    assert summary.as_dict()["warnings"] == summary.warnings
+    assert "  warnings: 2 invalid_phone, 2 no_sms_phone, 1 patient_deceased" in summary.lines()

@@ -33,6 +33,8 @@ CODES: dict[str, str] = {
     "unknown_patient": "an appointment whose patient Careloop does not know yet; no texts until it does",
     "merge_cycle": "a merge that would make a cycle; ignored",
 }
+# what applying to the records notices, as opposed to what mapping a payload does
+RECORD_CODES = frozenset({"duplicate_identifier", "unknown_patient", "merge_cycle"})
 
 
 class Notice(str):

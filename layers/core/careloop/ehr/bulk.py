@@ -23,6 +23,7 @@ from careloop.ehr.outcome import read_outcome
 from careloop.ehr.payload import apply_batches
 from careloop.ehr.signing import sign_timestamped
 from careloop.errors import BundleSyntaxError, PayloadError
+from careloop.notices import RECORD_CODES, code_of
 from careloop.ports import Services
 
 CHUNK = 500  # resources per mapping/write batch
@@ -54,6 +55,8 @@ class ImportSummary:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # appointments whose patient is not known
     errors: list[LineError] = field(default_factory=list)  # the first MAX_ERRORS_KEPT
+    # what mapping noticed, counted by careloop.notices code (one sentence each would drown a panel)
+    warnings: dict[str, int] = field(default_factory=dict)
     error_count: int = 0
     seconds: float = 0.0
 
@@ -70,7 +73,8 @@ class ImportSummary:
         return {"files": self.files, "read": self.read, "skipped": self.skipped, "patients": self.patients,
                 "appointments": self.appointments, "unchanged": self.unchanged, "stale": self.stale,
                 "merges": self.merges, "duplicates": [list(d) for d in self.duplicates],
-                "orphans": self.orphans, "error_count": self.error_count,
+                "orphans": self.orphans, "warnings": dict(sorted(self.warnings.items())),
+                "error_count": self.error_count,
                 "errors": [e.__dict__ for e in self.errors], "seconds": round(self.seconds, 3),
                 "resources_per_second": round(self.rate, 1)}
 
@@ -84,6 +88,8 @@ class ImportSummary:
             out.append(f"  {len(self.duplicates)} probable duplicate patient(s) (same identifier): see `careloop audit`")
         if self.orphans:
             out.append(f"  {len(self.orphans)} appointment(s) whose patient is not known")
+        if self.warnings:
+            out.append("  warnings: " + ", ".join(f"{n} {code}" for code, n in sorted(self.warnings.items())))
         if self.error_count:
             out.append(f"  {self.error_count} error(s):")
             out += [f"    {e.file} {e.where}: {e.issue}" for e in self.errors[:50]]
@@ -289,7 +295,8 @@ class StoreSink:
         r = apply_batches(self.services, [batch], self.services.clock.now(), bulk=True, live=self.live,
                           phone_opted_out=self.opted_out_phones.__contains__)
         return r.counts() | {"duplicates": r.duplicates,
-                             "orphans": [(a.id, a.patient_id) for a in batch.appointments if a.id in set(r.orphans)]}
+                             "orphans": [(a.id, a.patient_id) for a in batch.appointments if a.id in set(r.orphans)],
+                             "warning_codes": [code_of(w) for w in batch.warnings]}
 
     def known_patients(self, ids: set[str]) -> set[str]:
         store = self.services.store
@@ -339,7 +346,8 @@ class WebhookSink:
         answer = read_outcome(outcome)  # the answer's fields (careloop.ehr.outcome), never its wording
         dups = [tuple(r.removeprefix("Patient/") for r in w.refs) for w in answer.warnings
                 if getattr(w, "code", None) == "duplicate_identifier"]
-        return answer.counts | {"duplicates": [d for d in dups if len(d) == 2], "orphans": []}
+        return answer.counts | {"duplicates": [d for d in dups if len(d) == 2], "orphans": [],
+                                "warning_codes": [c for w in answer.warnings if (c := code_of(w)) not in RECORD_CODES]}
 
 
 def _diagnostics(text: str) -> str:
@@ -469,6 +477,8 @@ def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], s
     summary.merges += counts["merges"]
     summary.duplicates += [d for d in counts["duplicates"] if d not in summary.duplicates]
     orphans.update(dict(counts["orphans"]))
+    for code in counts.get("warning_codes", ()):
+        summary.warnings[code] = summary.warnings.get(code, 0) + 1
 
 
 def _chunk_bundle(resources: list[dict], context: dict[str, dict]) -> dict:
