@@ -42,8 +42,12 @@ def _receive(kind: str) -> Response:
         headers.get("x-careloop-signature") or headers.get("X-Careloop-Signature"), _secret(),
         wants_hl7_ack="hl7" in accept,
     )
-    logger.info("ehr payload", extra={"kind": kind, "status": result.status, "key": result.archive_key})
+    # codes, not sentences: a warning's wording may name a record, its code never does
+    logger.info("ehr payload", extra={"kind": kind, "status": result.status, "key": result.archive_key,
+                                      "counts": result.counts, "warning_codes": sorted(set(result.warning_codes))})
     metrics.add_metric("EhrAccepted" if result.status < 400 else "EhrQuarantined", MetricUnit.Count, 1)
+    if result.warnings:
+        metrics.add_metric("EhrWarnings", MetricUnit.Count, len(result.warnings))
     return Response(status_code=result.status, content_type=result.content_type, body=result.body)
 
 

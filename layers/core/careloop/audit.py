@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from careloop import csvout
-from careloop.models import Appointment, Patient
+from careloop.models import ACTIVE_STATUSES, Appointment, Patient
 from careloop.phones import mask, try_e164
 from careloop.records import merged_into
 from careloop.store import Store
@@ -20,7 +20,8 @@ Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 DEFAULT_STALE_DAYS = 180
 PAST_GRACE = timedelta(days=1)  # a visit that ended yesterday may not be closed out yet
-ACTIVE = ("booked", "pending", "proposed", "arrived", "checked-in")
+# a proposed visit is worth checking too: it may be booked any moment
+AUDITED_STATUSES = ACTIVE_STATUSES | {"proposed"}
 
 # problem -> (severity, what a person should do). One place, so the CSV and the API agree.
 PROBLEMS: dict[str, tuple[Severity, str]] = {
@@ -94,7 +95,7 @@ def audit_records(
     live = [p for p in patients if not merged_into(p)]
     upcoming: dict[str, list[Appointment]] = defaultdict(list)
     for a in appointments:
-        if a.status in ACTIVE and a.start >= now:
+        if a.status in AUDITED_STATUSES and a.start >= now:
             upcoming[a.patient_id].append(a)
 
     def add(problem: str, record: str, detail: str, p: Patient | None = None, a: Appointment | None = None,

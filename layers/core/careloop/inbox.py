@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from careloop import csvout
 from careloop.errors import NotFound, PayloadError
-from careloop.models import Appointment, Message, MessageStatus
+from careloop.models import ACTIVE_STATUSES, UPCOMING_STATUSES, Appointment, Message, MessageStatus
 from careloop.phones import mask
 from careloop.ports import Services
 
@@ -19,6 +19,8 @@ def _name(p) -> str:
 
 
 INBOX_DAYS = 30  # the inbox lists conversations active in the last month
+# a no-show is recovered by a later visit that is on or that took place
+BOOKED_AGAIN = ACTIVE_STATUSES | {"fulfilled"}
 
 
 def conversations(s: Services) -> list[dict]:
@@ -134,7 +136,7 @@ def patients(s: Services) -> list[dict]:
     now = s.clock.now()
     upcoming: dict[str, Appointment] = {}  # one read of all appointments, not one per patient
     for a in s.store.all_appointments():
-        if a.start > now and a.status in ("booked", "pending"):
+        if a.start > now and a.status in UPCOMING_STATUSES:
             best = upcoming.get(a.patient_id)
             if best is None or a.start < best.start:
                 upcoming[a.patient_id] = a
@@ -251,7 +253,7 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
     all_appts = s.store.all_appointments()
     recovered = [a for a in no_shows if any(
         b.patient_id == a.patient_id and b.id != a.id and b.updated_at and a.updated_at
-        and b.updated_at >= a.updated_at and b.status in ("booked", "pending", "fulfilled", "arrived", "checked-in")
+        and b.updated_at >= a.updated_at and b.status in BOOKED_AGAIN
         for b in all_appts)]
 
     def breakdown(key) -> list[dict]:

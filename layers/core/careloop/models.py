@@ -7,18 +7,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-APPOINTMENT_STATUSES = (
-    "proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
-    "checked-in", "entered-in-error", "waitlist",
-)  # FHIR R4 AppointmentStatus
 AppointmentStatus = Literal[
     "proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
     "checked-in", "entered-in-error", "waitlist",
-]
+]  # FHIR R4 AppointmentStatus
+APPOINTMENT_STATUSES: tuple[AppointmentStatus, ...] = get_args(AppointmentStatus)
+# The one definition of which statuses count as what; every module that asks reads these.
+# Still to come: what a reminder, the SMS agent and the inbox talk about.
+UPCOMING_STATUSES: frozenset[AppointmentStatus] = frozenset({"booked", "pending"})
+# The visit is on: still to come, or the patient is there now (not over, not called off).
+ACTIVE_STATUSES: frozenset[AppointmentStatus] = UPCOMING_STATUSES | {"arrived", "checked-in"}
 
 
 class _Model(BaseModel):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from careloop.models import Appointment, Patient
+from careloop.notices import Notice
 from careloop.store import Store
 
 MERGED_PREFIX = "merged-into:"  # tag on a merged (retired) patient record: merged-into:<surviving id>
@@ -31,15 +32,22 @@ class IngestResult:
     orphans: list[str] = field(default_factory=list)  # appointments whose patient is not known (yet)
     skipped_merges: list[str] = field(default_factory=list)  # merges that would make a cycle
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[Notice]:
         """What the sender (and the audit) should know; ids only, never names or phones."""
-        out = [f"Patient/{new} shares an identifier with Patient/{old}: probably the same person, "
-               f"kept apart and listed by the data-quality audit; merge them in the EHR"
+        out = [Notice("duplicate_identifier",
+                      f"Patient/{new} shares an identifier with Patient/{old}: probably the same person, "
+                      f"kept apart and listed by the data-quality audit; merge them in the EHR",
+                      (f"Patient/{new}", f"Patient/{old}"))
                for new, old in self.duplicates]
-        out += [f"Appointment/{a}: its patient is not known to Careloop yet; no texts until the "
-                f"EHR sends the patient" for a in self.orphans]
-        out += [f"merge {m}: ignored, it would make a merge cycle" for m in self.skipped_merges]
+        out += [Notice("unknown_patient", f"Appointment/{a}: its patient is not known to Careloop yet; no texts "
+                       f"until the EHR sends the patient", (f"Appointment/{a}",)) for a in self.orphans]
+        out += [Notice("merge_cycle", f"merge {m}: ignored, it would make a merge cycle") for m in self.skipped_merges]
         return out
+
+    def counts(self) -> dict[str, int]:
+        """How many records each outcome touched: the numbers every caller reports."""
+        return {"patients": len(self.patients), "appointments": len(self.appointments),
+                "unchanged": len(self.unchanged), "stale": len(self.stale), "merges": len(self.merged)}
 
 
 

@@ -117,7 +117,7 @@ def _example_bundle(args: argparse.Namespace) -> int:
 
 def _sign(args: argparse.Namespace) -> int:
     """The X-Careloop-Signature header value for a file's exact bytes."""
-    from careloop.intake import sign, sign_timestamped
+    from careloop.ehr.signing import sign, sign_timestamped
 
     body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     print(sign(args.secret, body) if args.plain else sign_timestamped(args.secret, body))

@@ -239,7 +239,7 @@ class Simulation:
             content = f"{event.at.isoformat()}|{phone}|{event.body}"
             handle_inbound(self.s, phone, event.body, hashlib.sha256(content.encode()).hexdigest()[:24], now)
         elif event.type in ("ehr_fhir", "ehr_hl7v2"):
-            from careloop.intake import apply_batches, parse
+            from careloop.ehr.payload import apply_batches, parse
 
             body = json.dumps(event.payload).encode() if event.type == "ehr_fhir" else event.payload.encode()
             try:

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from careloop.clock import Clock, get_clock, iso
+from careloop.sms.parts import count_parts, parts_and_encoding
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,6 @@ DEFAULT_KEYWORDS = {
     "STOP": ("You are unsubscribed and will receive no further messages.", "OPT_OUT"),
     "HELP": ("Reply STOP to unsubscribe. Msg&data rates may apply.", "AUTOMATIC_RESPONSE"),
 }
-
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("\f^{}\\[~]|€")  # sent as ESC + char: two septets each
 
 # Outcomes a test can force per destination; descriptions paraphrase the AWS event-type list.
 STATUS_DESCRIPTIONS = {
@@ -141,24 +136,6 @@ def _conflict(reason: str, resource_type: str, resource_id: str, message: str = 
         ResourceType=resource_type,
         ResourceId=resource_id,
     )
-
-
-def count_parts(body: str) -> tuple[int, str]:
-    """(message parts, encoding) the way carriers split SMS: GSM-7 160/153, else UCS-2 70/67."""
-    gsm = all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in body)
-    if gsm:
-        costs = [2 if c in GSM7_EXTENSION else 1 for c in body]
-    else:  # UTF-16 code units: an emoji is a surrogate pair
-        costs = [len(c.encode("utf-16-le")) // 2 for c in body]
-    single, multi, encoding = (160, 153, "GSM") if gsm else (70, 67, "UCS2")
-    if sum(costs) <= single:
-        return 1, encoding
-    parts, used = 1, 0
-    for cost in costs:  # an escape pair or surrogate pair is never split across parts
-        if used + cost > multi:
-            parts, used = parts + 1, 0
-        used += cost
-    return parts, encoding
 
 
 def is_e164(number: Any) -> bool:
@@ -698,7 +675,7 @@ class SmsStandin:
             )
         if p.get("DryRun"):  # checked but not sent, so it spends no throughput either
             return {"MessageId": str(uuid.uuid4())}
-        self._take_tokens(phone["PhoneNumberId"], count_parts(p["MessageBody"])[0])
+        self._take_tokens(phone["PhoneNumberId"], count_parts(p["MessageBody"]))
         message = self._record(
             phone,
             destination,
@@ -727,7 +704,7 @@ class SmsStandin:
         message_type: str,
         auto_response: bool = False,
     ) -> dict:
-        parts, encoding = count_parts(body)
+        parts, encoding = parts_and_encoding(body)
         now = self._now()
         message = {
             "message_id": str(uuid.uuid4()),

@@ -17,11 +17,11 @@ from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
 from careloop.agent.knowledge import Match, index_for
 from careloop.agent.replies import REPLIES, when_staff_answer
-from careloop.models import Appointment, Message, MessageStatus, Patient
+from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
 from careloop.sms.keywords import bare_word, keyword_kind
 
-ACTIVE = ("booked", "pending")
+ACTIVE = UPCOMING_STATUSES  # the conversation is about a visit still to come
 # who picks it up, and the inbox reason
 ROUTES = {
     "urgent": ("clinical", "urgent"), "refill": ("clinical", "normal"), "results": ("clinical", "normal"),

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from careloop.ehr.fhir import parse_fhir
+from careloop.ehr.outcome import read_outcome
+from careloop.ehr.payload import apply_batches
+from careloop.ehr.signing import sign_timestamped
 from careloop.errors import BundleSyntaxError, PayloadError
+from careloop.notices import RECORD_CODES, code_of
 from careloop.ports import Services
 
 CHUNK = 500  # resources per mapping/write batch
@@ -50,6 +55,8 @@ class ImportSummary:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # appointments whose patient is not known
     errors: list[LineError] = field(default_factory=list)  # the first MAX_ERRORS_KEPT
+    # what mapping noticed, counted by careloop.notices code (one sentence each would drown a panel)
+    warnings: dict[str, int] = field(default_factory=dict)
     error_count: int = 0
     seconds: float = 0.0
 
@@ -66,7 +73,8 @@ class ImportSummary:
         return {"files": self.files, "read": self.read, "skipped": self.skipped, "patients": self.patients,
                 "appointments": self.appointments, "unchanged": self.unchanged, "stale": self.stale,
                 "merges": self.merges, "duplicates": [list(d) for d in self.duplicates],
-                "orphans": self.orphans, "error_count": self.error_count,
+                "orphans": self.orphans, "warnings": dict(sorted(self.warnings.items())),
+                "error_count": self.error_count,
                 "errors": [e.__dict__ for e in self.errors], "seconds": round(self.seconds, 3),
                 "resources_per_second": round(self.rate, 1)}
 
@@ -80,6 +88,8 @@ class ImportSummary:
             out.append(f"  {len(self.duplicates)} probable duplicate patient(s) (same identifier): see `careloop audit`")
         if self.orphans:
             out.append(f"  {len(self.orphans)} appointment(s) whose patient is not known")
+        if self.warnings:
+            out.append("  warnings: " + ", ".join(f"{n} {code}" for code, n in sorted(self.warnings.items())))
         if self.error_count:
             out.append(f"  {self.error_count} error(s):")
             out += [f"    {e.file} {e.where}: {e.issue}" for e in self.errors[:50]]
@@ -271,7 +281,7 @@ class Sink(Protocol):
 
 
 class StoreSink:
-    """Writes through `careloop.intake.apply_batches` (bulk mode) into the services' store:
+    """Writes through `careloop.ehr.payload.apply_batches` (bulk mode) into the services' store:
     DynamoDB via careloop.adapters.aws.services(), or a MemoryStore in tests."""
 
     def __init__(self, services: Services) -> None:
@@ -280,15 +290,13 @@ class StoreSink:
         self.opted_out_phones = _opted_out_phones(services.store)  # the consent ledger, read once
 
     def write(self, bundle: dict, batch) -> dict[str, Any]:
-        from careloop.intake import apply_batches
-
         if len(self.live) > 2_000_000:  # bound the memory of a very large import
             self.live.clear()
         r = apply_batches(self.services, [batch], self.services.clock.now(), bulk=True, live=self.live,
                           phone_opted_out=self.opted_out_phones.__contains__)
-        return {"patients": len(r.patients), "appointments": len(r.appointments), "unchanged": len(r.unchanged),
-                "stale": len(r.stale), "merges": len(r.merged), "duplicates": r.duplicates,
-                "orphans": [(a.id, a.patient_id) for a in batch.appointments if a.id in set(r.orphans)]}
+        return r.counts() | {"duplicates": r.duplicates,
+                             "orphans": [(a.id, a.patient_id) for a in batch.appointments if a.id in set(r.orphans)],
+                             "warning_codes": [code_of(w) for w in batch.warnings]}
 
     def known_patients(self, ids: set[str]) -> set[str]:
         store = self.services.store
@@ -308,10 +316,6 @@ def _opted_out_phones(store) -> set[str]:
     return {phone for phone, e in latest.items() if e["action"] == "opt_out"}
 
 
-_SUMMARY = re.compile(r"accepted: (\d+) patient\(s\), (\d+) appointment\(s\) changed; (\d+) unchanged; "
-                      r"(\d+) older than stored(?:; (\d+) merge)?")
-
-
 class WebhookSink:
     """Posts each batch as a signed FHIR `collection` Bundle to `POST /ehr/fhir` (a running
     `careloop local`, or a deployed stack): the very same intake, archive included."""
@@ -323,8 +327,6 @@ class WebhookSink:
         self.attempts = attempts
 
     def write(self, bundle: dict, batch) -> dict[str, Any]:
-        from careloop.intake import sign_timestamped
-
         body = json.dumps(bundle).encode()
         for attempt in range(self.attempts):
             req = urllib.request.Request(self.url, data=body, method="POST", headers={
@@ -341,13 +343,11 @@ class WebhookSink:
                 if attempt + 1 == self.attempts:
                     raise RuntimeError(f"webhook unreachable ({type(exc).__name__})") from exc
             time.sleep(0.5 * 2 ** attempt)
-        issues = outcome.get("issue") or [{}]
-        m = _SUMMARY.search(issues[0].get("diagnostics", ""))
-        counts = [int(g or 0) for g in m.groups()] if m else [0, 0, 0, 0, 0]
-        dups = [tuple(re.findall(r"Patient/([^ :]+)", i.get("diagnostics", ""))[:2]) for i in issues[1:]
-                if "shares an identifier" in i.get("diagnostics", "")]
-        return {"patients": counts[0], "appointments": counts[1], "unchanged": counts[2], "stale": counts[3],
-                "merges": counts[4], "duplicates": [d for d in dups if len(d) == 2], "orphans": []}
+        answer = read_outcome(outcome)  # the answer's fields (careloop.ehr.outcome), never its wording
+        dups = [tuple(r.removeprefix("Patient/") for r in w.refs) for w in answer.warnings
+                if getattr(w, "code", None) == "duplicate_identifier"]
+        return answer.counts | {"duplicates": [d for d in dups if len(d) == 2], "orphans": [],
+                                "warning_codes": [c for w in answer.warnings if (c := code_of(w)) not in RECORD_CODES]}
 
 
 def _diagnostics(text: str) -> str:
@@ -442,8 +442,6 @@ def _shape_problem(item: Any) -> str | None:
 
 def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], services: Services,
            sink: Sink, summary: ImportSummary, orphans: dict[str, str]) -> None:
-    from careloop.ehr.fhir import parse_fhir
-
     good = chunk
     bundle = _chunk_bundle([r for _, r in chunk], context)
     try:
@@ -479,6 +477,8 @@ def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], s
     summary.merges += counts["merges"]
     summary.duplicates += [d for d in counts["duplicates"] if d not in summary.duplicates]
     orphans.update(dict(counts["orphans"]))
+    for code in counts.get("warning_codes", ()):
+        summary.warnings[code] = summary.warnings.get(code, 0) + 1
 
 
 def _chunk_bundle(resources: list[dict], context: dict[str, dict]) -> dict:

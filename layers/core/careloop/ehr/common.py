@@ -11,6 +11,7 @@ from typing import Literal
 
 from careloop import clock
 from careloop.models import Appointment, Patient
+from careloop.notices import Notice
 from careloop.phones import try_e164
 from careloop.practice import PracticeProfile
 
@@ -49,7 +50,7 @@ class EhrBatch:
     appointments: list[Appointment] = field(default_factory=list)
     practitioners: dict[str, str] = field(default_factory=dict)  # id -> display name
     locations: dict[str, str] = field(default_factory=dict)  # id -> display name
-    warnings: list[str] = field(default_factory=list)  # non-fatal; ids only, never names/phones
+    warnings: list[Notice] = field(default_factory=list)  # non-fatal, coded; ids only, never names/phones
     merges: list[tuple[str, str]] = field(default_factory=list)  # (surviving_id, merged_id)
     # Appointments known only by id that the EHR deleted or cancelled without sending a start
     # (FHIR DELETE, cancelled Appointment with no start, SIU cancel without timing).
@@ -139,8 +140,9 @@ def pick_phone(
         e164 = try_e164(c.raw, region)
         if e164:
             return e164, c.kind
-        warnings.append(f"{who}: {c.label} is not a valid phone number for region {region}")
-    warnings.append(f"{who}: no SMS-capable phone")
+        warnings.append(Notice("invalid_phone", f"{who}: {c.label} is not a valid phone number for region {region}",
+                               (who,)))
+    warnings.append(Notice("no_sms_phone", f"{who}: no SMS-capable phone", (who,)))
     return None, "unknown"
 
 

@@ -33,6 +33,7 @@ from careloop.ehr.common import (
 )
 from careloop.errors import PayloadError
 from careloop.models import APPOINTMENT_STATUSES, Appointment, Patient
+from careloop.notices import Notice
 from careloop.practice import PracticeProfile
 
 MAPPED = ("Patient", "Appointment", "Practitioner", "PractitionerRole", "Location")
@@ -200,7 +201,7 @@ class _Mapper:
                 self.issues.append(f"{e.path}.resourceType: missing")
                 continue
             if rt not in R4_RESOURCE_TYPES:
-                self.warnings.append(f"{e.path}: unknown resource type {_short(rt)!r}; skipped")
+                self.warnings.append(Notice("unknown_resource_type", f"{e.path}: unknown resource type {_short(rt)!r}; skipped"))
                 continue
             self._index(e, rt, e.resource)
             if rt in MAPPED:
@@ -213,10 +214,11 @@ class _Mapper:
         if len(entries) == 1 and entries[0].index is None and skipped:
             rt = entries[0].resource["resourceType"]
             rid = entries[0].resource.get("id") or "?"
-            self.warnings.append(f"{rt}/{rid}: {rt} resources are not used by Careloop; skipped")
+            self.warnings.append(Notice("unused_resource", f"{rt}/{rid}: {rt} resources are not used by Careloop; skipped",
+                                        (f"{rt}/{rid}",)))
         else:
             for rt, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-                self.warnings.append(f"Bundle: skipped {n} {rt} resource(s) (not used by Careloop)")
+                self.warnings.append(Notice("unused_resource", f"Bundle: skipped {n} {rt} resource(s) (not used by Careloop)"))
 
         by_type: dict[str, list[tuple[_Entry, dict]]] = {t: [] for t in MAPPED}
         for e, rt, res in valid:
@@ -321,14 +323,14 @@ class _Mapper:
     def _to_fetch(self, ref: str, why: str) -> None:
         if ref not in self.batch.to_fetch:
             self.batch.to_fetch.append(ref)
-            self.warnings.append(f"{ref}: {why}; fetch it from the EHR")
+            self.warnings.append(Notice("fetch_required", f"{ref}: {why}; fetch it from the EHR", (ref,)))
 
     def _announce(self, e: _Entry, what: str) -> None:
         m = _REF.search((e.url or "").split("?")[0]) or _REF.search(e.full_url or "")
         if m and m[1] in ("Patient", "Appointment"):
             self._to_fetch(f"{m[1]}/{m[2]}", what)
         else:
-            self.warnings.append(f"{what}; skipped")
+            self.warnings.append(Notice("entry_skipped", f"{what}; skipped"))
 
     def _delete(self, e: _Entry) -> None:
         url = e.url or ""
@@ -336,11 +338,11 @@ class _Mapper:
         where = f"Bundle.entry[{e.index}].request.url"
         if "?" in url or not m:
             kind = "Appointment " if url.startswith("Appointment") else ""
-            self.warnings.append(f"{where}: conditional or unreadable {kind}DELETE ignored")
+            self.warnings.append(Notice("delete_ignored", f"{where}: conditional or unreadable {kind}DELETE ignored"))
         elif m[1] == "Appointment":
             self.batch.cancelled_appointment_ids.append(m[2])
         else:
-            self.warnings.append(f"{where}: DELETE of {m[1]}/{m[2]} ignored")
+            self.warnings.append(Notice("delete_ignored", f"{where}: DELETE of {m[1]}/{m[2]} ignored", (f"{m[1]}/{m[2]}",)))
 
     def _index(self, e: _Entry, rtype: str, res: dict) -> None:
         rid = _resource_id(res, contained=False)
@@ -377,7 +379,7 @@ class _Mapper:
             self.issues.append(f"{path}{_loc(e['loc'], data)}: {_msg(e)}")
         if extras:
             names = ", ".join(_loc(e["loc"], data).lstrip(".") for e in extras)
-            self.warnings.append(f"{path}: ignored unknown element(s) {names}")
+            self.warnings.append(Notice("unknown_element", f"{path}: ignored unknown element(s) {names}"))
         if real or handled:
             return None
         cleaned = _without(data, [tuple(e["loc"]) for e in extras])
@@ -471,12 +473,12 @@ class _Mapper:
         tags = []
         if res.get("deceasedBoolean") is True or res.get("deceasedDateTime"):
             tags.append("deceased")
-            self.warnings.append(f"{who}: the EHR marks this patient deceased")
+            self.warnings.append(Notice("patient_deceased", f"{who}: the EHR marks this patient deceased", (who,)))
         if res.get("active") is False:
             tags.append("inactive")
         at, version = _meta(res)
         if (why := future_marker(at)) is not None:
-            self.issues.append(f"{path}.meta.lastUpdated: {why}")
+            self.issues.append(Notice("date_out_of_range", f"{path}.meta.lastUpdated: {why}"))
             return None
         for label, value in (("name.given", first), ("name.family", last)):
             if too_long(value):
@@ -529,11 +531,11 @@ class _Mapper:
         who = f"Appointment/{aid}"
         status = res.get("status")
         if status not in APPOINTMENT_STATUSES:
-            self.issues.append(f"{path}.status: {_short(str(status))!r} is not an AppointmentStatus")
+            self.issues.append(Notice("unknown_status", f"{path}.status: {_short(str(status))!r} is not an AppointmentStatus"))
             return None
         start = _parse_instant(res.get("start"))
         if start is not None and (why := outside_window(start)) is not None:
-            self.issues.append(f"{path}.start: {why}")
+            self.issues.append(Notice("date_out_of_range", f"{path}.start: {why}"))
             return None
         if start is None:
             if status in START_REQUIRED:
@@ -541,7 +543,7 @@ class _Mapper:
             elif status in CANCELLED_WITHOUT_START:
                 self.batch.cancelled_appointment_ids.append(aid)
             else:
-                self.warnings.append(f"{who}: status {status!r} and no start yet; skipped")
+                self.warnings.append(Notice("no_start", f"{who}: status {status!r} and no start yet; skipped", (who,)))
             return None
 
         patient_id = self._appointment_patient(res, path, who)
@@ -556,10 +558,11 @@ class _Mapper:
             if span > 0:
                 minutes = max(1, round(span))
             else:
-                self.warnings.append(f"{who}: end is not after start; {DEFAULT_MINUTES} minutes assumed")
+                self.warnings.append(Notice("end_before_start", f"{who}: end is not after start; {DEFAULT_MINUTES} minutes assumed",
+                                                (who,)))
         at, version = _meta(res)
         if (why := future_marker(at)) is not None:
-            self.issues.append(f"{path}.meta.lastUpdated: {why}")
+            self.issues.append(Notice("date_out_of_range", f"{path}.meta.lastUpdated: {why}"))
             return None
         provider, location, visit_type = self._provider(res), self._appointment_location(res), _visit_type(res)
         for label, value in (("participant (practitioner)", provider), ("participant (location)", location),
@@ -606,7 +609,8 @@ class _Mapper:
             self.issues.append(f"{path}.participant: no Patient participant")
             return None
         if len(set(found)) > 1:
-            self.warnings.append(f"{who}: {len(set(found))} patients take part; the first is used")
+            self.warnings.append(Notice("multiple_patients", f"{who}: {len(set(found))} patients take part; the first is used",
+                                        (who,)))
         return found[0]
 
     def _provider(self, res: dict) -> str | None:

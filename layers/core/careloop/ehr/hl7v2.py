@@ -33,6 +33,7 @@ from careloop.ehr.common import (
 )
 from careloop.errors import PayloadError
 from careloop.models import Appointment, Patient
+from careloop.notices import Notice, code_of
 from careloop.practice import PracticeProfile
 
 SUPPORTED_VERSIONS = frozenset(
@@ -147,7 +148,9 @@ def build_ack(
         if _version_tuple(version) < (2, 5):
             segments.append(f"ERR|^^^207&{_escape(warning)[:200]}&HL70357")
         else:
-            segments.append(f"ERR|||207^Application error^HL70357|W||||{_escape(warning)[:200]}")
+            # ERR-5 (application error code) carries the warning's machine code for the EHR to read
+            coded = f"{code}^^CARELOOP" if (code := code_of(warning)) != "unclassified" else ""
+            segments.append(f"ERR|||207^Application error^HL70357|W|{coded}|||{_escape(warning)[:200]}")
     return "\r".join(segments) + "\r"
 
 
@@ -222,7 +225,7 @@ def _split(text: str) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
             current.append(line)
         else:  # a line break inside a field (LF-only bodies): keep the text with its segment
             current[-1] += " " + line
-            messages[-1][1].append(f"line {n}: not a segment; joined to the segment before it")
+            messages[-1][1].append(Notice("not_a_segment", f"line {n}: not a segment; joined to the segment before it"))
     return messages, issues
 
 
@@ -302,8 +305,8 @@ class _MessageMapper:
         self.issues: list[str] = []
         self.now = clock_now()
 
-    def issue(self, text: str) -> None:
-        self.issues.append(self.prefix + text)
+    def issue(self, text: str, code: str | None = None) -> None:
+        self.issues.append(Notice(code, self.prefix + text) if code else self.prefix + text)
 
     def run(self, segments: list[str]) -> EhrBatch:
         header = _header_from_line(segments[0])
@@ -326,15 +329,15 @@ class _MessageMapper:
         if not header.control_id:
             self.issue("MSH-10: missing message control id")
         if not header.version:
-            self.warnings.append("MSH-12: missing version id; read as 2.5")
+            self.warnings.append(Notice("missing_version", "MSH-12: missing version id; read as 2.5"))
         elif header.version not in SUPPORTED_VERSIONS:
             self.issue(f"MSH-12: unsupported HL7 version {header.version!r} (2.3 to 2.8 are)")
         if header.processing_id in ("T", "D"):
             kind = "training" if header.processing_id == "T" else "debugging"
-            self.warnings.append(f"MSH-11: processing id {header.processing_id} ({kind} message)")
+            self.warnings.append(Notice("not_production", f"MSH-11: processing id {header.processing_id} ({kind} message)"))
         self.sent_at = self.time("MSH-7", msg.get("MSH", 7), need_time=False)
         if self.sent_at is None and not msg.get("MSH", 7):
-            self.warnings.append("MSH-7: missing; this message cannot be ordered against others")
+            self.warnings.append(Notice("missing_timestamp", "MSH-7: missing; this message cannot be ordered against others"))
         self.version = version_marker(self.sent_at)
 
         if mtype == "SIU" and trigger in SIU_STATUS:
@@ -377,7 +380,7 @@ class _MessageMapper:
         at = naive.replace(tzinfo=tz)
         why = future_marker(at) if label == "MSH-7" else outside_window(at)
         if why:
-            self.issue(f"{label}: {why}")
+            self.issue(f"{label}: {why}", "date_out_of_range")
             return None
         return at
 
@@ -432,11 +435,11 @@ class _MessageMapper:
             return default
         mapped = FILLER_STATUS.get(raw.strip().lower())
         if mapped is None:
-            self.warnings.append(f"SCH-25: unknown filler status {raw[:20]!r}; read as {default}")
+            self.warnings.append(Notice("unknown_status", f"SCH-25: unknown filler status {raw[:20]!r}; read as {default}"))
             return default
         if trigger in FIXED_STATUS and mapped != default:
-            self.warnings.append(
-                f"SCH-25: {raw[:20]!r} contradicts SIU^{trigger}; read as {default}")
+            self.warnings.append(Notice(
+                "status_contradicts_event", f"SCH-25: {raw[:20]!r} contradicts SIU^{trigger}; read as {default}"))
             return default
         return mapped
 
@@ -462,7 +465,7 @@ class _MessageMapper:
             span = (end - start).total_seconds() / 60
             if span > 0:
                 return max(1, round(span))
-            self.warnings.append("appointment end is not after its start; ignored")
+            self.warnings.append(Notice("end_before_start", "appointment end is not after its start; ignored"))
         m = _TQ_DURATION.fullmatch(msg.get("SCH", 11, 1, 3))
         if m:
             factor = {"S": 1 / 60, "M": 1, "H": 60, "D": 1440, "W": 10080, "L": 43200}[m[1].upper()]
@@ -569,7 +572,7 @@ class _MessageMapper:
         tags = []
         if msg.get("PID", 30, n=n).upper() == "Y":
             tags.append("deceased")
-            self.warnings.append(f"{who}: the EHR marks this patient deceased")
+            self.warnings.append(Notice("patient_deceased", f"{who}: the EHR marks this patient deceased", (who,)))
         first, last = msg.get("PID", 5, 1, 2, n=n), msg.get("PID", 5, 1, 1, 1, n=n)
         for label, value in (("PID-5.2", first), ("PID-5.1", last)):
             if too_long(value):

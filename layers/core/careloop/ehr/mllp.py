@@ -22,6 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from careloop.ehr.hl7v2 import ack_for
+from careloop.ehr.signing import sign_timestamped
+
 VT, FS, CR = b"\x0b", b"\x1c", b"\x0d"
 HL7_TYPE = "x-application/hl7-v2+er7"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -98,8 +101,6 @@ class Forwarder:
         return ForwardResult(code, self._ack(message, code, text), status, path)
 
     def _post(self, message: bytes) -> tuple[int | None, bytes]:
-        from careloop.intake import sign_timestamped
-
         req = urllib.request.Request(self.url, data=message, method="POST", headers={
             "Content-Type": HL7_TYPE, "Accept": HL7_TYPE, "X-Careloop-Signature": sign_timestamped(self.secret, message)})
         try:
@@ -112,8 +113,6 @@ class Forwarder:
             return None, b""
 
     def _ack(self, message: bytes, code: str, text: str) -> bytes:
-        from careloop.ehr.hl7v2 import ack_for
-
         return ack_for(message, code, text, self.facility).encode()  # type: ignore[arg-type]
 
     # the spool ---------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol
 
+from careloop.ehr.payload import apply_batches, parse, quarantine
 from careloop.errors import PayloadError
+from careloop.notices import code_of
 from careloop.ports import Services
 
 REASON_SUFFIX = ".reason.json"
@@ -32,6 +34,7 @@ class ReplayOutcome:
     archive_key: str | None = None
     issues: list[str] = field(default_factory=list)
     changed: dict[str, int] = field(default_factory=dict)  # patients / appointments / merged ...
+    codes: list[str] = field(default_factory=list)  # careloop.notices code of each of `issues`
 
     def line(self) -> str:
         if self.status in ("replayed", "would-replay"):
@@ -64,8 +67,6 @@ def replay(
 
 
 def replay_one(services: Services, archive: ReplayArchive, key: str, *, dry_run: bool = False) -> ReplayOutcome:
-    from careloop.intake import apply_batches, parse, quarantine
-
     if not key.startswith("quarantine/") or key.endswith(REASON_SUFFIX):
         return ReplayOutcome(key, "missing", issues=["not a quarantined payload key (quarantine/...)"])
     try:
@@ -87,7 +88,8 @@ def replay_one(services: Services, archive: ReplayArchive, key: str, *, dry_run:
                 "replays": int(previous.get("replays", 0)) + 1,
                 "last_replayed_at": now.isoformat(),
             })
-        return ReplayOutcome(key, "would-fail" if dry_run else "still-bad", kind, issues=exc.issues)
+        return ReplayOutcome(key, "would-fail" if dry_run else "still-bad", kind, issues=exc.issues,
+                             codes=[code_of(i) for i in exc.issues])
 
     target = archive_key_for(key)
     if dry_run:
@@ -102,9 +104,8 @@ def replay_one(services: Services, archive: ReplayArchive, key: str, *, dry_run:
     result = apply_batches(services, batches, now)
     _delete(archive, key + REASON_SUFFIX)
     _delete(archive, key)
-    return ReplayOutcome(key, "replayed", kind, target, result.warnings(), {
-        "patients": len(result.patients), "appointments": len(result.appointments),
-        "unchanged": len(result.unchanged), "stale": len(result.stale), "merges": len(result.merged)})
+    warnings = result.warnings()
+    return ReplayOutcome(key, "replayed", kind, target, warnings, result.counts(), [code_of(w) for w in warnings])
 
 
 def replay_request(services: Services, archive: ReplayArchive, body: object) -> tuple[int, dict]:

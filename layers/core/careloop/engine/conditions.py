@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from careloop.models import Appointment, Patient
+from careloop.models import ACTIVE_STATUSES, Appointment, Patient
 from careloop.ports import Services
 from careloop.workflows import Condition
-
-ACTIVE = ("booked", "pending", "arrived", "checked-in")
 
 
 class Facts:
@@ -61,13 +59,13 @@ class Facts:
                 return p.language
             case "patient.has_future_appointment":
                 return any(
-                    x.start > self.now and x.status in ACTIVE and (a is None or x.id != a.id)
+                    x.start > self.now and x.status in ACTIVE_STATUSES and (a is None or x.id != a.id)
                     for x in self._patient_appointments()
                 )
             case "patient.booked_since_trigger":
                 return any(
                     (a is None or x.id != a.id)
-                    and x.status in ACTIVE
+                    and x.status in ACTIVE_STATUSES
                     and x.start > self.trigger_at
                     and (x.updated_at is None or x.updated_at >= self.trigger_at)
                     for x in self._patient_appointments()

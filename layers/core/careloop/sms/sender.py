@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from careloop import consent
 from careloop.errors import SendError
-from careloop.models import Message, MessageStatus
+from careloop.models import UPCOMING_STATUSES, Message, MessageStatus
 from careloop.ports import Services, SmsChannel
 from careloop.sms.parts import count_parts
 
@@ -22,10 +22,6 @@ class SendOutcome:
     status: str  # sent | failed | suppressed | duplicate | missing
     detail: str = ""
 
-
-
-# Statuses in which an appointment is still coming: a reminder about it still makes sense.
-UPCOMING = ("booked", "pending")
 
 
 def _root_trigger(services: Services, workflow_id: str | None, depth: int = 0):
@@ -51,8 +47,8 @@ def _appointment_moved_on(services: Services, message) -> str | None:
     if appt is None or trigger is None:
         return None
     if trigger.on == "appointment_booked":
-        if appt.status not in UPCOMING or appt.declined:
-            return f"appointment {appt.status if appt.status not in UPCOMING else 'declined'}"
+        if appt.status not in UPCOMING_STATUSES or appt.declined:
+            return f"appointment {appt.status if appt.status not in UPCOMING_STATUSES else 'declined'}"
         if appt.start <= services.clock.now():
             return "appointment already started"
     elif trigger.on == "appointment_status" and trigger.status and appt.status != trigger.status:

@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from careloop.errors import ConfigError, TemplateError
-from careloop.templates import check_template
+from careloop.sms.parts import count_parts
+from careloop.templates import check_template, render
 
 LANGUAGES = ("en", "es")
 MAX_PARTS = 3
@@ -30,9 +31,6 @@ _WORST_CASE = {
 
 
 def worst_case_parts(source: str) -> int:
-    from careloop.sms.parts import count_parts
-    from careloop.templates import render
-
     return count_parts(render(source, _WORST_CASE))
 LIBRARY = Path(__file__).parent.parent / "data" / "workflows.json"
 
