@@ -24,7 +24,7 @@ from careloop_local.sms_standin import count_parts, serve, stop
 REGION = "us-east-1"
 PATIENT = "+16175550101"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
-# Keys of the AWS samples (shared/data/aws-docs-end-user-messaging/*.json)
+# Keys of the AWS samples (tests/data/aws-docs-end-user-messaging/*.json)
 SAMPLE_EVENT_KEYS = {
     "eventType",
     "eventVersion",
