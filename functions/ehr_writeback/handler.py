@@ -5,17 +5,17 @@ five receives, to its DLQ for replay (`careloop` never drops a patient's answer)
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from careloop.batch import partial_batch_processor
 from careloop.ehr.writeback import HttpWriteback, WritebackEvent, deliver, fetch_request
 from careloop.settings import get_settings
 
 logger, metrics = Logger(), Metrics(namespace="Careloop")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = partial_batch_processor(EventType.SQS, logger)
 _port: HttpWriteback | None = None
 
 

@@ -6,20 +6,20 @@ Redelivered records change nothing: action keys are deterministic and writes con
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from careloop.adapters.aws import services
+from careloop.batch import partial_batch_processor
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import Appointment
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+processor = partial_batch_processor(EventType.DynamoDBStreams, logger)
 
 
 def _appointment(image: dict | None) -> Appointment | None:

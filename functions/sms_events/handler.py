@@ -5,20 +5,20 @@ import json
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from careloop.adapters.aws import services
+from careloop.batch import partial_batch_processor
 from careloop.sms.events import apply_delivery_event
 from careloop.sms.payloads import unreadable_reason, unwrap_sns
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = partial_batch_processor(EventType.SQS, logger)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -5,7 +5,6 @@ import json
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -13,12 +12,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from careloop.adapters.aws import services
 from careloop.agent.inbound import handle_inbound
+from careloop.batch import partial_batch_processor
 from careloop.sms.payloads import parse_inbound, unreadable_reason
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = partial_batch_processor(EventType.SQS, logger)
 
 
 def record_handler(record: SQSRecord) -> None:

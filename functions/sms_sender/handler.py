@@ -9,7 +9,6 @@ import json
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -18,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from careloop import wiring
 from careloop.adapters.aws import services, sms_channel
 from careloop.adapters.clients import client
+from careloop.batch import partial_batch_processor
 from careloop.errors import SendError
 from careloop.settings import get_settings
 from careloop.sms.pacing import Pacer
@@ -26,7 +26,7 @@ from careloop.sms.sender import send_queued
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = partial_batch_processor(EventType.SQS, logger)
 # the number's rate is shared by the queue's concurrent consumers (wiring: max_concurrency)
 _CONSUMERS = wiring.by_name("sms_sender").source.max_concurrency or 1
 pacer = Pacer(get_settings().sms_parts_per_second / _CONSUMERS)

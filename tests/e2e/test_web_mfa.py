@@ -35,8 +35,6 @@ import re
 import struct
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -161,6 +159,7 @@ def _claims(token: str) -> dict:
 
 def _front(moto_url: str, client_id: str, pool_id: str):
     """What `careloop local` serves (layers/local/careloop_local/http.py), reduced to what sign-in needs."""
+    from careloop_local.http import forward_cognito
     from werkzeug.wrappers import Request, Response
 
     def as_json(data, status: int = 200) -> Response:
@@ -182,31 +181,8 @@ def _front(moto_url: str, client_id: str, pool_id: str):
                     },
                 }
             )
-        if path == "/cognito/":  # as LocalHttp.on_cognito: the JSON API passed through to moto
-            if request.method == "OPTIONS":
-                return Response(status=204)
-            req = urllib.request.Request(
-                moto_url + "/",
-                data=request.get_data(),
-                method="POST",
-                headers={
-                    "Content-Type": request.headers.get(
-                        "Content-Type", "application/x-amz-json-1.1"
-                    ),
-                    "X-Amz-Target": request.headers.get("X-Amz-Target", ""),
-                },
-            )
-            try:
-                with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-                    return Response(
-                        resp.read(),
-                        status=resp.status,
-                        content_type=resp.headers.get("Content-Type"),
-                    )
-            except urllib.error.HTTPError as exc:
-                return Response(
-                    exc.read(), status=exc.code, content_type=exc.headers.get("Content-Type")
-                )
+        if path == "/cognito/":  # LocalHttp.on_cognito's passthrough itself (sign-in calls only)
+            return forward_cognito(moto_url, request)
         if path.startswith("/api/"):
             # Only an ID token of this pool's app client opens the API (signature checks: test_web_app.py).
             try:

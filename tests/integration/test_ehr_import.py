@@ -10,8 +10,6 @@ import gzip
 import json
 from datetime import timedelta
 
-import pytest
-
 from careloop_local.cli import main
 from careloop.ehr.bulk import import_files
 from tests.conftest import DATA
@@ -78,7 +76,6 @@ def test_ndjson_import_with_bad_lines_goes_on_and_reports_each(stack, store, tmp
     assert store.actions_for_subject("APT#imp-a0")
 
 
-@pytest.mark.skipif(not SYNTHEA.is_dir(), reason="shared samples missing")
 def test_synthea_bundles_stream_through_the_cli(stack, store, capsys):
     # Given the Synthea patient Bundles (hundreds of clinical resources Careloop does not use)
     files = sorted(str(p) for p in SYNTHEA.glob("*.json"))

@@ -6,8 +6,6 @@ webhook's own; a misconfigured secret is refused (AR) and kept, then delivered o
 
 from __future__ import annotations
 
-import pytest
-
 from careloop_local.cli import main
 from careloop.ehr.mllp import Forwarder
 from tests.conftest import DATA
@@ -17,7 +15,6 @@ from tests.unit.test_mllp import RunningBridge
 SIU = DATA / "microsoft-FHIR-Converter" / "hl7v2" / "SIU-S12-01.hl7"
 
 
-@pytest.mark.skipif(not SIU.is_file(), reason="shared samples missing")
 def test_sample_over_mllp_is_stored_and_acked(stack, served, store, tmp_path):
     # Given the bridge forwarding to the local stack's webhook
     running = RunningBridge(Forwarder(served + "/ehr/hl7v2", SECRET, tmp_path / "spool"))

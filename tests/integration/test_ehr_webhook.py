@@ -62,7 +62,6 @@ def hl7(trigger: str, control: str, mrn: str, *, sent="20261120100000", extra=()
     return ("\r".join(segments) + "\r").encode()
 
 
-@pytest.mark.skipif(not HL7_SAMPLES.is_dir(), reason="shared samples missing")
 def test_shared_hl7_samples_over_http_ack_and_store(served, store):
     for path in sorted(HL7_SAMPLES.glob("*.hl7")):
         # When each sample is posted with Accept: HL7

@@ -25,7 +25,7 @@ from careloop.sms.parts import parts_and_encoding as count_parts
 REGION = "us-east-1"
 PATIENT = "+16175550101"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
-# Keys of the AWS samples (shared/data/aws-docs-end-user-messaging/*.json)
+# Keys of the AWS samples (tests/data/aws-docs-end-user-messaging/*.json)
 SAMPLE_EVENT_KEYS = {
     "eventType",
     "eventVersion",

@@ -1,4 +1,4 @@
-"""FHIR R4 mapping (careloop.ehr.fhir): every shared FHIR sample, Subscription notifications,
+"""FHIR R4 mapping (careloop.ehr.fhir): every vendored FHIR sample, Subscription notifications,
 transaction bundles with urn:uuid references, and hostile payloads."""
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from careloop.ehr import EhrBatch
 from careloop.ehr.fhir import parse_fhir
 from careloop.errors import PayloadError
 from careloop.practice import demo_profile, parse_profile
+from tests.conftest import DATA
 
-DATA = Path(os.environ.get("CARELOOP_SHARED_DATA", str(Path(__file__).resolve().parents[3] / "shared" / "data")))
 EXAMPLES = DATA / "fhir-r4-examples"
 SYNTHEA = DATA / "smart-generated-sample-data-synthea-r4"
 CONVERTED = DATA / "microsoft-FHIR-Converter" / "expected-fhir"
-
-pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"shared sample data not at {DATA}")
 
 
 @pytest.fixture(autouse=True)

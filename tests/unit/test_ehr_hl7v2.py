@@ -1,4 +1,4 @@
-"""HL7 v2 mapping (careloop.ehr.hl7v2): every shared SIU/ADT sample (checked against the FHIR
+"""HL7 v2 mapping (careloop.ehr.hl7v2): every vendored SIU/ADT sample (checked against the FHIR
 Converter's output where it has one), batches, line endings, ACKs and hostile messages."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import hl7
 import pytest
@@ -15,13 +14,11 @@ from careloop.clock import FixedClock, use_clock
 from careloop.ehr.hl7v2 import ack_for, build_ack, parse_hl7v2, read_header
 from careloop.errors import PayloadError
 from careloop.practice import demo_profile
+from tests.conftest import DATA
 
-DATA = Path(os.environ.get("CARELOOP_SHARED_DATA", str(Path(__file__).resolve().parents[3] / "shared" / "data")))
 SAMPLES = DATA / "microsoft-FHIR-Converter" / "hl7v2"
 CONVERTED = DATA / "microsoft-FHIR-Converter" / "expected-fhir"
 BATCH_FILE = DATA / "python-hl7" / "sample_file_adt_a04_batch.hl7"
-
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared sample data not at {DATA}")
 PLUS_0215 = timezone(timedelta(hours=2, minutes=15))
 UTC = UTC
 

@@ -18,15 +18,50 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from careloop.errors import InvalidPhone
-from careloop_local.events import api_event
-from careloop_local.runtime import ROOT, LocalStack
 from careloop.phones import to_e164
+from careloop_local.events import api_event
+from careloop_local.runtime import REGION, ROOT, LocalStack
 
 WEB_DIST = ROOT / "web" / "dist"
+COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+# The calls the staff web app's sign-in and sign-out send (web/src/auth.ts), and no others: the
+# passthrough carries no AWS credentials, so an admin call (AdminCreateUser...) must not reach moto.
+COGNITO_SIGN_IN_ACTIONS = frozenset({
+    "InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken", "VerifySoftwareToken", "GlobalSignOut",
+})
 
 
 def _json(data, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+def cognito_issuer(user_pool_id: str, region: str = REGION) -> str:
+    """The `iss` of the pool's tokens, as Cognito (and moto) write it."""
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+
+def forward_cognito(moto_url: str, request: Request) -> Response:
+    """The browser talks to Cognito's real JSON API; locally that is moto behind this path, for
+    the sign-in calls only (COGNITO_SIGN_IN_ACTIONS)."""
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    target = request.headers.get("X-Amz-Target", "")
+    action = target.removeprefix(COGNITO_TARGET_PREFIX) if target.startswith(COGNITO_TARGET_PREFIX) else ""
+    if action not in COGNITO_SIGN_IN_ACTIONS:
+        # Cognito's error shape ("__type"), so the web app and SDKs read it like any other refusal
+        return _json({"__type": "AccessDeniedException",
+                      "message": f"{target or 'no X-Amz-Target'} is not passed through: the local Cognito "
+                                 f"endpoint allows only {', '.join(sorted(COGNITO_SIGN_IN_ACTIONS))}"}, 403)
+    req = urllib.request.Request(
+        moto_url + "/", data=request.get_data(), method="POST",
+        headers={"Content-Type": request.headers.get("Content-Type", "application/x-amz-json-1.1"),
+                 "X-Amz-Target": COGNITO_TARGET_PREFIX + action},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback only)
+            return Response(resp.read(), status=resp.status, content_type=resp.headers.get("Content-Type"))
+    except urllib.error.HTTPError as exc:
+        return Response(exc.read(), status=exc.code, content_type=exc.headers.get("Content-Type"))
 
 
 class CognitoAuthorizer:
@@ -55,7 +90,8 @@ class CognitoAuthorizer:
             return None
         if claims.get("aud") != self.stack.res.client_id:
             return None
-        if not str(claims.get("iss", "")).endswith(self.stack.res.user_pool_id):
+        # exactly this pool's issuer: a suffix match would take a pool whose id merely ends with ours
+        if claims.get("iss") != cognito_issuer(self.stack.res.user_pool_id):
             return None
         return claims
 
@@ -120,19 +156,7 @@ class LocalHttp:
         return Response(target.read_bytes(), content_type=mime, headers={"Cache-Control": "no-cache"})
 
     def on_cognito(self, request: Request) -> Response:
-        """The browser talks to Cognito's real JSON API; locally that is moto behind this path."""
-        if request.method == "OPTIONS":
-            return Response(status=204)
-        req = urllib.request.Request(
-            self.stack.moto_url + "/", data=request.get_data(), method="POST",
-            headers={"Content-Type": request.headers.get("Content-Type", "application/x-amz-json-1.1"),
-                     "X-Amz-Target": request.headers.get("X-Amz-Target", "")},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
-                return Response(resp.read(), status=resp.status, content_type=resp.headers.get("Content-Type"))
-        except urllib.error.HTTPError as exc:
-            return Response(exc.read(), status=exc.code, content_type=exc.headers.get("Content-Type"))
+        return forward_cognito(self.stack.moto_url, request)
 
     # API Gateway -------------------------------------------------------------------------
     def _proxy(self, function: str, request: Request, resource: str, path_parameters=None, claims=None) -> Response:
