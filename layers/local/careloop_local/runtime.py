@@ -68,8 +68,6 @@ class LocalStack:
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self, ticker: bool = True) -> LocalStack:
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         for name, value in {
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -80,7 +78,7 @@ class LocalStack:
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         }.items():
             os.environ[name] = value
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = _atomic_dynamo_moto_server(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
@@ -373,3 +371,35 @@ class LocalStack:
     # demo ---------------------------------------------------------------------------------
     def now(self) -> datetime:
         return self.clock.now().astimezone(UTC)
+
+
+def _atomic_dynamo_moto_server(**kwargs):
+    """moto's threaded server, with DynamoDB requests taken one at a time: DynamoDB makes each
+    conditional write atomic, moto checks and then writes, so two request threads could both pass
+    the same condition (two dispatcher ticks claiming one action) where AWS lets only one."""
+    # moto is imported here, on start, not with this module (the CLI's other commands never need it)
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            dynamo = threading.Lock()
+
+            def serialised(environ, start_response):
+                if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                    with dynamo:
+                        return list(app(environ, start_response))
+                return app(environ, start_response)
+
+            self._server = make_server(self._ip_address, self._port, serialised, True,
+                                       request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server(**kwargs)
