@@ -20,7 +20,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 @pytest.fixture
 def svc():
-    from careloop.memory import memory_services
+    from careloop_local.fakes import memory_services
 
     return memory_services(datetime(2026, 12, 1, 9, 0, tzinfo=NY))
 

@@ -15,9 +15,8 @@ from tests.conftest import DATA
 
 @pytest.fixture(scope="module")
 def stack():
-    from moto.moto_api._internal.models import moto_api_backend
-
     from careloop_local.runtime import LocalStack
+    from moto.moto_api._internal.models import moto_api_backend
 
     # moto's state is per process: start each module from an empty account
     moto_api_backend.reset()
@@ -30,9 +29,8 @@ def stack():
 @pytest.fixture(scope="module")
 def served(stack):
     """The local HTTP front (LocalHttp) on a free port, over the module's stack."""
-    from werkzeug.serving import make_server
-
     from careloop_local.http import LocalHttp
+    from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, LocalHttp(stack), threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -42,10 +40,11 @@ def served(stack):
 
 
 @pytest.fixture
-def store(stack):
+def ports(stack):
+    """The deployed wiring's Services (DynamoDB adapters on moto), read through its ports."""
     from careloop.adapters.aws import services
 
-    return services().store
+    return services()
 
 
 def sample(rel: str) -> dict:
