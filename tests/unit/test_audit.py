@@ -8,10 +8,11 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+from careloop_local.fakes import MemoryConsent, MemoryRecords
+
 from careloop.audit import CSV_COLUMNS, PROBLEMS, audit
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
-from careloop_local.fakes import MemoryConsent, MemoryRecords
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from careloop_local.fakes import MemoryConsent, MemoryRecords
 
 from careloop.models import Appointment, Patient
 from careloop.records import MERGED_PREFIX, apply_merge, ingest, merged_into, surviving_id
-from careloop_local.fakes import MemoryConsent, MemoryRecords
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from careloop_local.fakes import MemoryConfigs
 
 from careloop.engine.dispatcher import tick
 from careloop.errors import ConfigError, NotFound
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
 from careloop.workflows import registry
-from careloop_local.fakes import MemoryConfigs
 from tests.conftest import NY
 
 AT = datetime(2026, 12, 1, 9, tzinfo=NY)
