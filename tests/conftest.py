@@ -68,7 +68,7 @@ def pytest_make_collect_report(collector):
 
 @pytest.fixture
 def svc():
-    from careloop.memory import memory_services
+    from careloop_local.fakes import memory_services
 
     return memory_services(datetime(2026, 12, 1, 9, 0, tzinfo=NY))
 

@@ -85,7 +85,7 @@ def post_consent(patient_id: str):
 
 @app.get("/consent/export.csv")
 def get_consent_export():
-    return Response(200, "text/csv", consent.export_csv(services().store),
+    return Response(200, "text/csv", consent.export_csv(services().consent),
                     headers={"Content-Disposition": "attachment; filename=careloop-consent.csv"})
 
 
@@ -98,7 +98,7 @@ def get_audit():
     raw = app.current_event.get_query_string_value("stale_days") or "180"
     if not raw.isdigit():
         raise PayloadError("stale_days: a whole number of days")
-    report = audit(svc.store, svc.clock.now(), stale_days=int(raw), region=svc.practice.sms.country)
+    report = audit(svc.records, svc.clock.now(), stale_days=int(raw), region=svc.practice.sms.country)
     if app.current_event.get_query_string_value("format") == "csv":
         return Response(200, "text/csv", report.to_csv(),
                         headers={"Content-Disposition": "attachment; filename=careloop-audit.csv"})
@@ -121,7 +121,7 @@ def post_enabled(workflow_id: str):
     if not isinstance(body.get("enabled"), bool):
         raise PayloadError("enabled: true or false is required")
     svc = services()
-    workflow = registry.set_enabled(svc.store, workflow_id, body["enabled"], _staff(), body.get("why", ""), svc.clock.now())
+    workflow = registry.set_enabled(svc.configs, workflow_id, body["enabled"], _staff(), body.get("why", ""), svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())  # appointments already booked get their steps
     return inbox.workflow_view(workflow)
@@ -134,7 +134,7 @@ def put_workflow(workflow_id: str):
     if not isinstance(definition, dict) or definition.get("id") != workflow_id:
         raise PayloadError("workflow: a definition whose id matches the URL is required")
     svc = services()
-    workflow = registry.save(svc.store, definition, _staff(), body.get("why", ""), svc.clock.now())
+    workflow = registry.save(svc.configs, definition, _staff(), body.get("why", ""), svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())
     return inbox.workflow_view(workflow)
@@ -142,7 +142,7 @@ def put_workflow(workflow_id: str):
 
 @app.get("/workflows/<workflow_id>/history")
 def get_history(workflow_id: str):
-    return {"versions": registry.history(services().store, workflow_id)}
+    return {"versions": registry.history(services().configs, workflow_id)}
 
 
 def _staff() -> str:

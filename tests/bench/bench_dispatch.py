@@ -35,7 +35,7 @@ def main() -> None:
         items = []
         for i in range(N):
             pid, aid = f"bp{i}", f"ba{i}"
-            items.append((svc.store.records if False else stack.res.tables["records"], {
+            items.append((stack.res.tables["records"], {
                 "pk": f"PAT#{pid}", "sk": "A", "id": pid, "first_name": "Bench", "phone": f"+1617{2000000 + i:07d}",
                 "language": "en", "record_type": "patient", "opted_out": False, "undeliverable": False,
                 "tags": [], "identifiers": [], "phone_kind": "mobile"}))

@@ -24,12 +24,12 @@ def main() -> None:
         for i in range(N):
             msg = Message(message_id=f"bench-{i}", kind="sms_out", phone=f"+1617555{1000 + i}", body="Reminder: see you soon",
                           at=now, status=MessageStatus.QUEUED, automated=False, workflow="bench", step="burst")
-            svc.store.put_message(msg)
+            svc.messages.put_message(msg)
             svc.outbox.enqueue(msg)
         t0 = time.perf_counter()
         stack.drain(timeout=300)
         wall = time.perf_counter() - t0
-        statuses = [svc.store.get_message(f"bench-{i}").status for i in range(N)]
+        statuses = [svc.messages.get_message(f"bench-{i}").status for i in range(N)]
         sent = sum(s in (MessageStatus.SENT, MessageStatus.DELIVERED) for s in statuses)
         throttled = sum(1 for m in stack.standin.outbox() if m.get("status") == "THROTTLED")
         consumers = wiring.by_name("sms_sender").source.max_concurrency

@@ -159,8 +159,9 @@ def _claims(token: str) -> dict:
 
 def _front(moto_url: str, client_id: str, pool_id: str):
     """What `careloop local` serves (layers/local/careloop_local/http.py), reduced to what sign-in needs."""
-    from careloop_local.http import forward_cognito
     from werkzeug.wrappers import Request, Response
+
+    from careloop_local.http import forward_cognito
 
     def as_json(data, status: int = 200) -> Response:
         return Response(json.dumps(data), status=status, content_type="application/json")

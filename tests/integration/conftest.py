@@ -42,10 +42,11 @@ def served(stack):
 
 
 @pytest.fixture
-def store(stack):
+def ports(stack):
+    """The deployed wiring's Services (DynamoDB adapters on moto), read through its ports."""
     from careloop.adapters.aws import services
 
-    return services().store
+    return services()
 
 
 def sample(rel: str) -> dict:

@@ -29,7 +29,7 @@ def patient(stack):
     from careloop.adapters.aws import services
 
     now = stack.clock.now()
-    ingest(services().store, [Patient(id="ag1", first_name="Rosa", last_name="Diaz", phone=PHONE)],
+    ingest(services().records, services().consent, [Patient(id="ag1", first_name="Rosa", last_name="Diaz", phone=PHONE)],
            [Appointment(id="agA", patient_id="ag1", start=now + timedelta(days=3), provider="Dr. Lee")], now)
     stack.drain()
     return "ag1"
@@ -77,7 +77,7 @@ def test_spanish_confirmation(stack, patient):
     from careloop.adapters.aws import services
 
     replies = text(stack, "sí, ahí estaré")
-    assert services().store.get_appointment("agA").confirmed
+    assert services().records.get_appointment("agA").confirmed
     assert replies and replies[0].startswith("Thanks Rosa")  # the patient's language is English
 
 
@@ -128,7 +128,7 @@ def test_indirect_self_harm_at_3am_gets_988_and_an_urgent_page(stack, patient, a
     from careloop.adapters.aws import services
 
     phone = "+16175550178"
-    ingest(services().store, [Patient(id="ag2", first_name="Tom", last_name="Hale", phone=phone)],
+    ingest(services().records, services().consent, [Patient(id="ag2", first_name="Tom", last_name="Hale", phone=phone)],
            [Appointment(id="agB", patient_id="ag2", start=three + timedelta(days=2), provider="Dr. Lee")], three)
     stack.drain()
     # When the patient texts a farewell that never says suicide, kill or die

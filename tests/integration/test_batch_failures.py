@@ -8,7 +8,6 @@ import json
 import sys
 
 from careloop_local.events import stream_event
-
 from tests.integration.conftest import sqs_records_from_sample
 
 PHI = ("Ana Reyes", "+16175550111", "my chest hurts")

@@ -9,14 +9,14 @@ import csv
 import json
 from datetime import timedelta
 
-from careloop_local.cli import main
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
+from careloop_local.cli import main
 
 
-def seed(stack, store) -> None:
+def seed(stack, ports) -> None:
     now = stack.clock.now()
-    ingest(store, [
+    ingest(ports.records, ports.consent, [
         Patient(id="aud-landline", first_name="Lan", last_name="Line", phone="+16175550161", phone_kind="landline"),
         Patient(id="aud-dup-1", first_name="Dee", phone="+16175550162", identifiers=["urn:oid:9.9|D1"]),
         Patient(id="aud-dup-2", first_name="Dee", phone="+16175550163", identifiers=["urn:oid:9.9|D1"]),
@@ -27,9 +27,9 @@ def seed(stack, store) -> None:
     ], now)
 
 
-def test_audit_directly_against_dynamodb(stack, store, tmp_path, capsys):
+def test_audit_directly_against_dynamodb(stack, ports, tmp_path, capsys):
     # Given records with problems in DynamoDB
-    seed(stack, store)
+    seed(stack, ports)
     # When `careloop audit --csv` runs with the AWS settings
     assert main(["audit", "--csv", str(tmp_path / "audit.csv"), "--json", str(tmp_path / "audit.json")]) == 0
     out = capsys.readouterr().out
@@ -47,7 +47,7 @@ def test_audit_directly_against_dynamodb(stack, store, tmp_path, capsys):
     assert not any(r["record"].startswith("Patient/IDN") for r in rows)
 
 
-def test_audit_through_a_running_local_stack(stack, served, store, tmp_path):
-    seed(stack, store)
+def test_audit_through_a_running_local_stack(stack, served, ports, tmp_path):
+    seed(stack, ports)
     assert main(["audit", "--endpoint", served, "--csv", str(tmp_path / "a.csv")]) == 0
     assert "Appointment/aud-a2" in (tmp_path / "a.csv").read_text()

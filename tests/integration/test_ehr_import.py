@@ -10,8 +10,8 @@ import gzip
 import json
 from datetime import timedelta
 
-from careloop_local.cli import main
 from careloop.ehr.bulk import import_files
+from careloop_local.cli import main
 from tests.conftest import DATA
 
 SYNTHEA = DATA / "smart-generated-sample-data-synthea-r4"
@@ -40,7 +40,7 @@ def panel(tmp_path, prefix: str, start, n: int = 30):
     return [tmp_path / "Appointment.ndjson", tmp_path / "Patient.ndjson", tmp_path / "Practitioner.ndjson.gz"]
 
 
-def test_ndjson_import_with_bad_lines_goes_on_and_reports_each(stack, store, tmp_path):
+def test_ndjson_import_with_bad_lines_goes_on_and_reports_each(stack, ports, tmp_path):
     # Given a panel export, with broken lines among the appointments, files in any order
     files = panel(tmp_path, "imp", stack.clock.now())
     with (tmp_path / "Appointment.ndjson").open("a") as f:
@@ -62,9 +62,9 @@ def test_ndjson_import_with_bad_lines_goes_on_and_reports_each(stack, store, tmp
                                                            ("Appointment.ndjson", "line 62")]
     assert "not valid JSON" in summary.errors[0].issue and summary.errors[1].issue.startswith("Appointment")
     assert summary.skipped == 1 and summary.orphans == ["imp-orphan"]
-    appt = store.get_appointment("imp-a3")
+    appt = ports.records.get_appointment("imp-a3")
     assert appt.patient_id == "imp-p3" and appt.provider == "Dr. Lee"  # named by an earlier file
-    assert store.get_patient("imp-p0").phone == "+16175551000"
+    assert ports.records.get_patient("imp-p0").phone == "+16175551000"
 
     # When the same files are imported again
     again = import_files(files, services())
@@ -73,10 +73,10 @@ def test_ndjson_import_with_bad_lines_goes_on_and_reports_each(stack, store, tmp
 
     # And the planner has work: the imported appointments are planned from the stream
     stack.drain(timeout=120)
-    assert store.actions_for_subject("APT#imp-a0")
+    assert ports.actions.actions_for_subject("APT#imp-a0")
 
 
-def test_synthea_bundles_stream_through_the_cli(stack, store, capsys):
+def test_synthea_bundles_stream_through_the_cli(stack, ports, capsys):
     # Given the Synthea patient Bundles (hundreds of clinical resources Careloop does not use)
     files = sorted(str(p) for p in SYNTHEA.glob("*.json"))
     # When imported with the CLI straight into the store
@@ -84,11 +84,11 @@ def test_synthea_bundles_stream_through_the_cli(stack, store, capsys):
     out = capsys.readouterr().out
     # Then the patients are in, everything else counted as not used, no errors
     assert code == 0, out
-    assert store.get_patient("e4531916-b162-4f4b-90c2-ce37e132b8d4") is not None
+    assert ports.records.get_patient("e4531916-b162-4f4b-90c2-ce37e132b8d4") is not None
     assert "written: 2 patient(s)" in out and "not used" in out
 
 
-def test_import_through_a_running_local_stack(stack, served, store, tmp_path, capsys):
+def test_import_through_a_running_local_stack(stack, served, ports, tmp_path, capsys):
     # Given an export and a running local stack
     files = panel(tmp_path, "viahttp", stack.clock.now(), n=5)
     (tmp_path / "bad.ndjson").write_text('{"resourceType": "Patient"}\n')
@@ -99,12 +99,12 @@ def test_import_through_a_running_local_stack(stack, served, store, tmp_path, ca
     assert code == 1
     summary = json.loads((tmp_path / "s.json").read_text())
     assert (summary["patients"], summary["appointments"], summary["error_count"]) == (5, 10, 1)
-    assert store.get_appointment("viahttp-a9").patient_id == "viahttp-p4"
+    assert ports.records.get_appointment("viahttp-a9").patient_id == "viahttp-p4"
     assert "bad.ndjson,line 1" in (tmp_path / "errors.csv").read_text()
     assert "1 error(s)" in capsys.readouterr().out
 
 
-def test_importing_last_years_visits_texts_nobody(stack, store, tmp_path):
+def test_importing_last_years_visits_texts_nobody(stack, ports, tmp_path):
     # Given an onboarding export: patients with a visit last June and a no-show in May
     now = stack.clock.now()
     patients = [{"resourceType": "Patient", "id": f"hist-p{i}", "meta": {"versionId": "1"},
@@ -127,8 +127,8 @@ def test_importing_last_years_visits_texts_nobody(stack, store, tmp_path):
     # Then no text went to any of them, and no task was raised
     phones = {f"+1617555{4000 + i}" for i in range(5)}
     assert [m for m in stack.standin.outbox()[before:] if m["destination"] in phones] == []
-    tasks = [m for m in store.messages_of_kind("task") if (m.patient_id or "").startswith("hist-")]
+    tasks = [m for m in ports.messages.messages_of_kind("task") if (m.patient_id or "").startswith("hist-")]
     assert tasks == []
     # and every step that would have been due is recorded as skipped: late
-    skipped = [a for a in store.actions_for_subject("APT#hist-a0-0") if a.reason == "late"]
+    skipped = [a for a in ports.actions.actions_for_subject("APT#hist-a0-0") if a.reason == "late"]
     assert {a.step for a in skipped} >= {"care-instructions", "check-in-48h"}

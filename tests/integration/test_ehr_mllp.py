@@ -6,8 +6,8 @@ webhook's own; a misconfigured secret is refused (AR) and kept, then delivered o
 
 from __future__ import annotations
 
-from careloop_local.cli import main
 from careloop.ehr.mllp import Forwarder
+from careloop_local.cli import main
 from tests.conftest import DATA
 from tests.integration.test_ehr_webhook import SECRET
 from tests.unit.test_mllp import RunningBridge
@@ -15,7 +15,7 @@ from tests.unit.test_mllp import RunningBridge
 SIU = DATA / "microsoft-FHIR-Converter" / "hl7v2" / "SIU-S12-01.hl7"
 
 
-def test_sample_over_mllp_is_stored_and_acked(stack, served, store, tmp_path):
+def test_sample_over_mllp_is_stored_and_acked(stack, served, ports, tmp_path):
     # Given the bridge forwarding to the local stack's webhook
     running = RunningBridge(Forwarder(served + "/ehr/hl7v2", SECRET, tmp_path / "spool"))
     try:
@@ -25,12 +25,12 @@ def test_sample_over_mllp_is_stored_and_acked(stack, served, store, tmp_path):
     finally:
         running.close()
     # Then the webhook's AA comes back for the sample's control id and the appointment is stored
-    assert b"MSA|AA|MSG00012" in ack and store.get_appointment("12345") is not None
+    assert b"MSA|AA|MSG00012" in ack and ports.records.get_appointment("12345") is not None
     # And the unreadable one is refused with AR: the webhook quarantined it, the bridge kept no copy
     assert b"MSA|AR|Q-1" in refused and list((tmp_path / "spool").glob("*.hl7")) == []
 
 
-def test_wrong_secret_is_refused_kept_and_delivered_later(stack, served, store, tmp_path):
+def test_wrong_secret_is_refused_kept_and_delivered_later(stack, served, ports, tmp_path):
     # Given a bridge configured with the wrong secret
     message = (b"MSH|^~\\&|PMS|MAPLE|CARELOOP|DEMO|20261120100000||ADT^A04|MLLP-9|P|2.5\r"
                b"EVN|A04|20261120100000\rPID|1||MLLP-MRN-9^^^MAPLE^MR||Mllp^Ana|||||||^PRN^CP^^1^617^5550199\r")
@@ -40,13 +40,13 @@ def test_wrong_secret_is_refused_kept_and_delivered_later(stack, served, store, 
     finally:
         running.close()
     # Then the sender hears AR, nothing is stored, and the message waits in the spool
-    assert b"MSA|AR|MLLP-9" in ack and store.get_patient("MLLP-MRN-9") is None
+    assert b"MSA|AR|MLLP-9" in ack and ports.records.get_patient("MLLP-MRN-9") is None
     assert len(list((tmp_path / "spool").glob("*.hl7"))) == 1
     # When the secret is fixed and the spool retried
     fixed = Forwarder(served + "/ehr/hl7v2", SECRET, tmp_path / "spool")
     assert fixed.retry_spool() == (1, 0)
     # Then it is delivered
-    assert store.get_patient("MLLP-MRN-9") is not None
+    assert ports.records.get_patient("MLLP-MRN-9") is not None
 
 
 def test_cli_refuses_to_start_without_a_secret(monkeypatch, capsys):
@@ -55,7 +55,7 @@ def test_cli_refuses_to_start_without_a_secret(monkeypatch, capsys):
     assert "NO_SUCH_SECRET_VAR" in capsys.readouterr().err
 
 
-def test_the_command_serves_until_ctrl_c(served, store, tmp_path):
+def test_the_command_serves_until_ctrl_c(served, ports, tmp_path):
     import os
     import signal
     import socket
@@ -84,7 +84,7 @@ def test_the_command_serves_until_ctrl_c(served, store, tmp_path):
             while not acks:
                 acks = decoder.feed(s.recv(65536))
         # Then it is ACKed and stored; and Ctrl-C stops the bridge cleanly
-        assert b"MSA|AA|CLI-1" in acks[0] and store.get_patient("CLI-MRN-1") is not None
+        assert b"MSA|AA|CLI-1" in acks[0] and ports.records.get_patient("CLI-MRN-1") is not None
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from careloop import intake
-from careloop_local.cli import main
 from careloop.errors import PayloadError
+from careloop_local.cli import main
 from tests.integration.test_ehr_webhook import fhir_patient, hl7, objects, post
 
 
@@ -38,7 +38,7 @@ def quarantine_by_bug(served, monkeypatch, body: bytes, path="/ehr/fhir") -> str
     return key
 
 
-def test_replay_moves_fixed_payloads_and_annotates_broken_ones(stack, served, store, monkeypatch, capsys):
+def test_replay_moves_fixed_payloads_and_annotates_broken_ones(stack, served, ports, monkeypatch, capsys):
     # Given a good payload quarantined by a mapper bug, and a payload that really is broken
     good = quarantine_by_bug(served, monkeypatch, fhir_patient("r-fixed"))
     before = set(objects("quarantine/"))
@@ -50,12 +50,12 @@ def test_replay_moves_fixed_payloads_and_annotates_broken_ones(stack, served, st
     out = capsys.readouterr().out
     # Then it says what would happen and nothing moved
     assert "would-replay" in out and "would-fail" in out
-    assert good in objects("quarantine/") and store.get_patient("r-fixed") is None
+    assert good in objects("quarantine/") and ports.records.get_patient("r-fixed") is None
 
     # When replayed for real (directly against S3/DynamoDB through the settings, like AWS)
     assert main(["ehr", "replay", "--key", good, "--key", bad]) == 1
     # Then the fixed one is applied and moved to archive/, its origin kept in metadata
-    assert store.get_patient("r-fixed") is not None
+    assert ports.records.get_patient("r-fixed") is not None
     target = "archive/" + good.removeprefix("quarantine/")
     body, meta = s3().get(target)
     assert json.loads(body)["id"] == "r-fixed" and meta["replayed-from"] == good
@@ -66,7 +66,7 @@ def test_replay_moves_fixed_payloads_and_annotates_broken_ones(stack, served, st
     assert bad in objects("quarantine/")
 
 
-def test_replay_all_through_a_running_local_stack(stack, served, store, monkeypatch, capsys):
+def test_replay_all_through_a_running_local_stack(stack, served, ports, monkeypatch, capsys):
     # Given an HL7 message quarantined by the bug
     key = quarantine_by_bug(served, monkeypatch, hl7("ADT^A04", "R1", "R-MRN-1"), path="/ehr/hl7v2")
     # When `careloop ehr replay --all --endpoint URL` runs (the local dev route does the work)
@@ -74,14 +74,14 @@ def test_replay_all_through_a_running_local_stack(stack, served, store, monkeypa
     out = capsys.readouterr().out
     # Then that message is replayed (other, really broken ones may still be listed as still-bad)
     assert f"replayed     {key} -> archive/" in out
-    assert store.get_patient("R-MRN-1") is not None and key not in objects("quarantine/")
+    assert ports.records.get_patient("R-MRN-1") is not None and key not in objects("quarantine/")
     assert code == (1 if "still-bad" in out else 0)
     # And replaying a key that is gone says so
     assert main(["ehr", "replay", "--key", key, "--endpoint", served]) == 1
     assert "missing" in capsys.readouterr().out
 
 
-def test_replay_is_idempotent_if_interrupted(stack, served, store, monkeypatch):
+def test_replay_is_idempotent_if_interrupted(stack, served, ports, monkeypatch):
     # Given a quarantined payload already copied to archive/ by a replay that then crashed
     from careloop.adapters.aws import services
     from careloop.ehr.replay import archive_key_for, replay
@@ -91,7 +91,7 @@ def test_replay_is_idempotent_if_interrupted(stack, served, store, monkeypatch):
     # When it is replayed again
     (outcome,) = replay(services(), s3(), keys=[key])
     # Then it is applied once and the quarantine copy is gone
-    assert outcome.status == "replayed" and store.get_patient("r-twice") is not None
+    assert outcome.status == "replayed" and ports.records.get_patient("r-twice") is not None
     assert key not in objects("quarantine/")
 
 

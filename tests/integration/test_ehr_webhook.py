@@ -62,67 +62,67 @@ def hl7(trigger: str, control: str, mrn: str, *, sent="20261120100000", extra=()
     return ("\r".join(segments) + "\r").encode()
 
 
-def test_shared_hl7_samples_over_http_ack_and_store(served, store):
+def test_shared_hl7_samples_over_http_ack_and_store(served, ports):
     for path in sorted(HL7_SAMPLES.glob("*.hl7")):
         # When each sample is posted with Accept: HL7
         status, ack = post(served, "/ehr/hl7v2", path.read_bytes(), hl7_ack=True)
         # Then it is ACKed AA and archived
         assert status == 200 and "MSA|AA|" in ack, (path.name, ack)
     assert len(objects("archive/hl7v2/")) >= len(list(HL7_SAMPLES.glob("*.hl7")))
-    assert store.all_appointments() and store.all_patients()
+    assert ports.records.all_appointments() and ports.records.all_patients()
 
 
-def test_redelivery_plans_once(stack, served, store):
+def test_redelivery_plans_once(stack, served, ports):
     # Given a patient and an appointment four days ahead, delivered once and planned
     start = (stack.clock.now() + timedelta(days=4)).replace(microsecond=0).isoformat()
     assert post(served, "/ehr/fhir", fhir_patient("w-redeliver"))[0] == 200
     body = fhir_appointment("w-appt-1", "w-redeliver", start)
     assert post(served, "/ehr/fhir", body)[0] == 200
     stack.drain()
-    planned = store.actions_for_subject("APT#w-appt-1")
+    planned = ports.actions.actions_for_subject("APT#w-appt-1")
     # When the EHR delivers the same appointment three more times
     for _ in range(3):
         status, text = post(served, "/ehr/fhir", body)
         assert status == 200 and "0 patient(s), 0 appointment(s) changed; 1 unchanged" in text
     stack.drain()
     # Then nothing new is planned (no record was rewritten, so no stream record)
-    assert [a.action_id for a in store.actions_for_subject("APT#w-appt-1")] == [a.action_id for a in planned]
+    assert [a.action_id for a in ports.actions.actions_for_subject("APT#w-appt-1")] == [a.action_id for a in planned]
     assert planned
 
 
-def test_out_of_order_fhir_in_dynamodb(served, store):
+def test_out_of_order_fhir_in_dynamodb(served, ports):
     post(served, "/ehr/fhir", fhir_patient("w-order", given="Newer", updated="2026-11-21T10:00:00Z"))
     status, text = post(served, "/ehr/fhir", fhir_patient("w-order", given="Older", updated="2026-11-20T10:00:00Z"))
     assert status == 200 and "1 older than stored" in text
-    assert store.get_patient("w-order").first_name == "Newer"
+    assert ports.records.get_patient("w-order").first_name == "Newer"
 
 
-def test_a40_merge_in_dynamodb(served, store):
+def test_a40_merge_in_dynamodb(served, ports):
     # Given two records of one person, the old one with an appointment, opted out
     sch = "SCH|W-A40^PMS|F-1||||||CHECKUP^Checkup|30|MIN|^^M30^202612151000"
     post(served, "/ehr/hl7v2", hl7("SIU^S12", "S1", "W-OLD", extra=(sch, "RGS|1")))
     post(served, "/ehr/hl7v2", hl7("ADT^A04", "S2", "W-NEW"))
-    store.put_patient(store.get_patient("W-OLD").model_copy(update={"opted_out": True}))
+    ports.records.put_patient(ports.records.get_patient("W-OLD").model_copy(update={"opted_out": True}))
     # When the EHR sends ADT^A40, and then again
     merge = hl7("ADT^A40^ADT_A39", "M1", "W-NEW", sent="20261121080000", extra=("MRG|W-OLD^^^MAPLE^MR",))
     acks = [post(served, "/ehr/hl7v2", merge, hl7_ack=True) for _ in range(2)]
     # Then both are ACKed, the appointment follows the survivor (the by_patient index agrees),
     # the old record is a tombstone no text can reach, and consent travelled
     assert all(status == 200 and "MSA|AA|M1" in ack for status, ack in acks)
-    assert [a.id for a in store.appointments_for_patient("W-NEW")] == ["W-A40"]
-    assert store.appointments_for_patient("W-OLD") == []
-    assert merged_into(store.get_patient("W-OLD")) == "W-NEW" and store.get_patient("W-OLD").phone is None
-    assert store.get_patient("W-NEW").opted_out is True
-    assert all(p.id != "W-OLD" for p in store.patients_by_phone("+16175550141"))
+    assert [a.id for a in ports.records.appointments_for_patient("W-NEW")] == ["W-A40"]
+    assert ports.records.appointments_for_patient("W-OLD") == []
+    assert merged_into(ports.records.get_patient("W-OLD")) == "W-NEW" and ports.records.get_patient("W-OLD").phone is None
+    assert ports.records.get_patient("W-NEW").opted_out is True
+    assert all(p.id != "W-OLD" for p in ports.records.patients_by_phone("+16175550141"))
 
 
-def test_duplicate_identifier_flagged_in_dynamodb(served, store):
+def test_duplicate_identifier_flagged_in_dynamodb(served, ports):
     ident = [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "W-MRN-1"}]
     post(served, "/ehr/fhir", fhir_patient("w-dup-1", identifier=ident))
     status, text = post(served, "/ehr/fhir", fhir_patient("w-dup-2", identifier=ident))
     warnings = [i["diagnostics"] for i in json.loads(text)["issue"] if i["severity"] == "warning"]
     assert status == 200 and warnings == [warnings[0]] and "Patient/w-dup-2" in warnings[0]
-    assert store.identifier_owners([f"{ident[0]['system']}|W-MRN-1"]) == {f"{ident[0]['system']}|W-MRN-1": "w-dup-1"}
+    assert ports.records.identifier_owners([f"{ident[0]['system']}|W-MRN-1"]) == {f"{ident[0]['system']}|W-MRN-1": "w-dup-1"}
 
 
 @pytest.mark.parametrize("path", ["/ehr/fhir", "/ehr/hl7v2"])
@@ -131,29 +131,29 @@ def test_duplicate_identifier_flagged_in_dynamodb(served, store):
     "sha256=é" + "0" * 63,  # non-ASCII: was a TypeError in compare_digest -> 500 (issue #10, item 12)
     "t=abc,v1=00", "t=1,v1=" + "0" * 64,  # malformed; stale by decades
 ])
-def test_signature_failures_change_nothing(served, store, signature, path):
+def test_signature_failures_change_nothing(served, ports, signature, path):
     before = (len(objects("archive/")), len(objects("quarantine/")))
     body = fhir_patient("w-unsigned") if path.endswith("fhir") else hl7("ADT^A04", "W-UNSIGNED", "W-UNSIGNED-1")
     status, text = post(served, path, body, secret=None, signature=signature)
     assert status == 401, text
     if path.endswith("fhir"):
         assert json.loads(text)["issue"][0]["code"] == "security"
-    assert store.get_patient("w-unsigned") is None and store.get_patient("W-UNSIGNED-1") is None
+    assert ports.records.get_patient("w-unsigned") is None and ports.records.get_patient("W-UNSIGNED-1") is None
     assert (len(objects("archive/")), len(objects("quarantine/"))) == before
 
 
-def test_a_timestamped_signature_is_accepted_fresh_and_refused_when_replayed_later(served, store):
+def test_a_timestamped_signature_is_accepted_fresh_and_refused_when_replayed_later(served, ports):
     import time
 
     from careloop.intake import sign_timestamped
 
     body = fhir_patient("w-stamped")
     status, _ = post(served, "/ehr/fhir", body, secret=None, signature=sign_timestamped(SECRET, body))
-    assert status == 200 and store.get_patient("w-stamped") is not None
+    assert status == 200 and ports.records.get_patient("w-stamped") is not None
     # a capture of the same request, replayed six minutes later (issue #10, item 5)
     old = sign_timestamped(SECRET, fhir_patient("w-replayed"), time.time() - 360)
     status, text = post(served, "/ehr/fhir", fhir_patient("w-replayed"), secret=None, signature=old)
-    assert status == 401 and "5 minutes" in text and store.get_patient("w-replayed") is None
+    assert status == 401 and "5 minutes" in text and ports.records.get_patient("w-replayed") is None
 
 
 def test_broken_payloads_each_kept(served):
@@ -181,18 +181,18 @@ def test_broken_payloads_each_kept(served):
     ("/ehr/fhir", fhir_patient("w-huge", given="A" * 500_000), "name.given"),
     ("/ehr/hl7v2", hl7("ADT^A04", "W-MSH9999", "W-MRN-9999", sent="99991231235959"), "MSH-7"),
 ])
-def test_out_of_range_dates_and_huge_fields_are_400s_naming_the_field(served, store, path, body, field):
+def test_out_of_range_dates_and_huge_fields_are_400s_naming_the_field(served, ports, path, body, field):
     before = len(objects("quarantine/"))
     status, text = post(served, path, body)
     assert status == 400 and field in text, text
     assert len(objects("quarantine/")) > before  # kept for replay
     for pid in ("w-p-dates", "w-frozen", "w-huge", "W-MRN-9999"):
-        assert store.get_patient(pid) is None
+        assert ports.records.get_patient(pid) is None
     # and the audit still answers for everyone
     assert urllib.request.urlopen(served + "/dev/audit", timeout=10).status == 200
 
 
-def test_the_mappings_warnings_reach_the_ehr_in_the_outcome_and_the_ack(served, store):
+def test_the_mappings_warnings_reach_the_ehr_in_the_outcome_and_the_ack(served, ports):
     # Given a patient whose only phone is not a valid number, and an HL7 patient marked deceased
     status, text = post(served, "/ehr/fhir", fhir_patient("w-badphone", phone="555-01"))
     warnings = [i["diagnostics"] for i in json.loads(text)["issue"] if i["severity"] == "warning"]
@@ -208,7 +208,7 @@ def test_the_mappings_warnings_reach_the_ehr_in_the_outcome_and_the_ack(served, 
     assert any(seg.startswith("ERR|") and "|W|" in seg and "deceased" in seg for seg in ack.split("\r")), ack
 
 
-def test_a_payload_without_meta_never_overwrites_a_versioned_newer_record(served, store):
+def test_a_payload_without_meta_never_overwrites_a_versioned_newer_record(served, ports):
     # Given a patient stored from a versioned payload
     post(served, "/ehr/fhir", fhir_patient("w-versioned", phone="617-555-0151"))
     unversioned = json.loads(fhir_patient("w-versioned", phone="617-555-0152"))
@@ -217,4 +217,4 @@ def test_a_payload_without_meta_never_overwrites_a_versioned_newer_record(served
     status, text = post(served, "/ehr/fhir", json.dumps(unversioned).encode())
     # Then it is accepted as older than stored, and nothing is reverted
     assert status == 200 and "1 older than stored" in text
-    assert store.get_patient("w-versioned").phone == "+16175550151"
+    assert ports.records.get_patient("w-versioned").phone == "+16175550151"

@@ -9,7 +9,7 @@ from careloop.ehr.outcome import CODE_SYSTEM, COUNTS_URL, read_outcome
 from tests.integration.test_ehr_webhook import fhir_patient, hl7, post
 
 
-def test_the_json_answer_has_counts_and_codes_beside_its_sentences(served, store):
+def test_the_json_answer_has_counts_and_codes_beside_its_sentences(served, ports):
     # Given a patient whose only phone is not a valid number
     status, text = post(served, "/ehr/fhir", fhir_patient("wc-badphone", phone="555-01"))
     outcome = json.loads(text)
@@ -20,10 +20,10 @@ def test_the_json_answer_has_counts_and_codes_beside_its_sentences(served, store
     assert codes == ["accepted", "invalid_phone", "no_sms_phone"]
     assert any(e["url"] == COUNTS_URL for e in outcome["extension"])
     assert read_outcome(outcome).counts["patients"] == 1
-    assert "555-01" not in text and store.get_patient("wc-badphone") is not None
+    assert "555-01" not in text and ports.records.get_patient("wc-badphone") is not None
 
 
-def test_the_hl7_ack_names_the_codes_in_err_5(served, store):
+def test_the_hl7_ack_names_the_codes_in_err_5(served, ports):
     # Given an HL7 ADT for a patient marked deceased (PID-30)
     msh, evn, pid = hl7("ADT^A04", "WC-DEAD-1", "WC-MRN-DEAD").rstrip(b"\r").split(b"\r")
     fields = pid.split(b"|") + [b""] * 31

@@ -16,11 +16,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from careloop_local.sms_standin import serve, stop
 from moto.server import ThreadedMotoServer
 
 from careloop.clock import FixedClock
 from careloop.sms.parts import parts_and_encoding as count_parts
+from careloop_local.sms_standin import serve, stop
 
 REGION = "us-east-1"
 PATIENT = "+16175550101"

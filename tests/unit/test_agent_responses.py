@@ -28,13 +28,13 @@ class P:
 
 @pytest.fixture
 def agent(svc, monkeypatch):
-    ingest(svc.store, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
            [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY), provider="Dr. Lee")],
            svc.clock.now())
 
     def say(intent, body="text", at=None, **kw):
         monkeypatch.setattr(inbound, "classify", lambda text: P(intent, **kw))
-        n = len(svc.store.messages)
+        n = len(svc.messages.messages)
         return inbound.handle_inbound(svc, PHONE, body, f"in-{n}-{intent}", at)
 
     return say
@@ -69,12 +69,12 @@ def test_a_missing_fact_goes_to_staff_never_invented(agent, svc):
 
 def test_confirm_acts_on_the_conversation_appointment(agent, svc):
     out = agent("confirm", "C")
-    assert svc.store.get_appointment("a1").confirmed and "Sat Dec 5 at 10:00 AM" in out.replies[0].body
+    assert svc.records.get_appointment("a1").confirmed and "Sat Dec 5 at 10:00 AM" in out.replies[0].body
 
 
 def test_cancel_records_the_answer_tells_staff_offers_link_and_stops_reminders(agent, svc):
     out = agent("cancel", "cant make it")
-    appt = svc.store.get_appointment("a1")
+    appt = svc.records.get_appointment("a1")
     assert appt.declined and appt.status == "booked"  # the EHR still owns the status
     assert "book.example.test" in out.replies[0].body and alerts(svc)[0].team == "front_desk"
     from careloop.engine.dispatcher import tick
@@ -122,8 +122,8 @@ def test_handoff_says_when_in_office_hours_terms(agent, svc):
 
 
 def test_spanish_patient_gets_spanish(agent, svc):
-    p = svc.store.get_patient("p1")
-    svc.store.put_patient(p.model_copy(update={"language": "es"}))
+    p = svc.records.get_patient("p1")
+    svc.records.put_patient(p.model_copy(update={"language": "es"}))
     out = agent("book")
     assert out.replies[0].body.startswith("Con gusto")
 
@@ -141,7 +141,7 @@ def test_unknown_number_goes_to_staff(svc, monkeypatch):
 
 def test_shared_phone_reply_goes_to_the_patient_the_last_text_was_about(svc, monkeypatch):
     now = svc.clock.now()
-    ingest(svc.store, [Patient(id="mom", first_name="Maria", phone=PHONE), Patient(id="kid", first_name="Leo", phone=PHONE)],
+    ingest(svc.records, svc.consent, [Patient(id="mom", first_name="Maria", phone=PHONE), Patient(id="kid", first_name="Leo", phone=PHONE)],
            [Appointment(id="am", patient_id="mom", start=now + timedelta(days=3)),
             Appointment(id="ak", patient_id="kid", start=now + timedelta(days=4))], now)
     monkeypatch.setattr(inbound, "classify", lambda text: P("confirm"))
@@ -154,4 +154,4 @@ def test_shared_phone_reply_goes_to_the_patient_the_last_text_was_about(svc, mon
     last = [m for m in svc.outbox.sent][-1]
     out = inbound.handle_inbound(svc, PHONE, "C", "s2", svc.clock.now())
     assert out.patient_id == last.patient_id
-    assert svc.store.get_appointment(last.appointment_id).confirmed
+    assert svc.records.get_appointment(last.appointment_id).confirmed

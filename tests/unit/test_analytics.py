@@ -15,21 +15,21 @@ from tests.conftest import NY
 
 def test_rates_and_breakdowns(svc):
     t0 = svc.clock.now()
-    ingest(svc.store, [Patient(id=f"p{i}", first_name=f"P{i}", phone=f"+1617555{1000 + i}") for i in range(3)],
+    ingest(svc.records, svc.consent, [Patient(id=f"p{i}", first_name=f"P{i}", phone=f"+1617555{1000 + i}") for i in range(3)],
            [Appointment(id="a0", patient_id="p0", start=t0 + timedelta(days=3), provider="Dr. Lee", location="main"),
             Appointment(id="a1", patient_id="p1", start=t0 + timedelta(days=3, hours=2), provider="Dr. Patel", location="main"),
             Appointment(id="a2", patient_id="p2", start=t0 + timedelta(days=3, hours=4), provider="Dr. Lee")], t0)
     svc.clock.set(t0 + timedelta(days=1, hours=5))
     tick(svc)
     for m in svc.outbox.sent:  # the carrier delivered them
-        svc.store.update_message(m.message_id, status="delivered")
+        svc.messages.update_message(m.message_id, status="delivered")
     inbound.handle_inbound(svc, "+16175551000", "C", "in-1")
     # a2 was a no-show, and the patient rebooked afterwards
     svc.clock.set(t0 + timedelta(days=4))
-    ingest(svc.store, [], [Appointment(id="a2", patient_id="p2", start=t0 + timedelta(days=3, hours=4), provider="Dr. Lee",
+    ingest(svc.records, svc.consent, [], [Appointment(id="a2", patient_id="p2", start=t0 + timedelta(days=3, hours=4), provider="Dr. Lee",
                                        status="noshow")], svc.clock.now())
     svc.clock.set(t0 + timedelta(days=4, hours=1))
-    ingest(svc.store, [], [Appointment(id="a3", patient_id="p2", start=t0 + timedelta(days=9), provider="Dr. Lee")], svc.clock.now())
+    ingest(svc.records, svc.consent, [], [Appointment(id="a3", patient_id="p2", start=t0 + timedelta(days=9), provider="Dr. Lee")], svc.clock.now())
 
     out = inbox.analytics(svc, datetime(2026, 11, 20, tzinfo=NY), datetime(2026, 12, 31, tzinfo=NY))
     assert (out["no_shows"], out["recovered"], out["recovery_rate"]) == (1, 1, 1.0)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from careloop.audit import CSV_COLUMNS, PROBLEMS, audit
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
-from careloop.store import MemoryStore
+from careloop_local.fakes import MemoryConsent, MemoryRecords
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
@@ -31,10 +31,10 @@ def problems(report) -> set[tuple[str, str]]:
 
 def test_a_clean_panel_reports_nothing():
     # Given textable patients with future appointments
-    store = MemoryStore()
-    ingest(store, [patient("p1"), patient("p2", phone="+16175550102")], [appt("a1", "p1"), appt("a2", "p2")], NOW)
+    records, ledger = MemoryRecords(), MemoryConsent()
+    ingest(records, ledger, [patient("p1"), patient("p2", phone="+16175550102")], [appt("a1", "p1"), appt("a2", "p2")], NOW)
     # When audited
-    report = audit(store, NOW)
+    report = audit(records, NOW)
     # Then there is nothing to do
     assert report.rows == [] and report.summary["textable"] == 2
     assert report.summary["by_severity"] == {"error": 0, "warning": 0, "info": 0}
@@ -42,8 +42,8 @@ def test_a_clean_panel_reports_nothing():
 
 def test_every_problem_is_found_with_what_to_do():
     # Given a panel with one of each problem
-    store = MemoryStore()
-    ingest(store, [
+    records, ledger = MemoryRecords(), MemoryConsent()
+    ingest(records, ledger, [
         patient("nophone", phone=None, kind="unknown"),
         patient("landline", phone="+16175550103", kind="landline"),
         patient("bad", phone="+1555"),
@@ -58,12 +58,12 @@ def test_every_problem_is_found_with_what_to_do():
         appt("a-nophone", "nophone"), appt("a-orphan", "ghost"), appt("a-past", "new", days=-10),
         appt("a-old", "old"),
     ], NOW - timedelta(days=400))
-    store.put_patient(store.get_patient("undeliv").model_copy(update={"undeliverable": True}))
-    store.put_patient(store.get_patient("optout").model_copy(update={"opted_out": True}))
-    ingest(store, [], [], NOW, merges=[("new", "old")])
-    store.put_appointment(appt("a-late", "old"))  # written before merges were handled (ingest re-points)
+    records.put_patient(records.get_patient("undeliv").model_copy(update={"undeliverable": True}))
+    records.put_patient(records.get_patient("optout").model_copy(update={"opted_out": True}))
+    ingest(records, ledger, [], [], NOW, merges=[("new", "old")])
+    records.put_appointment(appt("a-late", "old"))  # written before merges were handled (ingest re-points)
     # When audited with a 180-day staleness window
-    report = audit(store, NOW, stale_days=180)
+    report = audit(records, NOW, stale_days=180)
     found = problems(report)
     # Then each problem is a row naming the record
     assert {
@@ -90,9 +90,9 @@ def test_every_problem_is_found_with_what_to_do():
 
 def test_csv_has_one_row_per_problem_and_no_formulas():
     # Given a patient whose name starts like a spreadsheet formula, without a phone
-    store = MemoryStore()
-    ingest(store, [patient("p1", phone=None, first="=HYPERLINK(\"x\")", last="")], [], NOW)
-    report = audit(store, NOW)
+    records, ledger = MemoryRecords(), MemoryConsent()
+    ingest(records, ledger, [patient("p1", phone=None, first="=HYPERLINK(\"x\")", last="")], [], NOW)
+    report = audit(records, NOW)
     # When written as CSV
     rows = list(csv.reader(io.StringIO(report.to_csv())))
     # Then the header and the row are there, and the cell cannot run as a formula

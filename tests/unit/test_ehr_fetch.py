@@ -44,7 +44,7 @@ def test_an_id_only_notification_is_fetched_and_applied(svc):
                    "participant": [{"actor": {"reference": "Patient/pat-77"}, "status": "accepted"}]}
     assert apply_fetched(svc, archive, patient, svc.clock.now()) is not None
     assert apply_fetched(svc, archive, appointment, svc.clock.now()) is not None
-    assert svc.store.get_appointment("77").patient_id == "pat-77" and len(archive.put_keys) == 2
+    assert svc.records.get_appointment("77").patient_id == "pat-77" and len(archive.put_keys) == 2
 
 
 def test_a_fetched_resource_that_cannot_be_read_is_quarantined_not_applied(svc):

@@ -13,7 +13,7 @@ from tests.conftest import NY
 def book(svc, start, *, appt_id="a1", patient_id="p1", language="en", status="booked", tz=None, phone="+16175550101"):
     patient = Patient(id=patient_id, first_name="Ana", last_name="Reyes", phone=phone, language=language, timezone=tz)
     appt = Appointment(id=appt_id, patient_id=patient_id, start=start, provider="Dr. Lee", visit_type="cleaning", status=status)
-    return ingest(svc.store, [patient], [appt], svc.clock.now())
+    return ingest(svc.records, svc.consent, [patient], [appt], svc.clock.now())
 
 
 def run_until(svc, until, step=timedelta(minutes=15)):
@@ -36,17 +36,17 @@ def test_reminder_is_planned_48h_before_and_sent_once(svc):
 
 def test_redelivered_booking_plans_nothing_new(svc):
     book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
-    before = dict(svc.store.actions)
+    before = dict(svc.actions.actions)
     # When the same EHR data arrives again
     result = book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
     # Then nothing changed and nothing was planned twice
-    assert result.appointments == [] and svc.store.actions.keys() == before.keys()
+    assert result.appointments == [] and svc.actions.actions.keys() == before.keys()
 
 
 def test_reschedule_cancels_old_plan_and_plans_new(svc):
     book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
     book(svc, datetime(2026, 12, 8, 15, 0, tzinfo=NY))
-    states = {a.generation: a.status for a in svc.store.actions.values()}
+    states = {a.generation: a.status for a in svc.actions.actions.values()}
     assert states == {"start=2026-12-05T15:00:00Z": ActionStatus.CANCELLED, "start=2026-12-08T20:00:00Z": ActionStatus.PENDING}
     sent = run_until(svc, datetime(2026, 12, 8, 12, 0, tzinfo=NY))
     assert [m.at.astimezone(NY).day for m in sent if m.step == "reminder-48h"] == [6]
@@ -62,7 +62,7 @@ def test_late_booking_sends_at_booking_if_two_hours_ahead(svc):
 def test_booking_under_two_hours_ahead_gets_no_reminder(svc):
     book(svc, datetime(2026, 12, 1, 10, 30, tzinfo=NY))
     assert run_until(svc, datetime(2026, 12, 1, 10, 0, tzinfo=NY)) == []
-    assert all(a.status == ActionStatus.SKIPPED for a in svc.store.actions.values())
+    assert all(a.status == ActionStatus.SKIPPED for a in svc.actions.actions.values())
 
 
 def test_cancelled_appointment_gets_no_reminder(svc):
@@ -74,8 +74,8 @@ def test_cancelled_appointment_gets_no_reminder(svc):
 def test_confirmed_patient_gets_no_nudge(svc):
     book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
     run_until(svc, datetime(2026, 12, 3, 11, 0, tzinfo=NY))
-    appt = svc.store.get_appointment("a1")
-    svc.store.put_appointment(appt.model_copy(update={"confirmed": True}))
+    appt = svc.records.get_appointment("a1")
+    svc.records.put_appointment(appt.model_copy(update={"confirmed": True}))
     sent = run_until(svc, datetime(2026, 12, 5, 9, 0, tzinfo=NY))
     assert [m.step for m in sent] == ["reminder-48h"]
 
@@ -90,10 +90,10 @@ def test_quiet_hours_in_patient_zone_defer_then_drop_if_pointless(svc):
 
 def test_opted_out_patient_gets_nothing(svc):
     book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
-    p = svc.store.get_patient("p1")
-    svc.store.put_patient(p.model_copy(update={"opted_out": True}))
+    p = svc.records.get_patient("p1")
+    svc.records.put_patient(p.model_copy(update={"opted_out": True}))
     assert run_until(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY)) == []
-    assert {a.reason for a in svc.store.actions.values()} == {"opted out"}
+    assert {a.reason for a in svc.actions.actions.values()} == {"opted out"}
 
 
 def test_daily_cap_moves_the_farther_appointment(svc):

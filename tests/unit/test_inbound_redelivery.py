@@ -37,7 +37,7 @@ class FailsOnce:
 
 @pytest.fixture
 def patient(svc):
-    ingest(svc.store, [Patient(id="p", first_name="Ana", last_name="Reyes", phone=PHONE)], [], svc.clock.now())
+    ingest(svc.records, svc.consent, [Patient(id="p", first_name="Ana", last_name="Reyes", phone=PHONE)], [], svc.clock.now())
 
 
 def test_an_urgent_page_that_failed_once_goes_out_on_the_redelivery(svc, patient):
@@ -49,7 +49,7 @@ def test_an_urgent_page_that_failed_once_goes_out_on_the_redelivery(svc, patient
     # and a third delivery changes nothing: one page, one safety reply
     assert handle_inbound(svc, PHONE, "I'm having chest pain and can't breathe", "sns-1").duplicate
     assert svc.notifier.calls == [out.alert.message_id]
-    replies = [m for m in svc.store.messages_for_patient("p") if m.kind == "sms_out"]
+    replies = [m for m in svc.messages.messages_for_patient("p") if m.kind == "sms_out"]
     assert len(replies) == 1 and "911" in replies[0].body
 
 
@@ -57,14 +57,14 @@ def test_a_stop_confirmation_whose_queueing_failed_is_sent_once_after_the_redeli
     svc.outbox = FailsOnce()
     with pytest.raises(ConnectionError):  # the opt-out is recorded, then queueing the confirmation fails
         handle_inbound(svc, PHONE, "STOP", "sns-2")
-    assert consent.is_opted_out(svc.store, PHONE)
+    assert consent.is_opted_out(svc.consent, PHONE)
     handle_inbound(svc, PHONE, "STOP", "sns-2")
     handle_inbound(svc, PHONE, "STOP", "sns-2")
     # one proof row, one confirmation queued, sent once, and the number reaches the carrier list
-    assert len(consent.entries(svc.store, PHONE)) == 1
+    assert len(consent.entries(svc.consent, PHONE)) == 1
     (reply_id,) = set(svc.outbox.calls)
     channel = FakeChannel()
     for _ in svc.outbox.calls:  # even if it was queued more than once
         send_queued(svc, channel, reply_id)
     assert len(channel.sent) == 1 and channel.opted_out == [PHONE]
-    assert svc.store.get_message(reply_id).status == MessageStatus.SENT
+    assert svc.messages.get_message(reply_id).status == MessageStatus.SENT

@@ -63,7 +63,7 @@ def test_questions_no_entry_answers_find_nothing(index, text, intent):
 
 @pytest.fixture
 def agent(svc):
-    ingest(svc.store, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone="+16175550101", language="es"),
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone="+16175550101", language="es"),
                        Patient(id="p2", first_name="Bob", last_name="Stone", phone="+16175550102")],
            [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY))], svc.clock.now())
 

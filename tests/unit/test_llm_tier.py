@@ -373,7 +373,7 @@ def test_cold_start_imports():
 @pytest.fixture
 def agent(svc, monkeypatch):
     """Ana Reyes (p1, MRN-00042) with an appointment; classify() returns a fixed, unsure prediction."""
-    ingest(svc.store, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE, identifiers=["urn:mrn|MRN-00042"])],
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE, identifiers=["urn:mrn|MRN-00042"])],
            [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY))], svc.clock.now())
     monkeypatch.setattr(inbound, "classify", lambda text: UNSURE)
 
@@ -403,7 +403,7 @@ def test_enabled_an_unsure_text_gets_the_llm_label_and_the_agents_own_reply(agen
     assert out.intent == "hours" and not out.needs_attention and svc.notifier.notified == []
     hours = next(e for e in svc.practice.knowledge if e.id == "hours").answer["en"]
     assert out.replies[0].body == f"{hours} Questions? Call (617) 555-0100."
-    assert svc.store.get_message(out.message_id).intent == "hours"
+    assert svc.messages.get_message(out.message_id).intent == "hours"
 
 
 def test_disabled_the_same_text_goes_to_staff_and_bedrock_is_never_called(agent, svc):
@@ -448,7 +448,7 @@ def test_enabled_with_the_real_classifier(svc, bedrock, monkeypatch):
     # Given a text the shipped classifier is unsure about
     text = "idk whatever works"
     assert classify(text).confidence < CONFIDENCE_THRESHOLD
-    ingest(svc.store, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
            [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY))], svc.clock.now())
     _turn_on(svc, bedrock[0])
     bedrock[1].add_response("converse", tool_use({
@@ -487,7 +487,7 @@ def expected_screen(sms: str) -> dict:
 
 @pytest.fixture
 def patient(svc):
-    ingest(svc.store, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", last_name="Reyes", phone=PHONE)],
            [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY))], svc.clock.now())
 
 

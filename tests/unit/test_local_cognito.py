@@ -9,16 +9,17 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
 from careloop_local.http import (
     COGNITO_SIGN_IN_ACTIONS,
     CognitoAuthorizer,
     cognito_issuer,
     forward_cognito,
 )
-from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 POOL = "us-east-1_Abc123"
 CLIENT = "client-1"

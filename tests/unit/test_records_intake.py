@@ -85,7 +85,7 @@ def test_fhir_older_last_updated_never_overwrites(svc, archive):
     result = post(svc, archive, "fhir", fhir_patient(given="Older", updated="2026-11-20T10:00:00Z"))
     # Then it is accepted (archived) but not applied
     assert result.status == 200 and result.ingested.stale == ["Patient/p1"]
-    assert svc.store.get_patient("p1").first_name == "Newer"
+    assert svc.records.get_patient("p1").first_name == "Newer"
     assert "1 older than stored" in json.loads(result.body)["issue"][0]["diagnostics"]
 
 
@@ -98,10 +98,10 @@ def test_fhir_version_id_orders_two_versions_of_the_same_instant(svc, archive):
     result = post(svc, archive, "fhir", fhir_appointment(start="2026-12-10T09:00:00-05:00", updated=same, version="2"))
     # Then version 3's start stays
     assert result.ingested.stale == ["Appointment/a1"]
-    assert svc.store.get_appointment("a1").start.day == 11
+    assert svc.records.get_appointment("a1").start.day == 11
     # And version 10 (numerically newer, textually "smaller") wins
     post(svc, archive, "fhir", fhir_appointment(start="2026-12-12T09:00:00-05:00", updated=same, version="10"))
-    assert svc.store.get_appointment("a1").start.day == 12
+    assert svc.records.get_appointment("a1").start.day == 12
 
 
 def test_hl7_msh7_orders_messages(svc, archive):
@@ -110,11 +110,11 @@ def test_hl7_msh7_orders_messages(svc, archive):
     result = post(svc, archive, "hl7v2", hl7("SIU^S12", sent="20261120100000", start="202612101400", control="C1"))
     # Then the older booking does not move the appointment back
     assert "Appointment/A-100" in result.ingested.stale
-    assert svc.store.get_appointment("A-100").start.day == 11
+    assert svc.records.get_appointment("A-100").start.day == 11
     # And an older ADT^A08 does not overwrite newer demographics either
     post(svc, archive, "hl7v2", hl7("ADT^A08", sent="20261120110000", control="C3").replace("Rivera^Ana", "Rivera^Anita"))
     post(svc, archive, "hl7v2", hl7("ADT^A08", sent="20261120090000", control="C4").replace("Rivera^Ana", "Rivera^Old"))
-    assert svc.store.get_patient("MRN-1").first_name == "Anita"
+    assert svc.records.get_patient("MRN-1").first_name == "Anita"
 
 
 def test_same_payload_redelivered_changes_nothing(svc, archive):
@@ -123,7 +123,7 @@ def test_same_payload_redelivered_changes_nothing(svc, archive):
               "entry": [{"resource": fhir_patient()}, {"resource": fhir_appointment()}]}
     post(svc, archive, "fhir", bundle)
     writes = []
-    svc.store.listeners.append(lambda kind, old, new: writes.append(new.id))
+    svc.records.listeners.append(lambda kind, old, new: writes.append(new.id))
     # When the EHR retries it twice (a timeout on its side)
     results = [post(svc, archive, "fhir", bundle) for _ in range(2)]
     # Then nothing is written again (so nothing is planned or sent twice); each delivery is archived
@@ -139,7 +139,7 @@ def test_hl7_a40_merges_through_intake_and_redelivery_is_harmless(svc, archive):
     # Given two records of one person, the old one with an appointment, opted out
     post(svc, archive, "hl7v2", hl7("SIU^S12", sent="20261120100000", mrn="MRN-OLD"))
     post(svc, archive, "hl7v2", hl7("ADT^A04", sent="20261120100000", mrn="MRN-NEW", control="C9"))
-    svc.store.put_patient(svc.store.get_patient("MRN-OLD").model_copy(update={"opted_out": True}))
+    svc.records.put_patient(svc.records.get_patient("MRN-OLD").model_copy(update={"opted_out": True}))
     # When the EHR sends ADT^A40 (MRN-OLD merged into MRN-NEW), twice
     merge = hl7("ADT^A40^ADT_A39", sent="20261121080000", mrn="MRN-NEW", control="M1",
                 extra=("MRG|MRN-OLD^^^MAPLE^MR",))
@@ -148,9 +148,9 @@ def test_hl7_a40_merges_through_intake_and_redelivery_is_harmless(svc, archive):
     # Then the appointment moved, the old record is a tombstone, consent travelled; both ACKed AA
     assert "MSA|AA|M1" in first.body and "MSA|AA|M1" in second.body
     assert first.ingested.merged == ["MRN-OLD->MRN-NEW"] and second.ingested.merged == []
-    assert svc.store.get_appointment("A-100").patient_id == "MRN-NEW"
-    assert merged_into(svc.store.get_patient("MRN-OLD")) == "MRN-NEW"
-    assert svc.store.get_patient("MRN-NEW").opted_out is True
+    assert svc.records.get_appointment("A-100").patient_id == "MRN-NEW"
+    assert merged_into(svc.records.get_patient("MRN-OLD")) == "MRN-NEW"
+    assert svc.records.get_patient("MRN-NEW").opted_out is True
 
 
 def test_fhir_patient_link_replaced_by_is_a_merge(svc, archive):
@@ -164,8 +164,8 @@ def test_fhir_patient_link_replaced_by_is_a_merge(svc, archive):
     result = post(svc, archive, "fhir", retired)
     # Then it is merged like an HL7 A40
     assert result.ingested.merged == ["old->new"]
-    assert svc.store.get_appointment("a1").patient_id == "new"
-    assert svc.store.get_patient("old").phone is None
+    assert svc.records.get_appointment("a1").patient_id == "new"
+    assert svc.records.get_patient("old").phone is None
 
 
 def test_fhir_merges_reads_both_link_directions():
@@ -187,7 +187,7 @@ def test_duplicate_identifier_is_a_warning_in_the_answer(svc, archive):
     result = post(svc, archive, "fhir", fhir_patient("p2", identifier=ident))
     # Then it is accepted, both are kept, and the answer says so (ids only)
     issues = json.loads(result.body)["issue"]
-    assert result.status == 200 and svc.store.get_patient("p2") is not None
+    assert result.status == 200 and svc.records.get_patient("p2") is not None
     assert issues[1]["severity"] == "warning" and "Patient/p2" in issues[1]["diagnostics"]
     assert "MRN77" not in result.body
 
@@ -202,7 +202,7 @@ def test_bad_signature_changes_nothing(svc, archive, signature):
         receive(svc, archive, "fhir", body, signature or None, SECRET)
     with pytest.raises(SignatureError):  # signed with another secret
         receive(svc, archive, "fhir", body, sign("other", body), SECRET)
-    assert archive.objects == {} and svc.store.all_patients() == []
+    assert archive.objects == {} and svc.records.all_patients() == []
 
 
 BROKEN = [
@@ -225,7 +225,7 @@ def test_broken_payloads_are_each_quarantined_with_reasons(svc, archive):
         assert archive.get(r.archive_key)[0] == body
         reason = json.loads(archive.get(r.archive_key + ".reason.json")[0])
         assert reason["kind"] == kind and reason["issues"]
-    assert svc.store.all_patients() == [] and svc.store.all_appointments() == []
+    assert svc.records.all_patients() == [] and svc.records.all_appointments() == []
 
 
 # ---- every shared sample that applies --------------------------------------------------------

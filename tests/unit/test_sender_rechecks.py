@@ -18,13 +18,13 @@ PHONE = "+16175550123"
 @pytest.fixture
 def queued(svc):
     now = svc.clock.now()
-    svc.store.put_patient(Patient(id="p", first_name="Ana", phone=PHONE))
+    svc.records.put_patient(Patient(id="p", first_name="Ana", phone=PHONE))
 
     def make(mid, *, status="booked", start_in=timedelta(days=2), workflow="appointment-reminder", step="reminder-48h",
              declined=False):
-        svc.store.put_appointment(Appointment(id=f"a-{mid}", patient_id="p", start=now + start_in, status=status,
+        svc.records.put_appointment(Appointment(id=f"a-{mid}", patient_id="p", start=now + start_in, status=status,
                                               declined=declined))
-        svc.store.put_message(Message(message_id=mid, kind="sms_out", patient_id="p", appointment_id=f"a-{mid}",
+        svc.messages.put_message(Message(message_id=mid, kind="sms_out", patient_id="p", appointment_id=f"a-{mid}",
                                       phone=PHONE, body="hi", at=now, status=MessageStatus.QUEUED, automated=True,
                                       workflow=workflow, step=step))
         return mid
@@ -44,7 +44,7 @@ def test_a_reminder_for_an_appointment_that_moved_on_is_suppressed(svc, queued, 
     channel = FakeChannel()
     outcome = send_queued(svc, channel, mid)
     assert (outcome.status, outcome.detail) == ("suppressed", why) and channel.sent == []
-    assert svc.store.get_message(mid).status == MessageStatus.SUPPRESSED
+    assert svc.messages.get_message(mid).status == MessageStatus.SUPPRESSED
 
 
 def test_a_reminder_still_ahead_goes_and_a_post_visit_text_goes_while_the_visit_holds(svc, queued):

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from careloop_local import sms_standin
 
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.sms import parts
 from careloop.sms.sender import send_queued
 from careloop.workflows.model import worst_case_parts
+from careloop_local import sms_standin
 from tests.unit.test_consent import FakeChannel
 
 PHONE = "+16175550123"
@@ -44,14 +44,14 @@ def test_the_counter(body, expected, enc):
 def sent_parts(svc, body: str) -> tuple[int, int]:
     """(parts the sender paced for, parts it stored on the message) for one queued text."""
     now = svc.clock.now()
-    svc.store.put_patient(Patient(id="p", first_name="Ana", phone=PHONE))
-    svc.store.put_appointment(Appointment(id="a", patient_id="p", start=now + timedelta(days=2)))
-    svc.store.put_message(Message(message_id="m", kind="sms_out", patient_id="p", appointment_id="a", phone=PHONE,
+    svc.records.put_patient(Patient(id="p", first_name="Ana", phone=PHONE))
+    svc.records.put_appointment(Appointment(id="a", patient_id="p", start=now + timedelta(days=2)))
+    svc.messages.put_message(Message(message_id="m", kind="sms_out", patient_id="p", appointment_id="a", phone=PHONE,
                                   body=body, at=now, status=MessageStatus.QUEUED, automated=True,
                                   workflow="appointment-reminder", step="reminder-48h"))
     paced: list[int] = []
     assert send_queued(svc, FakeChannel(), "m", pace=paced.append).status == "sent"
-    return paced[0], svc.store.get_message("m").parts
+    return paced[0], svc.messages.get_message("m").parts
 
 
 def standin_parts(body: str) -> tuple[int, str]:

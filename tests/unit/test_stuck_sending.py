@@ -11,7 +11,7 @@ from careloop.sms import stuck
 
 
 def _sending(svc, mid, age):
-    svc.store.put_message(Message(message_id=mid, kind="sms_out", patient_id="p", phone="+16175550100", body="hi",
+    svc.messages.put_message(Message(message_id=mid, kind="sms_out", patient_id="p", phone="+16175550100", body="hi",
                                   at=svc.clock.now() - age, status=MessageStatus.SENDING, workflow="w", step="s"))
 
 
@@ -24,7 +24,7 @@ def test_a_text_stuck_in_sending_becomes_one_staff_task_and_is_never_resent(svc)
     assert svc.notifier.notified == raised
     # a second sweep raises nothing more, and neither text is queued again
     assert stuck.sweep_stuck(svc) == []
-    assert svc.store.get_message("old").status == MessageStatus.SENDING
+    assert svc.messages.get_message("old").status == MessageStatus.SENDING
     assert svc.outbox.sent == []
 
 

@@ -24,15 +24,15 @@ def test_switching_the_reminder_on_plans_it_for_appointments_already_booked(svc)
     # Given the reminder off while two appointments were booked (5 days and 1 day ahead)
     svc.workflow_source = _library(**{"appointment-reminder": False})
     now = svc.clock.now()
-    ingest(svc.store, [Patient(id="p1", first_name="Ana", phone="+16175550101"),
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", phone="+16175550101"),
                        Patient(id="p2", first_name="Bo", phone="+16175550102")],
            [Appointment(id="far", patient_id="p1", start=now + timedelta(days=5)),
             Appointment(id="near", patient_id="p2", start=now + timedelta(days=1))], now)
     from careloop.engine.planner import plan_appointment_change
 
-    for a in svc.store.all_appointments():
+    for a in svc.records.all_appointments():
         plan_appointment_change(svc, None, a, now)
-    assert [x for x in svc.store.actions_for_subject("APT#far")] == []
+    assert [x for x in svc.actions.actions_for_subject("APT#far")] == []
     # When it is switched on
     svc.workflow_source = _library()
     reminder = next(w for w in svc.workflows if w.id == "appointment-reminder")
@@ -58,16 +58,16 @@ def test_enter_workflow_starts_the_named_workflow_with_its_steps(svc):
                    "action": {"type": "enter_workflow", "workflow": "follow-up"}}]})
     svc.workflow_source = (entry, follow)
     now = svc.clock.now()
-    ingest(svc.store, [Patient(id="p", first_name="Ana", phone="+16175550103")],
+    ingest(svc.records, svc.consent, [Patient(id="p", first_name="Ana", phone="+16175550103")],
            [Appointment(id="v", patient_id="p", start=now - timedelta(minutes=30), status="fulfilled")], now)
     from careloop.engine.planner import plan_appointment_change
 
-    plan_appointment_change(svc, None, svc.store.get_appointment("v"), now)
+    plan_appointment_change(svc, None, svc.records.get_appointment("v"), now)
     # When the dispatcher runs now and an hour later
     tick(svc, now)
     tick(svc, now + timedelta(hours=1, minutes=1))
     # Then the entered workflow's text went out once, for the same appointment
     texts = [m for m in svc.outbox.sent if m.workflow == "follow-up"]
     assert len(texts) == 1 and texts[0].appointment_id == "v" and "how are you feeling" in texts[0].body
-    entered = [a for a in svc.store.actions_for_subject("APT#v") if a.workflow == "follow-up"]
+    entered = [a for a in svc.actions.actions_for_subject("APT#v") if a.workflow == "follow-up"]
     assert [a.status for a in entered] == [ActionStatus.SENT]

@@ -8,13 +8,15 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from careloop import csvout
 from careloop.models import ACTIVE_STATUSES, Appointment, Patient
 from careloop.phones import mask, try_e164
 from careloop.records import merged_into
-from careloop.store import Store
+
+if TYPE_CHECKING:
+    from careloop.ports import RecordStore
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -80,9 +82,10 @@ class AuditReport:
 CSV_COLUMNS = ("severity", "record", "problem", "patient", "detail", "what_to_do", "related")
 
 
-def audit(store: Store, now: datetime, *, stale_days: int = DEFAULT_STALE_DAYS, region: str = "US") -> AuditReport:
-    patients = store.all_patients()
-    appointments = store.all_appointments()
+def audit(records: RecordStore, now: datetime, *, stale_days: int = DEFAULT_STALE_DAYS,
+          region: str = "US") -> AuditReport:
+    patients = records.all_patients()
+    appointments = records.all_appointments()
     return audit_records(patients, appointments, now, stale_days=stale_days, region=region)
 
 

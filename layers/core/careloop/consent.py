@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from careloop import csvout
+
+if TYPE_CHECKING:  # the ports are types only here: no import cost on the Lambda path
+    from careloop.ports import ConsentLedgerStore, RecordStore
 
 Action = Literal["opt_out", "opt_in"]
 
@@ -44,42 +47,42 @@ class ConsentEntry(BaseModel):
         return (self.at.astimezone(UTC), self.arrival, self.action == "opt_out")
 
 
-def entries(store, phone: str) -> list[ConsentEntry]:
-    return sorted((ConsentEntry.model_validate(e) for e in store.consent_entries(phone)), key=lambda e: e.order)
+def entries(ledger: ConsentLedgerStore, phone: str) -> list[ConsentEntry]:
+    return sorted((ConsentEntry.model_validate(e) for e in ledger.consent_entries(phone)), key=lambda e: e.order)
 
 
-def is_opted_out(store, phone: str | None) -> bool:
+def is_opted_out(ledger: ConsentLedgerStore, phone: str | None) -> bool:
     if not phone:
         return False
-    history = entries(store, phone)
+    history = entries(ledger, phone)
     return bool(history) and history[-1].action == "opt_out"
 
 
-def record(store, entry: ConsentEntry) -> bool:
+def record(ledger: ConsentLedgerStore, records: RecordStore, entry: ConsentEntry) -> bool:
     """Append the request (always: it is proof) and apply it to every patient on the number.
     Returns True when it changed the number's state (then, and only then, confirm)."""
-    history = entries(store, entry.phone)
+    history = entries(ledger, entry.phone)
     if entry.message_id:  # the same inbound message again (a redelivery): one proof row, same answer
         for seen in history:
             if seen.message_id == entry.message_id:
                 return seen.changed
     was_out = bool(history) and history[-1].action == "opt_out"
     changed = was_out != (entry.action == "opt_out")
-    patients = store.patients_by_phone(entry.phone)
+    patients = records.patients_by_phone(entry.phone)
     entry = entry.model_copy(update={"patient_ids": [p.id for p in patients], "changed": changed})
-    store.append_consent(entry.model_dump(mode="json") | {"key": entry.key})
+    ledger.append_consent(entry.model_dump(mode="json") | {"key": entry.key})
     want = entry.action == "opt_out"
     for p in patients:
         if p.opted_out != want:
-            store.put_patient(p.model_copy(update={"opted_out": want}))
+            records.put_patient(p.model_copy(update={"opted_out": want}))
     return changed
 
 
-def export_csv(store) -> str:
+def export_csv(ledger: ConsentLedgerStore) -> str:
     buf = io.StringIO()
     w = csvout.writer(buf)
     w.writerow(["at", "phone", "action", "source", "words", "text", "message_id", "by", "patients"])
-    rows = sorted((ConsentEntry.model_validate(e) for e in store.all_consent_entries()), key=lambda e: (e.phone, e.order))
+    rows = sorted((ConsentEntry.model_validate(e) for e in ledger.all_consent_entries()), key=lambda e: (e.phone, e.order))
     for e in rows:
         w.writerow([e.at.isoformat(), e.phone, e.action, e.source, e.words, e.text, e.message_id, e.by,
                     " ".join(e.patient_ids)])

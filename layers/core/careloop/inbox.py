@@ -27,7 +27,7 @@ def conversations(s: Services) -> list[dict]:
     by_key: dict[str, list[Message]] = {}
     since = s.clock.now() - timedelta(days=INBOX_DAYS)
     for kind in ("sms_in", "sms_out", "task", "staff_alert"):
-        for m in s.store.messages_of_kind(kind, since):
+        for m in s.messages.messages_of_kind(kind, since):
             key = m.patient_id or f"phone:{m.phone}"
             by_key.setdefault(key, []).append(m)
     out = []
@@ -35,7 +35,7 @@ def conversations(s: Services) -> list[dict]:
         msgs.sort(key=lambda m: m.at)
         last = msgs[-1]
         open_items = [m for m in msgs if m.needs_attention or (m.kind in ("task", "staff_alert") and m.status == MessageStatus.OPEN)]
-        patient = s.store.get_patient(last.patient_id) if last.patient_id else None
+        patient = s.records.get_patient(last.patient_id) if last.patient_id else None
         flagged = open_items[-1] if open_items else None
         out.append({
             "patient_id": last.patient_id or key,
@@ -58,7 +58,7 @@ def _neg(iso_text: str) -> float:
 
 
 def thread(s: Services, patient_id: str) -> dict:
-    patient = s.store.get_patient(patient_id)
+    patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
     return {
@@ -69,7 +69,7 @@ def thread(s: Services, patient_id: str) -> dict:
             {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
              "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
              "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
-            for m in s.store.messages_for_patient(patient_id)
+            for m in s.messages.messages_for_patient(patient_id)
         ],
     }
 
@@ -80,7 +80,7 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
         raise PayloadError("body: a reply cannot be empty")
     if len(text) > 1000:
         raise PayloadError("body: a reply is limited to 1000 characters")
-    patient = s.store.get_patient(patient_id)
+    patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
     if patient.opted_out:
@@ -91,7 +91,7 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
     msg = Message(message_id=mid, kind="sms_out", patient_id=patient_id, phone=patient.phone, body=text,
                   at=s.clock.now(), status=MessageStatus.QUEUED, workflow="staff", step="reply", reason=f"sent by {staff[:80]}",
                   automated=False)
-    if s.store.put_message(msg):
+    if s.messages.put_message(msg):
         s.outbox.enqueue(msg)
     resolve(s, patient_id)
     return msg
@@ -100,13 +100,13 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
 def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, note: str) -> bool:
     from careloop import consent
 
-    patient = s.store.get_patient(patient_id)
+    patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
     if not patient.phone:
         raise PayloadError("patient has no phone number to record consent for")
     action = "opt_out" if opted_out else "opt_in"
-    changed = consent.record(s.store, consent.ConsentEntry(
+    changed = consent.record(s.consent, s.records, consent.ConsentEntry(
         phone=patient.phone, action=action, at=s.clock.now(), source="staff", words="recorded by staff",
         text=note, by=staff))
     if changed and s.sms is not None:
@@ -114,7 +114,7 @@ def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, not
     if changed:
         from careloop.ehr import writeback
 
-        for pid in {p.id for p in s.store.patients_by_phone(patient.phone)}:
+        for pid in {p.id for p in s.records.patients_by_phone(patient.phone)}:
             writeback.record(s.practice, s.writeback, writeback.WritebackEvent(
                 kind="patient_opted_out" if opted_out else "patient_opted_in", patient_id=pid, at=s.clock.now()))
     return changed
@@ -122,12 +122,12 @@ def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, not
 
 def resolve(s: Services, patient_id: str) -> int:
     n = 0
-    for m in s.store.messages_for_patient(patient_id):
+    for m in s.messages.messages_for_patient(patient_id):
         if m.needs_attention:
-            s.store.update_message(m.message_id, needs_attention=False)
+            s.messages.update_message(m.message_id, needs_attention=False)
             n += 1
         elif m.kind in ("task", "staff_alert") and m.status == MessageStatus.OPEN:
-            s.store.update_message(m.message_id, status=MessageStatus.DONE)
+            s.messages.update_message(m.message_id, status=MessageStatus.DONE)
             n += 1
     return n
 
@@ -135,13 +135,13 @@ def resolve(s: Services, patient_id: str) -> int:
 def patients(s: Services) -> list[dict]:
     now = s.clock.now()
     upcoming: dict[str, Appointment] = {}  # one read of all appointments, not one per patient
-    for a in s.store.all_appointments():
+    for a in s.records.all_appointments():
         if a.start > now and a.status in UPCOMING_STATUSES:
             best = upcoming.get(a.patient_id)
             if best is None or a.start < best.start:
                 upcoming[a.patient_id] = a
     out = []
-    for p in sorted(s.store.all_patients(), key=lambda p: (p.last_name, p.first_name)):
+    for p in sorted(s.records.all_patients(), key=lambda p: (p.last_name, p.first_name)):
         nxt = upcoming.get(p.id)
         out.append({
             "id": p.id, "first_name": p.first_name, "last_name": p.last_name, "phone_masked": mask(p.phone),
@@ -156,8 +156,8 @@ def patients(s: Services) -> list[dict]:
 def appointments(s: Services, start: datetime | None, end: datetime | None) -> list[dict]:
     start = start or s.clock.now() - timedelta(days=1)
     end = end or start + timedelta(days=30)
-    names = {p.id: _name(p) for p in s.store.all_patients()}
-    found = [a for a in s.store.all_appointments() if start <= a.start < end]
+    names = {p.id: _name(p) for p in s.records.all_patients()}
+    found = [a for a in s.records.all_appointments() if start <= a.start < end]
     return [
         {"id": a.id, "patient_id": a.patient_id, "patient_name": names.get(a.patient_id, "Unknown"),
          "start": a.start.isoformat(), "minutes": a.minutes, "status": a.status, "confirmed": a.confirmed,
@@ -226,13 +226,13 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
     now = s.clock.now()
     start = start or now - timedelta(days=30)
     end = end or now + timedelta(days=1)
-    out_msgs = [m for m in s.store.messages_of_kind("sms_out", start) if m.at < end]
+    out_msgs = [m for m in s.messages.messages_of_kind("sms_out", start) if m.at < end]
     automated = [m for m in out_msgs if m.automated]
-    inbound = [m for m in s.store.messages_of_kind("sms_in", start) if m.at < end]
+    inbound = [m for m in s.messages.messages_of_kind("sms_in", start) if m.at < end]
     sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]
     delivered = [m for m in out_msgs if m.status == MessageStatus.DELIVERED]
     failed = [m for m in out_msgs if m.status == MessageStatus.FAILED]
-    appts = [a for a in s.store.all_appointments() if start <= a.start < end]
+    appts = [a for a in s.records.all_appointments() if start <= a.start < end]
     reminded = {m.appointment_id for m in automated if m.workflow == "appointment-reminder"}
     confirmed = [a for a in appts if a.confirmed]
     past = [a for a in appts if a.start < now and a.status in ("fulfilled", "noshow", "arrived", "checked-in")]
@@ -250,7 +250,7 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
         return round(a / b, 4) if b else 0.0
 
     # no-show recovery: a no-show whose patient booked again afterwards
-    all_appts = s.store.all_appointments()
+    all_appts = s.records.all_appointments()
     recovered = [a for a in no_shows if any(
         b.patient_id == a.patient_id and b.id != a.id and b.updated_at and a.updated_at
         and b.updated_at >= a.updated_at and b.status in BOOKED_AGAIN

@@ -1,21 +1,91 @@
-"""Ports the core talks through (besides the store): the send queue, staff notifications, the
-SMS channel and the optional LLM tier. AWS adapters live in careloop.adapters; the simulator and
-tests use fakes."""
+"""The ports the core talks through, one small Protocol per concern, and the Services bundle.
+AWS adapters live in careloop.adapters; the in-memory fakes in careloop_local.fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from careloop.clock import Clock
-from careloop.models import Message
+from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
 from careloop.practice import PracticeProfile
-from careloop.store import Store
 from careloop.workflows import Workflow
 
-if TYPE_CHECKING:  # the classifier is not loaded by every function that builds Services
+if TYPE_CHECKING:  # the classifier and write-back are not loaded by every function that builds Services
     from careloop.agent.classifier import Prediction
+    from careloop.ehr.writeback import WritebackQueue
+
+
+# ---- persistence: one port per concern (several may share one DynamoDB table) ----------------
+
+
+class RecordStore(Protocol):
+    """Patients and appointments (EHR-owned fields plus Careloop's consent/confirmation), and
+    the identifier index that recognises one person under two ids. Puts are conditional on the
+    EHR version marker: -> False when a newer version is stored."""
+
+    def get_patient(self, patient_id: str) -> Patient | None: ...
+    def put_patient(self, patient: Patient) -> bool: ...
+    def patients_by_phone(self, phone: str) -> list[Patient]: ...
+    def all_patients(self) -> list[Patient]: ...
+    def get_appointment(self, appointment_id: str) -> Appointment | None: ...
+    def put_appointment(self, appointment: Appointment) -> bool: ...
+    def appointments_for_patient(self, patient_id: str) -> list[Appointment]: ...
+    def all_appointments(self) -> list[Appointment]: ...
+    # bulk reads/writes (EHR import)
+    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]: ...
+    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]: ...
+    def put_new_records(self, records: list[Patient | Appointment]) -> None: ...
+    # `system|value` -> the patient id that claimed it first
+    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]: ...
+    def claim_identifiers(self, owners: dict[str, str]) -> None: ...
+
+
+class ActionStore(Protocol):
+    """Planned actions: written once per dedupe key, found by due time, moved on by conditional
+    status transitions (-> False when another worker moved it first)."""
+
+    def put_action_if_absent(self, action: PlannedAction) -> bool: ...
+    def get_action(self, action_id: str) -> PlannedAction | None: ...
+    def actions_for_subject(self, subject: str) -> list[PlannedAction]: ...
+    def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]: ...
+    def transition_action(
+        self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
+    ) -> bool: ...
+
+
+class MessageStore(Protocol):
+    """Every text in and out, staff tasks and alerts (the inbox and the analytics read these),
+    written once per message id, updated by conditional status transitions."""
+
+    def put_message(self, message: Message) -> bool: ...
+    def get_message(self, message_id: str) -> Message | None: ...
+    def update_message(self, message_id: str, **fields: object) -> None: ...
+    def transition_message(self, message_id: str, expected: str, new: str, **fields: object) -> bool: ...
+    def message_by_provider_id(self, provider_message_id: str) -> Message | None: ...
+    def messages_for_patient(self, patient_id: str) -> list[Message]: ...
+    def messages_of_kind(self, kind: str, since: datetime | None = None) -> list[Message]: ...
+
+
+class ConsentLedgerStore(Protocol):
+    """The consent ledger's entries (careloop.consent), by phone, each under a time-ordered key."""
+
+    def append_consent(self, entry: dict) -> None: ...
+    def consent_entries(self, phone: str) -> list[dict]: ...
+    def all_consent_entries(self) -> list[dict]: ...
+
+
+class ConfigStore(Protocol):
+    """Configuration documents (the practice's workflows), optimistic concurrency on a revision:
+    `load_config` -> (None, 0) when absent; `save_config` -> False when the revision moved on."""
+
+    def load_config(self, name: str) -> tuple[dict | None, int]: ...
+    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
+
+
+# ---- the other side effects ------------------------------------------------------------------
 
 
 class Outbox(Protocol):
@@ -57,33 +127,21 @@ class IntentLlm(Protocol):
 
 
 @dataclass
-class ListOutbox:
-    sent: list[Message] = field(default_factory=list)
-
-    def enqueue(self, message: Message) -> None:
-        self.sent.append(message)
-
-
-@dataclass
-class ListNotifier:
-    notified: list[Message] = field(default_factory=list)
-
-    def notify(self, message: Message) -> None:
-        self.notified.append(message)
-
-
-@dataclass
 class Services:
     """Everything a core operation needs, built once per cold start (or per simulation)."""
 
-    store: Store
+    records: RecordStore
+    actions: ActionStore
+    messages: MessageStore
+    consent: ConsentLedgerStore
+    configs: ConfigStore
     practice: PracticeProfile
     workflow_source: tuple[Workflow, ...] | Callable[[], tuple[Workflow, ...]]
     clock: Clock
     outbox: Outbox
     notifier: Notifier
     sms: SmsChannel | None = None  # for keeping the carrier opt-out list in step
-    writeback: object | None = None  # careloop.ehr.writeback.WritebackQueue, when enabled
+    writeback: WritebackQueue | None = None  # only when the practice turned EHR write-back on
     llm: IntentLlm | None = None  # the optional LLM tier, only when practice.agent.llm_enabled
 
     @property

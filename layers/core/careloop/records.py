@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from careloop.models import Appointment, Patient
 from careloop.notices import Notice
-from careloop.store import Store
+
+if TYPE_CHECKING:  # the ports are types only here: no import cost on the Lambda path
+    from careloop.ports import ConsentLedgerStore, RecordStore
 
 MERGED_PREFIX = "merged-into:"  # tag on a merged (retired) patient record: merged-into:<surviving id>
 MAX_MERGE_HOPS = 8  # a chain of merges longer than this is a data error, not a chain
@@ -95,7 +98,8 @@ def merge_appointment(stored: Appointment | None, incoming: Appointment) -> Appo
 
 
 def ingest(
-    store: Store,
+    records: RecordStore,
+    ledger: ConsentLedgerStore,
     patients: list[Patient],
     appointments: list[Appointment],
     now: datetime,
@@ -111,27 +115,27 @@ def ingest(
     deliveries of the same record may race). `live`: a caller's cache of patient ids known to
     exist and not be merged, kept up to date here (an import's appointments then need no
     patient reads). `phone_opted_out`: whether the consent ledger has a number opted out
-    (default: careloop.consent on this store), asked for new and changed numbers only."""
+    (default: careloop.consent on `ledger`), asked for new and changed numbers only."""
     result = IngestResult()
     known, identity_changed = _apply_patients(
-        store, patients, now, bulk, phone_opted_out or _ledger(store), result)
+        records, patients, now, bulk, phone_opted_out or _ledger(ledger), result)
     versions = {p.id: p.source_version for p in patients}
     for surviving, merged_id in merges:
-        apply_merge(store, surviving, merged_id, now, version=versions.get(surviving, ""),
+        apply_merge(records, surviving, merged_id, now, version=versions.get(surviving, ""),
                     known=known, result=result)
-    _recognise_duplicates(store, identity_changed, known, result)
+    _recognise_duplicates(records, identity_changed, known, result)
     live = set() if live is None else live
     live.update(pid for pid, p in known.items() if not merged_into(p))
     live.difference_update(merged_id for _, merged_id in merges)
-    _apply_appointments(store, appointments, now, bulk, known, live, result)
+    _apply_appointments(records, appointments, now, bulk, known, live, result)
     return result
 
 
-def _apply_patients(store: Store, patients: list[Patient], now: datetime, bulk: bool,
+def _apply_patients(records: RecordStore, patients: list[Patient], now: datetime, bulk: bool,
                     phone_opted_out: Callable[[str], bool], result: IngestResult
                     ) -> tuple[dict[str, Patient], list[Patient]]:
     """-> (every patient read or written, by id; those whose identifiers are new or changed)."""
-    known = _get_patients(store, {p.id for p in patients})
+    known = _get_patients(records, {p.id for p in patients})
     fresh: dict[str, Patient] = {}  # bulk: absent when read, written in one batch below
     identity_changed: list[Patient] = []
     for p in patients:
@@ -148,7 +152,7 @@ def _apply_patients(store: Store, patients: list[Patient], now: datetime, bulk: 
             continue
         if bulk and (p.id in fresh or stored is None):
             fresh[p.id] = merged
-        elif not store.put_patient(merged):  # a newer version landed since we read
+        elif not records.put_patient(merged):  # a newer version landed since we read
             result.stale.append(f"Patient/{p.id}")
             continue
         result.patients.append(p.id)
@@ -156,20 +160,20 @@ def _apply_patients(store: Store, patients: list[Patient], now: datetime, bulk: 
         if stored is None or stored.identifiers != merged.identifiers:
             identity_changed.append(merged)
     if fresh:
-        store.put_new_records(list(fresh.values()))
+        records.put_new_records(list(fresh.values()))
     return known, identity_changed
 
 
-def _apply_appointments(store: Store, appointments: list[Appointment], now: datetime, bulk: bool,
+def _apply_appointments(records: RecordStore, appointments: list[Appointment], now: datetime, bulk: bool,
                         known: dict[str, Patient], live: set[str], result: IngestResult) -> None:
     """Appointments, each on the patient who survived any merge; one whose patient Careloop does
     not know is stored as sent (the patient may come later) and reported."""
     wanted = {a.patient_id for a in appointments} - known.keys() - live
-    found = _get_patients(store, wanted)
+    found = _get_patients(records, wanted)
     known |= found
     live.update(pid for pid, p in found.items() if not merged_into(p))
     unknown = wanted - found.keys()
-    stored_appts = _get_appointments(store, {a.id for a in appointments})
+    stored_appts = _get_appointments(records, {a.id for a in appointments})
     fresh: dict[str, Appointment] = {}
     for a in appointments:
         if a.patient_id in unknown:
@@ -177,7 +181,7 @@ def _apply_appointments(store: Store, appointments: list[Appointment], now: date
         elif a.patient_id in live and a.patient_id not in known:
             owner = a.patient_id  # known to exist, not merged: no read needed
         else:
-            owner = surviving_id(store, a.patient_id, known)
+            owner = surviving_id(records, a.patient_id, known)
         if owner is None:
             result.orphans.append(a.id)
         elif owner != a.patient_id:
@@ -193,29 +197,29 @@ def _apply_appointments(store: Store, appointments: list[Appointment], now: date
             continue
         if bulk and (a.id in fresh or stored is None):
             fresh[a.id] = merged
-        elif not store.put_appointment(merged):
+        elif not records.put_appointment(merged):
             result.stale.append(f"Appointment/{a.id}")
             continue
         result.appointments.append(a.id)
         stored_appts[a.id] = merged
     if fresh:
-        store.put_new_records(list(fresh.values()))
+        records.put_new_records(list(fresh.values()))
     result.orphans = list(dict.fromkeys(result.orphans))
     result.repointed = list(dict.fromkeys(result.repointed))
 
 
-def surviving_id(store: Store, patient_id: str, known: dict[str, Patient] | None = None) -> str | None:
+def surviving_id(records: RecordStore, patient_id: str, known: dict[str, Patient] | None = None) -> str | None:
     """Follow merged-into tags to the patient who survived (the id itself if never merged);
     None if Careloop does not know the patient at all."""
     known = {} if known is None else known
-    current = known.get(patient_id) or store.get_patient(patient_id)
+    current = known.get(patient_id) or records.get_patient(patient_id)
     if current is None:
         return None
     known[patient_id] = current
     seen = {patient_id}
     while (target := merged_into(current)) and target not in seen and len(seen) <= MAX_MERGE_HOPS:
         seen.add(target)
-        nxt = known.get(target) or store.get_patient(target)
+        nxt = known.get(target) or records.get_patient(target)
         if nxt is None:
             return target  # the EHR named the survivor; it may arrive later
         known[target] = nxt
@@ -224,7 +228,7 @@ def surviving_id(store: Store, patient_id: str, known: dict[str, Patient] | None
 
 
 def apply_merge(
-    store: Store,
+    records: RecordStore,
     surviving: str,
     merged_id: str,
     now: datetime,
@@ -241,12 +245,12 @@ def apply_merge(
     label = f"{merged_id}->{surviving}"
     if surviving == merged_id:
         return result
-    target = surviving_id(store, surviving, known) or surviving  # the survivor may itself be merged
+    target = surviving_id(records, surviving, known) or surviving  # the survivor may itself be merged
     if target == merged_id:
         result.skipped_merges.append(label)
         return result
-    merged = known.get(merged_id) or store.get_patient(merged_id)
-    survivor = known.get(target) or store.get_patient(target)
+    merged = known.get(merged_id) or records.get_patient(merged_id)
+    survivor = known.get(target) or records.get_patient(target)
 
     # 1. consent travels to the survivor (either record's opt-out wins); a survivor Careloop has
     #    never seen starts as the merged record's details, until the EHR sends its own
@@ -254,11 +258,11 @@ def apply_merge(
         survivor = merged.model_copy(update={
             "id": target, "tags": [t for t in merged.tags if not t.startswith(MERGED_PREFIX)],
             "source_version": "", "updated_at": now})
-        if store.put_patient(survivor):
+        if records.put_patient(survivor):
             result.patients.append(target)
     elif survivor is not None and merged is not None and merged.opted_out and not survivor.opted_out:
         survivor = survivor.model_copy(update={"opted_out": True, "updated_at": now})
-        if store.put_patient(survivor):
+        if records.put_patient(survivor):
             result.patients.append(target)
     if survivor is not None:
         known[target] = survivor
@@ -270,26 +274,26 @@ def apply_merge(
         "tags": [t for t in base.tags if not t.startswith(MERGED_PREFIX)] + [MERGED_PREFIX + target],
         "source_version": max(base.source_version, version), "updated_at": now})
     changed = merged is None or not _same(merged, tombstone)
-    if changed and store.put_patient(tombstone):
+    if changed and records.put_patient(tombstone):
         known[merged_id] = tombstone
         result.patients.append(merged_id)
 
     # 3. its appointments belong to the survivor now
-    for appt in store.appointments_for_patient(merged_id):
-        if store.put_appointment(appt.model_copy(update={"patient_id": target, "updated_at": now})):
+    for appt in records.appointments_for_patient(merged_id):
+        if records.put_appointment(appt.model_copy(update={"patient_id": target, "updated_at": now})):
             result.repointed.append(appt.id)
             changed = True
 
     # 4. and so do its identifiers, so they are not flagged as a duplicate of the survivor
     claims = {i: target for i in base.identifiers if _matchable(i)}
     if claims and changed:
-        store.claim_identifiers(claims)
+        records.claim_identifiers(claims)
     if changed:
         result.merged.append(label)
     return result
 
 
-def _recognise_duplicates(store: Store, patients: list[Patient], known: dict[str, Patient],
+def _recognise_duplicates(records: RecordStore, patients: list[Patient], known: dict[str, Patient],
                           result: IngestResult) -> None:
     """Claim each (system-qualified) identifier for its patient; one already held by another
     live patient is a probable duplicate: flagged, not merged (see README, "EHR integration")."""
@@ -305,19 +309,19 @@ def _recognise_duplicates(store: Store, patients: list[Patient], known: dict[str
                 _flag(result, p.id, first)
     if not wanted:
         return
-    owners = store.identifier_owners(list(wanted))
+    owners = records.identifier_owners(list(wanted))
     claims: dict[str, str] = {}
     for ident, pid in wanted.items():
         owner = owners.get(ident)
         if owner == pid:
             continue
-        holder = surviving_id(store, owner, known) if owner else None
-        if holder is None or holder == surviving_id(store, pid, known):
+        holder = surviving_id(records, owner, known) if owner else None
+        if holder is None or holder == surviving_id(records, pid, known):
             claims[ident] = pid  # unclaimed, or its holder is gone / is this very person
         else:
             _flag(result, pid, holder)
     if claims:
-        store.claim_identifiers(claims)
+        records.claim_identifiers(claims)
 
 
 def _flag(result: IngestResult, new: str, old: str) -> None:
@@ -332,28 +336,22 @@ def _matchable(identifier: str) -> bool:
     return bool(system.strip() and value.strip()) and len(identifier) <= 1000
 
 
-def _ledger(store: Store) -> Callable[[str], bool]:
-    if not hasattr(store, "consent_entries"):
-        return lambda phone: False
+def _ledger(ledger: ConsentLedgerStore) -> Callable[[str], bool]:
     from careloop import consent
 
-    return lambda phone: consent.is_opted_out(store, phone)
+    return lambda phone: consent.is_opted_out(ledger, phone)
 
 
-def _get_patients(store: Store, ids: set[str]) -> dict[str, Patient]:
+def _get_patients(records: RecordStore, ids: set[str]) -> dict[str, Patient]:
     if not ids:
         return {}
-    if hasattr(store, "get_patients"):
-        return store.get_patients(ids)
-    return {i: p for i in ids if (p := store.get_patient(i)) is not None}
+    return records.get_patients(ids)
 
 
-def _get_appointments(store: Store, ids: set[str]) -> dict[str, Appointment]:
+def _get_appointments(records: RecordStore, ids: set[str]) -> dict[str, Appointment]:
     if not ids:
         return {}
-    if hasattr(store, "get_appointments"):
-        return store.get_appointments(ids)
-    return {i: a for i in ids if (a := store.get_appointment(i)) is not None}
+    return records.get_appointments(ids)
 
 
 def _same(stored, merged) -> bool:

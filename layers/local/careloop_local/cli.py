@@ -172,9 +172,9 @@ def _import(args: argparse.Namespace) -> int:
         print(f"careloop ehr import: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     if args.endpoint:
-        from careloop.memory import memory_services
         from careloop.practice import load_profile
         from careloop.settings import get_settings
+        from careloop_local.fakes import memory_services
 
         practice = load_profile(args.practice) if args.practice else get_settings().practice()
         svc = memory_services(datetime.now(UTC), practice)  # the profile to map with; writes go over HTTP
@@ -247,7 +247,7 @@ def _audit(args: argparse.Namespace) -> int:
         from careloop.adapters.aws import services
 
         svc = services()
-        report = audit(svc.store, svc.clock.now(), stale_days=args.stale_days, region=svc.practice.sms.country)
+        report = audit(svc.records, svc.clock.now(), stale_days=args.stale_days, region=svc.practice.sms.country)
     s = report.summary
     print(f"{s['patients']} patients, {s['appointments']} appointments ({s['upcoming_appointments']} upcoming); "
           f"{s['textable']} textable, {s['opted_out']} opted out, {s['undeliverable']} undeliverable, "

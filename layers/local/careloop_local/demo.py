@@ -41,5 +41,5 @@ def seed(services: Services) -> tuple[int, int]:
         )
         for aid, pid, days, hour, provider, visit in APPOINTMENTS
     ]
-    result = ingest(services.store, PATIENTS, appointments, now)
+    result = ingest(services.records, services.consent, PATIENTS, appointments, now)
     return len(result.patients), len(result.appointments)

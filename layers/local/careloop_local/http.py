@@ -201,11 +201,11 @@ class LocalHttp:
     def on_dev_outbox(self, request: Request) -> Response:
         from careloop.adapters.aws import services
 
-        store = services().store
+        messages = services().messages
         out = []
         for m in self.stack.standin.outbox():
             ctx = m.get("context") or {}
-            ours = store.get_message(ctx["message_id"]) if ctx.get("message_id") else None
+            ours = messages.get_message(ctx["message_id"]) if ctx.get("message_id") else None
             out.append({
                 "id": ctx.get("message_id") or m["message_id"],
                 "to": m["destination"],
@@ -257,7 +257,7 @@ class LocalHttp:
             stale_days = int(request.args.get("stale_days", "180"))
         except ValueError:
             return _json({"message": "stale_days: a whole number of days"}, 400)
-        report = audit(svc.store, svc.clock.now(), stale_days=stale_days, region=svc.practice.sms.country)
+        report = audit(svc.records, svc.clock.now(), stale_days=stale_days, region=svc.practice.sms.country)
         if request.args.get("format") == "csv":
             return Response(report.to_csv(), content_type="text/csv")
         return _json(report.to_json())

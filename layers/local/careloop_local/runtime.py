@@ -332,7 +332,7 @@ class LocalStack:
         totals = {"sent": 0, "skipped": 0, "deferred": 0, "ticks": 0}
         self.drain()
         for _ in range(10_000):
-            due = services().store.due_actions(target, limit=1)
+            due = services().actions.due_actions(target, limit=1)
             if not due:
                 break
             self.clock.advance_to(due[0].due_at)

@@ -1,7 +1,7 @@
 """`careloop simulate`: a dry run of the workflows on a virtual clock (spec/simulate.md).
 
 Drives the same EHR mapping, planner, dispatcher, compliance gates and SMS agent as Lambda, on
-the in-memory store, and prints every outbound action as JSON Lines, then final states.
+the in-memory fakes, and prints every outbound action as JSON Lines, then final states.
 """
 
 from __future__ import annotations
@@ -157,8 +157,8 @@ class _Recorder:
 
 class Simulation:
     def __init__(self, scenario: Scenario) -> None:
-        from careloop.memory import memory_services
         from careloop.workflows import default_library, load_workflows
+        from careloop_local.fakes import memory_services
 
         self.scenario = scenario
         practice = self._practice(scenario.practice)
@@ -181,16 +181,15 @@ class Simulation:
 
     # outbound -> lines ---------------------------------------------------------------------
     def on_outbound(self, message: Message) -> None:
-        store = self.s.store
         if message.kind == "sms_out":
-            patient = store.get_patient(message.patient_id) if message.patient_id else None
+            patient = self.s.records.get_patient(message.patient_id) if message.patient_id else None
             if message.automated and patient is not None and patient.opted_out:
-                store.update_message(message.message_id, status="suppressed", status_detail="opted out")
+                self.s.messages.update_message(message.message_id, status="suppressed", status_detail="opted out")
                 return
             public = f"m-{len(self.public_ids) + 1:04d}"
             self.public_ids[message.message_id] = public
             self.private_ids[public] = message.message_id
-            store.update_message(message.message_id, status="sent", provider_message_id=message.message_id)
+            self.s.messages.update_message(message.message_id, status="sent", provider_message_id=message.message_id)
             self.lines.append({
                 "at": self._local(message.at), "kind": "sms", "patient": message.patient_id, "to": message.phone,
                 "appointment": message.appointment_id, "workflow": message.workflow, "step": message.step,
@@ -212,7 +211,7 @@ class Simulation:
 
         clock = self.s.clock
         while True:
-            due = self.s.store.due_actions(t, limit=1)
+            due = self.s.actions.due_actions(t, limit=1)
             if not due:
                 break
             clock.set(max(due[0].due_at, clock.now()))
@@ -231,7 +230,7 @@ class Simulation:
             a = event.appointment
             appt = Appointment(id=a.id, patient_id=a.patient, start=a.start, minutes=a.minutes, status=a.status,
                                provider=a.provider, location=a.location, visit_type=a.visit_type)
-            ingest(self.s.store, [], [appt], now)
+            ingest(self.s.records, self.s.consent, [], [appt], now)
         elif event.type == "sms":
             from careloop.agent.inbound import handle_inbound
 
@@ -258,7 +257,7 @@ class Simulation:
             apply_delivery_event(self.s, {"eventType": event.status, "messageId": private})
 
     def _phone_of(self, index: int, sender: str) -> str:
-        patient = self.s.store.get_patient(sender)
+        patient = self.s.records.get_patient(sender)
         if patient is not None:
             if not patient.phone:
                 raise ScenarioError(f"events[{index}].from: patient {sender!r} has no phone")
@@ -286,7 +285,7 @@ class Simulation:
         # mappers' date checks): for the run, that is the virtual clock, as in the local stack
         previous = use_clock(self.s.clock)
         try:
-            ingest(self.s.store, patients, [], sc.start)
+            ingest(self.s.records, self.s.consent, patients, [], sc.start)
             order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].at, i))
             for i in order:
                 self.run_until(sc.events[i].at)
@@ -297,19 +296,19 @@ class Simulation:
         return self.lines + self.final_states()
 
     def final_states(self) -> list[dict]:
-        store = self.s.store
+        records = self.s.records
         out = []
         from careloop.engine.planner import LATE
 
-        for a in sorted(store.all_appointments(), key=lambda a: (a.start, a.id)):
+        for a in sorted(records.all_appointments(), key=lambda a: (a.start, a.id)):
             line = {"kind": "appointment_state", "appointment": a.id, "patient": a.patient_id,
                     "status": a.status, "confirmed": a.confirmed, "start": self._local(a.start)}
-            late = sorted(f"{x.workflow}/{x.step}" for x in store.actions_for_subject(f"APT#{a.id}")
+            late = sorted(f"{x.workflow}/{x.step}" for x in self.s.actions.actions_for_subject(f"APT#{a.id}")
                           if x.status == ActionStatus.SKIPPED and x.reason == LATE)
             if late:  # optional field: steps skipped because their moment had passed (history)
                 line["skipped_late"] = late
             out.append(line)
-        for p in sorted(store.all_patients(), key=lambda p: p.id):
+        for p in sorted(records.all_patients(), key=lambda p: p.id):
             out.append({"kind": "patient_state", "patient": p.id, "phone": p.phone, "opted_out": p.opted_out,
                         "language": p.language})
         return out

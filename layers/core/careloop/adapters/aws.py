@@ -152,11 +152,12 @@ class S3Archive:
 
 @lru_cache(maxsize=1)
 def services() -> Services:
-    from careloop.adapters.dynamo import DynamoStore
+    from careloop.adapters import dynamo
     from careloop.workflows.registry import CachedWorkflows
 
     s = get_settings()
-    store = DynamoStore(s)
+    tables = dynamo.DynamoTables(s)  # one client and table set behind every persistence port
+    configs = dynamo.DynamoConfigs(tables)
     practice = s.practice()
     llm = None
     if practice.agent.llm_enabled and s.llm_available:  # the LLM tier: where the stack's region offers it
@@ -164,9 +165,13 @@ def services() -> Services:
 
         llm = BedrockIntentTier(practice.agent)  # its own client, created on first use
     return Services(
-        store=store,
+        records=dynamo.DynamoRecords(tables),
+        actions=dynamo.DynamoActions(tables),
+        messages=dynamo.DynamoMessages(tables),
+        consent=dynamo.DynamoConsent(tables),
+        configs=configs,
         practice=practice,
-        workflow_source=CachedWorkflows(store),
+        workflow_source=CachedWorkflows(configs),
         clock=ProcessClock(),
         outbox=SqsOutbox(s.queue_send),
         notifier=SnsNotifier(s.topic_staff_alerts),

@@ -1,6 +1,5 @@
-"""DynamoDB implementation of the store port, with conditional writes for exactly-once.
-
-Key layout comes from `careloop.tables`; items are the models' JSON form, without nulls.
+"""DynamoDB adapters of the persistence ports (records, actions, messages, consent, configs),
+with conditional writes for exactly-once; key layout from `careloop.tables`, items without nulls.
 """
 
 from __future__ import annotations
@@ -38,21 +37,23 @@ def due_shard(action_id: str) -> str:
     return f"due#{zlib.crc32(action_id.encode()) % tables.DUE_SHARDS}"
 
 
-class DynamoStore:
+class DynamoTables:
+    """The tables and the client the adapters share (one table backs several ports), with the
+    read/write helpers they have in common."""
+
     def __init__(self, settings: Settings, db=None) -> None:
         self.db = db or client("dynamodb")
         self.records = settings.table_records
         self.actions = settings.table_actions
         self.messages = settings.table_messages
 
-    # helpers -----------------------------------------------------------------------------
-    def _get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+    def get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
         got = self.db.get_item(
             TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True
         )
         return _from_item(got["Item"]) if "Item" in got else None
 
-    def _query(self, table: str, index: str | None, key: str, value: str, **kw) -> list[dict]:
+    def query(self, table: str, index: str | None, key: str, value: str, **kw) -> list[dict]:
         args: dict[str, Any] = {
             "TableName": table,
             "KeyConditionExpression": "#k = :v",
@@ -67,10 +68,10 @@ class DynamoStore:
             out.extend(_from_item(i) for i in page["Items"])
         return out
 
-    def _all_of_type(self, record_type: str) -> list[dict]:
-        return self._query(self.records, "by_type", "record_type", record_type)
+    def all_of_type(self, record_type: str) -> list[dict]:
+        return self.query(self.records, "by_type", "record_type", record_type)
 
-    def _put_versioned(self, item: dict[str, Any], version: str) -> bool:
+    def put_versioned(self, item: dict[str, Any], version: str) -> bool:
         try:
             self.db.put_item(
                 TableName=self.records,
@@ -85,24 +86,76 @@ class DynamoStore:
                 return False
             raise
 
-    # records -----------------------------------------------------------------------------
+    # batched reads/writes of the records table (EHR import) ---------------------------------
+    # Identifier claims are items `IDN#<system|value>` with an `owner` patient id: no
+    # record_type, phone or start_utc, so no index and no planner work picks them up.
+    _BATCH_THREADS = 4  # batch calls in flight at once: they wait on the network, not the CPU
+
+    def batch_get(self, pks: list[str]) -> list[dict]:
+        unique = list(dict.fromkeys(pks))
+        return [item for part in self._in_parallel(self._get_100, [unique[i:i + 100] for i in range(0, len(unique), 100)])
+                for item in part]
+
+    def _get_100(self, pks: list[str]) -> list[dict]:
+        import time
+
+        found: list[dict] = []
+        request = {self.records: {"Keys": [{"pk": {"S": pk}, "sk": {"S": _SK}} for pk in pks], "ConsistentRead": True}}
+        for attempt in range(8):
+            got = self.db.batch_get_item(RequestItems=request)
+            found.extend(_from_item(item) for item in got["Responses"].get(self.records, []))
+            request = got.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError("DynamoDB kept keys unprocessed (throttled) after 8 attempts")
+
+    def batch_put(self, items: list[dict[str, Any]]) -> None:
+        self._in_parallel(self._put_25, [items[i:i + 25] for i in range(0, len(items), 25)])
+
+    def _put_25(self, items: list[dict[str, Any]]) -> None:
+        import time
+
+        request = {self.records: [{"PutRequest": {"Item": _to_item(item)}} for item in items]}
+        for attempt in range(8):
+            request = self.db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                return
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
+
+    def _in_parallel(self, call, parts: list) -> list:
+        if len(parts) <= 1:
+            return [call(p) for p in parts]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self._BATCH_THREADS) as pool:
+            return list(pool.map(call, parts))
+
+
+class DynamoRecords:
+    """RecordStore on the records table: `PAT#` / `APT#` items, identifier claims `IDN#`."""
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+
     def get_patient(self, patient_id: str) -> Patient | None:
-        item = self._get(self.records, {"pk": f"PAT#{patient_id}", "sk": _SK})
+        item = self.t.get(self.t.records, {"pk": f"PAT#{patient_id}", "sk": _SK})
         return Patient.model_validate(item) if item else None
 
     def put_patient(self, patient: Patient) -> bool:
         item = patient.model_dump(mode="json") | {"pk": f"PAT#{patient.id}", "sk": _SK, "record_type": "patient"}
-        return self._put_versioned(item, patient.source_version)
+        return self.t.put_versioned(item, patient.source_version)
 
     def patients_by_phone(self, phone: str) -> list[Patient]:
-        items = self._query(self.records, "by_phone", "phone", phone)
+        items = self.t.query(self.t.records, "by_phone", "phone", phone)
         return [Patient.model_validate(i) for i in items if i["pk"].startswith("PAT#")]
 
     def all_patients(self) -> list[Patient]:
-        return [Patient.model_validate(i) for i in self._all_of_type("patient")]
+        return [Patient.model_validate(i) for i in self.t.all_of_type("patient")]
 
     def get_appointment(self, appointment_id: str) -> Appointment | None:
-        item = self._get(self.records, {"pk": f"APT#{appointment_id}", "sk": _SK})
+        item = self.t.get(self.t.records, {"pk": f"APT#{appointment_id}", "sk": _SK})
         return Appointment.model_validate(item) if item else None
 
     def put_appointment(self, appointment: Appointment) -> bool:
@@ -112,16 +165,49 @@ class DynamoStore:
             "start_utc": iso(appointment.start),
             "record_type": "appointment",
         }
-        return self._put_versioned(item, appointment.source_version)
+        return self.t.put_versioned(item, appointment.source_version)
 
     def appointments_for_patient(self, patient_id: str) -> list[Appointment]:
-        items = self._query(self.records, "by_patient", "patient_id", patient_id)
+        items = self.t.query(self.t.records, "by_patient", "patient_id", patient_id)
         return [Appointment.model_validate(i) for i in items]
 
     def all_appointments(self) -> list[Appointment]:
-        return [Appointment.model_validate(i) for i in self._all_of_type("appointment")]
+        return [Appointment.model_validate(i) for i in self.t.all_of_type("appointment")]
 
-    # actions -----------------------------------------------------------------------------
+    def get_patients(self, patient_ids) -> dict[str, Patient]:
+        items = self.t.batch_get([f"PAT#{i}" for i in patient_ids])
+        return {p.id: p for p in (Patient.model_validate(i) for i in items)}
+
+    def get_appointments(self, appointment_ids) -> dict[str, Appointment]:
+        items = self.t.batch_get([f"APT#{i}" for i in appointment_ids])
+        return {a.id: a for a in (Appointment.model_validate(i) for i in items)}
+
+    def put_new_records(self, records: list[Patient | Appointment]) -> None:
+        """Batched write of records the caller read as absent (bulk import); BatchWriteItem
+        has no condition, so callers use it only for ids that were absent when read."""
+        items = []
+        for r in records:
+            if isinstance(r, Patient):
+                items.append(r.model_dump(mode="json") | {"pk": f"PAT#{r.id}", "sk": _SK, "record_type": "patient"})
+            else:
+                items.append(r.model_dump(mode="json") | {"pk": f"APT#{r.id}", "sk": _SK, "start_utc": iso(r.start),
+                                                          "record_type": "appointment"})
+        self.t.batch_put(items)
+
+    def identifier_owners(self, identifiers) -> dict[str, str]:
+        items = self.t.batch_get([f"IDN#{i}" for i in identifiers])
+        return {i["pk"].removeprefix("IDN#"): i["owner"] for i in items}
+
+    def claim_identifiers(self, owners: dict[str, str]) -> None:
+        self.t.batch_put([{"pk": f"IDN#{ident}", "sk": _SK, "owner": owner} for ident, owner in owners.items()])
+
+
+class DynamoActions:
+    """ActionStore on the actions table; open actions carry a `due_shard` for the by_due index."""
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+
     def _action_item(self, action: PlannedAction) -> dict[str, Any]:
         data = action.model_dump(mode="json")
         data["due_at"] = iso(action.due_at)
@@ -131,8 +217,8 @@ class DynamoStore:
 
     def put_action_if_absent(self, action: PlannedAction) -> bool:
         try:
-            self.db.put_item(
-                TableName=self.actions,
+            self.t.db.put_item(
+                TableName=self.t.actions,
                 Item=_to_item(self._action_item(action)),
                 ConditionExpression="attribute_not_exists(action_id)",
             )
@@ -143,18 +229,18 @@ class DynamoStore:
             raise
 
     def get_action(self, action_id: str) -> PlannedAction | None:
-        item = self._get(self.actions, {"action_id": action_id})
+        item = self.t.get(self.t.actions, {"action_id": action_id})
         return PlannedAction.model_validate(item) if item else None
 
     def actions_for_subject(self, subject: str) -> list[PlannedAction]:
-        items = self._query(self.actions, "by_subject", "subject", subject)
+        items = self.t.query(self.t.actions, "by_subject", "subject", subject)
         return [PlannedAction.model_validate(i) for i in items]
 
     def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]:
         found: list[PlannedAction] = []
         for shard in range(tables.DUE_SHARDS):
-            resp = self.db.query(
-                TableName=self.actions,
+            resp = self.t.db.query(
+                TableName=self.t.actions,
                 IndexName="by_due",
                 KeyConditionExpression="due_shard = :s AND due_at <= :u",
                 ExpressionAttributeValues={":s": {"S": f"due#{shard}"}, ":u": {"S": iso(until)}},
@@ -188,8 +274,8 @@ class DynamoStore:
         else:
             expr += " REMOVE due_shard"
         try:
-            self.db.update_item(
-                TableName=self.actions,
+            self.t.db.update_item(
+                TableName=self.t.actions,
                 Key={"action_id": {"S": action_id}},
                 UpdateExpression=expr,
                 ConditionExpression="#st = :exp",
@@ -202,47 +288,18 @@ class DynamoStore:
                 return False
             raise
 
-    # consent ledger ----------------------------------------------------------------------
-    def append_consent(self, entry: dict) -> None:
-        item = {k: v for k, v in entry.items() if k != "key"} | {
-            "pk": f"CONSENT#{entry['phone']}", "sk": entry["key"], "record_type": "consent"}
-        self.db.put_item(TableName=self.records, Item=_to_item(item))
 
-    def consent_entries(self, phone: str) -> list[dict]:
-        items = self._query(self.records, None, "pk", f"CONSENT#{phone}")
-        return [i | {"key": i["sk"]} for i in items]
+class DynamoMessages:
+    """MessageStore on the messages table."""
 
-    def all_consent_entries(self) -> list[dict]:
-        return [i | {"key": i["sk"]} for i in self._all_of_type("consent")]
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
 
-    # configuration -----------------------------------------------------------------------
-    def load_config(self, name: str) -> tuple[dict | None, int]:
-        item = self._get(self.records, {"pk": f"CFG#{name}", "sk": _SK})
-        if item is None:
-            return None, 0
-        return json.loads(item["doc"]), int(item["revision"])
-
-    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool:
-        try:
-            self.db.put_item(
-                TableName=self.records,
-                Item=_to_item({"pk": f"CFG#{name}", "sk": _SK, "doc": json.dumps(doc),
-                               "revision": expected_revision + 1}),
-                ConditionExpression="attribute_not_exists(pk) OR revision = :r",
-                ExpressionAttributeValues={":r": {"N": str(expected_revision)}},
-            )
-            return True
-        except ClientError as exc:
-            if _lost_race(exc):
-                return False
-            raise
-
-    # messages ----------------------------------------------------------------------------
     def put_message(self, message: Message) -> bool:
         data = message.model_dump(mode="json") | {"at": iso(message.at)}
         try:
-            self.db.put_item(
-                TableName=self.messages,
+            self.t.db.put_item(
+                TableName=self.t.messages,
                 Item=_to_item(data),
                 ConditionExpression="attribute_not_exists(message_id)",
             )
@@ -253,7 +310,7 @@ class DynamoStore:
             raise
 
     def get_message(self, message_id: str) -> Message | None:
-        item = self._get(self.messages, {"message_id": message_id})
+        item = self.t.get(self.t.messages, {"message_id": message_id})
         return Message.model_validate(item) if item else None
 
     def update_message(self, message_id: str, **fields: object) -> None:
@@ -288,8 +345,8 @@ class DynamoStore:
         if expected is not None:
             names["#st"], values[":exp"] = "status", {"S": expected}
             condition += " AND #st = :exp"
-        self.db.update_item(
-            TableName=self.messages,
+        self.t.db.update_item(
+            TableName=self.t.messages,
             Key={"message_id": {"S": message_id}},
             UpdateExpression="SET " + ", ".join(sets),
             ConditionExpression=condition,
@@ -298,93 +355,66 @@ class DynamoStore:
         )
 
     def message_by_provider_id(self, provider_message_id: str) -> Message | None:
-        items = self._query(self.messages, "by_provider_id", "provider_message_id", provider_message_id)
+        items = self.t.query(self.t.messages, "by_provider_id", "provider_message_id", provider_message_id)
         return Message.model_validate(items[0]) if items else None
 
     def messages_for_patient(self, patient_id: str) -> list[Message]:
-        items = self._query(self.messages, "by_patient", "patient_id", patient_id)
+        items = self.t.query(self.t.messages, "by_patient", "patient_id", patient_id)
         return [Message.model_validate(i) for i in items]
 
     def messages_of_kind(self, kind: str, since: datetime | None = None) -> list[Message]:
         if since is None:
-            items = self._query(self.messages, "by_kind", "kind", kind)
+            items = self.t.query(self.t.messages, "by_kind", "kind", kind)
         else:  # the index sorts by time: read only the recent part
-            items = self._query(self.messages, "by_kind", "kind", kind,
-                                KeyConditionExpression="#k = :v AND #at >= :since",
-                                ExpressionAttributeNames={"#k": "kind", "#at": "at"},
-                                ExpressionAttributeValues={":v": {"S": kind}, ":since": {"S": iso(since)}})
+            items = self.t.query(self.t.messages, "by_kind", "kind", kind,
+                                  KeyConditionExpression="#k = :v AND #at >= :since",
+                                  ExpressionAttributeNames={"#k": "kind", "#at": "at"},
+                                  ExpressionAttributeValues={":v": {"S": kind}, ":since": {"S": iso(since)}})
         return [Message.model_validate(i) for i in items]
 
-    # bulk reads/writes and the identifier index (EHR import, duplicate recognition) ----------
-    # Added for issue 6 (careloop.records / careloop.ehr.bulk); MemoryStore has the same five.
-    # Identifier claims are items `IDN#<system|value>` with an `owner` patient id: no
-    # record_type, phone or start_utc, so no index and no planner work picks them up.
-    _BATCH_THREADS = 4  # batch calls in flight at once: they wait on the network, not the CPU
 
-    def _batch_get(self, pks: list[str]) -> list[dict]:
-        unique = list(dict.fromkeys(pks))
-        return [item for part in self._in_parallel(self._get_100, [unique[i:i + 100] for i in range(0, len(unique), 100)])
-                for item in part]
+class DynamoConsent:
+    """ConsentLedgerStore on the records table: `CONSENT#<phone>` items, sort key = entry key."""
 
-    def _get_100(self, pks: list[str]) -> list[dict]:
-        import time
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
 
-        found: list[dict] = []
-        request = {self.records: {"Keys": [{"pk": {"S": pk}, "sk": {"S": _SK}} for pk in pks], "ConsistentRead": True}}
-        for attempt in range(8):
-            got = self.db.batch_get_item(RequestItems=request)
-            found.extend(_from_item(item) for item in got["Responses"].get(self.records, []))
-            request = got.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-            time.sleep(min(0.05 * 2**attempt, 2.0))
-        raise RuntimeError("DynamoDB kept keys unprocessed (throttled) after 8 attempts")
+    def append_consent(self, entry: dict) -> None:
+        item = {k: v for k, v in entry.items() if k != "key"} | {
+            "pk": f"CONSENT#{entry['phone']}", "sk": entry["key"], "record_type": "consent"}
+        self.t.db.put_item(TableName=self.t.records, Item=_to_item(item))
 
-    def _batch_put(self, items: list[dict[str, Any]]) -> None:
-        self._in_parallel(self._put_25, [items[i:i + 25] for i in range(0, len(items), 25)])
+    def consent_entries(self, phone: str) -> list[dict]:
+        items = self.t.query(self.t.records, None, "pk", f"CONSENT#{phone}")
+        return [i | {"key": i["sk"]} for i in items]
 
-    def _put_25(self, items: list[dict[str, Any]]) -> None:
-        import time
+    def all_consent_entries(self) -> list[dict]:
+        return [i | {"key": i["sk"]} for i in self.t.all_of_type("consent")]
 
-        request = {self.records: [{"PutRequest": {"Item": _to_item(item)}} for item in items]}
-        for attempt in range(8):
-            request = self.db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-            if not request:
-                return
-            time.sleep(min(0.05 * 2**attempt, 2.0))
-        raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
 
-    def _in_parallel(self, call, parts: list) -> list:
-        if len(parts) <= 1:
-            return [call(p) for p in parts]
-        from concurrent.futures import ThreadPoolExecutor
+class DynamoConfigs:
+    """ConfigStore on the records table: `CFG#<name>` items with a revision."""
 
-        with ThreadPoolExecutor(max_workers=self._BATCH_THREADS) as pool:
-            return list(pool.map(call, parts))
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
 
-    def get_patients(self, patient_ids) -> dict[str, Patient]:
-        items = self._batch_get([f"PAT#{i}" for i in patient_ids])
-        return {p.id: p for p in (Patient.model_validate(i) for i in items)}
+    def load_config(self, name: str) -> tuple[dict | None, int]:
+        item = self.t.get(self.t.records, {"pk": f"CFG#{name}", "sk": _SK})
+        if item is None:
+            return None, 0
+        return json.loads(item["doc"]), int(item["revision"])
 
-    def get_appointments(self, appointment_ids) -> dict[str, Appointment]:
-        items = self._batch_get([f"APT#{i}" for i in appointment_ids])
-        return {a.id: a for a in (Appointment.model_validate(i) for i in items)}
-
-    def put_new_records(self, records: list[Patient | Appointment]) -> None:
-        """Batched write of records the caller read as absent (bulk import); BatchWriteItem
-        has no condition, so callers use it only for ids that were absent when read."""
-        items = []
-        for r in records:
-            if isinstance(r, Patient):
-                items.append(r.model_dump(mode="json") | {"pk": f"PAT#{r.id}", "sk": _SK, "record_type": "patient"})
-            else:
-                items.append(r.model_dump(mode="json") | {"pk": f"APT#{r.id}", "sk": _SK, "start_utc": iso(r.start),
-                                                          "record_type": "appointment"})
-        self._batch_put(items)
-
-    def identifier_owners(self, identifiers) -> dict[str, str]:
-        items = self._batch_get([f"IDN#{i}" for i in identifiers])
-        return {i["pk"].removeprefix("IDN#"): i["owner"] for i in items}
-
-    def claim_identifiers(self, owners: dict[str, str]) -> None:
-        self._batch_put([{"pk": f"IDN#{ident}", "sk": _SK, "owner": owner} for ident, owner in owners.items()])
+    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool:
+        try:
+            self.t.db.put_item(
+                TableName=self.t.records,
+                Item=_to_item({"pk": f"CFG#{name}", "sk": _SK, "doc": json.dumps(doc),
+                               "revision": expected_revision + 1}),
+                ConditionExpression="attribute_not_exists(pk) OR revision = :r",
+                ExpressionAttributeValues={":r": {"N": str(expected_revision)}},
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise

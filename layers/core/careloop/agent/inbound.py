@@ -57,7 +57,7 @@ def _conversation_patient(services: Services, patients: list[Patient]) -> tuple[
         return None, None
     latest: tuple[Patient | None, Message | None] = (None, None)
     for p in patients:
-        for m in services.store.messages_for_patient(p.id):
+        for m in services.messages.messages_for_patient(p.id):
             if m.kind == "sms_out" and (latest[1] is None or m.at > latest[1].at):
                 latest = (p, m)
     if latest[0] is not None:
@@ -68,10 +68,10 @@ def _conversation_patient(services: Services, patients: list[Patient]) -> tuple[
 def _target_appointment(services: Services, patient: Patient, last: Message | None, now: datetime) -> Appointment | None:
     """The appointment the conversation is about, else the patient's next one."""
     if last is not None and last.appointment_id:
-        appt = services.store.get_appointment(last.appointment_id)
+        appt = services.records.get_appointment(last.appointment_id)
         if appt and appt.status in ACTIVE and appt.start > now:
             return appt
-    upcoming = [a for a in services.store.appointments_for_patient(patient.id) if a.status in ACTIVE and a.start > now]
+    upcoming = [a for a in services.records.appointments_for_patient(patient.id) if a.status in ACTIVE and a.start > now]
     return min(upcoming, key=lambda a: a.start) if upcoming else None
 
 
@@ -82,7 +82,7 @@ class _Turn:
                  carrier_at: str = "") -> None:
         self.s, self.phone, self.body, self.message_id, self.now = services, from_phone, body, message_id, now
         self.carrier_at = carrier_at
-        self.patients = services.store.patients_by_phone(from_phone)
+        self.patients = services.records.patients_by_phone(from_phone)
         self.patient, self.last_out = _conversation_patient(services, self.patients)
         # stages 1-3: safety, consent, model (careloop.agent.classifier), on one reading of the text
         self.prediction: Prediction = classify(body)
@@ -149,7 +149,7 @@ class _Turn:
 
     def consent(self, intent: str) -> None:
         words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"
-        changed = consent.record(self.s.store, consent.ConsentEntry(
+        changed = consent.record(self.s.consent, self.s.records, consent.ConsentEntry(
             phone=self.phone, action=intent, at=self.now, source="sms", words=words[:60],
             text=self.body[:1600], message_id=self.message_id, arrival=self.carrier_at))
         if changed and intent == "opt_in" and self.s.sms is not None:
@@ -170,7 +170,7 @@ class _Turn:
         if self.appt is None:
             return self.escalate("says they will come, but has no upcoming appointment")
         if not self.appt.confirmed:
-            self.s.store.put_appointment(self.appt.model_copy(update={"confirmed": True, "confirmed_at": self.now}))
+            self.s.records.put_appointment(self.appt.model_copy(update={"confirmed": True, "confirmed_at": self.now}))
             self.tell_ehr("appointment_confirmed", self.appt.patient_id, self.appt.id)
         self.reply_key = "confirm"
 
@@ -179,7 +179,7 @@ class _Turn:
         if self.appt is not None and not self.appt.declined:
             # Careloop owns the patient's answer; the EHR owns the status (staff cancel there,
             # or the EHR takes the write-back's AppointmentResponse)
-            self.s.store.put_appointment(self.appt.model_copy(update={"confirmed": False, "declined": True}))
+            self.s.records.put_appointment(self.appt.model_copy(update={"confirmed": False, "declined": True}))
             self.tell_ehr("appointment_cancelled", self.appt.patient_id, self.appt.id)
         self.escalate("wants to cancel" + (f" {self.appt.start.astimezone(self.s.practice.zone):%a %b %d %H:%M}" if self.appt else ""),
                       "cancel" if self.s.practice.booking_url else "handoff")
@@ -258,7 +258,7 @@ def handle_inbound(
     reply and the alert have keys of their own, the sender sends a queued reply once, and the
     consent ledger records one proof row per inbound message."""
     message_id = _id("in-", inbound_id)
-    existing = services.store.get_message(message_id)
+    existing = services.messages.get_message(message_id)
     if existing is not None and existing.effects_done:
         return InboundOutcome(message_id, duplicate=True)
     now = existing.at if existing is not None else (at or services.clock.now())  # resume as it began
@@ -275,7 +275,7 @@ def handle_inbound(
             phone=from_phone, body=body, at=now, status=MessageStatus.RECEIVED, automated=False,
             intent=p.intent, needs_attention=outcome.needs_attention, reason=outcome.reason,
         )
-        if not services.store.put_message(inbound):  # another consumer has it: it finishes it
+        if not services.messages.put_message(inbound):  # another consumer has it: it finishes it
             return InboundOutcome(message_id, duplicate=True)
 
     if turn.reply_key:
@@ -285,8 +285,8 @@ def handle_inbound(
             appointment_id=appointment_id, phone=from_phone, body=" ".join(text.split()),
             at=now, status=MessageStatus.QUEUED, workflow="sms-agent", step=p.intent, automated=False,
         )
-        if not services.store.put_message(reply):
-            reply = services.store.get_message(reply.message_id) or reply
+        if not services.messages.put_message(reply):
+            reply = services.messages.get_message(reply.message_id) or reply
         if reply.status == MessageStatus.QUEUED:
             # queued again after a crash is harmless: the sender moves it queued -> sending once
             services.outbox.enqueue(reply)
@@ -305,11 +305,11 @@ def handle_inbound(
             body=f"{who}: {outcome.reason}", workflow="sms-agent", step=p.intent, priority=priority,
             intent=p.intent, reason=outcome.reason, team=team, automated=False,
         )
-        if not services.store.put_message(alert):
-            alert = services.store.get_message(alert.message_id) or alert
+        if not services.messages.put_message(alert):
+            alert = services.messages.get_message(alert.message_id) or alert
         if not alert.effects_done:
             services.notifier.notify(alert)  # a failure here fails the record: the redelivery pages
-            services.store.update_message(alert.message_id, effects_done=True)
+            services.messages.update_message(alert.message_id, effects_done=True)
             outcome.alert = alert
-    services.store.update_message(message_id, effects_done=True)
+    services.messages.update_message(message_id, effects_done=True)
     return outcome

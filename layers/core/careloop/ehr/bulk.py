@@ -24,7 +24,7 @@ from careloop.ehr.payload import apply_batches
 from careloop.ehr.signing import sign_timestamped
 from careloop.errors import BundleSyntaxError, PayloadError
 from careloop.notices import RECORD_CODES, code_of
-from careloop.ports import Services
+from careloop.ports import ConsentLedgerStore, Services
 
 CHUNK = 500  # resources per mapping/write batch
 READ_CHARS = 1 << 20
@@ -282,12 +282,12 @@ class Sink(Protocol):
 
 class StoreSink:
     """Writes through `careloop.ehr.payload.apply_batches` (bulk mode) into the services' store:
-    DynamoDB via careloop.adapters.aws.services(), or a MemoryStore in tests."""
+    DynamoDB via careloop.adapters.aws.services(), or the in-memory fakes in tests."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.live: set[str] = set()  # patients known to exist and not be merged, this import
-        self.opted_out_phones = _opted_out_phones(services.store)  # the consent ledger, read once
+        self.opted_out_phones = _opted_out_phones(services.consent)  # the consent ledger, read once
 
     def write(self, bundle: dict, batch) -> dict[str, Any]:
         if len(self.live) > 2_000_000:  # bound the memory of a very large import
@@ -299,18 +299,13 @@ class StoreSink:
                              "warning_codes": [code_of(w) for w in batch.warnings]}
 
     def known_patients(self, ids: set[str]) -> set[str]:
-        store = self.services.store
-        found = store.get_patients(ids) if hasattr(store, "get_patients") else {
-            i: p for i in ids if (p := store.get_patient(i))}
-        return set(found)
+        return set(self.services.records.get_patients(ids))
 
 
-def _opted_out_phones(store) -> set[str]:
+def _opted_out_phones(ledger: ConsentLedgerStore) -> set[str]:
     """Numbers whose latest consent-ledger entry is an opt-out (careloop.consent's rule)."""
-    if not hasattr(store, "all_consent_entries"):
-        return set()
     latest: dict[str, dict] = {}
-    for e in store.all_consent_entries():
+    for e in ledger.all_consent_entries():
         if e["phone"] not in latest or e["key"] > latest[e["phone"]]["key"]:
             latest[e["phone"]] = e
     return {phone for phone, e in latest.items() if e["action"] == "opt_out"}

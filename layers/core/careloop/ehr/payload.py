@@ -94,11 +94,11 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
     mapped = {a.id for a in appointments}
     for batch in batches:
         for appt_id in batch.cancelled_appointment_ids:
-            stored = services.store.get_appointment(appt_id)
+            stored = services.records.get_appointment(appt_id)
             if appt_id not in mapped and stored is not None and stored.status != "cancelled":
                 # the cancel names no version of its own: it applies as of the stored one
                 appointments.append(stored.model_copy(update={"status": "cancelled"}))
-    return ingest(services.store, patients, appointments, now, merges=merges, bulk=bulk, live=live,
+    return ingest(services.records, services.consent, patients, appointments, now, merges=merges, bulk=bulk, live=live,
                   phone_opted_out=phone_opted_out)
 
 

@@ -30,12 +30,12 @@ class Facts:
 
     def messages(self):
         if self._messages is None:
-            self._messages = self.s.store.messages_for_patient(self.patient.id)
+            self._messages = self.s.messages.messages_for_patient(self.patient.id)
         return self._messages
 
     def _patient_appointments(self):
         if self._appointments is None:
-            self._appointments = self.s.store.appointments_for_patient(self.patient.id)
+            self._appointments = self.s.records.appointments_for_patient(self.patient.id)
         return self._appointments
 
     def value(self, field: str):

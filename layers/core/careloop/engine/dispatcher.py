@@ -45,11 +45,11 @@ def tick(
     (time.monotonic()), leaving the rest for the next tick."""
     now = now or services.clock.now()
     result = TickResult()
-    due = services.store.due_actions(now, limit)
+    due = services.actions.due_actions(now, limit)
     appointments: dict[str, Appointment | None] = {}
     for action in due:
         if action.appointment_id and action.appointment_id not in appointments:
-            appointments[action.appointment_id] = services.store.get_appointment(action.appointment_id)
+            appointments[action.appointment_id] = services.records.get_appointment(action.appointment_id)
     far = now + timedelta(days=3650)
 
     def order(a: PlannedAction):
@@ -86,14 +86,14 @@ def _claim_and_fire(services, action, now, result, appointments) -> None:
     if action.status == ActionStatus.CLAIMED:
         if action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
             return
-        services.store.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
-    if not services.store.transition_action(
+        services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
+    if not services.actions.transition_action(
         action.action_id, ActionStatus.PENDING, ActionStatus.CLAIMED, claimed_at=now
     ):
         result.lost += 1
         return
     # read again after the claim: the prefetch only ordered the work, the check must be fresh
-    appt = services.store.get_appointment(action.appointment_id) if action.appointment_id else None
+    appt = services.records.get_appointment(action.appointment_id) if action.appointment_id else None
     _fire(services, action, now, result, appt)
 
 
@@ -103,7 +103,7 @@ def _priority(services: Services, action: PlannedAction) -> int:
 
 
 def _finish(services: Services, action: PlannedAction, status: ActionStatus, **fields) -> None:
-    services.store.transition_action(action.action_id, ActionStatus.CLAIMED, status, **fields)
+    services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, status, **fields)
 
 
 def _fire(
@@ -121,7 +121,7 @@ def _fire(
     except KeyError:
         return skip("step no longer exists")
     # the appointment names its patient now (an EHR merge may have moved it since planning)
-    patient = services.store.get_patient(appt.patient_id if appt else action.patient_id)
+    patient = services.records.get_patient(appt.patient_id if appt else action.patient_id)
     if patient is None:
         return skip("patient unknown")
     facts = Facts(services, patient, appt, now, action.trigger_at)
@@ -174,7 +174,7 @@ def _fire(
         automated=True,
     )
     # put is conditional: a crash after it and a retry reuse the same message (same id)
-    services.store.put_message(message)
+    services.messages.put_message(message)
     if message.kind == "sms_out":
         services.outbox.enqueue(message)
     else:

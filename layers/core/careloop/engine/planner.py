@@ -59,7 +59,7 @@ def plan_appointment_change(
         keep = None if left_booked else f"start={iso(new.start)}"
         result.cancelled += cancel_pending(services, subject, keep_generation=keep)
 
-    patient = services.store.get_patient(new.patient_id)
+    patient = services.records.get_patient(new.patient_id)
     if patient is None:
         return result
     for wf in services.workflows:
@@ -91,13 +91,13 @@ def plan_switched_on(services: Services, wf: Workflow, now: datetime) -> PlanRes
     result = PlanResult()
     if not wf.enabled or wf.trigger.on not in ("appointment_booked", "appointment_status"):
         return result
-    for appt in services.store.all_appointments():
+    for appt in services.records.all_appointments():
         if wf.trigger.on == "appointment_booked":
             if appt.status != "booked" or appt.start <= now:
                 continue
         elif appt.status != wf.trigger.status or now - appt.end > timedelta(days=90):
             continue  # not this status, or history no step of it could still reach
-        patient = services.store.get_patient(appt.patient_id)
+        patient = services.records.get_patient(appt.patient_id)
         if patient is not None:
             _plan_workflow(services, wf, patient, appt, event_time(wf, appt, now), generation_for(wf, appt),
                            result, now=now)
@@ -129,11 +129,11 @@ def plan_after_step(
                and wf.trigger.workflow == sent.workflow and wf.trigger.step == sent.step]
     if not chained:
         return result
-    patient = patient or services.store.get_patient(sent.patient_id)
+    patient = patient or services.records.get_patient(sent.patient_id)
     if patient is None:
         return result
     if appt is None and sent.appointment_id:
-        appt = services.store.get_appointment(sent.appointment_id)
+        appt = services.records.get_appointment(sent.appointment_id)
     for wf in chained:
         _plan_workflow(services, wf, patient, appt, at, sent.generation, result)
     return result
@@ -191,10 +191,10 @@ def _plan_workflow(
         if reason is not None:
             action.status = ActionStatus.SKIPPED
             action.reason = reason
-            if services.store.put_action_if_absent(action):
+            if services.actions.put_action_if_absent(action):
                 result.skipped.append(action)
             continue
-        if services.store.put_action_if_absent(action):
+        if services.actions.put_action_if_absent(action):
             result.planned.append(action)
 
 
@@ -202,12 +202,12 @@ def cancel_pending(services: Services, subject: str, keep_generation: str | None
     """Cancel the pending pre-appointment plans of a subject except `keep_generation`;
     status-triggered plans (no-show, post-visit) outlive later changes."""
     cancelled = []
-    for action in services.store.actions_for_subject(subject):
+    for action in services.actions.actions_for_subject(subject):
         if action.status != ActionStatus.PENDING or not action.generation.startswith("start="):
             continue
         if action.generation == keep_generation:
             continue
-        if services.store.transition_action(
+        if services.actions.transition_action(
             action.action_id, ActionStatus.PENDING, ActionStatus.CANCELLED, reason="plan changed"
         ):
             cancelled.append(action.action_id)

@@ -28,11 +28,11 @@ def apply_delivery_event(services: Services, event: dict) -> EventOutcome:
     event_type = event.get("eventType", "")
     if not provider_id or not event_type.startswith("TEXT_"):
         return EventOutcome(None, "ignored")
-    message = services.store.message_by_provider_id(provider_id)
+    message = services.messages.message_by_provider_id(provider_id)
     if message is None:
         context = event.get("context") or {}
         mid = context.get("message_id")
-        message = services.store.get_message(mid) if mid else None
+        message = services.messages.get_message(mid) if mid else None
     if message is None:
         return EventOutcome(None, "unknown message")
     if event_type in PENDING:
@@ -43,12 +43,12 @@ def apply_delivery_event(services: Services, event: dict) -> EventOutcome:
         and message.status_detail == event_type
     ):
         return EventOutcome(message.message_id, str(message.status))
-    services.store.update_message(message.message_id, status=new, status_detail=event_type)
+    services.messages.update_message(message.message_id, status=new, status_detail=event_type)
     flagged = None
     if event_type in UNDELIVERABLE and message.patient_id:
-        patient = services.store.get_patient(message.patient_id)
+        patient = services.records.get_patient(message.patient_id)
         if patient and not patient.undeliverable:
             patient.undeliverable = True
-            services.store.put_patient(patient)
+            services.records.put_patient(patient)
             flagged = patient.id
     return EventOutcome(message.message_id, str(new), flagged)

@@ -42,7 +42,7 @@ def _appointment_moved_on(services: Services, message) -> str | None:
     the text sat in the queue)."""
     if not message.automated or not message.appointment_id:
         return None
-    appt = services.store.get_appointment(message.appointment_id)
+    appt = services.records.get_appointment(message.appointment_id)
     trigger = _root_trigger(services, message.workflow)
     if appt is None or trigger is None:
         return None
@@ -66,7 +66,7 @@ def _page_operators(services: Services, message, exc: SendError) -> None:
         team="ops", workflow="sms-sender", step="quota", automated=False, reason="SMS quota or spend limit",
         body=f"Texts are not going out: End User Messaging refused with {exc.code}. Raise the limit in the AWS console.",
     )
-    if services.store.put_message(alert):
+    if services.messages.put_message(alert):
         services.notifier.notify(alert)
 
 
@@ -74,34 +74,34 @@ def send_queued(
     services: Services, channel: SmsChannel, message_id: str, pace: Callable[[int], object] | None = None
 ) -> SendOutcome:
     """`pace(parts)` blocks until the origination number may take that many more parts."""
-    store = services.store
-    message = store.get_message(message_id)
+    messages = services.messages
+    message = messages.get_message(message_id)
     if message is None:
         return SendOutcome(message_id, "missing")
     if message.status != MessageStatus.QUEUED:
         return SendOutcome(message_id, "duplicate", str(message.status))
 
-    patient = store.get_patient(message.patient_id) if message.patient_id else None
+    patient = services.records.get_patient(message.patient_id) if message.patient_id else None
     # consent re-checked at the last moment: a STOP that arrived while this sat in the queue.
     # Only the one opt-out confirmation and HELP answers reach a number that opted out.
     is_confirmation = message.workflow == "sms-agent" and message.step in ("opt_out", "help")
-    opted_out = (patient is not None and patient.opted_out) or consent.is_opted_out(store, message.phone)
+    opted_out = (patient is not None and patient.opted_out) or consent.is_opted_out(services.consent, message.phone)
     if opted_out and not is_confirmation:
-        store.transition_message(
+        messages.transition_message(
             message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail="opted out"
         )
         return SendOutcome(message_id, "suppressed", "opted out")
     stale = _appointment_moved_on(services, message)
     if stale:
-        store.transition_message(message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail=stale)
+        messages.transition_message(message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail=stale)
         return SendOutcome(message_id, "suppressed", stale)
     if not message.phone:
-        store.transition_message(
+        messages.transition_message(
             message_id, MessageStatus.QUEUED, MessageStatus.FAILED, status_detail="no phone"
         )
         return SendOutcome(message_id, "failed", "no phone")
 
-    if not store.transition_message(message_id, MessageStatus.QUEUED, MessageStatus.SENDING):
+    if not messages.transition_message(message_id, MessageStatus.QUEUED, MessageStatus.SENDING):
         return SendOutcome(message_id, "duplicate", "claimed by another sender")
     context = {"message_id": message.message_id}
     if message.workflow:
@@ -114,7 +114,7 @@ def send_queued(
         provider_id = channel.send(message.phone, message.body, context)
     except SendError as exc:
         if exc.permanent:
-            store.transition_message(
+            messages.transition_message(
                 message_id, MessageStatus.SENDING, MessageStatus.FAILED,
                 status_detail=("quota: " if exc.quota else "") + (exc.code or "permanent error"),
             )
@@ -122,9 +122,9 @@ def send_queued(
                 _page_operators(services, message, exc)
             return SendOutcome(message_id, "failed", exc.code or "")
         # transient: give it back to the queue's retry
-        store.transition_message(message_id, MessageStatus.SENDING, MessageStatus.QUEUED)
+        messages.transition_message(message_id, MessageStatus.SENDING, MessageStatus.QUEUED)
         raise
-    store.transition_message(
+    messages.transition_message(
         message_id, MessageStatus.SENDING, MessageStatus.SENT,
         provider_message_id=provider_id, parts=count_parts(message.body),
     )
@@ -133,6 +133,6 @@ def send_queued(
         try:
             channel.opt_out(message.phone)
         except Exception as exc:  # the ledger still blocks every send; staff see the flag
-            store.update_message(message_id, status_detail=f"carrier opt-out list not updated: {type(exc).__name__}")
+            messages.update_message(message_id, status_detail=f"carrier opt-out list not updated: {type(exc).__name__}")
     return SendOutcome(message_id, "sent")
 

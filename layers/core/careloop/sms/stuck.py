@@ -19,9 +19,9 @@ NOTED = "stuck in sending: staff asked to check"
 def sweep_stuck(services: Services, now: datetime | None = None) -> list[Message]:
     """Tasks raised now for texts in `sending` longer than STUCK_AFTER (each once)."""
     now = now or services.clock.now()
-    store = services.store
+    messages = services.messages
     raised = []
-    for m in store.messages_of_kind("sms_out", since=now - LOOK_BACK):
+    for m in messages.messages_of_kind("sms_out", since=now - LOOK_BACK):
         if m.status != MessageStatus.SENDING or m.status_detail == NOTED or now - m.at < STUCK_AFTER:
             continue
         task = Message(
@@ -31,10 +31,10 @@ def sweep_stuck(services: Services, now: datetime | None = None) -> list[Message
             body="A text to this patient may not have been sent (no answer from the carrier). Check the "
                  "thread and resend by hand if needed.",
         )
-        if store.put_message(task):
+        if messages.put_message(task):
             services.notifier.notify(task)
             raised.append(task)
-        store.update_message(m.message_id, status_detail=NOTED)
+        messages.update_message(m.message_id, status_detail=NOTED)
     return raised
 
 

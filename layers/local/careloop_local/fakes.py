@@ -1,8 +1,5 @@
-"""The store port: what the core needs from persistence, and an in-memory implementation.
-
-The DynamoDB adapter (`careloop.adapters.dynamo`) implements the same methods with
-conditional writes; the simulator and unit tests use `MemoryStore`.
-"""
+"""The in-memory fakes of every port (one per port, same semantics as the AWS adapters) and
+`memory_services`, the in-memory core that `careloop simulate` and the unit tests run on."""
 
 from __future__ import annotations
 
@@ -11,53 +8,15 @@ import heapq
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
+from careloop.clock import FixedClock
+from careloop.engine.planner import plan_appointment_change
 from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
-
-
-class Store(Protocol):
-    # records (EHR-owned fields + Careloop-owned consent/confirmation)
-    def get_patient(self, patient_id: str) -> Patient | None: ...
-    def put_patient(self, patient: Patient) -> bool: ...
-    def patients_by_phone(self, phone: str) -> list[Patient]: ...
-    def all_patients(self) -> list[Patient]: ...
-    def get_appointment(self, appointment_id: str) -> Appointment | None: ...
-    def put_appointment(self, appointment: Appointment) -> bool: ...
-    def appointments_for_patient(self, patient_id: str) -> list[Appointment]: ...
-    def all_appointments(self) -> list[Appointment]: ...
-    # planned actions
-    def put_action_if_absent(self, action: PlannedAction) -> bool: ...
-    def get_action(self, action_id: str) -> PlannedAction | None: ...
-    def actions_for_subject(self, subject: str) -> list[PlannedAction]: ...
-    def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]: ...
-    def transition_action(
-        self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
-    ) -> bool: ...
-    # consent ledger entries (careloop.consent), by phone
-    def append_consent(self, entry: dict) -> None: ...
-    def consent_entries(self, phone: str) -> list[dict]: ...
-    def all_consent_entries(self) -> list[dict]: ...
-    # configuration documents (workflows), optimistic concurrency on `revision`
-    def load_config(self, name: str) -> tuple[dict | None, int]: ...
-    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
-    # messages
-    def put_message(self, message: Message) -> bool: ...
-    def get_message(self, message_id: str) -> Message | None: ...
-    def update_message(self, message_id: str, **fields: object) -> None: ...
-    def transition_message(
-        self, message_id: str, expected: str, new: str, **fields: object
-    ) -> bool: ...
-    def message_by_provider_id(self, provider_message_id: str) -> Message | None: ...
-    def messages_for_patient(self, patient_id: str) -> list[Message]: ...
-    def messages_of_kind(self, kind: str, since: datetime | None = None) -> list[Message]: ...
-    # bulk records and the identifier index (EHR import, duplicate recognition)
-    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]: ...
-    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]: ...
-    def put_new_records(self, records: list[Patient | Appointment]) -> None: ...
-    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]: ...
-    def claim_identifiers(self, owners: dict[str, str]) -> None: ...
+from careloop.ports import Services
+from careloop.practice import PracticeProfile, demo_profile
+from careloop.workflows import Workflow, default_library
 
 
 def _clone(model):
@@ -72,32 +31,24 @@ def is_newer_or_same(incoming: str, stored: str) -> bool:
     return not incoming or not stored or incoming >= stored
 
 
-class MemoryStore:
-    """Thread-safe in-memory store with the same semantics as the DynamoDB adapter."""
+class MemoryRecords:
+    """RecordStore: patients, appointments and the identifier index, with the version check
+    and the indexes (by phone, by patient) the DynamoDB table has; `listeners` are called with
+    (kind, old, new) after each record write, as the table's stream would be."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.patients: dict[str, Patient] = {}
         self.appointments: dict[str, Appointment] = {}
-        self.actions: dict[str, PlannedAction] = {}
-        self.messages: dict[str, Message] = {}
-        self.listeners: list = []  # called with (kind, old, new) after record writes
-        # secondary indexes (what the GSIs are in DynamoDB)
+        self.listeners: list = []
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
-        self._by_subject: dict[str, set[str]] = defaultdict(set)
-        self._due: list[tuple] = []  # heap of (due_at, action_id); stale entries skipped
-        self._msgs_by_patient: dict[str, list[str]] = defaultdict(list)
-        self._msgs_by_kind: dict[str, list[str]] = defaultdict(list)
-        self._by_provider_id: dict[str, str] = {}
-        self._configs: dict[str, tuple[dict, int]] = {}
-        self._consent: dict[str, dict[str, dict]] = defaultdict(dict)
+        self._identifier_owner: dict[str, str] = {}
 
     def _emit(self, kind: str, old, new) -> None:
         for listener in self.listeners:
             listener(kind, old, new)
 
-    # records -----------------------------------------------------------------------------
     def get_patient(self, patient_id: str) -> Patient | None:
         with self._lock:
             p = self.patients.get(patient_id)
@@ -154,7 +105,43 @@ class MemoryStore:
         with self._lock:
             return [_clone(a) for a in self.appointments.values()]
 
-    # actions -----------------------------------------------------------------------------
+    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
+        with self._lock:
+            return {i: _clone(self.patients[i]) for i in set(patient_ids) if i in self.patients}
+
+    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]:
+        with self._lock:
+            return {i: _clone(self.appointments[i]) for i in set(appointment_ids) if i in self.appointments}
+
+    def put_new_records(self, records: list[Patient | Appointment]) -> None:
+        """Batched write of records the caller read as absent (bulk import); no version check
+        (DynamoDB's BatchWriteItem has none), so callers use it only for absent ids."""
+        for record in records:
+            if isinstance(record, Patient):
+                self.put_patient(record)
+            else:
+                self.put_appointment(record)
+
+    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]:
+        """`system|value` -> the patient id that claimed it first (absent: unclaimed)."""
+        with self._lock:
+            owners = self._identifier_owner
+            return {i: owners[i] for i in set(identifiers) if i in owners}
+
+    def claim_identifiers(self, owners: dict[str, str]) -> None:
+        with self._lock:
+            self._identifier_owner.update(owners)
+
+
+class MemoryActions:
+    """ActionStore: planned actions, found by due time through a heap (as the by_due index)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.actions: dict[str, PlannedAction] = {}
+        self._by_subject: dict[str, set[str]] = defaultdict(set)
+        self._due: list[tuple] = []  # heap of (due_at, action_id); stale entries skipped
+
     def put_action_if_absent(self, action: PlannedAction) -> bool:
         with self._lock:
             if action.action_id in self.actions:
@@ -202,33 +189,17 @@ class MemoryStore:
                 heapq.heappush(self._due, (self.actions[action_id].due_at, action_id))
             return True
 
-    # consent -----------------------------------------------------------------------------
-    def append_consent(self, entry: dict) -> None:
-        with self._lock:
-            self._consent[entry["phone"]][entry["key"]] = copy.deepcopy(entry)
 
-    def consent_entries(self, phone: str) -> list[dict]:
-        with self._lock:
-            return [copy.deepcopy(e) for _, e in sorted(self._consent.get(phone, {}).items())]
+class MemoryMessages:
+    """MessageStore, with the indexes (by patient, by kind, by provider id) the table has."""
 
-    def all_consent_entries(self) -> list[dict]:
-        with self._lock:
-            return [copy.deepcopy(e) for entries in self._consent.values() for e in entries.values()]
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.messages: dict[str, Message] = {}
+        self._msgs_by_patient: dict[str, list[str]] = defaultdict(list)
+        self._msgs_by_kind: dict[str, list[str]] = defaultdict(list)
+        self._by_provider_id: dict[str, str] = {}
 
-    # configuration -----------------------------------------------------------------------
-    def load_config(self, name: str) -> tuple[dict | None, int]:
-        with self._lock:
-            doc, revision = self._configs.get(name, (None, 0))
-            return copy.deepcopy(doc), revision
-
-    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool:
-        with self._lock:
-            if self._configs.get(name, (None, 0))[1] != expected_revision:
-                return False
-            self._configs[name] = (copy.deepcopy(doc), expected_revision + 1)
-            return True
-
-    # messages ----------------------------------------------------------------------------
     def put_message(self, message: Message) -> bool:
         with self._lock:
             if message.message_id in self.messages:
@@ -280,34 +251,86 @@ class MemoryStore:
         with self._lock:
             return [_clone(m) for m in sorted(items, key=lambda m: (m.at, m.message_id))]
 
-    # bulk reads/writes and the identifier index (EHR import, duplicate recognition) ----------
-    # Added for issue 6 (careloop.records / careloop.ehr.bulk); DynamoStore has the same five.
-    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
+
+class MemoryConsent:
+    """ConsentLedgerStore: entries by phone, each under its time-ordered key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._consent: dict[str, dict[str, dict]] = defaultdict(dict)
+
+    def append_consent(self, entry: dict) -> None:
         with self._lock:
-            return {i: _clone(self.patients[i]) for i in set(patient_ids) if i in self.patients}
+            self._consent[entry["phone"]][entry["key"]] = copy.deepcopy(entry)
 
-    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]:
+    def consent_entries(self, phone: str) -> list[dict]:
         with self._lock:
-            return {i: _clone(self.appointments[i]) for i in set(appointment_ids) if i in self.appointments}
+            return [copy.deepcopy(e) for _, e in sorted(self._consent.get(phone, {}).items())]
 
-    def put_new_records(self, records: list[Patient | Appointment]) -> None:
-        """Batched write of records the caller read as absent (bulk import); no version check
-        (DynamoDB's BatchWriteItem has none), so callers use it only for absent ids."""
-        for record in records:
-            if isinstance(record, Patient):
-                self.put_patient(record)
-            else:
-                self.put_appointment(record)
-
-    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]:
-        """`system|value` -> the patient id that claimed it first (absent: unclaimed)."""
+    def all_consent_entries(self) -> list[dict]:
         with self._lock:
-            owners = self._identifier_index()
-            return {i: owners[i] for i in set(identifiers) if i in owners}
+            return [copy.deepcopy(e) for entries in self._consent.values() for e in entries.values()]
 
-    def claim_identifiers(self, owners: dict[str, str]) -> None:
+
+class MemoryConfigs:
+    """ConfigStore: documents with a revision, saved only over the revision read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._configs: dict[str, tuple[dict, int]] = {}
+
+    def load_config(self, name: str) -> tuple[dict | None, int]:
         with self._lock:
-            self._identifier_index().update(owners)
+            doc, revision = self._configs.get(name, (None, 0))
+            return copy.deepcopy(doc), revision
 
-    def _identifier_index(self) -> dict[str, str]:
-        return self.__dict__.setdefault("_identifier_owner", {})
+    def save_config(self, name: str, doc: dict, expected_revision: int) -> bool:
+        with self._lock:
+            if self._configs.get(name, (None, 0))[1] != expected_revision:
+                return False
+            self._configs[name] = (copy.deepcopy(doc), expected_revision + 1)
+            return True
+
+
+@dataclass
+class ListOutbox:
+    sent: list[Message] = field(default_factory=list)
+
+    def enqueue(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+@dataclass
+class ListNotifier:
+    notified: list[Message] = field(default_factory=list)
+
+    def notify(self, message: Message) -> None:
+        self.notified.append(message)
+
+
+def memory_services(
+    at: datetime,
+    practice: PracticeProfile | None = None,
+    workflows: tuple[Workflow, ...] | None = None,
+) -> Services:
+    """The core on fakes and a virtual clock, the record stream emulated by a listener."""
+    records = MemoryRecords()
+    services = Services(
+        records=records,
+        actions=MemoryActions(),
+        messages=MemoryMessages(),
+        consent=MemoryConsent(),
+        configs=MemoryConfigs(),
+        practice=practice or demo_profile(),
+        workflow_source=default_library() if workflows is None else workflows,
+        clock=FixedClock(at),
+        outbox=ListOutbox(),
+        notifier=ListNotifier(),
+    )
+
+    def on_change(kind: str, old, new) -> None:  # what the DynamoDB stream does in AWS
+        if kind == "appointment":
+            plan_appointment_change(services, old, new, services.clock.now())
+
+    records.listeners.append(on_change)
+    return services
