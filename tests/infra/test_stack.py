@@ -114,7 +114,7 @@ def test_function_from_wiring(synth, spec):
     assert props["Timeout"] == spec.timeout_s
     assert props["MemorySize"] == spec.memory_mb
     assert props.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
-    assert props["Role"] == _arn(synth, stack.node.find_child(f"{pascal(spec.name)}Role"))
+    assert props["Role"] == _arn(synth, stack.roles[spec.name])
 
     env = props["Environment"]["Variables"]
     assert env["CARELOOP_PRACTICE_FILE"] == "/opt/python/careloop/data/practice.json"

@@ -200,6 +200,9 @@ class PracticeProfile(_Strict):
         None, description="Secrets Manager secret name holding the EHR webhook HMAC secret"
     )
     staff_emails: tuple[str, ...] = ()
+    ops_emails: tuple[str, ...] = Field(
+        (), description="who hears the stack's alarms (DLQs, errors, SMS failures); default: staff_emails"
+    )
     on_call_phone: str | None = None
     agent: AgentSettings = AgentSettings()
 
