@@ -3,6 +3,8 @@ Cognito), its logs, throttles and gateway responses, and the webhook secret the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
@@ -16,6 +18,36 @@ from careloop.practice import PracticeProfile
 from infra.common import log_group
 
 API_STAGE = "v1"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate: float  # requests per second, steady
+    burst: int
+
+
+# Each route has its own token bucket, so a flood of bad signatures on /ehr (401s) cannot use up
+# the staff app's share, and a busy inbox cannot starve the EHR's webhooks.
+EHR_THROTTLE = Throttle(rate=20, burst=40)  # an EHR's bulk sync is bursty; it retries on 429
+STAFF_THROTTLE = Throttle(rate=25, burst=50)
+THROTTLE_BY_AUTH = {"hmac": EHR_THROTTLE, "cognito": STAFF_THROTTLE}
+
+
+def route_throttles() -> dict[str, apigw.MethodDeploymentOptions]:
+    """Stage method settings (`/<resource path>/<METHOD>`) for every route of the wiring table;
+    data tracing stays off and logging at ERROR on each, as on the stage."""
+    return {
+        f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+            throttling_rate_limit=THROTTLE_BY_AUTH[spec.source.auth].rate,
+            throttling_burst_limit=THROTTLE_BY_AUTH[spec.source.auth].burst,
+            logging_level=apigw.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,
+            metrics_enabled=True,
+        )
+        for spec in wiring.FUNCTIONS
+        if isinstance(spec.source, wiring.ApiSource)
+        for route in spec.source.routes
+    }
 
 
 class Api(Construct):
@@ -40,7 +72,8 @@ class Api(Construct):
         self.api = self._rest_api(user_pool)
 
     def _rest_api(self, user_pool: cognito.IUserPool) -> apigw.RestApi:
-        access_logs = log_group(self, "ApiAccessLogs", f"/aws/apigateway/{self.prefix}-access", self.key)
+        access_name = f"/aws/apigateway/{self.prefix}-access"
+        access_logs = log_group(self, "ApiAccessLogs", access_name, self.key)
         api = apigw.RestApi(
             self,
             "Api",
@@ -69,14 +102,16 @@ class Api(Construct):
                 # ERROR level and no data trace: request bodies (PHI) never reach the logs.
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
-                throttling_rate_limit=25,
-                throttling_burst_limit=50,
+                # the stage default covers methods without a limit of their own (CORS preflights)
+                throttling_rate_limit=STAFF_THROTTLE.rate,
+                throttling_burst_limit=STAFF_THROTTLE.burst,
+                method_options=route_throttles(),
             ),
         )
         # API Gateway would create the execution log group itself, unencrypted and kept forever.
-        execution_logs = log_group(
-            self, "ApiExecutionLogs", f"API-Gateway-Execution-Logs_{api.rest_api_id}/{API_STAGE}", self.key
-        )
+        execution_name = f"API-Gateway-Execution-Logs_{api.rest_api_id}/{API_STAGE}"
+        execution_logs = log_group(self, "ApiExecutionLogs", execution_name, self.key)
+        self.log_group_names = [access_name, execution_name]
         api.deployment_stage.node.add_dependency(execution_logs)
         self.request_validator = api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True

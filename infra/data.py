@@ -46,26 +46,7 @@ class Data(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         region, account = cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsEncryptsOurLogGroups",
-                principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:DescribeKey",
-                ],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{cdk.Aws.PARTITION}:logs:{region}:{account}:log-group:*"
-                    }
-                },
-            )
-        )
+        # (CloudWatch Logs gets its grant in allow_log_groups, once the log groups exist.)
         # Services that write into our encrypted topics and queues. Scoped by source so no other
         # account's resources can use the key; names (not references) avoid dependency cycles.
         for sid, service, condition in (
@@ -103,6 +84,28 @@ class Data(Construct):
                 )
             )
         return key
+
+    def allow_log_groups(self, names: list[str]) -> None:
+        """CloudWatch Logs may use the key for these log groups of the stack and no other: the
+        encryption context names the log group, so another group in the account cannot borrow
+        the PHI key (call once every log group exists)."""
+        arn = f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:"
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsEncryptsOurLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:DescribeKey",
+                ],
+                resources=["*"],  # in a key policy "*" means this key
+                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": [arn + n for n in names]}},
+            )
+        )
 
     # --- buckets ----------------------------------------------------------------------------------
 

@@ -55,6 +55,14 @@ SMS_OPT_OUT = (
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
+def sends_texts(spec: wiring.FunctionSpec) -> bool:
+    """Only the send queue's consumer calls SendTextMessage: every other function that texts a
+    patient (the SMS agent's replies, staff replies from the inbox) enqueues on the send queue, so
+    the pacing, quiet hours and the opt-out re-check happen in one place."""
+    source = spec.source
+    return spec.sms and isinstance(source, wiring.QueueSource) and source.queue == tables.SEND_QUEUE
+
+
 class Functions(Construct):
     """`functions`, `policies`, `roles`, `log_group_names` and `function_dlqs` (stream on-failure
     and schedule DLQs) by function name; `schedules` by function name; `layer`."""
@@ -282,7 +290,7 @@ class Functions(Construct):
             )
         if spec.llm and self.profile.agent.llm_enabled:
             statements += self._bedrock_statements()
-        if spec.sms:
+        if sends_texts(spec):
             statements.append(
                 iam.PolicyStatement(
                     sid="SendSms",
@@ -294,6 +302,7 @@ class Functions(Construct):
                     ],
                 )
             )
+        if spec.sms:  # the carrier opt-out list follows consent wherever consent changes
             statements.append(
                 iam.PolicyStatement(
                     sid="ManageOptOuts",

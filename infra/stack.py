@@ -62,6 +62,9 @@ class CareloopStack(cdk.Stack):
         self.monitoring = Monitoring(self, "Monitoring", prefix=prefix, key=self.data.key,
                                      ops_topic=self.messaging.ops_topic)
         self.ops_alarms = self.monitoring.alarms
+        self.data.allow_log_groups(
+            [*self.compute.log_group_names.values(), *self.api_part.log_group_names, *self.web.log_group_names]
+        )
 
         # the handles tests and infra.nag use, flat as they were
         self.key, self.log_bucket, self.tables = self.data.key, self.data.log_bucket, self.data.tables

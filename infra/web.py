@@ -38,6 +38,7 @@ class Web(Construct):
         self.web_bucket, self.distribution = self._web_front()
         self.web_origin = f"https://{self.distribution.distribution_domain_name}"
         self.deployment: s3deploy.BucketDeployment | None = None
+        self.log_group_names: list[str] = []
 
     def _staff_user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
         pool = cognito.UserPool(
@@ -200,6 +201,8 @@ class Web(Construct):
                 },
             },
         )
+        deployment_logs = f"/aws/lambda/{self.prefix}-web-deployment"
+        self.log_group_names.append(deployment_logs)
         self.deployment = s3deploy.BucketDeployment(
             self,
             "WebDeployment",
@@ -208,8 +211,6 @@ class Web(Construct):
             distribution=self.distribution,
             distribution_paths=["/*"],
             memory_limit=512,
-            log_group=log_group(
-                self, "WebDeploymentLogs", f"/aws/lambda/{self.prefix}-web-deployment", self.key
-            ),
+            log_group=log_group(self, "WebDeploymentLogs", deployment_logs, self.key),
         )
         return self.deployment
