@@ -133,6 +133,8 @@ class Data(Construct):
         )
 
     def _ehr_bucket(self) -> s3.Bucket:
+        ehr = self.profile.ehr
+        keep = cdk.Duration.days(ehr.archive_retention_days)
         return private_bucket(
             self,
             "EhrBucket",
@@ -141,10 +143,25 @@ class Data(Construct):
             log_prefix="s3/ehr/",
             lifecycle_rules=[
                 s3.LifecycleRule(
-                    id="tidy-versions",
+                    id="archive-retention",
+                    prefix=ARCHIVE_PREFIX,
+                    expiration=keep,
                     noncurrent_version_expiration=cdk.Duration.days(90),
+                ),
+                # Replay moves a payload that now parses to archive/ and deletes it here, so its
+                # quarantined copy becomes a noncurrent version: it expires N days after replay. One
+                # never replayed is an EHR record too and is kept as long as the archive.
+                s3.LifecycleRule(
+                    id="quarantine-after-replay",
+                    prefix=QUARANTINE_PREFIX,
+                    expiration=keep,
+                    noncurrent_version_expiration=cdk.Duration.days(ehr.quarantine_days_after_replay),
+                ),
+                s3.LifecycleRule(
+                    id="tidy",
+                    expired_object_delete_marker=True,
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
+                ),
             ],
         )
 

@@ -84,6 +84,12 @@ class EhrConnection(_Strict):
     token_secret_ref: str | None = Field(
         None, description="Secrets Manager secret name holding the bearer token for write-back"
     )
+    archive_retention_days: int = Field(
+        2190, ge=1, description="days an accepted EHR payload stays in archive/ (default 6 years)"
+    )
+    quarantine_days_after_replay: int = Field(
+        90, ge=1, description="days a quarantined payload is kept once replayed (or re-quarantined)"
+    )
 
 
 class SmsSettings(_Strict):
