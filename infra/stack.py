@@ -10,6 +10,7 @@ from aws_cdk import CfnElement
 from constructs import Construct
 
 from careloop import tables
+from careloop.errors import ConfigError
 from careloop.practice import PracticeProfile
 from infra import bundling
 from infra.api import API_STAGE, Api
@@ -59,8 +60,13 @@ class CareloopStack(cdk.Stack):
             sms=self.sms, api=self.api_part, layer_sources=layer_sources, functions_dir=functions_dir,
         )
         self.web_deployment = self.web.deploy(web_dist, self.api.url)  # config.json names the API
+        # every DLQ of the stack: the queues' own and the functions' (stream on-failure, schedule)
+        self.all_dlqs = {**self.messaging.dlqs, **self.compute.function_dlqs}
+        if len(self.all_dlqs) != len(self.messaging.dlqs) + len(self.compute.function_dlqs):
+            raise ConfigError("wiring: a queue and a function share a name, so their DLQs would too")
         self.monitoring = Monitoring(self, "Monitoring", prefix=prefix, key=self.data.key,
-                                     ops_topic=self.messaging.ops_topic)
+                                     ops_topic=self.messaging.ops_topic, functions=self.compute.functions,
+                                     dlqs=self.all_dlqs)
         self.ops_alarms = self.monitoring.alarms
         self.data.allow_log_groups(
             [*self.compute.log_group_names.values(), *self.api_part.log_group_names, *self.web.log_group_names]
