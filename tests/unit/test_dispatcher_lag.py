@@ -46,6 +46,9 @@ def _dispatcher_handler():
 def test_handler_publishes_the_lag_metric_on_every_tick(svc, monkeypatch, capsys):
     from careloop_local.events import LambdaContext
 
+    # local mode (other tests in this process) switches EMF output off; Lambda has it on
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
     handler = _dispatcher_handler()
     monkeypatch.setattr(handler, "services", lambda: svc)
     _book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
