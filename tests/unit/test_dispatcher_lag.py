@@ -50,6 +50,7 @@ def test_handler_publishes_the_lag_metric_on_every_tick(svc, monkeypatch, capsys
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
     handler = _dispatcher_handler()
+    handler.metrics.clear_metrics()  # Powertools keeps one metric set per process: start from none
     monkeypatch.setattr(handler, "services", lambda: svc)
     _book(svc, datetime(2026, 12, 5, 10, 0, tzinfo=NY))
     svc.clock.set(min(a.due_at for a in svc.store.actions.values()) + timedelta(minutes=7))
