@@ -17,6 +17,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 
 from careloop.errors import ConfigError
+from infra import layer_contents
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / ".bundle-cache"
@@ -29,8 +30,6 @@ PYTHON_VERSION = "3.14"
 
 # Where the profile lands inside the layer; CARELOOP_PRACTICE_FILE points here.
 PRACTICE_FILE_IN_LAYER = "/opt/python/careloop/data/practice.json"
-
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 
 
 class BundlingError(RuntimeError):
@@ -51,10 +50,9 @@ class LayerSources:
         digest.update(f"{PIP_PLATFORM}|{PYTHON_VERSION}".encode())
         digest.update(self.requirements.read_bytes())
         digest.update(self.practice_file.read_bytes())
-        for path in sorted(self.package_dir.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                digest.update(str(path.relative_to(self.package_dir)).encode())
-                digest.update(path.read_bytes())
+        for relative in layer_contents.package_files(self.package_dir):  # exactly what ships
+            digest.update(str(relative).encode())
+            digest.update((self.package_dir / relative).read_bytes())
         return digest.hexdigest()
 
 
@@ -116,11 +114,16 @@ def install_dependencies(requirements: Path, cache_dir: Path = CACHE_DIR) -> Pat
 
 def build_layer(sources: LayerSources, output_dir: Path, cache_dir: Path = CACHE_DIR) -> None:
     """Lay out `<output_dir>/python/...` exactly as Lambda mounts it under /opt/python."""
+    found = layer_contents.problems(sources.package_dir)  # before pip: fail fast, offline
+    if found:
+        raise BundlingError("the core layer would ship local-mode code:\n  " + "\n  ".join(found))
     site = install_dependencies(sources.requirements, cache_dir)
     python_dir = output_dir / "python"
     shutil.copytree(site, python_dir, dirs_exist_ok=True)
     package = python_dir / "careloop"
-    shutil.copytree(sources.package_dir, package, ignore=_IGNORE, dirs_exist_ok=True)
+    for relative in layer_contents.package_files(sources.package_dir):
+        (package / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sources.package_dir / relative, package / relative)
     (package / "data").mkdir(exist_ok=True)
     shutil.copyfile(sources.practice_file, package / "data" / "practice.json")
 

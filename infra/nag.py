@@ -209,7 +209,7 @@ def _functions(stack: CareloopStack, ack: _Acks) -> None:
         ack(policy, NO_RESOURCE_LEVEL, "AwsSolutions-IAM5[Resource::*]")
         if spec.llm and stack.profile.agent.llm_enabled:
             prefix, foundation = stack.profile.agent.bedrock_model()
-            if prefix is not None:  # see CareloopStack._bedrock_statements
+            if prefix is not None:  # see infra.grants.Grants._bedrock_statements
                 ack(policy, LLM_PROFILE_REGIONS,
                     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{foundation}]")
         if spec.bucket_write:

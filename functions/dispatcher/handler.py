@@ -30,4 +30,6 @@ def handler(event, context):
     logger.info("tick", extra=summary)
     metrics.add_metric("ActionsSent", MetricUnit.Count, summary["sent"])
     metrics.add_metric("ActionsSkipped", MetricUnit.Count, summary["skipped"])
+    # published on every tick (0 when nothing is due): no data means the dispatcher stopped
+    metrics.add_metric("DueActionLag", MetricUnit.Seconds, result.oldest_due_s)
     return summary

@@ -2,6 +2,7 @@
 
 - cold-start import time of every handler, each in a fresh interpreter (the code's share of a
   Lambda cold start), median of several runs.
+- the core layer's size: the careloop package zipped, and the wheels if .bundle-cache has them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from careloop import wiring  # noqa: E402
+from infra import layer_contents  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
@@ -42,8 +44,30 @@ def handler_import_ms(name: str) -> list[float]:
     return out
 
 
+def layer_size() -> dict[str, int]:
+    """Zipped bytes of what the core layer ships (infra.layer_contents decides the files)."""
+    package = ROOT / "layers" / "core" / "careloop"
+    files = layer_contents.package_files(package)
+    sizes = {"careloop": layer_contents.zipped_size(package, files), "files": len(files)}
+    # the newest wheel cache of infra/bundling.py (built by a bundling synth; absent on a fresh clone)
+    caches = sorted((ROOT / ".bundle-cache").glob("layer-deps-*/python"), key=lambda p: p.stat().st_mtime)
+    if caches:
+        wheels = [p.relative_to(caches[-1]) for p in caches[-1].rglob("*") if p.is_file()]
+        sizes["wheels"] = layer_contents.zipped_size(caches[-1], wheels)
+    return sizes
+
+
 def main() -> None:
     results = {}
+    sizes = layer_size()
+    print("Core layer size (zipped; Lambda's limit is 50 MB zipped, 250 MB unzipped with the function)")
+    print(f"  careloop package   {sizes['careloop'] / 1e6:6.2f} MB   ({sizes['files']} files)")
+    if "wheels" in sizes:
+        print(f"  wheels (cached)    {sizes['wheels'] / 1e6:6.2f} MB")
+        print(f"  layer              {(sizes['careloop'] + sizes['wheels']) / 1e6:6.2f} MB")
+    else:
+        print("  wheels             not in .bundle-cache (a bundling synth fills it: .venv/bin/python app.py)")
+    print()
     print(f"Handler import time (fresh interpreter, median of {RUNS}; target < 400 ms)")
     for spec in wiring.FUNCTIONS:
         times = handler_import_ms(spec.name)

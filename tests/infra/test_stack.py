@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match
 
 from careloop import tables, wiring
 from infra import bundling
-from infra.stack import kebab, pascal
+from infra.stack import kebab
 
 pytestmark = pytest.mark.infra
 
@@ -114,7 +114,7 @@ def test_function_from_wiring(synth, spec):
     assert props["Timeout"] == spec.timeout_s
     assert props["MemorySize"] == spec.memory_mb
     assert props.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
-    assert props["Role"] == _arn(synth, stack.node.find_child(f"{pascal(spec.name)}Role"))
+    assert props["Role"] == _arn(synth, stack.roles[spec.name])
 
     env = props["Environment"]["Variables"]
     assert env["CARELOOP_PRACTICE_FILE"] == "/opt/python/careloop/data/practice.json"
@@ -311,9 +311,11 @@ def test_api_stage_logs_traces_and_throttles(synth):
     stage = synth.resources[synth.logical_id(synth.build.stack.api.deployment_stage)]["Properties"]
     assert stage["TracingEnabled"] is True
     assert "DestinationArn" in stage["AccessLogSetting"]
-    (settings,) = stage["MethodSettings"]
-    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
-    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    # the stage default plus one entry per route (per-route throttles: test_least_privilege)
+    assert stage["MethodSettings"][0]["ResourcePath"] == "/*"
+    for settings in stage["MethodSettings"]:
+        assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+        assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
 
 
 # --- web front --------------------------------------------------------------------------------------
@@ -594,8 +596,9 @@ def test_sms_sender_can_send_sms_and_the_planner_cannot(synth):
     stack = synth.build.stack
     assert _arn(synth, stack.sms.phone_number) in send["Resource"]
     assert _arn(synth, stack.sms.configuration_set) in send["Resource"]
-    for spec in wiring.FUNCTIONS:
-        assert _allows(synth, spec.name, "sms-voice:SendTextMessage") is spec.sms, spec.name
+    for spec in wiring.FUNCTIONS:  # only the send queue's consumer texts (test_least_privilege)
+        assert _allows(synth, spec.name, "sms-voice:SendTextMessage") is (spec.name == "sms_sender"), spec.name
+        assert _allows(synth, spec.name, "sms-voice:PutOptedOutNumber") is spec.sms, spec.name
 
 
 def test_urgent_alerts_page_the_on_call_phone_only(synth):

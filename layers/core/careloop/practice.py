@@ -84,6 +84,12 @@ class EhrConnection(_Strict):
     token_secret_ref: str | None = Field(
         None, description="Secrets Manager secret name holding the bearer token for write-back"
     )
+    archive_retention_days: int = Field(
+        2190, ge=1, description="days an accepted EHR payload stays in archive/ (default 6 years)"
+    )
+    quarantine_days_after_replay: int = Field(
+        90, ge=1, description="days a quarantined payload is kept once replayed (or re-quarantined)"
+    )
 
 
 class SmsSettings(_Strict):
@@ -200,6 +206,9 @@ class PracticeProfile(_Strict):
         None, description="Secrets Manager secret name holding the EHR webhook HMAC secret"
     )
     staff_emails: tuple[str, ...] = ()
+    ops_emails: tuple[str, ...] = Field(
+        (), description="who hears the stack's alarms (DLQs, errors, SMS failures); default: staff_emails"
+    )
     on_call_phone: str | None = None
     agent: AgentSettings = AgentSettings()
 

@@ -26,6 +26,7 @@ class TickResult:
     skipped: dict[str, str] = field(default_factory=dict)  # action id -> reason
     deferred: dict[str, datetime] = field(default_factory=dict)
     lost: int = 0  # claimed by another dispatcher
+    oldest_due_s: float = 0.0  # how late the oldest due action was at the start (the lag alarm)
 
 
 def message_id_for(action_id: str) -> str:
@@ -46,6 +47,7 @@ def tick(
     now = now or services.clock.now()
     result = TickResult()
     due = services.actions.due_actions(now, limit)
+    result.oldest_due_s = max(((now - a.due_at).total_seconds() for a in due), default=0.0)
     appointments: dict[str, Appointment | None] = {}
     for action in due:
         if action.appointment_id and action.appointment_id not in appointments:

@@ -1,0 +1,216 @@
+"""The web construct: the staff identity (Cognito, MFA) and the staff app's front (private S3
+bucket with its own key behind CloudFront with OAC and security headers, plus its deployment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from careloop.practice import PracticeProfile
+from infra.common import log_group, private_bucket
+
+
+class Web(Construct):
+    """`user_pool`, `user_pool_client`, `web_bucket`, `distribution`, `web_origin`; `deploy()`
+    adds the SPA once the API exists (its config.json names the API's URL)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        profile: PracticeProfile,
+        prefix: str,
+        key: kms.IKey,
+        log_bucket: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.profile, self.prefix, self.key, self.log_bucket = profile, prefix, key, log_bucket
+        self.user_pool, self.user_pool_client = self._staff_user_pool()
+        self.web_bucket, self.distribution = self._web_front()
+        self.web_origin = f"https://{self.distribution.distribution_domain_name}"
+        self.deployment: s3deploy.BucketDeployment | None = None
+        self.log_group_names: list[str] = []
+
+    def _staff_user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        pool = cognito.UserPool(
+            self,
+            "StaffUserPool",
+            user_pool_name=f"{self.prefix}-staff",
+            self_sign_up_enabled=False,  # staff are invited by an administrator
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=cdk.Duration.days(3),
+            ),
+            # Staff see PHI: a second factor is required (TOTP app; no SMS, which needs an SNS
+            # role and is weaker against SIM swaps).
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            # Plus tier: threat protection (compromised credentials, adaptive auth) enforced.
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            user_invitation=cognito.UserInvitationConfig(
+                email_subject=f"{self.profile.name}: your Careloop staff account",
+                email_body="Your Careloop username is {username} and temporary password {####}",
+            ),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        client = pool.add_client(
+            "WebClient",
+            user_pool_client_name=f"{self.prefix}-web",
+            generate_secret=False,  # a browser app cannot keep a secret
+            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            disable_o_auth=True,  # no hosted UI: the SPA signs in with the auth flows above
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=cdk.Duration.minutes(60),
+            id_token_validity=cdk.Duration.minutes(60),
+            refresh_token_validity=cdk.Duration.hours(12),
+            # the first sign-in sets up an authenticator app (MFA is required): 3 minutes,
+            # Cognito's default, is often too short for that
+            auth_session_validity=cdk.Duration.minutes(15),
+        )
+        return pool, client
+
+    def _web_front(self) -> tuple[s3.Bucket, cloudfront.Distribution]:
+        # Its own key: CloudFront's OAC needs kms:Decrypt on it, and that must not reach PHI.
+        web_key = kms.Key(
+            self,
+            "WebKey",
+            alias=f"alias/{self.prefix}-web",
+            description=f"Careloop {self.profile.id}: web app assets (no PHI)",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        bucket = private_bucket(
+            self,
+            "WebBucket",
+            key=web_key,
+            log_bucket=self.log_bucket,
+            log_prefix="s3/web/",
+            lifecycle_rules=[
+                s3.LifecycleRule(id="tidy-versions", noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
+        )
+        region = cdk.Aws.REGION
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "WebSecurityHeaders",
+            response_headers_policy_name=f"{self.prefix}-web-security",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=cdk.Duration.days(730),
+                    include_subdomains=True,
+                    preload=True,
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+                ),
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(
+                    protection=True, mode_block=True, override=True
+                ),
+                # The SPA talks to API Gateway and Cognito only. A wildcard on execute-api (not
+                # this API's id) because API -> distribution already exists (CORS origin).
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=(
+                        "default-src 'self'; script-src 'self'; style-src 'self'; "
+                        "img-src 'self' data:; font-src 'self'; object-src 'none'; "
+                        f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com "
+                        f"https://cognito-idp.{region}.amazonaws.com; "
+                        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+                    ),
+                    override=True,
+                ),
+            ),
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "WebDistribution",
+            comment=f"Careloop staff app ({self.profile.id})",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+            # Client-side routes: unknown keys come back as 403 from S3 through OAC.
+            error_responses=[
+                cloudfront.ErrorResponse(
+                    http_status=status,
+                    response_http_status=200,
+                    response_page_path="/index.html",
+                    ttl=cdk.Duration.seconds(0),
+                )
+                for status in (403, 404)
+            ],
+            enable_logging=True,
+            log_bucket=self.log_bucket,
+            log_file_prefix="cloudfront/",
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            # The staff app serves one practice: reachable from its country only.
+            geo_restriction=cloudfront.GeoRestriction.allowlist(self.profile.sms.country),
+        )
+        return bucket, distribution
+
+    def deploy(self, web_dist: Path | None, api_url: str) -> s3deploy.BucketDeployment | None:
+        """The built SPA and its config.json into the bucket (needs the API's URL)."""
+        # Only when the SPA has been built (`make` builds web/dist). A synth on a fresh clone or in
+        # CI without npm must still work, and an empty bucket is a valid (if blank) state.
+        if web_dist is None or not (web_dist / "index.html").is_file():
+            return None
+        # The SPA reads its settings from /config.json at start-up (web/src/config.ts), so one
+        # build serves every practice; the values are only known at deploy time.
+        config = s3deploy.Source.json_data(
+            "config.json",
+            {
+                "practiceName": self.profile.name,
+                "apiBase": f"{api_url}api",
+                "cognito": {
+                    "endpoint": f"https://cognito-idp.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/",
+                    "region": cdk.Aws.REGION,
+                    "userPoolId": self.user_pool.user_pool_id,
+                    "clientId": self.user_pool_client.user_pool_client_id,
+                },
+            },
+        )
+        deployment_logs = f"/aws/lambda/{self.prefix}-web-deployment"
+        self.log_group_names.append(deployment_logs)
+        self.deployment = s3deploy.BucketDeployment(
+            self,
+            "WebDeployment",
+            sources=[s3deploy.Source.asset(str(web_dist)), config],
+            destination_bucket=self.web_bucket,
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+            memory_limit=512,
+            log_group=log_group(self, "WebDeploymentLogs", deployment_logs, self.key),
+        )
+        return self.deployment
