@@ -21,7 +21,7 @@ FUNCTIONS_DIR = ROOT / "functions"
 WEB_DIST = ROOT / "web" / "dist"
 DEFAULT_PRACTICE = "demo"
 CDK_JSON = ROOT / "cdk.json"
-SKIP_BUNDLING = {"aws:cdk:bundling-stacks": []}  # CDK's own switch: assets are hashed, not built
+SKIP_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}  # CDK's own switch: assets are hashed, not built
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,13 @@ class Data(Construct):
             )
         return table
 
+    def stream_arn(self, logical: str) -> str:
+        """The table's stream, which a stream consumer in the wiring table reads."""
+        arn = self.tables[logical].table_stream_arn
+        if arn is None:
+            raise ConfigError(f"wiring: table {logical!r} has no stream (tables.TableSpec.stream)")
+        return arn
+
     def table_spec(self, logical: str) -> tables.TableSpec:
         for spec in tables.ALL_TABLES:
             if spec.logical == logical:

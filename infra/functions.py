@@ -183,9 +183,11 @@ class Functions(Construct):
         # Mappings named as CDK's DynamoEventSource / SqsEventSource name them (see flat_unique_id).
         if isinstance(source, wiring.StreamSource):
             table = self.data.tables[source.table]
+            if dlq is None:
+                raise ConfigError(f"{spec.name}: a stream consumer is built with its on-failure DLQ")
             function.add_event_source_mapping(
                 f"DynamoDBEventSource:{flat_unique_id(table)}",
-                event_source_arn=table.table_stream_arn,
+                event_source_arn=self.data.stream_arn(source.table),
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                 batch_size=source.batch_size,
                 retry_attempts=source.retry_attempts,

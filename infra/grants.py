@@ -113,7 +113,7 @@ class Grants:
                 iam.PolicyStatement(
                     sid="ReadOwnStream",
                     actions=list(DDB_STREAM),
-                    resources=[self.data.tables[source.table].table_stream_arn],
+                    resources=[self.data.stream_arn(source.table)],
                 )
             )
             wildcard_actions.append("dynamodb:ListStreams")

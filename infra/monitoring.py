@@ -3,6 +3,8 @@ alarms acting on the ops topic, and one dashboard of the same signals."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -47,8 +49,8 @@ class Monitoring(Construct):
         prefix: str,
         key: kms.Key,
         ops_topic: sns.ITopic,
-        functions: dict[str, lambda_.IFunction],
-        dlqs: dict[str, sqs.IQueue],
+        functions: Mapping[str, lambda_.IFunction],
+        dlqs: Mapping[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, construct_id)
         self.prefix, self.ops_topic = prefix, ops_topic
@@ -129,8 +131,8 @@ class Monitoring(Construct):
 
     def _dashboard(
         self,
-        functions: dict[str, lambda_.IFunction],
-        dlqs: dict[str, sqs.IQueue],
+        functions: Mapping[str, lambda_.IFunction],
+        dlqs: Mapping[str, sqs.IQueue],
         lag: cloudwatch.IMetric,
         failure_rate: cloudwatch.IMetric,
     ) -> cloudwatch.Dashboard:

@@ -299,7 +299,10 @@ def _web(stack: CareloopStack, ack: _Acks) -> None:
 
 
 def _logical_id(stack: cdk.Stack, construct: IConstruct) -> str:
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))
+    child = construct.node.default_child
+    if not isinstance(child, cdk.CfnElement):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource to acknowledge on")
+    return stack.resolve(stack.get_logical_id(child))
 
 
 # --- reading the result -------------------------------------------------------------------------------

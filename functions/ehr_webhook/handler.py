@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from careloop.adapters.aws import archive, services
 from careloop.errors import SignatureError
-from careloop.intake import operation_outcome, receive
+from careloop.intake import Kind, operation_outcome, receive
 from careloop.settings import get_settings
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
@@ -34,7 +34,7 @@ def _raw_body() -> bytes:
     return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
 
 
-def _receive(kind: str) -> Response:
+def _receive(kind: Kind) -> Response:
     headers = app.current_event.headers or {}
     accept = (headers.get("accept") or headers.get("Accept") or "").lower()
     result = receive(

@@ -33,7 +33,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     if not key.startswith("APT#") or not new:
         return
     svc = services()
-    result = plan_appointment_change(svc, _appointment(old), _appointment(new), svc.clock.now())
+    result = plan_appointment_change(svc, _appointment(old), Appointment.model_validate(new), svc.clock.now())
     logger.info("planned", extra={"appointment": new["id"], "planned": len(result.planned),
                                   "skipped": len(result.skipped), "cancelled": len(result.cancelled)})
     metrics.add_metric("ActionsPlanned", MetricUnit.Count, len(result.planned))

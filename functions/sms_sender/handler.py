@@ -28,7 +28,8 @@ from careloop.sms.sender import send_queued
 logger, metrics = Logger(), Metrics(namespace="Careloop")
 processor = partial_batch_processor(EventType.SQS, logger)
 # the number's rate is shared by the queue's concurrent consumers (wiring: max_concurrency)
-_CONSUMERS = wiring.by_name("sms_sender").source.max_concurrency or 1
+_SOURCE = wiring.by_name("sms_sender").source
+_CONSUMERS = (_SOURCE.max_concurrency if isinstance(_SOURCE, wiring.QueueSource) else None) or 1
 pacer = Pacer(get_settings().sms_parts_per_second / _CONSUMERS)
 
 

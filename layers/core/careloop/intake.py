@@ -75,11 +75,10 @@ def receive(
     try:
         key, batches, result = take(services, archive, kind, body, now)
     except PayloadError as exc:
-        key = exc.archive_key
         if kind == "hl7v2" and wants_hl7_ack:
             return IntakeResult(400, _hl7_ack(services, body, "AR", exc.issues[0]), "x-application/hl7-v2+er7",
-                                archive_key=key, errors=list(exc.issues))
-        return IntakeResult(400, operation_outcome(exc.issues), archive_key=key, errors=list(exc.issues))
+                                archive_key=exc.archive_key, errors=list(exc.issues))
+        return IntakeResult(400, operation_outcome(exc.issues), archive_key=exc.archive_key, errors=list(exc.issues))
 
     # what the mapping noticed (an invalid phone, a deceased patient, an unknown element) goes back
     # to the EHR with the answer, beside what the merge noticed

@@ -65,8 +65,12 @@ def _conversation_patient(services: Services, patients: list[Patient]) -> tuple[
     return (patients[0], None) if len(patients) == 1 else (None, None)
 
 
-def _target_appointment(services: Services, patient: Patient, last: Message | None, now: datetime) -> Appointment | None:
-    """The appointment the conversation is about, else the patient's next one."""
+def _target_appointment(services: Services, patient: Patient | None, last: Message | None,
+                        now: datetime) -> Appointment | None:
+    """The appointment the conversation is about, else the patient's next one (none for a number
+    that matches no patient)."""
+    if patient is None:
+        return None
     if last is not None and last.appointment_id:
         appt = services.records.get_appointment(last.appointment_id)
         if appt and appt.status in ACTIVE and appt.start > now:

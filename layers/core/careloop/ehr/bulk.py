@@ -23,7 +23,7 @@ from careloop.ehr.outcome import read_outcome
 from careloop.ehr.payload import apply_batches
 from careloop.ehr.signing import sign_timestamped
 from careloop.errors import BundleSyntaxError, PayloadError
-from careloop.notices import RECORD_CODES, code_of
+from careloop.notices import RECORD_CODES, Notice, code_of
 from careloop.ports import ConsentLedgerStore, Services
 
 CHUNK = 500  # resources per mapping/write batch
@@ -111,7 +111,8 @@ def is_ndjson(path: Path) -> bool:
     if name.endswith((".ndjson", ".jsonl")):
         return True
     with _open(path) as f:
-        lines, seen = [], 0
+        lines: list[str] = []
+        seen = 0
         try:
             while len(lines) < 2 and seen < 64 * READ_CHARS and (line := f.readline(READ_CHARS)):
                 seen += len(line)
@@ -340,7 +341,7 @@ class WebhookSink:
             time.sleep(0.5 * 2 ** attempt)
         answer = read_outcome(outcome)  # the answer's fields (careloop.ehr.outcome), never its wording
         dups = [tuple(r.removeprefix("Patient/") for r in w.refs) for w in answer.warnings
-                if getattr(w, "code", None) == "duplicate_identifier"]
+                if isinstance(w, Notice) and w.code == "duplicate_identifier"]
         return answer.counts | {"duplicates": [d for d in dups if len(d) == 2], "orphans": [],
                                 "warning_codes": [c for w in answer.warnings if (c := code_of(w)) not in RECORD_CODES]}
 
@@ -489,7 +490,7 @@ def _chunk_bundle(resources: list[dict], context: dict[str, dict]) -> dict:
             ref = ((part or {}).get("actor") or {}).get("reference") if isinstance(part, dict) else None
             m = _REF.search(ref) if isinstance(ref, str) else None
             key = f"{m[1]}/{m[2]}" if m else None
-            if key and key not in present and key in context:
+            if m and key and key not in present and key in context:
                 extra[key] = context[key]
                 role_of = ((context[key].get("practitioner") or {}).get("reference") or "") if m[1] == "PractitionerRole" else ""
                 pm = _REF.search(role_of) if role_of else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from careloop import clock
 from careloop.models import Appointment, Patient
@@ -132,7 +132,7 @@ class PhoneCandidate:
 
 
 def pick_phone(
-    candidates: list[PhoneCandidate], region: str, who: str, warnings: list[str]
+    candidates: list[PhoneCandidate], region: str, who: str, warnings: list[Notice]
 ) -> tuple[str | None, PhoneKind]:
     """First candidate (by tier, then order) that normalises to E.164. Unreadable numbers are
     warnings, never errors, and the number itself never appears in the warning."""
@@ -217,10 +217,18 @@ def profile_location(profile: PracticeProfile, keys: list[str | None]) -> str | 
     return None
 
 
-def dedupe_latest(items: list, keep_first_on_tie: bool = False) -> list:
+class _Versioned(Protocol):
+    id: str
+    source_version: str
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def dedupe_latest(items: list[V], keep_first_on_tie: bool = False) -> list[V]:
     """One record per id: the greatest source_version wins. On a tie the later item wins,
     except in history bundles (newest first), where the earlier one does."""
-    chosen: dict[str, object] = {}
+    chosen: dict[str, V] = {}
     for item in items:
         current = chosen.get(item.id)
         if current is None:

@@ -9,6 +9,7 @@ import importlib
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from careloop.ehr.common import (
     MAX_TEXT,
     EhrBatch,
     PhoneCandidate,
+    PhoneKind,
     dedupe_latest,
     future_marker,
     is_sensitive_identifier,
@@ -272,7 +274,7 @@ class _Mapper:
         for i, e in enumerate(raw):
             if not isinstance(e, dict):
                 continue
-            request = e.get("request") if isinstance(e.get("request"), dict) else {}
+            request = e["request"] if isinstance(e.get("request"), dict) else {}
             method = request.get("method")
             if method is not None and (not isinstance(method, str) or method not in HTTP_VERBS):
                 self.issues.append(
@@ -509,6 +511,7 @@ class _Mapper:
                 continue
             if _ended(t.get("period"), self.now):
                 continue
+            kind: PhoneKind
             if system == "phone" and use == "mobile":
                 tier, kind = 0, "mobile"
             elif system == "sms":
@@ -622,7 +625,7 @@ class _Mapper:
             role_display = None
             if rtype == "PractitionerRole":
                 rid, role_display = self.roles.get(rid or "", (None, None))
-            name = (profile_provider(self.profile, rid) or actor.get("display")
+            name = (profile_provider(self.profile, rid) or (actor or {}).get("display")
                     or self.batch.practitioners.get(rid or "") or role_display)
             if name:
                 return name
@@ -634,7 +637,7 @@ class _Mapper:
             rtype, rid, _ = self._resolve(actor, res)
             if rtype != "Location":
                 continue
-            name = (profile_location(self.profile, [rid]) or actor.get("display")
+            name = (profile_location(self.profile, [rid]) or (actor or {}).get("display")
                     or self.batch.locations.get(rid or ""))
             if name:
                 return name
@@ -739,12 +742,12 @@ def _language_values(comms: Any) -> list[str | None]:
 
 def _visit_type(res: dict) -> str | None:
     atype = res.get("appointmentType") or {}
-    coding = next(iter(atype.get("coding") or []), {}) or {}
+    coding: dict = next(iter(atype.get("coding") or []), {}) or {}
     found = visit_type_of(coding.get("code"), coding.get("display"), atype.get("text"))
     if found:
         return found
-    service = next(iter(res.get("serviceType") or []), {}) or {}
-    scoding = next(iter(service.get("coding") or []), {}) or {}
+    service: dict = next(iter(res.get("serviceType") or []), {}) or {}
+    scoding: dict = next(iter(service.get("coding") or []), {}) or {}
     return visit_type_of(service.get("text"), scoding.get("display"), scoding.get("code"))
 
 
@@ -807,7 +810,7 @@ def _loc(loc: tuple, data: Any) -> str:
     return "".join(out)
 
 
-def _msg(error: dict) -> str:
+def _msg(error: Mapping[str, object]) -> str:
     text = " ".join(str(error.get("msg", "invalid")).split())
     text = text.removeprefix("Value error, ")
     return _short(text, 200)

@@ -20,6 +20,7 @@ from careloop.ehr.common import (
     EhrBatch,
     Hl7Header,
     PhoneCandidate,
+    PhoneKind,
     future_marker,
     is_sensitive_identifier,
     language_of,
@@ -196,9 +197,9 @@ def _lines(text: str) -> list[str]:
     return [line.lstrip("\ufeff") for line in lines]
 
 
-def _split(text: str) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
+def _split(text: str) -> tuple[list[tuple[list[str], list[Notice]]], list[str]]:
     """-> ([(segments, warnings) per message], issues)."""
-    messages: list[tuple[list[str], list[str]]] = []
+    messages: list[tuple[list[str], list[Notice]]] = []
     issues: list[str] = []
     if not text:
         return messages, ["body is empty"]
@@ -615,6 +616,7 @@ class _MessageMapper:
                     continue
                 cellular = "CP" in (use, equipment)
                 work = business or use == "WPN"
+                kind: PhoneKind
                 if cellular:
                     tier, kind = (1 if work else 0), "mobile"
                 elif work:

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol
 
-from careloop.ehr.payload import apply_batches, parse, quarantine
+from careloop.ehr.payload import Kind, apply_batches, parse, quarantine
 from careloop.errors import PayloadError
 from careloop.notices import code_of
 from careloop.ports import Services
@@ -77,12 +77,13 @@ def replay_one(services: Services, archive: ReplayArchive, key: str, *, dry_run:
     kind = metadata.get("kind") or previous.get("kind") or key.split("/")[1]
     if kind not in ("fhir", "hl7v2"):
         return ReplayOutcome(key, "missing", kind, issues=[f"unknown payload kind {kind!r}"])
+    checked: Kind = "fhir" if kind == "fhir" else "hl7v2"
     now = services.clock.now()
     try:
-        batches = parse(kind, body, services)
+        batches = parse(checked, body, services)
     except PayloadError as exc:
         if not dry_run:
-            quarantine(archive, key, kind, body, exc.issues, now, details={
+            quarantine(archive, key, checked, body, exc.issues, now, details={
                 "received_at": previous.get("received_at", now.isoformat()),
                 "first_issues": previous.get("first_issues", previous.get("issues", [])),
                 "replays": int(previous.get("replays", 0)) + 1,
@@ -105,7 +106,8 @@ def replay_one(services: Services, archive: ReplayArchive, key: str, *, dry_run:
     _delete(archive, key + REASON_SUFFIX)
     _delete(archive, key)
     warnings = result.warnings()
-    return ReplayOutcome(key, "replayed", kind, target, warnings, result.counts(), [code_of(w) for w in warnings])
+    return ReplayOutcome(key, "replayed", kind, target, [str(w) for w in warnings], result.counts(),
+                         [code_of(w) for w in warnings])
 
 
 def replay_request(services: Services, archive: ReplayArchive, body: object) -> tuple[int, dict]:

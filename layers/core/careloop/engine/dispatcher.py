@@ -153,6 +153,8 @@ def _fire(
         if verdict.action == "drop":
             return skip(verdict.reason)
         if verdict.action == "defer":
+            if verdict.until is None:  # gates always say until when; without it the action would be lost
+                raise ValueError(f"gate deferred {action.action_id} without a time")
             _finish(services, action, ActionStatus.PENDING, due_at=verdict.until, reason=verdict.reason)
             result.deferred[action.action_id] = verdict.until
             return
