@@ -27,7 +27,8 @@ web: web/dist/index.html
 run: $(STAMP) web
 	.venv/bin/careloop local
 
-test: $(STAMP) web
+# lint first: a type error or a ruff finding fails the front door like a failing test
+test: $(STAMP) web lint
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 test-fast: $(STAMP)
