@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from careloop import consent
 from careloop.models import Appointment, Patient
 from careloop.notices import Notice
 
@@ -337,8 +338,6 @@ def _matchable(identifier: str) -> bool:
 
 
 def _ledger(ledger: ConsentLedgerStore) -> Callable[[str], bool]:
-    from careloop import consent
-
     return lambda phone: consent.is_opted_out(ledger, phone)
 
 
