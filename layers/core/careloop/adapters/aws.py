@@ -170,6 +170,8 @@ def services() -> Services:
         messages=dynamo.DynamoMessages(tables),
         consent=dynamo.DynamoConsent(tables),
         configs=configs,
+        inbox=dynamo.DynamoInbox(tables),
+        analytics=dynamo.DynamoAnalytics(tables),
         practice=practice,
         workflow_source=CachedWorkflows(configs),
         clock=ProcessClock(),
