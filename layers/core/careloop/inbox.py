@@ -15,6 +15,7 @@ from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus
 from careloop.phones import mask
 from careloop.ports import AnalyticsSource, Services, needs_staff
 from careloop.practice import PracticeProfile
+from careloop.workflows.model import Step, Trigger, Workflow
 
 
 def _name(p: Patient | None) -> str:
@@ -145,7 +146,7 @@ def appointments(s: Services, start: datetime | None, end: datetime | None) -> l
     ]
 
 
-def workflow_view(w) -> dict:
+def workflow_view(w: Workflow) -> dict:
     return {"id": w.id, "name": w.name, "description": w.description, "enabled": w.enabled, "version": w.version,
             "trigger": _trigger_text(w.trigger), "steps": [{"id": st.id, "summary": _summary(w, st)} for st in w.steps],
             "history": [h.model_dump() for h in w.history]}
@@ -155,7 +156,7 @@ def workflows(s: Services) -> list[dict]:
     return [workflow_view(w) for w in s.workflows]
 
 
-def _trigger_text(t) -> str:
+def _trigger_text(t: Trigger) -> str:
     return {
         "appointment_booked": "an appointment is booked or moved",
         "appointment_status": f"an appointment becomes {t.status}",
@@ -186,7 +187,7 @@ def _duration(minutes: int) -> str:
     return f"{m} min"
 
 
-def _summary(workflow, step) -> str:
+def _summary(workflow: Workflow, step: Step) -> str:
     verb = {"sms": "Text the patient", "task": "Create a staff task", "staff_alert": "Alert staff",
             "enter_workflow": "Hand over to another workflow"}[step.action.type]
     minutes = step.timing.offset_minutes

@@ -7,9 +7,12 @@ import copy
 import heapq
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from careloop.clock import FixedClock
 from careloop.engine.planner import plan_appointment_change
@@ -26,8 +29,11 @@ from careloop.ports import CONVERSATION_KINDS, Services, needs_staff
 from careloop.practice import PracticeProfile, demo_profile
 from careloop.workflows import Workflow, default_library
 
+_Model = TypeVar("_Model", bound=BaseModel)
+Record = Patient | Appointment  # what a MemoryRecords listener is told about
 
-def _clone(model):
+
+def _clone(model: _Model) -> _Model:
     """A copy the caller may change without touching what is stored (lists are the only
     mutable fields the models have); pydantic's deep copy was 70% of a simulation's time."""
     lists = {k: list(v) for k, v in model.__dict__.items() if isinstance(v, list)}
@@ -48,12 +54,12 @@ class MemoryRecords:
         self._lock = threading.RLock()
         self.patients: dict[str, Patient] = {}
         self.appointments: dict[str, Appointment] = {}
-        self.listeners: list = []
+        self.listeners: list[Callable[[str, Record | None, Record], None]] = []
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
         self._identifier_owner: dict[str, str] = {}
 
-    def _emit(self, kind: str, old, new) -> None:
+    def _emit(self, kind: str, old: Record | None, new: Record) -> None:
         for listener in self.listeners:
             listener(kind, old, new)
 
@@ -408,8 +414,8 @@ def memory_services(
         notifier=ListNotifier(),
     )
 
-    def on_change(kind: str, old, new) -> None:  # what the DynamoDB stream does in AWS
-        if kind == "appointment":
+    def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS
+        if kind == "appointment" and isinstance(new, Appointment) and not isinstance(old, Patient):
             plan_appointment_change(services, old, new, services.clock.now())
 
     records.listeners.append(on_change)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +29,8 @@ from careloop.ports import CONVERSATION_KINDS, needs_staff
 from careloop.settings import Settings
 
 _SK = "A"
+_Part = TypeVar("_Part")
+_Result = TypeVar("_Result")
 
 
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +53,7 @@ class DynamoTables:
     """The tables and the client the adapters share (one table backs several ports), with the
     read/write helpers they have in common."""
 
-    def __init__(self, settings: Settings, db=None) -> None:
+    def __init__(self, settings: Settings, db: Any = None) -> None:  # a boto3 DynamoDB client (no stubs installed)
         self.db = db or client("dynamodb")
         self.records = settings.table_records
         self.actions = settings.table_actions
@@ -63,7 +65,7 @@ class DynamoTables:
         )
         return _from_item(got["Item"]) if "Item" in got else None
 
-    def query(self, table: str, index: str | None, key: str, value: str, **kw) -> list[dict]:
+    def query(self, table: str, index: str | None, key: str, value: str, **kw: Any) -> list[dict]:
         args: dict[str, Any] = {
             "TableName": table,
             "KeyConditionExpression": "#k = :v",
@@ -134,7 +136,7 @@ class DynamoTables:
             time.sleep(min(0.05 * 2**attempt, 2.0))
         raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
 
-    def _in_parallel(self, call, parts: list) -> list:
+    def _in_parallel(self, call: Callable[[_Part], _Result], parts: list[_Part]) -> list[_Result]:
         if len(parts) <= 1:
             return [call(p) for p in parts]
         from concurrent.futures import ThreadPoolExecutor
@@ -184,11 +186,11 @@ class DynamoRecords:
     def all_appointments(self) -> list[Appointment]:
         return [Appointment.model_validate(i) for i in self.t.all_of_type("appointment")]
 
-    def get_patients(self, patient_ids) -> dict[str, Patient]:
+    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         items = self.t.batch_get([f"PAT#{i}" for i in patient_ids])
         return {p.id: p for p in (Patient.model_validate(i) for i in items)}
 
-    def get_appointments(self, appointment_ids) -> dict[str, Appointment]:
+    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]:
         items = self.t.batch_get([f"APT#{i}" for i in appointment_ids])
         return {a.id: a for a in (Appointment.model_validate(i) for i in items)}
 
@@ -204,7 +206,7 @@ class DynamoRecords:
                                                           "record_type": "appointment"})
         self.t.batch_put(items)
 
-    def identifier_owners(self, identifiers) -> dict[str, str]:
+    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]:
         items = self.t.batch_get([f"IDN#{i}" for i in identifiers])
         return {i["pk"].removeprefix("IDN#"): i["owner"] for i in items}
 
