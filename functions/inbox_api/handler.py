@@ -12,6 +12,7 @@ from careloop import consent, inbox
 from careloop.adapters.aws import services
 from careloop.engine.planner import plan_switched_on
 from careloop.errors import ConfigError, Conflict, NotFound, PayloadError
+from careloop.ports import Services
 from careloop.settings import get_settings
 from careloop.workflows import registry
 
@@ -149,7 +150,7 @@ def _staff() -> str:
     return _claims().get("email") or _claims().get("cognito:username") or "staff"
 
 
-def _refresh(svc) -> None:
+def _refresh(svc: Services) -> None:
     invalidate = getattr(svc.workflow_source, "invalidate", None)
     if invalidate:
         invalidate()

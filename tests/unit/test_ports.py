@@ -22,6 +22,8 @@ PORTS = [
     (ports.MessageStore, dynamo.DynamoMessages, fakes.MemoryMessages, "messages"),
     (ports.ConsentLedgerStore, dynamo.DynamoConsent, fakes.MemoryConsent, "consent"),
     (ports.ConfigStore, dynamo.DynamoConfigs, fakes.MemoryConfigs, "configs"),
+    (ports.InboxStore, dynamo.DynamoInbox, fakes.MemoryInbox, "inbox"),
+    (ports.AnalyticsSource, dynamo.DynamoAnalytics, fakes.MemoryAnalytics, "analytics"),
 ]
 
 

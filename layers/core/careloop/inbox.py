@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from careloop import csvout
 from careloop.errors import NotFound, PayloadError
-from careloop.models import ACTIVE_STATUSES, UPCOMING_STATUSES, Appointment, Message, MessageStatus
+from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.phones import mask
-from careloop.ports import Services
+from careloop.ports import AnalyticsSource, Services, needs_staff
+from careloop.practice import PracticeProfile
+from careloop.workflows.model import Step, Trigger, Workflow
 
 
-def _name(p) -> str:
+def _name(p: Patient | None) -> str:
     return f"{p.first_name} {p.last_name}".strip() if p else "Unknown sender"
 
 
@@ -24,20 +28,15 @@ BOOKED_AGAIN = ACTIVE_STATUSES | {"fulfilled"}
 
 
 def conversations(s: Services) -> list[dict]:
-    by_key: dict[str, list[Message]] = {}
     since = s.clock.now() - timedelta(days=INBOX_DAYS)
-    for kind in ("sms_in", "sms_out", "task", "staff_alert"):
-        for m in s.messages.messages_of_kind(kind, since):
-            key = m.patient_id or f"phone:{m.phone}"
-            by_key.setdefault(key, []).append(m)
-    out = []
-    for key, msgs in by_key.items():
-        msgs.sort(key=lambda m: m.at)
+    rows: list[tuple[tuple[bool, bool, float], dict]] = []  # (order, row): attention, urgent, newest first
+    for key, msgs in s.inbox.conversations_since(since).items():
         last = msgs[-1]
-        open_items = [m for m in msgs if m.needs_attention or (m.kind in ("task", "staff_alert") and m.status == MessageStatus.OPEN)]
+        open_items = [m for m in msgs if needs_staff(m)]
         patient = s.records.get_patient(last.patient_id) if last.patient_id else None
         flagged = open_items[-1] if open_items else None
-        out.append({
+        priority = ("urgent" if any(m.priority == "urgent" for m in open_items) else "normal") if open_items else None
+        rows.append(((not open_items, priority != "urgent", -last.at.timestamp()), {
             "patient_id": last.patient_id or key,
             "patient_name": _name(patient),
             "phone_masked": mask(patient.phone if patient else last.phone),
@@ -47,14 +46,10 @@ def conversations(s: Services) -> list[dict]:
             "needs_attention": bool(open_items),
             "reason": flagged.reason or (flagged.body if flagged and flagged.kind != "sms_in" else None) if flagged else None,
             "intent": flagged.intent if flagged else None,
-            "priority": ("urgent" if any(m.priority == "urgent" for m in open_items) else "normal") if open_items else None,
-        })
-    out.sort(key=lambda c: (not c["needs_attention"], c["priority"] != "urgent", _neg(c["last_at"])))
-    return out
-
-
-def _neg(iso_text: str) -> float:
-    return -datetime.fromisoformat(iso_text).timestamp()
+            "priority": priority,
+        }))
+    rows.sort(key=lambda r: r[0])
+    return [row for _, row in rows]
 
 
 def thread(s: Services, patient_id: str) -> dict:
@@ -69,7 +64,7 @@ def thread(s: Services, patient_id: str) -> dict:
             {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
              "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
              "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
-            for m in s.messages.messages_for_patient(patient_id)
+            for m in s.inbox.thread(patient_id)
         ],
     }
 
@@ -91,7 +86,7 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
     msg = Message(message_id=mid, kind="sms_out", patient_id=patient_id, phone=patient.phone, body=text,
                   at=s.clock.now(), status=MessageStatus.QUEUED, workflow="staff", step="reply", reason=f"sent by {staff[:80]}",
                   automated=False)
-    if s.messages.put_message(msg):
+    if s.inbox.record_staff_reply(msg):
         s.outbox.enqueue(msg)
     resolve(s, patient_id)
     return msg
@@ -121,27 +116,13 @@ def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, not
 
 
 def resolve(s: Services, patient_id: str) -> int:
-    n = 0
-    for m in s.messages.messages_for_patient(patient_id):
-        if m.needs_attention:
-            s.messages.update_message(m.message_id, needs_attention=False)
-            n += 1
-        elif m.kind in ("task", "staff_alert") and m.status == MessageStatus.OPEN:
-            s.messages.update_message(m.message_id, status=MessageStatus.DONE)
-            n += 1
-    return n
+    return s.inbox.resolve_conversation(patient_id)
 
 
 def patients(s: Services) -> list[dict]:
-    now = s.clock.now()
-    upcoming: dict[str, Appointment] = {}  # one read of all appointments, not one per patient
-    for a in s.records.all_appointments():
-        if a.start > now and a.status in UPCOMING_STATUSES:
-            best = upcoming.get(a.patient_id)
-            if best is None or a.start < best.start:
-                upcoming[a.patient_id] = a
+    upcoming = s.inbox.next_appointments(s.clock.now())
     out = []
-    for p in sorted(s.records.all_patients(), key=lambda p: (p.last_name, p.first_name)):
+    for p in sorted(s.inbox.patients(), key=lambda p: (p.last_name, p.first_name)):
         nxt = upcoming.get(p.id)
         out.append({
             "id": p.id, "first_name": p.first_name, "last_name": p.last_name, "phone_masked": mask(p.phone),
@@ -156,17 +137,16 @@ def patients(s: Services) -> list[dict]:
 def appointments(s: Services, start: datetime | None, end: datetime | None) -> list[dict]:
     start = start or s.clock.now() - timedelta(days=1)
     end = end or start + timedelta(days=30)
-    names = {p.id: _name(p) for p in s.records.all_patients()}
-    found = [a for a in s.records.all_appointments() if start <= a.start < end]
+    names = {p.id: _name(p) for p in s.inbox.patients()}
     return [
         {"id": a.id, "patient_id": a.patient_id, "patient_name": names.get(a.patient_id, "Unknown"),
          "start": a.start.isoformat(), "minutes": a.minutes, "status": a.status, "confirmed": a.confirmed,
          "provider": a.provider, "location": a.location, "visit_type": a.visit_type}
-        for a in sorted(found, key=lambda a: a.start)
+        for a in s.inbox.appointments_starting(start, end)
     ]
 
 
-def workflow_view(w) -> dict:
+def workflow_view(w: Workflow) -> dict:
     return {"id": w.id, "name": w.name, "description": w.description, "enabled": w.enabled, "version": w.version,
             "trigger": _trigger_text(w.trigger), "steps": [{"id": st.id, "summary": _summary(w, st)} for st in w.steps],
             "history": [h.model_dump() for h in w.history]}
@@ -176,7 +156,7 @@ def workflows(s: Services) -> list[dict]:
     return [workflow_view(w) for w in s.workflows]
 
 
-def _trigger_text(t) -> str:
+def _trigger_text(t: Trigger) -> str:
     return {
         "appointment_booked": "an appointment is booked or moved",
         "appointment_status": f"an appointment becomes {t.status}",
@@ -207,7 +187,7 @@ def _duration(minutes: int) -> str:
     return f"{m} min"
 
 
-def _summary(workflow, step) -> str:
+def _summary(workflow: Workflow, step: Step) -> str:
     verb = {"sms": "Text the patient", "task": "Create a staff task", "staff_alert": "Alert staff",
             "enter_workflow": "Hand over to another workflow"}[step.action.type]
     minutes = step.timing.offset_minutes
@@ -223,23 +203,28 @@ def _summary(workflow, step) -> str:
 
 
 def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict:
+    """The summary the staff API shows: the last 30 days (and tomorrow) unless told otherwise."""
     now = s.clock.now()
-    start = start or now - timedelta(days=30)
-    end = end or now + timedelta(days=1)
-    out_msgs = [m for m in s.messages.messages_of_kind("sms_out", start) if m.at < end]
+    return summary(s.analytics, s.practice, now, start or now - timedelta(days=30), end or now + timedelta(days=1))
+
+
+def summary(source: AnalyticsSource, practice: PracticeProfile, now: datetime, start: datetime, end: datetime) -> dict:
+    """Delivery, response, confirmation, no-show and recovery over [start, end), by workflow,
+    provider, location and week; `now` decides which visits are already past."""
+    out_msgs = source.messages_between("sms_out", start, end)
     automated = [m for m in out_msgs if m.automated]
-    inbound = [m for m in s.messages.messages_of_kind("sms_in", start) if m.at < end]
+    inbound = source.messages_between("sms_in", start, end)
     sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]
     delivered = [m for m in out_msgs if m.status == MessageStatus.DELIVERED]
     failed = [m for m in out_msgs if m.status == MessageStatus.FAILED]
-    appts = [a for a in s.records.all_appointments() if start <= a.start < end]
+    appts = source.appointments_starting(start, end)
     reminded = {m.appointment_id for m in automated if m.workflow == "appointment-reminder"}
     confirmed = [a for a in appts if a.confirmed]
     past = [a for a in appts if a.start < now and a.status in ("fulfilled", "noshow", "arrived", "checked-in")]
     no_shows = [a for a in past if a.status == "noshow"]
     patients_texted = {m.patient_id for m in automated}
     responders = {m.patient_id for m in inbound if m.patient_id in patients_texted}
-    by_wf: dict[str, dict] = {}
+    by_wf: dict[str, dict[str, Any]] = {}
     for m in automated:
         row = by_wf.setdefault(m.workflow or "?", {"workflow": m.workflow, "sent": 0, "delivered": 0, "confirmed": 0})
         row["sent"] += 1
@@ -250,14 +235,15 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
         return round(a / b, 4) if b else 0.0
 
     # no-show recovery: a no-show whose patient booked again afterwards
-    all_appts = s.records.all_appointments()
+    # (only the no-show patients' appointments are read, whenever they start)
+    later = source.appointments_of_patients({a.patient_id for a in no_shows}) if no_shows else []
     recovered = [a for a in no_shows if any(
         b.patient_id == a.patient_id and b.id != a.id and b.updated_at and a.updated_at
         and b.updated_at >= a.updated_at and b.status in BOOKED_AGAIN
-        for b in all_appts)]
+        for b in later)]
 
-    def breakdown(key) -> list[dict]:
-        rows: dict[str, dict] = {}
+    def breakdown(key: Callable[[Appointment], str | None]) -> list[dict]:
+        rows: dict[str, dict[str, int]] = {}
         for a in appts:
             row = rows.setdefault(key(a) or "(none)", {"appointments": 0, "reminded": 0, "confirmed": 0, "past": 0, "no_shows": 0})
             row["appointments"] += 1
@@ -271,14 +257,14 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
             for name, row in sorted(rows.items())
         ]
 
-    by_week: dict[str, dict] = {}
+    by_week: dict[str, dict[str, Any]] = {}
     for m in automated:
-        week = m.at.astimezone(s.practice.zone).strftime("%G-W%V")
+        week = m.at.astimezone(practice.zone).strftime("%G-W%V")
         row = by_week.setdefault(week, {"week": week, "sent": 0, "delivered": 0, "responses": 0})
         row["sent"] += 1
         row["delivered"] += m.status == MessageStatus.DELIVERED
     for m in inbound:
-        week = m.at.astimezone(s.practice.zone).strftime("%G-W%V")
+        week = m.at.astimezone(practice.zone).strftime("%G-W%V")
         by_week.setdefault(week, {"week": week, "sent": 0, "delivered": 0, "responses": 0})["responses"] += 1
 
     return {
@@ -291,13 +277,13 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
         "recovered": len(recovered), "recovery_rate": rate(len(recovered), len(no_shows)),
         "by_workflow": sorted(by_wf.values(), key=lambda r: r["workflow"] or ""),
         "by_provider": breakdown(lambda a: a.provider),
-        "by_location": breakdown(lambda a: _location_label(s, a.location)),
+        "by_location": breakdown(lambda a: _location_label(practice, a.location)),
         "by_week": [by_week[k] for k in sorted(by_week)],
     }
 
 
-def _location_label(s: Services, location: str | None) -> str | None:
-    for loc in s.practice.locations:
+def _location_label(practice: PracticeProfile, location: str | None) -> str | None:
+    for loc in practice.locations:
         if location in (loc.id, loc.name):
             return loc.name
     return location

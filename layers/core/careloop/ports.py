@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from careloop.clock import Clock
-from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
+from careloop.models import (
+    ActionStatus,
+    Appointment,
+    Message,
+    MessageStatus,
+    Patient,
+    PlannedAction,
+)
 from careloop.practice import PracticeProfile
 from careloop.workflows import Workflow
 
@@ -85,6 +92,43 @@ class ConfigStore(Protocol):
     def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
 
 
+# Kinds of message a staff conversation is made of: the texts both ways and the staff items.
+CONVERSATION_KINDS = ("sms_in", "sms_out", "task", "staff_alert")
+STAFF_ITEM_KINDS = ("task", "staff_alert")
+
+
+def needs_staff(message: Message) -> bool:
+    """Part of the InboxStore contract: a text flagged for a person, or a task/alert still open."""
+    return message.needs_attention or (message.kind in STAFF_ITEM_KINDS and message.status == MessageStatus.OPEN)
+
+
+class InboxStore(Protocol):
+    """What the staff inbox reads and writes, named for the inbox (a later console with
+    assignment extends this port, not the message store). Conversations are keyed by patient
+    id, or `phone:<E.164>` for a sender no record matches; messages in each are oldest first."""
+
+    def conversations_since(self, since: datetime) -> dict[str, list[Message]]: ...
+    def thread(self, patient_id: str) -> list[Message]: ...
+    # -> False when a reply with this message id was already recorded (a retried request)
+    def record_staff_reply(self, message: Message) -> bool: ...
+    # clears every `needs_staff` item of the patient's conversation -> how many it cleared
+    def resolve_conversation(self, patient_id: str) -> int: ...
+    def patients(self) -> list[Patient]: ...
+    # the earliest appointment still to come (status upcoming, start after `after`), by patient id
+    def next_appointments(self, after: datetime) -> dict[str, Appointment]: ...
+    def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]: ...
+
+
+class AnalyticsSource(Protocol):
+    """The reads the analytics summary makes, all over a period [start, end), so that a
+    pre-aggregated store can replace the table reads without touching careloop.inbox."""
+
+    def messages_between(self, kind: str, start: datetime, end: datetime) -> list[Message]: ...
+    def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]: ...
+    # every appointment of these patients, whenever it starts (a no-show's later booking)
+    def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]: ...
+
+
 # ---- the other side effects ------------------------------------------------------------------
 
 
@@ -135,6 +179,8 @@ class Services:
     messages: MessageStore
     consent: ConsentLedgerStore
     configs: ConfigStore
+    inbox: InboxStore
+    analytics: AnalyticsSource
     practice: PracticeProfile
     workflow_source: tuple[Workflow, ...] | Callable[[], tuple[Workflow, ...]]
     clock: Clock

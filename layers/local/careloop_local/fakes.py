@@ -7,19 +7,33 @@ import copy
 import heapq
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from careloop.clock import FixedClock
 from careloop.engine.planner import plan_appointment_change
-from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
-from careloop.ports import Services
+from careloop.models import (
+    UPCOMING_STATUSES,
+    ActionStatus,
+    Appointment,
+    Message,
+    MessageStatus,
+    Patient,
+    PlannedAction,
+)
+from careloop.ports import CONVERSATION_KINDS, Services, needs_staff
 from careloop.practice import PracticeProfile, demo_profile
 from careloop.workflows import Workflow, default_library
 
+_Model = TypeVar("_Model", bound=BaseModel)
+Record = Patient | Appointment  # what a MemoryRecords listener is told about
 
-def _clone(model):
+
+def _clone(model: _Model) -> _Model:
     """A copy the caller may change without touching what is stored (lists are the only
     mutable fields the models have); pydantic's deep copy was 70% of a simulation's time."""
     lists = {k: list(v) for k, v in model.__dict__.items() if isinstance(v, list)}
@@ -40,12 +54,12 @@ class MemoryRecords:
         self._lock = threading.RLock()
         self.patients: dict[str, Patient] = {}
         self.appointments: dict[str, Appointment] = {}
-        self.listeners: list = []
+        self.listeners: list[Callable[[str, Record | None, Record], None]] = []
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
         self._identifier_owner: dict[str, str] = {}
 
-    def _emit(self, kind: str, old, new) -> None:
+    def _emit(self, kind: str, old: Record | None, new: Record) -> None:
         for listener in self.listeners:
             listener(kind, old, new)
 
@@ -292,6 +306,76 @@ class MemoryConfigs:
             return True
 
 
+class MemoryInbox:
+    """InboxStore over the message and record fakes (what the DynamoDB adapter reads through
+    the table's indexes), so the inbox sees every write the other ports made."""
+
+    def __init__(self, records: MemoryRecords, messages: MemoryMessages) -> None:
+        self._records = records
+        self._messages = messages
+
+    def conversations_since(self, since: datetime) -> dict[str, list[Message]]:
+        by_key: dict[str, list[Message]] = {}
+        for kind in CONVERSATION_KINDS:
+            for m in self._messages.messages_of_kind(kind, since):
+                by_key.setdefault(m.patient_id or f"phone:{m.phone}", []).append(m)
+        for msgs in by_key.values():
+            msgs.sort(key=lambda m: m.at)  # stable, as the adapter's
+        return by_key
+
+    def thread(self, patient_id: str) -> list[Message]:
+        return self._messages.messages_for_patient(patient_id)
+
+    def record_staff_reply(self, message: Message) -> bool:
+        return self._messages.put_message(message)
+
+    def resolve_conversation(self, patient_id: str) -> int:
+        n = 0
+        for m in self._messages.messages_for_patient(patient_id):
+            if not needs_staff(m):
+                continue
+            if m.needs_attention:
+                self._messages.update_message(m.message_id, needs_attention=False)
+            else:
+                self._messages.update_message(m.message_id, status=MessageStatus.DONE)
+            n += 1
+        return n
+
+    def patients(self) -> list[Patient]:
+        return self._records.all_patients()
+
+    def next_appointments(self, after: datetime) -> dict[str, Appointment]:
+        upcoming: dict[str, Appointment] = {}
+        for a in self._records.all_appointments():
+            if a.start > after and a.status in UPCOMING_STATUSES:
+                best = upcoming.get(a.patient_id)
+                if best is None or a.start < best.start:
+                    upcoming[a.patient_id] = a
+        return upcoming
+
+    def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
+        found = [a for a in self._records.all_appointments() if start <= a.start < end]
+        return sorted(found, key=lambda a: a.start)
+
+
+class MemoryAnalytics:
+    """AnalyticsSource over the message and record fakes."""
+
+    def __init__(self, records: MemoryRecords, messages: MemoryMessages) -> None:
+        self._records = records
+        self._messages = messages
+
+    def messages_between(self, kind: str, start: datetime, end: datetime) -> list[Message]:
+        return [m for m in self._messages.messages_of_kind(kind, start) if m.at < end]
+
+    def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
+        found = [a for a in self._records.all_appointments() if start <= a.start < end]
+        return sorted(found, key=lambda a: a.start)
+
+    def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]:
+        return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]
+
+
 @dataclass
 class ListOutbox:
     sent: list[Message] = field(default_factory=list)
@@ -314,13 +398,15 @@ def memory_services(
     workflows: tuple[Workflow, ...] | None = None,
 ) -> Services:
     """The core on fakes and a virtual clock, the record stream emulated by a listener."""
-    records = MemoryRecords()
+    records, messages = MemoryRecords(), MemoryMessages()
     services = Services(
         records=records,
         actions=MemoryActions(),
-        messages=MemoryMessages(),
+        messages=messages,
         consent=MemoryConsent(),
         configs=MemoryConfigs(),
+        inbox=MemoryInbox(records, messages),
+        analytics=MemoryAnalytics(records, messages),
         practice=practice or demo_profile(),
         workflow_source=default_library() if workflows is None else workflows,
         clock=FixedClock(at),
@@ -328,8 +414,8 @@ def memory_services(
         notifier=ListNotifier(),
     )
 
-    def on_change(kind: str, old, new) -> None:  # what the DynamoDB stream does in AWS
-        if kind == "appointment":
+    def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS
+        if kind == "appointment" and isinstance(new, Appointment) and not isinstance(old, Patient):
             plan_appointment_change(services, old, new, services.clock.now())
 
     records.listeners.append(on_change)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +18,10 @@ from careloop.models import Message
 from careloop.ports import Services
 from careloop.settings import Settings, get_settings
 
+if TYPE_CHECKING:  # write-back is loaded only where the practice turned it on
+    from careloop.ehr.writeback import WritebackEvent
+
+BotoClient = Any  # a boto3 client: no type stubs for them are installed
 TRANSIENT = {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout"}
 # One request per attempt: the send queue retries with backoff (a read timeout must not become
 # three requests that may each have sent the text).
@@ -39,7 +44,7 @@ def classify_send_error(exc: Exception) -> SendError:
 
 
 class SqsOutbox:
-    def __init__(self, queue_url: str, client=None) -> None:
+    def __init__(self, queue_url: str, client: BotoClient | None = None) -> None:
         self.url = queue_url
         self.sqs = client or aws_client("sqs")
 
@@ -51,16 +56,16 @@ class SqsOutbox:
 class SqsWritebackQueue:
     """Write-back events to the EHR, ids only (the worker reads the rest)."""
 
-    def __init__(self, queue_url: str, client=None) -> None:
+    def __init__(self, queue_url: str, client: BotoClient | None = None) -> None:
         self.url = queue_url
         self.sqs = client or aws_client("sqs")
 
-    def enqueue(self, event) -> None:
+    def enqueue(self, event: WritebackEvent) -> None:
         self.sqs.send_message(QueueUrl=self.url, MessageBody=event.model_dump_json())
 
 
 class SnsNotifier:
-    def __init__(self, topic_arn: str, client=None) -> None:
+    def __init__(self, topic_arn: str, client: BotoClient | None = None) -> None:
         self.arn = topic_arn
         self.sns = client or aws_client("sns")
 
@@ -89,7 +94,7 @@ class SnsNotifier:
 class EndUserMessagingSms:
     """`pinpoint-sms-voice-v2`: the same calls locally (stand-in) and in AWS."""
 
-    def __init__(self, settings: Settings, client=None) -> None:
+    def __init__(self, settings: Settings, client: BotoClient | None = None) -> None:
         self.s = settings
         if client is None:
             import botocore.session
@@ -129,7 +134,7 @@ class EndUserMessagingSms:
 class S3Archive:
     """Every accepted EHR payload archived, every rejected one quarantined (KMS-encrypted)."""
 
-    def __init__(self, bucket: str, client=None) -> None:
+    def __init__(self, bucket: str, client: BotoClient | None = None) -> None:
         self.bucket = bucket
         self.s3 = client or aws_client("s3")
 
@@ -170,6 +175,8 @@ def services() -> Services:
         messages=dynamo.DynamoMessages(tables),
         consent=dynamo.DynamoConsent(tables),
         configs=configs,
+        inbox=dynamo.DynamoInbox(tables),
+        analytics=dynamo.DynamoAnalytics(tables),
         practice=practice,
         workflow_source=CachedWorkflows(configs),
         clock=ProcessClock(),

@@ -1,24 +1,36 @@
-"""DynamoDB adapters of the persistence ports (records, actions, messages, consent, configs),
-with conditional writes for exactly-once; key layout from `careloop.tables`, items without nulls.
-"""
+"""DynamoDB adapters of the persistence ports (records, actions, messages, consent, configs, and
+the inbox and analytics reads over the same tables), with conditional writes for exactly-once;
+key layout from `careloop.tables`, items without nulls."""
 
 from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from careloop import tables
 from careloop.adapters.clients import client, from_attr, to_attr
 from careloop.clock import iso
-from careloop.models import ActionStatus, Appointment, Message, Patient, PlannedAction
+from careloop.models import (
+    UPCOMING_STATUSES,
+    ActionStatus,
+    Appointment,
+    Message,
+    MessageStatus,
+    Patient,
+    PlannedAction,
+)
+from careloop.ports import CONVERSATION_KINDS, needs_staff
 from careloop.settings import Settings
 
 _SK = "A"
+_Part = TypeVar("_Part")
+_Result = TypeVar("_Result")
 
 
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +53,7 @@ class DynamoTables:
     """The tables and the client the adapters share (one table backs several ports), with the
     read/write helpers they have in common."""
 
-    def __init__(self, settings: Settings, db=None) -> None:
+    def __init__(self, settings: Settings, db: Any = None) -> None:  # a boto3 DynamoDB client (no stubs installed)
         self.db = db or client("dynamodb")
         self.records = settings.table_records
         self.actions = settings.table_actions
@@ -53,7 +65,7 @@ class DynamoTables:
         )
         return _from_item(got["Item"]) if "Item" in got else None
 
-    def query(self, table: str, index: str | None, key: str, value: str, **kw) -> list[dict]:
+    def query(self, table: str, index: str | None, key: str, value: str, **kw: Any) -> list[dict]:
         args: dict[str, Any] = {
             "TableName": table,
             "KeyConditionExpression": "#k = :v",
@@ -124,7 +136,7 @@ class DynamoTables:
             time.sleep(min(0.05 * 2**attempt, 2.0))
         raise RuntimeError("DynamoDB kept items unprocessed (throttled) after 8 attempts")
 
-    def _in_parallel(self, call, parts: list) -> list:
+    def _in_parallel(self, call: Callable[[_Part], _Result], parts: list[_Part]) -> list[_Result]:
         if len(parts) <= 1:
             return [call(p) for p in parts]
         from concurrent.futures import ThreadPoolExecutor
@@ -174,11 +186,11 @@ class DynamoRecords:
     def all_appointments(self) -> list[Appointment]:
         return [Appointment.model_validate(i) for i in self.t.all_of_type("appointment")]
 
-    def get_patients(self, patient_ids) -> dict[str, Patient]:
+    def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         items = self.t.batch_get([f"PAT#{i}" for i in patient_ids])
         return {p.id: p for p in (Patient.model_validate(i) for i in items)}
 
-    def get_appointments(self, appointment_ids) -> dict[str, Appointment]:
+    def get_appointments(self, appointment_ids: Iterable[str]) -> dict[str, Appointment]:
         items = self.t.batch_get([f"APT#{i}" for i in appointment_ids])
         return {a.id: a for a in (Appointment.model_validate(i) for i in items)}
 
@@ -194,7 +206,7 @@ class DynamoRecords:
                                                           "record_type": "appointment"})
         self.t.batch_put(items)
 
-    def identifier_owners(self, identifiers) -> dict[str, str]:
+    def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]:
         items = self.t.batch_get([f"IDN#{i}" for i in identifiers])
         return {i["pk"].removeprefix("IDN#"): i["owner"] for i in items}
 
@@ -418,3 +430,78 @@ class DynamoConfigs:
             if _lost_race(exc):
                 return False
             raise
+
+
+class DynamoInbox:
+    """InboxStore on the messages and records tables, through their adapters (the by_kind and
+    by_patient indexes); no items of its own."""
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+        self._messages = DynamoMessages(tables)
+        self._records = DynamoRecords(tables)
+
+    def conversations_since(self, since: datetime) -> dict[str, list[Message]]:
+        by_key: dict[str, list[Message]] = {}
+        for kind in CONVERSATION_KINDS:  # one index query per kind, the recent part only
+            for m in self._messages.messages_of_kind(kind, since):
+                by_key.setdefault(m.patient_id or f"phone:{m.phone}", []).append(m)
+        for msgs in by_key.values():
+            msgs.sort(key=lambda m: m.at)  # stable: same-time messages keep the kind order
+        return by_key
+
+    def thread(self, patient_id: str) -> list[Message]:
+        return self._messages.messages_for_patient(patient_id)
+
+    def record_staff_reply(self, message: Message) -> bool:
+        return self._messages.put_message(message)
+
+    def resolve_conversation(self, patient_id: str) -> int:
+        n = 0
+        for m in self._messages.messages_for_patient(patient_id):
+            if not needs_staff(m):
+                continue
+            if m.needs_attention:  # a flagged text is unflagged; an open task or alert is done
+                self._messages.update_message(m.message_id, needs_attention=False)
+            else:
+                self._messages.update_message(m.message_id, status=MessageStatus.DONE)
+            n += 1
+        return n
+
+    def patients(self) -> list[Patient]:
+        return self._records.all_patients()
+
+    def next_appointments(self, after: datetime) -> dict[str, Appointment]:
+        upcoming: dict[str, Appointment] = {}  # one read of all appointments, not one per patient
+        for a in self._records.all_appointments():
+            if a.start > after and a.status in UPCOMING_STATUSES:
+                best = upcoming.get(a.patient_id)
+                if best is None or a.start < best.start:
+                    upcoming[a.patient_id] = a
+        return upcoming
+
+    def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
+        return _starting(self._records.all_appointments(), start, end)
+
+
+class DynamoAnalytics:
+    """AnalyticsSource on the messages and records tables (by_kind from the period's start;
+    appointments by type, or by patient for the few patients a no-show concerns)."""
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+        self._messages = DynamoMessages(tables)
+        self._records = DynamoRecords(tables)
+
+    def messages_between(self, kind: str, start: datetime, end: datetime) -> list[Message]:
+        return [m for m in self._messages.messages_of_kind(kind, start) if m.at < end]
+
+    def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
+        return _starting(self._records.all_appointments(), start, end)
+
+    def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]:
+        return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]
+
+
+def _starting(appointments: Iterable[Appointment], start: datetime, end: datetime) -> list[Appointment]:
+    return sorted((a for a in appointments if start <= a.start < end), key=lambda a: a.start)
