@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,20 @@ def test_delivery_event_is_accepted_for_a_sent_message():
     assert warnings == []
     # an undeliverable number gets nothing more (no nudge)
     assert [x["step"] for x in lines if x["kind"] == "sms"] == ["reminder-48h"]
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"at": "2026-12-01T09:00:00-05:00", "type": "appointment"},
+     "events[0].appointment: required for an appointment event"),
+    ({"at": "2026-12-01T09:00:00-05:00", "type": "sms", "from": "p1"},
+     "events[0]: an sms event needs 'from' and 'body'"),
+])
+def test_a_simulation_built_without_parse_scenario_still_names_a_missing_event_field(event, message):
+    # Given a scenario validated by the schema only, not by parse_scenario's cross-field checks
+    from careloop.errors import ScenarioError
+    from careloop_local.simulate import Scenario, Simulation
+
+    sim = Simulation(Scenario.model_validate(base(events=[event])))
+    # When it runs, Then the event is refused with parse_scenario's message, not an AttributeError
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        sim.run()

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 
 def _local(args: argparse.Namespace) -> int:
@@ -322,6 +323,7 @@ def _classify(args: argparse.Namespace) -> int:
     with src:
         for line in src:
             line = line.rstrip("\r\n").lstrip("\ufeff")
+            result: dict[str, Any]  # the input's fields plus the label (str, float, bool) or an error
             try:
                 item = json.loads(line)
             except ValueError as exc:

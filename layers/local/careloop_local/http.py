@@ -12,6 +12,7 @@ import mimetypes
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -21,6 +22,9 @@ from careloop.errors import InvalidPhone
 from careloop.phones import to_e164
 from careloop_local.events import api_event
 from careloop_local.runtime import REGION, ROOT, LocalStack
+
+if TYPE_CHECKING:  # joserfc is imported on the first /api request only
+    from joserfc.jwk import KeySet
 
 WEB_DIST = ROOT / "web" / "dist"
 COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -69,7 +73,7 @@ class CognitoAuthorizer:
 
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
-        self._keys = None
+        self._keys: KeySet | None = None  # the pool's JWKS, fetched on the first token
 
     def claims(self, token: str | None) -> dict | None:
         if not token:

@@ -13,13 +13,23 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from careloop import tables, wiring
 from careloop.clock import OffsetClock, use_clock
 from careloop_local.events import LambdaContext, scheduled_event, sqs_event, stream_event
+
+if TYPE_CHECKING:  # imported for real on start only (see _atomic_dynamo_moto_server)
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from careloop_local.sms_standin import SmsStandin, StandinServer
+
+# What a handler module's `handler` is: Lambda's (event, context) -> response.
+Handler = Callable[[dict, LambdaContext], Any]
 
 ROOT = Path(__file__).resolve().parents[3]  # repo root (layers/local/careloop_local -> ..)
 FUNCTIONS_DIR = ROOT / "functions"
@@ -58,12 +68,12 @@ class LocalStack:
         self.clock = OffsetClock()
         self._lock = threading.RLock()  # one handler invocation at a time, like one container
         self._pump_lock = threading.Lock()  # one pump pass at a time (see pump_once)
-        self._handlers: dict[str, object] = {}
+        self._handlers: dict[str, Handler] = {}
         self._iterators: dict[str, list[str]] = {}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.moto = None
-        self.standin = None
+        self.moto: ThreadedMotoServer | None = None
+        self._standin_server: StandinServer | None = None
         self.dead_letters: list[dict] = []
 
     # lifecycle ---------------------------------------------------------------------------
@@ -90,7 +100,6 @@ class LocalStack:
         self._standin_server, _, self.standin_url = serve(
             host="127.0.0.1", port=0, parts_per_second=self.parts_per_second, clock=self.clock
         )
-        self.standin = self._standin_server.standin
         os.environ["AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"] = self.standin_url
         self._bootstrap()
         self._configure_env()
@@ -103,10 +112,17 @@ class LocalStack:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
-        if self.standin is not None:
+        if self._standin_server is not None:
             self._standin_server.shutdown()
         if self.moto is not None:
             self.moto.stop()
+
+    @property
+    def standin(self) -> SmsStandin:
+        """The End User Messaging stand-in of the started stack."""
+        if self._standin_server is None:
+            raise RuntimeError("the local stack is not started: call start() first")
+        return self._standin_server.standin
 
     def _spawn(self, target, name: str) -> None:
         t = threading.Thread(target=target, name=f"careloop-{name}", daemon=True)
@@ -230,10 +246,12 @@ class LocalStack:
         aws.reset()
 
     # handlers ----------------------------------------------------------------------------
-    def handler(self, name: str):
+    def handler(self, name: str) -> Handler:
         if name not in self._handlers:
             path = FUNCTIONS_DIR / name / "handler.py"
             spec = importlib.util.spec_from_file_location(f"careloop_fn_{name}", path)
+            if spec is None or spec.loader is None:
+                raise RuntimeError(f"cannot load the handler module of {name!r} from {path}")
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
@@ -348,8 +366,7 @@ class LocalStack:
         for k in ("sent", "skipped", "deferred"):
             totals[k] += summary.get(k, 0)
         self.drain()
-        totals["now"] = self.clock.now().isoformat()
-        return totals
+        return {**totals, "now": self.clock.now().isoformat()}
 
     # background loops --------------------------------------------------------------------
     def _pump_loop(self) -> None:
@@ -373,7 +390,7 @@ class LocalStack:
         return self.clock.now().astimezone(UTC)
 
 
-def _atomic_dynamo_moto_server(**kwargs):
+def _atomic_dynamo_moto_server(**kwargs: Any) -> ThreadedMotoServer:
     """moto's threaded server, with DynamoDB requests taken one at a time: DynamoDB makes each
     conditional write atomic, moto checks and then writes, so two request threads could both pass
     the same condition (two dispatcher ticks claiming one action) where AWS lets only one."""

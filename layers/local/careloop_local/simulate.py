@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from careloop.clock import FixedClock
 from careloop.errors import ConfigError, InvalidPhone, PayloadError, ScenarioError
 from careloop.models import APPOINTMENT_STATUSES, ActionStatus, Appointment, Message, Patient
 from careloop.phones import to_e164
@@ -165,6 +166,9 @@ class Simulation:
         workflows = default_library() if scenario.workflows == "default" else load_workflows(scenario.workflows)
         self.s = memory_services(scenario.start, practice, workflows)
         self.s.outbox = self.s.notifier = _Recorder(self)
+        if not isinstance(self.s.clock, FixedClock):
+            raise TypeError("the simulation needs services on a FixedClock: run_until sets it")
+        self.clock: FixedClock = self.s.clock  # the virtual clock (Services types it as any Clock)
         self.zone = practice.zone
         self.lines: list[dict] = []
         self.public_ids: dict[str, str] = {}  # our message id -> m-0001
@@ -209,7 +213,7 @@ class Simulation:
     def run_until(self, t: datetime) -> None:
         from careloop.engine.dispatcher import tick
 
-        clock = self.s.clock
+        clock = self.clock
         while True:
             due = self.s.actions.due_actions(t, limit=1)
             if not due:
@@ -228,12 +232,16 @@ class Simulation:
         now = self.s.clock.now()
         if event.type == "appointment":
             a = event.appointment
+            if a is None:  # parse_scenario refuses such a scenario; a Simulation built directly may not
+                raise ScenarioError(f"events[{index}].appointment: required for an appointment event")
             appt = Appointment(id=a.id, patient_id=a.patient, start=a.start, minutes=a.minutes, status=a.status,
                                provider=a.provider, location=a.location, visit_type=a.visit_type)
             ingest(self.s.records, self.s.consent, [], [appt], now)
         elif event.type == "sms":
             from careloop.agent.inbound import handle_inbound
 
+            if not event.from_ or event.body is None:  # as above: parse_scenario refuses these
+                raise ScenarioError(f"events[{index}]: an sms event needs 'from' and 'body'")
             phone = self._phone_of(index, event.from_)
             content = f"{event.at.isoformat()}|{phone}|{event.body}"
             handle_inbound(self.s, phone, event.body, hashlib.sha256(content.encode()).hexdigest()[:24], now)

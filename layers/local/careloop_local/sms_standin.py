@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.session
 import phonenumbers
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from careloop.clock import Clock, get_clock, iso
@@ -159,6 +159,13 @@ def service_model():
         return _model
 
 
+def _is_of_json_type(value: Any, kind: str) -> bool:
+    """Whether a decoded JSON value may stand for a botocore shape of this type name (a separate
+    test, so `validate` keeps `value` as Any instead of the `object` an isinstance narrows it to)."""
+    is_bool = isinstance(value, bool)  # JSON true is an int to Python; only booleans may be one
+    return isinstance(value, _JSON_TYPES.get(kind, object)) and (not is_bool or kind == "boolean")
+
+
 def validate(shape, value: Any, path: str = "") -> list[tuple[str, str, str]]:
     """Walk a request against the botocore shape: (field, message, reason) for each problem."""
     problems: list[tuple[str, str, str]] = []
@@ -169,8 +176,7 @@ def validate(shape, value: Any, path: str = "") -> list[tuple[str, str, str]]:
             (at, f"Value at '{at}' failed to satisfy constraint: Member must {rule}", reason)
         )
 
-    is_bool = isinstance(value, bool)  # JSON true is an int to Python; only booleans may be one
-    if not isinstance(value, _JSON_TYPES.get(kind, object)) or (is_bool and kind != "boolean"):
+    if not _is_of_json_type(value, kind):
         problem(f"be of type {kind}")
         return problems
     if kind in ("string", "list", "map", "integer", "long"):
@@ -225,7 +231,8 @@ class SmsStandin:
         self.parts_per_second, self.burst = parts_per_second, burst
         self.opt_in_cooldown_days = opt_in_cooldown_days
         self._clock = clock
-        self._sns_client, self._sns_factory, self._sns_clients = sns_client, sns_client_factory, {}
+        self._sns_client, self._sns_factory = sns_client, sns_client_factory
+        self._sns_clients: dict[str, Any] = {}  # region -> SNS client, made on first publish there
         self._initial_outcomes = dict(delivery_outcomes or {})
         self._lock = threading.RLock()
         self._jobs: queue.Queue = queue.Queue()
@@ -924,7 +931,7 @@ class SmsStandin:
             raise _invalid("invalid NextToken", "INVALID_NEXT_TOKEN", "NextToken") from exc
         end = start + (p.get("MaxResults") or 100)
         shape = service_model().shape_for(shape_name)
-        page = {key: [self._shape(shape, i) for i in items[start:end]]}
+        page: dict[str, Any] = {key: [self._shape(shape, i) for i in items[start:end]]}
         if end < len(items):
             page["NextToken"] = str(end)
         return page
@@ -955,11 +962,21 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status, content_type="application/json")
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, standin: SmsStandin | None = None, **kwargs: Any):
+class StandinServer(ThreadedWSGIServer):
+    """The threaded WSGI server `serve` starts (what `make_server(threaded=True)` makes), with
+    the stand-in it serves at hand as `standin`."""
+
+    def __init__(self, host: str, port: int, standin: SmsStandin) -> None:
+        super().__init__(host, port, standin)
+        self.standin = standin
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 0, standin: SmsStandin | None = None, **kwargs: Any
+) -> tuple[StandinServer, threading.Thread, str]:
     """Start the stand-in on a daemon thread: (server, thread, url); `server.standin` is the instance."""
     app = standin or SmsStandin(**kwargs)
-    server = make_server(host, port, app, threaded=True)
-    server.standin = app
+    server = StandinServer(host, port, app)
     thread = threading.Thread(target=server.serve_forever, name="sms-standin", daemon=True)
     thread.start()
     return server, thread, f"http://{host}:{server.server_port}"
