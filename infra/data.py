@@ -16,7 +16,7 @@ from careloop.errors import ConfigError
 from careloop.practice import PracticeProfile
 from infra.common import pascal, private_bucket
 
-# Prefixes of the EHR bucket (careloop.intake writes them, careloop.ehr.replay moves between them).
+# Prefixes of the EHR bucket (careloop.intake writes them, careloop_local.ehr_replay moves between them).
 ARCHIVE_PREFIX = "archive/"
 QUARANTINE_PREFIX = "quarantine/"
 

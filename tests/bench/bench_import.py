@@ -84,7 +84,7 @@ def main() -> None:
         started_s = time.perf_counter() - t0
         try:
             from careloop.adapters.aws import services
-            from careloop.ehr.bulk import import_files
+            from careloop_local.ehr_bulk import import_files
 
             svc = services()
             t0 = time.perf_counter()

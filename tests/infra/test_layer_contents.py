@@ -107,3 +107,25 @@ def test_zipped_size_is_what_a_zip_of_the_files_weighs(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n" * 1000)
     size = layer_contents.zipped_size(tmp_path, [Path("a.py")])
     assert 0 < size < 6000
+
+
+def test_every_module_in_the_layer_is_one_a_handler_runs():
+    # Given every handler and what it imports, at the top or lazily, through the core
+    handlers = sorted((bundling.ROOT / "functions").glob("*/handler.py"))
+    assert len(handlers) >= 8
+    # Then no module of the layer is unreachable: operator tools (bulk import, MLLP bridge, replay)
+    # and local mode live in layers/local
+    assert layer_contents.unreachable_modules(CORE, handlers) == []
+
+
+def test_a_module_no_handler_imports_is_reported(tmp_path):
+    # Given a package whose handler imports one module lazily and not the other
+    pkg = tmp_path / "careloop"
+    (pkg / "ehr").mkdir(parents=True)
+    for name in ("__init__.py", "used.py", "ehr/__init__.py", "ehr/tool.py"):
+        (pkg / name).write_text("")
+    (pkg / "used.py").write_text("from . import ehr\n")
+    handler = tmp_path / "handler.py"
+    handler.write_text("def handler(event, context):\n    from careloop.used import x\n")
+    # Then only the module nothing reaches is reported
+    assert layer_contents.unreachable_modules(pkg, [handler]) == ["careloop.ehr.tool"]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from careloop.ehr import replay
+from careloop_local import ehr_replay as replay
 from infra.application import PRACTICES_DIR, build_app
 
 from .conftest import functions_dir_for_tests

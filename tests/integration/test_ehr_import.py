@@ -10,8 +10,8 @@ import gzip
 import json
 from datetime import timedelta
 
-from careloop.ehr.bulk import import_files
 from careloop_local.cli import main
+from careloop_local.ehr_bulk import import_files
 from tests.conftest import DATA
 
 SYNTHEA = DATA / "smart-generated-sample-data-synthea-r4"

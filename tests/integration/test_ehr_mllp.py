@@ -6,8 +6,8 @@ webhook's own; a misconfigured secret is refused (AR) and kept, then delivered o
 
 from __future__ import annotations
 
-from careloop.ehr.mllp import Forwarder
 from careloop_local.cli import main
+from careloop_local.ehr_mllp import Forwarder
 from tests.conftest import DATA
 from tests.integration.test_ehr_webhook import SECRET
 from tests.unit.test_mllp import RunningBridge
@@ -63,7 +63,7 @@ def test_the_command_serves_until_ctrl_c(served, ports, tmp_path):
     import sys
     from pathlib import Path
 
-    from careloop.ehr.mllp import MllpDecoder, frame
+    from careloop_local.ehr_mllp import MllpDecoder, frame
 
     # Given `careloop mllp-bridge` started as a person would, on a free port
     env = dict(os.environ, BRIDGE_SECRET=SECRET, PYTHONUNBUFFERED="1")

@@ -84,7 +84,7 @@ def test_replay_all_through_a_running_local_stack(stack, served, ports, monkeypa
 def test_replay_is_idempotent_if_interrupted(stack, served, ports, monkeypatch):
     # Given a quarantined payload already copied to archive/ by a replay that then crashed
     from careloop.adapters.aws import services
-    from careloop.ehr.replay import archive_key_for, replay
+    from careloop_local.ehr_replay import archive_key_for, replay
 
     key = quarantine_by_bug(served, monkeypatch, fhir_patient("r-twice"))
     s3().put(archive_key_for(key), s3().get(key)[0], {"kind": "fhir", "replayed-from": key})
@@ -97,7 +97,7 @@ def test_replay_is_idempotent_if_interrupted(stack, served, ports, monkeypatch):
 
 @pytest.mark.parametrize("body", [{"keys": "x"}, {}, None])
 def test_replay_route_rejects_bad_requests(body):
-    from careloop.ehr.replay import replay_request
+    from careloop_local.ehr_replay import replay_request
 
     status, answer = replay_request(None, None, body)  # type: ignore[arg-type]
     assert status == 400 and "expected JSON" in answer["message"]

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 import careloop
-from careloop.ehr import bulk
 from careloop.ehr.outcome import CODE_SYSTEM, COUNTS_URL, accepted_outcome, read_outcome
 from careloop.ehr.payload import parse
 from careloop.errors import PayloadError
 from careloop.notices import CODES, Notice, code_of
 from careloop.records import IngestResult
+from careloop_local import ehr_bulk as bulk
 from tests.unit.test_records_intake import DictArchive, fhir_appointment, fhir_patient, hl7, post
 
 

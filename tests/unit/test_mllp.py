@@ -1,4 +1,4 @@
-"""careloop.ehr.mllp: MLLP framing, and the bridge over a real TCP socket on loopback against a
+"""careloop_local.ehr_mllp: MLLP framing, and the bridge over a real TCP socket on loopback against a
 real (small) HTTP server: ACKs passed through, AE/AR when the webhook fails, nothing dropped
 (spooled, then retried until the webhook takes it)."""
 
@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from careloop.ehr.mllp import CR, FS, VT, Forwarder, MllpBridge, MllpDecoder, frame
 from careloop.intake import verify_signature
+from careloop_local.ehr_mllp import CR, FS, VT, Forwarder, MllpBridge, MllpDecoder, frame
 
 SECRET = "bridge-secret"
 MESSAGE = (b"MSH|^~\\&|PMS|MAPLE|CARELOOP|DEMO|20261120100000||ADT^A08|CTRL-7|P|2.5\r"

@@ -141,7 +141,7 @@ def _http_json(url: str, data: dict | None = None) -> dict:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from careloop.ehr.replay import ReplayOutcome, outcomes_json, replay
+    from careloop_local.ehr_replay import ReplayOutcome, outcomes_json, replay
 
     if not args.all and not args.key:
         print("careloop ehr replay: name --key KEY (repeatable) or --all", file=sys.stderr)
@@ -166,7 +166,7 @@ def _import(args: argparse.Namespace) -> int:
     import json
     from datetime import UTC, datetime
 
-    from careloop.ehr.bulk import WebhookSink, import_files
+    from careloop_local.ehr_bulk import WebhookSink, import_files
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -209,7 +209,7 @@ def _import(args: argparse.Namespace) -> int:
 def _mllp_bridge(args: argparse.Namespace) -> int:
     import logging
 
-    from careloop.ehr.mllp import Forwarder, run
+    from careloop_local.ehr_mllp import Forwarder, run
 
     secret = os.environ.get(args.secret_env, "")
     if not secret:

@@ -245,7 +245,7 @@ class LocalHttp:
     def on_dev_replay(self, request: Request) -> Response:
         """`careloop ehr replay --endpoint`: re-run quarantined payloads through the intake."""
         from careloop.adapters.aws import archive, services
-        from careloop.ehr.replay import replay_request
+        from careloop_local.ehr_replay import replay_request
 
         with self.stack._lock:
             status, body = replay_request(services(), archive(), request.get_json(force=True, silent=True))
