@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from careloop.booking.availability import BookingSettings
 from careloop.errors import ConfigError, InvalidPhone
 from careloop.phones import to_e164
 
@@ -211,6 +212,9 @@ class PracticeProfile(_Strict):
     )
     on_call_phone: str | None = None
     agent: AgentSettings = AgentSettings()
+    booking: BookingSettings | None = Field(
+        None, description="self-scheduling (spec/booking.md): what patients may book through their link"
+    )
 
     _zone = field_validator("timezone")(lambda cls, v: _check_zone(v))
 

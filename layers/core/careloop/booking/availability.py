@@ -1,0 +1,102 @@
+"""What a practice lets patients book, as the `booking` section of the practice profile:
+appointment types, provider hours per location and weekday, closures, lead time, horizon, mode."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _hhmm(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError(f"{value!r} is not a 24-hour time HH:MM")
+    return value
+
+
+class Span(_Strict):
+    """A stretch of one day, in the location's local time: [start, end)."""
+
+    start: str
+    end: str
+
+    _times = field_validator("start", "end")(lambda cls, v: _hhmm(v))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+    @property
+    def opens(self) -> time:
+        return time.fromisoformat(self.start)
+
+    @property
+    def closes(self) -> time:
+        return time.fromisoformat(self.end)
+
+
+class AppointmentType(_Strict):
+    """One kind of visit patients may be offered: names in English and Spanish, its length, and
+    which providers do it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    name: dict[Literal["en", "es"], str]
+    minutes: int = Field(ge=5, le=480)
+    providers: tuple[str, ...] = Field(min_length=1)
+    online: bool = True  # patients may book it through a link
+    new_patients: bool = False  # a patient with no past visit may book it
+    visit_type: str | None = None  # the Careloop visit type the booked appointment gets (default: id)
+
+    @field_validator("name")
+    @classmethod
+    def _both_languages(cls, v: dict[str, str]) -> dict[str, str]:
+        missing = [lang for lang in ("en", "es") if not (v.get(lang) or "").strip()]
+        if missing:
+            raise ValueError(f"needs a name in {' and '.join(missing)}")
+        return v
+
+
+class WorkingHours(_Strict):
+    """When one provider sees patients at one location on one weekday, with breaks."""
+
+    provider: str
+    location: str
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    hours: Span
+    breaks: tuple[Span, ...] = ()
+
+
+class Closure(_Strict):
+    """A day nobody (or one provider, or one location) is bookable: holidays, leave."""
+
+    date: date
+    provider: str | None = None  # None: every provider
+    location: str | None = None  # None: every location
+    reason: str | None = None  # for staff; never shown to patients
+
+
+class BookingSettings(_Strict):
+    """The profile's `booking` section (spec/booking.md, Availability)."""
+
+    types: tuple[AppointmentType, ...] = Field(min_length=1)
+    hours: tuple[WorkingHours, ...] = Field(min_length=1)
+    closures: tuple[Closure, ...] = ()
+    lead_minutes: int = Field(120, ge=0, le=7 * 24 * 60)  # no slot sooner than this
+    horizon_days: int = Field(60, ge=1, le=366)  # no slot later than this
+    step_minutes: int = Field(15, ge=5, le=120)  # slot starts fall on this grid from opening
+    mode: Literal["instant", "request"] = "instant"
+    link_days: int = Field(14, ge=1, le=90)  # a personal link expires after this
+
+    def type(self, type_id: str) -> AppointmentType | None:
+        return next((t for t in self.types if t.id == type_id), None)
