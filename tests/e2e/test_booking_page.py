@@ -244,6 +244,8 @@ def test_a_patient_picks_a_visit_a_day_and_a_time_and_books_it(open_page, bookin
     # When they pick the cleaning and the first open day
     page.get_by_test_id("type-cleaning").click()
     expect(first_day(page)).to_be_visible()
+    expect(first_day(page)).to_contain_text("4 times")
+    shot(page, "1b-day-choice")
     first_day(page).click()
     # Then the times read in the practice's zone, named; two providers at 9:00 are one choice
     times = page.get_by_test_id("slot")
@@ -253,6 +255,7 @@ def test_a_patient_picks_a_visit_a_day_and_a_time_and_books_it(open_page, bookin
     # When they tap 10:00 and then the one Book button
     times.nth(2).click()
     expect(page.get_by_test_id("book")).to_have_text("Book 10:00 AM ET")
+    shot(page, "2b-confirm-step")
     page.get_by_test_id("book").click()
 
     # Then the confirmation shows the visit, and the API got the slot's start and provider
@@ -297,6 +300,11 @@ def test_a_slot_just_taken_offers_the_next_ones_and_one_of_them_books(open_page,
     expect(offered).to_have_count(3)
     expect(offered.first).to_contain_text("9:30 AM ET")
     assert page.evaluate("document.activeElement.closest('[data-testid=slot-taken]') !== null")
+    # Two providers were free at 9:00, so the page left the provider to the service
+    assert "provider" not in booking_site.bookings[-1]
+    # The taken time's day is not offered again as it was; the other days are one tap away
+    expect(page.get_by_test_id("slot")).to_have_count(0)
+    expect(page.get_by_test_id("other-day")).to_be_visible()
     shot(page, "4-slot-taken")
 
     # When they take the first one offered, it books
@@ -331,6 +339,22 @@ def test_an_unknown_link_says_it_cannot_be_found(open_page):
 
 
 # ---- Spanish -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_slot_just_taken_leaves_the_other_days_one_tap_away(open_page, viewport):
+    page = open_page(RACE, viewport).page
+    page.get_by_test_id("type-cleaning").click()
+    first_day(page).click()
+    page.get_by_test_id("slot").first.click()
+    page.get_by_test_id("book").click()
+    expect(page.get_by_test_id("slot-taken")).to_be_visible()
+    page.get_by_test_id("other-day").click()
+    # Back on the days, the taken 9:00 is gone from its day
+    expect(page.get_by_test_id("slot-taken")).to_have_count(0)
+    expect(first_day(page)).to_contain_text("3 times")
+    first_day(page).click()
+    expect(page.get_by_test_id("slot")).to_have_text(["9:30 AM ET", "10:00 AM ET", "2:00 PM ET"])
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

@@ -143,12 +143,13 @@ let focusNext: string | null = null;
 
 // ---- actions ----------------------------------------------------------------------------------------
 
-function fail(err: unknown, retry: () => void): void {
+function fail(err: unknown, retry: () => void, moveFocus = true): void {
   const failure = err instanceof ApiError ? err.failure : "error";
   state.busy = "";
   state.failure = failure;
   state.retry = failure === "error" ? retry : null;
-  focusNext = "notice";
+  // On first load the alert role announces it; focus moves only after the patient acted.
+  if (moveFocus) focusNext = "notice";
   render();
 }
 
@@ -165,10 +166,9 @@ async function loadTypes(): Promise<void> {
     state.busy = "";
     const only = answer.types.length === 1 ? answer.types[0] : undefined;
     if (only) return void chooseType(only);
-    focusNext = "step";
-    render();
+    render(); // focus stays where the browser put it: nothing was chosen yet
   } catch (err) {
-    fail(err, () => void loadTypes());
+    fail(err, () => void loadTypes(), false);
   }
 }
 
@@ -192,18 +192,25 @@ async function loadSlots(): Promise<void> {
   }
 }
 
+/** Starts (epoch ms) at which more than one provider is free: the booking leaves the provider to the service. */
+const shared = new Set<number>();
+
 /** One button per time: several providers free at 10:00 are one choice for the patient. */
 function uniqueStarts(slots: Slot[]): Slot[] {
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   return slots.filter((s) => {
-    const key = new Date(s.start).getTime();
-    if (seen.has(String(key))) return false;
-    seen.add(String(key));
+    const at = new Date(s.start).getTime();
+    if (seen.has(at)) {
+      shared.add(at);
+      return false;
+    }
+    seen.add(at);
     return true;
   });
 }
 
 function chooseType(type: VisitType): void {
+  shared.clear();
   state.type = type;
   state.day = null;
   state.slot = null;
@@ -257,7 +264,12 @@ async function book(): Promise<void> {
     state.done = await call<BookAnswer>("/booking/api/book", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ t: state.token, type: type.id, start: slot.start, provider: slot.provider }),
+      // "provider" is optional: when several are free at that time, any of them will do, and one
+      // taken a moment ago does not fail the booking.
+      body: JSON.stringify({
+        t: state.token, type: type.id, start: slot.start,
+        ...(shared.has(new Date(slot.start).getTime()) ? {} : { provider: slot.provider }),
+      }),
     });
     state.busy = "";
     focusNext = "step";
@@ -437,9 +449,10 @@ function render(): void {
     if (!state.type) steps.push(typeStep(w));
     else if (clock && state.slots) {
       if (state.slot) steps.push(confirmStep(w, clock, state.slot));
+      // After a 409 the notice lists the next times; the rest of the calendar is one tap away.
+      else if (state.failure === "taken") steps.push(button(w.otherDay, () => reset("day"), { class: "secondary", "data-testid": "other-day" }));
       else if (state.day) steps.push(timeStep(w, clock));
-      else if (state.failure !== "taken") steps.push(dayStep(w, clock));
-      else steps.push(button(w.chooseDay, () => reset("day"), { class: "secondary", "data-testid": "other-day" }));
+      else steps.push(dayStep(w, clock));
     }
     body = steps;
   }
