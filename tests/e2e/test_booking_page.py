@@ -272,6 +272,18 @@ def test_a_patient_picks_a_visit_a_day_and_a_time_and_books_it(open_page, bookin
     watched.assert_clean()
 
 
+def test_later_and_earlier_dates_page_through_the_calendar(open_page):
+    page = open_page(GOOD).page
+    page.get_by_test_id("type-checkup").click()
+    first = first_day(page).get_attribute("data-testid")
+    expect(page.get_by_test_id("earlier")).to_have_count(0)  # nothing before today
+    page.get_by_test_id("later").click()
+    expect(page.get_by_test_id("earlier")).to_be_visible()
+    assert first_day(page).get_attribute("data-testid") > first
+    page.get_by_test_id("earlier").click()
+    expect(first_day(page)).to_have_attribute("data-testid", first)
+
+
 def test_a_request_mode_booking_says_it_is_pending(open_page):
     page = open_page(REQUEST).page
     page.get_by_test_id("type-checkup").click()

@@ -235,8 +235,8 @@ function chooseSlot(slot: Slot): void {
   render();
 }
 
-function laterDates(): void {
-  state.from = addDays(state.from, WINDOW_DAYS);
+function shiftDates(by: number): void {
+  state.from = addDays(state.from, by);
   state.day = null;
   state.slot = null;
   void loadSlots();
@@ -358,7 +358,10 @@ function dayStep(w: Words, clock: Clock): HTMLElement {
           )),
         ))
       : h("p", { class: "empty", "data-testid": "no-slots" }, w.noSlots),
-    button(w.later, laterDates, { class: "secondary", "data-testid": "later" }),
+    button(w.later, () => shiftDates(WINDOW_DAYS), { class: "secondary", "data-testid": "later" }),
+    state.from > isoDay(new Date())
+      ? button(w.earlier, () => shiftDates(-WINDOW_DAYS), { class: "secondary", "data-testid": "earlier" })
+      : null,
   );
 }
 
@@ -387,7 +390,7 @@ function confirmStep(w: Words, clock: Clock, slot: Slot): HTMLElement {
     button(state.busy === "booking" ? w.booking : w.book(clock.timeOf(slot.start)), () => void book(), {
       class: "primary", "data-testid": "book", "aria-disabled": state.busy === "booking" ? "true" : "false",
     }),
-    button(w.chooseTime, () => chooseDay(clock.dayKey(slot.start)), { class: "secondary", "data-testid": "other-time" }),
+    button(w.otherTime, () => chooseDay(clock.dayKey(slot.start)), { class: "secondary", "data-testid": "other-time" }),
   );
 }
 
