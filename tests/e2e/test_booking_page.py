@@ -335,6 +335,7 @@ def test_an_expired_or_spent_link_says_so_and_what_to_do(open_page, viewport):
     notice = page.get_by_test_id("link-expired")
     expect(notice).to_contain_text("This link has expired")
     expect(notice).to_contain_text("new link")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
     # Nothing to pick on a dead link, and no name: the 410 says nothing about the patient
     expect(page.locator("[data-testid^=type-]")).to_have_count(0)
     expect(page.get_by_test_id("greeting")).to_have_count(0)

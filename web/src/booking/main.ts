@@ -418,7 +418,8 @@ function failureView(w: Words, clock: Clock | null): HTMLElement | null {
   };
   const [title, body, testid] = views[failure];
   return h("div", { class: `notice ${failure}`, role: "alert", "data-testid": testid },
-    h("h2", { tabindex: "-1", "data-focus": "notice" }, title),
+    // A dead link is the whole page, so its title is the page's heading.
+    h(state.types ? "h2" : "h1", { tabindex: "-1", "data-focus": "notice" }, title),
     h("p", {}, body),
     failure === "taken" && clock && state.offered?.length ? timeButtons(state.offered, clock, "offered", true) : null,
     state.retry ? button(w.retry, state.retry, { class: "secondary", "data-testid": "retry" }) : null,
