@@ -1,11 +1,5 @@
 """The patients' booking page (web/dist/booking.html) in headless Chromium at 390 px and on a desktop:
-pick, book, a slot just taken, expired and unknown links, Spanish, keyboard only, target sizes.
-
-The page runs against `booking_site`, one fixture: a small server that serves the built page at
-/b/<token> and answers the three routes of ../shared/spec/booking.md with canned data. Point that
-fixture at the real local stack (and its demo tokens) and every test here drives the real service.
-Screenshots go to $CARELOOP_SCREENSHOTS (default /tmp/careloop-booking).
-"""
+pick, book, a slot just taken, expired and unknown links, Spanish, keyboard only, target sizes."""
 
 from __future__ import annotations
 
@@ -149,6 +143,10 @@ def _canned_booking_api(site: BookingSite):
     return app
 
 
+# The page runs against `booking_site`, one fixture: a small server that serves the built page at
+# /b/<token> and answers the three routes of the booking spec with canned data. Point it at the real
+# local stack (and tokens for these situations) and every test here drives the real service.
+# Screenshots go to $CARELOOP_SCREENSHOTS (default /tmp/careloop-booking).
 @pytest.fixture(scope="module")
 def booking_site() -> Iterator[BookingSite]:
     """The booking page and its API over HTTP (canned here; the real local stack fits the same shape)."""
