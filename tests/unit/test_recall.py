@@ -135,3 +135,15 @@ def test_no_show_rebooked_then_cancelled_gets_the_task():
     rebooked = [appt("2026-12-05T13:00:00-05:00", "2026-12-12T10:00:00-05:00", aid="a2"),
                 appt("2026-12-05T18:00:00-05:00", "2026-12-12T10:00:00-05:00", aid="a2", status="cancelled")]
     assert task_steps(run(NO_SHOW + rebooked, until="2026-12-10T23:00:00-05:00")) == ["rebook-alert"]
+
+
+def test_staff_read_the_recall_steps_in_plain_words():
+    from careloop.inbox import workflow_view
+    from careloop.workflows import default_library
+
+    recall = workflow_view(next(w for w in default_library() if w.id == "recall"))
+    summaries = {s["id"]: s["summary"] for s in recall["steps"]}
+    assert summaries["recall-cleaning-6m"].startswith("Text the patient 182 days after the status change, if the "
+                                                      "visit was a cleaning, teeth cleaning,")
+    assert summaries["recall-check-up-task"].startswith("Create a staff task 379 days after the status change")
+    assert summaries["recall-check-up-task"].endswith("and the patient has not texted for 14 days")
