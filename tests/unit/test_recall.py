@@ -147,3 +147,33 @@ def test_staff_read_the_recall_steps_in_plain_words():
                                                       "visit was a cleaning, teeth cleaning,")
     assert summaries["recall-check-up-task"].startswith("Create a staff task 379 days after the status change")
     assert summaries["recall-check-up-task"].endswith("and the patient has not texted for 14 days")
+
+
+def test_switching_recall_on_plans_for_visits_months_ago(svc):
+    from datetime import timedelta
+
+    from careloop.engine.planner import plan_switched_on
+    from careloop.models import ActionStatus, Appointment, Patient
+    from careloop.records import ingest
+
+    # Given a cleaning 4 months ago and a check-up 8 months ago, from before recall was on
+    from careloop.workflows import default_library
+
+    svc.workflow_source = tuple(w.model_copy(update={"enabled": w.id != "recall"}) for w in default_library())
+    now = svc.clock.now()
+    ingest(svc.records, svc.consent, [Patient(id="p1", first_name="Ana", phone="+16175550101")],
+           [Appointment(id="c", patient_id="p1", start=now - timedelta(days=120), status="fulfilled",
+                        visit_type="cleaning"),
+            Appointment(id="k", patient_id="p1", start=now - timedelta(days=240), status="fulfilled",
+                        visit_type="checkup")], now)
+    assert [a for a in svc.actions.actions_for_subject("APT#c") if a.workflow == "recall"] == []
+    # When recall is switched on
+    svc.workflow_source = default_library()
+    recall = next(w for w in svc.workflows if w.id == "recall")
+    result = plan_switched_on(svc, recall, now)
+    # Then both are planned from their visit (not 90 days back only); what has passed is late
+    pending = {(a.appointment_id, a.step) for a in result.planned}
+    assert {("c", "recall-cleaning-6m"), ("c", "recall-cleaning-task"),
+            ("k", "recall-check-up-12m"), ("k", "recall-check-up-task")} <= pending
+    late = {(a.appointment_id, a.step) for a in result.skipped if a.status == ActionStatus.SKIPPED}
+    assert ("k", "recall-cleaning-6m") in late
