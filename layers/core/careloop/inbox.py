@@ -15,7 +15,7 @@ from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus
 from careloop.phones import mask
 from careloop.ports import AnalyticsSource, Services, needs_staff
 from careloop.practice import PracticeProfile
-from careloop.workflows.model import Step, Trigger, Workflow
+from careloop.workflows.model import Condition, Step, Trigger, Workflow
 
 
 def _name(p: Patient | None) -> str:
@@ -173,7 +173,8 @@ _CONDITION_TEXT = {
     ("patient.has_future_appointment", "is_false"): "no future appointment is booked",
     ("patient.booked_since_trigger", "is_false"): "nothing new was booked",
     ("patient.replied_since_trigger", "is_false"): "the patient has not replied",
-    ("appointment.visit_type", "in"): "the visit type needs a follow-up",
+    ("appointment.visit_type", "in"): "the visit was a {value}",
+    ("patient.minutes_since_last_inbound", "gt"): "the patient has not texted for {value}",
 }
 
 
@@ -187,6 +188,16 @@ def _duration(minutes: int) -> str:
     return f"{m} min"
 
 
+def _value_text(c: Condition) -> object:
+    """A condition's value as staff read it: a list of visit types, a number of minutes as a time."""
+    if isinstance(c.value, list) and c.value:
+        *rest, last = map(str, c.value)
+        return f"{', '.join(rest)} or {last}" if rest else last
+    if c.field.startswith("patient.minutes_since") and isinstance(c.value, int):
+        return _duration(c.value)
+    return c.value
+
+
 def _summary(workflow: Workflow, step: Step) -> str:
     verb = {"sms": "Text the patient", "task": "Create a staff task", "staff_alert": "Alert staff",
             "enter_workflow": "Hand over to another workflow"}[step.action.type]
@@ -197,7 +208,7 @@ def _summary(workflow: Workflow, step: Step) -> str:
         when = "right away"
     else:
         when = f"{_duration(minutes)} after {'the status change' if workflow.trigger.on == 'appointment_status' else 'the trigger'}"
-    conditions = [_CONDITION_TEXT.get((c.field, c.op), f"{c.field} {c.op} {c.value}").format(value=c.value)
+    conditions = [_CONDITION_TEXT.get((c.field, c.op), f"{c.field} {c.op} {c.value}").format(value=_value_text(c))
                   for c in step.conditions]
     return f"{verb} {when}" + (f", if {' and '.join(conditions)}" if conditions else "")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -72,15 +72,24 @@ class SimAppointment(_S):
 
 class SimEvent(_S):
     at: datetime
-    type: Literal["appointment", "sms", "ehr_fhir", "ehr_hl7v2", "delivery"]
+    type: Literal["appointment", "sms", "ehr_fhir", "ehr_hl7v2", "delivery", "book"]
     appointment: SimAppointment | None = None
     from_: str | None = Field(None, alias="from")
     body: str | None = None
     payload: Any = None
     message: str | None = None
     status: str | None = None
+    # `book`: a patient books a slot through their link (spec/booking.md)
+    patient: str | None = Field(None, min_length=1)
+    start: datetime | None = None
+    visit_type: str | None = None  # with a `booking` section in the practice: one of its type ids
+    provider: str | None = None
+    location: str | None = None
+    minutes: int | None = Field(None, ge=1, le=1440)
+    id: str | None = Field(None, min_length=1)  # the new appointment's id; default: from the booking
 
     _at = field_validator("at", mode="before")(lambda cls, v: _aware(v))
+    _start = field_validator("start", mode="before")(lambda cls, v: v if v is None else _aware(v))
 
 
 class Scenario(_S):
@@ -139,6 +148,15 @@ def parse_scenario(data: Any) -> Scenario:
                 raise ScenarioError(f"{where}.payload: an HL7 v2 message must be a string")
         elif e.type == "delivery" and not (e.message and e.status):
             raise ScenarioError(f"{where}: a delivery event needs 'message' and 'status'")
+        elif e.type == "book":
+            if not e.patient:
+                raise ScenarioError(f"{where}.patient: required for a book event")
+            if e.patient not in ids:
+                raise ScenarioError(f"{where}.patient: unknown patient {e.patient!r}")
+            if e.start is None:
+                raise ScenarioError(f"{where}.start: required for a book event")
+            if e.start <= e.at:
+                raise ScenarioError(f"{where}.start: a booking must start after its 'at'")
     return scenario
 
 
@@ -174,6 +192,7 @@ class Simulation:
         self.public_ids: dict[str, str] = {}  # our message id -> m-0001
         self.private_ids: dict[str, str] = {}
         self.warnings: list[str] = []
+        self.booked: set[str] = set()  # appointments made by `book` events (source: careloop)
 
     @staticmethod
     def _practice(overrides: dict) -> PracticeProfile:
@@ -263,6 +282,67 @@ class Simulation:
                 self.warnings.append(f"events[{index}].message: no message {event.message!r} was sent")
                 return
             apply_delivery_event(self.s, {"eventType": event.status, "messageId": private})
+        elif event.type == "book":
+            self._book(index, event, now)
+
+    def _book(self, index: int, event: SimEvent, now: datetime) -> None:
+        """A booking through the patient's link: a booked appointment with `source: careloop`,
+        planned for like any other. With a `booking` section in the practice the slot must be open
+        (else the page would answer 409 and nothing is booked) and the type gives its length."""
+        from careloop.records import ingest
+
+        where = f"events[{index}]"
+        if event.patient is None or event.start is None:  # parse_scenario refuses these
+            raise ScenarioError(f"{where}: a book event needs 'patient' and 'start'")
+        start, provider, location = event.start, event.provider, event.location
+        minutes, visit_type = event.minutes or 30, event.visit_type
+        settings = self.s.practice.booking
+        if settings is not None:
+            kind = settings.type(visit_type or "") if visit_type else settings.types[0]
+            if kind is None:
+                known = ", ".join(t.id for t in settings.types)
+                raise ScenarioError(f"{where}.visit_type: not a bookable type of the practice ({known})")
+            slot = self._open_slot(kind.id, start, provider, now)
+            if slot is None:
+                self.warnings.append(f"{where}: no open slot at {start.isoformat()}; the booking page would "
+                                     "answer 409 and nothing was booked")
+                return
+            names = {p.id: p.name for p in self.s.practice.providers}
+            provider, location, minutes = names.get(slot.provider, slot.provider), slot.location, kind.minutes
+            visit_type = kind.visit_type or kind.id
+        content = "|".join((event.patient, start.isoformat(), visit_type or "", provider or ""))
+        appointment_id = event.id or "bk-" + hashlib.sha256(content.encode()).hexdigest()[:12]
+        # `source` is the booking contract's field; validated from a dict, a model without it ignores it
+        appt = Appointment.model_validate({
+            "id": appointment_id, "patient_id": event.patient, "start": start, "minutes": minutes,
+            "status": "booked", "provider": provider, "location": location, "visit_type": visit_type,
+            "source": "careloop"})
+        self.booked.add(appointment_id)
+        ingest(self.s.records, self.s.consent, [], [appt], now)
+
+    def _open_slot(self, type_id: str, start: datetime, provider: str | None, now: datetime):
+        from zoneinfo import ZoneInfo
+
+        from careloop.booking.slots import Busy, open_slots
+        from careloop.models import ACTIVE_STATUSES
+
+        practice, settings = self.s.practice, self.s.practice.booking
+        if settings is None:
+            return None
+        zones = {loc.id: ZoneInfo(loc.timezone) for loc in practice.locations if loc.timezone}
+        # availability names providers by id, appointments by the practice's name for them
+        ids = {key.casefold(): p.id for p in practice.providers for key in (p.id, p.name)}
+
+        def provider_id(key: str) -> str:
+            return ids.get(key.casefold(), key)
+
+        busy = [Busy(provider_id(a.provider), a.start, a.end) for a in self.s.records.all_appointments()
+                if a.provider and a.status in ACTIVE_STATUSES]
+        provider = provider_id(provider) if provider else None
+        day = start.astimezone(practice.zone).date()
+        slots = open_slots(settings, type_id=type_id, first_day=day - timedelta(days=1), days=3, now=now, busy=busy,
+                           zone_of=lambda loc: zones.get(loc, practice.zone), provider=provider)
+        return next((x for x in slots if x.start == start), None)
 
     def _phone_of(self, index: int, sender: str) -> str:
         patient = self.s.records.get_patient(sender)
@@ -315,6 +395,8 @@ class Simulation:
                           if x.status == ActionStatus.SKIPPED and x.reason == LATE)
             if late:  # optional field: steps skipped because their moment had passed (history)
                 line["skipped_late"] = late
+            if a.id in self.booked:  # optional field: booked by the patient through their link
+                line["source"] = "careloop"
             out.append(line)
         for p in sorted(records.all_patients(), key=lambda p: p.id):
             out.append({"kind": "patient_state", "patient": p.id, "phone": p.phone, "opted_out": p.opted_out,

@@ -11,6 +11,8 @@ from careloop.models import ACTIVE_STATUSES, Appointment, Patient
 from careloop.ports import Services
 from careloop.workflows import Condition
 
+BOOKED_OR_KEPT = ACTIVE_STATUSES | {"fulfilled"}
+
 
 class Facts:
     """Lazily computed facts for one (patient, appointment) at one moment."""
@@ -63,9 +65,11 @@ class Facts:
                     for x in self._patient_appointments()
                 )
             case "patient.booked_since_trigger":
+                # a visit booked after the trigger and already attended counts too: the patient
+                # rebooked (no "call to rebook" task) and came (a recall starts from that visit)
                 return any(
                     (a is None or x.id != a.id)
-                    and x.status in ACTIVE_STATUSES
+                    and x.status in BOOKED_OR_KEPT
                     and x.start > self.trigger_at
                     and (x.updated_at is None or x.updated_at >= self.trigger_at)
                     for x in self._patient_appointments()

@@ -13,7 +13,7 @@ from careloop.clock import iso
 from careloop.engine.conditions import Facts, first_failing
 from careloop.models import ActionStatus, Appointment, Patient, PlannedAction
 from careloop.ports import Services
-from careloop.workflows import Workflow
+from careloop.workflows import Step, Workflow
 
 
 @dataclass
@@ -72,6 +72,12 @@ def plan_appointment_change(
 # How late a step of a status-triggered workflow may still go out, unless the step says
 DEFAULT_GRACE = timedelta(hours=12)
 LATE = "late"
+# switched on, a status-triggered workflow looks back at least this far for its appointments
+SWITCH_ON_LOOKBACK = timedelta(days=90)
+
+
+def _grace(step: Step) -> timedelta:
+    return DEFAULT_GRACE if step.timing.grace_minutes is None else timedelta(minutes=step.timing.grace_minutes)
 
 
 def event_time(wf: Workflow, appt: Appointment, now: datetime) -> datetime:
@@ -91,11 +97,13 @@ def plan_switched_on(services: Services, wf: Workflow, now: datetime) -> PlanRes
     result = PlanResult()
     if not wf.enabled or wf.trigger.on not in ("appointment_booked", "appointment_status"):
         return result
+    # a recall is due months after the visit: look back as far as the workflow's last step reaches
+    reach = max([SWITCH_ON_LOOKBACK] + [timedelta(minutes=s.timing.offset_minutes) + _grace(s) for s in wf.steps])
     for appt in services.records.all_appointments():
         if wf.trigger.on == "appointment_booked":
             if appt.status != "booked" or appt.start <= now:
                 continue
-        elif appt.status != wf.trigger.status or now - appt.end > timedelta(days=90):
+        elif appt.status != wf.trigger.status or now - appt.end > reach:
             continue  # not this status, or history no step of it could still reach
         patient = services.records.get_patient(appt.patient_id)
         if patient is not None:
@@ -178,8 +186,7 @@ def _plan_workflow(
                 reason = "due time already passed when planned"
         elif due < now:
             # a status reported after the fact: still send within the grace window, else skip as late
-            grace = DEFAULT_GRACE if step.timing.grace_minutes is None else timedelta(minutes=step.timing.grace_minutes)
-            if now - due > grace:
+            if now - due > _grace(step):
                 reason = LATE
             else:
                 action.due_at = now
