@@ -144,7 +144,10 @@ class Waf(Construct):
     def _per_client_ip_rule(self) -> wafv2.CfnWebACL.RuleProperty:
         # Through CloudFront the connecting address is the edge's; the patient's is the first one
         # in X-Forwarded-For. A caller can forge that header, so this rule is paired with the
-        # per-source one below and with the per-token limits of the booking service.
+        # per-source one below and with the per-token limits of the booking service. Without the
+        # header (a direct call) WAF skips this rule and the per-source one counts the caller;
+        # with a header whose first entry is no IP address (CloudFront always puts one there
+        # for a real browser), the request is blocked (MATCH).
         return wafv2.CfnWebACL.RuleProperty(
             name="booking-per-client-ip",
             priority=1,
