@@ -1,5 +1,6 @@
 """The api construct: the REST API (EHR webhooks on /ehr with HMAC, the staff API on /api with
-Cognito), its logs, throttles and gateway responses, and the webhook secret the EHR signs with."""
+Cognito, the patients' booking routes on /b and /booking/api, public), its logs, throttles,
+request validation and gateway responses, and the webhook secret the EHR signs with."""
 
 from __future__ import annotations
 
@@ -31,6 +32,43 @@ class Throttle:
 EHR_THROTTLE = Throttle(rate=20, burst=40)  # an EHR's bulk sync is bursty; it retries on 429
 STAFF_THROTTLE = Throttle(rate=25, burst=50)
 THROTTLE_BY_AUTH = {"hmac": EHR_THROTTLE, "cognito": STAFF_THROTTLE}
+# The public booking routes: anyone with the URL can call them, so their buckets are small. A
+# patient makes one booking in a visit; 5/s across the whole practice is far above real use and
+# keeps a scripted flood from claiming every slot. Reading the page, types and slots is a few
+# requests per patient. (Per IP: infra.waf; per token: the booking service.)
+BOOK_THROTTLE = Throttle(rate=5, burst=10)
+BOOKING_READ_THROTTLE = Throttle(rate=10, burst=20)
+# POST /booking/api/book carries a token, a type id, a start time and perhaps a provider id:
+# well under 1 KB. infra.waf blocks larger bodies; the model below bounds each field.
+BOOK_BODY_MAX_BYTES = 2048
+BOOK_REQUEST_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="BookRequest",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["t", "type", "start"],
+    max_properties=16,  # the contract may grow optional fields; it stays small
+    properties={
+        "t": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64),
+        "type": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64),
+        "start": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=10, max_length=40),
+        "provider": apigw.JsonSchema(
+            type=[apigw.JsonSchemaType.STRING, apigw.JsonSchemaType.NULL], max_length=64
+        ),
+    },
+)
+# The contract's error shape (booking.md): the validator's own answer would be {"message": ...}.
+BAD_BOOK_BODY = (
+    '{"error": "invalid request body: t, type and start are required strings '
+    '(start ISO 8601), provider an optional string"}'
+)
+
+
+def route_throttle(spec: wiring.FunctionSpec, route: wiring.Route) -> Throttle:
+    if not isinstance(spec.source, wiring.ApiSource):
+        raise TypeError(f"{spec.name} has no routes")
+    if spec.source.auth == "public":
+        return BOOK_THROTTLE if route.method == "POST" else BOOKING_READ_THROTTLE
+    return THROTTLE_BY_AUTH[spec.source.auth]
 
 
 def route_throttles() -> dict[str, apigw.MethodDeploymentOptions]:
@@ -38,8 +76,8 @@ def route_throttles() -> dict[str, apigw.MethodDeploymentOptions]:
     data tracing stays off and logging at ERROR on each, as on the stage."""
     return {
         f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
-            throttling_rate_limit=THROTTLE_BY_AUTH[spec.source.auth].rate,
-            throttling_burst_limit=THROTTLE_BY_AUTH[spec.source.auth].burst,
+            throttling_rate_limit=route_throttle(spec, route).rate,
+            throttling_burst_limit=route_throttle(spec, route).burst,
             logging_level=apigw.MethodLoggingLevel.ERROR,
             data_trace_enabled=False,
             metrics_enabled=True,
@@ -52,7 +90,8 @@ def route_throttles() -> dict[str, apigw.MethodDeploymentOptions]:
 
 class Api(Construct):
     """`api`, `authorizer`, `request_validator`, `public_methods` (routes whose auth is the HMAC
-    in the handler), `webhook_secret` and `generated_webhook_secret` (None when imported)."""
+    in the handler), `booking_methods` (public: the personal token, checked in the handler),
+    `book_model`, `webhook_secret` and `generated_webhook_secret` (None when imported)."""
 
     def __init__(
         self,
@@ -68,6 +107,7 @@ class Api(Construct):
         super().__init__(scope, construct_id)
         self.profile, self.prefix, self.key, self.web_origin = profile, prefix, key, web_origin
         self.public_methods: list[apigw.Method] = []
+        self.booking_methods: list[apigw.Method] = []
         self.webhook_secret, self.generated_webhook_secret = self._webhook_secret()
         self.api = self._rest_api(user_pool)
 
@@ -78,7 +118,10 @@ class Api(Construct):
             self,
             "Api",
             rest_api_name=f"{self.prefix}-api",
-            description="Careloop: EHR webhooks (/ehr, HMAC) and the staff API (/api, Cognito)",
+            description=(
+                "Careloop: EHR webhooks (/ehr, HMAC), the staff API (/api, Cognito), "
+                "patient booking (/b, /booking/api, public)"
+            ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,  # execution logging needs the account-level role
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -116,6 +159,20 @@ class Api(Construct):
         self.request_validator = api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
+        self.book_model = api.add_model(
+            "BookRequestModel",
+            content_type="application/json",
+            model_name="BookRequest",
+            description="POST /booking/api/book (booking.md): t, type, start, provider?",
+            schema=BOOK_REQUEST_SCHEMA,
+        )
+        api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            response_headers={"Access-Control-Allow-Origin": f"'{self.web_origin}'"},
+            templates={"application/json": BAD_BOOK_BODY},
+        )
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,
             "StaffAuthorizer",
@@ -139,7 +196,7 @@ class Api(Construct):
         self, spec: wiring.FunctionSpec, source: wiring.ApiSource, function: lambda_.Function
     ) -> None:
         """The function's routes of the wiring table: Cognito for `cognito`, none (HMAC in the
-        handler) for `hmac`."""
+        handler) for `hmac`, none (the personal token in the handler) for `public`."""
         integration = apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
         for route in source.routes:
             resource = self.api.root.resource_for_path(route.path)
@@ -157,6 +214,19 @@ class Api(Construct):
                     allow_headers=["Authorization", "Content-Type"],
                     max_age=cdk.Duration.hours(1),
                 )
+            elif source.auth == "public":
+                # No CORS preflight: the booking page calls its API on its own origin (CloudFront
+                # sends /b/* and /booking/api/* here), so the browser never asks.
+                method = resource.add_method(
+                    route.method,
+                    integration,
+                    authorization_type=apigw.AuthorizationType.NONE,
+                    request_validator=self.request_validator,
+                    request_models={"application/json": self.book_model}
+                    if route.method == "POST"
+                    else None,
+                )
+                self.booking_methods.append(method)
             else:
                 method = resource.add_method(
                     route.method,

@@ -98,7 +98,7 @@ def private_bucket(
 # place instead of replacing its tables, key and queues.
 
 # The constructs CareloopStack composes; their ids stay out of logical ids and unique names.
-PARTS = ("Data", "Messaging", "Sms", "Web", "Api", "Functions", "Monitoring")
+PARTS = ("Data", "Messaging", "Sms", "Web", "Api", "Functions", "Waf", "Monitoring")
 _HIDDEN = "Default"
 _HIDDEN_FROM_HUMAN = "Resource"
 

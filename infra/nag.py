@@ -133,15 +133,13 @@ CloudFront fixes the security policy; browsers negotiate TLS 1.2/1.3 and HTTP is
 HTTPS. A practice with its own domain adds an ACM certificate and TLSv1.2_2021."""
 
 CF_NO_WAF = """A CloudFront web ACL must be created in us-east-1 (a second, cross-region stack per
-practice). The distribution serves only static, PHI-free SPA files, is geo-restricted to the
-practice's country, and all data access goes through the Cognito-authorised API."""
+practice). The distribution serves static, PHI-free SPA files from S3, is geo-restricted to the
+practice's country, and every data request it forwards (/b/*, /booking/api/*) reaches the API stage,
+whose regional web ACL (infra.waf) rate-limits them per client IP and caps their body size."""
 
-API_NO_WAF = """The API is authenticated on every route (Cognito on /api, HMAC on /ehr) and throttled
-at the stage. AWS managed rule groups block request bodies over 8 KB and flag HL7 v2 pipes, which
-would reject legitimate FHIR bundles; a tuned web ACL is a per-practice option."""
-
-API_NO_CACHE = """Caching is deliberately off: /api responses are per-user PHI and /ehr are
-webhook POSTs, neither may be served from a cache. With no cache there is nothing to encrypt."""
+API_NO_CACHE = """Caching is deliberately off: /api responses are per-user PHI, /ehr are webhook
+POSTs and /b, /booking/api answer one patient's link (and must see a spent link at once); none may be
+served from a cache. With no cache there is nothing to encrypt."""
 
 API_NO_CLIENT_CERT = """Client certificates let API Gateway authenticate itself to HTTP backends.
 Every integration here is a Lambda proxy (invoked through the signed Lambda API), so a certificate
@@ -150,6 +148,12 @@ would protect nothing."""
 EHR_HMAC = """EHR systems cannot sign in to Cognito. ehr_webhook authenticates every request itself
 with an HMAC-SHA256 signature over the raw body, keyed by the practice's secret in Secrets Manager,
 and answers 401 before parsing anything; the stage throttles the route."""
+
+BOOKING_PUBLIC = """Patients book from a texted link without an account (booking.md: public, no
+sign-in), so these routes cannot ask for Cognito. The booking function authenticates every request
+by its personal link token (short-lived, one patient, one purpose, unguessable; 404 says nothing
+about anyone), and the routes are throttled per route at the stage, per client IP by the web ACL
+(infra.waf), per token in the service, and POST bodies are checked against the BookRequest model."""
 
 APIGW_LOG_ROLE = """The account-level role API Gateway assumes to write execution logs; the
 AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy is the documented, minimal one."""
@@ -239,7 +243,6 @@ def _storage(stack: CareloopStack, ack: _Acks) -> None:
 
 def _api(stack: CareloopStack, ack: _Acks) -> None:
     api = stack.api
-    ack(api.deployment_stage, API_NO_WAF, "AwsSolutions-APIG3")
     ack(api.deployment_stage, API_NO_CACHE, "HIPAA.Security-APIGWCacheEnabledAndEncrypted")
     ack(api.deployment_stage, API_NO_CLIENT_CERT, "HIPAA.Security-APIGWSSLEnabled")
     ack(
@@ -250,6 +253,8 @@ def _api(stack: CareloopStack, ack: _Acks) -> None:
     )
     for method in stack.public_methods:
         ack(method, EHR_HMAC, "AwsSolutions-APIG4", "AwsSolutions-COG4")
+    for method in stack.booking_methods:
+        ack(method, BOOKING_PUBLIC, "AwsSolutions-APIG4", "AwsSolutions-COG4")
 
 
 def _web(stack: CareloopStack, ack: _Acks) -> None:

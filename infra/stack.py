@@ -1,5 +1,5 @@
 """The Careloop stack for one practice: composes the constructs (data, messaging, sms, web, api,
-functions, monitoring), each generated from careloop.wiring and careloop.tables."""
+functions, waf, monitoring), each generated from careloop.wiring and careloop.tables."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from infra.functions import Functions
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.sms import Sms
+from infra.waf import Waf
 from infra.web import Web
 
 __all__ = ["API_STAGE", "POWERTOOLS_ENV", "CareloopStack", "kebab", "pascal"]
@@ -59,6 +60,8 @@ class CareloopStack(cdk.Stack):
             self, "Functions", profile=profile, prefix=prefix, data=self.data, messaging=self.messaging,
             sms=self.sms, api=self.api_part, layer_sources=layer_sources, functions_dir=functions_dir,
         )
+        self.web.add_booking(self.api)  # the patients' page and API on the staff app's distribution
+        self.waf = Waf(self, "Waf", prefix=prefix, key=self.data.key, stage=self.api.deployment_stage)
         self.web_deployment = self.web.deploy(web_dist, self.api.url)  # config.json names the API
         # every DLQ of the stack: the queues' own and the functions' (stream on-failure, schedule)
         self.all_dlqs = {**self.messaging.dlqs, **self.compute.function_dlqs}
@@ -69,7 +72,8 @@ class CareloopStack(cdk.Stack):
                                      dlqs=self.all_dlqs)
         self.ops_alarms = self.monitoring.alarms
         self.data.allow_log_groups(
-            [*self.compute.log_group_names.values(), *self.api_part.log_group_names, *self.web.log_group_names]
+            [*self.compute.log_group_names.values(), *self.api_part.log_group_names, *self.web.log_group_names,
+             *self.waf.log_group_names]
         )
 
         # the handles tests and infra.nag use, flat as they were
@@ -83,6 +87,8 @@ class CareloopStack(cdk.Stack):
         self.webhook_secret = self.api_part.webhook_secret
         self.generated_webhook_secret = self.api_part.generated_webhook_secret
         self.public_methods = self.api_part.public_methods
+        self.booking_methods, self.book_model = self.api_part.booking_methods, self.api_part.book_model
+        self.web_acl = self.waf.web_acl
         self.authorizer, self.request_validator = self.api_part.authorizer, self.api_part.request_validator
         self.layer, self.functions, self.policies = self.compute.layer, self.compute.functions, self.compute.policies
         self.roles, self.log_group_names = self.compute.roles, self.compute.log_group_names
@@ -102,6 +108,7 @@ class CareloopStack(cdk.Stack):
     def _outputs(self) -> None:
         outputs = {
             "ApiUrl": (self.api.url, "Base URL of the REST API (/ehr/fhir, /ehr/hl7v2, /api/...)"),
+            "BookingBaseUrl": (f"{self.web_origin}/b/", "Patients' personal booking links start here"),
             "WebUrl": (self.web_origin, "Staff web app (CloudFront)"),
             "UserPoolId": (self.user_pool.user_pool_id, "Staff Cognito user pool"),
             "UserPoolClientId": (self.user_pool_client.user_pool_client_id, "Web app client id"),

@@ -1,11 +1,13 @@
-"""The web construct: the staff identity (Cognito, MFA) and the staff app's front (private S3
-bucket with its own key behind CloudFront with OAC and security headers, plus its deployment)."""
+"""The web construct: the staff identity (Cognito, MFA), the staff app's front (private S3 bucket
+with its own key behind CloudFront with OAC and security headers, plus its deployment) and the
+patients' booking page and API on the same distribution (/b/*, /booking/api/* -> API Gateway)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
@@ -15,7 +17,25 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from careloop.practice import PracticeProfile
+from infra.api import API_STAGE
 from infra.common import log_group, private_bucket
+
+# The booking page's routes, which CloudFront sends to API Gateway (booking.md).
+BOOKING_PAGE_PATH = "/b/*"
+BOOKING_API_PATH = "/booking/api/*"
+# The staff app's client-side routes get index.html, as local mode serves them
+# (careloop_local.http): a path whose last segment has no dot is a route, not a file. Done per
+# request on the S3 behaviour only; distribution-wide error pages would also turn the booking
+# API's 404 (unknown link) into a 200 page.
+SPA_ROUTES_FUNCTION = """function handler(event) {
+  var request = event.request;
+  var last = request.uri.split('/').pop();
+  if (last.indexOf('.') === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
 
 
 class Web(Construct):
@@ -112,10 +132,66 @@ class Web(Construct):
             ],
         )
         region = cdk.Aws.REGION
-        headers = cloudfront.ResponseHeadersPolicy(
-            self,
+        # The SPA talks to API Gateway and Cognito only. A wildcard on execute-api (not this
+        # API's id) because API -> distribution already exists (CORS origin).
+        headers = self._security_headers(
             "WebSecurityHeaders",
-            response_headers_policy_name=f"{self.prefix}-web-security",
+            f"{self.prefix}-web-security",
+            f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com "
+            f"https://cognito-idp.{region}.amazonaws.com",
+        )
+        spa_routes = cloudfront.Function(
+            self,
+            "SpaRoutesFunction",
+            function_name=f"{self.prefix}-spa-routes",
+            comment="Staff app client-side routes -> /index.html",
+            code=cloudfront.FunctionCode.from_inline(SPA_ROUTES_FUNCTION),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "WebDistribution",
+            comment=f"Careloop staff app ({self.profile.id})",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=spa_routes, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                    )
+                ],
+            ),
+            enable_logging=True,
+            log_bucket=self.log_bucket,
+            log_file_prefix="cloudfront/",
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            # The staff app serves one practice: reachable from its country only.
+            geo_restriction=cloudfront.GeoRestriction.allowlist(self.profile.sms.country),
+        )
+        return bucket, distribution
+
+    def _security_headers(
+        self, construct_id: str, name: str, connect_src: str, *, no_store: bool = False
+    ) -> cloudfront.ResponseHeadersPolicy:
+        """HSTS, nosniff, no framing, no referrer (a booking link's token must not leak to another
+        site) and a CSP that allows only this origin's own files plus `connect_src`."""
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            construct_id,
+            response_headers_policy_name=name,
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[
+                    cloudfront.ResponseCustomHeader(header="Cache-Control", value="no-store", override=True)
+                ]
+            )
+            if no_store
+            else None,
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=cdk.Duration.days(730),
@@ -133,52 +209,57 @@ class Web(Construct):
                 xss_protection=cloudfront.ResponseHeadersXSSProtection(
                     protection=True, mode_block=True, override=True
                 ),
-                # The SPA talks to API Gateway and Cognito only. A wildcard on execute-api (not
-                # this API's id) because API -> distribution already exists (CORS origin).
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=(
                         "default-src 'self'; script-src 'self'; style-src 'self'; "
                         "img-src 'self' data:; font-src 'self'; object-src 'none'; "
-                        f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com "
-                        f"https://cognito-idp.{region}.amazonaws.com; "
+                        f"{connect_src}; "
                         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
                     ),
                     override=True,
                 ),
             ),
         )
-        distribution = cloudfront.Distribution(
-            self,
-            "WebDistribution",
-            comment=f"Careloop staff app ({self.profile.id})",
-            default_root_object="index.html",
-            default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
-                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-                response_headers_policy=headers,
-                compress=True,
-            ),
-            # Client-side routes: unknown keys come back as 403 from S3 through OAC.
-            error_responses=[
-                cloudfront.ErrorResponse(
-                    http_status=status,
-                    response_http_status=200,
-                    response_page_path="/index.html",
-                    ttl=cdk.Duration.seconds(0),
-                )
-                for status in (403, 404)
-            ],
-            enable_logging=True,
-            log_bucket=self.log_bucket,
-            log_file_prefix="cloudfront/",
-            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
-            # The staff app serves one practice: reachable from its country only.
-            geo_restriction=cloudfront.GeoRestriction.allowlist(self.profile.sms.country),
+
+    def add_booking(self, api: apigw.RestApi) -> None:
+        """`/b/*` and `/booking/api/*` on the distribution, to the API stage, never cached.
+
+        The page goes to the booking function (not to a static booking.html in S3) because its
+        answer depends on the link: 404 for a forged token, 410 for a spent or expired one, the
+        patient's language and first name; and `make run` serves it from the same handler, so
+        the deployed page and the local one cannot differ. The API behind it shares the origin,
+        so the page needs no CORS."""
+        # Built from the API's id, not api.url: the URL names the stage, the stage needs the
+        # deployment, the deployment the methods, and the methods already refer to this
+        # distribution (CORS origin), which would close a cycle.
+        domain = f"{api.rest_api_id}.execute-api.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"
+        origin = origins.HttpOrigin(
+            domain,
+            origin_path=f"/{API_STAGE}",
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
         )
-        return bucket, distribution
+        # Same headers as the staff app; the page calls only its own origin. no-store: the
+        # answers are one patient's (their first name, their slots).
+        self.booking_headers = self._security_headers(
+            "BookingSecurityHeaders", f"{self.prefix}-booking-security", "connect-src 'self'", no_store=True
+        )
+        for path, methods in (
+            (BOOKING_PAGE_PATH, cloudfront.AllowedMethods.ALLOW_GET_HEAD),
+            (BOOKING_API_PATH, cloudfront.AllowedMethods.ALLOW_ALL),  # POST book
+        ):
+            self.distribution.add_behavior(
+                path,
+                origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=methods,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                # query (?t=, type, from, days) and headers (Accept-Language, Content-Type) to
+                # the API, but not Host: API Gateway answers only to its own name
+                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                response_headers_policy=self.booking_headers,
+                compress=True,
+            )
 
     def deploy(self, web_dist: Path | None, api_url: str) -> s3deploy.BucketDeployment | None:
         """The built SPA and its config.json into the bucket (needs the API's URL)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from careloop import wiring
-from infra.api import EHR_THROTTLE, STAFF_THROTTLE
+from infra.api import BOOK_THROTTLE, BOOKING_READ_THROTTLE, EHR_THROTTLE, STAFF_THROTTLE
 
 pytestmark = pytest.mark.infra
 
@@ -84,8 +84,11 @@ def test_every_route_has_its_own_throttle(synth):
     for spec in wiring.FUNCTIONS:
         if not isinstance(spec.source, wiring.ApiSource):
             continue
-        expected = EHR_THROTTLE if spec.source.auth == "hmac" else STAFF_THROTTLE
         for route in spec.source.routes:
+            if spec.source.auth == "public":  # the booking routes: POST book is the smallest bucket
+                expected = BOOK_THROTTLE if route.method == "POST" else BOOKING_READ_THROTTLE
+            else:
+                expected = EHR_THROTTLE if spec.source.auth == "hmac" else STAFF_THROTTLE
             entry = settings[("/" + route.path.replace("/", "~1"), route.method)]
             assert (entry["ThrottlingRateLimit"], entry["ThrottlingBurstLimit"]) == (expected.rate, expected.burst)
             assert entry["DataTraceEnabled"] is False and entry["LoggingLevel"] == "ERROR"

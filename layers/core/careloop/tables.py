@@ -66,7 +66,16 @@ MESSAGES = TableSpec(
     ),
 )
 
-ALL_TABLES: tuple[TableSpec, ...] = (RECORDS, ACTIONS, MESSAGES)
+# Self-scheduling state: personal links (LINK#token), slot claims that make one booking win a
+# race, and holds of `request` mode; links and holds expire by TTL. No stream: nothing plans on it.
+BOOKING = TableSpec(
+    logical="booking",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (RECORDS, ACTIONS, MESSAGES, BOOKING)
 
 # Number of partitions the due index is spread over; the dispatcher queries each shard.
 DUE_SHARDS = 4

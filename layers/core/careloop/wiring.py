@@ -51,10 +51,11 @@ class Route:
 
 @dataclass(frozen=True)
 class ApiSource:
-    """API Gateway REST routes. auth: `hmac` (checked in the handler) or `cognito`."""
+    """API Gateway REST routes. auth: `hmac` (checked in the handler), `cognito`, or `public`
+    (no sign-in: the personal token in the request is checked in the handler; rate-limited)."""
 
     routes: tuple[Route, ...]
-    auth: Literal["hmac", "cognito"]
+    auth: Literal["hmac", "cognito", "public"]
     kind: Literal["api"] = "api"
 
 
@@ -81,6 +82,7 @@ class FunctionSpec:
 
 
 R, A, M = tables.RECORDS.logical, tables.ACTIONS.logical, tables.MESSAGES.logical
+B = tables.BOOKING.logical
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -163,6 +165,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=60,
         memory_mb=256,
         ehr_token=True,
+    ),
+    FunctionSpec(
+        name="booking",
+        description="Self-scheduling for patients with a personal link: the page, types, open slots, book",
+        source=ApiSource(
+            routes=(
+                Route("GET", "/b/{token}"),
+                Route("GET", "/booking/api/types"),
+                Route("GET", "/booking/api/slots"),
+                Route("POST", "/booking/api/book"),
+            ),
+            auth="public",
+        ),
+        reads=(R, M, B),  # M: the confirmation text is recorded once, even when a booking retries
+        writes=(R, M, B),  # R: the appointment (and a reschedule's cancelled one); B: link, claim, hold
+        # the confirmation goes through the send queue (texted at once, paced by sms_sender), an
+        # `instant` booking to the EHR through the write-back queue, a `request` one to staff
+        sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
+        publishes_to=(tables.STAFF_ALERTS_TOPIC,),
+        timeout_s=15,  # a patient is waiting on the page; API Gateway gives up at 29 s anyway
     ),
 )
 
