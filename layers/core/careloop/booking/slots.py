@@ -3,12 +3,13 @@ location's own time zone, earliest first. The booking routes and the voice agent
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from careloop.booking.availability import WEEKDAYS, BookingSettings
+from careloop.booking.availability import WEEKDAYS, BookingSettings, Span
 
 
 @dataclass(frozen=True, order=True)
@@ -41,59 +42,132 @@ def open_slots(
     busy: Iterable[Busy],
     zone_of: Callable[[str], ZoneInfo],
     provider: str | None = None,
+    ehr_free: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> list[Slot]:
     """Open slots of `type_id` on local days [first_day, first_day + days), no sooner than the
     lead time and no later than the horizon, earliest first (then by provider). A wall time that
     does not exist (the spring-forward gap) is skipped; one that happens twice (fall back) is
-    offered once, at its first occurrence. `zone_of(location_id)` is the location's zone."""
+    offered once, at its first occurrence. `zone_of(location_id)` is the location's zone.
+    `ehr_free` (provider -> free spans the EHR sent as FHIR Slots) is authoritative: a provider
+    in it is bookable only inside those spans, within its working hours."""
     kind = settings.type(type_id)
-    if kind is None:
+    if kind is None or days <= 0:
         return []
-    # every comparison in UTC: aware datetimes sharing one ZoneInfo compare by wall time in Python,
-    # which is wrong across a DST change
-    length = timedelta(minutes=kind.minutes)
-    step = timedelta(minutes=settings.step_minutes)
-    earliest = now.astimezone(UTC) + timedelta(minutes=settings.lead_minutes)
-    latest = now.astimezone(UTC) + timedelta(days=settings.horizon_days)
+    # every comparison in UTC seconds: aware datetimes sharing one ZoneInfo compare by wall time
+    # in Python, which is wrong across a DST change (and integers are much faster)
+    length = kind.minutes * 60
+    step = settings.step_minutes * 60
+    now_s = int(now.timestamp())
+    earliest = now_s + settings.lead_minutes * 60
+    latest = now_s + settings.horizon_days * 86400
     providers = {p for p in kind.providers if provider is None or p == provider}
-    taken: dict[str, list[tuple[datetime, datetime]]] = {}
-    for b in busy:
-        if b.provider in providers:
-            taken.setdefault(b.provider, []).append((b.start.astimezone(UTC), b.end.astimezone(UTC)))
+    taken = {who: _Spans((b.start, b.end) for b in busy if b.provider == who) for who in providers}
+    free = {who: _Spans(spans) for who, spans in (ehr_free or {}).items() if who in providers}
     closed = {(c.date, c.provider, c.location) for c in settings.closures}
-    out: list[Slot] = []
-    for offset in range(max(days, 0)):
+    rows_of = {day: [h for h in settings.hours if h.weekday == day and h.provider in providers] for day in WEEKDAYS}
+    found: list[tuple[int, str, Slot]] = []
+    for offset in range(days):
         day = first_day + timedelta(days=offset)
-        weekday = WEEKDAYS[day.weekday()]
-        for hours in settings.hours:
-            if hours.weekday != weekday or hours.provider not in providers:
-                continue
+        for hours in rows_of[WEEKDAYS[day.weekday()]]:
             if {(day, None, None), (day, hours.provider, None), (day, None, hours.location),
                     (day, hours.provider, hours.location)} & closed:
                 continue
             zone = zone_of(hours.location)
-            closes = _utc(datetime.combine(day, hours.hours.closes), zone)
-            breaks = [(bs, be) for b in hours.breaks
-                      if (bs := _utc(datetime.combine(day, b.opens), zone)) and (be := _utc(datetime.combine(day, b.closes), zone))]
-            busy_here = taken.get(hours.provider, ())
-            wall = datetime.combine(day, hours.hours.opens)
-            while closes is not None:
-                start = _utc(wall, zone)
-                wall += step
-                if start is None:
-                    continue
-                end = start + length
-                if end > closes:
-                    break
+            opens = _first(day, hours.hours, zone)
+            closes = _instant(day, hours.hours.closes, zone)
+            if opens is None or closes - length < max(opens, earliest) or opens > latest:
+                continue  # nothing fits today (or the whole row lies outside lead time / horizon)
+            breaks = [(_instant(day, b.opens, zone), _instant(day, b.closes, zone))
+                      for b in hours.breaks]
+            busy_here, free_here = taken[hours.provider], free.get(hours.provider)
+            for start, start_at, end_at in _starts(day, hours.hours, zone, step, length, opens, closes):
                 if start < earliest or start > latest:
                     continue
-                if any(start < be and bs < end for bs, be in breaks):
+                end = start + length
+                if any(start < be and bs < end for bs, be in breaks) or busy_here.overlaps(start, end):
                     continue
-                if any(start < te and ts < end for ts, te in busy_here):
+                if free_here is not None and not free_here.covers(start, end):
                     continue
-                out.append(Slot(start.astimezone(zone), hours.provider, end.astimezone(zone), hours.location, type_id))
-    out.sort(key=lambda s: (s.start.astimezone(UTC), s.provider))
-    return out
+                found.append((start, hours.provider, Slot(start_at, hours.provider, end_at, hours.location, type_id)))
+    found.sort(key=lambda f: (f[0], f[1]))
+    return [slot for _, _, slot in found]
+
+
+class _Spans:
+    """Time spans in UTC seconds, merged and sorted, for bisecting: O(log n) per question."""
+
+    def __init__(self, spans: Iterable[tuple[datetime, datetime]]) -> None:
+        merged: list[list[int]] = []
+        for s, e in sorted((int(s.timestamp()), int(e.timestamp())) for s, e in spans):
+            if e <= s:
+                continue
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        self.starts = [s for s, _ in merged]
+        self.ends = [e for _, e in merged]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self.ends, start)  # the first span ending after `start`
+        return i < len(self.starts) and self.starts[i] < end
+
+    def covers(self, start: int, end: int) -> bool:
+        i = bisect_right(self.starts, start) - 1  # the last span starting at or before `start`
+        return i >= 0 and self.ends[i] >= end
+
+
+def _starts(day: date, hours: Span, zone: ZoneInfo, step: int, length: int, opens: int,
+            closes: int) -> Iterable[tuple[int, datetime, datetime]]:
+    """Slot starts on the grid of `step` seconds from opening whose slot ends by closing (UTC
+    seconds), each with its local start and end. Without a DST change inside the hours (nearly
+    always) the grid is plain arithmetic; across one, each wall time is resolved by itself."""
+    wall = datetime.combine(day, hours.opens)
+    local_open = datetime.fromtimestamp(opens, zone)
+    last = closes - length
+    if local_open.utcoffset() == datetime.fromtimestamp(closes, zone).utcoffset() and local_open.replace(tzinfo=None) == wall:
+        # one offset all day: wall arithmetic (what aware datetimes in one zone do) is real time
+        long = timedelta(seconds=length)
+        for k in range((last - opens) // step + 1):
+            at = local_open + timedelta(seconds=k * step)
+            yield opens + k * step, at, at + long
+        return
+    for k in range(24 * 3600 // step + 1):
+        utc = _utc(wall + timedelta(seconds=k * step), zone)
+        if utc is None:
+            continue  # skipped by spring forward
+        start = int(utc.timestamp())
+        if start > last:
+            return
+        if start >= opens:
+            yield start, utc.astimezone(zone), datetime.fromtimestamp(start + length, zone)
+
+
+def _first(day: date, hours: Span, zone: ZoneInfo) -> int | None:
+    """Opening time in UTC seconds (an opening inside the spring-forward gap opens when the clock
+    lands); None if nothing of the hours exists."""
+    opens, closes = _instant(day, hours.opens, zone), _instant(day, hours.closes, zone)
+    return opens if opens < closes else None
+
+
+def _instant(day: date, at: time, zone: ZoneInfo) -> int:
+    """A wall time of `day` in `zone` as UTC seconds: its first occurrence when it happens twice;
+    inside the spring-forward gap, the instant the clock jumps over it (an opening, a closing or
+    a break edge there neither adds nor invents working time)."""
+    wall = datetime.combine(day, at)
+    exists = _utc(wall, zone)
+    if exists is not None:
+        return int(exists.timestamp())
+    # the two readings of a missing wall time bracket the change; find it to the minute (rare)
+    low, high = sorted(int(wall.replace(tzinfo=zone, fold=f).timestamp()) for f in (0, 1))
+    before = datetime.fromtimestamp(low, zone).utcoffset()
+    while high - low > 60:
+        mid = (low + high) // 2
+        if datetime.fromtimestamp(mid, zone).utcoffset() == before:
+            low = mid
+        else:
+            high = mid
+    return high - high % 60
 
 
 def _utc(wall: datetime, zone: ZoneInfo) -> datetime | None:
