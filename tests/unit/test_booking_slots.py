@@ -279,3 +279,11 @@ def _reading(day: date, wall: time, zone: ZoneInfo) -> datetime:
     while (at.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None)) != at:
         at += timedelta(minutes=1)
     return at.replace(tzinfo=zone).astimezone(UTC)
+
+
+def test_the_engine_builds_ordinary_slots() -> None:
+    # the engine builds Slot objects its own fast way: they are the same as the constructor's
+    slot = _search(_settings())[0]
+    same = Slot(_ny(MONDAY, 9), "lee", _ny(MONDAY, 9, 30), "main", "exam")
+    assert slot == same and hash(slot) == hash(same) and not slot < same
+    assert repr(slot) == repr(same)

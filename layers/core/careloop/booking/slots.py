@@ -3,7 +3,8 @@ location's own time zone, earliest first. The booking routes and the voice agent
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,44 +62,118 @@ def open_slots(
     earliest = now_s + settings.lead_minutes * 60
     latest = now_s + settings.horizon_days * 86400
     providers = {p for p in kind.providers if provider is None or p == provider}
-    taken = {who: _Spans((b.start, b.end) for b in busy if b.provider == who) for who in providers}
+    by_provider: dict[str, list[tuple[datetime, datetime]]] = {who: [] for who in providers}
+    for b in busy:
+        if b.provider in by_provider:
+            by_provider[b.provider].append((b.start, b.end))
+    taken = {who: _Taken(spans) for who, spans in by_provider.items()}
     free = {who: _Spans(spans) for who, spans in (ehr_free or {}).items() if who in providers}
     closed = {(c.date, c.provider, c.location) for c in settings.closures}
     rows_of = {day: [h for h in settings.hours if h.weekday == day and h.provider in providers] for day in WEEKDAYS}
+    step_span, long = timedelta(seconds=step), timedelta(seconds=length)
+    # providers keeping the same hours share the zone arithmetic
+    instant, frame = functools.cache(_instant), functools.cache(_frame)
+    closed_days = {c.date for c in settings.closures}
     found: list[tuple[int, str, Slot]] = []
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         for hours in rows_of[WEEKDAYS[day.weekday()]]:
-            if {(day, None, None), (day, hours.provider, None), (day, None, hours.location),
-                    (day, hours.provider, hours.location)} & closed:
+            if day in closed_days and {(day, None, None), (day, hours.provider, None), (day, None, hours.location),
+                                       (day, hours.provider, hours.location)} & closed:
                 continue
             zone = zone_of(hours.location)
-            opens = _first(day, hours.hours, zone)
-            closes = _instant(day, hours.hours.closes, zone)
-            if opens is None or closes - length < max(opens, earliest) or opens > latest:
-                continue  # nothing fits today (or the whole row lies outside lead time / horizon)
-            breaks = [(_instant(day, b.opens, zone), _instant(day, b.closes, zone))
-                      for b in hours.breaks]
-            busy_here, free_here = taken[hours.provider], free.get(hours.provider)
-            for start, start_at, end_at in _starts(day, hours.hours, zone, step, length, opens, closes):
-                if start < earliest or start > latest:
-                    continue
-                end = start + length
-                if any(start < be and bs < end for bs, be in breaks) or busy_here.overlaps(start, end):
-                    continue
-                if free_here is not None and not free_here.covers(start, end):
-                    continue
-                found.append((start, hours.provider, Slot(start_at, hours.provider, end_at, hours.location, type_id)))
-    found.sort(key=lambda f: (f[0], f[1]))
+            opens, closes, local_open = frame(day, hours.hours, zone)
+            lowest, highest = max(opens, earliest), min(closes - length, latest)  # where a start may lie
+            if highest < lowest:
+                continue  # nothing fits today, or the day lies outside lead time / horizon
+            blocked = sorted([(instant(day, b.opens, zone), instant(day, b.closes, zone)) for b in hours.breaks]
+                             + taken[hours.provider].within(opens, closes))
+            gaps = _Spans.of(_gaps(opens, closes, blocked), merged=True)
+            if hours.provider in free:
+                gaps = gaps.intersect(free[hours.provider])
+            if local_open is not None:
+                # one offset all day (nearly always): the grid is plain arithmetic, and wall
+                # arithmetic (what aware datetimes in one zone do) is real time; walk only the gaps
+                for gap_start, gap_end in zip(gaps.starts, gaps.ends, strict=True):
+                    first = -(-(max(gap_start, lowest) - opens) // step)
+                    last = (min(gap_end - length, highest) - opens) // step
+                    at = local_open + first * step_span
+                    for start in range(opens + first * step, opens + last * step + 1, step):
+                        found.append((start, hours.provider, _slot(at, hours.provider, at + long, hours.location, type_id)))
+                        at += step_span
+                continue
+            for start, start_at, end_at in _dst_day_starts(day, hours.hours, zone, step, length, opens, closes):
+                if lowest <= start <= highest and gaps.covers(start, start + length):
+                    found.append((start, hours.provider, _slot(start_at, hours.provider, end_at, hours.location, type_id)))
+    found.sort()  # by instant, then provider (ties beyond that: one provider at two locations)
     return [slot for _, _, slot in found]
+
+
+def _slot(start: datetime, provider: str, end: datetime, location: str, type_id: str) -> Slot:
+    """Slot(start, provider, end, location, type), built 3x faster: a frozen dataclass's __init__
+    sets each field through object.__setattr__, and a long search builds thousands."""
+    slot = object.__new__(Slot)
+    slot.__dict__.update(start=start, provider=provider, end=end, location=location, type=type_id)
+    return slot
+
+
+def _frame(day: date, hours: Span, zone: ZoneInfo) -> tuple[int, int, datetime | None]:
+    """Opening and closing of `hours` on `day` in UTC seconds, and the local opening when one UTC
+    offset holds all day (None on a day whose hours span a DST change)."""
+    opens, closes = _instant(day, hours.opens, zone), _instant(day, hours.closes, zone)
+    local_open = datetime.fromtimestamp(opens, zone)
+    steady = (local_open.utcoffset() == datetime.fromtimestamp(closes, zone).utcoffset()
+              and local_open.replace(tzinfo=None) == datetime.combine(day, hours.opens))
+    return opens, closes, local_open if steady else None
+
+
+def _gaps(opens: int, closes: int, blocked: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """The stretches of [opens, closes) that no blocked span (sorted by start) touches."""
+    cursor = opens
+    for start, end in blocked:
+        if start > cursor:
+            yield cursor, min(start, closes)
+        cursor = max(cursor, end)
+        if cursor >= closes:
+            return
+    if cursor < closes:
+        yield cursor, closes
+
+
+class _Taken:
+    """One provider's busy time in UTC seconds, sorted by start (overlaps allowed: the gap walk
+    copes), so a day's share is found by bisecting instead of scanning."""
+
+    def __init__(self, spans: list[tuple[datetime, datetime]]) -> None:
+        self.spans = sorted((int(s.timestamp()), int(e.timestamp())) for s, e in spans)
+        self.starts = [s for s, _ in self.spans]
+        self.longest = max((e - s for s, e in self.spans), default=0)
+
+    def within(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The spans that overlap [start, end) (and perhaps a few that end before it)."""
+        return self.spans[bisect_right(self.starts, start - self.longest):bisect_left(self.starts, end)]
 
 
 class _Spans:
     """Time spans in UTC seconds, merged and sorted, for bisecting: O(log n) per question."""
 
     def __init__(self, spans: Iterable[tuple[datetime, datetime]]) -> None:
+        self._merge(sorted((int(s.timestamp()), int(e.timestamp())) for s, e in spans))
+
+    @classmethod
+    def of(cls, seconds: Iterable[tuple[int, int]], *, merged: bool = False) -> _Spans:
+        """Spans from UTC seconds; `merged`: they are already sorted and disjoint."""
+        spans = cls.__new__(cls)
+        if merged:
+            pairs = list(seconds)
+            spans.starts, spans.ends = [s for s, _ in pairs], [e for _, e in pairs]
+        else:
+            spans._merge(sorted(seconds))
+        return spans
+
+    def _merge(self, spans: list[tuple[int, int]]) -> None:
         merged: list[list[int]] = []
-        for s, e in sorted((int(s.timestamp()), int(e.timestamp())) for s, e in spans):
+        for s, e in spans:
             if e <= s:
                 continue
             if merged and s <= merged[-1][1]:
@@ -108,46 +183,35 @@ class _Spans:
         self.starts = [s for s, _ in merged]
         self.ends = [e for _, e in merged]
 
-    def overlaps(self, start: int, end: int) -> bool:
+    def within(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The spans that overlap [start, end)."""
         i = bisect_right(self.ends, start)  # the first span ending after `start`
-        return i < len(self.starts) and self.starts[i] < end
+        j = bisect_left(self.starts, end)  # the first span starting at or after `end`
+        return list(zip(self.starts[i:j], self.ends[i:j], strict=True))
+
+    def intersect(self, other: _Spans) -> _Spans:
+        return _Spans.of((max(s, os), min(e, oe)) for s, e in zip(self.starts, self.ends, strict=True)
+                         for os, oe in other.within(s, e))
 
     def covers(self, start: int, end: int) -> bool:
         i = bisect_right(self.starts, start) - 1  # the last span starting at or before `start`
         return i >= 0 and self.ends[i] >= end
 
 
-def _starts(day: date, hours: Span, zone: ZoneInfo, step: int, length: int, opens: int,
-            closes: int) -> Iterable[tuple[int, datetime, datetime]]:
-    """Slot starts on the grid of `step` seconds from opening whose slot ends by closing (UTC
-    seconds), each with its local start and end. Without a DST change inside the hours (nearly
-    always) the grid is plain arithmetic; across one, each wall time is resolved by itself."""
+def _dst_day_starts(day: date, hours: Span, zone: ZoneInfo, step: int, length: int, opens: int,
+                    closes: int) -> Iterable[tuple[int, datetime, datetime]]:
+    """On a day whose hours span a DST change: each wall time on the grid from opening resolved
+    by itself (UTC seconds, local start, local end), skipping those the change removes."""
     wall = datetime.combine(day, hours.opens)
-    local_open = datetime.fromtimestamp(opens, zone)
-    last = closes - length
-    if local_open.utcoffset() == datetime.fromtimestamp(closes, zone).utcoffset() and local_open.replace(tzinfo=None) == wall:
-        # one offset all day: wall arithmetic (what aware datetimes in one zone do) is real time
-        long = timedelta(seconds=length)
-        for k in range((last - opens) // step + 1):
-            at = local_open + timedelta(seconds=k * step)
-            yield opens + k * step, at, at + long
-        return
     for k in range(24 * 3600 // step + 1):
         utc = _utc(wall + timedelta(seconds=k * step), zone)
         if utc is None:
             continue  # skipped by spring forward
         start = int(utc.timestamp())
-        if start > last:
+        if start + length > closes:
             return
         if start >= opens:
             yield start, utc.astimezone(zone), datetime.fromtimestamp(start + length, zone)
-
-
-def _first(day: date, hours: Span, zone: ZoneInfo) -> int | None:
-    """Opening time in UTC seconds (an opening inside the spring-forward gap opens when the clock
-    lands); None if nothing of the hours exists."""
-    opens, closes = _instant(day, hours.opens, zone), _instant(day, hours.closes, zone)
-    return opens if opens < closes else None
 
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> int:
