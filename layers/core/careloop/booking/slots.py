@@ -8,9 +8,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from careloop.booking.availability import WEEKDAYS, BookingSettings, Span
+
+if TYPE_CHECKING:
+    from careloop.ehr.common import EhrSlot
 
 
 @dataclass(frozen=True, order=True)
@@ -138,6 +142,17 @@ def _gaps(opens: int, closes: int, blocked: list[tuple[int, int]]) -> Iterable[t
             return
     if cursor < closes:
         yield cursor, closes
+
+
+def ehr_free_spans(schedules: Mapping[str, str | None], slots: Iterable[EhrSlot]) -> dict[str, list[tuple[datetime, datetime]]]:
+    """`open_slots(ehr_free=...)` from the EHR's Schedules (id -> profile provider id or None) and
+    Slots: every provider with a schedule gets its free slots' spans (none free: not bookable)."""
+    free: dict[str, list[tuple[datetime, datetime]]] = {p: [] for p in schedules.values() if p is not None}
+    for slot in slots:
+        who = schedules.get(slot.schedule)
+        if who is not None and slot.status == "free":
+            free[who].append((slot.start, slot.end))
+    return free
 
 
 class _Taken:
