@@ -26,6 +26,8 @@ CODES: dict[str, str] = {
     "missing_timestamp": "HL7 MSH-7 is empty; the message cannot be ordered against others",
     "unknown_status": "a status Careloop does not know: read as the HL7 event's default, or (FHIR) refused",
     "status_contradicts_event": "a status that contradicts the HL7 trigger event; the event wins",
+    "unusable_schedule": "a FHIR Schedule without an id; its slots are not used",
+    "bad_slot": "a FHIR Slot without an id, a schedule, a SlotStatus or a start before its end; skipped",
     # refusals (PayloadError issues that have a code; the others stay plain sentences)
     "date_out_of_range": "a date before 1900, more than five years ahead, or a version stamped in the future",
     # applying it to the records (careloop.records)

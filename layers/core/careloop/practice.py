@@ -15,6 +15,7 @@ from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from careloop.booking.availability import BookingSettings
 from careloop.errors import ConfigError, InvalidPhone
@@ -246,6 +247,17 @@ class PracticeProfile(_Strict):
                 raise ValueError(f"{kind}: ids must be unique")
         return self
 
+    @model_validator(mode="after")
+    def _booking_refers_to_what_exists(self) -> PracticeProfile:
+        if self.booking is not None:
+            problem = booking_problem(self.booking, {p.id for p in self.providers}, {loc.id for loc in self.locations})
+            if problem is not None:
+                field, text = problem
+                # a custom error carries the field path: the check sees the whole profile, so
+                # pydantic alone would place it at the root
+                raise PydanticCustomError("profile_field", "{field}: {problem}", {"field": field, "problem": text})
+        return self
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -266,11 +278,65 @@ class PracticeProfile(_Strict):
         return self.knowledge + derived
 
 
+def booking_problem(booking: BookingSettings, providers: set[str], locations: set[str]) -> tuple[str, str] | None:
+    """The first thing in the booking section that contradicts the rest of the profile, as
+    (field path, what is wrong), or None: unknown providers/locations, a type a provider cannot do
+    at any hour, breaks outside their hours, duplicate hours rows."""
+    type_ids: set[str] = set()
+    for i, kind in enumerate(booking.types):
+        if kind.id in type_ids:
+            return f"booking.types.{i}.id", f"{kind.id!r} is already the id of another type"
+        type_ids.add(kind.id)
+        for j, who in enumerate(kind.providers):
+            if who not in providers:
+                return f"booking.types.{i}.providers.{j}", f"{who!r} is not a provider id in providers"
+    seen: dict[tuple[str, str, str], int] = {}
+    longest: dict[str, int] = {}  # provider -> the longest stretch of minutes between breaks on any day
+    for i, row in enumerate(booking.hours):
+        if row.provider not in providers:
+            return f"booking.hours.{i}.provider", f"{row.provider!r} is not a provider id in providers"
+        if row.location not in locations:
+            return f"booking.hours.{i}.location", f"{row.location!r} is not a location id in locations"
+        key = (row.provider, row.location, row.weekday)
+        if key in seen:
+            return f"booking.hours.{i}", f"{row.provider} at {row.location} on {row.weekday} is already booking.hours.{seen[key]}"
+        seen[key] = i
+        edges = [_minutes(row.hours.start)]  # alternately: a free stretch opens, closes
+        for pause in sorted(row.breaks, key=lambda b: b.start):
+            where = f"booking.hours.{i}.breaks.{row.breaks.index(pause)}"
+            if pause.start < row.hours.start or pause.end > row.hours.end:
+                return where, f"{pause.start}-{pause.end} is not inside the hours {row.hours.start}-{row.hours.end}"
+            if _minutes(pause.start) < edges[-1]:
+                return where, f"{pause.start}-{pause.end} overlaps another break"
+            edges += [_minutes(pause.start), _minutes(pause.end)]
+        edges.append(_minutes(row.hours.end))
+        stretch = max(edges[k + 1] - edges[k] for k in range(0, len(edges), 2))
+        longest[row.provider] = max(longest.get(row.provider, 0), stretch)
+    for i, kind in enumerate(booking.types):
+        for j, who in enumerate(kind.providers):
+            if longest.get(who, 0) < kind.minutes:
+                return (f"booking.types.{i}.providers.{j}",
+                        f"{who} has no working hours with {kind.minutes} minutes free between breaks for {kind.id!r}")
+    for i, closure in enumerate(booking.closures):
+        if closure.provider is not None and closure.provider not in providers:
+            return f"booking.closures.{i}.provider", f"{closure.provider!r} is not a provider id in providers"
+        if closure.location is not None and closure.location not in locations:
+            return f"booking.closures.{i}.location", f"{closure.location!r} is not a location id in locations"
+    return None
+
+
+def _minutes(hhmm: str) -> int:
+    return int(hhmm[:2]) * 60 + int(hhmm[3:])
+
+
 def _format_errors(exc: ValidationError, source: str) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(root)"
+    msg = first["msg"]
+    if first["type"] == "profile_field" and not first["loc"]:  # a cross-check that names its own field
+        where, msg = first["ctx"]["field"], first["ctx"]["problem"]
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{source}: {where}: {first['msg']}{more}"
+    return f"{source}: {where}: {msg}{more}"
 
 
 def parse_profile(data: dict, source: str = "practice") -> PracticeProfile:

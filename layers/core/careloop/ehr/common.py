@@ -38,6 +38,18 @@ class Hl7Header:
     processing_id: str = ""
 
 
+@dataclass(frozen=True)
+class EhrSlot:
+    """A FHIR Slot: time on one EHR Schedule that is free or not; the EHR's own booking grid,
+    authoritative for that schedule's provider when the practice sends it."""
+
+    id: str
+    schedule: str  # the Schedule id
+    start: datetime
+    end: datetime
+    status: str  # free | busy | busy-unavailable | busy-tentative | entered-in-error
+
+
 @dataclass(slots=True)
 class EhrBatch:
     """Everything one EHR message (a FHIR resource/Bundle, or one HL7 message) said."""
@@ -58,6 +70,10 @@ class EhrBatch:
     # References a notification announced but did not include (id-only / empty payloads).
     to_fetch: list[str] = field(default_factory=list)
     hl7_header: Hl7Header | None = None
+    # FHIR Schedules: id -> the profile provider id it is for (None: no provider the profile
+    # knows); with `slots`, the free time that replaces working hours for that provider
+    schedules: dict[str, str | None] = field(default_factory=dict)
+    slots: list[EhrSlot] = field(default_factory=list)
 
 
 # ---- sane values -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from careloop.ehr.common import (
     MAX_IDENTIFIER,
     MAX_TEXT,
     EhrBatch,
+    EhrSlot,
     PhoneCandidate,
     PhoneKind,
     dedupe_latest,
@@ -39,7 +40,8 @@ from careloop.notices import Notice
 from careloop.practice import PracticeProfile
 
 MAPPED = ("Patient", "Appointment", "Practitioner", "PractitionerRole", "Location")
-QUIET = frozenset({"Schedule", "Slot"})  # accepted and not used yet: no warning
+QUIET = frozenset({"Schedule", "Slot"})  # the EHR's booking grid: mapped by hand, not model-validated
+SLOT_STATUSES = frozenset({"busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error"})
 STATUS_ENTRY = frozenset({"Parameters", "SubscriptionStatus"})  # notification status, skipped
 NOTIFICATION_BUNDLES = frozenset({"history", "subscription-notification"})
 BUNDLE_TYPES = frozenset({
@@ -183,6 +185,7 @@ class _Mapper:
             entries = [_Entry(None, rtype, data)]
 
         valid: list[tuple[_Entry, str, dict]] = []
+        grid: list[tuple[_Entry, str, dict]] = []  # Schedules and Slots
         skipped: Counter[str] = Counter()
         for e in entries:
             if e.method == "DELETE":
@@ -210,7 +213,9 @@ class _Mapper:
                 cleaned = self._validate(rt, e.resource, e.path)
                 if cleaned is not None:
                     valid.append((e, rt, cleaned))
-            elif rt not in QUIET:
+            elif rt in QUIET:
+                grid.append((e, rt, e.resource))
+            else:
                 skipped[rt] += 1
 
         if len(entries) == 1 and entries[0].index is None and skipped:
@@ -231,6 +236,11 @@ class _Mapper:
             self._location(res)
         for _, res in by_type["PractitionerRole"]:
             self._role(res)
+        for e, rt, res in sorted(grid, key=lambda g: g[1]):  # Schedules before Slots
+            if rt == "Schedule":
+                self._schedule(res, e.path)
+            else:
+                self._slot(res, e.path)
         patients = [p for e, res in by_type["Patient"] if (p := self._patient(res, e.path))]
         appointments = [a for e, res in by_type["Appointment"] if (a := self._appointment(res, e.path))]
         self._unfetched_focus(entries)
@@ -436,6 +446,48 @@ class _Mapper:
             self.roles[rid] = (pid if rtype in (None, "Practitioner") else None, display)
         if pid and display and pid not in self.batch.practitioners:
             self.batch.practitioners[pid] = display
+
+    # -- Schedule / Slot (spec/booking.md: free Slots are authoritative for their schedule) --------
+
+    def _schedule(self, res: dict, path: str) -> None:
+        sid = _resource_id(res, contained=False)
+        if not sid:
+            self.warnings.append(Notice("unusable_schedule", f"{path}: Schedule has no id; its slots are not used"))
+            return
+        provider = None
+        for ref in map(_obj, _list(res.get("actor"))):
+            rtype, rid, _ = self._resolve(ref, res)
+            if rtype == "PractitionerRole" and rid in self.roles:
+                rtype, rid = "Practitioner", self.roles[rid][0]
+            if rtype not in (None, "Practitioner"):
+                continue  # a Location or HealthcareService actor says where, not who
+            display = _str(ref.get("display")) or self.batch.practitioners.get(rid or "")
+            provider = provider or self._booking_provider(rid, display)
+        # no provider the profile knows (a room's or another clinic's schedule): kept as None,
+        # quietly, so booking ignores its slots
+        self.batch.schedules[sid] = provider if res.get("active") is not False else None
+
+    def _booking_provider(self, ehr_id: str | None, display: str | None) -> str | None:
+        """The profile provider id for an EHR practitioner: matched by id, else by name."""
+        wanted = {k.strip().casefold() for k in (ehr_id, display) if k and k.strip()}
+        return next((p.id for p in self.profile.providers if p.id.casefold() in wanted or p.name.casefold() in wanted), None)
+
+    def _slot(self, res: dict, path: str) -> None:
+        sid = _resource_id(res, contained=False)
+        rtype, schedule, _ = self._resolve(res.get("schedule"), res)
+        status = res.get("status")
+        start, end = _parse_instant(res.get("start")), _parse_instant(res.get("end"))
+        who = f"Slot/{sid}" if sid else path
+        if not sid or not schedule or rtype not in (None, "Schedule"):
+            problem = "has no id" if not sid else "has no Schedule reference"
+        elif status not in SLOT_STATUSES:
+            problem = f"status {_short(str(status))!r} is not a SlotStatus"
+        elif start is None or end is None or end <= start:
+            problem = "needs a start and a later end (instants with an offset)"
+        else:
+            self.batch.slots.append(EhrSlot(sid, schedule, start, end, status))
+            return
+        self.warnings.append(Notice("bad_slot", f"{who}: {problem}; skipped", (who,) if sid else ()))
 
     def _resolve(self, ref: Any, container: dict | None) -> tuple[str | None, str | None, dict | None]:
         """(resource type, Careloop id, contained resource) of a Reference; Nones if unknown."""
