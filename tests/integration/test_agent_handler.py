@@ -43,7 +43,12 @@ def text(stack, body, phone=PHONE):
 
 
 def notifications(url):
-    got = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+    """What the alerts topic delivered since the last call: received and deleted, so a message seen
+    once cannot come back when its visibility timeout ends (a slow, loaded run took over 30 s)."""
+    sqs = boto3.client("sqs")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+    for m in got.get("Messages", []):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     return [json.loads(m["Body"]) for m in got.get("Messages", [])]
 
 
