@@ -66,7 +66,17 @@ MESSAGES = TableSpec(
     ),
 )
 
-ALL_TABLES: tuple[TableSpec, ...] = (RECORDS, ACTIONS, MESSAGES)
+# Self-scheduling (careloop.booking): personal links (LINK#token, REF#message), slot claims and
+# holds (CLAIM / start#provider: one conditional put per slot decides a race). No stream: nothing
+# reacts to it; expired links and holds leave through TTL.
+BOOKING = TableSpec(
+    logical="booking",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_ttl",
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (RECORDS, ACTIONS, MESSAGES, BOOKING)
 
 # Number of partitions the due index is spread over; the dispatcher queries each shard.
 DUE_SHARDS = 4
