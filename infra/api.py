@@ -30,7 +30,8 @@ class Throttle:
 # the staff app's share, and a busy inbox cannot starve the EHR's webhooks.
 EHR_THROTTLE = Throttle(rate=20, burst=40)  # an EHR's bulk sync is bursty; it retries on 429
 STAFF_THROTTLE = Throttle(rate=25, burst=50)
-THROTTLE_BY_AUTH = {"hmac": EHR_THROTTLE, "cognito": STAFF_THROTTLE}
+BOOKING_THROTTLE = Throttle(rate=10, burst=20)  # public booking routes (book-infra refines per IP/token)
+THROTTLE_BY_AUTH = {"hmac": EHR_THROTTLE, "cognito": STAFF_THROTTLE, "public": BOOKING_THROTTLE}
 
 
 def route_throttles() -> dict[str, apigw.MethodDeploymentOptions]:

@@ -17,7 +17,8 @@ INFRA = Path(common.__file__).parent
 # Logical ids of the stateful resources as the flat stack (before issue 11) had them.
 FLAT_IDS = {
     "AWS::KMS::Key": {"DataKey17AFBB84", "WebKey7707EFB6"},
-    "AWS::DynamoDB::Table": {"RecordsTableF6A7F330", "ActionsTable402DF2D7", "MessagesTable05B58A27"},
+    "AWS::DynamoDB::Table": {"RecordsTableF6A7F330", "ActionsTable402DF2D7", "MessagesTable05B58A27",
+                             "BookingTable7E9C9410"},  # self-scheduling links and slot claims
     "AWS::S3::Bucket": {"AccessLogsBucket83982689", "EhrBucket4F80FDB4", "WebBucket12880F5B"},
     "AWS::SMSVOICE::PhoneNumber": {"SmsPhoneNumber"},
     "AWS::SMSVOICE::OptOutList": {"SmsOptOutList"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from careloop import wiring
-from infra.api import EHR_THROTTLE, STAFF_THROTTLE
+from infra.api import BOOKING_THROTTLE, EHR_THROTTLE, STAFF_THROTTLE
 
 pytestmark = pytest.mark.infra
 
@@ -84,7 +84,7 @@ def test_every_route_has_its_own_throttle(synth):
     for spec in wiring.FUNCTIONS:
         if not isinstance(spec.source, wiring.ApiSource):
             continue
-        expected = EHR_THROTTLE if spec.source.auth == "hmac" else STAFF_THROTTLE
+        expected = {"hmac": EHR_THROTTLE, "cognito": STAFF_THROTTLE, "public": BOOKING_THROTTLE}[spec.source.auth]
         for route in spec.source.routes:
             entry = settings[("/" + route.path.replace("/", "~1"), route.method)]
             assert (entry["ThrottlingRateLimit"], entry["ThrottlingBurstLimit"]) == (expected.rate, expected.burst)

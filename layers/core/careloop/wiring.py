@@ -51,10 +51,11 @@ class Route:
 
 @dataclass(frozen=True)
 class ApiSource:
-    """API Gateway REST routes. auth: `hmac` (checked in the handler) or `cognito`."""
+    """API Gateway REST routes. auth: `hmac` (checked in the handler), `cognito`, or `public`
+    (no sign-in: the booking routes, whose personal link token is checked in the handler)."""
 
     routes: tuple[Route, ...]
-    auth: Literal["hmac", "cognito"]
+    auth: Literal["hmac", "cognito", "public"]
     kind: Literal["api"] = "api"
 
 
@@ -151,6 +152,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         writes=(R, A, M),  # A: a workflow switched on plans for the appointments already booked
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         sms=True,  # staff-recorded consent keeps the carrier opt-out list in step
+    ),
+    FunctionSpec(
+        name="booking",
+        description="Self-scheduling: the booking page and its API (types, open slots, book) for personal links",
+        source=ApiSource(routes=(Route("GET", "/b/{token}"), Route("GET", "/booking/api/types"),
+                                 Route("GET", "/booking/api/slots"), Route("POST", "/booking/api/book")),
+                         auth="public"),
+        reads=(R, M, tables.BOOKING.logical),
+        writes=(R, M, tables.BOOKING.logical),  # the appointment, its confirmation text, the claim
+        sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
+        publishes_to=(tables.STAFF_ALERTS_TOPIC,),  # request mode: the front desk's task
+        timeout_s=15,
+        memory_mb=256,
     ),
     FunctionSpec(
         name="ehr_writeback",

@@ -17,8 +17,11 @@ Purpose = Literal["book", "rebook", "reschedule"]
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_LENGTH = 12  # 12 base62 characters = 71 bits: unguessable, and short enough for an SMS
 LINK_PATH = "/b/"
-# what template validation counts for `{{ booking_url }}`: a generous public base plus the path
-WORST_CASE_BASE = "https://" + "x" * 40
+# what template validation counts for `{{ booking_url }}`: a public base of up to 35 characters
+# (a short custom domain, "https://book.riverside-dental.com"; API Gateway's own stage URL is
+# ~57 and would push the default library's Spanish no-show text past its 3 parts) plus the path
+MAX_BASE_LENGTH = 35
+WORST_CASE_BASE = "https://" + "x" * (MAX_BASE_LENGTH - len("https://"))
 WORST_CASE_URL = WORST_CASE_BASE + LINK_PATH + "x" * TOKEN_LENGTH
 
 
