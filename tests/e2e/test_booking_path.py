@@ -46,7 +46,9 @@ def booking_stack(tmp_path_factory):
     practice.write_text(json.dumps(json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING}))
     port = _free_port()
     log = folder / "careloop-local.log"
-    env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1")
+    # links point at this stack (an in-process LocalStack of another test may have set the variable)
+    env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1",
+               CARELOOP_BOOKING_BASE_URL=f"http://127.0.0.1:{port}")
     cmd = [str(Path(sys.executable).parent / "careloop"), "local", "--practice", str(practice), "--no-demo"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
