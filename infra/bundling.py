@@ -162,13 +162,48 @@ def core_layer_code(sources: LayerSources) -> lambda_.Code:
     )
 
 
-def function_code(function_dir: Path) -> lambda_.Code:
-    """A handler directory as a plain asset: the handlers have no dependencies of their own."""
+def function_code(function_dir: Path, extras: dict[str, Path] | None = None) -> lambda_.Code:
+    """A handler directory as a plain asset (the handlers have no dependencies of their own), plus
+    `extras` (name in the asset -> file), e.g. the booking page the booking function serves."""
     if not (function_dir / "handler.py").is_file():
         raise ConfigError(
             f"{function_dir / 'handler.py'}: missing, but careloop.wiring.FUNCTIONS names "
             f"{function_dir.name!r} (every function needs functions/<name>/handler.py)"
         )
+    exclude = ["__pycache__", "*.pyc", "tests", ".pytest_cache"]
+    if not extras:
+        return lambda_.Code.from_asset(str(function_dir), exclude=exclude)
+    missing = [str(path) for path in extras.values() if not path.is_file()]
+    if missing:
+        raise ConfigError(f"{function_dir.name}: {', '.join(missing)} missing (make web builds it)")
+    digest = hashlib.sha256()
+    for path in sorted(p for p in function_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(function_dir)).encode() + path.read_bytes())
+    for name, path in sorted(extras.items()):
+        digest.update(name.encode() + path.read_bytes())
     return lambda_.Code.from_asset(
-        str(function_dir), exclude=["__pycache__", "*.pyc", "tests", ".pytest_cache"]
+        str(function_dir),
+        exclude=exclude,
+        asset_hash=digest.hexdigest(),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        bundling=cdk.BundlingOptions(
+            image=RUNTIME.bundling_image,  # never pulled: local bundling copies or raises
+            local=LocalFunctionBundling(function_dir, extras),
+        ),
     )
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalFunctionBundling:
+    """Copies a handler directory and its extra files into the asset; never falls back to docker."""
+
+    def __init__(self, function_dir: Path, extras: dict[str, Path]) -> None:
+        self._dir, self._extras = function_dir, extras
+
+    def try_bundle(self, output_dir: str, *_options: object, **_kw: object) -> bool:
+        out = Path(output_dir)
+        shutil.copytree(self._dir, out, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache"))
+        for name, path in self._extras.items():
+            shutil.copyfile(path, out / name)
+        return True

@@ -25,6 +25,12 @@ from infra.grants import Grants
 from infra.messaging import Messaging
 from infra.sms import Sms
 
+# Files a function serves besides its code: the booking function answers GET /b/<token> with the
+# built booking page (careloop.booking.page looks for booking.html beside the handler).
+FUNCTION_EXTRAS: dict[str, dict[str, Path]] = {
+    "booking": {"booking.html": bundling.ROOT / "web" / "dist" / "booking.html"},
+}
+
 
 class Functions(Construct):
     """`functions`, `policies`, `roles`, `log_group_names` and `function_dlqs` (stream on-failure
@@ -104,7 +110,7 @@ class Functions(Construct):
             runtime=bundling.RUNTIME,
             architecture=bundling.ARCHITECTURE,
             handler="handler.handler",
-            code=bundling.function_code(code_dir),
+            code=bundling.function_code(code_dir, FUNCTION_EXTRAS.get(spec.name)),
             layers=[self.layer],
             # Every permission is in the managed policy above, written out from the wiring table;
             # CDK's automatic grants (event sources, tracing) would add a second, broader inline

@@ -47,7 +47,12 @@ def record_handler(record: SQSRecord) -> None:
         logger.info("fetched", extra={"ref": event.ref, "applied": applied is not None})
         metrics.add_metric("EhrFetched", MetricUnit.Count, 1)
         return
-    sent = deliver(event, port())
+    appointment_of = None
+    if event.kind == "appointment_created":  # a self-scheduled booking: the EHR gets the stored appointment
+        from careloop.adapters.aws import services
+
+        appointment_of = services().records.get_appointment
+    sent = deliver(event, port(), appointment_of)
     logger.info("writeback", extra={"kind": event.kind, "requests": sent, "key": event.dedupe_key})
     metrics.add_metric("EhrWriteback", MetricUnit.Count, sent)
 

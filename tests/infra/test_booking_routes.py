@@ -63,7 +63,7 @@ def test_wiring_declares_the_contract_routes_as_public():
 def test_booking_table_spec_is_the_shared_one():
     # the book-flow branch declares the same table; both must agree byte for byte
     assert tables.TableSpec(
-        logical="booking", partition_key="pk", sort_key="sk", ttl_attribute="expires_at"
+        logical="booking", partition_key="pk", sort_key="sk", ttl_attribute="expires_ttl"
     ) == tables.BOOKING
     assert tables.BOOKING in tables.ALL_TABLES and not tables.BOOKING.stream
 
@@ -289,7 +289,7 @@ def test_booking_table_is_encrypted_recoverable_backed_up_and_expires(synth):
     assert props["TableName"] == "careloop-demo-booking"
     assert props["SSESpecification"]["KMSMasterKeyId"] == {"Fn::GetAtt": [synth.logical_id(stack.key), "Arn"]}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_ttl", "Enabled": True}
     assert "StreamSpecification" not in props
     assert synth.resources[table_id]["DeletionPolicy"] == "Retain"
     (selection,) = synth.of_type("AWS::Backup::BackupSelection").values()

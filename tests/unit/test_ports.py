@@ -24,6 +24,7 @@ PORTS = [
     (ports.ConfigStore, dynamo.DynamoConfigs, fakes.MemoryConfigs, "configs"),
     (ports.InboxStore, dynamo.DynamoInbox, fakes.MemoryInbox, "inbox"),
     (ports.AnalyticsSource, dynamo.DynamoAnalytics, fakes.MemoryAnalytics, "analytics"),
+    (ports.BookingStore, dynamo.DynamoBooking, fakes.MemoryBooking, "booking"),
 ]
 
 

@@ -68,3 +68,42 @@ class WritebackError(CareloopError):
 
 class BundleSyntaxError(CareloopError, ValueError):
     """An import file is not JSON past a point; nothing after it can be read."""
+
+
+class BookingError(CareloopError):
+    """A booking request the booking routes turn away; `status` is its HTTP answer."""
+
+    status = 400
+
+
+class BookingInputError(BookingError):
+    """Bad input: `field` names what is wrong (400)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class UnknownLink(BookingError):
+    """No such link (404); the message says nothing about any patient."""
+
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("unknown link")
+
+
+class LinkGone(BookingError):
+    """The link expired or already made its booking (410)."""
+
+    status = 410
+
+
+class SlotTaken(BookingError):
+    """Someone booked the slot first (409); `alternatives` are the next open slots."""
+
+    status = 409
+
+    def __init__(self, alternatives: list | None = None):
+        self.alternatives = list(alternatives or [])
+        super().__init__("that time was just taken")

@@ -63,6 +63,7 @@ class Appointment(_Model):
     confirmed: bool = False  # Careloop owns confirmation
     confirmed_at: datetime | None = None
     declined: bool = False  # the patient said they will not come (Careloop-owned, like confirmed)
+    source: Literal["ehr", "careloop"] | None = None  # None: from the EHR; careloop: booked through a link
     source_version: str = ""
     updated_at: datetime | None = None
 

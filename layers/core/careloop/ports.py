@@ -22,6 +22,7 @@ from careloop.workflows import Workflow
 
 if TYPE_CHECKING:  # the classifier and write-back are not loaded by every function that builds Services
     from careloop.agent.classifier import Prediction
+    from careloop.booking.links import BookingLink, SlotClaim
     from careloop.ehr.writeback import WritebackQueue
 
 
@@ -129,6 +130,23 @@ class AnalyticsSource(Protocol):
     def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]: ...
 
 
+class BookingStore(Protocol):
+    """Self-scheduling state: personal links (one per message ref, spent once), and slot claims
+    and holds, each a conditional write on (provider, start) so one booking wins a race."""
+
+    # -> False when a link was already minted for `link.ref` (a redelivered message reuses it)
+    def put_link(self, link: BookingLink) -> bool: ...
+    def get_link(self, token: str) -> BookingLink | None: ...
+    def link_for_ref(self, ref: str) -> BookingLink | None: ...
+    # -> False when the link was already spent
+    def spend_link(self, token: str, appointment_id: str, at: datetime) -> bool: ...
+    # -> False when another booking holds this provider's start
+    def claim_slot(self, claim: SlotClaim) -> bool: ...
+    def release_slot(self, provider: str, start: datetime) -> None: ...
+    # claims and holds whose start is in [start, end)
+    def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]: ...
+
+
 # ---- the other side effects ------------------------------------------------------------------
 
 
@@ -189,6 +207,8 @@ class Services:
     sms: SmsChannel | None = None  # for keeping the carrier opt-out list in step
     writeback: WritebackQueue | None = None  # only when the practice turned EHR write-back on
     llm: IntentLlm | None = None  # the optional LLM tier, only when practice.agent.llm_enabled
+    booking: BookingStore | None = None  # self-scheduling links and slot claims
+    booking_base_url: str = ""  # where links point (<base>/b/<token>); empty: practice.booking_url
 
     @property
     def workflows(self) -> tuple[Workflow, ...]:

@@ -28,6 +28,7 @@ class Settings(BaseModel):
     table_records: str = "careloop-records"
     table_actions: str = "careloop-actions"
     table_messages: str = "careloop-messages"
+    table_booking: str = "careloop-booking"
     queue_send: str = ""  # queue URL
     queue_ehr_writeback: str = ""  # queue URL; empty: write-back off
     topic_staff_alerts: str = ""  # topic ARN
@@ -49,6 +50,9 @@ class Settings(BaseModel):
     sms_read_timeout_s: float = 5.0  # one SendTextMessage attempt waits this long, then the queue retries
     # the staff web app's origin (CloudFront), allowed by CORS on /api; empty: same origin
     web_origin: str = ""
+    # where personal booking links point (<base>/b/<token>): the public API's origin; empty: the
+    # profile's fixed booking_url is sent instead
+    booking_base_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:

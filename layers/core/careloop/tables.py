@@ -66,13 +66,14 @@ MESSAGES = TableSpec(
     ),
 )
 
-# Self-scheduling state: personal links (LINK#token), slot claims that make one booking win a
-# race, and holds of `request` mode; links and holds expire by TTL. No stream: nothing plans on it.
+# Self-scheduling (careloop.booking): personal links (LINK#token, REF#message), slot claims and
+# holds (CLAIM / start#provider: one conditional put per slot decides a race). No stream: nothing
+# reacts to it; expired links and holds leave through TTL.
 BOOKING = TableSpec(
     logical="booking",
     partition_key="pk",
     sort_key="sk",
-    ttl_attribute="expires_at",
+    ttl_attribute="expires_ttl",
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (RECORDS, ACTIONS, MESSAGES, BOOKING)

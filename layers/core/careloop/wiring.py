@@ -185,6 +185,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         publishes_to=(tables.STAFF_ALERTS_TOPIC,),
         timeout_s=15,  # a patient is waiting on the page; API Gateway gives up at 29 s anyway
+        memory_mb=256,
     ),
 )
 

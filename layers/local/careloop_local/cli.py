@@ -20,6 +20,7 @@ def _local(args: argparse.Namespace) -> int:
     from careloop_local.http import LocalHttp
     from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
 
+    os.environ.setdefault("CARELOOP_BOOKING_BASE_URL", f"http://{args.host}:{args.port}")  # where links point
     stack = LocalStack(practice_file=Path(args.practice) if args.practice else None).start()
     if not args.no_demo:
         demo.seed(services())

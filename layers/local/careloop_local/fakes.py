@@ -9,11 +9,12 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
 
+from careloop.booking.links import BookingLink, SlotClaim
 from careloop.clock import FixedClock
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import (
@@ -376,6 +377,56 @@ class MemoryAnalytics:
         return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]
 
 
+class MemoryBooking:
+    """BookingStore: links by token and by ref, slot claims by (provider, start), each put
+    conditional under one lock, as the table's conditional writes are."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.links: dict[str, BookingLink] = {}
+        self._by_ref: dict[str, str] = {}
+        self.claims: dict[tuple[str, datetime], SlotClaim] = {}
+
+    def put_link(self, link: BookingLink) -> bool:
+        with self._lock:
+            if link.ref in self._by_ref or link.token in self.links:
+                return False
+            self.links[link.token] = link.model_copy()
+            self._by_ref[link.ref] = link.token
+            return True
+
+    def get_link(self, token: str) -> BookingLink | None:
+        link = self.links.get(token)
+        return link.model_copy() if link else None
+
+    def link_for_ref(self, ref: str) -> BookingLink | None:
+        token = self._by_ref.get(ref)
+        return self.get_link(token) if token else None
+
+    def spend_link(self, token: str, appointment_id: str, at: datetime) -> bool:
+        with self._lock:
+            link = self.links.get(token)
+            if link is None or link.spent_at is not None:
+                return False
+            self.links[token] = link.model_copy(update={"spent_at": at, "booked_appointment_id": appointment_id})
+            return True
+
+    def claim_slot(self, claim: SlotClaim) -> bool:
+        key = (claim.provider, claim.start.astimezone(UTC))
+        with self._lock:
+            if key in self.claims:
+                return False
+            self.claims[key] = claim
+            return True
+
+    def release_slot(self, provider: str, start: datetime) -> None:
+        with self._lock:
+            self.claims.pop((provider, start.astimezone(UTC)), None)
+
+    def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]:
+        return sorted((c for c in list(self.claims.values()) if start <= c.start < end), key=lambda c: c.start)
+
+
 @dataclass
 class ListOutbox:
     sent: list[Message] = field(default_factory=list)
@@ -412,6 +463,7 @@ def memory_services(
         clock=FixedClock(at),
         outbox=ListOutbox(),
         notifier=ListNotifier(),
+        booking=MemoryBooking(),
     )
 
     def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS

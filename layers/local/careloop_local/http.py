@@ -111,6 +111,9 @@ class LocalHttp:
             Rule("/ehr/fhir", endpoint="ehr", defaults={"kind": "fhir"}, methods=["POST"]),
             Rule("/ehr/hl7v2", endpoint="ehr", defaults={"kind": "hl7v2"}, methods=["POST"]),
             Rule("/api/<path:proxy>", endpoint="api"),
+            Rule("/b/<token>", endpoint="booking_page", methods=["GET"]),
+            Rule("/booking/api/<any(types, slots):route>", endpoint="booking_api", methods=["GET"]),
+            Rule("/booking/api/<any(book):route>", endpoint="booking_api", methods=["POST"]),
             Rule("/dev/sms/inbound", endpoint="dev_inbound", methods=["POST"]),
             Rule("/dev/sms/outbox", endpoint="dev_outbox", methods=["GET"]),
             Rule("/dev/clock/advance", endpoint="dev_advance", methods=["POST"]),
@@ -118,6 +121,7 @@ class LocalHttp:
             Rule("/dev/ehr/quarantine", endpoint="dev_quarantine", methods=["GET"]),
             Rule("/dev/ehr/replay", endpoint="dev_replay", methods=["POST"]),
             Rule("/dev/audit", endpoint="dev_audit", methods=["GET"]),
+            Rule("/dev/appointments", endpoint="dev_appointments", methods=["GET"]),
             Rule("/", endpoint="static", defaults={"path": "index.html"}),
             Rule("/<path:path>", endpoint="static", methods=["GET"]),
         ])
@@ -188,6 +192,17 @@ class LocalHttp:
         if claims is None:
             return _json({"message": "Unauthorized"}, 401)
         return self._proxy("inbox_api", request, "/api/{proxy+}", {"proxy": proxy}, claims)
+
+    def on_booking_page(self, request: Request, token: str) -> Response:
+        return self._proxy("booking", request, "/b/{token}", {"token": token})
+
+    def on_booking_api(self, request: Request, route: str) -> Response:
+        # after a booking the appointment's stream plans its reminder and the confirmation goes
+        # out: drained here so a caller sees them, as it would a moment later in AWS
+        response = self._proxy("booking", request, f"/booking/api/{route}")
+        if request.method == "POST":
+            self.stack.drain()
+        return response
 
     # the sandbox -------------------------------------------------------------------------
     def on_dev_inbound(self, request: Request) -> Response:
@@ -265,6 +280,21 @@ class LocalHttp:
         if request.args.get("format") == "csv":
             return Response(report.to_csv(), content_type="text/csv")
         return _json(report.to_json())
+
+    def on_dev_appointments(self, request: Request) -> Response:
+        """Every appointment the local stack holds (spec/booking.md, Local sandbox)."""
+        from careloop.adapters.aws import services
+
+        records = services().records
+        patients = {p.id: p for p in records.all_patients()}
+        out = []
+        for a in sorted(records.all_appointments(), key=lambda a: (a.start, a.id)):
+            patient = patients.get(a.patient_id)
+            out.append({"id": a.id, "patient": a.patient_id, "phone": patient.phone if patient else None,
+                        "start": a.start.isoformat(), "end": a.end.isoformat(), "status": a.status,
+                        "confirmed": a.confirmed, "source": a.source or "ehr", "provider": a.provider,
+                        "location": a.location, "visit_type": a.visit_type})
+        return _json(out)
 
     def on_dev_clock(self, request: Request) -> Response:
         return _json({"now": self.stack.now().isoformat()})

@@ -237,6 +237,9 @@ class LocalStack:
             "CARELOOP_SMS_PARTS_PER_SECOND": str(self.parts_per_second),
             "CARELOOP_WEBHOOK_SECRET": self.webhook_secret,
             "CARELOOP_LOCAL_MODE": "true",
+            # personal booking links point at the local HTTP front (`careloop local --port`)
+            "CARELOOP_BOOKING_BASE_URL": os.environ.get("CARELOOP_BOOKING_BASE_URL")
+            or f"http://127.0.0.1:{os.environ.get('CARELOOP_PORT', '8000')}",
         }
         os.environ.update(env)
         from careloop.adapters import aws

@@ -185,6 +185,8 @@ def services() -> Services:
         sms=EndUserMessagingSms(s),
         writeback=SqsWritebackQueue(s.queue_ehr_writeback) if s.queue_ehr_writeback else None,
         llm=llm,
+        booking=dynamo.DynamoBooking(tables),
+        booking_base_url=s.booking_base_url,
     )
 
 

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from careloop import tables
 from careloop.adapters.clients import client, from_attr, to_attr
+from careloop.booking.links import BookingLink, SlotClaim
 from careloop.clock import iso
 from careloop.models import (
     UPCOMING_STATUSES,
@@ -58,6 +59,7 @@ class DynamoTables:
         self.records = settings.table_records
         self.actions = settings.table_actions
         self.messages = settings.table_messages
+        self.booking = settings.table_booking
 
     def get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
         got = self.db.get_item(
@@ -430,6 +432,86 @@ class DynamoConfigs:
             if _lost_race(exc):
                 return False
             raise
+
+
+class DynamoBooking:
+    """BookingStore on the booking table: `LINK#<token>` and `REF#<ref>` items written together
+    (both conditional), slot claims `CLAIM` / `<start UTC>#<provider>` (a conditional put per
+    slot), each with an epoch `expires_ttl` so DynamoDB forgets them."""
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+
+    @staticmethod
+    def _ttl(at: datetime) -> int:
+        return int(at.timestamp())
+
+    def put_link(self, link: BookingLink) -> bool:
+        ttl = {"N": str(self._ttl(link.expires_at) + 30 * 86400)}  # kept a while: a late click gets 410, not 404
+        item = _to_item(link.model_dump(mode="json") | {"pk": f"LINK#{link.token}", "sk": _SK})
+        ref = {"pk": {"S": f"REF#{link.ref}"}, "sk": {"S": _SK}, "token": {"S": link.token}, "expires_ttl": ttl}
+        try:
+            self.t.db.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.t.booking, "Item": item | {"expires_ttl": ttl},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.t.booking, "Item": ref, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                return False
+            raise
+
+    def get_link(self, token: str) -> BookingLink | None:
+        item = self.t.get(self.t.booking, {"pk": f"LINK#{token}", "sk": _SK})
+        return BookingLink.model_validate(item) if item else None
+
+    def link_for_ref(self, ref: str) -> BookingLink | None:
+        item = self.t.get(self.t.booking, {"pk": f"REF#{ref}", "sk": _SK})
+        return self.get_link(item["token"]) if item else None
+
+    def spend_link(self, token: str, appointment_id: str, at: datetime) -> bool:
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key={"pk": {"S": f"LINK#{token}"}, "sk": {"S": _SK}},
+                UpdateExpression="SET spent_at = :at, booked_appointment_id = :a",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(spent_at)",
+                ExpressionAttributeValues={":at": {"S": iso(at)}, ":a": {"S": appointment_id}},
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    @staticmethod
+    def _claim_key(provider: str, start: datetime) -> dict[str, Any]:
+        return {"pk": {"S": "CLAIM"}, "sk": {"S": f"{iso(start)}#{provider}"}}
+
+    def claim_slot(self, claim: SlotClaim) -> bool:
+        item = _to_item(claim.model_dump(mode="json")) | self._claim_key(claim.provider, claim.start)
+        try:
+            self.t.db.put_item(TableName=self.t.booking, Item=item | {"expires_ttl": {"N": str(self._ttl(claim.expires_at))}},
+                               ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def release_slot(self, provider: str, start: datetime) -> None:
+        self.t.db.delete_item(TableName=self.t.booking, Key=self._claim_key(provider, start))
+
+    def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]:
+        items: list[dict] = []
+        for page in self.t.db.get_paginator("query").paginate(
+            TableName=self.t.booking, ConsistentRead=True,
+            KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":p": {"S": "CLAIM"}, ":a": {"S": iso(start)}, ":b": {"S": iso(end)}},
+        ):
+            items.extend(_from_item(i) for i in page["Items"])
+        claims = [SlotClaim.model_validate(i) for i in items]
+        return [c for c in claims if start <= c.start < end]
 
 
 class DynamoInbox:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from careloop import consent, templates
 from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
@@ -30,6 +31,9 @@ ROUTES = {
     "other": ("front_desk", "normal"), "hours": ("front_desk", "normal"), "location": ("front_desk", "normal"),
     "book": ("front_desk", "normal"), "confirm": ("front_desk", "normal"),
 }
+# the replies that carry a booking link, and what the patient's link is for
+_LINK_PURPOSE: dict[str, Literal["book", "rebook", "reschedule"]] = {
+    "book": "book", "reschedule": "reschedule", "cancel": "rebook"}
 CONSENT_EVENTS = {"opt_out": "patient_opted_out", "opt_in": "patient_opted_in"}
 # entries of the short `faq` form keep the replies they always had
 FACT_REPLIES = {"hours": "fact_hours", "location": "fact_location", "parking": "fact_parking", "insurance": "fact_insurance"}
@@ -114,7 +118,22 @@ class _Turn:
         ctx["first_name"] = ctx["first_name"] or ("" if self.language == "es" else "there")
         ctx["when"] = when_staff_answer(self.s.practice, self.now, self.language)
         ctx["fact"] = self.fact or ""
+        if self.patient is not None and self.reply_key in _LINK_PURPOSE:
+            from careloop.booking.links import booking_url_for
+
+            # the patient's own link, minted once per inbound text (a redelivery sends the same one)
+            ctx["booking_url"] = booking_url_for(
+                self.s, self.patient, _LINK_PURPOSE[self.reply_key], ref=f"agent:{self.message_id}",
+                appointment_id=self.appt.id if self.appt else None)
         return ctx
+
+    @property
+    def offers_booking(self) -> bool:
+        """A link to send: the patient's own (self-scheduling on) or the profile's fixed one."""
+        s = self.s
+        own = self.patient is not None and s.booking is not None and s.practice.booking is not None \
+            and bool(s.booking_base_url)
+        return own or bool(s.practice.booking_url)
 
     def escalate(self, reason: str, reply_key: str | None = "handoff") -> None:
         self.escalate_reason = reason
@@ -186,14 +205,14 @@ class _Turn:
             self.s.records.put_appointment(self.appt.model_copy(update={"confirmed": False, "declined": True}))
             self.tell_ehr("appointment_cancelled", self.appt.patient_id, self.appt.id)
         self.escalate("wants to cancel" + (f" {self.appt.start.astimezone(self.s.practice.zone):%a %b %d %H:%M}" if self.appt else ""),
-                      "cancel" if self.s.practice.booking_url else "handoff")
+                      "cancel" if self.offers_booking else "handoff")
 
     def on_reschedule(self) -> None:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
-        self.escalate("wants to reschedule", "reschedule" if self.s.practice.booking_url else "handoff")
+        self.escalate("wants to reschedule", "reschedule" if self.offers_booking else "handoff")
 
     def on_book(self) -> None:
-        if self.s.practice.booking_url:
+        if self.offers_booking:
             self.reply_key = "book"
         else:
             self.escalate("wants to book an appointment")

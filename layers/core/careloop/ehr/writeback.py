@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from careloop.errors import WritebackError
+from careloop.models import Appointment
 from careloop.practice import PracticeProfile
 
 CARELOOP_SYSTEM = "https://careloop.dev/fhir/writeback"  # identifier system of what Careloop creates
@@ -27,7 +28,7 @@ FHIR_JSON = "application/fhir+json"
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 EventKind = Literal["appointment_confirmed", "appointment_cancelled", "patient_opted_out", "patient_opted_in",
-                    "fetch_resource"]
+                    "fetch_resource", "appointment_created"]
 
 
 class WritebackEvent(BaseModel):
@@ -71,9 +72,14 @@ def enabled(practice: PracticeProfile) -> bool:
 # ---- what each event becomes ---------------------------------------------------------------
 
 
-def requests_for(event: WritebackEvent) -> list[FhirRequest]:
+def requests_for(event: WritebackEvent, appointment: Appointment | None = None) -> list[FhirRequest]:
     """The FHIR R4 requests an event becomes. Creates are conditional on a Careloop identifier
-    (If-None-Exist), updates are PUT/PATCH of one value: a retried event changes nothing twice."""
+    (If-None-Exist), updates are PUT/PATCH of one value: a retried event changes nothing twice.
+    `appointment_created` (a self-scheduled booking) needs the stored `appointment`."""
+    if event.kind == "appointment_created":
+        if appointment is None:
+            raise WritebackError("appointment_created needs the stored appointment", permanent=True)
+        return [appointment_create(appointment)]
     if event.kind in ("appointment_confirmed", "appointment_cancelled"):
         if not event.appointment_id:
             raise WritebackError(f"{event.kind} needs an appointment id", permanent=True)
@@ -117,6 +123,29 @@ def requests_for(event: WritebackEvent) -> list[FhirRequest]:
     return [FhirRequest("PUT", f"Consent/{consent['id']}", consent)]
 
 
+def appointment_create(appointment: Appointment) -> FhirRequest:
+    """A booking made through a Careloop link, as a FHIR Appointment created once (If-None-Exist
+    on its Careloop identifier)."""
+    participants = [{"actor": {"reference": f"Patient/{appointment.patient_id}"}, "status": "accepted"}]
+    if appointment.provider:
+        participants.append({"actor": {"reference": f"Practitioner/{appointment.provider}"}, "status": "accepted"})
+    if appointment.location:
+        participants.append({"actor": {"reference": f"Location/{appointment.location}"}, "status": "accepted"})
+    body = {
+        "resourceType": "Appointment",
+        "identifier": [{"system": CARELOOP_SYSTEM, "value": appointment.id}],
+        "status": appointment.status if appointment.status in ("booked", "pending", "proposed") else "booked",
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "minutesDuration": appointment.minutes,
+        "serviceType": [{"text": appointment.visit_type}] if appointment.visit_type else [],
+        "comment": "Booked by the patient through a Careloop link",
+        "participant": participants,
+    }
+    return FhirRequest("POST", "Appointment", body,
+                       headers={"If-None-Exist": f"identifier={CARELOOP_SYSTEM}|{appointment.id}"})
+
+
 def consent_id(patient_id: str) -> str:
     """FHIR ids are [A-Za-z0-9-.]{1,64}: keep what fits, so one patient has one Consent."""
     clean = "".join(c if c.isalnum() or c in "-." else "-" for c in patient_id)
@@ -137,9 +166,13 @@ def fetch_request(event: WritebackEvent) -> FhirRequest:
     return FhirRequest("GET", event.ref, None)
 
 
-def deliver(event: WritebackEvent, port: WritebackPort) -> int:
-    """Send every request of an event; -> how many were sent. Raises WritebackError."""
-    requests = requests_for(event)
+def deliver(event: WritebackEvent, port: WritebackPort,
+            appointment_of: Callable[[str], Appointment | None] | None = None) -> int:
+    """Send every request of an event; -> how many were sent. Raises WritebackError.
+    `appointment_of` reads the stored appointment an `appointment_created` event names."""
+    appointment = (appointment_of(event.appointment_id) if event.kind == "appointment_created"
+                   and appointment_of and event.appointment_id else None)
+    requests = requests_for(event, appointment)
     for request in requests:
         port.send(request)
     return len(requests)

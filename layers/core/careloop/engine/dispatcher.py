@@ -14,7 +14,15 @@ from careloop import templates
 from careloop.engine import gates
 from careloop.engine.conditions import Facts, first_failing
 from careloop.engine.planner import plan_after_step, plan_entered
-from careloop.models import ActionStatus, Appointment, Message, MessageStatus, PlannedAction
+from careloop.models import (
+    UPCOMING_STATUSES,
+    ActionStatus,
+    Appointment,
+    Message,
+    MessageStatus,
+    Patient,
+    PlannedAction,
+)
 from careloop.ports import Services
 
 CLAIM_LEASE = timedelta(minutes=5)
@@ -27,6 +35,17 @@ class TickResult:
     deferred: dict[str, datetime] = field(default_factory=dict)
     lost: int = 0  # claimed by another dispatcher
     oldest_due_s: float = 0.0  # how late the oldest due action was at the start (the lag alarm)
+
+
+def _booking_url(services: Services, patient: Patient, appt: Appointment | None, message_id: str) -> str:
+    """The patient's own link, minted once per message (a redelivered action reuses it): to move
+    a visit still to come, to rebook a missed or cancelled one, or to book."""
+    from careloop.booking.links import booking_url_for
+
+    if appt is not None and appt.status in UPCOMING_STATUSES:
+        return booking_url_for(services, patient, "reschedule", ref=message_id, appointment_id=appt.id)
+    return booking_url_for(services, patient, "rebook" if appt is not None else "book", ref=message_id,
+                           appointment_id=appt.id if appt else None)
 
 
 def message_id_for(action_id: str) -> str:
@@ -160,9 +179,11 @@ def _fire(
             return
 
     language = patient.language if patient.language in step.action.template else "en"
-    body = templates.render(
-        step.action.template[language], templates.context_for(services.practice, patient, appt, now)
-    )
+    source = step.action.template[language]
+    ctx = templates.context_for(services.practice, patient, appt, now)
+    if "booking_url" in source:
+        ctx["booking_url"] = _booking_url(services, patient, appt, message_id_for(action.action_id))
+    body = templates.render(source, ctx)
     message = Message(
         message_id=message_id_for(action.action_id),
         kind="sms_out" if step.action.type == "sms" else step.action.type,

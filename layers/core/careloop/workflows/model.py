@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from careloop.booking.links import WORST_CASE_URL  # a personal link, as long as one gets
 from careloop.errors import ConfigError, TemplateError
 from careloop.sms.parts import count_parts
 from careloop.templates import check_template, render
@@ -25,7 +26,7 @@ _WORST_CASE = {
     "date_time": "mié 30 sep a las 10:30", "date": "Wed Sep 30", "time": "10:30 AM",
     "location": "1250 Commonwealth Ave, Suite 400", "visit_type": "consultation",
     "practice_name": "Riverside Family Dental Care", "practice_phone": "(617) 555-0100",
-    "booking_url": "https://book.example.com/riverside-dental", "survey_url": "https://survey.example.com/riverside",
+    "booking_url": WORST_CASE_URL, "survey_url": "https://survey.example.com/riverside",
     "visit_day": "el mié 30 sep",
 }
 

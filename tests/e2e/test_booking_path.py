@@ -1,0 +1,166 @@
+"""Self-scheduling over HTTP against `careloop local` with a practice that has a booking section:
+a patient who missed a visit gets a link by text, opens it, sees open slots, books one (201), is
+confirmed at once and reminded 48 h before; the link is then spent (410), a forged one is 404."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time as _time
+import urllib.request
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from careloop.intake import sign
+from tests.e2e.conftest import ROOT, _free_port
+from tests.e2e.test_reminder_path import SECRET, call
+
+pytestmark = pytest.mark.e2e
+NY = ZoneInfo("America/New_York")
+PHONE = "+16175550177"
+BOOKING = {
+    "types": [{"id": "checkup", "name": {"en": "Checkup", "es": "Revisión"}, "minutes": 30, "providers": ["lee"]}],
+    "hours": [{"provider": "lee", "location": "main", "weekday": d, "hours": {"start": "09:00", "end": "16:00"},
+               "breaks": [{"start": "12:00", "end": "13:00"}]}
+              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
+    "step_minutes": 30,
+}
+
+
+class Stack:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+@pytest.fixture(scope="module")
+def booking_stack(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("booking-stack")
+    practice = folder / "practice.json"
+    practice.write_text(json.dumps(json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING}))
+    port = _free_port()
+    log = folder / "careloop-local.log"
+    # links point at this stack (an in-process LocalStack of another test may have set the variable)
+    env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1",
+               CARELOOP_BOOKING_BASE_URL=f"http://127.0.0.1:{port}")
+    cmd = [str(Path(sys.executable).parent / "careloop"), "local", "--practice", str(practice), "--no-demo"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = _time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/health", timeout=2).status == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or _time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"careloop local did not become healthy:\n{log.read_text()[-3000:]}")
+        _time.sleep(0.3)
+    yield Stack(url)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def visit(start: datetime, status: str, version: str) -> bytes:
+    bundle = {
+        "resourceType": "Bundle", "id": f"e2e-book-{version}", "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:7a1c0b1e-0000-4000-8000-000000000001",
+             "resource": {"resourceType": "Patient", "id": "e2e-book-pat",
+                          "meta": {"versionId": version, "lastUpdated": f"2026-11-0{version}T10:00:00Z"},
+                          "name": [{"use": "official", "family": "Okafor", "given": ["Ada"]}],
+                          "telecom": [{"system": "phone", "value": PHONE, "use": "mobile"}]},
+             "request": {"method": "PUT", "url": "Patient/e2e-book-pat"}},
+            {"fullUrl": "urn:uuid:7a1c0b1e-0000-4000-8000-000000000002",
+             "resource": {"resourceType": "Appointment", "id": "e2e-book-appt",
+                          "meta": {"versionId": version, "lastUpdated": f"2026-11-0{version}T10:00:00Z"},
+                          "status": status,
+                          "start": start.isoformat(), "end": (start + timedelta(minutes=30)).isoformat(),
+                          "participant": [
+                              {"actor": {"reference": "urn:uuid:7a1c0b1e-0000-4000-8000-000000000001"},
+                               "status": "accepted"},
+                              {"actor": {"display": "Dr. Lee"}, "status": "accepted"}]},
+             "request": {"method": "PUT", "url": "Appointment/e2e-book-appt"}},
+        ],
+    }
+    return json.dumps(bundle).encode()
+
+
+def post_visit(stack, raw: bytes) -> None:
+    status, body, _ = call(stack, "POST", "/ehr/fhir", raw=raw, headers={
+        "Content-Type": "application/fhir+json", "X-Careloop-Signature": sign(SECRET, raw)})
+    assert status in (200, 202), body
+
+
+def advance(stack, minutes: int) -> None:
+    status, body, _ = call(stack, "POST", "/dev/clock/advance", {"minutes": minutes})
+    assert status == 200, body
+
+
+def texts_to_patient(stack) -> list[dict]:
+    return [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == PHONE]
+
+
+def test_missed_visit_link_book_confirm_remind(booking_stack):
+    stack = booking_stack
+    now = datetime.fromisoformat(json.loads(call(stack, "GET", "/dev/clock")[1])["now"])
+    start = datetime.combine(now.astimezone(NY).date() + timedelta(days=1), time(10), tzinfo=NY)
+    # Given a visit tomorrow at 10:00 that the patient misses
+    post_visit(stack, visit(start, "booked", "1"))
+    advance(stack, int((start + timedelta(minutes=30) - now).total_seconds() // 60))
+    post_visit(stack, visit(start, "noshow", "2"))
+    advance(stack, 70)
+    # Then the recovery text carries the patient's own link on this stack
+    (recovery,) = [m for m in texts_to_patient(stack) if m["step"] == "recovery-sms"]
+    found = re.search(rf"{re.escape(stack.url)}/b/([0-9A-Za-z]{{12}})", recovery["body"])
+    assert found, recovery["body"]
+    token = found.group(1)
+
+    # When the patient opens it: the page, the types and the open slots
+    status, page, headers = call(stack, "GET", f"/b/{token}")
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and "<html" in page.lower()
+    status, body, _ = call(stack, "GET", f"/booking/api/types?t={token}")
+    assert status == 200 and json.loads(body) == {"types": [{"id": "checkup", "name": "Checkup", "minutes": 30}]}
+    day = (start + timedelta(days=3)).date().isoformat()
+    status, body, _ = call(stack, "GET", f"/booking/api/slots?t={token}&type=checkup&from={day}&days=2")
+    answer = json.loads(body)
+    assert status == 200 and answer["timezone"] == "America/New_York" and answer["slots"]
+    assert all(not s["start"][11:16].startswith("12:") for s in answer["slots"])  # the lunch break
+    slot = answer["slots"][0]
+
+    # and books the first one
+    status, body, _ = call(stack, "POST", "/booking/api/book", {"t": token, "type": "checkup", "start": slot["start"]})
+    assert status == 201, body
+    booked = json.loads(body)
+    assert booked["status"] == "booked" and booked["appointment"]["start"] == slot["start"]
+    appointment_id = booked["appointment"]["id"]
+
+    # Then staff (and the sandbox) see a Careloop appointment, and the patient a confirmation at once
+    listed = json.loads(call(stack, "GET", "/dev/appointments")[1])
+    (mine,) = [a for a in listed if a["id"] == appointment_id]
+    assert (mine["source"], mine["status"], mine["patient"], mine["phone"]) == ("careloop", "booked", "e2e-book-pat", PHONE)
+    assert [m["step"] for m in texts_to_patient(stack) if m["workflow"] == "booking"] == ["confirmation"]
+    # and the link is spent; a forged one says nothing
+    status, body, _ = call(stack, "POST", "/booking/api/book", {"t": token, "type": "checkup", "start": slot["start"]})
+    assert status == 410 and "error" in json.loads(body)
+    status, body, _ = call(stack, "GET", "/booking/api/types?t=Zz9Zz9Zz9Zz9")
+    assert status == 404 and json.loads(body) == {"error": "unknown link"}
+
+    # When the clock reaches 47 h before the new visit, the reminder went out 48 h before it
+    slot_start = datetime.fromisoformat(slot["start"])
+    now = datetime.fromisoformat(json.loads(call(stack, "GET", "/dev/clock")[1])["now"])
+    advance(stack, int((slot_start - timedelta(hours=47) - now).total_seconds() // 60))
+    reminders = [m for m in texts_to_patient(stack) if m["step"] == "reminder-48h"
+                 and abs((datetime.fromisoformat(m["at"]) - (slot_start - timedelta(hours=48))).total_seconds()) < 120]
+    assert len(reminders) == 1, texts_to_patient(stack)
