@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from careloop.clock import FixedClock
 from careloop.errors import ConfigError, InvalidPhone, PayloadError, ScenarioError
-from careloop.models import APPOINTMENT_STATUSES, ActionStatus, Appointment, Message, Patient
+from careloop.models import (
+    ACTIVE_STATUSES,
+    APPOINTMENT_STATUSES,
+    ActionStatus,
+    Appointment,
+    Message,
+    Patient,
+)
 from careloop.phones import to_e164
 from careloop.practice import PracticeProfile, demo_profile, parse_profile
 
@@ -296,6 +303,9 @@ class Simulation:
             raise ScenarioError(f"{where}: a book event needs 'patient' and 'start'")
         start, provider, location = event.start, event.provider, event.location
         minutes, visit_type = event.minutes or 30, event.visit_type
+        if any(a.start == start and a.status in ACTIVE_STATUSES
+               for a in self.s.records.appointments_for_patient(event.patient)):
+            return  # the same booking again (a redelivered request): the patient is booked already
         settings = self.s.practice.booking
         if settings is not None:
             kind = settings.type(visit_type or "") if visit_type else settings.types[0]
@@ -324,7 +334,6 @@ class Simulation:
         from zoneinfo import ZoneInfo
 
         from careloop.booking.slots import Busy, open_slots
-        from careloop.models import ACTIVE_STATUSES
 
         practice, settings = self.s.practice, self.s.practice.booking
         if settings is None:
