@@ -164,3 +164,58 @@ def test_missed_visit_link_book_confirm_remind(booking_stack):
     reminders = [m for m in texts_to_patient(stack) if m["step"] == "reminder-48h"
                  and abs((datetime.fromisoformat(m["at"]) - (slot_start - timedelta(hours=48))).total_seconds()) < 120]
     assert len(reminders) == 1, texts_to_patient(stack)
+
+
+PAGE_PHONE = "+16175550179"
+
+
+def test_a_patient_books_through_the_page_in_chromium(booking_stack, tmp_path):
+    """The same path as a patient lives it: the link from the text, opened in a phone-sized
+    Chromium, type, day, time, one tap; the booking is a Careloop appointment on the stack."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    stack = booking_stack
+    now = datetime.fromisoformat(json.loads(call(stack, "GET", "/dev/clock")[1])["now"])
+    start = datetime.combine(now.astimezone(NY).date() + timedelta(days=1), time(11), tzinfo=NY)
+    # Given another patient who misses a visit and gets the recovery text with a link
+    def other(raw: bytes) -> bytes:
+        return (raw.replace(b"e2e-book-pat", b"e2e-page-pat").replace(b"e2e-book-appt", b"e2e-page-appt")
+                .replace(PHONE.encode(), PAGE_PHONE.encode()).replace(b"e2e-book-", b"e2e-page-"))
+    post_visit(stack, other(visit(start, "booked", "1")))
+    advance(stack, int((start + timedelta(minutes=30) - now).total_seconds() // 60))
+    post_visit(stack, other(visit(start, "noshow", "2")))
+    advance(stack, 24 * 60)  # the day's nudge already went out: the 1-a-day cap moves recovery to tomorrow
+    texts = [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == PAGE_PHONE]
+    recoveries = [m for m in texts if m["step"] == "recovery-sms"]
+    assert len(recoveries) == 1, ([(m["step"], m["at"]) for m in texts],
+                                  [(a["id"], a["status"], a["start"]) for a in json.loads(call(stack, "GET", "/dev/appointments")[1])],
+                                  json.loads(call(stack, "GET", "/dev/clock")[1]))
+    recovery = recoveries[0]
+    link = re.search(rf"{re.escape(stack.url)}/b/[0-9A-Za-z]{{12}}", recovery["body"]).group(0)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            # When they open it, pick the check-up, the first day offered and its first time, and book
+            page.goto(link)
+            # (with one bookable type the page goes straight to the days)
+            days = page.locator("[data-testid^='day-']")
+            sync_api.expect(days.first.or_(page.get_by_test_id("type-checkup"))).to_be_visible()
+            if page.get_by_test_id("type-checkup").count():
+                page.get_by_test_id("type-checkup").click()
+            page.locator("[data-testid^='day-']").first.click()
+            first = page.get_by_test_id("slot").first
+            sync_api.expect(first).to_contain_text("ET")
+            first.click()
+            page.get_by_test_id("book").click()
+            # Then the page confirms it
+            sync_api.expect(page.get_by_test_id("confirmation")).to_be_visible(timeout=15000)
+            page.screenshot(path=str(tmp_path / "booked-390.png"))
+        finally:
+            browser.close()
+    # and the stack holds a Careloop appointment for this patient, confirmed by text
+    listed = json.loads(call(stack, "GET", "/dev/appointments")[1])
+    mine = [a for a in listed if a["patient"] == "e2e-page-pat" and a["source"] == "careloop"]
+    assert len(mine) == 1 and mine[0]["status"] == "booked"
+    texts = [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == PAGE_PHONE]
+    assert [m["step"] for m in texts if m["workflow"] == "booking"] == ["confirmation"]
