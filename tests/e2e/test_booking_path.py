@@ -169,7 +169,7 @@ def test_missed_visit_link_book_confirm_remind(booking_stack):
 PAGE_PHONE = "+16175550179"
 
 
-def test_a_patient_books_through_the_page_in_chromium(booking_stack, tmp_path):
+def test_a_patient_books_through_the_page_in_chromium(booking_stack, browser, tmp_path):
     """The same path as a patient lives it: the link from the text, opened in a phone-sized
     Chromium, type, day, time, one tap; the booking is a Careloop appointment on the stack."""
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -192,27 +192,26 @@ def test_a_patient_books_through_the_page_in_chromium(booking_stack, tmp_path):
     recovery = recoveries[0]
     link = re.search(rf"{re.escape(stack.url)}/b/[0-9A-Za-z]{{12}}", recovery["body"]).group(0)
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844})
-            # When they open it, pick the check-up, the first day offered and its first time, and book
-            page.goto(link)
-            # (with one bookable type the page goes straight to the days)
-            days = page.locator("[data-testid^='day-']")
-            sync_api.expect(days.first.or_(page.get_by_test_id("type-checkup"))).to_be_visible()
-            if page.get_by_test_id("type-checkup").count():
-                page.get_by_test_id("type-checkup").click()
-            page.locator("[data-testid^='day-']").first.click()
-            first = page.get_by_test_id("slot").first
-            sync_api.expect(first).to_contain_text("ET")
-            first.click()
-            page.get_by_test_id("book").click()
-            # Then the page confirms it
-            sync_api.expect(page.get_by_test_id("confirmation")).to_be_visible(timeout=15000)
-            page.screenshot(path=str(tmp_path / "booked-390.png"))
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        # When they open it, pick the check-up, the first day offered and its first time, and book
+        page.goto(link)
+        # (with one bookable type the page goes straight to the days)
+        days = page.locator("[data-testid^='day-']")
+        sync_api.expect(days.first.or_(page.get_by_test_id("type-checkup"))).to_be_visible()
+        if page.get_by_test_id("type-checkup").count():
+            page.get_by_test_id("type-checkup").click()
+        page.locator("[data-testid^='day-']").first.click()
+        first = page.get_by_test_id("slot").first
+        sync_api.expect(first).to_contain_text("ET")
+        first.click()
+        page.get_by_test_id("book").click()
+        # Then the page confirms it
+        sync_api.expect(page.get_by_test_id("confirmation")).to_be_visible(timeout=15000)
+        page.screenshot(path=str(tmp_path / "booked-390.png"))
+    finally:
+        context.close()
     # and the stack holds a Careloop appointment for this patient, confirmed by text
     listed = json.loads(call(stack, "GET", "/dev/appointments")[1])
     mine = [a for a in listed if a["patient"] == "e2e-page-pat" and a["source"] == "careloop"]
