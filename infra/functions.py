@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from careloop import wiring
+from careloop import tables, wiring
 from careloop.errors import ConfigError
 from careloop.practice import PracticeProfile
 from infra import bundling
@@ -164,6 +164,10 @@ class Functions(Construct):
             env["CARELOOP_SMS_ORIGINATION_IDENTITY"] = self.sms.origination_arn
             env["CARELOOP_SMS_OPT_OUT_LIST"] = self.sms.opt_out_list.ref
             env["CARELOOP_SMS_PARTS_PER_SECOND"] = str(self.profile.sms.parts_per_second)
+        if self.profile.booking is not None and {tables.MESSAGES.logical, tables.BOOKING.logical} <= set(spec.writes):
+            # texts offering booking carry the patient's own link (minted in the booking table),
+            # on the CloudFront origin the page is served from
+            env["CARELOOP_BOOKING_BASE_URL"] = self.api.web_origin
         if spec.ehr_token and self.profile.ehr.token_secret_ref:
             env["CARELOOP_EHR_TOKEN_SECRET_ARN"] = self.profile.ehr.token_secret_ref
         if spec.llm and self.profile.agent.llm_enabled:

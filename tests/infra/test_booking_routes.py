@@ -282,6 +282,23 @@ def test_booking_function_gets_its_tables_queues_and_origin(synth):
     assert "BookingBaseUrl" in synth.outputs
 
 
+def test_every_function_that_writes_texts_links_to_the_deployed_booking_page(synth):
+    # Given the demo practice, which offers self-scheduling
+    stack = synth.build.stack
+    for spec in wiring.FUNCTIONS:
+        env = synth.resources[synth.logical_id(stack.functions[spec.name])]["Properties"]["Environment"]["Variables"]
+        # Then a function that writes texts and links (a reminder, a reply, a confirmation) mints
+        # them on the CloudFront origin the page is served from, with the booking table to keep them
+        writes_texts = {tables.MESSAGES.logical, tables.BOOKING.logical} <= set(spec.writes)
+        if writes_texts:
+            assert wiring.table_env("booking") in env, spec.name
+        assert ("CARELOOP_BOOKING_BASE_URL" in env) is writes_texts, spec.name
+        if writes_texts:
+            assert env["CARELOOP_BOOKING_BASE_URL"] == env.get("CARELOOP_WEB_ORIGIN", env["CARELOOP_BOOKING_BASE_URL"])
+    linking = {s.name for s in wiring.FUNCTIONS if {tables.MESSAGES.logical, tables.BOOKING.logical} <= set(s.writes)}
+    assert linking == {"dispatcher", "sms_inbound", "booking"}
+
+
 def test_booking_table_is_encrypted_recoverable_backed_up_and_expires(synth):
     stack = synth.build.stack
     table_id = synth.logical_id(stack.tables["booking"])

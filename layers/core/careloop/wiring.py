@@ -109,8 +109,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="dispatcher",
         description="Every minute: due actions, re-checked and gated, handed to the send queue once",
         source=ScheduleSource(rate_minutes=1),
-        reads=(R, A, M),
-        writes=(A, M),
+        reads=(R, A, M, B),
+        writes=(A, M, B),  # B: the personal booking link a text carries, minted once per message
         sends_to=(tables.SEND_QUEUE,),
         publishes_to=(tables.STAFF_ALERTS_TOPIC,),
         timeout_s=55,
@@ -131,8 +131,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="sms_inbound",
         description="Two-way SMS from patients: consent keywords, SMS agent, replies",
         source=QueueSource(queue=tables.INBOUND_QUEUE, fed_by_topic=tables.INBOUND_TOPIC),
-        reads=(R, M),
-        writes=(R, M),
+        reads=(R, M, B),
+        writes=(R, M, B),  # B: the booking link in a book / reschedule / cancel reply
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         publishes_to=(tables.STAFF_ALERTS_TOPIC,),
         sms=True,
