@@ -7,23 +7,21 @@ and the handlers receive it at cold start. Errors name the field that is wrong.
 from __future__ import annotations
 
 import json
-import re
-from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from careloop.booking.availability import BookingSettings
+from careloop.clocktime import HHMM, WEEKDAYS, ClockSpan
+from careloop.clocktime import Strict as _Strict
 from careloop.errors import ConfigError, InvalidPhone
 from careloop.phones import to_e164
 
 DATA_DIR = Path(__file__).parent / "data"
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _check_zone(value: str) -> str:
@@ -34,30 +32,11 @@ def _check_zone(value: str) -> str:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class QuietHours(_Strict):
+class QuietHours(ClockSpan):
     """The window in which automated texts may go out, in the patient's local time."""
 
     start: str = "08:00"
     end: str = "21:00"
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, v: str) -> str:
-        if not _HHMM.match(v):
-            raise ValueError(f"{v!r} is not HH:MM (24 h)")
-        return v
-
-    @property
-    def opens(self) -> time:
-        return time.fromisoformat(self.start)
-
-    @property
-    def closes(self) -> time:
-        return time.fromisoformat(self.end)
 
 
 class Location(_Strict):
@@ -235,7 +214,7 @@ class PracticeProfile(_Strict):
                 raise ValueError(f"{day!r} is not one of {', '.join(WEEKDAYS)}")
             if span != "closed":
                 parts = span.split("-")
-                if len(parts) != 2 or not all(_HHMM.match(p) for p in parts):
+                if len(parts) != 2 or not all(HHMM.match(p) for p in parts):
                     raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' or 'closed'")
         return v
 

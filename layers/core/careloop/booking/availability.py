@@ -3,47 +3,25 @@ appointment types, provider hours per location and weekday, closures, lead time,
 
 from __future__ import annotations
 
-import re
-from datetime import date, time
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
-_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+from careloop.clocktime import WEEKDAYS, ClockSpan
+from careloop.clocktime import Strict as _Strict
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = ["WEEKDAYS", "AppointmentType", "BookingSettings", "Closure", "Span", "WorkingHours"]
 
 
-def _hhmm(value: str) -> str:
-    if not _HHMM.match(value):
-        raise ValueError(f"{value!r} is not a 24-hour time HH:MM")
-    return value
-
-
-class Span(_Strict):
+class Span(ClockSpan):
     """A stretch of one day, in the location's local time: [start, end)."""
-
-    start: str
-    end: str
-
-    _times = field_validator("start", "end")(lambda cls, v: _hhmm(v))
 
     @model_validator(mode="after")
     def _ordered(self) -> Span:
         if self.end <= self.start:
             raise ValueError(f"end {self.end} is not after start {self.start}")
         return self
-
-    @property
-    def opens(self) -> time:
-        return time.fromisoformat(self.start)
-
-    @property
-    def closes(self) -> time:
-        return time.fromisoformat(self.end)
 
 
 class AppointmentType(_Strict):
