@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,16 +47,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory):
-    from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-
+@contextmanager
+def running_local(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`careloop local <args>` as `make run` starts it, on a free port, until it answers /health;
+    stopped with Ctrl-C (SIGINT) afterwards, which must take under 20 s."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("stack") / "careloop-local.log"
-    env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1")
-    cmd = [str(Path(sys.executable).parent / "careloop"), "local"]
+    log = folder / "careloop-local.log"
+    run_env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1") | (env or {})
+    # links point at this stack: the CLI uses its own URL unless told otherwise, and an in-process
+    # LocalStack of another test may have left its own in the environment
+    run_env.pop("CARELOOP_BOOKING_BASE_URL", None)
+    cmd = [str(Path(sys.executable).parent / "careloop"), "local", *args]
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -67,13 +72,22 @@ def local_stack(tmp_path_factory):
             proc.kill()
             pytest.fail(f"careloop local did not become healthy:\n{log.read_text()[-3000:]}")
         time.sleep(0.3)
-    yield RunningStack(url, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, proc, log)
+    yield url, proc
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("careloop local did not stop on Ctrl-C within 20 s")
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory):
+    from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+
+    folder = tmp_path_factory.mktemp("stack")
+    with running_local(folder) as (url, proc):
+        yield RunningStack(url, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, proc, folder / "careloop-local.log")
 
 
 CHROMIUM = os.environ.get("CARELOOP_CHROMIUM", "/usr/bin/chromium")

@@ -5,21 +5,14 @@ confirmed at once and reminded 48 h before; the link is then spent (410), a forg
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time as _time
-import urllib.request
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from careloop.intake import sign
-from tests.e2e.conftest import ROOT, _free_port
+from tests.e2e.conftest import ROOT, running_local
 from tests.e2e.test_reminder_path import SECRET, call
 
 pytestmark = pytest.mark.e2e
@@ -44,32 +37,8 @@ def booking_stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("booking-stack")
     practice = folder / "practice.json"
     practice.write_text(json.dumps(json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING}))
-    port = _free_port()
-    log = folder / "careloop-local.log"
-    # links point at this stack (an in-process LocalStack of another test may have set the variable)
-    env = dict(os.environ, CARELOOP_PORT=str(port), PYTHONUNBUFFERED="1",
-               CARELOOP_BOOKING_BASE_URL=f"http://127.0.0.1:{port}")
-    cmd = [str(Path(sys.executable).parent / "careloop"), "local", "--practice", str(practice), "--no-demo"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = _time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/health", timeout=2).status == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or _time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"careloop local did not become healthy:\n{log.read_text()[-3000:]}")
-        _time.sleep(0.3)
-    yield Stack(url)
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_local(folder, "--practice", str(practice), "--no-demo") as (url, _proc):
+        yield Stack(url)
 
 
 def visit(start: datetime, status: str, version: str) -> bytes:
