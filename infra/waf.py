@@ -148,36 +148,27 @@ class Waf(Construct):
         # header (a direct call) WAF skips this rule and the per-source one counts the caller;
         # with a header whose first entry is no IP address (CloudFront always puts one there
         # for a real browser), the request is blocked (MATCH).
-        return wafv2.CfnWebACL.RuleProperty(
-            name="booking-per-client-ip",
-            priority=1,
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="FORWARDED_IP",
-                    forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
-                        header_name="X-Forwarded-For", fallback_behavior="MATCH"
-                    ),
-                    limit=BOOKING_PER_CLIENT_IP,
-                    evaluation_window_sec=RATE_WINDOW_S,
-                    scope_down_statement=booking_paths(),
-                )
-            ),
-            action=_block(429, TOO_MANY),
-            visibility_config=_visibility("booking-per-client-ip"),
-        )
+        return _rate_rule("booking-per-client-ip", 1, BOOKING_PER_CLIENT_IP, aggregate_key_type="FORWARDED_IP",
+                          forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                              header_name="X-Forwarded-For", fallback_behavior="MATCH"))
 
     def _per_source_ip_rule(self) -> wafv2.CfnWebACL.RuleProperty:
-        return wafv2.CfnWebACL.RuleProperty(
-            name="booking-per-source-ip",
-            priority=2,
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="IP",
-                    limit=BOOKING_PER_SOURCE_IP,
-                    evaluation_window_sec=RATE_WINDOW_S,
-                    scope_down_statement=booking_paths(),
-                )
-            ),
-            action=_block(429, TOO_MANY),
-            visibility_config=_visibility("booking-per-source-ip"),
-        )
+        return _rate_rule("booking-per-source-ip", 2, BOOKING_PER_SOURCE_IP, aggregate_key_type="IP")
+
+
+def _rate_rule(name: str, priority: int, limit: int, *, aggregate_key_type: str,
+               forwarded_ip_config: wafv2.CfnWebACL.ForwardedIPConfigurationProperty | None = None,
+               ) -> wafv2.CfnWebACL.RuleProperty:
+    """A rate-based rule on the booking paths: over `limit` requests per window and key, 429."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                aggregate_key_type=aggregate_key_type, forwarded_ip_config=forwarded_ip_config,
+                limit=limit, evaluation_window_sec=RATE_WINDOW_S, scope_down_statement=booking_paths(),
+            )
+        ),
+        action=_block(429, TOO_MANY),
+        visibility_config=_visibility(name),
+    )

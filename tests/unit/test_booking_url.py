@@ -3,7 +3,6 @@ once per message) and in the agent's reschedule answer; the profile's fixed URL 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from careloop.agent import inbound
@@ -14,6 +13,9 @@ from careloop.models import Appointment, Patient
 from careloop.records import ingest
 from careloop_local.fakes import memory_services
 from tests.conftest import NY
+from tests.unit.test_agent_responses import (
+    P as Said,  # the classifier's answer, as those tests fake it
+)
 
 BASE = "http://127.0.0.1:8000"
 PHONE = "+16175550101"
@@ -85,15 +87,6 @@ def test_without_self_scheduling_the_profiles_fixed_url_is_sent():
     (text,) = [m for m in svc.outbox.sent if m.step == "recovery-sms"]
     assert svc.practice.booking_url and svc.practice.booking_url in text.body
 
-
-@dataclass(frozen=True)
-class Said:
-    intent: str
-    confidence: float = 0.97
-    language: str = "en"
-    escalate: bool = False
-    urgent_kind: str | None = None
-    reason: str = ""
 
 
 def test_the_agents_reschedule_answer_carries_a_reschedule_link(monkeypatch):
