@@ -4,8 +4,10 @@ and the booking itself with what follows it (claim, appointment, reschedule, con
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from careloop.booking.availability import AppointmentType, BookingSettings
@@ -48,11 +50,18 @@ def _open(services: Services, token: str | None) -> _Context:
     patient = services.records.get_patient(link.patient_id) if link else None
     if link is None or patient is None:
         raise UnknownLink()
-    if link.spent_at is not None:
+    if link.spent_at is not None and not _unfinished(services, link):
         raise LinkGone("this link was already used to book")
     if services.clock.now() >= link.expires_at:
         raise LinkGone("this link has expired")
     return _Context(link, patient, settings, store)
+
+
+def _unfinished(services: Services, link: BookingLink) -> bool:
+    """A link spent by a booking that crashed before its appointment was stored: a retry of the
+    same link finishes that booking (same appointment id) instead of answering 410."""
+    booked = link.booked_appointment_id
+    return bool(booked) and services.records.get_appointment(booked or "") is None
 
 
 def _is_new_patient(services: Services, patient: Patient) -> bool:
@@ -94,25 +103,42 @@ def _provider_ids(services: Services) -> dict[str, str]:
 
 
 def _busy(services: Services, store: BookingStore, start: datetime, end: datetime,
-          ignore: str | None = None) -> list[Busy]:
-    """Booked and pending appointments (EHR or Careloop) plus claims and holds overlapping [start, end)."""
+          ignore: frozenset[str] = frozenset()) -> list[Busy]:
+    """Booked and pending appointments (EHR or Careloop) plus claims and holds overlapping [start, end),
+    except those of the appointments in `ignore` (the one being moved, the booking being finished)."""
     ids = _provider_ids(services)
     busy = [Busy(ids.get(a.provider, a.provider), a.start, a.end) for a in services.records.all_appointments()
-            if a.provider and a.status in UPCOMING_STATUSES and a.id != ignore and a.start < end and a.end > start]
+            if a.provider and a.status in UPCOMING_STATUSES and a.id not in ignore and a.start < end and a.end > start]
     busy += [Busy(c.provider, c.start, c.end) for c in store.claims_between(start - timedelta(days=1), end)
-             if c.appointment_id != ignore]
+             if c.appointment_id not in ignore]
     return busy
+
+
+def _open_slots(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+                first_day: date, days: int, *, ignore: frozenset[str] = frozenset(), provider: str | None = None,
+                with_busy: bool = True) -> list[Slot]:
+    zones = [zone_for(services, h.location) for h in settings.hours] or [services.practice.zone]
+    window_start = min(datetime.combine(first_day, datetime.min.time(), z) for z in zones).astimezone(UTC)
+    window_end = window_start + timedelta(days=days + 2)
+    busy = _busy(services, store, window_start, window_end, ignore) if with_busy else []
+    return open_slots(settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
+                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider)
+
+
+def _ignored(ctx: _Context) -> frozenset[str]:
+    """The link's own appointments: the one a reschedule moves, and the one its spend named."""
+    ids = {appointment_id_for(ctx.link.token)}  # a try that crashed past its claim
+    if ctx.link.purpose == "reschedule" and ctx.link.appointment_id:
+        ids.add(ctx.link.appointment_id)
+    if ctx.link.booked_appointment_id:
+        ids.add(ctx.link.booked_appointment_id)
+    return frozenset(ids)
 
 
 def _slots(services: Services, ctx: _Context, kind: AppointmentType, first_day: date, days: int,
            provider: str | None = None, with_busy: bool = True) -> list[Slot]:
-    zones = [zone_for(services, h.location) for h in ctx.settings.hours] or [services.practice.zone]
-    window_start = min(datetime.combine(first_day, datetime.min.time(), z) for z in zones).astimezone(UTC)
-    window_end = window_start + timedelta(days=days + 2)
-    ignore = ctx.link.appointment_id if ctx.link.purpose == "reschedule" else None
-    busy = _busy(services, ctx.store, window_start, window_end, ignore) if with_busy else []
-    return open_slots(ctx.settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
-                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider)
+    return _open_slots(services, ctx.settings, ctx.store, kind, first_day, days, ignore=_ignored(ctx),
+                       provider=provider, with_busy=with_busy)
 
 
 def _day(value: object) -> date:
@@ -188,27 +214,71 @@ def book(services: Services, token: str | None, type_id: object, start: object,
         if offered:
             raise SlotTaken(_alternatives(services, ctx, kind, at))
         raise BookingInputError("start", "is not an open slot of this type")
-    slot = matching[0]
-    request_mode = ctx.settings.mode == "request"
-    appointment_id = appointment_id_for(ctx.link.token)
+    moves = ctx.link.appointment_id if ctx.link.purpose == "reschedule" else None
+    return book_for_patient(services, ctx.patient, kind, matching[0], moves=moves, ref=ctx.link.token,
+                            settings=ctx.settings, link=ctx.link)
+
+
+def _own_claim(store: BookingStore, slot: Slot, appointment_id: str) -> bool:
+    """The slot's claim is this booking's own (a retry after a crash past the claim)."""
+    return any(c.provider == slot.provider and c.start == slot.start and c.appointment_id == appointment_id
+               for c in store.claims_between(slot.start, slot.start + timedelta(seconds=1)))
+
+
+def book_for_patient(services: Services, patient: Patient, kind: AppointmentType, slot: Slot, *,
+                     moves: str | None, ref: str, settings: BookingSettings | None = None,
+                     link: BookingLink | None = None) -> Booked:
+    """Book `slot` for `patient`, the one path every booking takes (a link, a text reply, a gap
+    offer): claim the slot with the conditional write (SlotTaken with the next open slots when
+    another booking has it), spend `link` if there is one, store the `source: careloop`
+    appointment, cancel the appointment it `moves` and tell the EHR, send the one confirmation
+    text, then the FHIR create (instant) or the front desk's task (request). `ref` names the
+    booking: the same ref is the same appointment, so a retry after a crash finishes it and
+    does nothing twice."""
+    store, settings = services.booking, settings or services.practice.booking
+    if store is None or settings is None:
+        raise ValueError("booking needs services.booking and the profile's booking section")
+    request_mode = settings.mode == "request"
+    appointment_id = link.booked_appointment_id if link is not None and link.booked_appointment_id \
+        else appointment_id_for(ref)
     claim = SlotClaim(provider=slot.provider, start=slot.start, end=slot.end, appointment_id=appointment_id,
                       kind="hold" if request_mode else "booked", expires_at=slot.end + timedelta(days=HOLD_DAYS))
-    if not ctx.store.claim_slot(claim):
-        raise SlotTaken(_alternatives(services, ctx, kind, at))
+    if not store.claim_slot(claim) and not _own_claim(store, slot, appointment_id):
+        raise SlotTaken([slot_json(s) for s in _next_open(services, settings, store, kind, slot.start, moves)])
     now = services.clock.now()
-    if not ctx.store.spend_link(ctx.link.token, appointment_id, now):
-        ctx.store.release_slot(slot.provider, slot.start)  # the link's other request booked first
+    if link is not None and link.spent_at is None and not store.spend_link(link.token, appointment_id, now):
+        store.release_slot(slot.provider, slot.start)  # the link's other request booked first
         raise LinkGone("this link was already used to book")
+    if link is not None and link.spent_at is not None:
+        _release_stale_claims(services, store, appointment_id, slot)
+    existing = services.records.get_appointment(appointment_id)
     appointment = Appointment(
-        id=appointment_id, patient_id=ctx.patient.id, start=slot.start.astimezone(UTC), minutes=kind.minutes,
+        id=appointment_id, patient_id=patient.id, start=slot.start.astimezone(UTC), minutes=kind.minutes,
         status="pending" if request_mode else "booked", provider=slot.provider, location=slot.location,
         visit_type=kind.visit_type or kind.id, source="careloop", updated_at=now,
     )
-    services.records.put_appointment(appointment)  # the records stream plans its reminders
-    if ctx.link.purpose == "reschedule" and ctx.link.appointment_id:
-        _cancel_moved(services, ctx.store, ctx.link.appointment_id, now)
-    _after_booking(services, ctx, appointment, kind, slot, request_mode, now)
-    return Booked(appointment, "requested" if request_mode else "booked", slot.location, kind.id)
+    if existing is None:
+        services.records.put_appointment(appointment)  # the records stream plans its reminders
+    if moves:
+        _cancel_moved(services, store, moves, now)
+    _after_booking(services, patient, appointment, kind, slot, request_mode, now, first=existing is None)
+    return Booked(existing or appointment, "requested" if request_mode else "booked", slot.location, kind.id)
+
+
+def _release_stale_claims(services: Services, store: BookingStore, appointment_id: str, slot: Slot) -> None:
+    """A finished-after-crash booking on another slot than the first try: that try's claim goes."""
+    now = services.clock.now()
+    for c in store.claims_between(now - timedelta(days=1), now + timedelta(days=400)):
+        if c.appointment_id == appointment_id and (c.provider, c.start) != (slot.provider, slot.start):
+            store.release_slot(c.provider, c.start)
+
+
+def _next_open(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+               after: datetime, moves: str | None) -> list[Slot]:
+    day = after.astimezone(services.practice.zone).date()
+    ignore = frozenset({moves}) if moves else frozenset()
+    later = [s for s in _open_slots(services, settings, store, kind, day, 14, ignore=ignore) if s.start > after]
+    return later[:ALTERNATIVES]
 
 
 def _cancel_moved(services: Services, store: BookingStore, appointment_id: str, now: datetime) -> None:
@@ -240,13 +310,14 @@ _CONFIRM = {
 }
 
 
-def _after_booking(services: Services, ctx: _Context, appointment: Appointment, kind: AppointmentType,
-                   slot: Slot, request_mode: bool, now: datetime) -> None:
+def _after_booking(services: Services, patient: Patient, appointment: Appointment, kind: AppointmentType,
+                   slot: Slot, request_mode: bool, now: datetime, *, first: bool = True) -> None:
     """One confirmation text at once (a direct answer: not held by quiet hours or caps), then the
-    EHR create (instant) or the front desk's task (request)."""
+    EHR create (instant) or the front desk's task (request). `first`: the appointment was just
+    stored (a finished retry does not queue the EHR create again; text and task have their own keys)."""
     from careloop.ehr import writeback
 
-    patient, practice = ctx.patient, services.practice
+    practice = services.practice
     lang = patient.language if patient.language in ("en", "es") else "en"
     zone = zone_for(services, slot.location)
     local = slot.start.astimezone(zone)
@@ -274,5 +345,85 @@ def _after_booking(services: Services, ctx: _Context, appointment: Appointment, 
         if services.messages.put_message(task):
             services.notifier.notify(task)
         return
-    writeback.record(practice, services.writeback, writeback.WritebackEvent(
-        kind="appointment_created", patient_id=patient.id, appointment_id=appointment.id, at=now))
+    if first:
+        writeback.record(practice, services.writeback, writeback.WritebackEvent(
+            kind="appointment_created", patient_id=patient.id, appointment_id=appointment.id, at=now))
+
+
+# ---- the slot search of a text conversation ------------------------------------------------------
+
+
+class AskedTime(Protocol):
+    """What `careloop.agent.when.When` carries: the local days asked for, a part of the day, a
+    time of day, or "later" (after the current appointment)."""
+
+    @property
+    def first_day(self) -> date: ...
+    @property
+    def last_day(self) -> date: ...
+    @property
+    def part_of_day(self) -> str | None: ...
+    @property
+    def time(self) -> time | None: ...
+    @property
+    def later(self) -> bool: ...
+
+
+PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}  # local hours [from, to)
+WIDEN_DAYS = 14  # no open slot in the window asked for: look this many days past it
+
+
+def slots_near(services: Services, patient: Patient, kind: AppointmentType, when: AskedTime | None, *,
+               after: datetime | None, limit: int = ALTERNATIVES, ignore: str | None = None) -> list[Slot]:
+    """Up to `limit` open slots of `kind` nearest what the patient asked for, at distinct times,
+    earliest first: inside the window asked (its part of the day, closest to its time of day),
+    else the following days (keeping the part of the day if any has it). `after`: no slot
+    starting before it (a "later" ask: after the current appointment). `ignore`: an appointment
+    whose time does not count as busy (the one being moved)."""
+    store, settings = services.booking, services.practice.booking
+    if store is None or settings is None or limit <= 0:
+        return []
+    today = services.clock.now().astimezone(services.practice.zone).date()
+    floor = after if after is not None and (when is None or when.later) else None
+    if when is None or when.later:
+        start_day = max(today, floor.astimezone(services.practice.zone).date()) if floor else today
+        first_day, days = start_day, WIDEN_DAYS
+    else:
+        first_day = max(when.first_day, today)
+        days = max((when.last_day - first_day).days + 1, 1)
+    skip = frozenset({ignore}) if ignore else frozenset()
+    found = _open_slots(services, settings, store, kind, first_day, days + WIDEN_DAYS, ignore=skip)
+    if floor is not None:
+        found = [s for s in found if s.start > floor]
+    window_end = first_day + timedelta(days=days)
+
+    def local(s: Slot) -> datetime:
+        return s.start.astimezone(zone_for(services, s.location))
+
+    def in_part(s: Slot) -> bool:
+        part = PARTS_OF_DAY.get(when.part_of_day or "") if when is not None else None
+        return part is None or part[0] <= local(s).hour < part[1]
+
+    inside = [s for s in found if local(s).date() < window_end]
+    beyond = [s for s in found if local(s).date() >= window_end]
+    for candidates in ([s for s in inside if in_part(s)], [s for s in beyond if in_part(s)], beyond):
+        picked = _nearest(candidates, when.time if when is not None else None, local, limit)
+        if picked:
+            return picked
+    return []
+
+
+def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], datetime], limit: int) -> list[Slot]:
+    """One slot per start time (the first provider), the `limit` closest to `at` on their day
+    when a time was asked (else the earliest), shown earliest first."""
+    distinct: dict[datetime, Slot] = {}
+    for s in candidates:
+        distinct.setdefault(s.start, s)
+    slots = list(distinct.values())
+    if at is not None:
+        def distance(s: Slot) -> tuple[int, datetime]:
+            t = local(s)
+            return abs((t.hour * 60 + t.minute) - (at.hour * 60 + at.minute)), s.start
+        # the nearest on the first day that has slots, then the days after
+        slots.sort(key=lambda s: (local(s).date(), distance(s)))
+    return sorted(slots[:limit], key=lambda s: s.start)
