@@ -23,6 +23,7 @@ from careloop.workflows import Workflow
 if TYPE_CHECKING:  # the classifier and write-back are not loaded by every function that builds Services
     from careloop.agent.classifier import Prediction
     from careloop.booking.links import BookingLink, SlotClaim
+    from careloop.booking.offers import SlotOffer
     from careloop.ehr.writeback import WritebackQueue
 
 
@@ -145,6 +146,14 @@ class BookingStore(Protocol):
     def release_slot(self, provider: str, start: datetime) -> None: ...
     # claims and holds whose start is in [start, end)
     def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]: ...
+
+    # -- rescheduling by text: the times offered to a patient (careloop.booking.offers) --
+    # -> False when an offer with this id is already stored (a redelivered text makes the same one)
+    def put_offer(self, offer: SlotOffer) -> bool: ...
+    # the patient's most recent offer (by created_at), open or not
+    def latest_offer(self, patient_id: str) -> SlotOffer | None: ...
+    # -> False when the offer was already closed (another reply picked first)
+    def close_offer(self, offer: SlotOffer, by: str, choice: int | None, at: datetime) -> bool: ...
 
 
 # ---- the other side effects ------------------------------------------------------------------

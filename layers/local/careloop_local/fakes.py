@@ -15,6 +15,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from careloop.booking.links import BookingLink, SlotClaim
+from careloop.booking.offers import SlotOffer
 from careloop.clock import FixedClock
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import (
@@ -386,6 +387,7 @@ class MemoryBooking:
         self.links: dict[str, BookingLink] = {}
         self._by_ref: dict[str, str] = {}
         self.claims: dict[tuple[str, datetime], SlotClaim] = {}
+        self.offers: dict[str, SlotOffer] = {}
 
     def put_link(self, link: BookingLink) -> bool:
         with self._lock:
@@ -425,6 +427,27 @@ class MemoryBooking:
 
     def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]:
         return sorted((c for c in list(self.claims.values()) if start <= c.start < end), key=lambda c: c.start)
+
+    # -- rescheduling by text: offered times --
+    def put_offer(self, offer: SlotOffer) -> bool:
+        with self._lock:
+            if offer.offer_id in self.offers:
+                return False
+            self.offers[offer.offer_id] = offer.model_copy()
+            return True
+
+    def latest_offer(self, patient_id: str) -> SlotOffer | None:
+        mine = [o for o in list(self.offers.values()) if o.patient_id == patient_id]
+        return max(mine, key=lambda o: (o.created_at, o.offer_id)).model_copy() if mine else None
+
+    def close_offer(self, offer: SlotOffer, by: str, choice: int | None, at: datetime) -> bool:
+        with self._lock:
+            stored = self.offers.get(offer.offer_id)
+            if stored is None or stored.status != "open":
+                return False
+            self.offers[offer.offer_id] = stored.model_copy(
+                update={"status": "closed", "closed_at": at, "closed_by": by, "choice": choice})
+            return True
 
 
 @dataclass

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from careloop import tables
 from careloop.adapters.clients import client, from_attr, to_attr
 from careloop.booking.links import BookingLink, SlotClaim
+from careloop.booking.offers import SlotOffer
 from careloop.clock import iso
 from careloop.models import (
     UPCOMING_STATUSES,
@@ -512,6 +513,49 @@ class DynamoBooking:
             items.extend(_from_item(i) for i in page["Items"])
         claims = [SlotClaim.model_validate(i) for i in items]
         return [c for c in claims if start <= c.start < end]
+
+    # -- rescheduling by text: offered times, `OFFERS#<patient id>` / `<offer id>`, kept a while
+    # past their expiry (a late "2" is read as expired, not as nothing), then TTL --
+    @staticmethod
+    def _offer_key(patient_id: str, offer_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"OFFERS#{patient_id}"}, "sk": {"S": offer_id}}
+
+    def put_offer(self, offer: SlotOffer) -> bool:
+        item = _to_item(offer.model_dump(mode="json")) | self._offer_key(offer.patient_id, offer.offer_id)
+        ttl = {"N": str(self._ttl(offer.expires_at) + 7 * 86400)}
+        try:
+            self.t.db.put_item(TableName=self.t.booking, Item=item | {"expires_ttl": ttl},
+                               ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def latest_offer(self, patient_id: str) -> SlotOffer | None:
+        items = self.t.query(self.t.booking, None, "pk", f"OFFERS#{patient_id}", ConsistentRead=True)
+        offers = [SlotOffer.model_validate(i) for i in items]
+        return max(offers, key=lambda o: (o.created_at, o.offer_id)) if offers else None
+
+    def close_offer(self, offer: SlotOffer, by: str, choice: int | None, at: datetime) -> bool:
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":closed": {"S": "closed"}, ":open": {"S": "open"}, ":at": {"S": iso(at)},
+                                  ":by": {"S": by}}
+        update = "SET #s = :closed, closed_at = :at, closed_by = :by"
+        if choice is not None:
+            update += ", choice = :c"
+            values[":c"] = {"N": str(choice)}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key=self._offer_key(offer.patient_id, offer.offer_id),
+                UpdateExpression=update, ConditionExpression="#s = :open",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
 
 
 class DynamoInbox:

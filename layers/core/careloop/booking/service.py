@@ -73,6 +73,19 @@ def _bookable(services: Services, ctx: _Context) -> list[AppointmentType]:
     return [t for t in ctx.settings.types if t.online and (t.new_patients or not new)]
 
 
+def type_for_visit(services: Services, patient: Patient, visit_type: str | None) -> AppointmentType | None:
+    """The booking type an appointment of `visit_type` is (an online type whose visit type or id it
+    is), else the first type the patient may book; None when self-scheduling is off."""
+    settings = services.practice.booking
+    if settings is None:
+        return None
+    same = next((t for t in settings.types if t.online and visit_type and (t.visit_type or t.id) == visit_type), None)
+    if same is not None:
+        return same
+    new = _is_new_patient(services, patient)
+    return next((t for t in settings.types if t.online and (t.new_patients or not new)), None)
+
+
 def types_for(services: Services, token: str | None) -> list[dict]:
     ctx = _open(services, token)
     lang = ctx.patient.language if ctx.patient.language in ("en", "es") else "en"
@@ -377,14 +390,15 @@ def slots_near(services: Services, patient: Patient, kind: AppointmentType, when
                after: datetime | None, limit: int = ALTERNATIVES, ignore: str | None = None) -> list[Slot]:
     """Up to `limit` open slots of `kind` nearest what the patient asked for, at distinct times,
     earliest first: inside the window asked (its part of the day, closest to its time of day),
-    else the following days (keeping the part of the day if any has it). `after`: no slot
-    starting before it (a "later" ask: after the current appointment). `ignore`: an appointment
+    else the following days (keeping the part of the day if any has it); no window (None, or
+    "later"): the earliest from `after` on. `after`: no slot starting before it (a "later" ask:
+    after the current appointment). `ignore`: an appointment
     whose time does not count as busy (the one being moved)."""
     store, settings = services.booking, services.practice.booking
     if store is None or settings is None or limit <= 0:
         return []
     today = services.clock.now().astimezone(services.practice.zone).date()
-    floor = after if after is not None and (when is None or when.later) else None
+    floor = after
     if when is None or when.later:
         start_day = max(today, floor.astimezone(services.practice.zone).date()) if floor else today
         first_day, days = start_day, WIDEN_DAYS
