@@ -121,3 +121,11 @@ def test_window_is_never_inverted():
 def test_any_text_reads_or_is_none(text, today, lang):
     when = parse_when(text, today, lang)
     assert when is None or when.first_day <= when.last_day
+
+
+def test_staff_see_the_time_asked_for():
+    from careloop.agent.inbound import asked_for
+
+    assert asked_for(parse_when("next week, mornings", WED)) == "Mon Dec 07-Sun Dec 13, morning"
+    assert asked_for(parse_when("after 3 on thursday", WED)) == "Thu Dec 03, after 15:00"
+    assert asked_for(parse_when("later?", WED)) == "later"
