@@ -18,12 +18,13 @@ from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
 from careloop.agent.knowledge import Match, index_for
 from careloop.agent.replies import REPLIES, when_staff_answer
+from careloop.agent.when import When, parse_when
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
+from careloop.sms.keywords import bare_word, keyword_kind
 
 if TYPE_CHECKING:
     from careloop.booking.offers import SlotOffer
-from careloop.sms.keywords import bare_word, keyword_kind
 
 ACTIVE = UPCOMING_STATUSES  # the conversation is about a visit still to come
 # who picks it up, and the inbox reason
@@ -57,6 +58,15 @@ class InboundOutcome:
 
 def _id(prefix: str, *parts: str) -> str:
     return prefix + hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def asked_for(when: When) -> str:
+    """A staff-readable line of the time a patient asked for: "Tue Dec 08-Sun Dec 13, morning"."""
+    if when.later:
+        return "later"
+    days = f"{when.first_day:%a %b %d}" + (f"-{when.last_day:%a %b %d}" if when.last_day != when.first_day else "")
+    at = f"{'after ' if when.after_time else ''}{when.time:%H:%M}" if when.time else when.part_of_day
+    return days + (f", {at}" if at else "")
 
 
 def _conversation_patient(services: Services, patients: list[Patient]) -> tuple[Patient | None, Message | None]:
@@ -218,13 +228,16 @@ class _Turn:
 
     def on_reschedule(self) -> None:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
-        if self.appt is not None and self._offer_slots():
+        # what they asked for, so the front desk need not open the thread to see it
+        asked = parse_when(self.body, self.now.astimezone(self.s.practice.zone).date(), self.language)
+        if self.appt is not None and self._offer_slots(asked):
             return
-        self.escalate("wants to reschedule", "reschedule" if self.offers_booking else "handoff")
+        self.escalate("wants to reschedule" + (f" ({asked_for(asked)})" if asked else ""),
+                      "reschedule" if self.offers_booking else "handoff")
 
     # rescheduling by text (careloop.booking.offers) ----------------------------------------
-    def _offer_slots(self, taken: SlotOffer | None = None) -> bool:
-        """Self-scheduling on: open times of the appointment's type near what the patient asked
+    def _offer_slots(self, asked: When | None, taken: SlotOffer | None = None) -> bool:
+        """Self-scheduling on: open times of the appointment's type near what the patient `asked`
         for (after `taken` lost its time: near that offer's days), stored as an offer and listed in
         the reply; none near: the patient's link and a staff note. -> False when self-scheduling is off."""
         from careloop.booking import offers, service
@@ -236,13 +249,12 @@ class _Turn:
         kind = s.practice.booking.type(taken.type) if taken else service.type_for_visit(s, patient, appt.visit_type)
         if kind is None:
             return False
-        today = self.now.astimezone(s.practice.zone).date()
-        when = offers.OfferedDays.of(s, taken) if taken else offers.asked_when(self.body, today, self.language)
+        when = offers.offered_days(s, taken) if taken else asked
         after = appt.start if when is not None and when.later else None
         near = service.slots_near(s, patient, kind, when, after=after, limit=offers.OFFERED + 1, ignore=appt.id)
         found = [x for x in near if x.start != appt.start][:offers.OFFERED]  # not the time being moved
         if not found:
-            self.escalate("wants to reschedule; no open time near what they asked",
+            self.escalate("wants to reschedule; no open time near " + (asked_for(when) if when else "now"),
                           "slot_taken_none" if taken else "reschedule")
             return True
         offer = offers.new_offer(_id("o-", self.message_id), patient.id, kind.id, found, moves=appt.id,
@@ -300,7 +312,7 @@ class _Turn:
         except SlotTaken:
             moved = s.records.get_appointment(offer.moves) if offer.moves else None
             self.appt = moved if moved is not None and moved.status in ACTIVE else self.appt
-            if not self._offer_slots(taken=offer):
+            if not self._offer_slots(None, taken=offer):
                 self.escalate("picked an offered time that was just taken")
             return True
         except BookingError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -14,7 +14,7 @@ from careloop.booking.slots import Slot
 from careloop.templates import format_date, format_time
 
 if TYPE_CHECKING:
-    from careloop.booking.service import AskedTime
+    from careloop.agent.when import When
     from careloop.ports import Services
 
 OFFER_HOURS = 24  # an offer's times are held open for a reply this long; then "2" means nothing
@@ -145,32 +145,13 @@ def choice_in(text: str, count: int) -> int | None:
     return choice if 1 <= choice <= count else None
 
 
-# ---- the window asked for ---------------------------------------------------------------------
+# ---- the window of a re-offer ---------------------------------------------------------------
 
 
-def asked_when(text: str, today: date, language: str) -> AskedTime | None:
-    """The time the patient asked for (careloop.agent.when), None when the text names none."""
-    try:
-        from careloop.agent.when import parse_when  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the shared parser lands on main separately; until then: the earliest times
-        return None
-    return parse_when(text, today, "es" if language == "es" else "en")  # type: ignore[no-any-return,unused-ignore]
-
-
-class OfferedDays(BaseModel):
+def offered_days(services: Services, offer: SlotOffer) -> When:
     """The days an earlier offer spanned, as an asked time: a re-offer after a taken time stays near them."""
+    from careloop.agent.when import When
+    from careloop.booking.service import zone_for
 
-    model_config = ConfigDict(frozen=True)
-
-    first_day: date
-    last_day: date
-    part_of_day: str | None = None
-    time: None = None
-    later: bool = False
-
-    @classmethod
-    def of(cls, services: Services, offer: SlotOffer) -> OfferedDays:
-        from careloop.booking.service import zone_for
-
-        days = [s.start.astimezone(zone_for(services, s.location)).date() for s in offer.slots]
-        return cls(first_day=min(days), last_day=max(days))
+    days = [s.start.astimezone(zone_for(services, s.location)).date() for s in offer.slots]
+    return When(first_day=min(days), last_day=max(days))

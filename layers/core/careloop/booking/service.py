@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from careloop.booking.availability import AppointmentType, BookingSettings
@@ -17,6 +17,9 @@ from careloop.errors import BookingInputError, LinkGone, SlotTaken, UnknownLink
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import BookingStore, Services
 from careloop.templates import format_date_time
+
+if TYPE_CHECKING:
+    from careloop.agent.when import When
 
 MAX_DAYS = 31  # one slots request looks this many days ahead at most
 ALTERNATIVES = 3  # open slots a 409 offers instead
@@ -366,34 +369,18 @@ def _after_booking(services: Services, patient: Patient, appointment: Appointmen
 # ---- the slot search of a text conversation ------------------------------------------------------
 
 
-class AskedTime(Protocol):
-    """What `careloop.agent.when.When` carries: the local days asked for, a part of the day, a
-    time of day, or "later" (after the current appointment)."""
-
-    @property
-    def first_day(self) -> date: ...
-    @property
-    def last_day(self) -> date: ...
-    @property
-    def part_of_day(self) -> str | None: ...
-    @property
-    def time(self) -> time | None: ...
-    @property
-    def later(self) -> bool: ...
-
-
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}  # local hours [from, to)
 WIDEN_DAYS = 14  # no open slot in the window asked for: look this many days past it
 
 
-def slots_near(services: Services, patient: Patient, kind: AppointmentType, when: AskedTime | None, *,
+def slots_near(services: Services, patient: Patient, kind: AppointmentType, when: When | None, *,
                after: datetime | None, limit: int = ALTERNATIVES, ignore: str | None = None) -> list[Slot]:
     """Up to `limit` open slots of `kind` nearest what the patient asked for, at distinct times,
     earliest first: inside the window asked (its part of the day, closest to its time of day),
     else the following days (keeping the part of the day if any has it); no window (None, or
     "later"): the earliest from `after` on. `after`: no slot starting before it (a "later" ask:
-    after the current appointment). `ignore`: an appointment
-    whose time does not count as busy (the one being moved)."""
+    after the current appointment). `ignore`: an appointment whose time does not count as busy
+    (the one being moved)."""
     store, settings = services.booking, services.practice.booking
     if store is None or settings is None or limit <= 0:
         return []
@@ -414,22 +401,28 @@ def slots_near(services: Services, patient: Patient, kind: AppointmentType, when
     def local(s: Slot) -> datetime:
         return s.start.astimezone(zone_for(services, s.location))
 
-    def in_part(s: Slot) -> bool:
-        part = PARTS_OF_DAY.get(when.part_of_day or "") if when is not None else None
-        return part is None or part[0] <= local(s).hour < part[1]
+    part = PARTS_OF_DAY.get(when.part_of_day or "") if when is not None else None
+    at = when.time if when is not None else None
+    from_time = at is not None and when is not None and when.after_time  # "after 3": a bound, not a target
+
+    def fits(s: Slot) -> bool:
+        t = local(s)
+        if from_time and at is not None and t.time() < at:
+            return False
+        return part is None or part[0] <= t.hour < part[1]
 
     inside = [s for s in found if local(s).date() < window_end]
     beyond = [s for s in found if local(s).date() >= window_end]
-    for candidates in ([s for s in inside if in_part(s)], [s for s in beyond if in_part(s)], beyond):
-        picked = _nearest(candidates, when.time if when is not None else None, local, limit)
+    for candidates in ([s for s in inside if fits(s)], [s for s in beyond if fits(s)], beyond):
+        picked = _nearest(candidates, None if from_time else at, local, limit)
         if picked:
             return picked
     return []
 
 
 def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], datetime], limit: int) -> list[Slot]:
-    """One slot per start time (the first provider), the `limit` closest to `at` on their day
-    when a time was asked (else the earliest), shown earliest first."""
+    """One slot per start time (the first provider), the `limit` closest to the time of day `at`
+    when one was asked (earlier days first among equals), else the earliest; shown earliest first."""
     distinct: dict[datetime, Slot] = {}
     for s in candidates:
         distinct.setdefault(s.start, s)
@@ -438,6 +431,5 @@ def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], da
         def distance(s: Slot) -> tuple[int, datetime]:
             t = local(s)
             return abs((t.hour * 60 + t.minute) - (at.hour * 60 + at.minute)), s.start
-        # the nearest on the first day that has slots, then the days after
-        slots.sort(key=lambda s: (local(s).date(), distance(s)))
+        slots.sort(key=distance)  # "at 3" over a week: 3 PM on the first days that have it
     return sorted(slots[:limit], key=lambda s: s.start)
