@@ -298,6 +298,9 @@ class _Turn:
         if choice is None:
             if self._clear_other_request():
                 return False
+            if parse_when(self.body, self.now.astimezone(s.practice.zone).date(), self.language) is not None:
+                self.on_reschedule()  # "2pm works?": none of those, but another time: offer near it
+                return True
             self.escalate("replied to the offered times, but not with one of them")
             return True
         if not picked_here and not s.booking.close_offer(offer, self.message_id, choice, self.now):

@@ -377,7 +377,7 @@ def slots_near(services: Services, patient: Patient, kind: AppointmentType, when
                after: datetime | None, limit: int = ALTERNATIVES, ignore: str | None = None) -> list[Slot]:
     """Up to `limit` open slots of `kind` nearest what the patient asked for, at distinct times,
     earliest first: inside the window asked (its part of the day, closest to its time of day),
-    else the following days (keeping the part of the day if any has it); no window (None, or
+    filled up from the following days (their times in that part of the day first); no window (None, or
     "later"): the earliest from `after` on. `after`: no slot starting before it (a "later" ask:
     after the current appointment). `ignore`: an appointment whose time does not count as busy
     (the one being moved)."""
@@ -413,11 +413,14 @@ def slots_near(services: Services, patient: Patient, kind: AppointmentType, when
 
     inside = [s for s in found if local(s).date() < window_end]
     beyond = [s for s in found if local(s).date() >= window_end]
+    picked: list[Slot] = []
     for candidates in ([s for s in inside if fits(s)], [s for s in beyond if fits(s)], beyond):
-        picked = _nearest(candidates, None if from_time else at, local, limit)
-        if picked:
-            return picked
-    return []
+        taken = {s.start for s in picked}
+        picked += _nearest([s for s in candidates if s.start not in taken], None if from_time else at, local,
+                           limit - len(picked))
+        if len(picked) >= limit:
+            break
+    return sorted(picked, key=lambda s: s.start)
 
 
 def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], datetime], limit: int) -> list[Slot]:
