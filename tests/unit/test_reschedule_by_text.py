@@ -22,7 +22,7 @@ from tests.conftest import NY
 
 BASE = "http://127.0.0.1:8000"
 ANA, LUZ = "+16175550171", "+16175550172"
-NOW = datetime(2026, 11, 30, 8, 58, tzinfo=NY)  # Mon Nov 30, just before 9 in Boston
+NOW = datetime(2026, 11, 30, 8, 30, tzinfo=NY)  # Mon Nov 30, 08:30 in Boston
 VISIT = datetime(2026, 12, 3, 10, 0, tzinfo=NY)  # Thu Dec 3 10:00: the appointment to move
 WEEK = ("mon", "tue", "wed", "thu", "fri")
 BOOKING = {
@@ -381,3 +381,16 @@ def test_book_for_patient_from_an_offer_keeps_the_moved_appointments_time_free_f
     assert ten.start == VISIT  # Dr. Lee's 10:00 is Ana's own, so it is free to her
     booked = book_for_patient(svc, patient, kind, nine, moves="a-p-ana", ref="offer:test")
     assert booked.appointment.start == nine.start.astimezone(UTC)
+
+
+def test_an_offered_time_staff_filled_in_the_ehr_meanwhile_is_not_double_booked():
+    svc = rescheduling()
+    text(svc, ANA, "R", "in-1")
+    first = offer_of(svc).slots[0]
+    # the front desk books someone into Ana's first time in the practice-management system
+    svc.records.put_appointment(Appointment(id="ehr-walk-in", patient_id="p-luz", start=first.start.astimezone(UTC),
+                                            minutes=60, provider=first.provider, location="main"))
+    (reply,) = text(svc, ANA, "1", "in-2").replies
+    assert reply.body.startswith("Sorry, that time was just taken.")
+    assert [a for a in svc.records.all_appointments() if a.source == "careloop"] == []
+    assert svc.booking.claims == {}

@@ -245,8 +245,9 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
                      moves: str | None, ref: str, settings: BookingSettings | None = None,
                      link: BookingLink | None = None) -> Booked:
     """Book `slot` for `patient`, the one path every booking takes (a link, a text reply, a gap
-    offer): claim the slot with the conditional write (SlotTaken with the next open slots when
-    another booking has it), spend `link` if there is one, store the `source: careloop`
+    offer): without a `link` (whose path just found it open) check `slot` is still open, claim it
+    with the conditional write (SlotTaken with the next open slots when it is not, or another
+    booking has it), spend `link` if there is one, store the `source: careloop`
     appointment, cancel the appointment it `moves` and tell the EHR, send the one confirmation
     text, then the FHIR create (instant) or the front desk's task (request). `ref` names the
     booking: the same ref is the same appointment, so a retry after a crash finishes it and
@@ -257,6 +258,10 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
     request_mode = settings.mode == "request"
     appointment_id = link.booked_appointment_id if link is not None and link.booked_appointment_id \
         else appointment_id_for(ref)
+    if link is None and not _still_open(services, settings, store, kind, slot, {moves, appointment_id}):
+        # offered a while ago (a text, a gap offer): staff may have filled it in the EHR since, or
+        # it is now inside the lead time; the link path found it open a moment ago
+        raise SlotTaken([slot_json(s) for s in _next_open(services, settings, store, kind, slot.start, moves)])
     claim = SlotClaim(provider=slot.provider, start=slot.start, end=slot.end, appointment_id=appointment_id,
                       kind="hold" if request_mode else "booked", expires_at=slot.end + timedelta(days=HOLD_DAYS))
     if not store.claim_slot(claim) and not _own_claim(store, slot, appointment_id):
@@ -279,6 +284,16 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
         _cancel_moved(services, store, moves, now)
     _after_booking(services, patient, appointment, kind, slot, request_mode, now, first=existing is None)
     return Booked(existing or appointment, "requested" if request_mode else "booked", slot.location, kind.id)
+
+
+def _still_open(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+                slot: Slot, own: set[str | None]) -> bool:
+    """`slot` is still an open slot of `kind` (hours, lead time, every appointment and claim but
+    the booking's `own`: the appointment it moves, and itself on a retry)."""
+    day = slot.start.astimezone(zone_for(services, slot.location)).date() - timedelta(days=1)
+    ignore = frozenset(i for i in own if i)
+    return any(s.start == slot.start and s.provider == slot.provider
+               for s in _open_slots(services, settings, store, kind, day, 3, ignore=ignore, provider=slot.provider))
 
 
 def _release_stale_claims(services: Services, store: BookingStore, appointment_id: str, slot: Slot) -> None:
