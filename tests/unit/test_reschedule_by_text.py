@@ -113,6 +113,7 @@ def test_spanish_offer_reads_in_spanish():
     # the three nearest 3 PM on Friday, in 24-hour time
     assert reply.body.startswith("Luz, horas libres (EST): 1) vie 4 dic 13:00 2) vie 4 dic 14:00 "
                                  "3) vie 4 dic 15:00. Responda 1, 2 o 3, o elija otra hora: http://127.0.0.1:8000/b/")
+    assert count_parts(reply.body) == 1  # GSM-7 and short: one part on the local base URL
 
 
 def test_the_appointments_visit_type_picks_the_booking_type():

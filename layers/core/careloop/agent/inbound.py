@@ -287,8 +287,8 @@ class _Turn:
         offer = s.booking.latest_offer(patient.id)
         if offer is None:
             return False
-        self.appt = _target_appointment(s, patient, self.last_out, self.now)
         if offer.offer_id == _id("o-", self.message_id):  # this very text made it: a redelivery
+            self.appt = _target_appointment(s, patient, self.last_out, self.now)
             self._list_offer(offer)
             return True
         picked_here = offer.closed_by == self.message_id  # a redelivery of the pick: finish it
@@ -301,10 +301,12 @@ class _Turn:
             if parse_when(self.body, self.now.astimezone(s.practice.zone).date(), self.language) is not None:
                 self.on_reschedule()  # "2pm works?": none of those, but another time: offer near it
                 return True
+            self.appt = _target_appointment(s, patient, self.last_out, self.now)
             self.escalate("replied to the offered times, but not with one of them")
             return True
         if not picked_here and not s.booking.close_offer(offer, self.message_id, choice, self.now):
             return False  # another reply picked first: this one is read like any text
+        self.appt = _target_appointment(s, patient, self.last_out, self.now)
         kind = s.practice.booking.type(offer.type)
         if kind is None:
             self.escalate("picked an offered time of a type that is no longer bookable")
