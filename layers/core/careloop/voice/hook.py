@@ -101,7 +101,7 @@ def read_event(event: object, now: datetime) -> LexTurn:
     intent = state.get("intent")
     if not isinstance(intent, dict) or not isinstance(intent.get("name"), str) or not intent["name"]:
         raise PayloadError("sessionState.intent.name: missing")
-    slots = intent.get("slots") or {}
+    slots = {} if intent.get("slots") is None else intent["slots"]
     if not isinstance(slots, dict):
         raise PayloadError("sessionState.intent.slots: not an object")
     attrs = state.get("sessionAttributes") or {}
