@@ -378,3 +378,12 @@ def test_an_unreadable_event_is_refused_by_name_and_the_polite_close_is_a_lex_an
         handle_lex_event(people, event)
     closing = polite_close("es_US")
     assert closing["sessionState"]["dialogAction"] == {"type": "Close"} and "Lo sentimos" in text(closing)
+
+
+def test_a_visit_type_said_by_its_name_is_understood_and_an_unknown_one_is_asked_again(people):
+    call = Call(people, locale="es_US")
+    offer = call.say("BookAppointment", "una limpieza dental", VisitType="Limpieza dental", Date="2026-12-07")
+    assert action(offer) == "ConfirmIntent" and json.loads(call.attrs["careloopOffer"])["type"] == "cleaning"
+    again = Call(people, contact="c-vt").say("BookAppointment", "a root canal", VisitType="root canal", Date="2026-12-07")
+    assert again["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "VisitType"}
+    assert "cleaning, exam / check-up" in text(again) and "emergency" not in text(again)  # online types only

@@ -584,8 +584,8 @@ def on_book(services: Services, turn: LexTurn) -> Answer:
     if offer is not None:
         return _answer_offer(services, turn, offer)
     kinds = {t.id: t for t in bookable_types(services, turn.patient, known=turn.patient is not None)}
-    asked = turn.slot("VisitType")
-    if not asked or asked not in kinds:
+    asked = _visit_type_id(turn.slot("VisitType"), kinds)
+    if not asked:
         names = ", ".join(t.name[turn.lang].lower() for t in kinds.values())
         return elicit_slot("VisitType", plain(_t(turn.lang, f"What kind of visit would you like? For example {names}.",
                                                  f"¿Qué tipo de cita desea? Por ejemplo {names}.")))
@@ -606,6 +606,19 @@ def on_book(services: Services, turn: LexTurn) -> Answer:
     if slot is None:
         return _no_opening(services, turn)
     return _offer(services, turn, slot, kind, "book")
+
+
+def _visit_type_id(value: str | None, kinds: dict[str, AppointmentType]) -> str | None:
+    """The type id Lex resolved (restricted resolution), or the type whose name the caller said."""
+    if not value:
+        return None
+    if value in kinds:
+        return value
+    said = identity.fold(value)
+    for kind in kinds.values():
+        if said in {identity.fold(kind.name["en"]), identity.fold(kind.name["es"]), identity.fold(kind.id)}:
+            return kind.id
+    return None
 
 
 def _birth(turn: LexTurn) -> date | None:
