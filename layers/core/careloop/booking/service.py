@@ -111,8 +111,13 @@ def _slots(services: Services, ctx: _Context, kind: AppointmentType, first_day: 
     window_end = window_start + timedelta(days=days + 2)
     ignore = ctx.link.appointment_id if ctx.link.purpose == "reschedule" else None
     busy = _busy(services, ctx.store, window_start, window_end, ignore) if with_busy else []
+    # the EHR's free Slots win for each provider it sent a Schedule for
+    from careloop.booking.grid import ehr_free_between
+
+    ehr_free = ehr_free_between(services.records, window_start, window_end, kind.providers)
     return open_slots(ctx.settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
-                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider)
+                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider,
+                      ehr_free=ehr_free)
 
 
 def _day(value: object) -> date:
