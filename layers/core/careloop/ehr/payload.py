@@ -101,6 +101,13 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
     result = ingest(services.records, services.consent, patients, appointments, now, merges=merges, bulk=bulk,
                     live=live, phone_opted_out=phone_opted_out)
     apply_grid(services.records, batches, result)
+    if services.practice.booking is not None and result.appointments and not bulk:
+        # the EHR's copy of an online booking replaces it (one read per appointment: webhooks and
+        # replays, not the onboarding import, which comes before anyone booked online)
+        from careloop.booking.requests import supersede
+
+        applied = services.records.get_appointments(result.appointments)
+        supersede(services, [a for a in applied.values() if a.source != "careloop"])
     return result
 
 
