@@ -18,6 +18,7 @@ from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
 from careloop.agent.knowledge import Match, index_for
 from careloop.agent.replies import REPLIES, when_staff_answer
+from careloop.agent.when import When, parse_when
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
 from careloop.sms.keywords import bare_word, keyword_kind
@@ -53,6 +54,15 @@ class InboundOutcome:
 
 def _id(prefix: str, *parts: str) -> str:
     return prefix + hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def asked_for(when: When) -> str:
+    """A staff-readable line of the time a patient asked for: "Tue Dec 08-Sun Dec 13, morning"."""
+    if when.later:
+        return "later"
+    days = f"{when.first_day:%a %b %d}" + (f"-{when.last_day:%a %b %d}" if when.last_day != when.first_day else "")
+    at = f"{'after ' if when.after_time else ''}{when.time:%H:%M}" if when.time else when.part_of_day
+    return days + (f", {at}" if at else "")
 
 
 def _conversation_patient(services: Services, patients: list[Patient]) -> tuple[Patient | None, Message | None]:
@@ -209,7 +219,10 @@ class _Turn:
 
     def on_reschedule(self) -> None:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
-        self.escalate("wants to reschedule", "reschedule" if self.offers_booking else "handoff")
+        # what they asked for, so the front desk need not open the thread to see it
+        asked = parse_when(self.body, self.now.astimezone(self.s.practice.zone).date(), self.language)
+        self.escalate("wants to reschedule" + (f" ({asked_for(asked)})" if asked else ""),
+                      "reschedule" if self.offers_booking else "handoff")
 
     def on_book(self) -> None:
         if self.offers_booking:
