@@ -66,6 +66,9 @@ class Appointment(_Model):
     confirmed_at: datetime | None = None
     declined: bool = False  # the patient said they will not come (Careloop-owned, like confirmed)
     source: Literal["ehr", "careloop"] | None = None  # None: from the EHR; careloop: booked through a link
+    # a Careloop booking the EHR later sent as its own appointment (same patient, start, provider):
+    # cancelled for that one (its id here), so the visit has one set of reminders
+    superseded_by: str | None = None
     source_version: str = ""
     updated_at: datetime | None = None
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the classifier and write-back are not loaded by every funct
     from careloop.agent.classifier import Prediction
     from careloop.booking.links import BookingLink, SlotClaim
     from careloop.booking.offers import SlotOffer
+    from careloop.ehr.common import EhrSchedule, EhrSlot
     from careloop.ehr.writeback import WritebackQueue
 
 
@@ -50,6 +51,15 @@ class RecordStore(Protocol):
     # `system|value` -> the patient id that claimed it first
     def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]: ...
     def claim_identifiers(self, owners: dict[str, str]) -> None: ...
+
+    # ---- the EHR's booking grid: FHIR Schedules and Slots (spec/booking.md) ----
+    # Puts -> False when a newer version of that Schedule / Slot is stored. A Slot is kept
+    # whether or not its Schedule is known yet: it counts once the Schedule arrives.
+    def put_schedule(self, schedule: EhrSchedule) -> bool: ...
+    def schedules(self) -> list[EhrSchedule]: ...
+    def put_slot(self, slot: EhrSlot) -> bool: ...
+    # the Slots of one Schedule overlapping [start, end), earliest first (a window, not a scan)
+    def slots_between(self, schedule_id: str, start: datetime, end: datetime) -> list[EhrSlot]: ...
 
 
 class ActionStore(Protocol):

@@ -149,8 +149,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="inbox_api",
         description="Staff API: inbox, patients, appointments, workflows, analytics",
         source=ApiSource(routes=(Route("ANY", "/api/{proxy+}"),), auth="cognito"),
-        reads=(R, A, M),
-        writes=(R, A, M),  # A: a workflow switched on plans for the appointments already booked
+        reads=(R, A, M, B),
+        # A: a workflow switched on plans for the appointments already booked; B: a confirmed online
+        # request's hold becomes its claim, a declined one's is released and a new link minted
+        writes=(R, A, M, B),
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         sms=True,  # staff-recorded consent keeps the carrier opt-out list in step
     ),

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from careloop.booking.links import BookingLink, SlotClaim
 from careloop.booking.offers import SlotOffer
 from careloop.clock import FixedClock
+from careloop.ehr.common import EhrSchedule, EhrSlot
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import (
     UPCOMING_STATUSES,
@@ -29,6 +30,7 @@ from careloop.models import (
 )
 from careloop.ports import CONVERSATION_KINDS, Services, needs_staff
 from careloop.practice import PracticeProfile, demo_profile
+from careloop.records import is_stale
 from careloop.workflows import Workflow, default_library
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -60,6 +62,8 @@ class MemoryRecords:
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
         self._identifier_owner: dict[str, str] = {}
+        self._schedules: dict[str, EhrSchedule] = {}  # the EHR's booking grid (see its block below)
+        self._slots: dict[str, EhrSlot] = {}
 
     def _emit(self, kind: str, old: Record | None, new: Record) -> None:
         for listener in self.listeners:
@@ -147,6 +151,33 @@ class MemoryRecords:
     def claim_identifiers(self, owners: dict[str, str]) -> None:
         with self._lock:
             self._identifier_owner.update(owners)
+
+    # ---- the EHR's booking grid: FHIR Schedules and Slots (same rules as DynamoRecords) ---------
+
+    def put_schedule(self, schedule: EhrSchedule) -> bool:
+        with self._lock:
+            stored = self._schedules.get(schedule.id)
+            if stored and is_stale(schedule.version, stored.version):
+                return False
+            self._schedules[schedule.id] = schedule
+            return True
+
+    def schedules(self) -> list[EhrSchedule]:
+        with self._lock:
+            return list(self._schedules.values())
+
+    def put_slot(self, slot: EhrSlot) -> bool:
+        with self._lock:
+            stored = self._slots.get(slot.id)
+            if stored and is_stale(slot.version, stored.version):
+                return False
+            self._slots[slot.id] = slot
+            return True
+
+    def slots_between(self, schedule_id: str, start: datetime, end: datetime) -> list[EhrSlot]:
+        with self._lock:
+            found = [s for s in self._slots.values() if s.schedule == schedule_id and s.start < end and s.end > start]
+        return sorted(found, key=lambda s: (s.start, s.id))
 
 
 class MemoryActions:

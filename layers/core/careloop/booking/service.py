@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from careloop.booking.availability import AppointmentType, BookingSettings
+from careloop.booking.grid import ehr_free_between
 from careloop.booking.links import BookingLink, SlotClaim, looks_like_token
 from careloop.booking.slots import Busy, Slot, open_slots
 from careloop.errors import BookingInputError, LinkGone, SlotTaken, UnknownLink
@@ -137,8 +138,12 @@ def _open_slots(services: Services, settings: BookingSettings, store: BookingSto
     window_start = min(datetime.combine(first_day, datetime.min.time(), z) for z in zones).astimezone(UTC)
     window_end = window_start + timedelta(days=days + 2)
     busy = _busy(services, store, window_start, window_end, ignore) if with_busy else []
+    # the EHR's free Slots win for each provider it sent a Schedule for (every booking path: a
+    # link, a text reply, a gap offer, a call)
+    ehr_free = ehr_free_between(services.records, window_start, window_end, kind.providers)
     return open_slots(settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
-                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider)
+                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider,
+                      ehr_free=ehr_free)
 
 
 def _ignored(ctx: _Context) -> frozenset[str]:
