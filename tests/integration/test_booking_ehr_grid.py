@@ -118,3 +118,23 @@ def test_a_bundle_posted_to_the_webhook_decides_the_times_the_booking_routes_off
     assert status == 400 and "start" in refused["error"]
     status, booked = call(f"{served}/booking/api/book", "POST", {"t": token, "type": "cleaning", "start": at[2].isoformat()})
     assert status == 201 and booked["appointment"]["start"] == at[2].isoformat()
+
+
+def test_appointments_in_a_window_answer_alike_on_dynamodb_and_in_memory(ports):
+    # Given appointments before, across, inside and after a window (one running into it from the
+    # day before, one that ends as it opens), in both stores
+    from careloop.models import Appointment
+    from careloop_local.fakes import MemoryRecords
+
+    start, end = T0 + timedelta(days=30), T0 + timedelta(days=30, hours=8)
+    shapes = {"w-before": (-3, 60), "w-ends-at-open": (-1, 60), "w-across-open": (-1, 120),
+              "w-inside": (2, 30), "w-last": (7, 120), "w-at-close": (8, 30), "w-overnight": (-20, 23 * 60)}
+    answers = {}
+    for name, records in (("memory", MemoryRecords()), ("dynamo", ports.records)):
+        for aid, (hours, minutes) in shapes.items():
+            records.put_appointment(Appointment(id=aid, patient_id="p-window", start=start + timedelta(hours=hours),
+                                                minutes=minutes))
+        # When the slot search asks for the window
+        answers[name] = sorted(a.id for a in records.appointments_between(start, end) if a.id.startswith("w-"))
+    # Then both answer exactly the appointments overlapping it, the overnight one included
+    assert answers["memory"] == answers["dynamo"] == ["w-across-open", "w-inside", "w-last", "w-overnight"]

@@ -53,6 +53,11 @@ class Patient(_Model):
     _aware = field_validator("updated_at")(lambda cls, v: _aware(v))
 
 
+# How far back a window query of appointments looks for one still running at its start: a
+# visit is shorter than a day (a longer EHR block starting earlier is not seen by the slot search)
+MAX_APPOINTMENT_LENGTH = timedelta(days=1)
+
+
 class Appointment(_Model):
     id: str
     patient_id: str

@@ -20,6 +20,7 @@ from careloop.clock import FixedClock
 from careloop.ehr.common import EhrSchedule, EhrSlot
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import (
+    MAX_APPOINTMENT_LENGTH,
     UPCOMING_STATUSES,
     ActionStatus,
     Appointment,
@@ -124,6 +125,11 @@ class MemoryRecords:
     def all_appointments(self) -> list[Appointment]:
         with self._lock:
             return [_clone(a) for a in self.appointments.values()]
+
+    def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        with self._lock:  # what the DynamoDB window query answers (its lookback included)
+            return [_clone(a) for a in self.appointments.values()
+                    if start - MAX_APPOINTMENT_LENGTH <= a.start <= end and a.start < end and a.end > start]
 
     def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         with self._lock:

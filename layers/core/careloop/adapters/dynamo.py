@@ -19,6 +19,7 @@ from careloop.booking.links import BookingLink, SlotClaim
 from careloop.booking.offers import SlotOffer
 from careloop.clock import iso
 from careloop.models import (
+    MAX_APPOINTMENT_LENGTH,
     UPCOMING_STATUSES,
     ActionStatus,
     Appointment,
@@ -191,6 +192,16 @@ class DynamoRecords:
 
     def all_appointments(self) -> list[Appointment]:
         return [Appointment.model_validate(i) for i in self.t.all_of_type("appointment")]
+
+    def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        # one query of the window on by_start (the slot search reads this on every request)
+        items = self.t.query(
+            self.t.records, "by_start", "record_type", "appointment",
+            KeyConditionExpression="#k = :v AND start_utc BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={":v": {"S": "appointment"}, ":lo": {"S": iso(start - MAX_APPOINTMENT_LENGTH)},
+                                       ":hi": {"S": iso(end)}})
+        found = (Appointment.model_validate(i) for i in items)
+        return [a for a in found if a.start < end and a.end > start]
 
     def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         items = self.t.batch_get([f"PAT#{i}" for i in patient_ids])
@@ -691,7 +702,7 @@ class DynamoInbox:
         return upcoming
 
     def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
-        return _starting(self._records.all_appointments(), start, end)
+        return _starting(self._records.appointments_between(start, end), start, end)  # by_start: the window only
 
 
 class DynamoAnalytics:
@@ -707,7 +718,7 @@ class DynamoAnalytics:
         return [m for m in self._messages.messages_of_kind(kind, start) if m.at < end]
 
     def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
-        return _starting(self._records.all_appointments(), start, end)
+        return _starting(self._records.appointments_between(start, end), start, end)  # by_start: the window only
 
     def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]:
         return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]

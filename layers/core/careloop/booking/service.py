@@ -124,7 +124,7 @@ def _busy(services: Services, store: BookingStore, start: datetime, end: datetim
     """Booked and pending appointments (EHR or Careloop) plus claims and holds overlapping [start, end),
     except those of the appointments in `ignore` (the one being moved, the booking being finished)."""
     ids = _provider_ids(services)
-    busy = [Busy(ids.get(a.provider, a.provider), a.start, a.end) for a in services.records.all_appointments()
+    busy = [Busy(ids.get(a.provider, a.provider), a.start, a.end) for a in services.records.appointments_between(start, end)
             if a.provider and a.status in UPCOMING_STATUSES and a.id not in ignore and a.start < end and a.end > start]
     busy += [Busy(c.provider, c.start, c.end) for c in store.claims_between(start - timedelta(days=1), end)
              if c.appointment_id not in ignore]
@@ -144,6 +144,17 @@ def _open_slots(services: Services, settings: BookingSettings, store: BookingSto
     return open_slots(settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
                       busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider,
                       ehr_free=ehr_free)
+
+
+def search_slots(services: Services, kind: AppointmentType, first_day: date, days: int, *,
+                 ignore: frozenset[str] = frozenset(), provider: str | None = None) -> list[Slot]:
+    """Open slots of `kind` on local days [first_day, first_day + days), earliest first, for a
+    caller that holds no link (the voice agent); `ignore`: appointments whose time counts as free
+    (the one being moved)."""
+    settings, store = services.practice.booking, services.booking
+    if settings is None or store is None:
+        return []
+    return _open_slots(services, settings, store, kind, first_day, days, ignore=ignore, provider=provider)
 
 
 def _ignored(ctx: _Context) -> frozenset[str]:
