@@ -237,6 +237,24 @@ def test_the_daily_cap_defers_and_a_dropped_offer_passes_to_the_next_patient():
     assert set(offers(svc)) == {"w2", "w3", "w4"}
 
 
+def test_unanswered_offers_make_room_for_the_next_wave():
+    svc = gap_services()
+    cancel(svc)
+    tick(svc)
+    assert set(offers(svc)) == {"w1", "w2", "w3"}
+    svc.clock.at = NOW + gaps.WAVE - timedelta(minutes=1)
+    tick(svc)
+    assert set(offers(svc)) == {"w1", "w2", "w3"}  # they still hold their places
+    svc.clock.at = NOW + gaps.WAVE
+    tick(svc)  # the wave plans w4's offer, due at once
+    tick(svc)
+    assert set(offers(svc)) == {"w1", "w2", "w3", "w4"}
+    # and the first YES of any wave still wins
+    text(svc, "w3", "YES", "in-wave-yes")
+    assert [a.patient_id for a in svc.records.all_appointments() if a.source == "careloop"] == ["w3"]
+    assert {m.patient_id for m in svc.outbox.sent if m.step == "taken"} == {"w1", "w2", "w4"}
+
+
 def test_each_patient_is_offered_a_slot_once_even_when_the_cancellation_is_redelivered():
     svc = gap_services()
     old = svc.records.get_appointment("a-c1")

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from careloop.ports import BookingStore, Services
 
 GAP_FILL = "gap-fill"  # the workflow name on the offer's planned action and on every text below
-OFFER_STEP, TAKEN_STEP = "offer", "taken"
+OFFER_STEP, TAKEN_STEP, WAVE_STEP = "offer", "taken", "next-wave"
 WINDOW = timedelta(hours=48)  # a cancellation sooner than this frees a slot worth offering
 OFFERS_AT_ONCE = 3  # patients offered one slot at a time; a dropped offer passes to the next
+WAVE = timedelta(minutes=30)  # an unanswered offer holds its place this long, then the next are offered
 
 
 # ---- the waitlist matcher: narrow phrases, read before the classifier's intents ------------------
@@ -149,9 +150,10 @@ class GapOffer(BaseModel):
     moves: str | None = None  # the patient's later appointment the slot replaces
     planned_at: datetime
     status: Literal["planned", "sent", "dropped"] = "planned"
+    sent_at: datetime | None = None
     taken_message_id: str | None = None
 
-    _times = field_validator("planned_at")(lambda cls, v: _aware(v))
+    _times = field_validator("planned_at", "sent_at")(lambda cls, v: _aware(v))
 
 
 def gap_key(provider: str, start: datetime) -> str:
@@ -274,9 +276,17 @@ def on_appointment_change(services: Services, old: Appointment | None, new: Appo
     return plan_offers(services, stored, now)
 
 
+def _live(offer: GapOffer, now: datetime) -> bool:
+    """Still holding one of the OFFERS_AT_ONCE places: planned, or sent less than WAVE ago."""
+    if offer.status == "planned":
+        return True
+    return offer.status == "sent" and (offer.sent_at or offer.planned_at) > now - WAVE
+
+
 def plan_offers(services: Services, gap: Gap, now: datetime) -> list[PlannedAction]:
-    """Plan offers until OFFERS_AT_ONCE are planned or sent, longest waiting first, each patient
-    once per slot (the offer record is the claim; the planned action's key is deterministic)."""
+    """Plan offers until OFFERS_AT_ONCE are live, longest waiting first, each patient once per slot
+    (the offer record is the claim; the planned action's key is deterministic). When more patients
+    are waiting, the next wave is planned WAVE from now: unanswered offers then make room."""
     from careloop.models import PlannedAction
 
     settings, store = services.practice.booking, services.booking
@@ -285,16 +295,18 @@ def plan_offers(services: Services, gap: Gap, now: datetime) -> list[PlannedActi
         return []
     offers = store.gap_offers(gap.key)
     offered = {o.patient_id for o in offers}
-    live = sum(1 for o in offers if o.status != "dropped")
+    live = sum(1 for o in offers if _live(o, now))
     planned: list[PlannedAction] = []
+    waiting = False
     for entry in sorted(store.waitlist(), key=lambda e: (e.since, e.patient_id)):
-        if live >= OFFERS_AT_ONCE:
-            break
         if entry.patient_id in offered:
             continue
         candidate = _candidate(services, gap, kind, entry, now)
         if candidate is None:
             continue
+        if live >= OFFERS_AT_ONCE:
+            waiting = True  # someone else could take it: their turn comes with the next wave
+            break
         offer = GapOffer(gap=gap.key, patient_id=entry.patient_id, message_id=offer_message_id(gap.key, entry.patient_id),
                          moves=candidate.moves.id if candidate.moves else None, planned_at=now)
         if not store.put_gap_offer(offer):
@@ -306,7 +318,24 @@ def plan_offers(services: Services, gap: Gap, now: datetime) -> list[PlannedActi
             due_at=now, planned_at=now, generation=f"gap={gap.key}", trigger_at=now)
         if services.actions.put_action_if_absent(action):
             planned.append(action)
+    if waiting:
+        _plan_wave(services, gap, now + WAVE)
     return planned
+
+
+def _plan_wave(services: Services, gap: Gap, due: datetime) -> None:
+    """The next look at the waitlist for this gap, at `due` (none once the slot is too near)."""
+    from careloop.models import PlannedAction
+
+    settings = services.practice.booking
+    due = due.replace(second=0, microsecond=0)  # one wave a minute at most, whoever plans it
+    if not _in_window(services, gap.start, due) or settings is None:
+        return
+    services.actions.put_action_if_absent(PlannedAction(
+        action_id=f"{GAP_FILL}/{WAVE_STEP}/APT#{gap.cancelled}/gap={gap.key}@{iso(due)}", workflow=GAP_FILL,
+        step=WAVE_STEP, kind="sms", subject=f"APT#{gap.cancelled}", patient_id=gap.cancelled_patient,
+        appointment_id=gap.cancelled, due_at=due, planned_at=due - WAVE, generation=f"gap={gap.key}",
+        trigger_at=due - WAVE))
 
 
 # ---- the offer text, at fire time (the dispatcher hands gap-fill actions here) ------------------
@@ -338,7 +367,8 @@ def taken_text(services: Services, patient: Patient) -> str:
 
 
 def fire_offer(services: Services, action: PlannedAction, now: datetime) -> Verdict:
-    """Re-check the offer now and send it, or say why not: the slot is still open and the patient
+    """A gap-fill action at its due time: the next wave looks at the waitlist again; an offer is
+    re-checked and sent, or says why not: the slot is still open and the patient
     could still take it, through the gates of every automated text (consent, quiet hours in their
     zone, caps). An offer that would wait past the slot's lead time is dropped, and the next
     patient on the waitlist is offered it instead."""
@@ -351,6 +381,11 @@ def fire_offer(services: Services, action: PlannedAction, now: datetime) -> Verd
     kind = settings.type(gap.type) if settings and gap else None
     if store is None or gap is None or kind is None:
         return gates.Verdict("drop", "the gap is unknown")
+    if action.step == WAVE_STEP:
+        if gap.status != "open":
+            return gates.Verdict("drop", "the slot was taken")
+        plan_offers(services, gap, now)
+        return gates.SEND
 
     def drop(reason: str) -> Verdict:
         store.set_gap_offer(key, action.patient_id, status="dropped")
@@ -383,7 +418,7 @@ def fire_offer(services: Services, action: PlannedAction, now: datetime) -> Verd
         workflow=GAP_FILL, step=OFFER_STEP, automated=True)
     services.messages.put_message(message)  # conditional: a retried action reuses the same text
     services.outbox.enqueue(message)
-    store.set_gap_offer(key, patient.id, status="sent")
+    store.set_gap_offer(key, patient.id, status="sent", sent_at=iso(now))
     return gates.SEND
 
 

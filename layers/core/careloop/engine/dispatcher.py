@@ -144,7 +144,8 @@ def _fire(
             _finish(services, action, ActionStatus.PENDING, due_at=verdict.until, reason=verdict.reason)
             result.deferred[action.action_id] = verdict.until
             return
-        _finish(services, action, ActionStatus.SENT, message_id=message_id_for(action.action_id))
+        sent = message_id_for(action.action_id) if action.step == "offer" else None  # a wave sends nothing itself
+        _finish(services, action, ActionStatus.SENT, message_id=sent)
         result.sent.append(action.action_id)
         return
     wf = services.workflow(action.workflow)
