@@ -152,3 +152,38 @@ def test_an_ehr_cancellation_is_offered_and_the_first_yes_wins_the_race(stack, p
         assert stack.invoke("sms_inbound", event) == {"batchItemFailures": []}
     assert {pid: len(texts_to(stack, pid)) for pid in events} == before
     assert len([a for a in ports.records.all_appointments() if a.source == "careloop" and a.start == slot]) == 1
+
+
+def test_the_gap_block_of_the_booking_store_answers_alike_on_dynamodb_and_in_memory(stack, ports):
+    from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
+    from careloop_local.fakes import MemoryBooking
+
+    t0 = stack.clock.now().replace(microsecond=0)
+    answers = {}
+    for name, store in {"dynamo": ports.booking, "memory": MemoryBooking()}.items():
+        said = []
+        said.append(store.put_waitlist(WaitlistEntry(patient_id="px1", since=t0)))
+        said.append(store.put_waitlist(WaitlistEntry(patient_id="px1", since=t0 + timedelta(hours=1))))  # keeps place
+        said.append(store.put_waitlist(WaitlistEntry(patient_id="px0", since=t0 - timedelta(days=1), source="staff")))
+        mine = [e for e in store.waitlist() if e.patient_id.startswith("px")]
+        said.append([(e.patient_id, e.since, e.source) for e in mine])
+        said += [store.remove_waitlist("px0"), store.remove_waitlist("px0"), store.get_waitlist("px0")]
+        gap = Gap(provider="lee", start=t0 + timedelta(days=1), end=t0 + timedelta(days=1, hours=1), location="main",
+                  type="cleaning", cancelled="apx1", cancelled_patient="pxc", opened_at=t0)
+        said += [store.open_gap(gap), store.open_gap(gap)]  # a redelivered cancellation opens nothing twice
+        offer = GapOffer(gap=gap.key, patient_id="px1", message_id="m-px1", planned_at=t0)
+        said += [store.put_gap_offer(offer), store.put_gap_offer(offer)]
+        store.set_gap_offer(gap.key, "px1", status="sent", sent_at=(t0 + timedelta(minutes=1)).isoformat())
+        store.set_gap_offer(gap.key, "nobody", status="sent")  # no such offer: nothing happens
+        said.append([(o.patient_id, o.status, o.sent_at) for o in store.gap_offers(gap.key)])
+        said.append([o.message_id for o in store.gap_offers_for_patient("px1")])
+        said += [store.take_gap(gap.key, "px1", t0), store.take_gap(gap.key, "px2", t0)]
+        taken = store.get_gap(gap.key)
+        said.append((taken.status, taken.taken_by))
+        # taken, then freed again by another cancellation (its new holder's): it opens once more
+        said += [store.open_gap(gap), store.open_gap(gap.model_copy(update={"cancelled": "apx2"}))]
+        said.append(store.get_gap(gap.key).status)
+        answers[name] = said
+    assert answers["dynamo"] == answers["memory"]
+    assert answers["memory"][:3] == [True, False, True]
+    assert answers["memory"][-3:] == [False, True, "open"]
