@@ -135,6 +135,17 @@ def test_a_patient_joins_by_text_in_their_language_and_an_ehr_update_keeps_the_f
     assert "ya no está en la lista de espera" in last_reply(svc, "w2")
 
 
+def test_no_sooner_leaves_the_waitlist_not_the_visit_nor_the_texts():
+    # the classifier alone would read "NO SOONER" as a cancel
+    svc = gap_services()
+    out = text(svc, "w1", "NO SOONER", "in-no-sooner")
+    appt = svc.records.get_appointment("a-w1")
+    assert out.needs_attention is False and svc.booking.get_waitlist("w1") is None
+    assert appt.status == "booked" and not appt.declined and not svc.records.get_patient("w1").opted_out
+    assert last_reply(svc, "w1") == ("Maple Family Dental: you're off the waitlist, W1. Your appointments stay as "
+                                     "they are.")
+
+
 def test_joining_twice_keeps_the_place_in_line():
     svc = gap_services()
     first = svc.booking.get_waitlist("w1")
