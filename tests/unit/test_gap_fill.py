@@ -173,6 +173,17 @@ def test_a_late_cancellation_is_offered_to_the_three_longest_waiting():
     assert all(m.automated for m in svc.outbox.sent if m.workflow == gaps.GAP_FILL)
 
 
+def test_an_ehr_appointment_naming_provider_and_location_by_name_is_offered_too():
+    svc = gap_services()
+    svc.records.put_appointment(svc.records.get_appointment("a-c1").model_copy(
+        update={"provider": "Dr. Lee", "location": "Main", "source_version": "1"}))
+    cancel(svc)
+    tick(svc)
+    assert set(offers(svc)) == {"w1", "w2", "w3"}
+    gap = svc.booking.get_gap(gaps.gap_key("lee", SLOT))
+    assert (gap.provider, gap.location, gap.type) == ("lee", "main", "cleaning")
+
+
 def test_who_could_take_the_slot():
     svc = gap_services()
     # w1 opted out; w2 already comes sooner; w3 is somewhere else then; w4 waits for another type only
@@ -213,9 +224,15 @@ def test_a_cancellation_at_night_is_offered_when_quiet_hours_end():
     result = tick(svc, night)
     assert offers(svc) == {} and len(result.deferred) == 3
     assert set(result.deferred.values()) == {datetime(2026, 3, 3, 13, 0, tzinfo=UTC)}  # 08:00 Boston
+
+    def waves():
+        return [a.due_at for a in svc.actions.actions_for_subject("APT#a-c1") if a.step == gaps.WAVE_STEP]
+
+    assert waves() == []  # w4 waits, but the next wave counts from when the held offers go
     svc.clock.at = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
     tick(svc)
     assert set(offers(svc)) == {"w1", "w2", "w3"}
+    assert waves() == []  # a next wave at 08:30 plus the 2 h lead time would be past the 10:00 slot
 
 
 def test_an_offer_that_would_wait_past_the_slot_is_not_sent():

@@ -233,6 +233,17 @@ def _slot_open(services: Services, gap: Gap, kind: AppointmentType, now: datetim
     return any(s.start == gap.start and s.location == gap.location for s in found)
 
 
+def _location_id(settings: BookingSettings, provider: str, raw: str | None, services: Services) -> str:
+    """The availability's location id for an appointment's location (an EHR may send the id or
+    the name); the provider's only location when it names none or one unknown."""
+    works_at = sorted({h.location for h in settings.hours if h.provider == provider})
+    names = {key.casefold(): loc.id for loc in services.practice.locations for key in (loc.id, loc.name) if key}
+    found = names.get((raw or "").casefold(), raw or "")
+    if found in works_at:
+        return found
+    return works_at[0] if len(works_at) == 1 else found
+
+
 def _in_window(services: Services, start: datetime, now: datetime) -> bool:
     settings = services.practice.booking
     lead = timedelta(minutes=settings.lead_minutes if settings else 120)
@@ -263,7 +274,7 @@ def on_appointment_change(services: Services, old: Appointment | None, new: Appo
         for claim in store.claims_between(new.start, new.start + timedelta(seconds=1)):
             if claim.provider == provider and claim.appointment_id == new.id:
                 store.release_slot(provider, claim.start)
-    location = new.location or next((h.location for h in settings.hours if h.provider == provider), "")
+    location = _location_id(settings, provider, new.location, services)
     gap = Gap(provider=provider, start=new.start.astimezone(UTC), end=new.start.astimezone(UTC)
               + timedelta(minutes=kind.minutes), location=location, type=kind.id, cancelled=new.id,
               cancelled_patient=new.patient_id, opened_at=now)
@@ -286,7 +297,8 @@ def _live(offer: GapOffer, now: datetime) -> bool:
 def plan_offers(services: Services, gap: Gap, now: datetime) -> list[PlannedAction]:
     """Plan offers until OFFERS_AT_ONCE are live, longest waiting first, each patient once per slot
     (the offer record is the claim; the planned action's key is deterministic). When more patients
-    are waiting, the next wave is planned WAVE from now: unanswered offers then make room."""
+    are waiting and every live offer went out, the next wave is planned WAVE from now: unanswered
+    offers then make room. Called when a gap opens, and after each offer is sent or dropped."""
     from careloop.models import PlannedAction
 
     settings, store = services.practice.booking, services.booking
@@ -318,8 +330,8 @@ def plan_offers(services: Services, gap: Gap, now: datetime) -> list[PlannedActi
             due_at=now, planned_at=now, generation=f"gap={gap.key}", trigger_at=now)
         if services.actions.put_action_if_absent(action):
             planned.append(action)
-    if waiting:
-        _plan_wave(services, gap, now + WAVE)
+    if waiting and not planned and not any(o.status == "planned" for o in offers):
+        _plan_wave(services, gap, now + WAVE)  # WAVE after the last offer went (held ones count from sending)
     return planned
 
 
@@ -419,6 +431,7 @@ def fire_offer(services: Services, action: PlannedAction, now: datetime) -> Verd
     services.messages.put_message(message)  # conditional: a retried action reuses the same text
     services.outbox.enqueue(message)
     store.set_gap_offer(key, patient.id, status="sent", sent_at=iso(now))
+    plan_offers(services, gap, now)  # the last of a wave to go plans the next one
     return gates.SEND
 
 
