@@ -186,6 +186,25 @@ def get_export():
     return Response(200, "text/csv", body, headers={"Content-Disposition": "attachment; filename=careloop-analytics.csv"})
 
 
+# ---- online booking requests (request mode): the front desk confirms or declines -----------------
+
+
+@app.post("/booking-requests/<appointment_id>/<decision>")
+def post_booking_request(appointment_id: str, decision: str):
+    """Confirm (booked, "you're booked" text) or decline (cancelled, a link to pick another time)
+    a pending online booking; staff and appointment ids go to the log, never the patient."""
+    from careloop.booking import requests
+
+    if decision not in ("confirm", "decline"):
+        raise NotFound(f"no booking-request action {decision[:40]!r}: confirm or decline")
+    act = requests.confirm if decision == "confirm" else requests.decline
+    appointment = act(services(), appointment_id, _staff())
+    logger.info("online booking request decided", extra={"appointment_id": appointment.id, "decision": decision,
+                                                         "staff": _staff()})
+    return {"appointment": {"id": appointment.id, "status": appointment.status, "start": appointment.start.isoformat(),
+                            "provider": appointment.provider, "location": appointment.location}}
+
+
 @app.exception_handler(NotFound)
 def not_found(exc: NotFound):
     return Response(404, "application/json", {"message": str(exc)})

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # the classifier and write-back are not loaded by every funct
     from careloop.agent.classifier import Prediction
     from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
     from careloop.booking.links import BookingLink, SlotClaim
+    from careloop.booking.offers import SlotOffer
+    from careloop.ehr.common import EhrSchedule, EhrSlot
     from careloop.ehr.writeback import WritebackQueue
 
 
@@ -50,6 +52,15 @@ class RecordStore(Protocol):
     # `system|value` -> the patient id that claimed it first
     def identifier_owners(self, identifiers: Iterable[str]) -> dict[str, str]: ...
     def claim_identifiers(self, owners: dict[str, str]) -> None: ...
+
+    # ---- the EHR's booking grid: FHIR Schedules and Slots (spec/booking.md) ----
+    # Puts -> False when a newer version of that Schedule / Slot is stored. A Slot is kept
+    # whether or not its Schedule is known yet: it counts once the Schedule arrives.
+    def put_schedule(self, schedule: EhrSchedule) -> bool: ...
+    def schedules(self) -> list[EhrSchedule]: ...
+    def put_slot(self, slot: EhrSlot) -> bool: ...
+    # the Slots of one Schedule overlapping [start, end), earliest first (a window, not a scan)
+    def slots_between(self, schedule_id: str, start: datetime, end: datetime) -> list[EhrSlot]: ...
 
 
 class ActionStore(Protocol):
@@ -94,8 +105,8 @@ class ConfigStore(Protocol):
     def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
 
 
-# Kinds of message a staff conversation is made of: the texts both ways and the staff items.
-CONVERSATION_KINDS = ("sms_in", "sms_out", "task", "staff_alert")
+# Kinds of message a staff conversation is made of: the texts both ways, phone calls and the staff items.
+CONVERSATION_KINDS = ("sms_in", "sms_out", "task", "staff_alert", "call")
 STAFF_ITEM_KINDS = ("task", "staff_alert")
 
 
@@ -146,6 +157,14 @@ class BookingStore(Protocol):
     def release_slot(self, provider: str, start: datetime) -> None: ...
     # claims and holds whose start is in [start, end)
     def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]: ...
+
+    # -- rescheduling by text: the times offered to a patient (careloop.booking.offers) --
+    # -> False when an offer with this id is already stored (a redelivered text makes the same one)
+    def put_offer(self, offer: SlotOffer) -> bool: ...
+    # the patient's most recent offer (by created_at), open or not
+    def latest_offer(self, patient_id: str) -> SlotOffer | None: ...
+    # -> False when the offer was already closed (another reply picked first)
+    def close_offer(self, offer: SlotOffer, by: str, choice: int | None, at: datetime) -> bool: ...
 
     # ---- filling gaps from the waitlist (careloop.booking.gaps) ----
     # -> False when the patient is already on it (they keep their first `since`: their place)

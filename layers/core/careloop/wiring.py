@@ -150,7 +150,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Staff API: inbox, patients, appointments, workflows, analytics",
         source=ApiSource(routes=(Route("ANY", "/api/{proxy+}"),), auth="cognito"),
         reads=(R, A, M, B),
-        writes=(R, A, M, B),  # A: a workflow switched on plans for the appointments already booked; B: waitlist
+        # A: a workflow switched on plans for the appointments already booked; B: a confirmed online
+        # request's hold becomes its claim, a declined one's is released and a new link minted, and
+        # the staff's waitlist flag (careloop.booking.gaps)
+        writes=(R, A, M, B),
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         sms=True,  # staff-recorded consent keeps the carrier opt-out list in step
     ),

@@ -42,6 +42,20 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "No problem, {first_name}. Pick a new time here: {booking_url} or call {practice_phone}.",
         "es": "Con gusto, {first_name}. Elija otra hora aquí: {booking_url} o llame al {practice_phone}.",
     },
+    # rescheduling by text (careloop.booking.offers): {options} "1) Tue Dec 8 10:00 AM 2) ...",
+    # {zone} " (EST)" (empty when each time names its own), {choices} "1, 2 or 3"
+    "slot_offer": {
+        "en": "{first_name}, open times{zone}: {options}. Reply {choices}, or pick another time: {booking_url}",
+        "es": "{first_name}, horas libres{zone}: {options}. Responda {choices}, o elija otra hora: {booking_url}",
+    },
+    "slot_taken": {
+        "en": "Sorry, that time was just taken. Open times{zone}: {options}. Reply {choices}, or pick another: {booking_url}",
+        "es": "Lo sentimos, esa hora se acaba de ocupar. Horas libres{zone}: {options}. Responda {choices}, o elija otra: {booking_url}",
+    },
+    "slot_taken_none": {
+        "en": "Sorry, {first_name}, that time was just taken. Pick another here: {booking_url} or call {practice_phone}.",
+        "es": "Lo sentimos, {first_name}, esa hora se acaba de ocupar. Elija otra aquí: {booking_url} o llame al {practice_phone}.",
+    },
     "cancel": {
         "en": "Thanks for letting us know, {first_name}. We've told the front desk. When you're ready to rebook: {booking_url}",
         "es": "Gracias por avisarnos, {first_name}. Ya informamos a recepción. Cuando quiera otra cita: {booking_url}",

@@ -7,16 +7,20 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from careloop.booking.availability import AppointmentType, BookingSettings
+from careloop.booking.grid import ehr_free_between
 from careloop.booking.links import BookingLink, SlotClaim, looks_like_token
 from careloop.booking.slots import Busy, Slot, open_slots
 from careloop.errors import BookingInputError, LinkGone, SlotTaken, UnknownLink
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import BookingStore, Services
 from careloop.templates import format_date_time
+
+if TYPE_CHECKING:
+    from careloop.agent.when import When
 
 MAX_DAYS = 31  # one slots request looks this many days ahead at most
 ALTERNATIVES = 3  # open slots a 409 offers instead
@@ -73,6 +77,19 @@ def _bookable(services: Services, ctx: _Context) -> list[AppointmentType]:
     return [t for t in ctx.settings.types if t.online and (t.new_patients or not new)]
 
 
+def type_for_visit(services: Services, patient: Patient, visit_type: str | None) -> AppointmentType | None:
+    """The booking type an appointment of `visit_type` is (an online type whose visit type or id it
+    is), else the first type the patient may book; None when self-scheduling is off."""
+    settings = services.practice.booking
+    if settings is None:
+        return None
+    same = next((t for t in settings.types if t.online and visit_type and (t.visit_type or t.id) == visit_type), None)
+    if same is not None:
+        return same
+    new = _is_new_patient(services, patient)
+    return next((t for t in settings.types if t.online and (t.new_patients or not new)), None)
+
+
 def types_for(services: Services, token: str | None) -> list[dict]:
     ctx = _open(services, token)
     lang = ctx.patient.language if ctx.patient.language in ("en", "es") else "en"
@@ -121,8 +138,12 @@ def _open_slots(services: Services, settings: BookingSettings, store: BookingSto
     window_start = min(datetime.combine(first_day, datetime.min.time(), z) for z in zones).astimezone(UTC)
     window_end = window_start + timedelta(days=days + 2)
     busy = _busy(services, store, window_start, window_end, ignore) if with_busy else []
+    # the EHR's free Slots win for each provider it sent a Schedule for (every booking path: a
+    # link, a text reply, a gap offer, a call)
+    ehr_free = ehr_free_between(services.records, window_start, window_end, kind.providers)
     return open_slots(settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
-                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider)
+                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider,
+                      ehr_free=ehr_free)
 
 
 def _ignored(ctx: _Context) -> frozenset[str]:
@@ -229,8 +250,9 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
                      moves: str | None, ref: str, settings: BookingSettings | None = None,
                      link: BookingLink | None = None) -> Booked:
     """Book `slot` for `patient`, the one path every booking takes (a link, a text reply, a gap
-    offer): claim the slot with the conditional write (SlotTaken with the next open slots when
-    another booking has it), spend `link` if there is one, store the `source: careloop`
+    offer): without a `link` (whose path just found it open) check `slot` is still open, claim it
+    with the conditional write (SlotTaken with the next open slots when it is not, or another
+    booking has it), spend `link` if there is one, store the `source: careloop`
     appointment, cancel the appointment it `moves` and tell the EHR, send the one confirmation
     text, then the FHIR create (instant) or the front desk's task (request). `ref` names the
     booking: the same ref is the same appointment, so a retry after a crash finishes it and
@@ -241,6 +263,10 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
     request_mode = settings.mode == "request"
     appointment_id = link.booked_appointment_id if link is not None and link.booked_appointment_id \
         else appointment_id_for(ref)
+    if link is None and not _still_open(services, settings, store, kind, slot, {moves, appointment_id}):
+        # offered a while ago (a text, a gap offer): staff may have filled it in the EHR since, or
+        # it is now inside the lead time; the link path found it open a moment ago
+        raise SlotTaken([slot_json(s) for s in _next_open(services, settings, store, kind, slot.start, moves)])
     claim = SlotClaim(provider=slot.provider, start=slot.start, end=slot.end, appointment_id=appointment_id,
                       kind="hold" if request_mode else "booked", expires_at=slot.end + timedelta(days=HOLD_DAYS))
     if not store.claim_slot(claim) and not _own_claim(store, slot, appointment_id):
@@ -263,6 +289,16 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
         _cancel_moved(services, store, moves, now)
     _after_booking(services, patient, appointment, kind, slot, request_mode, now, first=existing is None)
     return Booked(existing or appointment, "requested" if request_mode else "booked", slot.location, kind.id)
+
+
+def _still_open(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+                slot: Slot, own: set[str | None]) -> bool:
+    """`slot` is still an open slot of `kind` (hours, lead time, every appointment and claim but
+    the booking's `own`: the appointment it moves, and itself on a retry)."""
+    day = slot.start.astimezone(zone_for(services, slot.location)).date() - timedelta(days=1)
+    ignore = frozenset(i for i in own if i)
+    return any(s.start == slot.start and s.provider == slot.provider
+               for s in _open_slots(services, settings, store, kind, day, 3, ignore=ignore, provider=slot.provider))
 
 
 def _release_stale_claims(services: Services, store: BookingStore, appointment_id: str, slot: Slot) -> None:
@@ -353,38 +389,23 @@ def _after_booking(services: Services, patient: Patient, appointment: Appointmen
 # ---- the slot search of a text conversation ------------------------------------------------------
 
 
-class AskedTime(Protocol):
-    """What `careloop.agent.when.When` carries: the local days asked for, a part of the day, a
-    time of day, or "later" (after the current appointment)."""
-
-    @property
-    def first_day(self) -> date: ...
-    @property
-    def last_day(self) -> date: ...
-    @property
-    def part_of_day(self) -> str | None: ...
-    @property
-    def time(self) -> time | None: ...
-    @property
-    def later(self) -> bool: ...
-
-
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}  # local hours [from, to)
 WIDEN_DAYS = 14  # no open slot in the window asked for: look this many days past it
 
 
-def slots_near(services: Services, patient: Patient, kind: AppointmentType, when: AskedTime | None, *,
+def slots_near(services: Services, patient: Patient, kind: AppointmentType, when: When | None, *,
                after: datetime | None, limit: int = ALTERNATIVES, ignore: str | None = None) -> list[Slot]:
     """Up to `limit` open slots of `kind` nearest what the patient asked for, at distinct times,
     earliest first: inside the window asked (its part of the day, closest to its time of day),
-    else the following days (keeping the part of the day if any has it). `after`: no slot
-    starting before it (a "later" ask: after the current appointment). `ignore`: an appointment
-    whose time does not count as busy (the one being moved)."""
+    filled up from the following days (their times in that part of the day first); no window (None, or
+    "later"): the earliest from `after` on. `after`: no slot starting before it (a "later" ask:
+    after the current appointment). `ignore`: an appointment whose time does not count as busy
+    (the one being moved)."""
     store, settings = services.booking, services.practice.booking
     if store is None or settings is None or limit <= 0:
         return []
     today = services.clock.now().astimezone(services.practice.zone).date()
-    floor = after if after is not None and (when is None or when.later) else None
+    floor = after
     if when is None or when.later:
         start_day = max(today, floor.astimezone(services.practice.zone).date()) if floor else today
         first_day, days = start_day, WIDEN_DAYS
@@ -400,22 +421,31 @@ def slots_near(services: Services, patient: Patient, kind: AppointmentType, when
     def local(s: Slot) -> datetime:
         return s.start.astimezone(zone_for(services, s.location))
 
-    def in_part(s: Slot) -> bool:
-        part = PARTS_OF_DAY.get(when.part_of_day or "") if when is not None else None
-        return part is None or part[0] <= local(s).hour < part[1]
+    part = PARTS_OF_DAY.get(when.part_of_day or "") if when is not None else None
+    at = when.time if when is not None else None
+    from_time = at is not None and when is not None and when.after_time  # "after 3": a bound, not a target
+
+    def fits(s: Slot) -> bool:
+        t = local(s)
+        if from_time and at is not None and t.time() < at:
+            return False
+        return part is None or part[0] <= t.hour < part[1]
 
     inside = [s for s in found if local(s).date() < window_end]
     beyond = [s for s in found if local(s).date() >= window_end]
-    for candidates in ([s for s in inside if in_part(s)], [s for s in beyond if in_part(s)], beyond):
-        picked = _nearest(candidates, when.time if when is not None else None, local, limit)
-        if picked:
-            return picked
-    return []
+    picked: list[Slot] = []
+    for candidates in ([s for s in inside if fits(s)], [s for s in beyond if fits(s)], beyond):
+        taken = {s.start for s in picked}
+        picked += _nearest([s for s in candidates if s.start not in taken], None if from_time else at, local,
+                           limit - len(picked))
+        if len(picked) >= limit:
+            break
+    return sorted(picked, key=lambda s: s.start)
 
 
 def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], datetime], limit: int) -> list[Slot]:
-    """One slot per start time (the first provider), the `limit` closest to `at` on their day
-    when a time was asked (else the earliest), shown earliest first."""
+    """One slot per start time (the first provider), the `limit` closest to the time of day `at`
+    when one was asked (earlier days first among equals), else the earliest; shown earliest first."""
     distinct: dict[datetime, Slot] = {}
     for s in candidates:
         distinct.setdefault(s.start, s)
@@ -424,6 +454,5 @@ def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], da
         def distance(s: Slot) -> tuple[int, datetime]:
             t = local(s)
             return abs((t.hour * 60 + t.minute) - (at.hour * 60 + at.minute)), s.start
-        # the nearest on the first day that has slots, then the days after
-        slots.sort(key=lambda s: (local(s).date(), distance(s)))
+        slots.sort(key=distance)  # "at 3" over a week: 3 PM on the first days that have it
     return sorted(slots[:limit], key=lambda s: s.start)
