@@ -184,21 +184,6 @@ def test_an_ehr_appointment_naming_provider_and_location_by_name_is_offered_too(
     assert (gap.provider, gap.location, gap.type) == ("lee", "main", "cleaning")
 
 
-def test_a_patient_who_texts_they_will_not_come_frees_the_slot_at_once():
-    svc = gap_services()
-    text(svc, "c1", "I need to cancel my appointment tomorrow", "in-c1-cancel")
-    appt = svc.records.get_appointment("a-c1")
-    assert appt.declined and appt.status == "booked"  # the EHR cancels it when the front desk does
-    tick(svc)
-    assert set(offers(svc)) == {"w1", "w2", "w3"}
-    text(svc, "w1", "YES", "in-yes-w1")
-    assert [(a.patient_id, a.start) for a in svc.records.all_appointments() if a.source == "careloop"] == [("w1", SLOT)]
-    # the EHR's cancel arriving later offers nothing again
-    cancel(svc)
-    tick(svc)
-    assert len([m for m in svc.outbox.sent if m.step == "offer"]) == 3
-
-
 def test_who_could_take_the_slot():
     svc = gap_services()
     # w1 opted out; w2 already comes sooner; w3 is somewhere else then; w4 waits for another type only

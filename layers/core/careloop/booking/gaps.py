@@ -255,21 +255,16 @@ def _in_window(services: Services, start: datetime, now: datetime) -> bool:
 
 def on_appointment_change(services: Services, old: Appointment | None, new: Appointment,
                           now: datetime) -> list[PlannedAction]:
-    """A booked appointment became cancelled (or its patient said they will not come) and starts in
-    under 48 h (after the lead time): open the gap and plan offers to the longest-waiting patients
-    who could take it. Idempotent: a redelivered change opens nothing twice, plans no offer twice,
-    and the EHR's later cancel of a declined visit finds its gap already open."""
+    """A booked appointment became cancelled and started in under 48 h (after the lead time):
+    open the gap and plan offers to the longest-waiting patients who could take it. Idempotent:
+    a redelivered change opens nothing twice and plans no offer twice."""
     from careloop.booking.service import _provider_ids
     from careloop.models import UPCOMING_STATUSES
 
     settings, store = services.practice.booking, services.booking
-    if settings is None or store is None or old is None or old.status not in UPCOMING_STATUSES:
+    if settings is None or store is None or old is None or new.status != "cancelled":
         return []
-    cancelled = new.status == "cancelled"
-    # the patient texted they will not come: the EHR still shows it booked until the front desk
-    # (told by the agent and the write-back) cancels it, but the slot is free to offer now
-    declined = new.declined and not old.declined and new.status in UPCOMING_STATUSES
-    if not (cancelled or declined) or not new.provider or not _in_window(services, new.start, now):
+    if old.status not in UPCOMING_STATUSES or not new.provider or not _in_window(services, new.start, now):
         return []
     kind = _kind_of(settings, new.visit_type)
     provider = _provider_ids(services).get(new.provider, new.provider)
@@ -283,7 +278,7 @@ def on_appointment_change(services: Services, old: Appointment | None, new: Appo
     gap = Gap(provider=provider, start=new.start.astimezone(UTC), end=new.start.astimezone(UTC)
               + timedelta(minutes=kind.minutes), location=location, type=kind.id, cancelled=new.id,
               cancelled_patient=new.patient_id, opened_at=now)
-    if not _slot_open(services, gap, kind, now, frozenset({new.id})):
+    if not _slot_open(services, gap, kind, now):
         return []  # off the grid, outside hours, or someone is already in it
     store.open_gap(gap)
     stored = store.get_gap(gap.key)
@@ -412,7 +407,7 @@ def fire_offer(services: Services, action: PlannedAction, now: datetime) -> Verd
 
     if gap.status != "open":
         return drop("the slot was taken")
-    if not _in_window(services, gap.start, now) or not _slot_open(services, gap, kind, now, frozenset({gap.cancelled})):
+    if not _in_window(services, gap.start, now) or not _slot_open(services, gap, kind, now):
         return drop("the slot is no longer open")
     entry = store.get_waitlist(action.patient_id)
     candidate = _candidate(services, gap, kind, entry, now) if entry else None
@@ -493,7 +488,7 @@ def answer_offer(services: Services, patient: Patient, last_out: Message | None,
             or not _in_window(services, gap.start, now):
         return Answer("gap_taken")
     ref = booking_ref(gap.key, patient.id)
-    if not _slot_open(services, gap, kind, now, frozenset({appointment_id_for(ref), gap.cancelled})):
+    if not _slot_open(services, gap, kind, now, frozenset({appointment_id_for(ref)})):
         return Answer("gap_taken")  # another YES won it, or the front desk filled it in the EHR
     slot = Slot(start=gap.start, provider=gap.provider, end=gap.end, location=gap.location, type=gap.type)
     moves = services.records.get_appointment(offer.moves) if offer.moves else None

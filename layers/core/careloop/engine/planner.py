@@ -59,7 +59,7 @@ def plan_appointment_change(
         keep = None if left_booked else f"start={iso(new.start)}"
         result.cancelled += cancel_pending(services, subject, keep_generation=keep)
 
-    if services.booking is not None and (new.status == "cancelled" or new.declined):  # offer a late cancel's slot
+    if services.booking is not None and new.status == "cancelled":  # a late cancellation: offer the slot
         from careloop.booking.gaps import on_appointment_change
 
         result.planned += on_appointment_change(services, old, new, now)
