@@ -84,6 +84,25 @@ def post_consent(patient_id: str):
     return {"changed": changed}
 
 
+@app.get("/patients/<patient_id>/waitlist")
+def get_waitlist(patient_id: str):
+    from careloop.booking.gaps import waitlist_state
+
+    return waitlist_state(services(), patient_id)
+
+
+@app.post("/patients/<patient_id>/waitlist")
+def post_waitlist(patient_id: str):
+    """Staff put a patient on the waitlist for an earlier time (offered when a late cancellation
+    frees one), or take them off."""
+    from careloop.booking.gaps import staff_set_waitlist
+
+    body = app.current_event.json_body or {}
+    if not isinstance(body.get("waitlist"), bool):
+        raise PayloadError("waitlist: true or false is required")
+    return staff_set_waitlist(services(), patient_id, body["waitlist"], _staff())
+
+
 @app.get("/consent/export.csv")
 def get_consent_export():
     return Response(200, "text/csv", consent.export_csv(services().consent),

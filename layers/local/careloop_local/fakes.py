@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
 from careloop.booking.links import BookingLink, SlotClaim
 from careloop.booking.offers import SlotOffer
 from careloop.clock import FixedClock
@@ -425,6 +426,9 @@ class MemoryBooking:
         self._by_ref: dict[str, str] = {}
         self.claims: dict[tuple[str, datetime], SlotClaim] = {}
         self.offers: dict[str, SlotOffer] = {}
+        self.waiting: dict[str, WaitlistEntry] = {}
+        self.gaps: dict[str, Gap] = {}
+        self.offered: dict[tuple[str, str], GapOffer] = {}  # (gap key, patient id)
 
     def put_link(self, link: BookingLink) -> bool:
         with self._lock:
@@ -485,6 +489,62 @@ class MemoryBooking:
             self.offers[offer.offer_id] = stored.model_copy(
                 update={"status": "closed", "closed_at": at, "closed_by": by, "choice": choice})
             return True
+
+    # ---- filling gaps from the waitlist (careloop.booking.gaps) ----
+    def put_waitlist(self, entry: WaitlistEntry) -> bool:
+        with self._lock:
+            if entry.patient_id in self.waiting:
+                return False
+            self.waiting[entry.patient_id] = entry
+            return True
+
+    def remove_waitlist(self, patient_id: str) -> bool:
+        with self._lock:
+            return self.waiting.pop(patient_id, None) is not None
+
+    def get_waitlist(self, patient_id: str) -> WaitlistEntry | None:
+        return self.waiting.get(patient_id)
+
+    def waitlist(self) -> list[WaitlistEntry]:
+        return sorted(self.waiting.values(), key=lambda e: (e.since, e.patient_id))
+
+    def open_gap(self, gap: Gap) -> bool:
+        with self._lock:
+            old = self.gaps.get(gap.key)
+            if old is not None and (old.status == "open" or old.cancelled == gap.cancelled):
+                return False
+            self.gaps[gap.key] = gap
+            return True
+
+    def get_gap(self, key: str) -> Gap | None:
+        return self.gaps.get(key)
+
+    def take_gap(self, key: str, patient_id: str, at: datetime) -> bool:
+        with self._lock:
+            gap = self.gaps.get(key)
+            if gap is None or gap.status != "open":
+                return False
+            self.gaps[key] = gap.model_copy(update={"status": "taken", "taken_by": patient_id})
+            return True
+
+    def put_gap_offer(self, offer: GapOffer) -> bool:
+        with self._lock:
+            if (offer.gap, offer.patient_id) in self.offered:
+                return False
+            self.offered[(offer.gap, offer.patient_id)] = offer
+            return True
+
+    def set_gap_offer(self, key: str, patient_id: str, **fields: object) -> None:
+        with self._lock:
+            offer = self.offered.get((key, patient_id))
+            if offer is not None:
+                self.offered[(key, patient_id)] = GapOffer.model_validate(offer.model_dump() | fields)
+
+    def gap_offers(self, key: str) -> list[GapOffer]:
+        return sorted((o for (k, _), o in list(self.offered.items()) if k == key), key=lambda o: o.patient_id)
+
+    def gap_offers_for_patient(self, patient_id: str) -> list[GapOffer]:
+        return sorted((o for (_, p), o in list(self.offered.items()) if p == patient_id), key=lambda o: o.gap)
 
 
 @dataclass

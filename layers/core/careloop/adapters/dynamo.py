@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from careloop import tables
 from careloop.adapters.clients import client, from_attr, to_attr
+from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
 from careloop.booking.links import BookingLink, SlotClaim
 from careloop.booking.offers import SlotOffer
 from careloop.clock import iso
@@ -652,6 +653,113 @@ class DynamoBooking:
                 return False
             raise
 
+    # ---- filling gaps from the waitlist (careloop.booking.gaps) ----
+    # The waitlist is one partition `WAITLIST` / <patient id> (a practice's list is short); a gap is
+    # `GAP#<start UTC>#<provider>` / `A`, its offers beside it under `OFFER#<patient id>`, each
+    # mirrored as `GAPS#<patient id>` / <gap key> so a reply finds the offer it answers.
+    _GAP_DAYS = 7  # a gap and its offers are kept this long after the slot, then forgotten
+
+    def _put_if_absent(self, item: dict[str, Any]) -> bool:
+        try:
+            self.t.db.put_item(TableName=self.t.booking, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def put_waitlist(self, entry: WaitlistEntry) -> bool:
+        return self._put_if_absent(_to_item(entry.model_dump(mode="json") | {"pk": "WAITLIST", "sk": entry.patient_id}))
+
+    def remove_waitlist(self, patient_id: str) -> bool:
+        got = self.t.db.delete_item(TableName=self.t.booking, Key={"pk": {"S": "WAITLIST"}, "sk": {"S": patient_id}},
+                                    ReturnValues="ALL_OLD")
+        return "Attributes" in got
+
+    def get_waitlist(self, patient_id: str) -> WaitlistEntry | None:
+        item = self.t.get(self.t.booking, {"pk": "WAITLIST", "sk": patient_id})
+        return WaitlistEntry.model_validate(item) if item else None
+
+    def waitlist(self) -> list[WaitlistEntry]:
+        entries = [WaitlistEntry.model_validate(i) for i in self.t.query(self.t.booking, None, "pk", "WAITLIST",
+                                                                         ConsistentRead=True)]
+        return sorted(entries, key=lambda e: (e.since, e.patient_id))
+
+    def _gap_ttl(self, start: datetime) -> dict[str, str]:
+        return {"N": str(self._ttl(start) + self._GAP_DAYS * 86400)}
+
+    def open_gap(self, gap: Gap) -> bool:
+        item = _to_item(gap.model_dump(mode="json") | {"pk": f"GAP#{gap.key}", "sk": _SK})
+        try:
+            self.t.db.put_item(
+                TableName=self.t.booking, Item=item | {"expires_ttl": self._gap_ttl(gap.start)},
+                # a slot taken and freed again (its new holder cancelled) opens again, once
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :taken AND #c <> :c)",
+                ExpressionAttributeNames={"#s": "status", "#c": "cancelled"},
+                ExpressionAttributeValues={":taken": {"S": "taken"}, ":c": {"S": gap.cancelled}})
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def get_gap(self, key: str) -> Gap | None:
+        item = self.t.get(self.t.booking, {"pk": f"GAP#{key}", "sk": _SK})
+        return Gap.model_validate(item) if item else None
+
+    def take_gap(self, key: str, patient_id: str, at: datetime) -> bool:
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key={"pk": {"S": f"GAP#{key}"}, "sk": {"S": _SK}},
+                UpdateExpression="SET #s = :taken, taken_at = :at, taken_by = :p",
+                ConditionExpression="#s = :open", ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":taken": {"S": "taken"}, ":open": {"S": "open"}, ":at": {"S": iso(at)},
+                                           ":p": {"S": patient_id}})
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def put_gap_offer(self, offer: GapOffer) -> bool:
+        gap = self.get_gap(offer.gap)
+        ttl = self._gap_ttl(gap.start if gap else offer.planned_at)
+        item = _to_item(offer.model_dump(mode="json") | {"pk": f"GAP#{offer.gap}", "sk": f"OFFER#{offer.patient_id}"})
+        mirror = {"pk": {"S": f"GAPS#{offer.patient_id}"}, "sk": {"S": offer.gap}, "expires_ttl": ttl}
+        try:
+            self.t.db.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.t.booking, "Item": item | {"expires_ttl": ttl},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.t.booking, "Item": mirror, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                return False
+            raise
+
+    def set_gap_offer(self, key: str, patient_id: str, **fields: object) -> None:
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": to_attr(value) for i, value in enumerate(fields.values())}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key={"pk": {"S": f"GAP#{key}"}, "sk": {"S": f"OFFER#{patient_id}"}},
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if not _lost_race(exc):  # no such offer: nothing to update
+                raise
+
+    def gap_offers(self, key: str) -> list[GapOffer]:
+        items = self.t.query(self.t.booking, None, "pk", f"GAP#{key}", ConsistentRead=True)
+        return sorted((GapOffer.model_validate(i) for i in items if str(i["sk"]).startswith("OFFER#")),
+                      key=lambda o: o.patient_id)
+
+    def gap_offers_for_patient(self, patient_id: str) -> list[GapOffer]:
+        keys = [str(i["sk"]) for i in self.t.query(self.t.booking, None, "pk", f"GAPS#{patient_id}", ConsistentRead=True)]
+        offers = [self.t.get(self.t.booking, {"pk": f"GAP#{k}", "sk": f"OFFER#{patient_id}"}) for k in keys]
+        return [GapOffer.model_validate(o) for o in offers if o]
 
 class DynamoInbox:
     """InboxStore on the messages and records tables, through their adapters (the by_kind and

@@ -179,6 +179,8 @@ class _Turn:
         if self.patient is None:
             reason = "number shared by several patients: which one?" if self.patients else "text from an unknown number"
             return self.escalate(reason)
+        if self._answers_gap_offer():  # first: it answers only its own last text, or waitlist words
+            return None
         if self._answers_slot_offer():
             return None
         if self.prediction.confidence < CONFIDENCE_THRESHOLD:
@@ -188,6 +190,28 @@ class _Turn:
                 return None
             return self.escalate("the agent was not sure what this text is about")
         getattr(self, f"on_{intent}", self.on_other)()
+
+    def _answers_gap_offer(self) -> bool:
+        """Filling gaps (careloop.booking.gaps), read before the intents: an answer to the gap offer
+        this patient's last text made (YES books it, where the classifier would say `confirm`; NO
+        keeps them waiting, not `cancel`), or asking to join or leave the waitlist."""
+        booking, patient = self.s.booking, self.patient
+        if booking is None or self.s.practice.booking is None or patient is None:
+            return False
+        from careloop.booking import gaps
+
+        answer = gaps.answer_offer(self.s, patient, self.last_out, self.body, self.now)
+        if answer is not None:
+            self.reply_key = answer.reply_key
+            return True
+        ask = gaps.waitlist_request(self.body)
+        if ask == "join":
+            gaps.join(booking, patient.id, self.now)
+            self.reply_key = "waitlist_join"
+        elif ask == "leave":
+            gaps.leave(booking, patient.id)
+            self.reply_key = "waitlist_leave"
+        return ask is not None
 
     def consent(self, intent: str) -> None:
         words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"

@@ -88,6 +88,32 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "Thanks, {first_name}. A member of our team will get back to you {when}.",
         "es": "Gracias, {first_name}. Una persona de nuestro equipo le responderá {when}.",
     },
+    # filling gaps from the waitlist (careloop.booking.gaps)
+    "waitlist_join": {
+        "en": "{practice_name}: you're on our waitlist, {first_name}. We'll text you if an earlier time opens. "
+              "Reply NO SOONER to stop.",
+        "es": "{practice_name}: ya está en la lista de espera, {first_name}. Le avisaremos si se abre un horario "
+              "antes. Responda NO ANTES para salir.",
+    },
+    "waitlist_leave": {
+        "en": "{practice_name}: you're off the waitlist, {first_name}. Your appointments stay as they are.",
+        "es": "{practice_name}: ya no está en la lista de espera, {first_name}. Sus citas quedan igual.",
+    },
+    "gap_taken": {
+        "en": "{practice_name}: that time was just taken; you stay on the waitlist. Reply NO SOONER to leave it.",
+        "es": "{practice_name}: ese horario ya fue tomado; sigue en la lista de espera. Responda NO ANTES para salir.",
+    },
+    "gap_declined": {
+        "en": "OK, {first_name}. You stay on the waitlist; we'll text you if another time opens.",
+        "es": "De acuerdo, {first_name}. Sigue en la lista de espera; le avisaremos si se abre otro horario.",
+    },
+}
+
+# The offer of a freed slot (an automated text, careloop.booking.gaps): GSM-7 in both languages,
+# so one SMS part with a long practice name and provider
+GAP_OFFER = {
+    "en": "{practice}: an earlier time opened: {when} ({zone}) with {provider}. Reply YES to take it.",
+    "es": "{practice}: hay un horario antes: {when} ({zone}) con {provider}. Responda SI para tomarlo.",
 }
 
 _DAY_NAMES = {
