@@ -143,7 +143,28 @@ def test_no_sooner_leaves_the_waitlist_not_the_visit_nor_the_texts():
     assert out.needs_attention is False and svc.booking.get_waitlist("w1") is None
     assert appt.status == "booked" and not appt.declined and not svc.records.get_patient("w1").opted_out
     assert last_reply(svc, "w1") == ("Maple Family Dental: you're off the waitlist, W1. Your appointments stay as "
-                                     "they are.")
+                                     "they are. To stop all texts, reply STOP.")
+
+
+@pytest.mark.parametrize("words", ["remove me from the wait list", "take me off the waitlist",
+                                   "get me off the waiting list"])
+def test_leaving_the_waitlist_in_words_the_classifier_reads_as_stop_is_not_an_opt_out(words):
+    # "remove me from the wait list" is an opt-out to the classifier (0.97): it would stop every
+    # text, reminders included; the patient asked only to leave the waitlist
+    from careloop.agent.classifier import classify
+
+    svc = gap_services()
+    assert classify(words).intent == "opt_out"
+    text(svc, "w1", words, "in-leave-words")
+    assert svc.booking.get_waitlist("w1") is None
+    assert not svc.records.get_patient("w1").opted_out
+    assert last_reply(svc, "w1").endswith("To stop all texts, reply STOP.")
+
+
+def test_stop_still_opts_out_a_waitlisted_patient():
+    svc = gap_services()
+    text(svc, "w1", "STOP", "in-stop")
+    assert svc.records.get_patient("w1").opted_out
 
 
 def test_joining_twice_keeps_the_place_in_line():
@@ -155,6 +176,17 @@ def test_joining_twice_keeps_the_place_in_line():
 
 
 # ---- a late cancellation frees a slot ------------------------------------------------------------
+
+
+def test_a_visit_the_ehrs_own_copy_superseded_frees_no_slot():
+    # a request-mode booking the front desk entered in the EHR: Careloop's copy is cancelled with
+    # superseded_by, but the visit still happens at that time
+    svc = gap_services()
+    appt = svc.records.get_appointment("a-c1")
+    svc.records.put_appointment(appt.model_copy(update={"status": "cancelled", "superseded_by": "ehr-1",
+                                                         "source_version": "2"}))
+    tick(svc)
+    assert offers(svc) == {}
 
 
 def test_a_late_cancellation_is_offered_to_the_three_longest_waiting():

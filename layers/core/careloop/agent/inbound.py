@@ -171,6 +171,8 @@ class _Turn:
             if self.patient:
                 self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
             return
+        if intent == "opt_out" and self._leaves_waitlist_only():
+            return None
         if intent in ("opt_out", "opt_in"):
             return self.consent(intent)
         if intent == "help":
@@ -212,6 +214,16 @@ class _Turn:
             gaps.leave(booking, patient.id)
             self.reply_key = "waitlist_leave"
         return ask is not None
+
+    def _leaves_waitlist_only(self) -> bool:
+        """"Take me off the waitlist" is free text the classifier reads as an opt-out: it asks to
+        leave the waitlist, not to stop every text (reminders included), so it does only that and
+        the reply says how to stop all texts. A carrier keyword (STOP) always opts out."""
+        if keyword_kind(self.body) is not None or self.patient is None:
+            return False
+        from careloop.booking import gaps
+
+        return gaps.waitlist_request(self.body) == "leave" and self._answers_gap_offer()
 
     def consent(self, intent: str) -> None:
         words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"

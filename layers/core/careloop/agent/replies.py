@@ -96,8 +96,10 @@ REPLIES: dict[str, dict[str, str]] = {
               "antes. Responda NO ANTES para salir.",
     },
     "waitlist_leave": {
-        "en": "{practice_name}: you're off the waitlist, {first_name}. Your appointments stay as they are.",
-        "es": "{practice_name}: ya no está en la lista de espera, {first_name}. Sus citas quedan igual.",
+        "en": "{practice_name}: you're off the waitlist, {first_name}. Your appointments stay as they are. "
+              "To stop all texts, reply STOP.",
+        "es": "{practice_name}: ya no está en la lista de espera, {first_name}. Sus citas quedan igual. "
+              "Para no recibir más textos, responda STOP.",
     },
     "gap_taken": {
         "en": "{practice_name}: that time was just taken; you stay on the waitlist. Reply NO SOONER to leave it.",

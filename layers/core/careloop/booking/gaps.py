@@ -266,6 +266,8 @@ def on_appointment_change(services: Services, old: Appointment | None, new: Appo
         return []
     if old.status not in UPCOMING_STATUSES or not new.provider or not _in_window(services, new.start, now):
         return []
+    if new.superseded_by:  # the EHR's own copy of this visit took its place: nothing was freed
+        return []
     kind = _kind_of(settings, new.visit_type)
     provider = _provider_ids(services).get(new.provider, new.provider)
     if kind is None or provider not in kind.providers:
