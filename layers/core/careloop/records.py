@@ -35,6 +35,7 @@ class IngestResult:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (new id, id already holding the identifier)
     orphans: list[str] = field(default_factory=list)  # appointments whose patient is not known (yet)
     skipped_merges: list[str] = field(default_factory=list)  # merges that would make a cycle
+    grid: list[str] = field(default_factory=list)  # FHIR Schedules and Slots stored (Schedule/id, Slot/id)
 
     def warnings(self) -> list[Notice]:
         """What the sender (and the audit) should know; ids only, never names or phones."""
@@ -80,6 +81,8 @@ def merge_patient(stored: Patient | None, incoming: Patient) -> Patient:
     keep: dict = {"opted_out": stored.opted_out}
     # a new number deserves a new chance; the same number keeps its delivery flag
     keep["undeliverable"] = stored.undeliverable and stored.phone == incoming.phone
+    if incoming.birth_date is None and stored.birth_date is not None:  # an update without it keeps it
+        keep["birth_date"] = stored.birth_date
     target = merged_into(stored)
     if target:
         # a late update about a merged-away record does not bring it back to life
