@@ -7,6 +7,7 @@ import type {
   Me,
   Message,
   MessageKind,
+  CallView,
   NextAppointment,
   PatientRow,
   Priority,
@@ -42,7 +43,22 @@ const optStr = (v: unknown): string | null => (typeof v === "string" && v !== ""
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : Number(v) || 0);
 const bool = (v: unknown): boolean => v === true || v === "true";
 const priority = (v: unknown): Priority => (v === "urgent" || v === "normal" ? v : null);
-const KINDS: readonly MessageKind[] = ["sms_out", "sms_in", "staff_alert", "task"];
+const KINDS: readonly MessageKind[] = ["sms_out", "sms_in", "staff_alert", "task", "call"];
+
+function decodeCall(v: unknown): CallView | null {
+  if (v === null || typeof v !== "object") return null;
+  const o = obj(v);
+  return {
+    outcome: optStr(o["outcome"]),
+    reached_agent: bool(o["reached_agent"]),
+    started_at: optStr(o["started_at"]),
+    ended_at: optStr(o["ended_at"]),
+    turns: arr(o["turns"]).map((t) => {
+      const turn = obj(t);
+      return { at: str(turn["at"]), caller: str(turn["caller"]), agent: str(turn["agent"]), intent: optStr(turn["intent"]) };
+    }),
+  };
+}
 
 function decodeMe(v: unknown): Me {
   const o = obj(v);
@@ -82,6 +98,7 @@ function decodeMessage(v: unknown): Message {
     workflow: optStr(o["workflow"]),
     step: optStr(o["step"]),
     priority: priority(o["priority"]),
+    call: kind === "call" ? decodeCall(o["call"]) : null,
   };
 }
 

@@ -51,7 +51,23 @@ export interface ThreadPatient {
   opted_out: boolean;
 }
 
-export type MessageKind = "sms_out" | "sms_in" | "staff_alert" | "task";
+export type MessageKind = "sms_out" | "sms_in" | "staff_alert" | "task" | "call";
+
+export interface CallTurn {
+  at: string;
+  caller: string;
+  agent: string;
+  intent: string | null;
+}
+
+/** A phone call on the thread: how it ended and what was said (voice agent or missed). */
+export interface CallView {
+  outcome: string | null;
+  reached_agent: boolean;
+  started_at: string | null;
+  ended_at: string | null;
+  turns: CallTurn[];
+}
 
 export interface Message {
   message_id: string;
@@ -62,6 +78,7 @@ export interface Message {
   workflow: string | null;
   step: string | null;
   priority: Priority;
+  call: CallView | null;
 }
 
 export interface Thread {

@@ -18,6 +18,16 @@ export function sortConversations(list: readonly Conversation[]): Conversation[]
   return [...list].sort((a, b) => rank(a) - rank(b) || Date.parse(b.last_at || "0") - Date.parse(a.last_at || "0"));
 }
 
+// how a call ended, as staff read it (spec/voice.md careloopOutcome, or "missed")
+const CALL_LABELS: Record<string, string> = {
+  booked: "Booked", confirmed: "Confirmed", cancelled: "Cancelled", rescheduled: "Rescheduled",
+  answered: "Answered", transferred: "Transferred", callback: "Call back", urgent: "Urgent",
+  unresolved: "Unresolved", missed: "Missed",
+};
+const CALL_TONES: Record<string, "ok" | "danger" | "neutral"> = {
+  booked: "ok", confirmed: "ok", rescheduled: "ok", answered: "ok", urgent: "danger", missed: "danger",
+};
+
 export class InboxPage implements Page {
   readonly root: HTMLElement;
   private conversations: Conversation[] | null = null;
@@ -349,6 +359,7 @@ export class InboxPage implements Page {
     const fmt = this.ctx.fmt;
     const time = h("time", { datetime: m.at, title: fmt.dateTime(m.at) }, fmt.timeOnly(m.at));
     const common = { "data-testid": "message", "data-kind": m.kind, "data-message-id": m.message_id };
+    if (m.kind === "call") return this.renderCall(m, time, common);
     if (m.kind === "staff_alert" || m.kind === "task") {
       const isAlert = m.kind === "staff_alert";
       const done = m.status === "done";
@@ -386,6 +397,53 @@ export class InboxPage implements Page {
         h("p", { class: "bubble-body", "data-testid": "message-body" }, m.body),
       ),
       h("p", { class: "bubble-meta" }, ...meta),
+    );
+  }
+
+  /** A phone call: how it ended, the one-line summary, and the turns behind a disclosure. */
+  private renderCall(m: Message, time: HTMLElement, common: Record<string, string>): HTMLElement {
+    const call = m.call;
+    const outcome = call?.outcome ?? "missed";
+    const tone = CALL_TONES[outcome] ?? "neutral";
+    const minutes = call?.started_at && call.ended_at
+      ? Math.max(1, Math.round((Date.parse(call.ended_at) - Date.parse(call.started_at)) / 60000))
+      : null;
+    const turns = call?.turns ?? [];
+    return h(
+      "li",
+      { ...common, class: `note note-call${outcome === "urgent" ? " note-urgent" : ""}` },
+      icon(ICONS.phone, "icon note-icon"),
+      h(
+        "div",
+        { class: "note-main" },
+        h(
+          "p",
+          { class: "note-label" },
+          h("strong", null, outcome === "missed" ? "Missed call" : "Phone call"),
+          badge(CALL_LABELS[outcome] ?? humanize(outcome), tone),
+        ),
+        m.body ? h("p", { class: "note-body", "data-testid": "message-body" }, m.body) : null,
+        h("p", { class: "note-meta" }, time, minutes ? ` · ${minutes} min` : "", call?.reached_agent ? " · answered by staff" : ""),
+        turns.length
+          ? h(
+              "details",
+              { class: "call-turns" },
+              h("summary", null, `Transcript (${turns.length} ${turns.length === 1 ? "turn" : "turns"})`),
+              h(
+                "ol",
+                null,
+                ...turns.map((t) =>
+                  h(
+                    "li",
+                    null,
+                    t.caller ? h("p", null, h("strong", null, "Caller: "), t.caller) : null,
+                    t.agent ? h("p", null, h("strong", null, "Assistant: "), t.agent) : null,
+                  ),
+                ),
+              ),
+            )
+          : null,
+      ),
     );
   }
 
