@@ -7,6 +7,7 @@ and the handlers receive it at cold start. Errors name the field that is wrong.
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, get_args
@@ -121,6 +122,35 @@ class AgentSettings(_Strict):
         return None, self.llm_model_id
 
 
+CONNECT_INSTANCE_ARN = r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[0-9a-f-]{36}$"
+CONNECT_PHONE_NUMBER_ARN = r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:phone-number/[0-9a-f-]{36}$"
+
+
+class VoiceSettings(_Strict):
+    """The voice agent (spec/voice.md): Amazon Connect answers the practice's calls and a Lex V2
+    bot in English and Spanish understands them. Off unless `enabled`; existing Connect resources
+    named here are used as they are, otherwise the stack creates the instance and claims a number."""
+
+    enabled: bool = False
+    connect_instance_arn: str | None = Field(
+        None, pattern=CONNECT_INSTANCE_ARN, description="an existing Connect instance; default: the stack creates one")
+    instance_alias: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9-]{0,60}[a-z0-9]$",
+        description="alias of the instance the stack creates (globally unique); default careloop-<practice id>")
+    phone_number_arn: str | None = Field(
+        None, pattern=CONNECT_PHONE_NUMBER_ARN,
+        description="a number already claimed in connect_instance_arn; default: the stack claims one")
+    country: str = Field("US", pattern=r"^[A-Z]{2}$", description="country of the number the stack claims")
+    number_type: str = Field("DID", pattern="^(DID|TOLL_FREE)$", description="kind of number the stack claims")
+    number_prefix: str | None = Field(
+        None, pattern=r"^\+\d{1,10}$", description="E.164 prefix the claimed number starts with, e.g. +1617")
+    queue_name: str = Field("Front desk", min_length=1, max_length=127)
+    holidays: tuple[date, ...] = Field(
+        (), description="days the office is closed besides the booking section's practice-wide closures")
+    visit_type_synonyms: dict[str, dict[Literal["en", "es"], tuple[str, ...]]] = Field(
+        default_factory=dict, description="booking type id -> language -> more ways callers name it")
+
+
 KnowledgeTopic = Literal["hours", "location", "parking", "insurance", "services", "new_patients", "what_to_bring",
                          "payment", "after_hours", "other"]
 KNOWLEDGE_TOPICS: tuple[str, ...] = get_args(KnowledgeTopic)
@@ -195,6 +225,7 @@ class PracticeProfile(_Strict):
     booking: BookingSettings | None = Field(
         None, description="self-scheduling (spec/booking.md): what patients may book through their link"
     )
+    voice: VoiceSettings | None = Field(None, description="the voice agent (spec/voice.md): Amazon Connect + Lex V2")
 
     _zone = field_validator("timezone")(lambda cls, v: _check_zone(v))
 
@@ -236,6 +267,22 @@ class PracticeProfile(_Strict):
                 # pydantic alone would place it at the root
                 raise PydanticCustomError("profile_field", "{field}: {problem}", {"field": field, "problem": text})
         return self
+
+    @model_validator(mode="after")
+    def _voice_refers_to_what_exists(self) -> PracticeProfile:
+        problem = voice_problem(self.voice, self.booking) if self.voice is not None else None
+        if problem is not None:
+            field, text = problem
+            raise PydanticCustomError("profile_field", "{field}: {problem}", {"field": field, "problem": text})
+        return self
+
+    def office_closed_days(self) -> tuple[date, ...]:
+        """Days the whole office is closed: the voice section's holidays and the booking section's
+        closures that hold for every provider and location, in order, once each."""
+        days = set(self.voice.holidays if self.voice is not None else ())
+        if self.booking is not None:
+            days |= {c.date for c in self.booking.closures if c.provider is None and c.location is None}
+        return tuple(sorted(days))
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -301,6 +348,25 @@ def booking_problem(booking: BookingSettings, providers: set[str], locations: se
             return f"booking.closures.{i}.provider", f"{closure.provider!r} is not a provider id in providers"
         if closure.location is not None and closure.location not in locations:
             return f"booking.closures.{i}.location", f"{closure.location!r} is not a location id in locations"
+    return None
+
+
+def voice_problem(voice: VoiceSettings, booking: BookingSettings | None) -> tuple[str, str] | None:
+    """The first thing in the voice section that contradicts itself or the profile, as (field path,
+    what is wrong), or None: a number without its instance, synonyms for types that do not exist."""
+    if voice.phone_number_arn is not None:
+        if voice.connect_instance_arn is None:
+            return "voice.phone_number_arn", "an existing number needs the instance it is claimed in (voice.connect_instance_arn)"
+        if voice.phone_number_arn.split(":")[3:5] != voice.connect_instance_arn.split(":")[3:5]:
+            return "voice.phone_number_arn", "is not in the region and account of voice.connect_instance_arn"
+    if voice.connect_instance_arn is not None and voice.instance_alias is not None:
+        return "voice.instance_alias", "names an instance to create, but voice.connect_instance_arn is an existing one"
+    if booking is None:  # no self-scheduling: the bot has no VisitType and the synonyms rest unused
+        return None
+    types = {t.id for t in booking.types}
+    for type_id in voice.visit_type_synonyms:
+        if type_id not in types:
+            return f"voice.visit_type_synonyms.{type_id}", f"{type_id!r} is not an appointment type id in booking.types"
     return None
 
 
