@@ -42,7 +42,7 @@ def conversations(s: Services) -> list[dict]:
             "phone_masked": mask(patient.phone if patient else last.phone),
             "last_body": last.body,
             "last_at": last.at.isoformat(),
-            "last_direction": "in" if last.kind == "sms_in" else "out",
+            "last_direction": "in" if last.kind in ("sms_in", "call") else "out",
             "needs_attention": bool(open_items),
             "reason": flagged.reason or (flagged.body if flagged and flagged.kind != "sms_in" else None) if flagged else None,
             "intent": flagged.intent if flagged else None,
@@ -52,7 +52,31 @@ def conversations(s: Services) -> list[dict]:
     return [row for _, row in rows]
 
 
+def _message_view(m: Message) -> dict:
+    view: dict[str, Any] = {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
+            "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
+            "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
+    if m.kind == "call":  # a phone call: how it ended and what was said, turn by turn
+        view["call"] = {
+            "outcome": m.outcome, "reached_agent": bool(m.reached_agent),
+            "started_at": m.started_at.isoformat() if m.started_at else None,
+            "ended_at": m.ended_at.isoformat() if m.ended_at else None,
+            "turns": [{"at": t.at.isoformat(), "caller": t.caller, "agent": t.agent, "intent": t.intent}
+                      for t in m.turns],
+        }
+    return view
+
+
+UNKNOWN_PREFIX = "phone:"  # the conversation key of a number no patient record matches
+
+
 def thread(s: Services, patient_id: str) -> dict:
+    if patient_id.startswith(UNKNOWN_PREFIX):  # an unknown number's thread (texts and calls from it)
+        msgs = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS)).get(patient_id, [])
+        if not msgs:
+            raise NotFound("no conversation with this number")
+        return {"patient": None, "phone_masked": mask(patient_id[len(UNKNOWN_PREFIX):]),
+                "messages": [_message_view(m) for m in msgs]}
     patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
@@ -60,12 +84,7 @@ def thread(s: Services, patient_id: str) -> dict:
         "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
                     "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
                     "undeliverable": patient.undeliverable},
-        "messages": [
-            {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
-             "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
-             "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
-            for m in s.inbox.thread(patient_id)
-        ],
+        "messages": [_message_view(m) for m in s.inbox.thread(patient_id) if m.kind != "call_log"],
     }
 
 

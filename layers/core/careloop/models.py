@@ -5,7 +5,7 @@ Times are aware datetimes in the core and UTC ISO strings in storage (`careloop.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal, get_args
 
@@ -45,6 +45,8 @@ class Patient(_Model):
     identifiers: list[str] = Field(default_factory=list)  # "system|value"
     opted_out: bool = False
     undeliverable: bool = False
+    birth_date: date | None = None  # FHIR Patient.birthDate / HL7 PID-7: what a caller proves who they are with
+    source: Literal["ehr", "careloop"] | None = None  # None: from the EHR; careloop: made by a voice booking
     source_version: str = ""  # EHR version marker; an older one never overwrites a newer
     updated_at: datetime | None = None
 
@@ -118,9 +120,23 @@ class MessageStatus(StrEnum):
     DONE = "done"
 
 
+class CallTurn(_Model):
+    """One exchange of a phone call with the voice agent: what the caller said, what it answered."""
+
+    at: datetime
+    caller: str = ""
+    agent: str = ""
+    intent: str | None = None
+    patient_id: str | None = None  # who the agent knew the caller to be at this turn
+    locale: str = "en_US"
+
+    _aware = field_validator("at")(lambda cls, v: _aware(v))
+
+
 class Message(_Model):
     message_id: str
-    kind: Literal["sms_out", "sms_in", "staff_alert", "task"]
+    # call: a phone call's one inbox entry; call_log: its turns while it lasts (careloop.voice.calls)
+    kind: Literal["sms_out", "sms_in", "staff_alert", "task", "call", "call_log"]
     patient_id: str | None = None
     appointment_id: str | None = None
     phone: str | None = None  # the patient's E.164 number (to or from)
@@ -141,5 +157,12 @@ class Message(_Model):
     # inbound: every effect of handling it happened; staff alert: its notification went out.
     # Marked only after the effect, so a redelivery after a crash finishes what was left.
     effects_done: bool = False
+    # calls (kind call / call_log): the Connect contact, its turns and how it ended
+    contact_id: str | None = None
+    turns: list[CallTurn] = Field(default_factory=list)
+    outcome: str | None = None  # careloopOutcome (voice.md), or "missed"
+    reached_agent: bool | None = None  # a person at the practice answered
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
 
-    _aware = field_validator("at")(lambda cls, v: _aware(v))
+    _aware = field_validator("at", "started_at", "ended_at")(lambda cls, v: _aware(v))

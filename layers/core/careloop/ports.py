@@ -93,8 +93,8 @@ class ConfigStore(Protocol):
     def save_config(self, name: str, doc: dict, expected_revision: int) -> bool: ...
 
 
-# Kinds of message a staff conversation is made of: the texts both ways and the staff items.
-CONVERSATION_KINDS = ("sms_in", "sms_out", "task", "staff_alert")
+# Kinds of message a staff conversation is made of: the texts both ways, phone calls and the staff items.
+CONVERSATION_KINDS = ("sms_in", "sms_out", "task", "staff_alert", "call")
 STAFF_ITEM_KINDS = ("task", "staff_alert")
 
 

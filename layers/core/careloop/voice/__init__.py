@@ -1,2 +1,2 @@
-"""The voice agent (spec/voice.md): Amazon Connect answers, a Lex V2 bot understands, and the
-code hook does the work on the same core as the SMS agent."""
+"""The voice agent: the Lex V2 code hook on the core (hook), who is calling (identity), every call
+in the staff inbox (calls), the bot as data (bot) and missed-call text-back (missed)."""
