@@ -28,6 +28,7 @@ from careloop.models import (
 )
 from careloop.ports import CONVERSATION_KINDS, Services, needs_staff
 from careloop.practice import PracticeProfile, demo_profile
+from careloop.voice.contact import CallContact
 from careloop.workflows import Workflow, default_library
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -427,6 +428,19 @@ class MemoryBooking:
         return sorted((c for c in list(self.claims.values()) if start <= c.start < end), key=lambda c: c.start)
 
 
+class MemoryContacts:
+    """Amazon Connect's contacts as DescribeContact would answer, keyed by (instance, contact)."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[tuple[str, str], CallContact] = {}
+
+    def add(self, instance_id: str, contact: CallContact) -> None:
+        self.contacts[(instance_id, contact.contact_id)] = contact
+
+    def describe(self, instance_id: str, contact_id: str) -> CallContact | None:
+        return self.contacts.get((instance_id, contact_id))
+
+
 @dataclass
 class ListOutbox:
     sent: list[Message] = field(default_factory=list)
@@ -464,6 +478,7 @@ def memory_services(
         outbox=ListOutbox(),
         notifier=ListNotifier(),
         booking=MemoryBooking(),
+        contacts=MemoryContacts(),
     )
 
     def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS
