@@ -30,6 +30,7 @@ from careloop.voice.bot import (
     BotDefinition,
     BotLocale,
     bot_definition,
+    fold,
     lex_intent_for_sms_intent,
 )
 from careloop_local.sms_standin import validate
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "lexv2-runtime"
 CodeHook = Callable[[dict], dict]
+CLASSIFIER_SURE = 0.6  # below it the sample utterances are asked too, as Lex's own NLU would
+UTTERANCE_MATCH = 0.6  # the share of a sample utterance's words the caller must have said
 OPPORTUNISTIC_SLOTS = ("VisitType", "Date", "Time")  # what Lex reads out of the first utterance too
 _YES = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok|okay|correct|right|that works|sounds good|perfect|please|go ahead|"
                   r"si|claro|vale|de acuerdo|esta bien|perfecto|correcto|bueno|por favor|confirmo)\b")
@@ -172,6 +175,21 @@ def fill_slot(name: str, text: str, today: date, locale: BotLocale) -> dict | No
     return None
 
 
+def closest_intent(text: str, locale: BotLocale) -> str | None:
+    """The intent whose sample utterance the caller's words cover best (slot names left out), or None."""
+    said = set(fold(text).split())
+    best, best_score = None, 0.0
+    for intent in locale.intents:
+        for utterance in intent.utterances:
+            words = set(fold(re.sub(r"\{\w+\}", " ", utterance)).split())
+            if not words:
+                continue
+            score = len(words & said) / len(words)
+            if score > best_score:
+                best, best_score = intent.name, score
+    return best if best_score >= UTTERANCE_MATCH else None
+
+
 def yes_or_no(text: str) -> str | None:
     """ConfirmIntent's answer: Confirmed, Denied, or None when the caller said neither."""
     from careloop.agent.classifier import classify
@@ -252,8 +270,9 @@ class LexStandin:
             session.ended = session.state.get("dialogAction", {}).get("type") == "Close"
         result = {
             "messages": answer.get("messages") or [],
-            "sessionState": session.state,
-            "interpretations": interpretations,
+            # the runtime API's Slots map holds Slot objects only: an empty slot is left out
+            "sessionState": _without_empty_slots(session.state),
+            "interpretations": [_without_empty_slots(i) for i in interpretations],
             "requestAttributes": request_attributes or {},
             "sessionId": session_id,
         }
@@ -287,7 +306,10 @@ class LexStandin:
                     if name in intent["slots"] and (value := fill_slot(name, text, today, locale)):
                         intent["slots"][name] = value
         else:
-            intent = self._new_intent(lex_intent_for_sms_intent(prediction.intent), locale)
+            name = lex_intent_for_sms_intent(prediction.intent)
+            if prediction.confidence < CLASSIFIER_SURE:  # unsure: the bot's own sample utterances decide
+                name = closest_intent(text, locale) or name
+            intent = self._new_intent(name, locale)
             for name in OPPORTUNISTIC_SLOTS:
                 if name in intent["slots"]:
                     intent["slots"][name] = fill_slot(name, text, today, locale)
@@ -392,6 +414,15 @@ class LexStandin:
         shape = service_model().operation_model("RecognizeText").output_shape
         return Response(json.dumps({k: v for k, v in result.items() if k in shape.members}), 200,
                         content_type="application/json", headers={"x-amzn-RequestId": str(uuid.uuid4())})
+
+
+def _without_empty_slots(holder: dict) -> dict:
+    """A copy of a session state or interpretation whose intent lists filled slots only."""
+    out = _copy(holder)
+    intent = out.get("intent")
+    if isinstance(intent, dict) and isinstance(intent.get("slots"), dict):
+        intent["slots"] = {k: v for k, v in intent["slots"].items() if v is not None}
+    return out
 
 
 def _copy(value: Any) -> Any:
