@@ -690,3 +690,28 @@ def test_arbitrary_json_never_crashes(rtype, body):
         assert isinstance(parse_fhir(body, demo_profile()), EhrBatch)
     except PayloadError as exc:
         assert exc.issues and all(isinstance(i, str) and i for i in exc.issues)
+
+
+def test_birth_date_is_mapped_from_patient_birthdate():
+    # Given the spec's Patient examples (a full birthDate each)
+    (p,) = parse_fhir(sample(EXAMPLES / "patient-example.json"), profile_for("AU")).patients
+    (f001,) = parse_fhir(sample(EXAMPLES / "patient-example-f001-pieter.json"), demo_profile()).patients
+    # Then the caller-identity check has the date to compare with
+    assert (p.birth_date.isoformat(), f001.birth_date.isoformat()) == ("1974-12-25", "1944-11-17")
+
+
+@pytest.mark.parametrize("value", ["1974", "1974-12"])
+def test_a_partial_birthdate_is_valid_fhir_but_no_proof_of_identity(value):
+    res = json.loads(sample(EXAMPLES / "patient-example.json"))
+    res["birthDate"] = value
+    batch = parse_fhir(res, profile_for("AU"))
+    assert batch.patients[0].birth_date is None and batch.warnings == []
+
+
+@pytest.mark.parametrize("value", ["25/12/1974", "1974-13-40", 19741225])
+def test_an_unreadable_birthdate_is_refused_by_name(value):
+    res = json.loads(sample(EXAMPLES / "patient-example.json"))
+    res["birthDate"] = value
+    with pytest.raises(PayloadError, match="birthDate") as err:
+        parse_fhir(res, profile_for("AU"))
+    assert "1974" not in str(err.value)  # the value itself is PHI

@@ -559,3 +559,35 @@ def test_arbitrary_text_never_crashes(head, segments, sep):
     except PayloadError as exc:
         assert exc.issues and all(isinstance(i, str) and i for i in exc.issues)
     assert "MSA|" in ack_for(body, "AE", "x", profile)
+
+
+def test_birth_date_from_pid_7_agrees_with_the_fhir_converter(profile):
+    # Given the SIU sample whose PID-7 is 198808181126+0215 (a time and an offset after the date)
+    (batch,) = parse_hl7v2((SAMPLES / "SIU-S12-01.hl7").read_bytes(), profile)
+    expected = resource(json.loads((CONVERTED / "SIU-S12-01-expected.json").read_text()), "Patient")
+    # Then the birthday is the calendar date as written, as the converter maps it
+    assert batch.patients[0].birth_date.isoformat() == expected["birthDate"] == "1988-08-18"
+
+
+@pytest.mark.parametrize("pid7, expected, warned", [
+    ("19610615", "1961-06-15", False), ("1961", None, False), ("196106", None, False), ("", None, False),
+    ("June 1961", None, True), ("19611345", None, True),
+])
+def test_pid_7_forms(pid7, expected, warned, profile):
+    raw = (SAMPLES / "SIU-S12-01.hl7").read_bytes().replace(b"|198808181126+0215|", f"|{pid7}|".encode())
+    (batch,) = parse_hl7v2(raw, profile)
+    p = batch.patients[0]
+    assert (p.birth_date.isoformat() if p.birth_date else None) == expected
+    assert any("PID-7" in w for w in batch.warnings) is warned
+    assert pid7 == "" or pid7 not in " ".join(batch.warnings)
+
+
+def test_an_ehr_update_without_a_birth_date_keeps_the_stored_one():
+    from datetime import date
+
+    from careloop.models import Patient
+    from careloop.records import merge_patient
+
+    stored = Patient(id="p", first_name="Ana", birth_date=date(1990, 5, 2))
+    assert merge_patient(stored, Patient(id="p", first_name="Ana")).birth_date == date(1990, 5, 2)
+    assert merge_patient(stored, Patient(id="p", birth_date=date(1990, 5, 3))).birth_date == date(1990, 5, 3)

@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "status_contradicts_event": "a status that contradicts the HL7 trigger event; the event wins",
     "unusable_schedule": "a FHIR Schedule without an id; its slots are not used",
     "bad_slot": "a FHIR Slot without an id, a schedule, a SlotStatus or a start before its end; skipped",
+    "birth_date_unreadable": "a birth date that is not a calendar date; the patient is kept without one",
     # refusals (PayloadError issues that have a code; the others stay plain sentences)
     "date_out_of_range": "a date before 1900, more than five years ahead, or a version stamped in the future",
     # applying it to the records (careloop.records)

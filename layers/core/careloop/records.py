@@ -80,6 +80,8 @@ def merge_patient(stored: Patient | None, incoming: Patient) -> Patient:
     keep: dict = {"opted_out": stored.opted_out}
     # a new number deserves a new chance; the same number keeps its delivery flag
     keep["undeliverable"] = stored.undeliverable and stored.phone == incoming.phone
+    if incoming.birth_date is None and stored.birth_date is not None:  # an update without it keeps it
+        keep["birth_date"] = stored.birth_date
     target = merged_into(stored)
     if target:
         # a late update about a merged-away record does not bring it back to life

@@ -546,12 +546,27 @@ class _Mapper:
             return Patient(
                 id=pid, first_name=first, last_name=last, phone=phone, phone_kind=kind,
                 language=language_of(_language_values(res.get("communication"))),
-                identifiers=idents, tags=tags,
+                identifiers=idents, tags=tags, birth_date=self._birth_date(res.get("birthDate"), who),
                 source_version=version_marker(at, version), updated_at=at,
             )
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             self.issues.append(f"{path}: cannot be mapped ({_first_error(exc)})")
             return None
+
+    def _birth_date(self, value: Any, who: str) -> date | None:
+        """A full FHIR date; a partial one ("1974", "1974-12") cannot prove a caller's identity, so
+        it is kept as unknown, and an unreadable one is a warning (without the value: it is PHI)."""
+        if value is None:
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\d{4}(-\d{2})?", value):
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.warnings.append(Notice("birth_date_unreadable", f"{who}: birthDate is not a date YYYY-MM-DD", (who,)))
+        return None
 
     def _telecom(self, telecom: Any) -> list[PhoneCandidate]:
         out = []

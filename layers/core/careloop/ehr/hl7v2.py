@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -586,11 +586,25 @@ class _MessageMapper:
             return Patient(
                 id=patient_id, first_name=first,
                 last_name=last, phone=phone, phone_kind=kind,
-                language=language, identifiers=identifiers, tags=tags,
+                language=language, identifiers=identifiers, tags=tags, birth_date=self.birth_date(n, who),
                 source_version=self.version, updated_at=self.sent_at,
             )
         except ValueError as exc:
             self.issue(f"PID: the patient cannot be mapped ({type(exc).__name__})")
+            return None
+
+    def birth_date(self, n: int, who: str) -> date | None:
+        """PID-7 (DTM): its calendar date as written, YYYYMMDD[HHMM...][+ZZZZ]; the time and offset
+        do not move a birthday. Shorter precision (YYYY, YYYYMM) is unknown; garbage a warning."""
+        value = self.msg.get("PID", 7, 1, 1, n=n)
+        if not value or re.fullmatch(r"\d{4}(\d{2})?", value):
+            return None
+        try:
+            if not re.match(r"\d{8}", value):
+                raise ValueError("not a DTM")
+            return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+        except ValueError:
+            self.warnings.append(Notice("birth_date_unreadable", f"{who}: PID-7 is not a date YYYYMMDD", (who,)))
             return None
 
     def phones(self, n: int) -> list[PhoneCandidate]:

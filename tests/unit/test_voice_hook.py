@@ -1,0 +1,380 @@
+"""The voice agent's Lex V2 code hook (issue 13, items 3 and 5): every intent of voice.md in English
+and Spanish, caller identity (known, unknown, shared number, wrong birth date), urgent words in any
+intent, and every turn in the call log; events built on AWS's own Lex V2 sample."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from careloop.errors import PayloadError
+from careloop.models import Appointment, Patient
+from careloop.records import ingest
+from careloop.voice import calls
+from careloop.voice.hook import handle_lex_event, open_slots_for, polite_close
+from tests.conftest import DATA, NY
+
+ANA, SHARED, STRANGER = "+16175550101", "+16175550102", "+16175550199"
+SAMPLE = json.loads((DATA / "aws-lambda-dotnet-events" / "lexv2-event.json").read_text(encoding="utf-8-sig"))
+
+
+def slot(value: str, said: str | None = None) -> dict:
+    """A Lex V2 slot as the sample has it (shape, value with original / interpreted / resolved)."""
+    return {"shape": "Scalar", "value": {"originalValue": said or value, "interpretedValue": value,
+                                         "resolvedValues": [value]}}
+
+
+def lex_event(intent: str, transcript: str, slots: dict | None = None, *, confirmation: str = "None",
+              attrs: dict | None = None, locale: str = "en_US", caller: str | None = ANA, contact: str = "contact-1") -> dict:
+    """AWS's sample Lex V2 code-hook event with this turn's intent, slots, transcript and the
+    session attributes the contact flow sets (voice.md)."""
+    event = copy.deepcopy(SAMPLE)
+    event["inputTranscript"] = transcript
+    event["invocationSource"] = "DialogCodeHook"
+    event["inputMode"] = "Speech"
+    event["bot"]["localeId"] = locale
+    event["sessionId"] = contact
+    event["sessionState"]["intent"] = {"name": intent, "slots": slots or {}, "state": "InProgress",
+                                       "confirmationState": confirmation}
+    session = {"practiceNumber": "+16175550100", "contactId": contact}
+    if caller:
+        session["callerNumber"] = caller
+    event["sessionState"]["sessionAttributes"] = {**session, **(attrs or {})}
+    return event
+
+
+class Call:
+    """One phone call: each turn carries the session attributes the last answer returned, as Lex does."""
+
+    def __init__(self, svc, caller: str | None = ANA, locale: str = "en_US", contact: str = "contact-1") -> None:
+        self.svc, self.caller, self.locale, self.contact = svc, caller, locale, contact
+        self.attrs: dict = {}
+        self.slots: dict = {}
+        self.answers: list[dict] = []
+
+    def say(self, intent: str, transcript: str, confirmation: str = "None", **slots: str) -> dict:
+        self.slots.update({k: slot(v) for k, v in slots.items()})
+        answer = handle_lex_event(self.svc, lex_event(intent, transcript, dict(self.slots), confirmation=confirmation,
+                                                      attrs=self.attrs, locale=self.locale, caller=self.caller,
+                                                      contact=self.contact))
+        self.attrs = answer["sessionState"]["sessionAttributes"]
+        returned = answer["sessionState"].get("intent") or {}
+        self.slots = {k: v for k, v in (returned.get("slots") or {}).items() if v}
+        self.answers.append(answer)
+        return answer
+
+
+def text(answer: dict) -> str:
+    return answer["messages"][0]["content"]
+
+
+def action(answer: dict) -> str:
+    return answer["sessionState"]["dialogAction"]["type"]
+
+
+def outcome(answer: dict) -> str | None:
+    return answer["sessionState"]["sessionAttributes"].get("careloopOutcome")
+
+
+@pytest.fixture
+def people(svc):
+    """Ana on her own number with a cleaning next Tuesday; Bo and Cy Lee sharing one number, Cy with an exam."""
+    patients = [
+        Patient(id="p-ana", first_name="Ana", last_name="Reyes", phone=ANA, birth_date=date(1990, 5, 2)),
+        Patient(id="p-bo", first_name="Bo", last_name="Lee", phone=SHARED, birth_date=date(1961, 6, 15)),
+        Patient(id="p-cy", first_name="Cy", last_name="Lee", phone=SHARED, birth_date=date(1993, 1, 9), language="es"),
+    ]
+    appointments = [
+        Appointment(id="a-ana", patient_id="p-ana", start=datetime(2026, 12, 8, 10, 0, tzinfo=NY), minutes=60,
+                    provider="lee", location="main", visit_type="cleaning"),
+        Appointment(id="a-cy", patient_id="p-cy", start=datetime(2026, 12, 9, 14, 0, tzinfo=NY), minutes=30,
+                    provider="patel", location="main", visit_type="exam"),
+    ]
+    ingest(svc.records, svc.consent, patients, appointments, svc.clock.now())
+    return svc
+
+
+# ---- confirm -------------------------------------------------------------------------------------
+
+
+def test_a_known_caller_confirms_and_hears_the_date_read_as_a_date(people):
+    call = Call(people)
+    answer = call.say("ConfirmAppointment", "I'm calling to confirm my appointment")
+    assert action(answer) == "Close" and outcome(answer) == "confirmed"
+    assert answer["sessionState"]["intent"]["state"] == "Fulfilled"
+    assert answer["messages"][0]["contentType"] == "SSML"
+    assert text(answer) == ('<speak>Thank you! You\'re confirmed for your cleaning on Tuesday, '
+                            '<say-as interpret-as="date" format="md">12/8</say-as> at 10 AM with Dr. Lee. See you then!</speak>')
+    assert people.records.get_appointment("a-ana").confirmed
+    assert calls.call_outcome(people, "contact-1") == "confirmed"
+
+
+def test_a_spanish_caller_confirms_in_spanish(people):
+    answer = Call(people, locale="es_US").say("ConfirmAppointment", "quiero confirmar mi cita")
+    assert text(answer) == ('<speak>¡Gracias! Quedó confirmada su limpieza dental el martes '
+                            '<say-as interpret-as="date" format="dm">8/12</say-as> a las 10 con Dr. Lee. ¡Le esperamos!</speak>')
+    assert outcome(answer) == "confirmed"
+
+
+# ---- identity ------------------------------------------------------------------------------------
+
+
+def _spoken(call: Call) -> str:
+    return " ".join(text(a) for a in call.answers)
+
+
+def test_an_unknown_caller_hears_nothing_about_any_appointment_until_name_and_birth_date_match(people):
+    call = Call(people, caller=STRANGER)
+    first = call.say("ConfirmAppointment", "when is my appointment")
+    assert action(first) == "ElicitSlot" and first["sessionState"]["dialogAction"]["slotToElicit"] == "FirstName"
+    second = call.say("ConfirmAppointment", "Ana", FirstName="Ana")
+    assert second["sessionState"]["dialogAction"]["slotToElicit"] == "BirthDate"
+    assert not people.records.get_appointment("a-ana").confirmed
+    assert "cleaning" not in _spoken(call) and "12/8" not in _spoken(call)
+    done = call.say("ConfirmAppointment", "May 2nd 1990", BirthDate="1990-05-02")
+    assert outcome(done) == "confirmed" and "12/8" in text(done) and "Ana" not in text(done)
+    assert call.attrs["careloopPatient"] == "p-ana"
+
+
+def test_a_wrong_birth_date_is_asked_again_once_then_a_person_calls_back_and_nothing_is_named(people):
+    call = Call(people, caller=STRANGER)
+    call.say("CancelAppointment", "cancel my appointment")
+    call.say("CancelAppointment", "Ana", FirstName="Ana")
+    retry = call.say("CancelAppointment", "January 1 1990", BirthDate="1990-01-01")
+    assert retry["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "FirstName"}
+    assert "FirstName" not in (retry["sessionState"]["intent"]["slots"] or {}) or \
+        retry["sessionState"]["intent"]["slots"]["FirstName"] is None
+    call.say("CancelAppointment", "Ana", FirstName="Ana")
+    final = call.say("CancelAppointment", "January 2 1990", BirthDate="1990-01-02")
+    assert action(final) == "Close" and outcome(final) == "callback"
+    spoken = _spoken(call)
+    assert "cleaning" not in spoken and "December" not in spoken and "12/8" not in spoken and "Reyes" not in spoken
+    appt = people.records.get_appointment("a-ana")
+    assert not appt.declined and appt.status == "booked"
+    (task,) = [m for m in people.messages.messages_of_kind("task") if m.step == "callback"]
+    assert task.patient_id is None and task.phone == STRANGER and "could not be verified" in task.reason
+
+
+def test_a_shared_number_must_say_which_patient_and_gets_that_patients_appointment(people):
+    call = Call(people, caller=SHARED, locale="es_US")
+    ask = call.say("ConfirmAppointment", "quiero confirmar mi cita")
+    assert ask["sessionState"]["dialogAction"]["slotToElicit"] == "FirstName" and "cita" not in text(ask).lower()
+    call.say("ConfirmAppointment", "Cy", FirstName="Cy")
+    done = call.say("ConfirmAppointment", "nueve de enero de mil novecientos noventa y tres", BirthDate="1993-01-09")
+    assert outcome(done) == "confirmed" and "examen" in text(done)
+    assert people.records.get_appointment("a-cy").confirmed and not people.records.get_appointment("a-ana").confirmed
+
+
+def test_a_birth_date_said_in_words_is_read_when_lex_left_it_unresolved(people):
+    call = Call(people, caller=SHARED)
+    call.say("ConfirmAppointment", "confirm my appointment")
+    call.say("ConfirmAppointment", "Bo", FirstName="Bo")
+    call.slots["BirthDate"] = {"shape": "Scalar", "value": {"originalValue": "June 15 1961", "resolvedValues": []}}
+    done = call.say("ConfirmAppointment", "June 15 1961")
+    assert outcome(done) == "answered" and "don't see an upcoming appointment" in text(done)  # Bo has none
+
+
+# ---- booking -------------------------------------------------------------------------------------
+
+
+def _cleaning(svc):
+    return svc.practice.booking.type("cleaning")
+
+
+def test_a_known_caller_books_the_first_open_slot_of_the_day_asked_and_gets_a_confirmation_text(people):
+    call = Call(people)
+    offer = call.say("BookAppointment", "I need a cleaning next week", VisitType="cleaning", Date="2026-12-07")
+    first_open = open_slots_for(people, _cleaning(people), date(2026, 12, 7), 14)[0]
+    assert action(offer) == "ConfirmIntent" and offer["sessionState"]["intent"]["name"] == "BookAppointment"
+    local = first_open.start.astimezone(NY)
+    assert local.date() == date(2026, 12, 7)
+    assert "I have a cleaning on Monday" in text(offer) and "Shall I book it?" in text(offer)
+    done = call.say("BookAppointment", "yes please", confirmation="Confirmed")
+    assert action(done) == "Close" and outcome(done) == "booked"
+    booked = [a for a in people.records.appointments_for_patient("p-ana") if a.source == "careloop"]
+    assert [(a.start, a.provider, a.visit_type, a.status) for a in booked] == [
+        (first_open.start, first_open.provider, "cleaning", "booked")]
+    (confirmation,) = [m for m in people.outbox.sent if m.workflow == "booking"]
+    assert confirmation.phone == ANA and confirmation.step == "confirmation"
+    # Lex retried the same turn: nothing twice
+    again = handle_lex_event(people, lex_event("BookAppointment", "yes please", call.answers[0]["sessionState"]["intent"]["slots"],
+                                               confirmation="Confirmed", attrs=call.answers[0]["sessionState"]["sessionAttributes"]))
+    assert outcome(again) == "booked"
+    assert len([a for a in people.records.appointments_for_patient("p-ana") if a.source == "careloop"]) == 1
+    assert len([m for m in people.outbox.sent if m.workflow == "booking"]) == 1
+
+
+def test_no_offers_the_next_slot_and_a_time_asked_for_is_honoured(people):
+    call = Call(people)
+    first = call.say("BookAppointment", "a cleaning on monday at 10", VisitType="cleaning", Date="2026-12-07", Time="10:00")
+    first_start = json.loads(call.attrs["careloopOffer"])["start"]
+    assert datetime.fromisoformat(first_start).astimezone(NY).hour >= 10 and "10 AM" in text(first)
+    second = call.say("BookAppointment", "no", confirmation="Denied")
+    assert action(second) == "ConfirmIntent"
+    second_start = json.loads(call.attrs["careloopOffer"])["start"]
+    assert second_start != first_start and datetime.fromisoformat(second_start) >= datetime.fromisoformat(first_start)
+
+
+def test_a_spanish_caller_books_in_spanish(people):
+    call = Call(people, locale="es_US")
+    offer = call.say("BookAppointment", "quiero una limpieza el lunes", VisitType="cleaning", Date="2026-12-07",
+                     Time="AF")
+    assert text(offer).startswith("<speak>Tengo una cita de limpieza dental el lunes") and "¿Se la reservo?" in text(offer)
+    assert datetime.fromisoformat(json.loads(call.attrs["careloopOffer"])["start"]).astimezone(NY).hour >= 12
+    done = call.say("BookAppointment", "sí", confirmation="Confirmed")
+    assert "Listo, quedó reservada su limpieza dental" in text(done)
+
+
+def test_an_unknown_caller_books_as_a_new_patient_with_name_and_birth_date(people):
+    call = Call(people, caller=STRANGER, contact="contact-new")
+    call.say("BookAppointment", "I'd like to become a patient", VisitType="cleaning", Date="2026-12-07")
+    ask = call.answers[-1]
+    assert ask["sessionState"]["dialogAction"]["slotToElicit"] == "FirstName"
+    call.say("BookAppointment", "Dana", FirstName="Dana")
+    call.say("BookAppointment", "March 3 1985", BirthDate="1985-03-03")
+    assert call.answers[-1]["sessionState"]["dialogAction"]["slotToElicit"] == "LastName"
+    offer = call.say("BookAppointment", "Fox", LastName="Fox")
+    assert action(offer) == "ConfirmIntent" and "new-patient exam" in text(offer)  # a first visit is the new-patient one
+    done = call.say("BookAppointment", "yes", confirmation="Confirmed")
+    assert outcome(done) == "booked"
+    (new,) = [p for p in people.records.patients_by_phone(STRANGER)]
+    assert (new.first_name, new.last_name, new.birth_date, new.source) == ("Dana", "Fox", date(1985, 3, 3), "careloop")
+    assert [a.visit_type for a in people.records.appointments_for_patient(new.id)] == ["new-patient-exam"]
+    assert [m.phone for m in people.outbox.sent if m.workflow == "booking"] == [STRANGER]
+
+
+def test_urgent_words_in_a_booking_transcript_send_the_caller_to_911_and_page_staff(people):
+    call = Call(people)
+    answer = call.say("BookAppointment", "I need an appointment, my face is swelling and I can't breathe",
+                      VisitType="cleaning")
+    assert action(answer) == "Close" and outcome(answer) == "urgent" and "911" in text(answer)
+    (alert,) = people.notifier.notified
+    assert (alert.kind, alert.priority, alert.team, alert.patient_id) == ("staff_alert", "urgent", "clinical", "p-ana")
+    assert not [a for a in people.records.appointments_for_patient("p-ana") if a.source == "careloop"]
+
+
+def test_urgent_help_in_spanish_and_self_harm_gets_988(people):
+    es = Call(people, locale="es_US", contact="c-es").say("UrgentHelp", "es una emergencia")
+    assert "911" in text(es) and "cuelgue" in text(es) and outcome(es) == "urgent"
+    harm = Call(people, contact="c-harm").say("FallbackIntent", "I want to kill myself")
+    assert "988" in text(harm) and outcome(harm) == "urgent"
+    assert [m.priority for m in people.notifier.notified] == ["urgent", "urgent"]
+
+
+# ---- cancel and reschedule ------------------------------------------------------------------------
+
+
+def test_cancel_names_the_appointment_first_then_cancels_on_yes(people):
+    call = Call(people)
+    ask = call.say("CancelAppointment", "I need to cancel my appointment")
+    assert action(ask) == "ConfirmIntent" and "That's your cleaning on Tuesday" in text(ask) and "cancel it?" in text(ask)
+    assert not people.records.get_appointment("a-ana").declined
+    done = call.say("CancelAppointment", "yes", confirmation="Confirmed")
+    assert outcome(done) == "cancelled" and "cancelled your cleaning" in text(done)
+    assert people.records.get_appointment("a-ana").declined
+    assert [m.step for m in people.messages.messages_of_kind("task")] == ["cancelled"]
+
+
+def test_cancel_denied_keeps_the_appointment(people):
+    call = Call(people, locale="es_US")
+    call.say("CancelAppointment", "quiero cancelar")
+    done = call.say("CancelAppointment", "no", confirmation="Denied")
+    assert outcome(done) == "answered" and "sigue en pie" in text(done)
+    assert not people.records.get_appointment("a-ana").declined
+
+
+def test_reschedule_asks_the_day_offers_a_slot_and_moves_the_appointment(people):
+    call = Call(people)
+    ask = call.say("RescheduleAppointment", "I need to move my appointment")
+    assert ask["sessionState"]["dialogAction"]["slotToElicit"] == "Date" and "What day" in text(ask)
+    offer = call.say("RescheduleAppointment", "thursday", Date="2026-12-10")
+    assert action(offer) == "ConfirmIntent" and "move your cleaning to Thursday" in text(offer)
+    done = call.say("RescheduleAppointment", "yes", confirmation="Confirmed")
+    assert outcome(done) == "rescheduled"
+    assert people.records.get_appointment("a-ana").status == "cancelled"
+    (moved,) = [a for a in people.records.appointments_for_patient("p-ana") if a.status == "booked"]
+    assert moved.start.astimezone(NY).date() == date(2026, 12, 10) and moved.source == "careloop"
+
+
+# ---- answers, refills, staff ---------------------------------------------------------------------
+
+
+def test_office_hours_and_directions_come_from_the_practices_knowledge_in_the_callers_language(people):
+    en = Call(people, contact="c-h1").say("OfficeHours", "what are your hours")
+    es = Call(people, locale="es_US", contact="c-h2").say("OfficeHours", "cuál es su horario")
+    where = Call(people, contact="c-h3").say("Directions", "where are you located")
+    entries = {e.id: e for e in people.practice.knowledge_entries}
+    assert entries["hours"].answer["en"].rstrip(".") in text(en) and outcome(en) == "answered"
+    assert entries["hours"].answer["es"].rstrip(".") in text(es)
+    assert "12 Elm St" in text(where)
+
+
+def test_a_refill_asks_which_medication_then_makes_a_clinical_task_and_says_when(people):
+    call = Call(people)
+    ask = call.say("RefillRequest", "I need a refill")
+    assert ask["sessionState"]["dialogAction"]["slotToElicit"] == "Medication"
+    done = call.say("RefillRequest", "amoxicillin", Medication="amoxicillin")
+    assert outcome(done) == "answered" and "clinical team" in text(done) and "shortly, during office hours" in text(done)
+    (task,) = people.messages.messages_of_kind("task")
+    assert (task.team, task.patient_id, task.step) == ("clinical", "p-ana", "refill") and "amoxicillin" in task.reason
+
+
+def test_speak_to_staff_transfers_in_office_hours_and_takes_a_callback_after(people):
+    during = Call(people, contact="c-day").say("SpeakToStaff", "can I talk to a person")
+    assert outcome(during) == "transferred" and not people.messages.messages_of_kind("task")
+    people.clock.set(datetime(2026, 12, 1, 19, 30, tzinfo=NY))  # Tuesday evening: closed
+    after = Call(people, contact="c-night", locale="es_US").say("SpeakToStaff", "quiero hablar con alguien")
+    assert outcome(after) == "callback" and "mañana después de las 08:00" in text(after)
+    (task,) = people.messages.messages_of_kind("task")
+    assert task.team == "front_desk" and task.step == "callback"
+
+
+def test_the_fallback_routes_by_the_sms_classifier_and_keeps_what_was_said(people):
+    hours = Call(people, contact="c-f1").say("FallbackIntent", "what time do you guys open tomorrow")
+    assert outcome(hours) == "answered" and "8am" in text(hours)
+    book = Call(people, contact="c-f2").say("FallbackIntent", "can I book a cleaning next tuesday")
+    assert action(book) == "ConfirmIntent" and book["sessionState"]["intent"]["name"] == "BookAppointment"
+    assert book["sessionState"]["intent"]["slots"]["VisitType"]["value"]["interpretedValue"] == "cleaning"
+    assert "Tuesday" in text(book)
+    lost = Call(people, contact="c-f3").say("FallbackIntent", "I'd like a copy of my x-ray records for my lawyer")
+    assert outcome(lost) == "callback"
+    assert [m.step for m in people.messages.messages_of_kind("task")] == ["callback"]
+
+
+def test_the_first_elicit_intent_says_it_is_an_automated_assistant(people):
+    call = Call(people)
+    first = call.say("FallbackIntent", "")
+    assert action(first) == "ElicitIntent" and "Maple Family Dental's automated assistant" in text(first)
+    second = call.say("FallbackIntent", "")
+    assert "automated assistant" not in text(second)
+
+
+# ---- the call log, and events the hook cannot read -------------------------------------------------
+
+
+def test_every_turn_is_in_the_call_entry_when_the_call_ends(people):
+    call = Call(people)
+    call.say("BookAppointment", "I need a cleaning", VisitType="cleaning", Date="2026-12-07")
+    call.say("BookAppointment", "yes", confirmation="Confirmed")
+    entry = calls.finish_call(people, contact_id="contact-1", caller_phone=ANA, outcome=None, reached_agent=False,
+                              started_at=None, ended_at=people.clock.now() + timedelta(minutes=2))
+    assert entry.outcome == "booked" and entry.patient_id == "p-ana"
+    assert [(t.caller, t.intent) for t in entry.turns] == [("I need a cleaning", "BookAppointment"),
+                                                           ("yes", "BookAppointment")]
+    assert entry.turns[1].agent.startswith("You're all set: your cleaning on Monday, December 7")
+
+
+@pytest.mark.parametrize("event, problem", [
+    ("not an event", "event"),
+    ({"sessionState": {}}, "sessionState.intent.name"),
+    ({"sessionState": {"intent": {"name": "BookAppointment", "slots": []}}}, "slots"),
+    ({"sessionState": {"intent": {"name": "OfficeHours"}}}, "contactId"),
+])
+def test_an_unreadable_event_is_refused_by_name_and_the_polite_close_is_a_lex_answer(people, event, problem):
+    with pytest.raises(PayloadError, match=problem):
+        handle_lex_event(people, event)
+    closing = polite_close("es_US")
+    assert closing["sessionState"]["dialogAction"] == {"type": "Close"} and "Lo sentimos" in text(closing)
