@@ -14,6 +14,7 @@ from careloop.consent import ConsentEntry, record
 from careloop.models import Patient
 from careloop.records import ingest
 from careloop.voice import calls
+from tests.conftest import DATA
 from tests.connect_samples import missed_call_event, published_event
 
 ANA, BO, STRANGER, STOPPED = "+16175550161", "+16175550162", "+16175550163", "+16175550164"
@@ -138,3 +139,33 @@ def test_a_contact_that_is_not_the_events_is_refused(served, people, stack):
     event = copy.deepcopy(missed_call_event("it-c6", stack.connect.instance_id))
     status, answer = _post(served, "/dev/connect/event", {"event": event, "contact": {"Id": "other"}})
     assert status == 400 and "contact.Id" in answer["message"]
+
+
+def test_dev_voice_lex_answers_exactly_what_the_voice_function_returns(stack, served, people):
+    # Given the Lex V2 sample event, as a caller's turn on Bo's call
+    event = json.loads((DATA / "aws-lambda-dotnet-events" / "lexv2-event.json").read_text(encoding="utf-8-sig"))
+    event["sessionState"]["sessionAttributes"] = {"callerNumber": BO, "practiceNumber": "+16175550100",
+                                                  "contactId": "it-lex-1"}
+    event["sessionState"]["intent"] = {"name": "OfficeHours", "slots": {}, "state": "InProgress",
+                                       "confirmationState": "None"}
+    event["inputTranscript"] = "what are your hours"
+    # When it is posted to the sandbox
+    status, answer = _post(served, "/dev/voice/lex", event)
+    # Then the answer is a Lex V2 response from the code hook
+    assert status == 200 and answer["sessionState"]["dialogAction"]["type"] == "Close"
+    assert answer["sessionState"]["sessionAttributes"]["careloopOutcome"] == "answered"
+    assert answer["messages"] and answer["messages"][0]["contentType"] in ("PlainText", "SSML")
+
+
+def test_careloop_call_is_a_text_console_to_the_agent(served, people, monkeypatch, capsys):
+    import io
+
+    from careloop_local.cli import main
+
+    # Given a person typing what a caller says
+    monkeypatch.setattr("sys.stdin", io.StringIO("what are your hours?\n"))
+    # When they run `careloop call` against the running stack
+    assert main(["call", "--from", BO, "--endpoint", served]) == 0
+    # Then the agent's reply is printed, and the call ends with its outcome
+    out = capsys.readouterr().out
+    assert "agent> " in out and "(call ended: answered)" in out
