@@ -27,8 +27,8 @@ def _agent_call(svc, contact, phone, patient_id, outcome, reached_agent=False):
 
 def _missed_call(svc, contact, phone):
     ended = svc.clock.now()
-    svc.contacts.add(INSTANCE, CallContact(contact_id=contact, caller_phone=phone, disconnected_at=ended,
-                                           initiated_at=ended - timedelta(seconds=30)))
+    svc.contacts.contacts[(INSTANCE, contact)] = CallContact(
+        contact_id=contact, caller_phone=phone, disconnected_at=ended, initiated_at=ended - timedelta(seconds=30))
     return handle_contact_event(svc, missed_call_event(contact, INSTANCE, at=ended.astimezone(UTC).isoformat()))
 
 

@@ -37,9 +37,9 @@ def people(svc):
 
 def _call(svc, contact_id, caller, *, attributes=None, agent=False, minutes_ago=1):
     ended = svc.clock.now() - timedelta(minutes=minutes_ago)
-    svc.contacts.add(INSTANCE, CallContact(
+    svc.contacts.contacts[(INSTANCE, contact_id)] = CallContact(
         contact_id=contact_id, caller_phone=caller, practice_phone="+16175550100", attributes=attributes or {},
-        reached_agent=agent, initiated_at=ended - timedelta(minutes=2), disconnected_at=ended))
+        reached_agent=agent, initiated_at=ended - timedelta(minutes=2), disconnected_at=ended)
     return missed_call_event(contact_id, INSTANCE, agent=agent, at=ended.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 
 
@@ -59,8 +59,9 @@ def test_the_published_sample_reads_with_keys_of_any_case():
 
 def test_the_published_sample_is_recorded_but_never_texted(svc, people):
     # Given the sample's contact as DescribeContact has it
-    svc.contacts.add(INSTANCE, CallContact(contact_id="11111111-1111-1111-1111-111111111111", caller_phone=ANA,
-                                           initiation_method="OUTBOUND", reached_agent=True))
+    contact_id = "11111111-1111-1111-1111-111111111111"
+    svc.contacts.contacts[(INSTANCE, contact_id)] = CallContact(
+        contact_id=contact_id, caller_phone=ANA, initiation_method="OUTBOUND", reached_agent=True)
     # When the event arrives
     outcome = handle_contact_event(svc, published_event())
     # Then the call is in the inbox, and nobody is texted (a person took it, and we placed it)
@@ -193,6 +194,21 @@ def test_an_unknown_contact_is_refused_so_the_event_is_kept(svc, people):
     event = missed_call_event("c-unknown", INSTANCE)
     with pytest.raises(ContactEventError, match="no such contact"):
         handle_contact_event(svc, event)
+
+
+def test_the_connect_adapter_and_fake_offer_exactly_the_ports_methods():
+    import inspect
+
+    from careloop.adapters.connect import ConnectContacts
+    from careloop.ports import ContactDirectory
+    from careloop_local.fakes import MemoryContacts
+
+    def public(cls):
+        return {n for n, _ in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_")}
+
+    assert public(ContactDirectory) == public(ConnectContacts) == public(MemoryContacts) == {"describe"}
+    for cls in (ConnectContacts, MemoryContacts):
+        assert list(inspect.signature(cls.describe).parameters) == list(inspect.signature(ContactDirectory.describe).parameters)
 
 
 def test_describe_contact_answers_are_read_with_keys_of_any_case():

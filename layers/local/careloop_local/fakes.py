@@ -429,13 +429,11 @@ class MemoryBooking:
 
 
 class MemoryContacts:
-    """Amazon Connect's contacts as DescribeContact would answer, keyed by (instance, contact)."""
+    """Amazon Connect's contacts as DescribeContact would answer; tests put them in `contacts`,
+    keyed by (instance id, contact id)."""
 
     def __init__(self) -> None:
         self.contacts: dict[tuple[str, str], CallContact] = {}
-
-    def add(self, instance_id: str, contact: CallContact) -> None:
-        self.contacts[(instance_id, contact.contact_id)] = contact
 
     def describe(self, instance_id: str, contact_id: str) -> CallContact | None:
         return self.contacts.get((instance_id, contact_id))
