@@ -209,3 +209,18 @@ def test_bad_requests_are_refused_the_way_lex_refuses_them(lex):
     with pytest.raises(ClientError) as err:
         client.recognize_text(botId=standin.bot_id, botAliasId=standin.alias_id, localeId="fr_FR", sessionId="s1", text="hi")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_idle_session_is_forgotten_after_the_bots_time_to_live(lex):
+    from datetime import timedelta
+
+    standin, hook, client = lex
+    hook.answers = [({"type": "ElicitSlot", "slotToElicit": "Time"}, ["What time?"]),
+                    ({"type": "ElicitIntent"}, ["How can I help?"])]
+    _say(standin, client, "book a cleaning next tuesday")
+    # When the caller says the time only after the bot's idle time-to-live has passed
+    standin._clock.set(NOW + timedelta(seconds=standin.bot.idle_session_ttl_seconds + 1))
+    _say(standin, client, "in the morning")
+    # Then Lex began a new session: the booking and its day are gone
+    second = hook.events[1]["sessionState"]["intent"]
+    assert second["name"] != "BookAppointment" and "Date" not in {k for k, v in second["slots"].items() if v}

@@ -23,12 +23,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "connect"
 CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
-# Contact members that are timestamps in the service model (sent as epoch seconds in REST-JSON)
 _model_lock = threading.Lock()
 _model = None
-# What DescribeContact's Contact keeps of the flow's contact attributes: the bot's session
-# attributes the flow copies (spec/voice.md) and the caller's language.
-COPIED_SESSION_ATTRIBUTES = ("careloopOutcome", "careloopLocale")
 
 EventSink = Callable[[dict], None]
 
@@ -52,10 +48,6 @@ class ConnectError(Exception):
         return Response(json.dumps({"Message": self.message, "message": self.message}), self.status,
                         content_type="application/json",
                         headers={"x-amzn-ErrorType": self.code, "x-amzn-RequestId": str(uuid.uuid4())})
-
-
-def _epoch(value: datetime | None) -> float | None:
-    return value.timestamp() if value is not None else None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -92,7 +84,7 @@ class ConnectStandin:
         if not isinstance(contact.get("Id"), str) or not contact["Id"]:
             raise ValueError("contact.Id: the contact id is required")
         shape = service_model().operation_model("DescribeContact").output_shape.members["Contact"]
-        problems = validate(shape, _for_validation(shape, contact), "Contact")
+        problems = validate(shape, _for_validation(contact), "Contact")
         if problems:
             raise ValueError("; ".join(p[1] for p in problems))
         with self._lock:
@@ -234,14 +226,14 @@ class ConnectStandin:
             raise ConnectError("InvalidParameterException", "; ".join(p[1] for p in problems))
 
 
-def _for_validation(shape, value: Any) -> Any:
+def _for_validation(value: Any) -> Any:
     """A contact with its datetimes as the epoch numbers the wire carries."""
     if isinstance(value, datetime):
         return value.timestamp()
     if isinstance(value, dict):
-        return {k: _for_validation(shape, v) for k, v in value.items()}
+        return {k: _for_validation(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_for_validation(shape, v) for v in value]
+        return [_for_validation(v) for v in value]
     return value
 
 
@@ -250,7 +242,7 @@ def _serialise(shape, record: dict) -> dict:
     out = {}
     for name, value in record.items():
         if name in shape.members and value is not None:
-            out[name] = _for_validation(shape, value)
+            out[name] = _for_validation(value)
     return out
 
 

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -212,6 +212,7 @@ class Session:
     state: dict = field(default_factory=dict)
     ended: bool = False
     turns: int = 0
+    last_turn_at: datetime | None = None
 
 
 class LexStandin:
@@ -251,7 +252,12 @@ class LexStandin:
         if locale_id not in {loc.locale_id for loc in self.bot.locales}:
             raise LexError("ResourceNotFoundException", f"the bot has no locale {locale_id}", 404)
         with self._lock:
-            session = self.sessions.setdefault((locale_id, session_id), Session())
+            now = (self._clock or get_clock()).now()
+            session = self.sessions.get((locale_id, session_id))
+            idle = timedelta(seconds=self.bot.idle_session_ttl_seconds)
+            if session is None or (session.last_turn_at is not None and now - session.last_turn_at > idle):
+                session = self.sessions[(locale_id, session_id)] = Session()  # Lex forgets an idle session
+            session.last_turn_at = now
             state = dict(session.state)
             if session_state:  # the caller's (Connect's) session state joins what the session kept
                 attrs = {**state.get("sessionAttributes", {}), **session_state.get("sessionAttributes", {})}
