@@ -169,3 +169,34 @@ def test_careloop_call_is_a_text_console_to_the_agent(served, people, monkeypatc
     # Then the agent's reply is printed, and the call ends with its outcome
     out = capsys.readouterr().out
     assert "agent> " in out and "(call ended: answered)" in out
+
+
+def test_the_handler_warns_with_ids_only_and_raises_so_lambda_retries_then_the_dlq(stack, people):
+    import logging
+
+    from careloop.voice.contact import ContactEventError
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    kept = Keep()
+    powertools = logging.getLogger("careloop")  # the functions' Logger (POWERTOOLS_SERVICE_NAME)
+    powertools.addHandler(kept)
+    try:
+        # Given an event whose contact DescribeContact does not know
+        event = missed_call_event("it-unknown-2", stack.connect.instance_id)
+        # When the function is invoked with it (EventBridge's asynchronous invoke)
+        with pytest.raises(ContactEventError):
+            stack.invoke("voice_events", event)
+    finally:
+        powertools.removeHandler(kept)
+    # Then one WARNING names the event and the reason, and nothing about the caller
+    (warning,) = [r for r in kept.records if r.getMessage() == "unreadable contact event"]
+    assert warning.levelname == "WARNING" and warning.event_id == event["id"] and "no such contact" in warning.reason
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in kept.records)
+    assert not any(phone in logged for phone in (ANA, BO, STRANGER, STOPPED))
