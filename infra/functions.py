@@ -24,6 +24,7 @@ from infra.data import Data
 from infra.grants import Grants
 from infra.messaging import Messaging
 from infra.sms import Sms
+from infra.voice import Voice
 
 # Files a function serves besides its code: the booking function answers GET /b/<token> with the
 # built booking page (careloop.booking.page looks for booking.html beside the handler).
@@ -49,12 +50,14 @@ class Functions(Construct):
         api: Api,
         layer_sources: bundling.LayerSources,
         functions_dir: Path,
+        voice: Voice | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stack = cdk.Stack.of(self)
         self.profile, self.prefix = profile, prefix
-        self.data, self.messaging, self.sms, self.api = data, messaging, sms, api
-        self.grants = Grants(self.stack, profile=profile, data=data, messaging=messaging, sms=sms, api=api)
+        self.data, self.messaging, self.sms, self.api, self.voice = data, messaging, sms, api, voice
+        self.grants = Grants(self.stack, profile=profile, data=data, messaging=messaging, sms=sms, api=api,
+                             connect_instance_arn=voice.instance_arn if voice is not None else None)
         self.layer = lambda_.LayerVersion(
             self,
             "CoreLayer",
@@ -70,7 +73,7 @@ class Functions(Construct):
         self.log_group_names: dict[str, str] = {}
         self.function_dlqs: dict[str, sqs.Queue] = {}
         self.schedules: dict[str, events.Rule] = {}
-        for spec in wiring.FUNCTIONS:
+        for spec in wiring.deployed(voice is not None):  # the voice agent's only with the voice construct
             self._function(spec, functions_dir / spec.name)
 
     def _function(self, spec: wiring.FunctionSpec, code_dir: Path) -> None:
@@ -81,9 +84,9 @@ class Functions(Construct):
         source = spec.source
 
         async_dlq = None
-        if isinstance(source, (wiring.StreamSource, wiring.ScheduleSource)):
-            # Stream: records that still fail after retries and bisecting. Schedule: ticks that
-            # failed (function DLQ) or could not be delivered (rule-target DLQ).
+        if isinstance(source, (wiring.StreamSource, wiring.ScheduleSource, wiring.ContactEventSource)):
+            # Stream: records that still fail after retries and bisecting. Schedule and contact
+            # events: invocations that failed (function DLQ) or could not be delivered (rule-target DLQ).
             async_dlq = dead_letter_queue(self, f"{cid}Dlq", f"{function_name}-dlq", self.data.key)
             self.function_dlqs[spec.name] = async_dlq
 
@@ -123,11 +126,16 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=logs,
             logging_format=lambda_.LoggingFormat.JSON,
-            dead_letter_queue=async_dlq if isinstance(source, wiring.ScheduleSource) else None,
-            # A failed tick is not retried: the next one, a minute later, redoes the work.
-            retry_attempts=0 if isinstance(source, wiring.ScheduleSource) else None,
+            dead_letter_queue=async_dlq if isinstance(source, (wiring.ScheduleSource, wiring.ContactEventSource))
+            else None,
+            # A failed tick is not retried: the next one, a minute later, redoes the work. A contact
+            # event is: it is the only word that a call was missed.
+            retry_attempts=0 if isinstance(source, wiring.ScheduleSource)
+            else 2 if isinstance(source, wiring.ContactEventSource) else None,
             max_event_age=cdk.Duration.minutes(2)
             if isinstance(source, wiring.ScheduleSource)
+            else cdk.Duration.minutes(source.max_event_age_minutes)
+            if isinstance(source, wiring.ContactEventSource)
             else None,
         )
         function.node.add_dependency(policy)
@@ -170,6 +178,8 @@ class Functions(Construct):
             env["CARELOOP_BOOKING_BASE_URL"] = self.api.web_origin
         if spec.ehr_token and self.profile.ehr.token_secret_ref:
             env["CARELOOP_EHR_TOKEN_SECRET_ARN"] = self.profile.ehr.token_secret_ref
+        if spec.voice and self.voice is not None:
+            env["CARELOOP_CONNECT_INSTANCE_ARN"] = self.voice.instance_arn
         if spec.llm and self.profile.agent.llm_enabled:
             # on where this region offers the model, decided at deploy time (the stack is region-agnostic)
             env["CARELOOP_LLM_AVAILABLE"] = cdk.Fn.condition_if(
@@ -235,5 +245,7 @@ class Functions(Construct):
             self.schedules[spec.name] = rule
         elif isinstance(source, wiring.ApiSource):
             self.api.add_routes(spec, source, function)
+        elif isinstance(source, (wiring.LexCodeHookSource, wiring.ContactEventSource)):
+            pass  # the bot alias and the contact-event rule belong to infra.voice (Voice.connect)
         else:  # pragma: no cover - the Source union is closed
             raise ConfigError(f"wiring: {spec.name} has an unknown source {source!r}")

@@ -59,10 +59,12 @@ class Grants:
     """Writes one function's policy statements; the parts it names are the stack's."""
 
     def __init__(
-        self, stack: cdk.Stack, *, profile: PracticeProfile, data: Data, messaging: Messaging, sms: Sms, api: Api
+        self, stack: cdk.Stack, *, profile: PracticeProfile, data: Data, messaging: Messaging, sms: Sms, api: Api,
+        connect_instance_arn: str | None = None,
     ) -> None:
         self.stack, self.profile = stack, profile
         self.data, self.messaging, self.sms, self.api = data, messaging, sms, api
+        self.connect_instance_arn = connect_instance_arn  # the practice's Connect instance, when voice is on
 
     def statements(
         self, spec: wiring.FunctionSpec, log_group_name: str, async_dlq: sqs.Queue | None
@@ -188,6 +190,8 @@ class Grants:
             )
         if spec.llm and self.profile.agent.llm_enabled:
             statements += self._bedrock_statements()
+        if spec.describe_contact:
+            statements.append(self.describe_contact())
         if sends_texts(spec):
             statements.append(
                 iam.PolicyStatement(
@@ -222,6 +226,15 @@ class Grants:
             )
         )
         return statements
+
+    def describe_contact(self) -> iam.PolicyStatement:
+        """connect:DescribeContact on the contacts of this practice's instance and no other."""
+        if self.connect_instance_arn is None:
+            raise ConfigError("wiring: a function that describes contacts needs the voice construct's instance")
+        return iam.PolicyStatement(
+            sid="DescribeOwnContacts", actions=["connect:DescribeContact"],
+            resources=[f"{self.connect_instance_arn}/contact/*"],
+        )
 
     def _bedrock_statements(self) -> list[iam.PolicyStatement]:
         """bedrock:InvokeModel (what Converse needs) on the profile's model and nothing else: the

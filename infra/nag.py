@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
+from aws_cdk import custom_resources as cr
 from aws_cdk import cx_api
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from constructs import IConstruct
@@ -23,6 +24,7 @@ from careloop import wiring
 
 if TYPE_CHECKING:
     from infra.stack import CareloopStack
+    from infra.voice import Voice
 
 PACKS = ("AwsSolutions", "HIPAA.Security")
 # The CDK CLI folds CDK's own warnings into the report under this name; app.py reads them from
@@ -94,7 +96,22 @@ messages that keep failing move to the source queue's DLQ through its redrive po
     "api": """Invoked synchronously by API Gateway, which never uses a function DLQ: the caller gets
 the error and retries (EHRs resend webhooks, the staff app shows it); unparseable EHR payloads are
 kept in the EHR bucket's quarantine/ prefix for replay.""",
+    "lex": """Invoked synchronously by Amazon Lex V2 as the bot alias's code hook, which never uses a
+function DLQ: a failed turn is answered by the bot's own failure prompt to the caller on the line,
+and the contact flow sends an unfinished call to the front desk or a callback.""",
 }
+
+LEX_POLLY = """The Lex V2 bot speaks through Amazon Polly; SynthesizeSpeech has no resource to name for
+its built-in voices. The role may call nothing else, and only lexv2.amazonaws.com can assume it."""
+
+CONNECT_CONTACTS = """Contact ids are created per call at run time, so DescribeContact is granted on
+the contact/* path of this practice's own Connect instance: no other instance, no other action."""
+
+NUMBER_FLOW_RESOURCE = """CloudFormation cannot point a Connect phone number at a contact flow, so a CDK
+AwsCustomResource calls AssociatePhoneNumberContactFlow once per deployment. Its provider is CDK's
+singleton Lambda (runtime, role and policy chosen by aws-cdk-lib, inline policy generated from our
+one statement on this number and this flow); it touches no PHI, logs to a KMS-encrypted group, and
+DLQ, VPC and concurrency do not apply to a one-shot deploy step."""
 
 STREAM_DLQ_IS_A_DLQ = """This queue is a dead-letter queue: the on-failure destination of the
 DynamoDB-stream event source mapping. The rule only recognises redrive policies and function DLQs."""
@@ -185,6 +202,7 @@ def acknowledge(stack: CareloopStack) -> list[Acknowledged]:
     _storage(stack, ack)
     _api(stack, ack)
     _web(stack, ack)
+    _voice(stack, ack)
     if stack.generated_webhook_secret is not None:
         ack(
             stack.generated_webhook_secret,
@@ -196,7 +214,7 @@ def acknowledge(stack: CareloopStack) -> list[Acknowledged]:
 
 
 def _functions(stack: CareloopStack, ack: _Acks) -> None:
-    for spec in wiring.FUNCTIONS:
+    for spec in wiring.deployed(stack.voice is not None):
         function, policy = stack.functions[spec.name], stack.policies[spec.name]
         ack(function, NO_VPC, "HIPAA.Security-LambdaInsideVPC")
         if spec.reserved_concurrency is None:
@@ -216,6 +234,8 @@ def _functions(stack: CareloopStack, ack: _Acks) -> None:
             if prefix is not None:  # see infra.grants.Grants._bedrock_statements
                 ack(policy, LLM_PROFILE_REGIONS,
                     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{foundation}]")
+        if spec.describe_contact and stack.voice is not None:
+            ack(policy, CONNECT_CONTACTS, f"AwsSolutions-IAM5[Resource::{_instance(stack.voice)}/contact/*]")
         if spec.bucket_write:
             bucket = _logical_id(stack, stack.ehr_bucket)
             ack(
@@ -301,6 +321,24 @@ def _web(stack: CareloopStack, ack: _Acks) -> None:
         "HIPAA.Security-LambdaDLQ",
         "HIPAA.Security-LambdaInsideVPC",
     )
+
+
+def _instance(voice: Voice) -> str:
+    """The instance ARN as cdk-nag prints it: `<Id.Arn>` for the one the stack creates."""
+    stack = cdk.Stack.of(voice)
+    return voice.instance_arn if voice.instance is None else f"<{stack.resolve(stack.get_logical_id(voice.instance))}.Arn>"
+
+
+def _voice(stack: CareloopStack, ack: _Acks) -> None:
+    if (voice := stack.voice) is None:
+        return
+    ack(voice.bot_policy, LEX_POLLY, "AwsSolutions-IAM5[Resource::*]")
+    ack(voice.number_association, NUMBER_FLOW_RESOURCE, "HIPAA.Security-IAMNoInlinePolicy")
+    # CDK's SingletonFunction names the provider AWS<uuid without dashes>, at the stack's root
+    provider = stack.node.find_child(f"AWS{cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace('-', '')}")
+    ack(provider, NUMBER_FLOW_RESOURCE,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "HIPAA.Security-LambdaConcurrency", "HIPAA.Security-LambdaDLQ", "HIPAA.Security-LambdaInsideVPC")
 
 
 def _logical_id(stack: cdk.Stack, construct: IConstruct) -> str:

@@ -1,5 +1,5 @@
 """The Careloop stack for one practice: composes the constructs (data, messaging, sms, web, api,
-functions, waf, monitoring), each generated from careloop.wiring and careloop.tables."""
+voice, functions, waf, monitoring), each generated from careloop.wiring and careloop.tables."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from infra.functions import Functions
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.sms import Sms
+from infra.voice import Voice
 from infra.waf import Waf
 from infra.web import Web
 
@@ -56,10 +57,17 @@ class CareloopStack(cdk.Stack):
                        log_bucket=self.data.log_bucket)
         self.api_part = Api(self, "Api", profile=profile, prefix=prefix, key=self.data.key,
                             user_pool=self.web.user_pool, web_origin=self.web.web_origin)
+        # the phone line, only when the profile turns voice on: Connect and Lex first (the functions'
+        # grants name the instance), then its two functions are wired in
+        self.voice = (Voice(self, "Voice", profile=profile, prefix=prefix, key=self.data.key)
+                      if profile.voice is not None and profile.voice.enabled else None)
         self.compute = Functions(
             self, "Functions", profile=profile, prefix=prefix, data=self.data, messaging=self.messaging,
             sms=self.sms, api=self.api_part, layer_sources=layer_sources, functions_dir=functions_dir,
+            voice=self.voice,
         )
+        if self.voice is not None:
+            self.voice.connect(self.compute.functions, self.compute.function_dlqs)
         self.web.add_booking(self.api)  # the patients' page and API on the staff app's distribution
         self.waf = Waf(self, "Waf", prefix=prefix, key=self.data.key, stage=self.api.deployment_stage)
         self.web_deployment = self.web.deploy(web_dist, self.api.url)  # config.json names the API
@@ -73,7 +81,7 @@ class CareloopStack(cdk.Stack):
         self.ops_alarms = self.monitoring.alarms
         self.data.allow_log_groups(
             [*self.compute.log_group_names.values(), *self.api_part.log_group_names, *self.web.log_group_names,
-             *self.waf.log_group_names]
+             *self.waf.log_group_names, *(self.voice.log_group_names if self.voice is not None else [])]
         )
 
         # the handles tests and infra.nag use, flat as they were
@@ -125,5 +133,9 @@ class CareloopStack(cdk.Stack):
                 "Two-way SMS destination (set it on an existing number/pool named in the profile)",
             ),
         }
+        if self.voice is not None:
+            outputs["ConnectInstanceArn"] = (self.voice.instance_arn, "Amazon Connect instance answering the calls")
+            outputs["VoicePhoneNumberArn"] = (self.voice.phone_number_arn, "Number the voice agent answers")
+            outputs["VoiceBotAliasArn"] = (self.voice.alias.attr_arn, "Lex V2 bot alias the contact flow talks to")
         for cid, (value, description) in outputs.items():
             cdk.CfnOutput(self, cid, value=value, description=description)

@@ -29,6 +29,7 @@ FLAT_IDS = {
         "SendQueue1F034DCA", "SendDlq391D60CA", "InboundQueueF8D91047", "InboundDlq70A3935D",
         "SmsEventsQueue908D2421", "SmsEventsDlq6EFB7FFF", "EhrWritebackQueueC2E6F38C",
         "EhrWritebackDlq031B5064", "PlannerDlqD184D6F0", "DispatcherDlqE30A8399",
+        "VoiceEventsDlq10BD0014",  # new in issue 13 (the contact-event rule's), named as the flat stack would
     },
     # a replaced stream mapping would start again at TRIM_HORIZON and re-read a day of changes
     "AWS::Lambda::EventSourceMapping": {

@@ -45,7 +45,8 @@ def test_every_alarm_acts_on_the_ops_topic_only(synth):
 
 def test_one_depth_alarm_per_dlq(synth):
     dlqs = _dlq_ids(synth)
-    assert len(dlqs) == len(wiring.queues()) + 2  # the queues' DLQs, the planner's and the dispatcher's
+    # the queues' DLQs, the planner's, the dispatcher's and (voice on in the demo) voice_events'
+    assert len(dlqs) == len(wiring.queues()) + 3
     watched = [
         p["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for p in _alarms(synth).values()

@@ -211,6 +211,16 @@ def test_a_wrong_voice_section_is_refused_naming_the_field(change: dict, field: 
     assert str(err.value).startswith(f"demo.json: {field}: "), str(err.value)
 
 
+def test_voice_needs_office_hours_to_transfer_in() -> None:
+    data = _demo()
+    data["hours"] = {day: "closed" for day in data["hours"]}
+    with pytest.raises(ConfigError) as err:
+        parse_profile(data, "demo.json")
+    assert str(err.value).startswith("demo.json: hours: "), str(err.value)
+    data["voice"]["enabled"] = False
+    assert parse_profile(data).voice is not None  # a practice without voice needs no hours
+
+
 def test_an_existing_instance_and_number_are_accepted() -> None:
     data = _demo()
     data["voice"] |= {"connect_instance_arn": INSTANCE, "phone_number_arn": NUMBER}

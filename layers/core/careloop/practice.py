@@ -270,7 +270,7 @@ class PracticeProfile(_Strict):
 
     @model_validator(mode="after")
     def _voice_refers_to_what_exists(self) -> PracticeProfile:
-        problem = voice_problem(self.voice, self.booking) if self.voice is not None else None
+        problem = voice_problem(self.voice, self.booking, self.hours) if self.voice is not None else None
         if problem is not None:
             field, text = problem
             raise PydanticCustomError("profile_field", "{field}: {problem}", {"field": field, "problem": text})
@@ -351,9 +351,12 @@ def booking_problem(booking: BookingSettings, providers: set[str], locations: se
     return None
 
 
-def voice_problem(voice: VoiceSettings, booking: BookingSettings | None) -> tuple[str, str] | None:
+def voice_problem(voice: VoiceSettings, booking: BookingSettings | None, hours: dict[str, str]) -> tuple[str, str] | None:
     """The first thing in the voice section that contradicts itself or the profile, as (field path,
-    what is wrong), or None: a number without its instance, synonyms for types that do not exist."""
+    what is wrong), or None: no office hours to transfer in, a number without its instance,
+    synonyms for types that do not exist."""
+    if voice.enabled and all(span == "closed" for span in hours.values()):
+        return "hours", "the voice agent transfers calls in office hours: give at least one open day (voice.enabled)"
     if voice.phone_number_arn is not None:
         if voice.connect_instance_arn is None:
             return "voice.phone_number_arn", "an existing number needs the instance it is claimed in (voice.connect_instance_arn)"

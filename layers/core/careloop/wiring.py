@@ -59,7 +59,34 @@ class ApiSource:
     kind: Literal["api"] = "api"
 
 
-Source = StreamSource | QueueSource | ScheduleSource | ApiSource
+@dataclass(frozen=True)
+class LexCodeHookSource:
+    """Amazon Lex V2 calls the function synchronously as the code hook of the bot alias, in every
+    locale (spec/voice.md). Deployed only when the practice's profile turns voice on."""
+
+    kind: Literal["lex"] = "lex"
+
+
+@dataclass(frozen=True)
+class ContactEventSource:
+    """An EventBridge rule on the Amazon Connect contact events of the practice's instance, with a
+    retry limit and a DLQ. Deployed only when the practice's profile turns voice on."""
+
+    event_types: tuple[str, ...] = ("DISCONNECTED",)
+    retry_attempts: int = 4
+    max_event_age_minutes: int = 15  # a text-back "within a minute" is worthless an hour late
+    source: str = "aws.connect"
+    detail_type: str = "Amazon Connect Contact Event"
+    kind: Literal["contact_events"] = "contact_events"
+
+    def pattern(self, instance_arn: str) -> dict:
+        """The rule's event pattern, as EventBridge (and the local Connect stand-in) match it."""
+        return {"source": [self.source], "detail-type": [self.detail_type],
+                "detail": {"eventType": list(self.event_types), "instanceArn": [instance_arn]}}
+
+
+Source = StreamSource | QueueSource | ScheduleSource | ApiSource | LexCodeHookSource | ContactEventSource
+VOICE_SOURCES = (LexCodeHookSource, ContactEventSource)
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,13 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     ehr_token: bool = False  # may read the EHR's API token secret (profile ehr.token_secret_ref)
     llm: bool = False  # may call Bedrock for the SMS agent's LLM tier (when profile agent.llm_enabled)
+    describe_contact: bool = False  # may call connect:DescribeContact on the practice's instance
     extra: dict = field(default_factory=dict)
+
+    @property
+    def voice(self) -> bool:
+        """Part of the voice agent: deployed only when the profile's voice section is enabled."""
+        return isinstance(self.source, VOICE_SOURCES)
 
 
 R, A, M = tables.RECORDS.logical, tables.ACTIONS.logical, tables.MESSAGES.logical
@@ -187,6 +220,31 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=15,  # a patient is waiting on the page; API Gateway gives up at 29 s anyway
         memory_mb=256,
     ),
+    FunctionSpec(
+        name="voice",
+        description="Lex V2 code hook: the voice agent on the SMS agent's core (book, confirm, cancel, "
+                    "reschedule, hours, directions, refill, staff, urgent), every turn in the inbox",
+        source=LexCodeHookSource(),
+        reads=(R, M, B),
+        writes=(R, M, B),  # R: bookings, moves, cancellations, new callers; M: turns, tasks; B: slot holds
+        # the confirmation text through the send queue, booked / cancelled visits to the EHR
+        sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
+        publishes_to=(tables.STAFF_ALERTS_TOPIC,),  # urgent callers page the on-call person
+        timeout_s=10,  # a caller is on the line: Lex plays its failure prompt rather than wait longer
+        memory_mb=1024,  # CPU grows with memory, and every turn of a call waits on this function
+    ),
+    FunctionSpec(
+        name="voice_events",
+        description="Connect contact events: the missed-call text-back (once per number per day) and "
+                    "every ended call in the staff inbox",
+        source=ContactEventSource(),
+        reads=(R, M, B),  # R: the caller and their consent; M: the call's turns, texts already sent
+        writes=(M, B),  # M: the call's inbox entry and the text-back; B: its personal booking link
+        sends_to=(tables.SEND_QUEUE,),
+        describe_contact=True,  # contact events carry no attributes: DescribeContact reads them
+        timeout_s=30,
+        memory_mb=256,
+    ),
 )
 
 
@@ -195,6 +253,11 @@ def by_name(name: str) -> FunctionSpec:
         if spec.name == name:
             return spec
     raise KeyError(name)
+
+
+def deployed(voice_enabled: bool) -> tuple[FunctionSpec, ...]:
+    """The functions a practice runs: all, or all but the voice agent's when voice is off."""
+    return tuple(f for f in FUNCTIONS if voice_enabled or not f.voice)
 
 
 def queues() -> dict[str, QueueSource]:
