@@ -200,3 +200,27 @@ def test_the_handler_warns_with_ids_only_and_raises_so_lambda_retries_then_the_d
     assert warning.levelname == "WARNING" and warning.event_id == event["id"] and "no such contact" in warning.reason
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in kept.records)
     assert not any(phone in logged for phone in (ANA, BO, STRANGER, STOPPED))
+
+
+def test_the_wiring_tables_rule_passes_only_disconnected_events_on(stack, people, monkeypatch):
+    from careloop import wiring
+
+    # Given the rule the stack declares (the wiring table's contact-event source)
+    assert wiring.by_name("voice_events").source.event_types == ("DISCONNECTED",)
+    invoked: list[str] = []
+    real = stack.invoke
+
+    def counting(name, event):
+        if name == "voice_events":
+            invoked.append(event["detail"]["eventType"])
+        return real(name, event)
+
+    monkeypatch.setattr(stack, "invoke", counting)
+    # When a call starts (INITIATED, CONNECTED_TO_SYSTEM) and ends (DISCONNECTED)
+    stack.connect.start_call("it-rule", BO, "+16175550100")
+    stack.drain()
+    assert invoked == []
+    stack.connect.hang_up("it-rule")
+    stack.drain()
+    # Then only the end reached the function
+    assert invoked == ["DISCONNECTED"]

@@ -38,13 +38,8 @@ FUNCTIONS_DIR = ROOT / "functions"
 DEMO_STAFF_EMAIL = "staff@maple.example"
 DEMO_STAFF_PASSWORD = "Careloop-demo-1!"
 REGION = "us-east-1"
-# The EventBridge rule that takes Amazon Connect's contact events to the voice-events function
-# (spec/voice.md: DISCONNECTED only), used when the wiring table declares no pattern of its own.
+# The function the wiring table's contact-event rule feeds (Amazon Connect -> EventBridge -> it).
 VOICE_EVENTS_FUNCTION = "voice_events"
-CONTACT_EVENT_PATTERN = {"source": ["aws.connect"], "detail-type": ["Amazon Connect Contact Event"],
-                         "detail": {"eventType": ["DISCONNECTED"]}}
-# Lambda's asynchronous invocation (EventBridge -> Lambda): the first try and two retries, then the DLQ.
-ASYNC_ATTEMPTS = 3
 LEX_BOT_ID, LEX_ALIAS_ID = "CARELOOPBT", "TSTALIASID"
 
 log = logging.getLogger("careloop_local")
@@ -313,18 +308,28 @@ class LocalStack:
         self._bootstrap_contact_events(prefix, sqs)
 
     def _bootstrap_contact_events(self, prefix: str, sqs) -> None:
-        """The contact-event rule on the default bus, as the stack declares it; its target is a
-        queue here (the pump invokes the function from it) where AWS's is the function."""
-        spec = next((f for f in wiring.FUNCTIONS if f.name == VOICE_EVENTS_FUNCTION), None)
-        pattern = getattr(spec.source, "pattern", None) or getattr(spec.source, "event_pattern", None) if spec else None
+        """The contact-event rule of the wiring table on the default bus; its target is a queue
+        here (the pump invokes the function from it) where AWS's is the function itself."""
+        source = self._contact_event_source()
+        pattern = source.pattern(self.connect.instance_arn)
+        # One Connect stand-in stands for the practice's instance, and /dev/connect/event takes
+        # events as AWS publishes them, AWS's own samples of other instances included: locally
+        # the rule matches every instance.
+        pattern["detail"].pop("instanceArn", None)
         events = self._client("events")
         self.res.contact_event_rule = f"{prefix}-connect-contact-events"
-        events.put_rule(Name=self.res.contact_event_rule, EventPattern=json.dumps(pattern or CONTACT_EVENT_PATTERN),
-                        State="ENABLED")
+        events.put_rule(Name=self.res.contact_event_rule, EventPattern=json.dumps(pattern), State="ENABLED")
         url = sqs.create_queue(QueueName=f"{prefix}-connect-contact-events-target")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_targets(Rule=self.res.contact_event_rule, Targets=[{"Id": VOICE_EVENTS_FUNCTION, "Arn": arn}])
         self.res.contact_event_queue = url
+
+    @staticmethod
+    def _contact_event_source() -> wiring.ContactEventSource:
+        source = wiring.by_name(VOICE_EVENTS_FUNCTION).source
+        if not isinstance(source, wiring.ContactEventSource):
+            raise RuntimeError(f"the wiring table's {VOICE_EVENTS_FUNCTION} does not listen to contact events")
+        return source
 
     def _configure_env(self) -> None:
         env = {wiring.table_env(k): v for k, v in self.res.tables.items()}
@@ -364,13 +369,9 @@ class LocalStack:
         return self._handlers[name]
 
     def invoke(self, name: str, event: dict) -> dict:
-        try:
-            spec = wiring.by_name(name)
-            memory_mb, timeout_s = spec.memory_mb, spec.timeout_s
-        except KeyError:  # a function the wiring table does not list yet: Lambda's defaults
-            memory_mb, timeout_s = 512, 30
+        spec = wiring.by_name(name)
         with self._lock:
-            return self.handler(name)(event, LambdaContext(name, memory_mb, timeout_s))
+            return self.handler(name)(event, LambdaContext(name, spec.memory_mb, spec.timeout_s))
 
     # the event pump ----------------------------------------------------------------------
     def _stream_iterators(self, logical: str) -> list[str]:
@@ -422,20 +423,21 @@ class LocalStack:
         return handled
 
     def _pump_contact_events(self, sqs) -> int:
-        """EventBridge -> Lambda is an asynchronous invoke: the event itself is the payload, a
-        failure is retried twice, then the event goes to the dead letters (the rule's DLQ)."""
+        """EventBridge -> Lambda: the event itself is the payload; a failure is retried as the
+        rule's target says, then the event goes to the dead letters (the rule's DLQ)."""
         if not self.res.contact_event_queue:
             return 0
+        attempts = 1 + self._contact_event_source().retry_attempts
         got = sqs.receive_message(QueueUrl=self.res.contact_event_queue, MaxNumberOfMessages=10)
         messages = got.get("Messages", [])
         for m in messages:
             event = json.loads(m["Body"])
-            for attempt in range(ASYNC_ATTEMPTS):
+            for attempt in range(attempts):
                 try:
                     self.invoke(VOICE_EVENTS_FUNCTION, event)
                     break
                 except Exception as exc:  # the handler logged it (ids only); Lambda would retry
-                    if attempt == ASYNC_ATTEMPTS - 1:
+                    if attempt == attempts - 1:
                         self.dead_letters.append({"function": VOICE_EVENTS_FUNCTION, "event_id": event.get("id"),
                                                   "error": type(exc).__name__})
             sqs.delete_message(QueueUrl=self.res.contact_event_queue, ReceiptHandle=m["ReceiptHandle"])
