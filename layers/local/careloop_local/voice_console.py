@@ -59,7 +59,10 @@ def say(stack: LocalStack, data: Any) -> dict:
         raise VoiceTurnError("from: the call is already under way from another number")
     practice_number = _practice_number(stack)
     if contact is None:
-        contact = stack.connect.start_call(call, caller, practice_number, {"careloopLocale": locale or "en_US"})
+        # the flow's language choice, kept on the contact as infra/voice_flow.py keeps it
+        chosen = locale or "en_US"
+        contact = stack.connect.start_call(call, caller, practice_number,
+                                           {"careloopLocale": chosen, "careloopLanguage": chosen[:2]})
     locale = contact.get("Attributes", {}).get("careloopLocale") or locale or "en_US"
     answer = stack.lex_runtime().recognize_text(
         botId=stack.lex.bot_id, botAliasId=stack.lex.alias_id, localeId=locale, sessionId=call, text=text,
