@@ -150,8 +150,9 @@ def test_a_call_a_person_answered_gets_no_text(svc, people):
     assert svc.messages.get_message(calls.entry_id("c-1")).outcome == "transferred"
 
 
-def test_an_unknown_caller_is_texted_in_the_calls_language_with_the_practices_fixed_link(svc, people):
-    outcome = handle_contact_event(svc, _call(svc, "c-1", STRANGER, attributes={"careloopLocale": "es_US"}))
+@pytest.mark.parametrize("attributes", [{"careloopLocale": "es_US"}, {"careloopLanguage": "es"}])
+def test_an_unknown_caller_is_texted_in_the_calls_language_with_the_practices_fixed_link(svc, people, attributes):
+    outcome = handle_contact_event(svc, _call(svc, "c-1", STRANGER, attributes=attributes))
     (text,) = _texts(svc)
     assert outcome.action == "texted" and text.patient_id is None and text.phone == STRANGER
     assert text.body.startswith("Sentimos") and "https://book.example.test/maple" in text.body
