@@ -224,3 +224,16 @@ def test_the_wiring_tables_rule_passes_only_disconnected_events_on(stack, people
     stack.drain()
     # Then only the end reached the function
     assert invoked == ["DISCONNECTED"]
+
+
+def test_dev_connect_event_takes_the_sample_as_published_trailing_comma_and_all(stack, served, people):
+    from tests.connect_samples import SAMPLE
+
+    # Given a body that embeds AWS's sample text as published (not strict JSON)
+    contact = {"Id": "11111111-1111-1111-1111-111111111111", "InitiationMethod": "OUTBOUND",
+               "CustomerEndpoint": {"Address": BO}, "AgentInfo": {"Id": "agent-1"}}
+    body = '{"event": ' + SAMPLE.read_text(encoding="utf-8") + ', "contact": ' + json.dumps(contact) + "}"
+    # When it is posted
+    status, answer = _post(served, "/dev/connect/event", body.encode())
+    # Then it is read and delivered
+    assert status == 202 and answer["eventType"] == "DISCONNECTED"

@@ -3,6 +3,7 @@ finished outcome gets one text a day through the send queue, never to an opted-o
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -243,3 +244,17 @@ def test_a_text_stored_before_a_crash_is_handed_over_by_the_redelivery(svc, peop
     # Then the stored text is handed over, once
     (text,) = _texts(svc)
     assert text.message_id == text_back_id(ANA, svc.clock.now().astimezone(svc.practice.zone).date().isoformat())
+
+
+def test_the_published_sample_text_reads_as_it_is_and_a_string_detail_too():
+    from careloop.voice.contact import lenient_json
+    from tests.connect_samples import SAMPLE
+
+    # Given the sample's text exactly as published (a trailing comma), and the same event with
+    # its detail as the JSON string PutEvents takes
+    event = lenient_json(SAMPLE.read_text(encoding="utf-8"))
+    assert event == published_event()
+    as_put = {**event, "detail": json.dumps(event["detail"])}
+    # Then both read the same
+    assert parse_contact_event(as_put) == parse_contact_event(event)
+    assert lenient_json("{not json") is None

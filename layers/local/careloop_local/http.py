@@ -335,9 +335,9 @@ class LocalHttp:
 
     def on_dev_connect_event(self, request: Request) -> Response:
         """A contact event as AWS delivers it, and what DescribeContact answers for its contact."""
-        from careloop.voice.contact import ContactEventError, parse_contact_event
+        from careloop.voice.contact import ContactEventError, lenient_json, parse_contact_event
 
-        data = request.get_json(force=True, silent=True)
+        data = lenient_json(request.get_data(as_text=True))
         if not isinstance(data, dict) or not isinstance(data.get("event"), dict) or not isinstance(data.get("contact"), dict):
             return _json({"message": 'expected JSON {"event": <Amazon Connect Contact Event>, '
                                      '"contact": <DescribeContact Contact object>}'}, 400)

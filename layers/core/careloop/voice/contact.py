@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +28,19 @@ def lower_keys(value: Any) -> Any:
     if isinstance(value, list):
         return [lower_keys(v) for v in value]
     return value
+
+
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def lenient_json(text: str) -> Any:
+    """JSON as AWS's published samples write it (a trailing comma before } or ]), or None."""
+    for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    return None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -114,6 +129,8 @@ def parse_contact_event(event: Any) -> ContactEvent:
     if e.get("detail-type") not in (None, CONTACT_EVENT_DETAIL_TYPE) or e.get("source") not in (None, CONTACT_EVENT_SOURCE):
         raise ContactEventError(f"not an {CONTACT_EVENT_DETAIL_TYPE} (detail-type {e.get('detail-type')!r})")
     detail = e.get("detail")
+    if isinstance(detail, str):  # PutEvents' Detail is a JSON string; a delivered event's is an object
+        detail = lower_keys(lenient_json(detail))
     if not isinstance(detail, Mapping):
         raise ContactEventError("the contact event has no detail object")
     contact_id, event_type = detail.get("contactid"), detail.get("eventtype")
