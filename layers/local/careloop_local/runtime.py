@@ -191,13 +191,15 @@ class LocalStack:
     def put_contact_event(self, event: dict) -> None:
         """Connect publishes a contact event to the default bus (moto's EventBridge), whose rule
         passes the matching ones on to the voice-events function."""
-        from careloop.voice.contact import lower_keys
+        from careloop.voice.contact import lenient_json, lower_keys
 
         keys = lower_keys({k: v for k, v in event.items() if k != "detail"})
         detail = event.get("detail") if "detail" in event else next(
             (v for k, v in event.items() if k.lower() == "detail"), None)
         if not isinstance(keys.get("source"), str) or not isinstance(keys.get("detail-type"), str):
             raise ValueError("event: an EventBridge event needs source and detail-type")
+        if isinstance(detail, str):  # already the JSON string PutEvents takes
+            detail = lenient_json(detail)
         if not isinstance(detail, dict):
             raise ValueError("event.detail: an EventBridge event needs a detail object")
         entry = {"Source": keys["source"], "DetailType": keys["detail-type"], "Detail": json.dumps(detail),
