@@ -33,6 +33,13 @@ FUNCTION_EXTRAS: dict[str, dict[str, Path]] = {
 }
 
 
+def booking_base_url(profile: PracticeProfile, web_origin: str) -> str:
+    """Where deployed personal links point: the profile's `booking.link_base_url` (a short custom
+    domain) when it names one, else the CloudFront origin that serves the booking page."""
+    custom = profile.booking.link_base_url if profile.booking is not None else None
+    return custom or web_origin
+
+
 class Functions(Construct):
     """`functions`, `policies`, `roles`, `log_group_names` and `function_dlqs` (stream on-failure
     and schedule DLQs) by function name; `schedules` by function name; `layer`."""
@@ -174,8 +181,8 @@ class Functions(Construct):
             env["CARELOOP_SMS_PARTS_PER_SECOND"] = str(self.profile.sms.parts_per_second)
         if self.profile.booking is not None and {tables.MESSAGES.logical, tables.BOOKING.logical} <= set(spec.writes):
             # texts offering booking carry the patient's own link (minted in the booking table),
-            # on the CloudFront origin the page is served from
-            env["CARELOOP_BOOKING_BASE_URL"] = self.api.web_origin
+            # on the profile's custom domain, else the CloudFront origin the page is served from
+            env["CARELOOP_BOOKING_BASE_URL"] = booking_base_url(self.profile, self.api.web_origin)
         if spec.ehr_token and self.profile.ehr.token_secret_ref:
             env["CARELOOP_EHR_TOKEN_SECRET_ARN"] = self.profile.ehr.token_secret_ref
         if spec.voice and self.voice is not None:

@@ -84,6 +84,25 @@ def post_consent(patient_id: str):
     return {"changed": changed}
 
 
+@app.get("/patients/<patient_id>/waitlist")
+def get_waitlist(patient_id: str):
+    from careloop.booking.gaps import waitlist_state
+
+    return waitlist_state(services(), patient_id)
+
+
+@app.post("/patients/<patient_id>/waitlist")
+def post_waitlist(patient_id: str):
+    """Staff put a patient on the waitlist for an earlier time (offered when a late cancellation
+    frees one), or take them off."""
+    from careloop.booking.gaps import staff_set_waitlist
+
+    body = app.current_event.json_body or {}
+    if not isinstance(body.get("waitlist"), bool):
+        raise PayloadError("waitlist: true or false is required")
+    return staff_set_waitlist(services(), patient_id, body["waitlist"], _staff())
+
+
 @app.get("/consent/export.csv")
 def get_consent_export():
     return Response(200, "text/csv", consent.export_csv(services().consent),
@@ -165,6 +184,25 @@ def get_analytics():
 def get_export():
     body = inbox.analytics_csv(inbox.analytics(services(), _when("from"), _when("to")))
     return Response(200, "text/csv", body, headers={"Content-Disposition": "attachment; filename=careloop-analytics.csv"})
+
+
+# ---- online booking requests (request mode): the front desk confirms or declines -----------------
+
+
+@app.post("/booking-requests/<appointment_id>/<decision>")
+def post_booking_request(appointment_id: str, decision: str):
+    """Confirm (booked, "you're booked" text) or decline (cancelled, a link to pick another time)
+    a pending online booking; staff and appointment ids go to the log, never the patient."""
+    from careloop.booking import requests
+
+    if decision not in ("confirm", "decline"):
+        raise NotFound(f"no booking-request action {decision[:40]!r}: confirm or decline")
+    act = requests.confirm if decision == "confirm" else requests.decline
+    appointment = act(services(), appointment_id, _staff())
+    logger.info("online booking request decided", extra={"appointment_id": appointment.id, "decision": decision,
+                                                         "staff": _staff()})
+    return {"appointment": {"id": appointment.id, "status": appointment.status, "start": appointment.start.isoformat(),
+                            "provider": appointment.provider, "location": appointment.location}}
 
 
 @app.exception_handler(NotFound)

@@ -296,8 +296,9 @@ def test_every_function_that_writes_texts_links_to_the_deployed_booking_page(syn
         if writes_texts:
             assert env["CARELOOP_BOOKING_BASE_URL"] == env.get("CARELOOP_WEB_ORIGIN", env["CARELOOP_BOOKING_BASE_URL"])
     linking = {s.name for s in wiring.FUNCTIONS if {tables.MESSAGES.logical, tables.BOOKING.logical} <= set(s.writes)}
-    # the voice agent's too: the code hook's booking confirmations, the missed-call text-back's link
-    assert linking == {"dispatcher", "sms_inbound", "booking", "voice", "voice_events"}
+    # (inbox_api: a declined online request texts the patient a link to pick another time), and the
+    # voice agent's too: the code hook's booking confirmations, the missed-call text-back's link
+    assert linking == {"dispatcher", "sms_inbound", "booking", "inbox_api", "voice", "voice_events"}
 
 
 def test_booking_table_is_encrypted_recoverable_backed_up_and_expires(synth):

@@ -228,3 +228,73 @@ def test_two_threads_racing_for_one_slot_one_wins():
         t.join()
     assert sorted(outcomes) == ["201", "409"]
     assert len([a for a in svc.records.all_appointments() if a.source == "careloop"]) == 1
+
+
+class CrashOnceRecords:
+    """RecordStore that dies once on storing the first Careloop appointment: a crash between
+    spend_link and put_appointment, as a Lambda timeout would leave it."""
+
+    def __init__(self, records):
+        self._records, self.crashed = records, False
+
+    def __getattr__(self, name):
+        return getattr(self._records, name)
+
+    def put_appointment(self, appointment):
+        if appointment.source == "careloop" and not self.crashed:
+            self.crashed = True
+            raise RuntimeError("crashed before the appointment was stored")
+        return self._records.put_appointment(appointment)
+
+
+def test_a_retry_after_a_crash_between_spend_and_store_finishes_the_booking_instead_of_410():
+    svc = booking_services()
+    svc.records = CrashOnceRecords(svc.records)
+    token = token_for(svc, purpose="rebook")
+    with pytest.raises(RuntimeError):
+        service.book(svc, token, "cleaning", "2026-03-03T11:00:00-05:00", "lee")
+    spent = svc.booking.get_link(token)
+    assert spent.spent_at is not None and svc.records.get_appointment(spent.booked_appointment_id) is None
+    # When the patient taps again: the link still opens, its own claim does not hide the slot
+    assert any(s["start"] == "2026-03-03T11:00:00-05:00" and s["provider"] == "lee"
+               for s in service.slots_for(svc, token, "cleaning", "2026-03-03", 1)["slots"])
+    booked = service.book(svc, token, "cleaning", "2026-03-03T11:00:00-05:00", "lee")
+    # Then that booking is finished under the id the spend named, once, with one text
+    assert booked.appointment.id == spent.booked_appointment_id
+    assert svc.records.get_appointment(booked.appointment.id).status == "booked"
+    assert len([m for m in svc.outbox.sent if m.appointment_id == booked.appointment.id]) == 1
+    assert [e.kind for e in svc.writeback.events] == ["appointment_created"]
+    # and now the link is spent for good
+    with pytest.raises(LinkGone):
+        service.book(svc, token, "cleaning", "2026-03-04T11:00:00-05:00", "lee")
+
+
+def test_a_retry_after_a_crash_on_another_slot_frees_the_first_tries_claim():
+    svc = booking_services()
+    svc.records = CrashOnceRecords(svc.records)
+    token = token_for(svc, purpose="rebook")
+    with pytest.raises(RuntimeError):
+        service.book(svc, token, "cleaning", "2026-03-03T11:00:00-05:00", "lee")
+    booked = service.book(svc, token, "cleaning", "2026-03-04T10:00:00-05:00", "lee")
+    assert booked.appointment.start == datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    others = {(s["start"], s["provider"]) for s in service.slots_for(svc, token_for(svc, "p2"), "cleaning",
+                                                                     "2026-03-03", 1)["slots"]}
+    assert ("2026-03-03T11:00:00-05:00", "lee") in others  # the crashed try holds nothing
+
+
+def test_book_for_patient_is_the_text_path_same_ref_same_appointment_once():
+    svc = booking_services()
+    svc.records.put_appointment(Appointment(id="e9", patient_id="p2", provider="lee", location="main",
+                                            start=datetime(2026, 3, 5, 14, 0, tzinfo=UTC), minutes=60))
+    patient, kind = svc.records.get_patient("p2"), svc.practice.booking.type("cleaning")
+    (slot, *_) = service.slots_near(svc, patient, kind, None, after=None, ignore="e9")
+    first = service.book_for_patient(svc, patient, kind, slot, moves="e9", ref="offer-1#1")
+    again = service.book_for_patient(svc, patient, kind, slot, moves="e9", ref="offer-1#1")
+    assert first.appointment.id == again.appointment.id and first.appointment.source == "careloop"
+    assert svc.records.get_appointment("e9").status == "cancelled"
+    assert len([m for m in svc.outbox.sent if m.appointment_id == first.appointment.id]) == 1
+    assert [e.kind for e in svc.writeback.events] == ["appointment_cancelled", "appointment_created"]
+    # another patient's booking of the same slot loses, with the next open ones
+    with pytest.raises(SlotTaken) as err:
+        service.book_for_patient(svc, svc.records.get_patient("p1"), kind, slot, moves=None, ref="offer-2#1")
+    assert err.value.alternatives and all(a["start"] > slot.start.isoformat() for a in err.value.alternatives)

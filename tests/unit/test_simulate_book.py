@@ -50,9 +50,13 @@ def test_no_show_then_recovery_text_then_book_plans_the_reminder_and_no_staff_ta
     booked = next(x["appointment"] for x in lines if x["kind"] == "appointment_state" and x["appointment"] != "a1")
     assert actions(lines) == [
         ("appointment-reminder", "reminder-48h", "a1"), ("confirmation-nudge", "nudge-24h", "a1"),
-        ("no-show-recovery", "recovery-sms", "a1"),
+        ("no-show-recovery", "recovery-sms", "a1"), ("booking", "confirmation", booked),
         ("appointment-reminder", "reminder-48h", booked), ("confirmation-nudge", "nudge-24h", booked)]
-    reminder = next(x for x in lines if x["appointment"] == booked and x["kind"] == "sms")
+    # the booking service's confirmation text went out at once, as the booking route's does
+    confirmation = next(x for x in lines if x["step"] == "confirmation" if x["kind"] == "sms")
+    assert confirmation["at"] == "2026-12-05T13:20:00-05:00" and confirmation["to"] == "+16175550101"
+    assert confirmation["body"].startswith("Maple Family Dental: you're booked, Ana. Cleaning on Tue Dec 15 at 9:30 AM")
+    reminder = next(x for x in lines if x["appointment"] == booked and x["step"] == "reminder-48h")
     assert reminder["at"] == "2026-12-13T09:30:00-05:00" and "Tue Dec 15 at 9:30 AM" in reminder["body"]
     state = next(x for x in lines if x.get("appointment") == booked and x["kind"] == "appointment_state")
     assert state | {"appointment": "?"} == {"kind": "appointment_state", "appointment": "?", "patient": "p1",
@@ -78,7 +82,7 @@ def test_a_redelivered_booking_books_once():
 
 def test_the_booking_keeps_the_given_id_visit_type_and_provider():
     lines, _ = simulate(with_events(book(id="web-1", visit_type="exam", provider="Dr. Patel", minutes=45)))
-    reminder = next(x for x in lines if x["appointment"] == "web-1" and x["kind"] == "sms")
+    reminder = next(x for x in lines if x["appointment"] == "web-1" and x["step"] == "reminder-48h")
     assert "exam appointment with Dr. Patel" in reminder["body"]
 
 
@@ -86,20 +90,38 @@ def test_with_availability_the_slot_must_be_open_and_the_type_sets_the_length():
     practice = {"booking": BOOKING}
     lines, warnings = simulate(with_events(book(id="b1", visit_type="cleaning", provider="lee"), practice=practice))
     assert warnings == []
-    reminder = next(x for x in lines if x["appointment"] == "b1" and x["kind"] == "sms")
+    reminder = next(x for x in lines if x["appointment"] == "b1" and x["step"] == "reminder-48h")
     assert "cleaning appointment with Dr. Lee" in reminder["body"]  # the provider's name, not its id
-    # a second patient racing for the same slot is told it is taken: nothing is booked for them
+    # the appointment takes the type's 60 minutes: 10:00 is still Dr. Lee's, 10:30 is open
     sc = with_events(book(id="b1", visit_type="cleaning"),
-                     book(id="b2", visit_type="cleaning", at="2026-12-05T13:30:00-05:00") | {"patient": "p2"},
+                     book(id="b2", visit_type="cleaning", at="2026-12-05T13:30:00-05:00",
+                          start="2026-12-15T10:00:00-05:00") | {"patient": "p2"},
                      practice=practice)
     sc["patients"].append({"id": "p2", "first_name": "Leo", "phone": "(617) 555-0102"})
-    lines, warnings = simulate(sc)
-    assert warnings == ["events[3]: no open slot at 2026-12-15T09:30:00-05:00; the booking page would answer 409 "
-                        "and nothing was booked"]
-    assert [x["appointment"] for x in lines if x["kind"] == "appointment_state"] == ["a1", "b1"]
-    # outside working hours (Saturday): no slot either
-    _, warnings = simulate(with_events(book(start="2026-12-19T10:00:00-05:00"), practice=practice))
-    assert len(warnings) == 1 and "no open slot" in warnings[0]
+    sc["events"].append({"at": "2026-12-01T09:00:00-05:00", "type": "appointment", "appointment": {
+        "id": "old-p2", "patient": "p2", "start": "2026-12-02T10:00:00-05:00", "status": "fulfilled"}})
+    with pytest.raises(ScenarioError, match=r"^events\[3\]: 409 that time was just taken \(the page offers instead: "
+                                            r"2026-12-15T10:30:00-05:00, "):
+        simulate(sc)
+    # a second patient racing for the same slot is told it is taken (409), as the route tells them
+    sc["events"][3] = book(id="b2", visit_type="cleaning", at="2026-12-05T13:30:00-05:00") | {"patient": "p2"}
+    with pytest.raises(ScenarioError, match=r"^events\[3\]: 409 that time was just taken"):
+        simulate(sc)
+    # outside working hours (Saturday): no slot either, the route's 400 naming the field
+    with pytest.raises(ScenarioError, match=r"^events\[2\]\.start: is not an open slot of this type"):
+        simulate(with_events(book(start="2026-12-19T10:00:00-05:00"), practice=practice))
+
+
+def test_a_spent_link_is_410_naming_the_event():
+    # Given two bookings through the same personal link (the second at another time)
+    sc = with_events(book(link="recovery"), book(link="recovery", at="2026-12-05T14:00:00-05:00",
+                                                  start="2026-12-15T11:00:00-05:00"))
+    # Then the second gets the route's 410, as a scenario error naming it
+    with pytest.raises(ScenarioError, match=r"^events\[3\]: 410 this link was already used to book$"):
+        simulate(sc)
+    # while the same booking listed twice is a redelivery: booked once, one confirmation
+    lines, _ = simulate(with_events(book(link="recovery"), book(link="recovery")))
+    assert [x["step"] for x in lines if x["kind"] == "sms"].count("confirmation") == 1
 
 
 def test_with_availability_an_unknown_type_names_the_field():

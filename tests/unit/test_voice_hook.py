@@ -378,3 +378,27 @@ def test_an_unreadable_event_is_refused_by_name_and_the_polite_close_is_a_lex_an
         handle_lex_event(people, event)
     closing = polite_close("es_US")
     assert closing["sessionState"]["dialogAction"] == {"type": "Close"} and "Lo sentimos" in text(closing)
+
+
+def test_a_visit_type_said_by_its_name_is_understood_and_an_unknown_one_is_asked_again(people):
+    call = Call(people, locale="es_US")
+    offer = call.say("BookAppointment", "una limpieza dental", VisitType="Limpieza dental", Date="2026-12-07")
+    assert action(offer) == "ConfirmIntent" and json.loads(call.attrs["careloopOffer"])["type"] == "cleaning"
+    again = Call(people, contact="c-vt").say("BookAppointment", "a root canal", VisitType="root canal", Date="2026-12-07")
+    assert again["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "VisitType"}
+    assert "cleaning, exam / check-up" in text(again) and "emergency" not in text(again)  # online types only
+
+
+def test_directions_a_refill_and_a_reschedule_in_spanish(people):
+    where = Call(people, locale="es_US", contact="c-es1").say("Directions", "dónde están ubicados")
+    entries = {e.id: e for e in people.practice.knowledge_entries}
+    assert entries["address"].answer["es"].rstrip(".") in text(where) and outcome(where) == "answered"
+    refill = Call(people, locale="es_US", contact="c-es2")
+    assert refill.say("RefillRequest", "necesito una receta")["messages"][0]["content"].startswith("¿Qué medicamento")
+    done = refill.say("RefillRequest", "ibuprofeno", Medication="ibuprofeno")
+    assert "equipo clínico" in text(done) and "en breve" in text(done)
+    move = Call(people, locale="es_US", contact="c-es3")
+    assert "¿Qué día prefiere?" in text(move.say("RescheduleAppointment", "quiero cambiar mi cita"))
+    offer = move.say("RescheduleAppointment", "el jueves", Date="2026-12-10")
+    assert text(offer).startswith("<speak>Puedo cambiar su limpieza dental para el jueves") and "¿La cambio?" in text(offer)
+    assert outcome(move.say("RescheduleAppointment", "sí", confirmation="Confirmed")) == "rescheduled"

@@ -53,6 +53,11 @@ class Patient(_Model):
     _aware = field_validator("updated_at")(lambda cls, v: _aware(v))
 
 
+# How far back a window query of appointments looks for one still running at its start: a
+# visit is shorter than a day (a longer EHR block starting earlier is not seen by the slot search)
+MAX_APPOINTMENT_LENGTH = timedelta(days=1)
+
+
 class Appointment(_Model):
     id: str
     patient_id: str
@@ -66,6 +71,9 @@ class Appointment(_Model):
     confirmed_at: datetime | None = None
     declined: bool = False  # the patient said they will not come (Careloop-owned, like confirmed)
     source: Literal["ehr", "careloop"] | None = None  # None: from the EHR; careloop: booked through a link
+    # a Careloop booking the EHR later sent as its own appointment (same patient, start, provider):
+    # cancelled for that one (its id here), so the visit has one set of reminders
+    superseded_by: str | None = None
     source_version: str = ""
     updated_at: datetime | None = None
 

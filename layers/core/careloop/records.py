@@ -35,6 +35,7 @@ class IngestResult:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (new id, id already holding the identifier)
     orphans: list[str] = field(default_factory=list)  # appointments whose patient is not known (yet)
     skipped_merges: list[str] = field(default_factory=list)  # merges that would make a cycle
+    grid: list[str] = field(default_factory=list)  # FHIR Schedules and Slots stored (Schedule/id, Slot/id)
 
     def warnings(self) -> list[Notice]:
         """What the sender (and the audit) should know; ids only, never names or phones."""

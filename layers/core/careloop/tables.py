@@ -39,6 +39,8 @@ RECORDS = TableSpec(
         Index(name="by_patient", partition_key="patient_id", sort_key="start_utc"),
         # every patient / every appointment, for staff lists and audits (no table scans)
         Index(name="by_type", partition_key="record_type", sort_key="pk"),
+        # appointments by start, for the slot search's window (sparse: only appointments have start_utc)
+        Index(name="by_start", partition_key="record_type", sort_key="start_utc"),
     ),
 )
 

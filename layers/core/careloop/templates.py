@@ -115,7 +115,7 @@ def context_for(
     if appointment is not None:
         local = appointment.start.astimezone(zone)
         ctx.update(
-            provider=appointment.provider or "",
+            provider=_provider_name(practice, appointment.provider),
             date_time=format_date_time(local, lang),
             date=format_date(local, lang),
             time=format_time(local, lang),
@@ -134,6 +134,11 @@ def render(source: str, ctx: dict[str, str]) -> str:
     except UndefinedError as exc:
         raise TemplateError(f"template field missing: {exc.message}") from exc
     return " ".join(text.split())
+
+
+def _provider_name(practice: PracticeProfile, provider: str | None) -> str:
+    """What a patient reads: an online booking stores the profile's provider id ("lee")."""
+    return next((p.name for p in practice.providers if p.id == provider), provider or "")
 
 
 def _location_name(practice: PracticeProfile, location: str | None) -> str:

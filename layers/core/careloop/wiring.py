@@ -134,8 +134,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="planner",
         description="Plans, cancels and re-plans workflow actions on every patient/appointment change",
         source=StreamSource(table=R),
-        reads=(R, A),
-        writes=(A,),
+        reads=(R, A, B),
+        writes=(A, B),  # B: a late cancellation's gap and its offers to the waitlist (careloop.booking.gaps)
         timeout_s=60,
     ),
     FunctionSpec(
@@ -182,8 +182,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="inbox_api",
         description="Staff API: inbox, patients, appointments, workflows, analytics",
         source=ApiSource(routes=(Route("ANY", "/api/{proxy+}"),), auth="cognito"),
-        reads=(R, A, M),
-        writes=(R, A, M),  # A: a workflow switched on plans for the appointments already booked
+        reads=(R, A, M, B),
+        # A: a workflow switched on plans for the appointments already booked; B: a confirmed online
+        # request's hold becomes its claim, a declined one's is released and a new link minted, and
+        # the staff's waitlist flag (careloop.booking.gaps)
+        writes=(R, A, M, B),
         sends_to=(tables.SEND_QUEUE, tables.WRITEBACK_QUEUE),
         sms=True,  # staff-recorded consent keeps the carrier opt-out list in step
     ),

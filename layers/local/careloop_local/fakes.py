@@ -14,10 +14,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
 from careloop.booking.links import BookingLink, SlotClaim
+from careloop.booking.offers import SlotOffer
 from careloop.clock import FixedClock
+from careloop.ehr.common import EhrSchedule, EhrSlot
 from careloop.engine.planner import plan_appointment_change
 from careloop.models import (
+    MAX_APPOINTMENT_LENGTH,
     UPCOMING_STATUSES,
     ActionStatus,
     Appointment,
@@ -28,6 +32,7 @@ from careloop.models import (
 )
 from careloop.ports import CONVERSATION_KINDS, Services, needs_staff
 from careloop.practice import PracticeProfile, demo_profile
+from careloop.records import is_stale
 from careloop.voice.contact import CallContact
 from careloop.workflows import Workflow, default_library
 
@@ -60,6 +65,8 @@ class MemoryRecords:
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
         self._identifier_owner: dict[str, str] = {}
+        self._schedules: dict[str, EhrSchedule] = {}  # the EHR's booking grid (see its block below)
+        self._slots: dict[str, EhrSlot] = {}
 
     def _emit(self, kind: str, old: Record | None, new: Record) -> None:
         for listener in self.listeners:
@@ -121,6 +128,11 @@ class MemoryRecords:
         with self._lock:
             return [_clone(a) for a in self.appointments.values()]
 
+    def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        with self._lock:  # what the DynamoDB window query answers (its lookback included)
+            return [_clone(a) for a in self.appointments.values()
+                    if start - MAX_APPOINTMENT_LENGTH <= a.start <= end and a.start < end and a.end > start]
+
     def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         with self._lock:
             return {i: _clone(self.patients[i]) for i in set(patient_ids) if i in self.patients}
@@ -147,6 +159,33 @@ class MemoryRecords:
     def claim_identifiers(self, owners: dict[str, str]) -> None:
         with self._lock:
             self._identifier_owner.update(owners)
+
+    # ---- the EHR's booking grid: FHIR Schedules and Slots (same rules as DynamoRecords) ---------
+
+    def put_schedule(self, schedule: EhrSchedule) -> bool:
+        with self._lock:
+            stored = self._schedules.get(schedule.id)
+            if stored and is_stale(schedule.version, stored.version):
+                return False
+            self._schedules[schedule.id] = schedule
+            return True
+
+    def schedules(self) -> list[EhrSchedule]:
+        with self._lock:
+            return list(self._schedules.values())
+
+    def put_slot(self, slot: EhrSlot) -> bool:
+        with self._lock:
+            stored = self._slots.get(slot.id)
+            if stored and is_stale(slot.version, stored.version):
+                return False
+            self._slots[slot.id] = slot
+            return True
+
+    def slots_between(self, schedule_id: str, start: datetime, end: datetime) -> list[EhrSlot]:
+        with self._lock:
+            found = [s for s in self._slots.values() if s.schedule == schedule_id and s.start < end and s.end > start]
+        return sorted(found, key=lambda s: (s.start, s.id))
 
 
 class MemoryActions:
@@ -387,6 +426,10 @@ class MemoryBooking:
         self.links: dict[str, BookingLink] = {}
         self._by_ref: dict[str, str] = {}
         self.claims: dict[tuple[str, datetime], SlotClaim] = {}
+        self.offers: dict[str, SlotOffer] = {}
+        self.waiting: dict[str, WaitlistEntry] = {}
+        self.gaps: dict[str, Gap] = {}
+        self.offered: dict[tuple[str, str], GapOffer] = {}  # (gap key, patient id)
 
     def put_link(self, link: BookingLink) -> bool:
         with self._lock:
@@ -426,6 +469,83 @@ class MemoryBooking:
 
     def claims_between(self, start: datetime, end: datetime) -> list[SlotClaim]:
         return sorted((c for c in list(self.claims.values()) if start <= c.start < end), key=lambda c: c.start)
+
+    # -- rescheduling by text: offered times --
+    def put_offer(self, offer: SlotOffer) -> bool:
+        with self._lock:
+            if offer.offer_id in self.offers:
+                return False
+            self.offers[offer.offer_id] = offer.model_copy()
+            return True
+
+    def latest_offer(self, patient_id: str) -> SlotOffer | None:
+        mine = [o for o in list(self.offers.values()) if o.patient_id == patient_id]
+        return max(mine, key=lambda o: (o.created_at, o.offer_id)).model_copy() if mine else None
+
+    def close_offer(self, offer: SlotOffer, by: str, choice: int | None, at: datetime) -> bool:
+        with self._lock:
+            stored = self.offers.get(offer.offer_id)
+            if stored is None or stored.status != "open":
+                return False
+            self.offers[offer.offer_id] = stored.model_copy(
+                update={"status": "closed", "closed_at": at, "closed_by": by, "choice": choice})
+            return True
+
+    # ---- filling gaps from the waitlist (careloop.booking.gaps) ----
+    def put_waitlist(self, entry: WaitlistEntry) -> bool:
+        with self._lock:
+            if entry.patient_id in self.waiting:
+                return False
+            self.waiting[entry.patient_id] = entry
+            return True
+
+    def remove_waitlist(self, patient_id: str) -> bool:
+        with self._lock:
+            return self.waiting.pop(patient_id, None) is not None
+
+    def get_waitlist(self, patient_id: str) -> WaitlistEntry | None:
+        return self.waiting.get(patient_id)
+
+    def waitlist(self) -> list[WaitlistEntry]:
+        return sorted(self.waiting.values(), key=lambda e: (e.since, e.patient_id))
+
+    def open_gap(self, gap: Gap) -> bool:
+        with self._lock:
+            old = self.gaps.get(gap.key)
+            if old is not None and (old.status == "open" or old.cancelled == gap.cancelled):
+                return False
+            self.gaps[gap.key] = gap
+            return True
+
+    def get_gap(self, key: str) -> Gap | None:
+        return self.gaps.get(key)
+
+    def take_gap(self, key: str, patient_id: str, at: datetime) -> bool:
+        with self._lock:
+            gap = self.gaps.get(key)
+            if gap is None or gap.status != "open":
+                return False
+            self.gaps[key] = gap.model_copy(update={"status": "taken", "taken_by": patient_id})
+            return True
+
+    def put_gap_offer(self, offer: GapOffer) -> bool:
+        with self._lock:
+            if (offer.gap, offer.patient_id) in self.offered:
+                return False
+            self.offered[(offer.gap, offer.patient_id)] = offer
+            return True
+
+    def set_gap_offer(self, key: str, patient_id: str, **fields: object) -> None:
+        with self._lock:
+            offer = self.offered.get((key, patient_id))
+            if offer is not None:
+                self.offered[(key, patient_id)] = GapOffer.model_validate(offer.model_dump() | fields)
+
+    def gap_offers(self, key: str) -> list[GapOffer]:
+        return sorted((o for (k, _), o in list(self.offered.items()) if k == key), key=lambda o: o.patient_id)
+
+    def gap_offers_for_patient(self, patient_id: str) -> list[GapOffer]:
+        return sorted((o for (_, p), o in list(self.offered.items()) if p == patient_id), key=lambda o: o.gap)
 
 
 class MemoryContacts:

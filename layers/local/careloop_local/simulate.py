@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from careloop.clock import FixedClock
 from careloop.errors import ConfigError, InvalidPhone, PayloadError, ScenarioError
 from careloop.models import (
-    ACTIVE_STATUSES,
     APPOINTMENT_STATUSES,
     ActionStatus,
     Appointment,
@@ -94,6 +93,7 @@ class SimEvent(_S):
     location: str | None = None
     minutes: int | None = Field(None, ge=1, le=1440)
     id: str | None = Field(None, min_length=1)  # the new appointment's id; default: from the booking
+    link: str | None = Field(None, min_length=1)  # book events naming the same link share one personal link
 
     _at = field_validator("at", mode="before")(lambda cls, v: _aware(v))
     _start = field_validator("start", mode="before")(lambda cls, v: v if v is None else _aware(v))
@@ -199,7 +199,10 @@ class Simulation:
         self.public_ids: dict[str, str] = {}  # our message id -> m-0001
         self.private_ids: dict[str, str] = {}
         self.warnings: list[str] = []
-        self.booked: set[str] = set()  # appointments made by `book` events (source: careloop)
+        # appointments made by `book` events (source: careloop): the booking service's id -> the
+        # scenario's (its `id`, else one drawn from the event), and what each event asked for
+        self.aliases: dict[str, str] = {}
+        self._booked_content: dict[str, str] = {}
 
     @staticmethod
     def _practice(overrides: dict) -> PracticeProfile:
@@ -222,15 +225,18 @@ class Simulation:
             self.s.messages.update_message(message.message_id, status="sent", provider_message_id=message.message_id)
             self.lines.append({
                 "at": self._local(message.at), "kind": "sms", "patient": message.patient_id, "to": message.phone,
-                "appointment": message.appointment_id, "workflow": message.workflow, "step": message.step,
+                "appointment": self._public(message.appointment_id), "workflow": message.workflow, "step": message.step,
                 "message": public, "body": message.body,
             })
         else:
             self.lines.append({
                 "at": self._local(message.at), "kind": message.kind, "patient": message.patient_id,
-                "to": None, "appointment": message.appointment_id, "workflow": message.workflow,
+                "to": None, "appointment": self._public(message.appointment_id), "workflow": message.workflow,
                 "step": message.step, "priority": message.priority or "normal", "body": message.body,
             })
+
+    def _public(self, appointment_id: str | None) -> str | None:
+        return self.aliases.get(appointment_id, appointment_id) if appointment_id else appointment_id
 
     def _local(self, dt: datetime) -> str:
         return dt.astimezone(self.zone).isoformat()
@@ -293,65 +299,76 @@ class Simulation:
             self._book(index, event, now)
 
     def _book(self, index: int, event: SimEvent, now: datetime) -> None:
-        """A booking through the patient's link: a booked appointment with `source: careloop`,
-        planned for like any other. With a `booking` section in the practice the slot must be open
-        (else the page would answer 409 and nothing is booked) and the type gives its length."""
-        from careloop.records import ingest
+        """A booking through the patient's personal link, by the booking service the routes use: the
+        link is minted, then `book` (the slot must be open; the type sets the length; the patient
+        gets the confirmation text). What a route answers 4xx is a ScenarioError naming the event.
+        Book events naming the same `link` share one link; others get one each (by content), so the
+        same event listed twice is a redelivery: booked once, nothing said twice."""
+        from careloop.booking import service
+        from careloop.errors import (
+            BookingError,
+            BookingInputError,
+            LinkGone,
+            SlotTaken,
+            UnknownLink,
+        )
 
         where = f"events[{index}]"
         if event.patient is None or event.start is None:  # parse_scenario refuses these
             raise ScenarioError(f"{where}: a book event needs 'patient' and 'start'")
-        start, provider, location = event.start, event.provider, event.location
-        minutes, visit_type = event.minutes or 30, event.visit_type
-        if any(a.start == start and a.status in ACTIVE_STATUSES
-               for a in self.s.records.appointments_for_patient(event.patient)):
+        patient, settings = self.s.records.get_patient(event.patient), self.s.practice.booking
+        if patient is None or settings is None or self.s.booking is None:
+            raise ScenarioError(f"{where}: the practice has no booking section (the booking routes would answer 404)")
+        content = "|".join((event.patient, event.start.isoformat(), event.visit_type or "", event.provider or ""))
+        ref = f"simulate|{event.patient}|link:{event.link}" if event.link else f"simulate|{content}"
+        link = self.s.booking.link_for_ref(ref) or self._mint(patient, ref, now)
+        if link.spent_at is not None and link.booked_appointment_id in self.aliases \
+                and self._booked_content.get(link.booked_appointment_id) == content:
             return  # the same booking again (a redelivered request): the patient is booked already
-        settings = self.s.practice.booking
-        if settings is not None:
-            kind = settings.type(visit_type or "") if visit_type else settings.types[0]
-            if kind is None:
-                known = ", ".join(t.id for t in settings.types)
-                raise ScenarioError(f"{where}.visit_type: not a bookable type of the practice ({known})")
-            slot = self._open_slot(kind.id, start, provider, now)
-            if slot is None:
-                self.warnings.append(f"{where}: no open slot at {start.isoformat()}; the booking page would "
-                                     "answer 409 and nothing was booked")
-                return
-            names = {p.id: p.name for p in self.s.practice.providers}
-            provider, location, minutes = names.get(slot.provider, slot.provider), slot.location, kind.minutes
-            visit_type = kind.visit_type or kind.id
-        content = "|".join((event.patient, start.isoformat(), visit_type or "", provider or ""))
-        appointment_id = event.id or "bk-" + hashlib.sha256(content.encode()).hexdigest()[:12]
-        # `source` is the booking contract's field; validated from a dict, a model without it ignores it
-        appt = Appointment.model_validate({
-            "id": appointment_id, "patient_id": event.patient, "start": start, "minutes": minutes,
-            "status": "booked", "provider": provider, "location": location, "visit_type": visit_type,
-            "source": "careloop"})
-        self.booked.add(appointment_id)
-        ingest(self.s.records, self.s.consent, [], [appt], now)
+        if event.visit_type and settings.type(event.visit_type) is None:
+            known = ", ".join(t.id for t in settings.types)
+            raise ScenarioError(f"{where}.visit_type: not a bookable type of the practice ({known})")
+        # named before booking: the confirmation text goes out while `book` runs
+        booking_id = service.appointment_id_for(link.token)
+        self.aliases[booking_id] = event.id or "bk-" + hashlib.sha256(content.encode()).hexdigest()[:12]
+        try:
+            type_id = event.visit_type or next(iter(t["id"] for t in service.types_for(self.s, link.token)), "")
+            booked = service.book(self.s, link.token, type_id, event.start.isoformat(), self._provider_id(event.provider))
+        except SlotTaken as exc:
+            offered = ", ".join(s["start"] for s in exc.alternatives) or "none"
+            raise ScenarioError(f"{where}: 409 {exc} (the page offers instead: {offered})") from exc
+        except (LinkGone, UnknownLink) as exc:
+            raise ScenarioError(f"{where}: {exc.status} {exc}") from exc
+        except BookingInputError as exc:
+            field = {"type": "visit_type"}.get(exc.field, exc.field)
+            raise ScenarioError(f"{where}.{field}: {str(exc).split(': ', 1)[1]} (the booking route answers 400)") from exc
+        except BookingError as exc:
+            raise ScenarioError(f"{where}: {exc.status} {exc}") from exc
+        self._booked_content[booked.appointment.id] = content
 
-    def _open_slot(self, type_id: str, start: datetime, provider: str | None, now: datetime):
-        from zoneinfo import ZoneInfo
+    def _mint(self, patient: Patient, ref: str, now: datetime):
+        """The patient's link, as `links.mint` makes it, but with a token drawn from the ref, so
+        that a run's output (appointment ids, the order of ties) is the same every time."""
+        from careloop.booking.links import ALPHABET, TOKEN_LENGTH, BookingLink
 
-        from careloop.booking.slots import Busy, open_slots
+        digest = int.from_bytes(hashlib.sha256(ref.encode()).digest(), "big")
+        token = ""
+        for _ in range(TOKEN_LENGTH):
+            digest, i = divmod(digest, len(ALPHABET))
+            token += ALPHABET[i]
+        days = self.s.practice.booking.link_days if self.s.practice.booking else 14
+        link = BookingLink(token=token, patient_id=patient.id, purpose="book", ref=ref, created_at=now,
+                           expires_at=now + timedelta(days=days))
+        if self.s.booking is None or not self.s.booking.put_link(link):
+            raise ScenarioError(f"booking link for {ref!r} could not be minted")
+        return link
 
-        practice, settings = self.s.practice, self.s.practice.booking
-        if settings is None:
+    def _provider_id(self, provider: str | None) -> str | None:
+        """Availability names providers by id; a scenario may write the practice's name for them."""
+        if provider is None:
             return None
-        zones = {loc.id: ZoneInfo(loc.timezone) for loc in practice.locations if loc.timezone}
-        # availability names providers by id, appointments by the practice's name for them
-        ids = {key.casefold(): p.id for p in practice.providers for key in (p.id, p.name)}
-
-        def provider_id(key: str) -> str:
-            return ids.get(key.casefold(), key)
-
-        busy = [Busy(provider_id(a.provider), a.start, a.end) for a in self.s.records.all_appointments()
-                if a.provider and a.status in ACTIVE_STATUSES]
-        provider = provider_id(provider) if provider else None
-        day = start.astimezone(practice.zone).date()
-        slots = open_slots(settings, type_id=type_id, first_day=day - timedelta(days=1), days=3, now=now, busy=busy,
-                           zone_of=lambda loc: zones.get(loc, practice.zone), provider=provider)
-        return next((x for x in slots if x.start == start), None)
+        ids = {key.casefold(): p.id for p in self.s.practice.providers for key in (p.id, p.name)}
+        return ids.get(provider.casefold(), provider)
 
     def _phone_of(self, index: int, sender: str) -> str:
         patient = self.s.records.get_patient(sender)
@@ -397,14 +414,14 @@ class Simulation:
         out = []
         from careloop.engine.planner import LATE
 
-        for a in sorted(records.all_appointments(), key=lambda a: (a.start, a.id)):
-            line = {"kind": "appointment_state", "appointment": a.id, "patient": a.patient_id,
+        for a in sorted(records.all_appointments(), key=lambda a: (a.start, self._public(a.id) or "")):
+            line: dict[str, object] = {"kind": "appointment_state", "appointment": self._public(a.id), "patient": a.patient_id,
                     "status": a.status, "confirmed": a.confirmed, "start": self._local(a.start)}
             late = sorted(f"{x.workflow}/{x.step}" for x in self.s.actions.actions_for_subject(f"APT#{a.id}")
                           if x.status == ActionStatus.SKIPPED and x.reason == LATE)
             if late:  # optional field: steps skipped because their moment had passed (history)
                 line["skipped_late"] = late
-            if a.id in self.booked:  # optional field: booked by the patient through their link
+            if a.id in self.aliases:  # optional field: booked by the patient through their link
                 line["source"] = "careloop"
             out.append(line)
         for p in sorted(records.all_patients(), key=lambda p: p.id):

@@ -9,15 +9,18 @@ import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from careloop import tables
 from careloop.adapters.clients import client, from_attr, to_attr
+from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
 from careloop.booking.links import BookingLink, SlotClaim
+from careloop.booking.offers import SlotOffer
 from careloop.clock import iso
 from careloop.models import (
+    MAX_APPOINTMENT_LENGTH,
     UPCOMING_STATUSES,
     ActionStatus,
     Appointment,
@@ -28,6 +31,9 @@ from careloop.models import (
 )
 from careloop.ports import CONVERSATION_KINDS, needs_staff
 from careloop.settings import Settings
+
+if TYPE_CHECKING:  # the EHR mapping loads only where the booking grid is read or written
+    from careloop.ehr.common import EhrSchedule, EhrSlot
 
 _SK = "A"
 _Part = TypeVar("_Part")
@@ -188,6 +194,16 @@ class DynamoRecords:
     def all_appointments(self) -> list[Appointment]:
         return [Appointment.model_validate(i) for i in self.t.all_of_type("appointment")]
 
+    def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        # one query of the window on by_start (the slot search reads this on every request)
+        items = self.t.query(
+            self.t.records, "by_start", "record_type", "appointment",
+            KeyConditionExpression="#k = :v AND start_utc BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={":v": {"S": "appointment"}, ":lo": {"S": iso(start - MAX_APPOINTMENT_LENGTH)},
+                                       ":hi": {"S": iso(end)}})
+        found = (Appointment.model_validate(i) for i in items)
+        return [a for a in found if a.start < end and a.end > start]
+
     def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         items = self.t.batch_get([f"PAT#{i}" for i in patient_ids])
         return {p.id: p for p in (Patient.model_validate(i) for i in items)}
@@ -214,6 +230,87 @@ class DynamoRecords:
 
     def claim_identifiers(self, owners: dict[str, str]) -> None:
         self.t.batch_put([{"pk": f"IDN#{ident}", "sk": _SK, "owner": owner} for ident, owner in owners.items()])
+
+    # ---- the EHR's booking grid: FHIR Schedules and Slots ---------------------------------------
+    # Schedules are `SCHED#<id>` items (record_type ehr_schedule: listed through by_type, never
+    # scanned). Each Slot is two items moved together in one transaction, conditional on the
+    # version read: `SLOT#<id>` (its version and place) and `GRID#<schedule>` / `<start UTC>#<id>`,
+    # what a window query reads. No phone, patient_id or start_utc: no other index holds them, and
+    # the planner passes over their stream records (it reads `APT#` only).
+
+    def put_schedule(self, schedule: EhrSchedule) -> bool:
+        item = {"pk": f"SCHED#{schedule.id}", "sk": _SK, "record_type": "ehr_schedule", "schedule_id": schedule.id,
+                "provider": schedule.provider, "location": schedule.location, "source_version": schedule.version}
+        try:
+            self.t.db.put_item(
+                TableName=self.t.records, Item=_to_item(item),
+                # an unversioned delivery never replaces a versioned one (records.is_stale)
+                ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(source_version)"
+                                    " OR (:v <> :empty AND source_version <= :v)",
+                ExpressionAttributeValues={":v": {"S": schedule.version}, ":empty": {"S": ""}})
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def schedules(self) -> list[EhrSchedule]:
+        from careloop.ehr.common import EhrSchedule
+
+        return [EhrSchedule(i["schedule_id"], i.get("provider"), i.get("location"), i.get("source_version", ""))
+                for i in self.t.all_of_type("ehr_schedule")]
+
+    def put_slot(self, slot: EhrSlot) -> bool:
+        from careloop.records import is_stale
+
+        key = {"pk": f"SLOT#{slot.id}", "sk": _SK}
+        place = {"schedule_id": slot.schedule, "start": iso(slot.start), "end": iso(slot.end), "status": slot.status,
+                 "slot_id": slot.id, "source_version": slot.version}
+        for _ in range(4):  # another delivery of this Slot may move it between our read and write
+            stored = self.t.get(self.t.records, key)
+            if stored and is_stale(slot.version, stored.get("source_version", "")):
+                return False
+            if stored is None:
+                condition, values = "attribute_not_exists(pk)", None
+            elif stored.get("source_version"):
+                condition, values = "source_version = :old", {":old": {"S": stored["source_version"]}}
+            else:
+                condition, values = "attribute_exists(pk) AND attribute_not_exists(source_version)", None
+            guarded: dict[str, Any] = {"TableName": self.t.records, "Item": _to_item(key | place),
+                                       "ConditionExpression": condition}
+            if values:
+                guarded["ExpressionAttributeValues"] = values
+            ops: list[dict[str, Any]] = [
+                {"Put": guarded},
+                {"Put": {"TableName": self.t.records, "Item": _to_item(self._grid_key(slot.schedule, iso(slot.start), slot.id) | place)}},
+            ]
+            if stored and (stored["schedule_id"], stored["start"]) != (slot.schedule, iso(slot.start)):
+                old = self._grid_key(stored["schedule_id"], stored["start"], slot.id)
+                ops.append({"Delete": {"TableName": self.t.records, "Key": {k: {"S": v} for k, v in old.items()}}})
+            try:
+                self.t.db.transact_write_items(TransactItems=ops)
+                return True
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+        return False
+
+    @staticmethod
+    def _grid_key(schedule_id: str, start_utc: str, slot_id: str) -> dict[str, str]:
+        return {"pk": f"GRID#{schedule_id}", "sk": f"{start_utc}#{slot_id}"}
+
+    def slots_between(self, schedule_id: str, start: datetime, end: datetime) -> list[EhrSlot]:
+        from careloop.clock import parse_iso
+        from careloop.ehr.common import MAX_SLOT, EhrSlot
+
+        items = self.t.query(
+            self.t.records, None, "pk", f"GRID#{schedule_id}", ConsistentRead=True,
+            KeyConditionExpression="#k = :v AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":v": {"S": f"GRID#{schedule_id}"}, ":a": {"S": iso(start - MAX_SLOT)},
+                                       ":b": {"S": iso(end)}})
+        slots = [EhrSlot(i["slot_id"], i["schedule_id"], parse_iso(i["start"]), parse_iso(i["end"]), i["status"],
+                         i.get("source_version", "")) for i in items]
+        return [s for s in slots if s.start < end and s.end > start]
 
 
 class DynamoActions:
@@ -513,6 +610,156 @@ class DynamoBooking:
         claims = [SlotClaim.model_validate(i) for i in items]
         return [c for c in claims if start <= c.start < end]
 
+    # -- rescheduling by text: offered times, `OFFERS#<patient id>` / `<offer id>`, kept a while
+    # past their expiry (a late "2" is read as expired, not as nothing), then TTL --
+    @staticmethod
+    def _offer_key(patient_id: str, offer_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"OFFERS#{patient_id}"}, "sk": {"S": offer_id}}
+
+    def put_offer(self, offer: SlotOffer) -> bool:
+        item = _to_item(offer.model_dump(mode="json")) | self._offer_key(offer.patient_id, offer.offer_id)
+        ttl = {"N": str(self._ttl(offer.expires_at) + 7 * 86400)}
+        try:
+            self.t.db.put_item(TableName=self.t.booking, Item=item | {"expires_ttl": ttl},
+                               ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def latest_offer(self, patient_id: str) -> SlotOffer | None:
+        items = self.t.query(self.t.booking, None, "pk", f"OFFERS#{patient_id}", ConsistentRead=True)
+        offers = [SlotOffer.model_validate(i) for i in items]
+        return max(offers, key=lambda o: (o.created_at, o.offer_id)) if offers else None
+
+    def close_offer(self, offer: SlotOffer, by: str, choice: int | None, at: datetime) -> bool:
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":closed": {"S": "closed"}, ":open": {"S": "open"}, ":at": {"S": iso(at)},
+                                  ":by": {"S": by}}
+        update = "SET #s = :closed, closed_at = :at, closed_by = :by"
+        if choice is not None:
+            update += ", choice = :c"
+            values[":c"] = {"N": str(choice)}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key=self._offer_key(offer.patient_id, offer.offer_id),
+                UpdateExpression=update, ConditionExpression="#s = :open",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    # ---- filling gaps from the waitlist (careloop.booking.gaps) ----
+    # The waitlist is one partition `WAITLIST` / <patient id> (a practice's list is short); a gap is
+    # `GAP#<start UTC>#<provider>` / `A`, its offers beside it under `OFFER#<patient id>`, each
+    # mirrored as `GAPS#<patient id>` / <gap key> so a reply finds the offer it answers.
+    _GAP_DAYS = 7  # a gap and its offers are kept this long after the slot, then forgotten
+
+    def _put_if_absent(self, item: dict[str, Any]) -> bool:
+        try:
+            self.t.db.put_item(TableName=self.t.booking, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def put_waitlist(self, entry: WaitlistEntry) -> bool:
+        return self._put_if_absent(_to_item(entry.model_dump(mode="json") | {"pk": "WAITLIST", "sk": entry.patient_id}))
+
+    def remove_waitlist(self, patient_id: str) -> bool:
+        got = self.t.db.delete_item(TableName=self.t.booking, Key={"pk": {"S": "WAITLIST"}, "sk": {"S": patient_id}},
+                                    ReturnValues="ALL_OLD")
+        return "Attributes" in got
+
+    def get_waitlist(self, patient_id: str) -> WaitlistEntry | None:
+        item = self.t.get(self.t.booking, {"pk": "WAITLIST", "sk": patient_id})
+        return WaitlistEntry.model_validate(item) if item else None
+
+    def waitlist(self) -> list[WaitlistEntry]:
+        entries = [WaitlistEntry.model_validate(i) for i in self.t.query(self.t.booking, None, "pk", "WAITLIST",
+                                                                         ConsistentRead=True)]
+        return sorted(entries, key=lambda e: (e.since, e.patient_id))
+
+    def _gap_ttl(self, start: datetime) -> dict[str, str]:
+        return {"N": str(self._ttl(start) + self._GAP_DAYS * 86400)}
+
+    def open_gap(self, gap: Gap) -> bool:
+        item = _to_item(gap.model_dump(mode="json") | {"pk": f"GAP#{gap.key}", "sk": _SK})
+        try:
+            self.t.db.put_item(
+                TableName=self.t.booking, Item=item | {"expires_ttl": self._gap_ttl(gap.start)},
+                # a slot taken and freed again (its new holder cancelled) opens again, once
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :taken AND #c <> :c)",
+                ExpressionAttributeNames={"#s": "status", "#c": "cancelled"},
+                ExpressionAttributeValues={":taken": {"S": "taken"}, ":c": {"S": gap.cancelled}})
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def get_gap(self, key: str) -> Gap | None:
+        item = self.t.get(self.t.booking, {"pk": f"GAP#{key}", "sk": _SK})
+        return Gap.model_validate(item) if item else None
+
+    def take_gap(self, key: str, patient_id: str, at: datetime) -> bool:
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key={"pk": {"S": f"GAP#{key}"}, "sk": {"S": _SK}},
+                UpdateExpression="SET #s = :taken, taken_at = :at, taken_by = :p",
+                ConditionExpression="#s = :open", ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":taken": {"S": "taken"}, ":open": {"S": "open"}, ":at": {"S": iso(at)},
+                                           ":p": {"S": patient_id}})
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def put_gap_offer(self, offer: GapOffer) -> bool:
+        gap = self.get_gap(offer.gap)
+        ttl = self._gap_ttl(gap.start if gap else offer.planned_at)
+        item = _to_item(offer.model_dump(mode="json") | {"pk": f"GAP#{offer.gap}", "sk": f"OFFER#{offer.patient_id}"})
+        mirror = {"pk": {"S": f"GAPS#{offer.patient_id}"}, "sk": {"S": offer.gap}, "expires_ttl": ttl}
+        try:
+            self.t.db.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.t.booking, "Item": item | {"expires_ttl": ttl},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.t.booking, "Item": mirror, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                return False
+            raise
+
+    def set_gap_offer(self, key: str, patient_id: str, **fields: object) -> None:
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": to_attr(value) for i, value in enumerate(fields.values())}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.booking, Key={"pk": {"S": f"GAP#{key}"}, "sk": {"S": f"OFFER#{patient_id}"}},
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if not _lost_race(exc):  # no such offer: nothing to update
+                raise
+
+    def gap_offers(self, key: str) -> list[GapOffer]:
+        items = self.t.query(self.t.booking, None, "pk", f"GAP#{key}", ConsistentRead=True)
+        return sorted((GapOffer.model_validate(i) for i in items if str(i["sk"]).startswith("OFFER#")),
+                      key=lambda o: o.patient_id)
+
+    def gap_offers_for_patient(self, patient_id: str) -> list[GapOffer]:
+        keys = [str(i["sk"]) for i in self.t.query(self.t.booking, None, "pk", f"GAPS#{patient_id}", ConsistentRead=True)]
+        offers = [self.t.get(self.t.booking, {"pk": f"GAP#{k}", "sk": f"OFFER#{patient_id}"}) for k in keys]
+        return [GapOffer.model_validate(o) for o in offers if o]
 
 class DynamoInbox:
     """InboxStore on the messages and records tables, through their adapters (the by_kind and
@@ -563,7 +810,7 @@ class DynamoInbox:
         return upcoming
 
     def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
-        return _starting(self._records.all_appointments(), start, end)
+        return _starting(self._records.appointments_between(start, end), start, end)  # by_start: the window only
 
 
 class DynamoAnalytics:
@@ -579,7 +826,7 @@ class DynamoAnalytics:
         return [m for m in self._messages.messages_of_kind(kind, start) if m.at < end]
 
     def appointments_starting(self, start: datetime, end: datetime) -> list[Appointment]:
-        return _starting(self._records.all_appointments(), start, end)
+        return _starting(self._records.appointments_between(start, end), start, end)  # by_start: the window only
 
     def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]:
         return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]

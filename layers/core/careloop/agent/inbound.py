@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from careloop import consent, templates
 from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
@@ -22,6 +22,9 @@ from careloop.agent.when import When, parse_when
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
 from careloop.sms.keywords import bare_word, keyword_kind
+
+if TYPE_CHECKING:
+    from careloop.booking.offers import SlotOffer
 
 ACTIVE = UPCOMING_STATUSES  # the conversation is about a visit still to come
 # who picks it up, and the inbox reason
@@ -34,7 +37,8 @@ ROUTES = {
 }
 # the replies that carry a booking link, and what the patient's link is for
 _LINK_PURPOSE: dict[str, Literal["book", "rebook", "reschedule"]] = {
-    "book": "book", "reschedule": "reschedule", "cancel": "rebook"}
+    "book": "book", "reschedule": "reschedule", "cancel": "rebook",
+    "slot_offer": "reschedule", "slot_taken": "reschedule", "slot_taken_none": "reschedule"}
 CONSENT_EVENTS = {"opt_out": "patient_opted_out", "opt_in": "patient_opted_in"}
 # entries of the short `faq` form keep the replies they always had
 FACT_REPLIES = {"hours": "fact_hours", "location": "fact_location", "parking": "fact_parking", "insurance": "fact_insurance"}
@@ -121,6 +125,8 @@ class _Turn:
         self.reply_key: str | None = None
         self.fact: str | None = None
         self.escalate_reason: str | None = None
+        self.reply_id = ""  # the id the reply goes out under (handle_inbound sets it): an offer names it
+        self.reply_fields: dict[str, str] = {}  # what a reply's own placeholders read (an offer's times)
 
     def context(self) -> dict[str, str]:
         patient = self.patient or Patient(id="?", language=self.language)
@@ -128,6 +134,7 @@ class _Turn:
         ctx["first_name"] = ctx["first_name"] or ("" if self.language == "es" else "there")
         ctx["when"] = when_staff_answer(self.s.practice, self.now, self.language)
         ctx["fact"] = self.fact or ""
+        ctx.update(self.reply_fields)
         if self.patient is not None and self.reply_key in _LINK_PURPOSE:
             from careloop.booking.links import booking_url_for
 
@@ -164,6 +171,8 @@ class _Turn:
             if self.patient:
                 self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
             return
+        if intent == "opt_out" and self._leaves_waitlist_only():
+            return None
         if intent in ("opt_out", "opt_in"):
             return self.consent(intent)
         if intent == "help":
@@ -172,6 +181,10 @@ class _Turn:
         if self.patient is None:
             reason = "number shared by several patients: which one?" if self.patients else "text from an unknown number"
             return self.escalate(reason)
+        if self._answers_gap_offer():  # first: it answers only its own last text, or waitlist words
+            return None
+        if self._answers_slot_offer():
+            return None
         if self.prediction.confidence < CONFIDENCE_THRESHOLD:
             # unsure of the label, but a question one knowledge entry answers strongly is answered
             match = index_for(self.s.practice).best(self.body, "other") if intent in ("other", "book") else None
@@ -179,6 +192,38 @@ class _Turn:
                 return None
             return self.escalate("the agent was not sure what this text is about")
         getattr(self, f"on_{intent}", self.on_other)()
+
+    def _answers_gap_offer(self) -> bool:
+        """Filling gaps (careloop.booking.gaps), read before the intents: an answer to the gap offer
+        this patient's last text made (YES books it, where the classifier would say `confirm`; NO
+        keeps them waiting, not `cancel`), or asking to join or leave the waitlist."""
+        booking, patient = self.s.booking, self.patient
+        if booking is None or self.s.practice.booking is None or patient is None:
+            return False
+        from careloop.booking import gaps
+
+        answer = gaps.answer_offer(self.s, patient, self.last_out, self.body, self.now)
+        if answer is not None:
+            self.reply_key = answer.reply_key
+            return True
+        ask = gaps.waitlist_request(self.body)
+        if ask == "join":
+            gaps.join(booking, patient.id, self.now)
+            self.reply_key = "waitlist_join"
+        elif ask == "leave":
+            gaps.leave(booking, patient.id)
+            self.reply_key = "waitlist_leave"
+        return ask is not None
+
+    def _leaves_waitlist_only(self) -> bool:
+        """"Take me off the waitlist" is free text the classifier reads as an opt-out: it asks to
+        leave the waitlist, not to stop every text (reminders included), so it does only that and
+        the reply says how to stop all texts. A carrier keyword (STOP) always opts out."""
+        if keyword_kind(self.body) is not None or self.patient is None:
+            return False
+        from careloop.booking import gaps
+
+        return gaps.waitlist_request(self.body) == "leave" and self._answers_gap_offer()
 
     def consent(self, intent: str) -> None:
         words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"
@@ -221,8 +266,109 @@ class _Turn:
         self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
         # what they asked for, so the front desk need not open the thread to see it
         asked = parse_when(self.body, self.now.astimezone(self.s.practice.zone).date(), self.language)
+        if self.appt is not None and self._offer_slots(asked):
+            return
         self.escalate("wants to reschedule" + (f" ({asked_for(asked)})" if asked else ""),
                       "reschedule" if self.offers_booking else "handoff")
+
+    # rescheduling by text (careloop.booking.offers) ----------------------------------------
+    def _offer_slots(self, asked: When | None, taken: SlotOffer | None = None) -> bool:
+        """Self-scheduling on: open times of the appointment's type near what the patient `asked`
+        for (after `taken` lost its time: near that offer's days), stored as an offer and listed in
+        the reply; none near: the patient's link and a staff note. -> False when self-scheduling is off."""
+        from careloop.booking import offers, service
+
+        s, patient, appt = self.s, self.patient, self.appt
+        if patient is None or appt is None or s.booking is None or s.practice.booking is None \
+                or not s.booking_base_url:
+            return False
+        kind = s.practice.booking.type(taken.type) if taken else service.type_for_visit(s, patient, appt.visit_type)
+        if kind is None:
+            return False
+        when = offers.offered_days(s, taken) if taken else asked
+        after = appt.start if when is not None and when.later else None
+        near = service.slots_near(s, patient, kind, when, after=after, limit=offers.OFFERED + 1, ignore=appt.id)
+        found = [x for x in near if x.start != appt.start][:offers.OFFERED]  # not the time being moved
+        if not found:
+            self.escalate("wants to reschedule; no open time near " + (asked_for(when) if when else "now"),
+                          "slot_taken_none" if taken else "reschedule")
+            return True
+        offer = offers.new_offer(_id("o-", self.message_id), patient.id, kind.id, found, moves=appt.id,
+                                 message_id=self.reply_id, now=self.now, after_taken=taken is not None)
+        if not s.booking.put_offer(offer):  # a redelivered text: list what it offered the first time
+            stored = s.booking.latest_offer(patient.id)
+            offer = stored if stored is not None and stored.offer_id == offer.offer_id else offer
+        self._list_offer(offer)
+        return True
+
+    def _list_offer(self, offer: SlotOffer) -> None:
+        from careloop.booking import offers
+
+        options, zone = offers.options_text(self.s, offer.slots, self.language)
+        self.reply_fields = {"options": options, "zone": f" ({zone})" if zone else "",
+                             "choices": offers.choices_text(len(offer.slots), self.language)}
+        self.reply_key = "slot_taken" if offer.after_taken else "slot_offer"
+
+    def _answers_slot_offer(self) -> bool:
+        """A reply to the times this patient was offered: a plain pick ("2", "the second one", "la
+        primera") books it through the one booking path (moving the appointment; its confirmation
+        text is the answer), a time taken meanwhile gets the next open ones as a new offer, and a
+        reply that is neither a pick nor another clear request goes to staff. -> whether it was one."""
+        from careloop.booking import offers, service
+        from careloop.errors import BookingError, SlotTaken
+
+        s, patient = self.s, self.patient
+        if patient is None or s.booking is None or s.practice.booking is None:
+            return False
+        offer = s.booking.latest_offer(patient.id)
+        if offer is None:
+            return False
+        if offer.offer_id == _id("o-", self.message_id):  # this very text made it: a redelivery
+            self.appt = _target_appointment(s, patient, self.last_out, self.now)
+            self._list_offer(offer)
+            return True
+        picked_here = offer.closed_by == self.message_id  # a redelivery of the pick: finish it
+        if not picked_here and not offer.is_open(self.now):
+            return False
+        choice = offer.choice if picked_here else offers.choice_in(self.body, len(offer.slots))
+        if choice is None:
+            if self._clear_other_request():
+                return False
+            if parse_when(self.body, self.now.astimezone(s.practice.zone).date(), self.language) is not None:
+                self.on_reschedule()  # "2pm works?": none of those, but another time: offer near it
+                return True
+            self.appt = _target_appointment(s, patient, self.last_out, self.now)
+            self.escalate("replied to the offered times, but not with one of them")
+            return True
+        if not picked_here and not s.booking.close_offer(offer, self.message_id, choice, self.now):
+            return False  # another reply picked first: this one is read like any text
+        self.appt = _target_appointment(s, patient, self.last_out, self.now)
+        kind = s.practice.booking.type(offer.type)
+        if kind is None:
+            self.escalate("picked an offered time of a type that is no longer bookable")
+            return True
+        try:
+            booked = service.book_for_patient(s, patient, kind, offer.slots[choice - 1].slot(), moves=offer.moves,
+                                              ref=f"offer:{offer.offer_id}")
+        except SlotTaken:
+            moved = s.records.get_appointment(offer.moves) if offer.moves else None
+            self.appt = moved if moved is not None and moved.status in ACTIVE else self.appt
+            if not self._offer_slots(None, taken=offer):
+                self.escalate("picked an offered time that was just taken")
+            return True
+        except BookingError as exc:
+            self.escalate(f"picked an offered time that could not be booked: {exc}")
+            return True
+        self.appt = booked.appointment  # no reply of its own: the booking's confirmation says it
+        return True
+
+    def _clear_other_request(self) -> bool:
+        """Not a pick, but plainly something else (a question, a confirm, a new time): read as usual."""
+        p = self.prediction
+        if p.confidence >= CONFIDENCE_THRESHOLD and p.intent != "other":
+            return True
+        match = index_for(self.s.practice).best(self.body, "other")
+        return match is not None and match.score >= KNOWLEDGE_STRONG
 
     def on_book(self) -> None:
         if self.offers_booking:
@@ -300,6 +446,7 @@ def handle_inbound(
     now = existing.at if existing is not None else (at or services.clock.now())  # resume as it began
 
     turn = _Turn(services, from_phone, body, message_id, now, carrier_at)
+    turn.reply_id = _id("r-", inbound_id)
     turn.run()
     p = turn.prediction
     outcome = InboundOutcome(message_id, patient_id=turn.patient.id if turn.patient else None, intent=p.intent,

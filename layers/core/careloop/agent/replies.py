@@ -42,6 +42,20 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "No problem, {first_name}. Pick a new time here: {booking_url} or call {practice_phone}.",
         "es": "Con gusto, {first_name}. Elija otra hora aquí: {booking_url} o llame al {practice_phone}.",
     },
+    # rescheduling by text (careloop.booking.offers): {options} "1) Tue Dec 8 10:00 AM 2) ...",
+    # {zone} " (EST)" (empty when each time names its own), {choices} "1, 2 or 3"
+    "slot_offer": {
+        "en": "{first_name}, open times{zone}: {options}. Reply {choices}, or pick another time: {booking_url}",
+        "es": "{first_name}, horas libres{zone}: {options}. Responda {choices}, o elija otra hora: {booking_url}",
+    },
+    "slot_taken": {
+        "en": "Sorry, that time was just taken. Open times{zone}: {options}. Reply {choices}, or pick another: {booking_url}",
+        "es": "Lo sentimos, esa hora se acaba de ocupar. Horas libres{zone}: {options}. Responda {choices}, o elija otra: {booking_url}",
+    },
+    "slot_taken_none": {
+        "en": "Sorry, {first_name}, that time was just taken. Pick another here: {booking_url} or call {practice_phone}.",
+        "es": "Lo sentimos, {first_name}, esa hora se acaba de ocupar. Elija otra aquí: {booking_url} o llame al {practice_phone}.",
+    },
     "cancel": {
         "en": "Thanks for letting us know, {first_name}. We've told the front desk. When you're ready to rebook: {booking_url}",
         "es": "Gracias por avisarnos, {first_name}. Ya informamos a recepción. Cuando quiera otra cita: {booking_url}",
@@ -74,6 +88,34 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "Thanks, {first_name}. A member of our team will get back to you {when}.",
         "es": "Gracias, {first_name}. Una persona de nuestro equipo le responderá {when}.",
     },
+    # filling gaps from the waitlist (careloop.booking.gaps)
+    "waitlist_join": {
+        "en": "{practice_name}: you're on our waitlist, {first_name}. We'll text you if an earlier time opens. "
+              "Reply NO SOONER to stop.",
+        "es": "{practice_name}: ya está en la lista de espera, {first_name}. Le avisaremos si se abre un horario "
+              "antes. Responda NO ANTES para salir.",
+    },
+    "waitlist_leave": {
+        "en": "{practice_name}: you're off the waitlist, {first_name}. Your appointments stay as they are. "
+              "To stop all texts, reply STOP.",
+        "es": "{practice_name}: ya no está en la lista de espera, {first_name}. Sus citas quedan igual. "
+              "Para no recibir más textos, responda STOP.",
+    },
+    "gap_taken": {
+        "en": "{practice_name}: that time was just taken; you stay on the waitlist. Reply NO SOONER to leave it.",
+        "es": "{practice_name}: ese horario ya fue tomado; sigue en la lista de espera. Responda NO ANTES para salir.",
+    },
+    "gap_declined": {
+        "en": "OK, {first_name}. You stay on the waitlist; we'll text you if another time opens.",
+        "es": "De acuerdo, {first_name}. Sigue en la lista de espera; le avisaremos si se abre otro horario.",
+    },
+}
+
+# The offer of a freed slot (an automated text, careloop.booking.gaps): GSM-7 in both languages,
+# so one SMS part with a long practice name and provider
+GAP_OFFER = {
+    "en": "{practice}: an earlier time opened: {when} ({zone}) with {provider}. Reply YES to take it.",
+    "es": "{practice}: hay un horario antes: {when} ({zone}) con {provider}. Responda SI para tomarlo.",
 }
 
 _DAY_NAMES = {

@@ -75,6 +75,29 @@ class BookingSettings(_Strict):
     step_minutes: int = Field(15, ge=5, le=120)  # slot starts fall on this grid from opening
     mode: Literal["instant", "request"] = "instant"
     link_days: int = Field(14, ge=1, le=90)  # a personal link expires after this
+    # where deployed links point (<link_base_url>/b/<token>) instead of the CloudFront origin: a
+    # short custom domain keeps every text offering booking within its part budget
+    link_base_url: str | None = None
+
+    @field_validator("link_base_url")
+    @classmethod
+    def _short_https_base(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from urllib.parse import urlsplit
+
+        from careloop.booking.links import MAX_BASE_LENGTH
+
+        base = v.strip().rstrip("/")
+        parts = urlsplit(base)
+        if parts.scheme != "https" or not parts.hostname or "." not in parts.hostname:
+            raise ValueError("must be an https:// address with a domain name, e.g. https://book.maple.dental")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must be a plain https:// address (no query, fragment or credentials)")
+        if len(base) > MAX_BASE_LENGTH:
+            raise ValueError(f"is {len(base)} characters; at most {MAX_BASE_LENGTH}, so that every text "
+                             "offering booking stays within its message parts")
+        return base
 
     def type(self, type_id: str) -> AppointmentType | None:
         return next((t for t in self.types if t.id == type_id), None)

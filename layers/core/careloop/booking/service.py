@@ -4,17 +4,23 @@ and the booking itself with what follows it (claim, appointment, reschedule, con
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from careloop.booking.availability import AppointmentType, BookingSettings
+from careloop.booking.grid import ehr_free_between
 from careloop.booking.links import BookingLink, SlotClaim, looks_like_token
 from careloop.booking.slots import Busy, Slot, open_slots
 from careloop.errors import BookingInputError, LinkGone, SlotTaken, UnknownLink
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import BookingStore, Services
 from careloop.templates import format_date_time
+
+if TYPE_CHECKING:
+    from careloop.agent.when import When
 
 MAX_DAYS = 31  # one slots request looks this many days ahead at most
 ALTERNATIVES = 3  # open slots a 409 offers instead
@@ -48,11 +54,18 @@ def _open(services: Services, token: str | None) -> _Context:
     patient = services.records.get_patient(link.patient_id) if link else None
     if link is None or patient is None:
         raise UnknownLink()
-    if link.spent_at is not None:
+    if link.spent_at is not None and not _unfinished(services, link):
         raise LinkGone("this link was already used to book")
     if services.clock.now() >= link.expires_at:
         raise LinkGone("this link has expired")
     return _Context(link, patient, settings, store)
+
+
+def _unfinished(services: Services, link: BookingLink) -> bool:
+    """A link spent by a booking that crashed before its appointment was stored: a retry of the
+    same link finishes that booking (same appointment id) instead of answering 410."""
+    booked = link.booked_appointment_id
+    return bool(booked) and services.records.get_appointment(booked or "") is None
 
 
 def _is_new_patient(services: Services, patient: Patient) -> bool:
@@ -62,6 +75,19 @@ def _is_new_patient(services: Services, patient: Patient) -> bool:
 def _bookable(services: Services, ctx: _Context) -> list[AppointmentType]:
     new = _is_new_patient(services, ctx.patient)
     return [t for t in ctx.settings.types if t.online and (t.new_patients or not new)]
+
+
+def type_for_visit(services: Services, patient: Patient, visit_type: str | None) -> AppointmentType | None:
+    """The booking type an appointment of `visit_type` is (an online type whose visit type or id it
+    is), else the first type the patient may book; None when self-scheduling is off."""
+    settings = services.practice.booking
+    if settings is None:
+        return None
+    same = next((t for t in settings.types if t.online and visit_type and (t.visit_type or t.id) == visit_type), None)
+    if same is not None:
+        return same
+    new = _is_new_patient(services, patient)
+    return next((t for t in settings.types if t.online and (t.new_patients or not new)), None)
 
 
 def types_for(services: Services, token: str | None) -> list[dict]:
@@ -94,25 +120,57 @@ def _provider_ids(services: Services) -> dict[str, str]:
 
 
 def _busy(services: Services, store: BookingStore, start: datetime, end: datetime,
-          ignore: str | None = None) -> list[Busy]:
-    """Booked and pending appointments (EHR or Careloop) plus claims and holds overlapping [start, end)."""
+          ignore: frozenset[str] = frozenset()) -> list[Busy]:
+    """Booked and pending appointments (EHR or Careloop) plus claims and holds overlapping [start, end),
+    except those of the appointments in `ignore` (the one being moved, the booking being finished)."""
     ids = _provider_ids(services)
-    busy = [Busy(ids.get(a.provider, a.provider), a.start, a.end) for a in services.records.all_appointments()
-            if a.provider and a.status in UPCOMING_STATUSES and a.id != ignore and a.start < end and a.end > start]
+    busy = [Busy(ids.get(a.provider, a.provider), a.start, a.end) for a in services.records.appointments_between(start, end)
+            if a.provider and a.status in UPCOMING_STATUSES and a.id not in ignore and a.start < end and a.end > start]
     busy += [Busy(c.provider, c.start, c.end) for c in store.claims_between(start - timedelta(days=1), end)
-             if c.appointment_id != ignore]
+             if c.appointment_id not in ignore]
     return busy
+
+
+def _open_slots(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+                first_day: date, days: int, *, ignore: frozenset[str] = frozenset(), provider: str | None = None,
+                with_busy: bool = True) -> list[Slot]:
+    zones = [zone_for(services, h.location) for h in settings.hours] or [services.practice.zone]
+    window_start = min(datetime.combine(first_day, datetime.min.time(), z) for z in zones).astimezone(UTC)
+    window_end = window_start + timedelta(days=days + 2)
+    busy = _busy(services, store, window_start, window_end, ignore) if with_busy else []
+    # the EHR's free Slots win for each provider it sent a Schedule for (every booking path: a
+    # link, a text reply, a gap offer, a call)
+    ehr_free = ehr_free_between(services.records, window_start, window_end, kind.providers)
+    return open_slots(settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
+                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider,
+                      ehr_free=ehr_free)
+
+
+def search_slots(services: Services, kind: AppointmentType, first_day: date, days: int, *,
+                 ignore: frozenset[str] = frozenset(), provider: str | None = None) -> list[Slot]:
+    """Open slots of `kind` on local days [first_day, first_day + days), earliest first, for a
+    caller that holds no link (the voice agent); `ignore`: appointments whose time counts as free
+    (the one being moved)."""
+    settings, store = services.practice.booking, services.booking
+    if settings is None or store is None:
+        return []
+    return _open_slots(services, settings, store, kind, first_day, days, ignore=ignore, provider=provider)
+
+
+def _ignored(ctx: _Context) -> frozenset[str]:
+    """The link's own appointments: the one a reschedule moves, and the one its spend named."""
+    ids = {appointment_id_for(ctx.link.token)}  # a try that crashed past its claim
+    if ctx.link.purpose == "reschedule" and ctx.link.appointment_id:
+        ids.add(ctx.link.appointment_id)
+    if ctx.link.booked_appointment_id:
+        ids.add(ctx.link.booked_appointment_id)
+    return frozenset(ids)
 
 
 def _slots(services: Services, ctx: _Context, kind: AppointmentType, first_day: date, days: int,
            provider: str | None = None, with_busy: bool = True) -> list[Slot]:
-    zones = [zone_for(services, h.location) for h in ctx.settings.hours] or [services.practice.zone]
-    window_start = min(datetime.combine(first_day, datetime.min.time(), z) for z in zones).astimezone(UTC)
-    window_end = window_start + timedelta(days=days + 2)
-    ignore = ctx.link.appointment_id if ctx.link.purpose == "reschedule" else None
-    busy = _busy(services, ctx.store, window_start, window_end, ignore) if with_busy else []
-    return open_slots(ctx.settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
-                      busy=busy, zone_of=lambda loc: zone_for(services, loc), provider=provider)
+    return _open_slots(services, ctx.settings, ctx.store, kind, first_day, days, ignore=_ignored(ctx),
+                       provider=provider, with_busy=with_busy)
 
 
 def _day(value: object) -> date:
@@ -188,27 +246,86 @@ def book(services: Services, token: str | None, type_id: object, start: object,
         if offered:
             raise SlotTaken(_alternatives(services, ctx, kind, at))
         raise BookingInputError("start", "is not an open slot of this type")
-    slot = matching[0]
-    request_mode = ctx.settings.mode == "request"
-    appointment_id = appointment_id_for(ctx.link.token)
+    moves = ctx.link.appointment_id if ctx.link.purpose == "reschedule" else None
+    return book_for_patient(services, ctx.patient, kind, matching[0], moves=moves, ref=ctx.link.token,
+                            settings=ctx.settings, link=ctx.link)
+
+
+def _own_claim(store: BookingStore, slot: Slot, appointment_id: str) -> bool:
+    """The slot's claim is this booking's own (a retry after a crash past the claim)."""
+    return any(c.provider == slot.provider and c.start == slot.start and c.appointment_id == appointment_id
+               for c in store.claims_between(slot.start, slot.start + timedelta(seconds=1)))
+
+
+def book_for_patient(services: Services, patient: Patient, kind: AppointmentType, slot: Slot, *,
+                     moves: str | None, ref: str, settings: BookingSettings | None = None,
+                     link: BookingLink | None = None) -> Booked:
+    """Book `slot` for `patient`, the one path every booking takes (a link, a text reply, a gap
+    offer): without a `link` (whose path just found it open) check `slot` is still open, claim it
+    with the conditional write (SlotTaken with the next open slots when it is not, or another
+    booking has it), spend `link` if there is one, store the `source: careloop`
+    appointment, cancel the appointment it `moves` and tell the EHR, send the one confirmation
+    text, then the FHIR create (instant) or the front desk's task (request). `ref` names the
+    booking: the same ref is the same appointment, so a retry after a crash finishes it and
+    does nothing twice."""
+    store, settings = services.booking, settings or services.practice.booking
+    if store is None or settings is None:
+        raise ValueError("booking needs services.booking and the profile's booking section")
+    request_mode = settings.mode == "request"
+    appointment_id = link.booked_appointment_id if link is not None and link.booked_appointment_id \
+        else appointment_id_for(ref)
+    if link is None and not _still_open(services, settings, store, kind, slot, {moves, appointment_id}):
+        # offered a while ago (a text, a gap offer): staff may have filled it in the EHR since, or
+        # it is now inside the lead time; the link path found it open a moment ago
+        raise SlotTaken([slot_json(s) for s in _next_open(services, settings, store, kind, slot.start, moves)])
     claim = SlotClaim(provider=slot.provider, start=slot.start, end=slot.end, appointment_id=appointment_id,
                       kind="hold" if request_mode else "booked", expires_at=slot.end + timedelta(days=HOLD_DAYS))
-    if not ctx.store.claim_slot(claim):
-        raise SlotTaken(_alternatives(services, ctx, kind, at))
+    if not store.claim_slot(claim) and not _own_claim(store, slot, appointment_id):
+        raise SlotTaken([slot_json(s) for s in _next_open(services, settings, store, kind, slot.start, moves)])
     now = services.clock.now()
-    if not ctx.store.spend_link(ctx.link.token, appointment_id, now):
-        ctx.store.release_slot(slot.provider, slot.start)  # the link's other request booked first
+    if link is not None and link.spent_at is None and not store.spend_link(link.token, appointment_id, now):
+        store.release_slot(slot.provider, slot.start)  # the link's other request booked first
         raise LinkGone("this link was already used to book")
+    if link is not None and link.spent_at is not None:
+        _release_stale_claims(services, store, appointment_id, slot)
+    existing = services.records.get_appointment(appointment_id)
     appointment = Appointment(
-        id=appointment_id, patient_id=ctx.patient.id, start=slot.start.astimezone(UTC), minutes=kind.minutes,
+        id=appointment_id, patient_id=patient.id, start=slot.start.astimezone(UTC), minutes=kind.minutes,
         status="pending" if request_mode else "booked", provider=slot.provider, location=slot.location,
         visit_type=kind.visit_type or kind.id, source="careloop", updated_at=now,
     )
-    services.records.put_appointment(appointment)  # the records stream plans its reminders
-    if ctx.link.purpose == "reschedule" and ctx.link.appointment_id:
-        _cancel_moved(services, ctx.store, ctx.link.appointment_id, now)
-    _after_booking(services, ctx, appointment, kind, slot, request_mode, now)
-    return Booked(appointment, "requested" if request_mode else "booked", slot.location, kind.id)
+    if existing is None:
+        services.records.put_appointment(appointment)  # the records stream plans its reminders
+    if moves:
+        _cancel_moved(services, store, moves, now)
+    _after_booking(services, patient, appointment, kind, slot, request_mode, now, first=existing is None)
+    return Booked(existing or appointment, "requested" if request_mode else "booked", slot.location, kind.id)
+
+
+def _still_open(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+                slot: Slot, own: set[str | None]) -> bool:
+    """`slot` is still an open slot of `kind` (hours, lead time, every appointment and claim but
+    the booking's `own`: the appointment it moves, and itself on a retry)."""
+    day = slot.start.astimezone(zone_for(services, slot.location)).date() - timedelta(days=1)
+    ignore = frozenset(i for i in own if i)
+    return any(s.start == slot.start and s.provider == slot.provider
+               for s in _open_slots(services, settings, store, kind, day, 3, ignore=ignore, provider=slot.provider))
+
+
+def _release_stale_claims(services: Services, store: BookingStore, appointment_id: str, slot: Slot) -> None:
+    """A finished-after-crash booking on another slot than the first try: that try's claim goes."""
+    now = services.clock.now()
+    for c in store.claims_between(now - timedelta(days=1), now + timedelta(days=400)):
+        if c.appointment_id == appointment_id and (c.provider, c.start) != (slot.provider, slot.start):
+            store.release_slot(c.provider, c.start)
+
+
+def _next_open(services: Services, settings: BookingSettings, store: BookingStore, kind: AppointmentType,
+               after: datetime, moves: str | None) -> list[Slot]:
+    day = after.astimezone(services.practice.zone).date()
+    ignore = frozenset({moves}) if moves else frozenset()
+    later = [s for s in _open_slots(services, settings, store, kind, day, 14, ignore=ignore) if s.start > after]
+    return later[:ALTERNATIVES]
 
 
 def _cancel_moved(services: Services, store: BookingStore, appointment_id: str, now: datetime) -> None:
@@ -240,13 +357,14 @@ _CONFIRM = {
 }
 
 
-def _after_booking(services: Services, ctx: _Context, appointment: Appointment, kind: AppointmentType,
-                   slot: Slot, request_mode: bool, now: datetime) -> None:
+def _after_booking(services: Services, patient: Patient, appointment: Appointment, kind: AppointmentType,
+                   slot: Slot, request_mode: bool, now: datetime, *, first: bool = True) -> None:
     """One confirmation text at once (a direct answer: not held by quiet hours or caps), then the
-    EHR create (instant) or the front desk's task (request)."""
+    EHR create (instant) or the front desk's task (request). `first`: the appointment was just
+    stored (a finished retry does not queue the EHR create again; text and task have their own keys)."""
     from careloop.ehr import writeback
 
-    patient, practice = ctx.patient, services.practice
+    practice = services.practice
     lang = patient.language if patient.language in ("en", "es") else "en"
     zone = zone_for(services, slot.location)
     local = slot.start.astimezone(zone)
@@ -274,5 +392,78 @@ def _after_booking(services: Services, ctx: _Context, appointment: Appointment, 
         if services.messages.put_message(task):
             services.notifier.notify(task)
         return
-    writeback.record(practice, services.writeback, writeback.WritebackEvent(
-        kind="appointment_created", patient_id=patient.id, appointment_id=appointment.id, at=now))
+    if first:
+        writeback.record(practice, services.writeback, writeback.WritebackEvent(
+            kind="appointment_created", patient_id=patient.id, appointment_id=appointment.id, at=now))
+
+
+# ---- the slot search of a text conversation ------------------------------------------------------
+
+
+PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}  # local hours [from, to)
+WIDEN_DAYS = 14  # no open slot in the window asked for: look this many days past it
+
+
+def slots_near(services: Services, patient: Patient, kind: AppointmentType, when: When | None, *,
+               after: datetime | None, limit: int = ALTERNATIVES, ignore: str | None = None) -> list[Slot]:
+    """Up to `limit` open slots of `kind` nearest what the patient asked for, at distinct times,
+    earliest first: inside the window asked (its part of the day, closest to its time of day),
+    filled up from the following days (their times in that part of the day first); no window (None, or
+    "later"): the earliest from `after` on. `after`: no slot starting before it (a "later" ask:
+    after the current appointment). `ignore`: an appointment whose time does not count as busy
+    (the one being moved)."""
+    store, settings = services.booking, services.practice.booking
+    if store is None or settings is None or limit <= 0:
+        return []
+    today = services.clock.now().astimezone(services.practice.zone).date()
+    floor = after
+    if when is None or when.later:
+        start_day = max(today, floor.astimezone(services.practice.zone).date()) if floor else today
+        first_day, days = start_day, WIDEN_DAYS
+    else:
+        first_day = max(when.first_day, today)
+        days = max((when.last_day - first_day).days + 1, 1)
+    skip = frozenset({ignore}) if ignore else frozenset()
+    found = _open_slots(services, settings, store, kind, first_day, days + WIDEN_DAYS, ignore=skip)
+    if floor is not None:
+        found = [s for s in found if s.start > floor]
+    window_end = first_day + timedelta(days=days)
+
+    def local(s: Slot) -> datetime:
+        return s.start.astimezone(zone_for(services, s.location))
+
+    part = PARTS_OF_DAY.get(when.part_of_day or "") if when is not None else None
+    at = when.time if when is not None else None
+    from_time = at is not None and when is not None and when.after_time  # "after 3": a bound, not a target
+
+    def fits(s: Slot) -> bool:
+        t = local(s)
+        if from_time and at is not None and t.time() < at:
+            return False
+        return part is None or part[0] <= t.hour < part[1]
+
+    inside = [s for s in found if local(s).date() < window_end]
+    beyond = [s for s in found if local(s).date() >= window_end]
+    picked: list[Slot] = []
+    for candidates in ([s for s in inside if fits(s)], [s for s in beyond if fits(s)], beyond):
+        taken = {s.start for s in picked}
+        picked += _nearest([s for s in candidates if s.start not in taken], None if from_time else at, local,
+                           limit - len(picked))
+        if len(picked) >= limit:
+            break
+    return sorted(picked, key=lambda s: s.start)
+
+
+def _nearest(candidates: list[Slot], at: time | None, local: Callable[[Slot], datetime], limit: int) -> list[Slot]:
+    """One slot per start time (the first provider), the `limit` closest to the time of day `at`
+    when one was asked (earlier days first among equals), else the earliest; shown earliest first."""
+    distinct: dict[datetime, Slot] = {}
+    for s in candidates:
+        distinct.setdefault(s.start, s)
+    slots = list(distinct.values())
+    if at is not None:
+        def distance(s: Slot) -> tuple[int, datetime]:
+            t = local(s)
+            return abs((t.hour * 60 + t.minute) - (at.hour * 60 + at.minute)), s.start
+        slots.sort(key=distance)  # "at 3" over a week: 3 PM on the first days that have it
+    return sorted(slots[:limit], key=lambda s: s.start)

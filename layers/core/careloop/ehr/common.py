@@ -38,6 +38,9 @@ class Hl7Header:
     processing_id: str = ""
 
 
+MAX_SLOT = timedelta(days=1)  # a Slot longer than this is not a bookable slot (and the store looks back one day)
+
+
 @dataclass(frozen=True)
 class EhrSlot:
     """A FHIR Slot: time on one EHR Schedule that is free or not; the EHR's own booking grid,
@@ -48,6 +51,19 @@ class EhrSlot:
     start: datetime
     end: datetime
     status: str  # free | busy | busy-unavailable | busy-tentative | entered-in-error
+    # `source_version` of the Slot (meta): an older delivery never overwrites a newer one
+    version: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class EhrSchedule:
+    """A FHIR Schedule: whose booking grid its Slots are (the profile provider id, None for a
+    room's, another clinic's or an inactive schedule) and where, with its version marker."""
+
+    id: str
+    provider: str | None
+    location: str | None = None
+    version: str = field(default="", compare=False)
 
 
 @dataclass(slots=True)
@@ -74,6 +90,8 @@ class EhrBatch:
     # knows); with `slots`, the free time that replaces working hours for that provider
     schedules: dict[str, str | None] = field(default_factory=dict)
     slots: list[EhrSlot] = field(default_factory=list)
+    # the same Schedules as stored (location and version too), in the order they came
+    schedule_records: list[EhrSchedule] = field(default_factory=list)
 
 
 # ---- sane values -----------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from typing import Any
 from careloop.clock import now as clock_now
 from careloop.ehr.common import (
     MAX_IDENTIFIER,
+    MAX_SLOT,
     MAX_TEXT,
     EhrBatch,
+    EhrSchedule,
     EhrSlot,
     PhoneCandidate,
     PhoneKind,
@@ -454,11 +456,13 @@ class _Mapper:
         if not sid:
             self.warnings.append(Notice("unusable_schedule", f"{path}: Schedule has no id; its slots are not used"))
             return
-        provider = None
+        provider = location = None
         for ref in map(_obj, _list(res.get("actor"))):
             rtype, rid, _ = self._resolve(ref, res)
             if rtype == "PractitionerRole" and rid in self.roles:
                 rtype, rid = "Practitioner", self.roles[rid][0]
+            if rtype == "Location":
+                location = location or self._booking_location(rid, _str(ref.get("display")))
             if rtype not in (None, "Practitioner"):
                 continue  # a Location or HealthcareService actor says where, not who
             display = _str(ref.get("display")) or self.batch.practitioners.get(rid or "")
@@ -466,6 +470,15 @@ class _Mapper:
         # no provider the profile knows (a room's or another clinic's schedule): kept as None,
         # quietly, so booking ignores its slots
         self.batch.schedules[sid] = provider if res.get("active") is not False else None
+        at, version = _meta(res)
+        self.batch.schedule_records.append(EhrSchedule(sid, self.batch.schedules[sid], location,
+                                                       version_marker(at, version)))
+
+    def _booking_location(self, ehr_id: str | None, display: str | None) -> str | None:
+        """The profile location id for an EHR Location: matched by id, else by name."""
+        wanted = {k.strip().casefold() for k in (ehr_id, display) if k and k.strip()}
+        return next((loc.id for loc in self.profile.locations
+                     if loc.id.casefold() in wanted or loc.name.casefold() in wanted), None)
 
     def _booking_provider(self, ehr_id: str | None, display: str | None) -> str | None:
         """The profile provider id for an EHR practitioner: matched by id, else by name."""
@@ -484,8 +497,11 @@ class _Mapper:
             problem = f"status {_short(str(status))!r} is not a SlotStatus"
         elif start is None or end is None or end <= start:
             problem = "needs a start and a later end (instants with an offset)"
+        elif end - start > MAX_SLOT:
+            problem = f"is longer than {MAX_SLOT.days} day (the slot store looks one day back)"
         else:
-            self.batch.slots.append(EhrSlot(sid, schedule, start, end, status))
+            at, version = _meta(res)
+            self.batch.slots.append(EhrSlot(sid, schedule, start, end, status, version_marker(at, version)))
             return
         self.warnings.append(Notice("bad_slot", f"{who}: {problem}; skipped", (who,) if sid else ()))
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, Protocol
 
-from careloop.ports import Services
+from careloop.ports import RecordStore, Services
 from careloop.records import IngestResult, ingest
 
 Kind = Literal["fhir", "hl7v2"]
@@ -98,8 +98,34 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
             if appt_id not in mapped and stored is not None and stored.status != "cancelled":
                 # the cancel names no version of its own: it applies as of the stored one
                 appointments.append(stored.model_copy(update={"status": "cancelled"}))
-    return ingest(services.records, services.consent, patients, appointments, now, merges=merges, bulk=bulk, live=live,
-                  phone_opted_out=phone_opted_out)
+    result = ingest(services.records, services.consent, patients, appointments, now, merges=merges, bulk=bulk,
+                    live=live, phone_opted_out=phone_opted_out)
+    apply_grid(services.records, batches, result)
+    if services.practice.booking is not None and result.appointments and not bulk:
+        # the EHR's copy of an online booking replaces it (one read per appointment: webhooks and
+        # replays, not the onboarding import, which comes before anyone booked online)
+        from careloop.booking.requests import supersede
+
+        applied = services.records.get_appointments(result.appointments)
+        supersede(services, [a for a in applied.values() if a.source != "careloop"])
+    return result
+
+
+def apply_grid(records: RecordStore, batches: list, result: IngestResult) -> None:
+    """The EHR's booking grid (FHIR Schedules, then Slots) into the record store: an older version
+    never replaces a newer one (reported stale), and a Slot whose Schedule has not come yet is
+    kept all the same (it counts for booking once the Schedule arrives)."""
+    for batch in batches:
+        for schedule in getattr(batch, "schedule_records", ()):
+            if records.put_schedule(schedule):
+                result.grid.append(f"Schedule/{schedule.id}")
+            else:
+                result.stale.append(f"Schedule/{schedule.id}")
+        for slot in getattr(batch, "slots", ()):
+            if records.put_slot(slot):
+                result.grid.append(f"Slot/{slot.id}")
+            else:
+                result.stale.append(f"Slot/{slot.id}")
 
 
 def quarantine(archive: Archive, key: str, kind: Kind, body: bytes, issues: list[str], now: datetime,

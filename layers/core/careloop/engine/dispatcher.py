@@ -134,6 +134,20 @@ def _fire(
         _finish(services, action, ActionStatus.SKIPPED, reason=reason)
         result.skipped[action.action_id] = reason
 
+    if action.workflow == "gap-fill":  # an offer of a freed slot (careloop.booking.gaps), gated there
+        from careloop.booking.gaps import fire_offer
+
+        verdict = fire_offer(services, action, now)
+        if verdict.action == "drop":
+            return skip(verdict.reason)
+        if verdict.action == "defer" and verdict.until is not None:
+            _finish(services, action, ActionStatus.PENDING, due_at=verdict.until, reason=verdict.reason)
+            result.deferred[action.action_id] = verdict.until
+            return
+        sent = message_id_for(action.action_id) if action.step == "offer" else None  # a wave sends nothing itself
+        _finish(services, action, ActionStatus.SENT, message_id=sent)
+        result.sent.append(action.action_id)
+        return
     wf = services.workflow(action.workflow)
     if wf is None or not wf.enabled:
         return skip("workflow is off")

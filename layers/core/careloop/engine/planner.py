@@ -59,6 +59,10 @@ def plan_appointment_change(
         keep = None if left_booked else f"start={iso(new.start)}"
         result.cancelled += cancel_pending(services, subject, keep_generation=keep)
 
+    if services.booking is not None and new.status == "cancelled":  # a late cancellation: offer the slot
+        from careloop.booking.gaps import on_appointment_change
+
+        result.planned += on_appointment_change(services, old, new, now)
     patient = services.records.get_patient(new.patient_id)
     if patient is None:
         return result

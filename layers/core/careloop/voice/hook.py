@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from xml.sax.saxutils import escape
 
@@ -382,39 +382,21 @@ def bookable_types(services: Services, patient: Patient | None, *, known: bool =
 
 def open_slots_for(services: Services, kind: AppointmentType, first_day: date, days: int,
                    ignore: str | None = None) -> list[Slot]:
-    """The booking core's open slots of a type (appointments, claims and holds taken out)."""
-    from careloop.booking.service import _busy, zone_for
-    from careloop.booking.slots import open_slots
+    """The booking core's open slots of a type (appointments, claims, holds and the EHR's grid)."""
+    from careloop.booking.service import search_slots
 
-    settings, store = services.practice.booking, services.booking
-    if settings is None or store is None:
-        return []
-    zones = [zone_for(services, h.location) for h in settings.hours] or [services.practice.zone]
-    start = min(datetime.combine(first_day, time(0), z) for z in zones).astimezone(UTC)
-    busy = _busy(services, store, start, start + timedelta(days=days + 2), ignore)
-    return open_slots(settings, type_id=kind.id, first_day=first_day, days=days, now=services.clock.now(),
-                      busy=busy, zone_of=lambda loc: zone_for(services, loc))
+    return search_slots(services, kind, first_day, days, ignore=frozenset({ignore}) if ignore else frozenset())
 
 
 def book_for_caller(services: Services, patient: Patient, kind: AppointmentType, slot: Slot, *,
                     moves: Appointment | None, ref: str) -> tuple[Appointment, str]:
-    """Book (or move `moves` to) the slot through the booking service, so the claim, the EHR
-    write-back and the one confirmation text are the link bookings' own. The one place the hook
-    calls the service (`book_for_patient` can replace the personal link minted for this offer).
-    -> (appointment, "booked" | "requested"); SlotTaken / BookingInputError when it is gone."""
-    from careloop.booking import links, service
-    from careloop.errors import LinkGone
+    """Book (or move `moves` to) the slot through the booking core's one path, so the claim, the
+    EHR write-back and the one confirmation text are every booking's own; the same `ref` (this
+    offer) is the same appointment, so a turn Lex retries books once.
+    -> (appointment, "booked" | "requested"); SlotTaken when it is gone."""
+    from careloop.booking.service import book_for_patient
 
-    link = links.mint(services, patient, "reschedule" if moves else "book", ref=ref,
-                      appointment_id=moves.id if moves else None)
-    try:
-        booked = service.book(services, link.token, kind.id, slot.start.isoformat(), slot.provider)
-    except LinkGone:  # this offer was booked already (Lex retried the turn): the same appointment
-        stored = services.booking.get_link(link.token) if services.booking else None
-        appt = services.records.get_appointment(stored.booked_appointment_id) if stored and stored.booked_appointment_id else None
-        if appt is None:
-            raise
-        return appt, "requested" if appt.status == "pending" else "booked"
+    booked = book_for_patient(services, patient, kind, slot, moves=moves.id if moves else None, ref=ref)
     return booked.appointment, booked.status
 
 
@@ -584,8 +566,8 @@ def on_book(services: Services, turn: LexTurn) -> Answer:
     if offer is not None:
         return _answer_offer(services, turn, offer)
     kinds = {t.id: t for t in bookable_types(services, turn.patient, known=turn.patient is not None)}
-    asked = turn.slot("VisitType")
-    if not asked or asked not in kinds:
+    asked = _visit_type_id(turn.slot("VisitType"), kinds)
+    if not asked:
         names = ", ".join(t.name[turn.lang].lower() for t in kinds.values())
         return elicit_slot("VisitType", plain(_t(turn.lang, f"What kind of visit would you like? For example {names}.",
                                                  f"¿Qué tipo de cita desea? Por ejemplo {names}.")))
@@ -606,6 +588,19 @@ def on_book(services: Services, turn: LexTurn) -> Answer:
     if slot is None:
         return _no_opening(services, turn)
     return _offer(services, turn, slot, kind, "book")
+
+
+def _visit_type_id(value: str | None, kinds: dict[str, AppointmentType]) -> str | None:
+    """The type id Lex resolved (restricted resolution), or the type whose name the caller said."""
+    if not value:
+        return None
+    if value in kinds:
+        return value
+    said = identity.fold(value)
+    for kind in kinds.values():
+        if said in {identity.fold(kind.name["en"]), identity.fold(kind.name["es"]), identity.fold(kind.id)}:
+            return kind.id
+    return None
 
 
 def _birth(turn: LexTurn) -> date | None:
