@@ -296,8 +296,8 @@ def test_every_function_that_writes_texts_links_to_the_deployed_booking_page(syn
         if writes_texts:
             assert env["CARELOOP_BOOKING_BASE_URL"] == env.get("CARELOOP_WEB_ORIGIN", env["CARELOOP_BOOKING_BASE_URL"])
     linking = {s.name for s in wiring.FUNCTIONS if {tables.MESSAGES.logical, tables.BOOKING.logical} <= set(s.writes)}
-    # (inbox_api: a declined online request texts the patient a link to pick another time), and the
-    # voice agent's too: the code hook's booking confirmations, the missed-call text-back's link
+    # (inbox_api: a declined online request texts the patient a link to pick another time; the voice
+    # agent's too: the code hook's booking confirmations, the missed-call text-back's link)
     assert linking == {"dispatcher", "sms_inbound", "booking", "inbox_api", "voice", "voice_events"}
 
 

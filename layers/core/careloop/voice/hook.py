@@ -21,6 +21,7 @@ from careloop.errors import PayloadError
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import Services
 from careloop.voice import calls, identity
+from careloop.voice.bot import SMS_INTENT_TO_LEX
 
 if TYPE_CHECKING:
     from careloop.agent.classifier import Prediction
@@ -848,10 +849,10 @@ def on_staff(services: Services, turn: LexTurn) -> Answer:
                     _t(turn.lang, "Our office is closed right now.", "Nuestra oficina está cerrada en este momento."))
 
 
-# the SMS classifier's labels -> the bot's intents (FallbackIntent routes by them)
-ROUTES = {"book": "BookAppointment", "confirm": "ConfirmAppointment", "cancel": "CancelAppointment",
-          "reschedule": "RescheduleAppointment", "hours": "OfficeHours", "location": "Directions",
-          "refill": "RefillRequest", "human": "SpeakToStaff", "running_late": "SpeakToStaff"}
+# the SMS classifier's labels -> the bot's intents (FallbackIntent routes by them), named once in
+# the bot's definition; urgent is handled before any routing, and a late caller wants the front desk
+ROUTES = {label: name for label, name in SMS_INTENT_TO_LEX.items() if label != "urgent"} | {
+    "running_late": "SpeakToStaff"}
 
 
 def on_fallback(services: Services, turn: LexTurn) -> Answer:
