@@ -100,8 +100,13 @@ def test_every_slot_has_a_prompt_in_its_locale_and_a_known_type() -> None:
 
 
 def test_visit_types_come_from_the_practices_online_appointment_types_in_each_language() -> None:
-    # Given the demo practice (five types; emergency visits are not bookable by patients)
-    bot = bot_definition(demo_profile())
+    # Given the demo practice (five types; emergency visits are not bookable by patients), with a
+    # few ways of its own that its callers name two of them
+    data = _demo()
+    data["voice"]["visit_type_synonyms"] = {
+        "cleaning": {"en": ["six month cleaning", "routine cleaning"], "es": ["limpieza de rutina"]},
+        "exam": {"en": ["yearly exam"], "es": ["examen anual"]}}
+    bot = bot_definition(parse_profile(data))
     en = bot.locale("en_US").slot_type(VISIT_TYPE)
     es = bot.locale("es_US").slot_type(VISIT_TYPE)
     assert en is not None and es is not None
