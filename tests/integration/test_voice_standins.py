@@ -224,3 +224,22 @@ def test_an_idle_session_is_forgotten_after_the_bots_time_to_live(lex):
     # Then Lex began a new session: the booking and its day are gone
     second = hook.events[1]["sessionState"]["intent"]
     assert second["name"] != "BookAppointment" and "Date" not in {k for k, v in second["slots"].items() if v}
+
+
+@pytest.mark.parametrize(("said", "date_value", "time_value"), [
+    ("next tuesday", "2026-12-08", None),
+    ("tomorrow morning", "2026-12-02", "MO"),
+    ("el viernes a las 3", "2026-12-04", "15:00"),
+    ("in the afternoon", None, "AF"),
+    ("at 10:30", None, "10:30"),
+    ("later", None, None),
+])
+def test_date_and_time_slots_take_lexs_formats(said, date_value, time_value):
+    from careloop.voice.bot import bot_definition
+
+    locale = bot_definition(demo_profile()).locale("es_US" if "viernes" in said else "en_US")
+    today = NOW.astimezone(demo_profile().zone).date()
+    got_date = lex_standin.fill_slot("Date", said, today, locale)
+    got_time = lex_standin.fill_slot("Time", said, today, locale)
+    assert (got_date["value"]["interpretedValue"] if got_date else None) == date_value
+    assert (got_time["value"]["interpretedValue"] if got_time else None) == time_value

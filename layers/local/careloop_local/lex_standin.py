@@ -89,11 +89,12 @@ def slot_value(original: str, interpreted: str, resolved: list[str] | None = Non
 
 def read_date(text: str, today: date, lang: str) -> dict | None:
     """AMAZON.Date: the first day of the window asked for as YYYY-MM-DD (the window's days as resolvedValues)."""
-    from careloop.agent.when import parse_when
+    from careloop.agent.when import OPEN_WINDOW_DAYS, parse_when
 
     when = parse_when(text, today, lang)
-    if when is None or (when.first_day == today and when.last_day - when.first_day > timedelta(days=7) and not when.later):
-        return None  # no day named ("in the morning"): the Date slot stays empty
+    no_day_named = when is not None and when.first_day == today and (when.last_day - when.first_day).days + 1 == OPEN_WINDOW_DAYS
+    if when is None or when.later or no_day_named:
+        return None  # "in the morning", "at 3", "later": no day, so the Date slot stays empty
     days = [(when.first_day + timedelta(days=i)).isoformat() for i in range((when.last_day - when.first_day).days + 1)]
     return slot_value(text, when.first_day.isoformat(), days)
 
