@@ -1,6 +1,5 @@
-"""The `careloop` command: `local` (the whole system on this machine), `simulate` (dry run of
-workflows on a virtual clock), `classify` (label inbound texts), `call` (talk to the voice agent),
-`ehr` and `audit` (EHR data)."""
+"""The `careloop` command: `local` (the whole system here), `simulate` (workflows on a virtual clock),
+`classify` (label texts), `call` (talk to the voice agent), `ehr` and `audit` (EHR data)."""
 
 from __future__ import annotations
 
