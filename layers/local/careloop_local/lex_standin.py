@@ -1,9 +1,5 @@
-"""Local stand-in for the Lex V2 runtime (`lexv2-runtime` RecognizeText), which moto lacks: the SMS
-agent's classifier as its NLU, a slot filler for the bot's slots, and the real code hook behind it.
-
-Each turn becomes a Lex V2 code-hook event of the shape AWS sends (tests/data/aws-lambda-dotnet-events/
-lexv2-event.json) for the same handler as in AWS; its answer becomes the RecognizeText answer.
-"""
+"""Local stand-in for the Lex V2 runtime (`RecognizeText`), which moto lacks: the SMS classifier as
+NLU, a slot filler for the bot's slots, and the real code hook called with real Lex V2 events."""
 
 from __future__ import annotations
 
