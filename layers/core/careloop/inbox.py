@@ -15,6 +15,8 @@ from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus
 from careloop.phones import mask
 from careloop.ports import AnalyticsSource, Services, needs_staff
 from careloop.practice import PracticeProfile
+from careloop.voice.analytics import METRICS as VOICE_METRICS
+from careloop.voice.analytics import voice_summary
 from careloop.workflows.model import Condition, Step, Trigger, Workflow
 
 
@@ -309,6 +311,7 @@ def summary(source: AnalyticsSource, practice: PracticeProfile, now: datetime, s
         "by_provider": breakdown(lambda a: a.provider),
         "by_location": breakdown(lambda a: _location_label(practice, a.location)),
         "by_week": [by_week[k] for k in sorted(by_week)],
+        "voice": voice_summary(source, start, end),
     }
 
 
@@ -340,4 +343,9 @@ def analytics_csv(summary: dict) -> str:
     w.writerow(["week", "sent", "delivered", "responses"])
     for row in summary["by_week"]:
         w.writerow([row["week"], row["sent"], row["delivered"], row["responses"]])
+    if "voice" in summary:
+        w.writerow([])
+        w.writerow(["voice metric", "value"])
+        for k in (*VOICE_METRICS, "text_back_booking_rate"):
+            w.writerow([k, summary["voice"][k]])
     return buf.getvalue()

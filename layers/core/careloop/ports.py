@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the classifier and write-back are not loaded by every funct
     from careloop.booking.offers import SlotOffer
     from careloop.ehr.common import EhrSchedule, EhrSlot
     from careloop.ehr.writeback import WritebackQueue
+    from careloop.voice.contact import CallContact
 
 
 # ---- persistence: one port per concern (several may share one DynamoDB table) ----------------
@@ -186,6 +187,14 @@ class BookingStore(Protocol):
     def gap_offers_for_patient(self, patient_id: str) -> list[GapOffer]: ...
 
 
+class ContactDirectory(Protocol):
+    """Amazon Connect's record of a call (`DescribeContact`): contact events carry no custom
+    attributes and no caller number, so the missed-call text-back reads them here."""
+
+    # -> None when the instance has no such contact (an event from another instance, or gone)
+    def describe(self, instance_id: str, contact_id: str) -> CallContact | None: ...
+
+
 # ---- the other side effects ------------------------------------------------------------------
 
 
@@ -248,6 +257,7 @@ class Services:
     llm: IntentLlm | None = None  # the optional LLM tier, only when practice.agent.llm_enabled
     booking: BookingStore | None = None  # self-scheduling links and slot claims
     booking_base_url: str = ""  # where links point (<base>/b/<token>); empty: practice.booking_url
+    contacts: ContactDirectory | None = None  # Amazon Connect DescribeContact (voice-events only)
 
     @property
     def workflows(self) -> tuple[Workflow, ...]:

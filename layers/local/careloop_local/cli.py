@@ -1,5 +1,5 @@
-"""The `careloop` command: `local` (the whole system on this machine), `simulate` (dry run of
-workflows on a virtual clock), `classify` (label inbound texts), `ehr` and `audit` (EHR data)."""
+"""The `careloop` command: `local` (the whole system here), `simulate` (workflows on a virtual clock),
+`classify` (label texts), `call` (talk to the voice agent), `ehr` and `audit` (EHR data)."""
 
 from __future__ import annotations
 
@@ -345,6 +345,44 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _call(args: argparse.Namespace) -> int:
+    """A text console to the voice agent of a running `careloop local`: each line is what the
+    caller says, each answer what the agent says; an empty line or Ctrl-D hangs up."""
+    import urllib.error
+    import uuid
+
+    base = args.endpoint.rstrip("/")
+    call = f"console-{uuid.uuid4().hex[:12]}"
+    print(f"Calling {base} from {args.from_number} ({args.locale}). Say something; an empty line hangs up.", flush=True)
+    try:
+        for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: input("caller> "), ""):
+            text = line.strip()
+            if not text:
+                break
+            turn = {"call": call, "from": args.from_number, "text": text, "locale": args.locale}
+            answer = _http_json(f"{base}/dev/voice/say", turn)
+            print(f"agent> {answer['reply']}", flush=True)
+            if answer.get("ended"):
+                break
+    except EOFError:
+        pass
+    except urllib.error.HTTPError as exc:
+        import json
+
+        print(f"careloop call: {json.loads(exc.read() or b'{}').get('message', exc.reason)}", file=sys.stderr)
+        return 2
+    except urllib.error.URLError as exc:
+        print(f"careloop call: no `careloop local` at {base} ({exc.reason})", file=sys.stderr)
+        return 2
+    try:
+        ended = _http_json(f"{base}/dev/voice/hangup", {"call": call})
+    except urllib.error.HTTPError:
+        print("(hung up before the call started)", flush=True)
+        return 0
+    print(f"(call ended: {ended.get('outcome') or 'no outcome'})", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="careloop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -363,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     cls = sub.add_parser("classify", help="label inbound texts: JSON Lines {\"text\": ...} in, labelled lines out")
     cls.add_argument("input", nargs="?", default="-", help="JSON Lines file (default: stdin)")
     cls.set_defaults(func=_classify)
+
+    call = sub.add_parser("call", help="talk to the voice agent of a running `careloop local` by typing")
+    call.add_argument("--from", dest="from_number", default="+16175550101", help="the caller's number (E.164)")
+    call.add_argument("--locale", default="en_US", choices=["en_US", "es_US"])
+    call.add_argument("--endpoint", default=f"http://127.0.0.1:{os.environ.get('CARELOOP_PORT', '8000')}",
+                      help="the running `careloop local`")
+    call.set_defaults(func=_call)
 
     ehr = sub.add_parser("ehr", help="EHR helpers").add_subparsers(dest="ehr_command", required=True)
     example = ehr.add_parser("example-bundle", help="print a FHIR Bundle: a patient with a booked appointment")

@@ -33,6 +33,7 @@ from careloop.models import (
 from careloop.ports import CONVERSATION_KINDS, Services, needs_staff
 from careloop.practice import PracticeProfile, demo_profile
 from careloop.records import is_stale
+from careloop.voice.contact import CallContact
 from careloop.workflows import Workflow, default_library
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -547,6 +548,17 @@ class MemoryBooking:
         return sorted((o for (_, p), o in list(self.offered.items()) if p == patient_id), key=lambda o: o.gap)
 
 
+class MemoryContacts:
+    """Amazon Connect's contacts as DescribeContact would answer; tests put them in `contacts`,
+    keyed by (instance id, contact id)."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[tuple[str, str], CallContact] = {}
+
+    def describe(self, instance_id: str, contact_id: str) -> CallContact | None:
+        return self.contacts.get((instance_id, contact_id))
+
+
 @dataclass
 class ListOutbox:
     sent: list[Message] = field(default_factory=list)
@@ -584,6 +596,7 @@ def memory_services(
         outbox=ListOutbox(),
         notifier=ListNotifier(),
         booking=MemoryBooking(),
+        contacts=MemoryContacts(),
     )
 
     def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS

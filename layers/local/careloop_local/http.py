@@ -122,6 +122,10 @@ class LocalHttp:
             Rule("/dev/ehr/replay", endpoint="dev_replay", methods=["POST"]),
             Rule("/dev/audit", endpoint="dev_audit", methods=["GET"]),
             Rule("/dev/appointments", endpoint="dev_appointments", methods=["GET"]),
+            Rule("/dev/voice/lex", endpoint="dev_voice_lex", methods=["POST"]),
+            Rule("/dev/voice/say", endpoint="dev_voice_say", methods=["POST"]),
+            Rule("/dev/voice/hangup", endpoint="dev_voice_hangup", methods=["POST"]),
+            Rule("/dev/connect/event", endpoint="dev_connect_event", methods=["POST"]),
             Rule("/", endpoint="static", defaults={"path": "index.html"}),
             Rule("/<path:path>", endpoint="static", methods=["GET"]),
         ])
@@ -298,3 +302,55 @@ class LocalHttp:
 
     def on_dev_clock(self, request: Request) -> Response:
         return _json({"now": self.stack.now().isoformat()})
+
+    # the voice sandbox (spec/voice.md, Local sandbox) ------------------------------------
+    def on_dev_voice_lex(self, request: Request) -> Response:
+        """A Lex V2 code-hook event straight to the voice function; its answer, as it is."""
+        event = request.get_json(force=True, silent=True)
+        if not isinstance(event, dict) or not isinstance(event.get("sessionState"), dict):
+            return _json({"message": "expected a Lex V2 code-hook event (JSON with sessionState, "
+                                     "as tests/data/aws-lambda-dotnet-events/lexv2-event.json)"}, 400)
+        return _json(self.stack.invoke("voice", event))
+
+    def on_dev_voice_say(self, request: Request) -> Response:
+        from careloop_local.voice_console import VoiceTurnError, say
+
+        data = request.get_json(force=True, silent=True)
+        try:
+            answer = say(self.stack, data)
+        except VoiceTurnError as exc:
+            return _json({"message": str(exc)}, 400)
+        self.stack.drain()  # a booking's confirmation text goes out, as it would a moment later in AWS
+        return _json(answer)
+
+    def on_dev_voice_hangup(self, request: Request) -> Response:
+        from careloop_local.voice_console import VoiceTurnError, hang_up
+
+        data = request.get_json(force=True, silent=True)
+        try:
+            answer = hang_up(self.stack, data)
+        except VoiceTurnError as exc:
+            return _json({"message": str(exc)}, 400 if "expected" in str(exc) else 404)
+        return _json(answer)
+
+    def on_dev_connect_event(self, request: Request) -> Response:
+        """A contact event as AWS delivers it, and what DescribeContact answers for its contact."""
+        from careloop.voice.contact import ContactEventError, lenient_json, parse_contact_event
+
+        data = lenient_json(request.get_data(as_text=True))
+        if not isinstance(data, dict) or not isinstance(data.get("event"), dict) or not isinstance(data.get("contact"), dict):
+            return _json({"message": 'expected JSON {"event": <Amazon Connect Contact Event>, '
+                                     '"contact": <DescribeContact Contact object>}'}, 400)
+        try:
+            parsed = parse_contact_event(data["event"])
+        except ContactEventError as exc:
+            return _json({"message": f"event: {exc}"}, 400)
+        if data["contact"].get("Id") != parsed.contact_id:
+            return _json({"message": "contact.Id: must be the event's detail.contactId"}, 400)
+        try:
+            self.stack.connect.put_contact(data["contact"], parsed.instance_id)
+            self.stack.put_contact_event(data["event"])
+        except ValueError as exc:
+            return _json({"message": str(exc)}, 400)
+        self.stack.drain()
+        return _json({"contactId": parsed.contact_id, "eventType": parsed.event_type}, 202)

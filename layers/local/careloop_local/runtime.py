@@ -26,6 +26,8 @@ from careloop_local.events import LambdaContext, scheduled_event, sqs_event, str
 if TYPE_CHECKING:  # imported for real on start only (see _atomic_dynamo_moto_server)
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+    from careloop_local.connect_standin import ConnectServer, ConnectStandin
+    from careloop_local.lex_standin import LexServer, LexStandin
     from careloop_local.sms_standin import SmsStandin, StandinServer
 
 # What a handler module's `handler` is: Lambda's (event, context) -> response.
@@ -36,6 +38,9 @@ FUNCTIONS_DIR = ROOT / "functions"
 DEMO_STAFF_EMAIL = "staff@maple.example"
 DEMO_STAFF_PASSWORD = "Careloop-demo-1!"
 REGION = "us-east-1"
+# The function the wiring table's contact-event rule feeds (Amazon Connect -> EventBridge -> it).
+VOICE_EVENTS_FUNCTION = "voice_events"
+LEX_BOT_ID, LEX_ALIAS_ID = "CARELOOPBT", "TSTALIASID"
 
 log = logging.getLogger("careloop_local")
 
@@ -56,6 +61,10 @@ class Resources:
     configuration_set: str = ""
     opt_out_list: str = ""
     rule_arn: str = ""
+    # Amazon Connect contact events: moto's EventBridge rule, and the queue standing in for its
+    # Lambda target (the pump invokes the function with each event, as Lambda's async invoke does)
+    contact_event_rule: str = ""
+    contact_event_queue: str = ""
 
 
 class LocalStack:
@@ -74,6 +83,10 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self.moto: ThreadedMotoServer | None = None
         self._standin_server: StandinServer | None = None
+        self._connect_server: ConnectServer | None = None
+        self._lex_server: LexServer | None = None
+        self.lex_url = ""
+        self._lex_client: Any = None
         self.dead_letters: list[dict] = []
 
     # lifecycle ---------------------------------------------------------------------------
@@ -101,6 +114,7 @@ class LocalStack:
             host="127.0.0.1", port=0, parts_per_second=self.parts_per_second, clock=self.clock
         )
         os.environ["AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"] = self.standin_url
+        self._start_voice_standins()
         self._bootstrap()
         self._configure_env()
         if ticker:
@@ -114,6 +128,9 @@ class LocalStack:
             t.join(timeout=5)
         if self._standin_server is not None:
             self._standin_server.shutdown()
+        for server in (self._connect_server, self._lex_server):
+            if server is not None:
+                server.shutdown()
         if self.moto is not None:
             self.moto.stop()
 
@@ -123,6 +140,73 @@ class LocalStack:
         if self._standin_server is None:
             raise RuntimeError("the local stack is not started: call start() first")
         return self._standin_server.standin
+
+    @property
+    def connect(self) -> ConnectStandin:
+        """The Amazon Connect stand-in (DescribeContact, contact events) of the started stack."""
+        if self._connect_server is None:
+            raise RuntimeError("the local stack is not started: call start() first")
+        return self._connect_server.standin
+
+    @property
+    def lex(self) -> LexStandin:
+        """The Lex V2 runtime stand-in (RecognizeText) of the started stack."""
+        if self._lex_server is None:
+            raise RuntimeError("the local stack is not started: call start() first")
+        return self._lex_server.standin
+
+    def lex_runtime(self) -> Any:
+        """A `lexv2-runtime` client against the stand-in, made once (what Connect's bot block calls)."""
+        if self._lex_client is None:
+            self._lex_client = self._client("lexv2-runtime")
+        return self._lex_client
+
+    def _start_voice_standins(self) -> None:
+        """Connect and the Lex V2 runtime, which moto lacks: Connect's contact events go to
+        EventBridge (moto) like AWS's; Lex calls the voice function as its code hook."""
+        from careloop.settings import get_settings
+        from careloop_local import connect_standin, lex_standin
+
+        self._connect_server, _, connect_url = connect_standin.serve(
+            host="127.0.0.1", port=0, clock=self.clock, sink=self.put_contact_event)
+        os.environ["AWS_ENDPOINT_URL_CONNECT"] = connect_url
+        lex = lex_standin.LexStandin(code_hook=lambda event: self.invoke("voice", event),
+                                     practice=lambda: get_settings().practice(), clock=self.clock,
+                                     bot_id=LEX_BOT_ID, alias_id=LEX_ALIAS_ID, on_turn=self._after_lex_turn)
+        self._lex_server, _, self.lex_url = lex_standin.serve(lex)
+        os.environ["AWS_ENDPOINT_URL_LEX_RUNTIME_V2"] = self.lex_url
+
+    def _after_lex_turn(self, session_id: str, answer: dict) -> None:
+        """What the contact flow does after each bot turn: copy the outcome into the contact
+        attributes, and put the caller through to the front desk when the bot transferred them."""
+        attributes = (answer.get("sessionState") or {}).get("sessionAttributes") or {}
+        outcome = attributes.get("careloopOutcome")
+        contact = self.connect.get_contact(session_id)
+        if contact is None or not outcome:
+            return
+        self.connect.update_attributes(session_id, {"careloopOutcome": outcome})
+        if outcome == "transferred" and not contact.get("AgentInfo"):
+            self.connect.connect_agent(session_id)
+
+    def put_contact_event(self, event: dict) -> None:
+        """Connect publishes a contact event to the default bus (moto's EventBridge), whose rule
+        passes the matching ones on to the voice-events function."""
+        from careloop.voice.contact import lenient_json, lower_keys
+
+        keys = lower_keys({k: v for k, v in event.items() if k != "detail"})
+        detail = event.get("detail") if "detail" in event else next(
+            (v for k, v in event.items() if k.lower() == "detail"), None)
+        if not isinstance(keys.get("source"), str) or not isinstance(keys.get("detail-type"), str):
+            raise ValueError("event: an EventBridge event needs source and detail-type")
+        if isinstance(detail, str):  # already the JSON string PutEvents takes
+            detail = lenient_json(detail)
+        if not isinstance(detail, dict):
+            raise ValueError("event.detail: an EventBridge event needs a detail object")
+        entry = {"Source": keys["source"], "DetailType": keys["detail-type"], "Detail": json.dumps(detail),
+                 "Resources": [r for r in keys.get("resources") or [] if isinstance(r, str)]}
+        result = self._client("events").put_events(Entries=[entry])
+        if result.get("FailedEntryCount"):
+            raise RuntimeError(f"EventBridge refused the contact event: {result['Entries'][0].get('ErrorMessage')}")
 
     def _spawn(self, target, name: str) -> None:
         t = threading.Thread(target=target, name=f"careloop-{name}", daemon=True)
@@ -223,6 +307,31 @@ class LocalStack:
             TwoWayChannelArn=self.res.topics[tables.INBOUND_TOPIC], SelfManagedOptOutsEnabled=True,
         )
         self.res.rule_arn = f"arn:aws:events:{REGION}:123456789012:rule/{prefix}-dispatcher-every-minute"
+        self._bootstrap_contact_events(prefix, sqs)
+
+    def _bootstrap_contact_events(self, prefix: str, sqs) -> None:
+        """The contact-event rule of the wiring table on the default bus; its target is a queue
+        here (the pump invokes the function from it) where AWS's is the function itself."""
+        source = self._contact_event_source()
+        pattern = source.pattern(self.connect.instance_arn)
+        # One Connect stand-in stands for the practice's instance, and /dev/connect/event takes
+        # events as AWS publishes them, AWS's own samples of other instances included: locally
+        # the rule matches every instance.
+        pattern["detail"].pop("instanceArn", None)
+        events = self._client("events")
+        self.res.contact_event_rule = f"{prefix}-connect-contact-events"
+        events.put_rule(Name=self.res.contact_event_rule, EventPattern=json.dumps(pattern), State="ENABLED")
+        url = sqs.create_queue(QueueName=f"{prefix}-connect-contact-events-target")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_targets(Rule=self.res.contact_event_rule, Targets=[{"Id": VOICE_EVENTS_FUNCTION, "Arn": arn}])
+        self.res.contact_event_queue = url
+
+    @staticmethod
+    def _contact_event_source() -> wiring.ContactEventSource:
+        source = wiring.by_name(VOICE_EVENTS_FUNCTION).source
+        if not isinstance(source, wiring.ContactEventSource):
+            raise RuntimeError(f"the wiring table's {VOICE_EVENTS_FUNCTION} does not listen to contact events")
+        return source
 
     def _configure_env(self) -> None:
         env = {wiring.table_env(k): v for k, v in self.res.tables.items()}
@@ -312,7 +421,29 @@ class LocalStack:
                     if done:
                         sqs.delete_message_batch(QueueUrl=url, Entries=[
                             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        handled += self._pump_contact_events(sqs)
         return handled
+
+    def _pump_contact_events(self, sqs) -> int:
+        """EventBridge -> Lambda: the event itself is the payload; a failure is retried as the
+        rule's target says, then the event goes to the dead letters (the rule's DLQ)."""
+        if not self.res.contact_event_queue:
+            return 0
+        attempts = 1 + self._contact_event_source().retry_attempts
+        got = sqs.receive_message(QueueUrl=self.res.contact_event_queue, MaxNumberOfMessages=10)
+        messages = got.get("Messages", [])
+        for m in messages:
+            event = json.loads(m["Body"])
+            for attempt in range(attempts):
+                try:
+                    self.invoke(VOICE_EVENTS_FUNCTION, event)
+                    break
+                except Exception as exc:  # the handler logged it (ids only); Lambda would retry
+                    if attempt == attempts - 1:
+                        self.dead_letters.append({"function": VOICE_EVENTS_FUNCTION, "event_id": event.get("id"),
+                                                  "error": type(exc).__name__})
+            sqs.delete_message(QueueUrl=self.res.contact_event_queue, ReceiptHandle=m["ReceiptHandle"])
+        return len(messages)
 
     def _deliver_stream(self, spec, src, records: list[dict]) -> None:
         """Lambda's stream semantics: retry the failed tail up to the limit, then the DLQ."""

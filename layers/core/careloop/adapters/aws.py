@@ -158,6 +158,7 @@ class S3Archive:
 @lru_cache(maxsize=1)
 def services() -> Services:
     from careloop.adapters import dynamo
+    from careloop.adapters.connect import ConnectContacts
     from careloop.workflows.registry import CachedWorkflows
 
     s = get_settings()
@@ -187,6 +188,7 @@ def services() -> Services:
         llm=llm,
         booking=dynamo.DynamoBooking(tables),
         booking_base_url=s.booking_base_url,
+        contacts=ConnectContacts(),  # its client is made on the first DescribeContact only
     )
 
 
