@@ -251,3 +251,69 @@ def test_sign_out_and_a_rejected_token_return_to_sign_in(app: Watched, local_sta
     expect(page.get_by_test_id("signin-form")).to_be_visible()
     assert page.evaluate("() => sessionStorage.getItem('careloop.session')") is None
     app.assert_clean()
+
+
+CALLER = "+16175550102"  # James (demo): his number is his alone, so the agent knows who calls
+CALL_SHOTS = Path("/tmp/careloop-shots-calls")
+
+
+def test_front_desk_sees_a_phone_call_on_the_thread_and_in_analytics(browser, app: Watched, local_stack) -> None:
+    # Given James called the voice agent, asked the office hours and hung up
+    call_id = f"web-{uuid.uuid4().hex[:10]}"
+    said = requests.post(local_stack.url + "/dev/voice/say",
+                         json={"call": call_id, "from": CALLER, "text": "What time do you open tomorrow?"}, timeout=60)
+    assert said.status_code == 200, said.text
+    heard = said.json()["reply"]
+    ended = requests.post(local_stack.url + "/dev/voice/hangup", json={"call": call_id}, timeout=60)
+    assert ended.status_code == 200, ended.text
+
+    # When the front desk opens his thread
+    sign_in(app, local_stack.url, local_stack.staff_email, local_stack.staff_password)
+    expect(app.page.get_by_test_id("inbox-list")).to_be_visible()
+    patient_id = patient_id_for_phone(app, CALLER)
+    page = app.page
+    page.goto(f"{local_stack.url}/#/inbox/{patient_id}")
+
+    # Then the call is a call card (not a text the practice sent) with how it ended and the
+    # transcript behind a disclosure
+    card = page.locator('[data-testid="message"][data-kind="call"]').last
+    expect(card).to_be_visible(timeout=INBOX_WAIT_MS)
+    expect(card).to_contain_text("Phone call")
+    expect(card).not_to_contain_text("Practice sent")
+    turns = card.locator("details.call-turns")
+    expect(turns).to_contain_text("Transcript (1 turn)")
+    turns.locator("summary").click()
+    expect(turns).to_contain_text("What time do you open tomorrow?")
+    expect(turns).to_contain_text(heard[:40])
+    CALL_SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(CALL_SHOTS / "thread-call-1366.png"))
+
+    # And the analytics page counts it under Phone calls
+    page.get_by_test_id("nav-analytics").click()
+    calls = page.get_by_test_id("analytics-calls")
+    expect(calls).to_be_visible()
+    tile = calls.locator('[data-testid="kpi-tile"][data-kpi="calls"] [data-testid="kpi-value"]')
+    assert int(tile.inner_text().replace(",", "")) >= 1
+    page.screenshot(path=str(CALL_SHOTS / "analytics-1366.png"), full_page=True)
+    app.assert_clean()
+
+    # And at 390 px the card and the tiles fit the screen
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        watched_small = Watched(phone.new_page())
+        sign_in(watched_small, local_stack.url, local_stack.staff_email, local_stack.staff_password)
+        small = watched_small.page
+        expect(small.get_by_test_id("inbox-list")).to_be_visible()
+        small.goto(f"{local_stack.url}/#/inbox/{patient_id}")
+        small_card = small.locator('[data-testid="message"][data-kind="call"]').last
+        expect(small_card).to_be_visible(timeout=INBOX_WAIT_MS)
+        small_card.locator("summary").click()
+        box = small_card.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        small.screenshot(path=str(CALL_SHOTS / "thread-call-390.png"))
+        small.goto(f"{local_stack.url}/#/analytics")
+        expect(small.get_by_test_id("analytics-calls")).to_be_visible()
+        small.screenshot(path=str(CALL_SHOTS / "analytics-390.png"), full_page=True)
+        watched_small.assert_clean()
+    finally:
+        phone.close()

@@ -8,6 +8,7 @@ import type {
   Message,
   MessageKind,
   CallView,
+  VoiceStats,
   NextAppointment,
   PatientRow,
   Priority,
@@ -200,6 +201,24 @@ function decodeSummary(v: unknown): AnalyticsSummary {
         confirmed: num(wo["confirmed"]),
       };
     }),
+    voice: decodeVoice(o["voice"]),
+  };
+}
+
+function decodeVoice(v: unknown): VoiceStats | null {
+  if (v === null || typeof v !== "object") return null;
+  const o = obj(v);
+  return {
+    calls: num(o["calls"]),
+    answered_by_agent: num(o["answered_by_agent"]),
+    booked_by_voice: num(o["booked_by_voice"]),
+    transferred: num(o["transferred"]),
+    callbacks: num(o["callbacks"]),
+    urgent: num(o["urgent"]),
+    missed: num(o["missed"]),
+    text_backs: num(o["text_backs"]),
+    booked_after_text_back: num(o["booked_after_text_back"]),
+    text_back_booking_rate: num(o["text_back_booking_rate"]),
   };
 }
 

@@ -153,4 +153,19 @@ export interface AnalyticsSummary {
   no_shows: number;
   no_show_rate: number;
   by_workflow: WorkflowStats[];
+  voice: VoiceStats | null;
+}
+
+/** The voice agent's calls in the period (careloop.voice.analytics). */
+export interface VoiceStats {
+  calls: number;
+  answered_by_agent: number;
+  booked_by_voice: number;
+  transferred: number;
+  callbacks: number;
+  urgent: number;
+  missed: number;
+  text_backs: number;
+  booked_after_text_back: number;
+  text_back_booking_rate: number;
 }

@@ -129,9 +129,27 @@ export class AnalyticsPage implements Page {
           ),
         )
       : emptyState("No workflow activity in this period", "Texts from workflows are counted here once they are sent.");
+    const v = s.voice;
+    const calls = v && v.calls + v.text_backs > 0
+      ? h(
+          "section",
+          { class: "analytics-section", "aria-labelledby": "calls-heading", "data-testid": "analytics-calls" },
+          h("h2", { id: "calls-heading", class: "section-heading" }, "Phone calls"),
+          h(
+            "ul",
+            { class: "kpis", "aria-label": "Phone calls" },
+            tile("calls", "Calls", count(v.calls), `${count(v.answered_by_agent)} answered by the assistant`),
+            tile("booked_by_voice", "Booked by phone", count(v.booked_by_voice), `${count(v.transferred)} transferred to staff`, "good"),
+            tile("callbacks", "Call-backs to make", count(v.callbacks), `${count(v.urgent)} urgent`, v.urgent > 0 ? "bad" : ""),
+            tile("missed", "Missed calls", count(v.missed), `${count(v.text_backs)} texted back`),
+            tile("booked_after_text_back", "Booked after a text-back", count(v.booked_after_text_back),
+                 `${percent(v.text_back_booking_rate)} of text-backs, within 7 days`),
+          ),
+        )
+      : null;
     const period =
       s.period.from && s.period.to ? h("p", { class: "muted period" }, `${this.ctx.fmt.dateTime(s.period.from)} – ${this.ctx.fmt.dateTime(s.period.to)}`) : null;
-    replace(this.body, period, tiles, table);
+    replace(this.body, period, tiles, table, calls);
   }
 
   private async download(): Promise<void> {

@@ -405,9 +405,12 @@ export class InboxPage implements Page {
     const call = m.call;
     const outcome = call?.outcome ?? "missed";
     const tone = CALL_TONES[outcome] ?? "neutral";
-    const minutes = call?.started_at && call.ended_at
-      ? Math.max(1, Math.round((Date.parse(call.ended_at) - Date.parse(call.started_at)) / 60000))
+    const seconds = call?.started_at && call.ended_at
+      ? Math.max(0, Math.round((Date.parse(call.ended_at) - Date.parse(call.started_at)) / 1000))
       : null;
+    const length = seconds === null ? "" : seconds < 60 ? ` · ${seconds} s` : ` · ${Math.round(seconds / 60)} min`;
+    // the label already says it is a call: the summary goes on from there
+    const summary = m.body.replace(/^(phone|missed) call:\s*/i, "");
     const turns = call?.turns ?? [];
     return h(
       "li",
@@ -422,8 +425,8 @@ export class InboxPage implements Page {
           h("strong", null, outcome === "missed" ? "Missed call" : "Phone call"),
           badge(CALL_LABELS[outcome] ?? humanize(outcome), tone),
         ),
-        m.body ? h("p", { class: "note-body", "data-testid": "message-body" }, m.body) : null,
-        h("p", { class: "note-meta" }, time, minutes ? ` · ${minutes} min` : "", call?.reached_agent ? " · answered by staff" : ""),
+        summary ? h("p", { class: "note-body", "data-testid": "message-body" }, summary.charAt(0).toUpperCase() + summary.slice(1)) : null,
+        h("p", { class: "note-meta" }, time, length, call?.reached_agent ? " · answered by staff" : ""),
         turns.length
           ? h(
               "details",
