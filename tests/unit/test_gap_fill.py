@@ -82,7 +82,8 @@ def last_reply(svc, pid: str) -> str:
     "SOONER", "sooner please", "Any earlier opening?", "put me on the waitlist", "Add me to the wait list please",
     "is there anything sooner?", "can I come in earlier?", "let me know if something opens up sooner",
     "text me if there's a cancellation", "avísenme si hay algo antes", "lista de espera", "¿Me avisan si se libera algo?",
-    "Quiero una cita más temprano", "ANTES",
+    "Quiero una cita más temprano", "ANTES", "waitlist please", "can I join the waitlist?",
+    "quiero estar en la lista de espera", "anóteme en la lista de espera",
 ])
 def test_asking_to_come_sooner_joins_the_waitlist(phrase):
     assert gaps.waitlist_request(phrase) == "join"
@@ -91,7 +92,8 @@ def test_asking_to_come_sooner_joins_the_waitlist(phrase):
 @pytest.mark.parametrize("phrase", [
     "no sooner", "NO SOONER.", "take me off the waitlist", "remove me from the waiting list",
     "I no longer need an earlier time", "no antes", "sáquenme de la lista de espera",
-    "ya no necesito algo antes",
+    "ya no necesito algo antes", "I don't want to be on the waitlist anymore", "dont need the waiting list",
+    "ya no quiero estar en la lista de espera",
 ])
 def test_asking_to_stop_leaves_the_waitlist(phrase):
     assert gaps.waitlist_request(phrase) == "leave"
@@ -100,6 +102,7 @@ def test_asking_to_stop_leaves_the_waitlist(phrase):
 @pytest.mark.parametrize("phrase", [
     "C", "yes", "see you thursday", "can we do later this week", "R", "I'm running late",
     "What time do you open?", "¿tienen una cita antes de las 5?", "STOP", "I came earlier last time", "",
+    "Am I on the waitlist?", "how does your waitlist work",
 ])
 def test_other_texts_are_not_waitlist_requests(phrase):
     assert gaps.waitlist_request(phrase) is None
@@ -409,3 +412,21 @@ def test_yes_to_another_text_is_still_a_confirmation():
     text(svc, "w4", "YES", "in-yes-w4")
     assert svc.records.get_appointment("a-w4").confirmed
     assert [a for a in svc.records.appointments_for_patient("w4") if a.source == "careloop"] == []
+
+
+@pytest.mark.parametrize("words", ["Stop texting me and take me off the waitlist",
+                                   "no more texts, and take me off the waitlist",
+                                   "sáquenme de la lista de espera y dejen de mandarme mensajes"])
+def test_leaving_the_waitlist_while_asking_texts_to_stop_is_an_opt_out(words):
+    # the consent rules win: the patient asked for texts to stop, not only to leave the list
+    svc = gap_services()
+    text(svc, "w1", words, "in-stop-and-leave")
+    assert svc.records.get_patient("w1").opted_out
+
+
+@pytest.mark.parametrize("words", ["I don't want to be on the waitlist anymore", "ya no quiero estar en la lista de espera"])
+def test_saying_no_to_the_waitlist_never_joins_it(words):
+    svc = gap_services()
+    svc.booking.remove_waitlist("w2")
+    text(svc, "w2", words, "in-no-list")
+    assert svc.booking.get_waitlist("w2") is None

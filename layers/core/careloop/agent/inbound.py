@@ -223,6 +223,8 @@ class _Turn:
             return False
         from careloop.booking import gaps
 
+        if gaps.asks_to_stop_texts(self.body):
+            return False  # "stop texting me and take me off the waitlist": an opt-out, honoured
         return gaps.waitlist_request(self.body) == "leave" and self._answers_gap_offer()
 
     def consent(self, intent: str) -> None:

@@ -49,13 +49,20 @@ _LEAVE = re.compile("|".join((
     rf"\b(take|remove|get|drop) me (off|from|out of) (the |your |of the )?{_LIST}",
     rf"\b(off|out of) (the |your )?{_LIST}\b",
     rf"\bno longer (need|want) (an? |something |anything )?{_SOONER}",
+    rf"\b(dont|don't|do not|no longer) (want|need) (to be |to stay )?(on |in )?(the |your |a )?{_LIST}",
+    rf"\b(no quiero|ya no quiero) (estar |seguir )?(en )?(la )?{_LIST}",
     r"^no (antes|mas temprano|mas pronto)( por favor| gracias)?$",
     rf"\b(saquen(me)?|quiten(me)?|borren(me)?|salir|sacarme|quitarme|borrarme)\b.*\b{_LIST}",
     r"\bya no (necesito|quiero) (algo |una cita |un horario )?(antes|mas temprano|mas pronto)\b",
 )))
 _JOIN = re.compile("|".join((
     rf"^{_SOONER}( please)?$",
-    rf"\b{_LIST}\b",
+    # the list named with a wish to be on it ("Am I on the waitlist?" is a question for staff)
+    rf"^{_LIST}( me)?( please| por favor)?$",
+    rf"\b(put|add|sign|place|keep) me (on|up for|to|in) (the |your |a )?{_LIST}",
+    rf"\b(join|be on|get on|go on) (the |your |a )?{_LIST}",
+    rf"\b(ponerme|ponganme|pongame|agregueme|agreguenme|anoteme|anotenme|apunteme|apuntenme|meterme|estar)\b"
+    rf".*\b{_LIST}",
     rf"\b(any(thing)?|an?|some) {_SOONER} (opening|appointment|appt|time|slot|spot|availability|date|day)s?\b",
     rf"\b(anything|something) {_SOONER}\b",
     rf"\b(come in|get in|be seen|see (me|us)|go in) {_SOONER}\b",
@@ -81,6 +88,21 @@ def waitlist_request(text: str) -> Literal["join", "leave"] | None:
     if _LEAVE.search(plain):
         return "leave"
     return "join" if _JOIN.search(plain) else None
+
+
+# Words that ask for texts to stop, beside the waitlist words: then it is an opt-out (the consent
+# rules win), not only leaving the waitlist.
+_STOP_TEXTS = re.compile(
+    r"\b(stop|unsubscribe|opt ?out|quit|cancel|end)\b(?! (the )?(wait ?list|waiting list))"
+    r"|\bno more (texts|messages|msgs)\b|\b(dont|don't|do not|never) (text|message|contact) me\b"
+    r"|\b(stop|quit) (texting|messaging|sending)\b"
+    r"|\b(dejen de|no me) (manden|envien|escriban|mensajeen|textee?n|mandar(me)?|enviar(me)?|escribir(me)?)\b|\bno (mas|quiero) (mensajes|textos)\b"
+    r"|\b(baja|alto|parar)\b")
+
+
+def asks_to_stop_texts(text: str) -> bool:
+    """The text also asks for texts to stop ("stop texting me and take me off the waitlist")."""
+    return bool(_STOP_TEXTS.search(_plain(text)))
 
 
 def accepts_offer(text: str) -> bool:
