@@ -124,3 +124,45 @@ def test_an_ehr_appointment_that_is_not_the_same_visit_supersedes_nothing(kwargs
     pending = _requested(svc)
     apply_batches(svc, parse("fhir", _ehr_appointment("ehr-778", **kwargs), svc), NOW)
     assert svc.records.get_appointment(pending.id).status == "pending"
+
+
+def _reschedule_request(svc):
+    from careloop.models import Appointment
+
+    svc.records.put_appointment(Appointment(id="e9", patient_id="p1", provider="lee", location="main",
+                                            start=datetime(2026, 3, 5, 14, 0, tzinfo=UTC), minutes=60))
+    token = token_for(svc, purpose="reschedule", appointment_id="e9")
+    return service.book(svc, token, "cleaning", START, "lee").appointment
+
+
+def test_a_reschedule_request_keeps_the_old_visit_until_the_front_desk_confirms_the_new_one():
+    # Given a patient asks to move visit e9 in request mode
+    svc = booking_services(mode="request")
+    pending = _reschedule_request(svc)
+    # Then the old visit is still theirs (nothing cancelled, the EHR not told) while staff decide
+    assert svc.records.get_appointment("e9").status == "booked"
+    assert ("appointment_cancelled", "e9") not in [(e.kind, e.appointment_id) for e in svc.writeback.events]
+    # When the front desk confirms, the old visit is cancelled and the EHR told
+    requests.confirm(svc, pending.id, "desk@maple.test")
+    assert svc.records.get_appointment("e9").status == "cancelled"
+    assert ("appointment_cancelled", "e9") in [(e.kind, e.appointment_id) for e in svc.writeback.events]
+
+
+def test_a_declined_reschedule_request_leaves_the_patient_their_visit_and_says_so():
+    svc = booking_services(mode="request")
+    pending = _reschedule_request(svc)
+    requests.decline(svc, pending.id, "desk@maple.test")
+    assert svc.records.get_appointment("e9").status == "booked"
+    (text,) = [m for m in svc.outbox.sent if m.step == "declined"]
+    assert text.body.endswith("Su cita actual sigue igual.")
+
+
+def test_a_reschedule_request_entered_in_the_ehr_as_a_new_visit_cancels_the_old_one():
+    # Given a pending request to move e9, which the front desk enters in the EHR as a new visit
+    svc = booking_services(mode="request")
+    pending = _reschedule_request(svc)
+    apply_batches(svc, parse("fhir", _ehr_appointment("ehr-778"), svc), NOW)
+    # Then the request is superseded and the visit it replaces is cancelled (one visit remains)
+    assert svc.records.get_appointment(pending.id).superseded_by == "ehr-778"
+    assert svc.records.get_appointment("e9").status == "cancelled"
+    assert svc.records.get_appointment("ehr-778").status == "booked"

@@ -74,6 +74,9 @@ class Appointment(_Model):
     # a Careloop booking the EHR later sent as its own appointment (same patient, start, provider):
     # cancelled for that one (its id here), so the visit has one set of reminders
     superseded_by: str | None = None
+    # a request-mode reschedule: the appointment this pending one replaces once staff confirm it
+    # (until then the patient keeps the visit they have)
+    replaces: str | None = None
     source_version: str = ""
     updated_at: datetime | None = None
 

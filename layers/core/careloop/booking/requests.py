@@ -30,6 +30,9 @@ _TEXTS = {
 }
 
 
+_KEPT = {"en": "Your current appointment stays as it is.", "es": "Su cita actual sigue igual."}
+
+
 def request_task_id(appointment_id: str) -> str:
     """The front desk's task a request-mode booking raised (booking.service names it so)."""
     return f"t-booked-{appointment_id}"
@@ -58,6 +61,7 @@ def confirm(services: Services, appointment_id: str, staff: str) -> Appointment:
     booked = appointment.model_copy(update={"status": "booked", "updated_at": now})
     _hold_to_booked(services, booked)
     services.records.put_appointment(booked)
+    _replace_old(services, booked, now)
     _text(services, patient, booked, "confirmed", now)
     _close_task(services, booked, f"confirmed by {staff}")
     return booked
@@ -79,6 +83,14 @@ def decline(services: Services, appointment_id: str, staff: str) -> Appointment:
     _text(services, patient, cancelled, "declined", now)
     _close_task(services, cancelled, f"declined by {staff}")
     return cancelled
+
+
+def _replace_old(services: Services, appointment: Appointment, now: datetime) -> None:
+    """A confirmed reschedule request: the visit it replaces is cancelled now (and the EHR told)."""
+    from careloop.booking.service import cancel_moved
+
+    if appointment.replaces and services.booking is not None:
+        cancel_moved(services, services.booking, appointment.replaces, now)
 
 
 def _hold_to_booked(services: Services, appointment: Appointment) -> None:
@@ -118,6 +130,8 @@ def _text(services: Services, patient: Patient, appointment: Appointment, outcom
     body = _TEXTS[outcome][lang].format(
         practice=practice.name, first_name=patient.first_name, what=what, when=format_date_time(local, lang),
         zone=local.tzname() or zone.key, provider=provider, phone=_pretty_phone(practice.phone), url=url)
+    if outcome == "declined" and appointment.replaces:  # a reschedule request: nothing was lost
+        body += " " + _KEPT[lang]
     text = Message(message_id=f"m-{outcome}-{appointment.id}", kind="sms_out", patient_id=patient.id,
                    appointment_id=appointment.id, phone=patient.phone, body=body, at=now,
                    workflow="booking", step=outcome, automated=False)
@@ -164,6 +178,8 @@ def supersede(services: Services, ehr_appointments: Iterable[Appointment]) -> li
             if ours.confirmed and not ehr.confirmed:
                 services.records.put_appointment(ehr.model_copy(update={
                     "confirmed": True, "confirmed_at": ours.confirmed_at, "updated_at": now}))
+            if ours.replaces and ours.replaces != ehr.id:  # staff entered it new, not by moving the old one
+                _replace_old(services, ours, now)
             _close_task(services, ours, f"entered in the EHR as Appointment/{ehr.id}")
             done.append(ours.id)
     return done

@@ -293,11 +293,13 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
         id=appointment_id, patient_id=patient.id, start=slot.start.astimezone(UTC), minutes=kind.minutes,
         status="pending" if request_mode else "booked", provider=slot.provider, location=slot.location,
         visit_type=kind.visit_type or kind.id, source="careloop", updated_at=now,
+        replaces=moves if request_mode else None,
     )
     if existing is None:
         services.records.put_appointment(appointment)  # the records stream plans its reminders
-    if moves:
-        _cancel_moved(services, store, moves, now)
+    if moves and not request_mode:
+        # (request mode: the old visit stays until the front desk confirms the new one)
+        cancel_moved(services, store, moves, now)
     _after_booking(services, patient, appointment, kind, slot, request_mode, now, first=existing is None)
     return Booked(existing or appointment, "requested" if request_mode else "booked", slot.location, kind.id)
 
@@ -328,7 +330,8 @@ def _next_open(services: Services, settings: BookingSettings, store: BookingStor
     return later[:ALTERNATIVES]
 
 
-def _cancel_moved(services: Services, store: BookingStore, appointment_id: str, now: datetime) -> None:
+def cancel_moved(services: Services, store: BookingStore, appointment_id: str, now: datetime) -> None:
+    """The appointment a booking moved is cancelled, its claim released, and the EHR told."""
     from careloop.ehr import writeback
 
     old = services.records.get_appointment(appointment_id)
