@@ -430,3 +430,15 @@ def test_saying_no_to_the_waitlist_never_joins_it(words):
     svc.booking.remove_waitlist("w2")
     text(svc, "w2", words, "in-no-list")
     assert svc.booking.get_waitlist("w2") is None
+
+
+def test_a_spanish_saturday_offer_is_two_parts_at_most():
+    from careloop.sms.parts import count_parts, encoding
+
+    svc = gap_services()
+    saturday = gaps.Gap(provider="lee", start=datetime(2026, 3, 7, 15, 30, tzinfo=UTC),
+                        end=datetime(2026, 3, 7, 16, 30, tzinfo=UTC), location="main", type="cleaning",
+                        cancelled="x", cancelled_patient="y", opened_at=NOW)
+    body = gaps.offer_text(svc, saturday, "es")
+    assert "sáb" in body and encoding(body) == "UCS2" and count_parts(body) <= 2
+    assert count_parts(gaps.offer_text(svc, saturday, "en")) == 1

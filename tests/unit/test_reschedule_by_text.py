@@ -395,3 +395,24 @@ def test_an_offered_time_staff_filled_in_the_ehr_meanwhile_is_not_double_booked(
     assert reply.body.startswith("Sorry, that time was just taken.")
     assert [a for a in svc.records.all_appointments() if a.source == "careloop"] == []
     assert svc.booking.claims == {}
+
+
+@pytest.mark.parametrize("key", ["slot_offer", "slot_taken", "slot_taken_none"])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_offer_reply_keeps_to_the_part_budget_at_its_longest(key, language):
+    # the longest times there are: Saturdays ("sáb": UCS-2 in Spanish), two-digit days and hours,
+    # straddling the November clock change so each time names its own zone, a 50-character link
+    from careloop.agent.replies import REPLIES
+    from careloop.booking import offers
+    from careloop.booking.slots import Slot
+
+    svc = rescheduling()
+    starts = [datetime(2026, 10, 31, 11, 30, tzinfo=NY), datetime(2026, 11, 7, 11, 30, tzinfo=NY),
+              datetime(2026, 11, 28, 11, 30, tzinfo=NY)]
+    slots = [Slot(s, "lee", s + timedelta(hours=1), "main", "cleaning") for s in starts]
+    options, zone = offers.options_text(svc, slots, language)
+    assert zone == "" and "EDT" in options and "EST" in options
+    body = REPLIES[key][language].format(
+        first_name="Maximiliana", zone="", options=options, choices=offers.choices_text(3, language),
+        booking_url=links.WORST_CASE_URL, practice_phone="(617) 555-0100")
+    assert count_parts(" ".join(body.split())) <= MAX_PARTS, body

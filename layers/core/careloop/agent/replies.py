@@ -50,7 +50,7 @@ REPLIES: dict[str, dict[str, str]] = {
     },
     "slot_taken": {
         "en": "Sorry, that time was just taken. Open times{zone}: {options}. Reply {choices}, or pick another: {booking_url}",
-        "es": "Lo sentimos, esa hora se acaba de ocupar. Horas libres{zone}: {options}. Responda {choices}, o elija otra: {booking_url}",
+        "es": "Esa hora ya se ocupó. Horas libres{zone}: {options}. Responda {choices}, o elija otra: {booking_url}",
     },
     "slot_taken_none": {
         "en": "Sorry, {first_name}, that time was just taken. Pick another here: {booking_url} or call {practice_phone}.",
@@ -111,8 +111,8 @@ REPLIES: dict[str, dict[str, str]] = {
     },
 }
 
-# The offer of a freed slot (an automated text, careloop.booking.gaps): GSM-7 in both languages,
-# so one SMS part with a long practice name and provider
+# The offer of a freed slot (an automated text, careloop.booking.gaps): one GSM-7 part, except a
+# Spanish Saturday ("sáb": á is not GSM-7), which is UCS-2 and two parts
 GAP_OFFER = {
     "en": "{practice}: an earlier time opened: {when} ({zone}) with {provider}. Reply YES to take it.",
     "es": "{practice}: hay un horario antes: {when} ({zone}) con {provider}. Responda SI para tomarlo.",
