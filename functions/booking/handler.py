@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from careloop.adapters.aws import services
 from careloop.booking import page, service
-from careloop.errors import BookingError, BookingInputError, SlotTaken
+from careloop.errors import BookingError, BookingInputError, SlotTaken, TooManyRequests
 
 MAX_BODY = 4096  # a booking is a few short fields: anything bigger is not one
 logger, metrics = Logger(), Metrics(namespace="Careloop")
@@ -62,7 +62,8 @@ def refused(exc: BookingError):
     answer: dict = {"error": str(exc)}
     if isinstance(exc, SlotTaken):
         answer["slots"] = exc.alternatives  # optional field: the next open slots instead
-    return Response(exc.status, "application/json", answer, headers=_NO_STORE)
+    headers = _NO_STORE | ({"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {})
+    return Response(exc.status, "application/json", answer, headers=headers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -172,3 +172,26 @@ def test_the_dynamo_claim_lets_exactly_one_of_many_concurrent_claims_win(ports):
     assert held.provider == "lee" and held.start == start
     ports.booking.release_slot("lee", start)
     assert ports.booking.claims_between(start - timedelta(minutes=1), start + timedelta(minutes=1)) == []
+
+
+def test_a_link_asked_too_often_gets_429_with_retry_after(served, stack):
+    # Given a fresh link (the per-token counter lives in the booking table on moto)
+    import urllib.error
+
+    from careloop.adapters.aws import services
+    from careloop.booking.links import mint
+    from careloop.booking.service import REQUESTS_PER_LINK_PER_MINUTE
+
+    svc = services()
+    patient = Patient(id="p-hammer", first_name="Hal", phone="+16175550177", phone_kind="mobile")
+    svc.records.put_patient(patient)
+    token = mint(svc, patient, "book", ref="test-hammer").token
+    statuses = [call(f"{served}/booking/api/types?t={token}")[0] for _ in range(REQUESTS_PER_LINK_PER_MINUTE)]
+    assert set(statuses) == {200}
+    # When it asks once more within the minute
+    req = urllib.request.Request(f"{served}/booking/api/types?t={token}")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=30)
+    # Then it is refused, saying when to try again, without a word about the patient
+    assert refused.value.code == 429 and refused.value.headers["Retry-After"] == "60"
+    assert "Hal" not in refused.value.read().decode()

@@ -298,3 +298,21 @@ def test_book_for_patient_is_the_text_path_same_ref_same_appointment_once():
     with pytest.raises(SlotTaken) as err:
         service.book_for_patient(svc, svc.records.get_patient("p1"), kind, slot, moves=None, ref="offer-2#1")
     assert err.value.alternatives and all(a["start"] > slot.start.isoformat() for a in err.value.alternatives)
+
+
+def test_one_link_is_limited_per_minute_and_others_are_not():
+    # Given a link whose page asks as often as the limit allows this minute
+    from careloop.errors import TooManyRequests
+
+    svc = booking_services()
+    token, other = token_for(svc), token_for(svc, "p2")
+    for _ in range(service.REQUESTS_PER_LINK_PER_MINUTE):
+        service.types_for(svc, token)
+    # When it asks once more, it is refused with 429; another patient's link is not
+    with pytest.raises(TooManyRequests) as refused:
+        service.slots_for(svc, token, "cleaning", "2026-03-03", 1)
+    assert refused.value.status == 429 and refused.value.retry_after == 60
+    assert service.types_for(svc, other)
+    # And the next minute it is served again
+    svc.clock.set(NOW + timedelta(minutes=1))
+    assert service.types_for(svc, token)

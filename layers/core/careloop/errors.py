@@ -99,6 +99,16 @@ class LinkGone(BookingError):
     status = 410
 
 
+class TooManyRequests(BookingError):
+    """One link asked more than its share this minute (429); the page may try again shortly."""
+
+    status = 429
+    retry_after = 60
+
+    def __init__(self) -> None:
+        super().__init__("too many requests for this link; try again in a minute")
+
+
 class SlotTaken(BookingError):
     """Someone booked the slot first (409); `alternatives` are the next open slots."""
 

@@ -425,11 +425,18 @@ class MemoryBooking:
         self._lock = threading.Lock()
         self.links: dict[str, BookingLink] = {}
         self._by_ref: dict[str, str] = {}
+        self.request_counts: dict[tuple[str, str], int] = {}
         self.claims: dict[tuple[str, datetime], SlotClaim] = {}
         self.offers: dict[str, SlotOffer] = {}
         self.waiting: dict[str, WaitlistEntry] = {}
         self.gaps: dict[str, Gap] = {}
         self.offered: dict[tuple[str, str], GapOffer] = {}  # (gap key, patient id)
+
+    def count_request(self, token: str, window: str, expires_at: datetime) -> int:
+        with self._lock:
+            key = (token, window)
+            self.request_counts[key] = self.request_counts.get(key, 0) + 1
+            return self.request_counts[key]
 
     def put_link(self, link: BookingLink) -> bool:
         with self._lock:

@@ -543,6 +543,14 @@ class DynamoBooking:
     def _ttl(at: datetime) -> int:
         return int(at.timestamp())
 
+    def count_request(self, token: str, window: str, expires_at: datetime) -> int:
+        got = self.t.db.update_item(
+            TableName=self.t.booking, Key={"pk": {"S": f"RATE#{token}"}, "sk": {"S": window}},
+            UpdateExpression="ADD hits :one SET expires_ttl = :ttl",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(self._ttl(expires_at))}},
+            ReturnValues="UPDATED_NEW")
+        return int(got["Attributes"]["hits"]["N"])
+
     def put_link(self, link: BookingLink) -> bool:
         ttl = {"N": str(self._ttl(link.expires_at) + 30 * 86400)}  # kept a while: a late click gets 410, not 404
         item = _to_item(link.model_dump(mode="json") | {"pk": f"LINK#{link.token}", "sk": _SK})

@@ -14,7 +14,7 @@ from careloop.booking.availability import AppointmentType, BookingSettings
 from careloop.booking.grid import ehr_free_between
 from careloop.booking.links import BookingLink, SlotClaim, looks_like_token
 from careloop.booking.slots import Busy, Slot, open_slots
-from careloop.errors import BookingInputError, LinkGone, SlotTaken, UnknownLink
+from careloop.errors import BookingInputError, LinkGone, SlotTaken, TooManyRequests, UnknownLink
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import BookingStore, Services
 from careloop.templates import format_date_time
@@ -22,6 +22,7 @@ from careloop.templates import format_date_time
 if TYPE_CHECKING:
     from careloop.agent.when import When
 
+REQUESTS_PER_LINK_PER_MINUTE = 60  # the page's own use is a handful; a script's is not
 MAX_DAYS = 31  # one slots request looks this many days ahead at most
 ALTERNATIVES = 3  # open slots a 409 offers instead
 HOLD_DAYS = 7  # a request-mode hold lasts this long after the visit, then the store forgets it
@@ -54,11 +55,20 @@ def _open(services: Services, token: str | None) -> _Context:
     patient = services.records.get_patient(link.patient_id) if link else None
     if link is None or patient is None:
         raise UnknownLink()
+    _throttle(store, link, services.clock.now())
     if link.spent_at is not None and not _unfinished(services, link):
         raise LinkGone("this link was already used to book")
     if services.clock.now() >= link.expires_at:
         raise LinkGone("this link has expired")
     return _Context(link, patient, settings, store)
+
+
+def _throttle(store: BookingStore, link: BookingLink, now: datetime) -> None:
+    """Per-token limit (per-IP limits are the WAF's): one link's page makes a few requests a minute
+    (types, a week of slots, paging, one booking); a link hammered harder is refused with 429."""
+    window = now.astimezone(UTC).strftime("%Y%m%d%H%M")
+    if store.count_request(link.token, window, now + timedelta(minutes=10)) > REQUESTS_PER_LINK_PER_MINUTE:
+        raise TooManyRequests()
 
 
 def _unfinished(services: Services, link: BookingLink) -> bool:
