@@ -7,6 +7,8 @@ import copy
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -47,6 +49,36 @@ def ports(stack):
     from careloop.adapters.aws import services
 
     return services()
+
+
+# The booking tests' practice: one provider bookable every day 09:00-17:00 on the hour
+BOOKING = {
+    "types": [{"id": "cleaning", "name": {"en": "Cleaning", "es": "Limpieza"}, "minutes": 60,
+               "providers": ["lee"], "new_patients": True}],
+    "hours": [{"provider": "lee", "location": "main", "weekday": d, "hours": {"start": "09:00", "end": "17:00"}}
+              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
+    "step_minutes": 60,
+}
+
+
+@contextmanager
+def booking_stack(tmp_path_factory, booking: dict | None = None) -> Iterator:
+    """The local stack (moto) on the demo practice with `booking` (default BOOKING) as its
+    self-scheduling section, for a module's booking tests."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from careloop_local.runtime import ROOT, LocalStack
+
+    profile = json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": booking or BOOKING}
+    path = tmp_path_factory.mktemp("practice") / "booking.json"
+    path.write_text(json.dumps(profile))
+    moto_api_backend.reset()
+    s = LocalStack(practice_file=path).start(ticker=False)
+    try:
+        yield s
+    finally:
+        s.stop()
+        moto_api_backend.reset()
 
 
 def sample(rel: str) -> dict:

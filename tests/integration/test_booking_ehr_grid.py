@@ -10,7 +10,8 @@ import pytest
 
 from careloop.ehr.common import EhrSchedule, EhrSlot
 from careloop.models import Patient
-from tests.integration.test_booking_routes import BOOKING, call
+from tests.integration.conftest import booking_stack
+from tests.integration.test_booking_routes import call
 from tests.integration.test_ehr_webhook import post
 
 T0 = datetime(2027, 3, 1, 14, tzinfo=UTC)
@@ -18,18 +19,8 @@ T0 = datetime(2027, 3, 1, 14, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from careloop_local.runtime import ROOT, LocalStack
-
-    profile = json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING}
-    path = tmp_path_factory.mktemp("practice") / "booking.json"
-    path.write_text(json.dumps(profile))
-    moto_api_backend.reset()
-    s = LocalStack(practice_file=path).start(ticker=False)
-    yield s
-    s.stop()
-    moto_api_backend.reset()
+    with booking_stack(tmp_path_factory) as s:
+        yield s
 
 
 def _slot(sid: str, hour: int, status: str = "free", version: str = "v1", schedule: str = "g-lee") -> EhrSlot:

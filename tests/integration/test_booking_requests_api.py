@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from careloop.models import Patient
-from tests.integration.test_booking_routes import BOOKING, call
+from tests.integration.conftest import BOOKING, booking_stack
+from tests.integration.test_booking_routes import call
 
 PHONES = {"p-rq1": "+16175550171", "p-rq2": "+16175550172"}
 STAFF = {"email": "desk@maple.test", "cognito:username": "desk"}
@@ -18,18 +19,8 @@ STAFF = {"email": "desk@maple.test", "cognito:username": "desk"}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from careloop_local.runtime import ROOT, LocalStack
-
-    profile = json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING | {"mode": "request"}}
-    path = tmp_path_factory.mktemp("practice") / "request.json"
-    path.write_text(json.dumps(profile))
-    moto_api_backend.reset()
-    s = LocalStack(practice_file=path).start(ticker=False)
-    yield s
-    s.stop()
-    moto_api_backend.reset()
+    with booking_stack(tmp_path_factory, BOOKING | {"mode": "request"}) as s:
+        yield s
 
 
 def staff_api(stack, method: str, proxy: str, claims: dict | None = STAFF) -> tuple[int, dict]:

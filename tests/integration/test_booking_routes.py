@@ -12,31 +12,15 @@ from datetime import timedelta
 import pytest
 
 from careloop.models import Patient
+from tests.integration.conftest import booking_stack
 
 PHONES = {"p-ana": "+16175550181", "p-bo": "+16175550182", "p-cy": "+16175550183"}
-BOOKING = {
-    "types": [{"id": "cleaning", "name": {"en": "Cleaning", "es": "Limpieza"}, "minutes": 60,
-               "providers": ["lee"], "new_patients": True}],
-    "hours": [{"provider": "lee", "location": "main", "weekday": d, "hours": {"start": "09:00", "end": "17:00"}}
-              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
-    "step_minutes": 60,
-}
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from careloop_local.runtime import ROOT, LocalStack
-
-    profile = json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING}
-    path = tmp_path_factory.mktemp("practice") / "booking.json"
-    path.write_text(json.dumps(profile))
-    moto_api_backend.reset()
-    s = LocalStack(practice_file=path).start(ticker=False)
-    yield s
-    s.stop()
-    moto_api_backend.reset()
+    with booking_stack(tmp_path_factory) as s:
+        yield s
 
 
 def call(url: str, method: str = "GET", body: bytes | dict | None = None) -> tuple[int, dict | str]:

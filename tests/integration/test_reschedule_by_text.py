@@ -4,39 +4,21 @@ and sends one confirmation; a reply that matches nothing goes to staff."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, timedelta
 
 import pytest
 
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
-from tests.integration.conftest import sample, sns_envelope, sqs_records_from_sample
+from tests.integration.conftest import booking_stack, sample, sns_envelope, sqs_records_from_sample
 
 PHONE, OTHER = "+16175550191", "+16175550192"
-BOOKING = {
-    "types": [{"id": "cleaning", "name": {"en": "Cleaning", "es": "Limpieza"}, "minutes": 60,
-               "providers": ["lee"]}],
-    "hours": [{"provider": "lee", "location": "main", "weekday": d, "hours": {"start": "09:00", "end": "17:00"}}
-              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
-    "step_minutes": 60,
-}
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from careloop_local.runtime import ROOT, LocalStack
-
-    profile = json.loads((ROOT / "practices" / "demo.json").read_text()) | {"booking": BOOKING}
-    path = tmp_path_factory.mktemp("practice") / "booking.json"
-    path.write_text(json.dumps(profile))
-    moto_api_backend.reset()
-    s = LocalStack(practice_file=path).start(ticker=False)
-    yield s
-    s.stop()
-    moto_api_backend.reset()
+    with booking_stack(tmp_path_factory) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
