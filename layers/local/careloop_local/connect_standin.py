@@ -12,42 +12,29 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.session
 from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from careloop.clock import Clock, get_clock
+from careloop_local import awsmodels
 from careloop_local.sms_standin import validate
 
 log = logging.getLogger(__name__)
 
 SERVICE = "connect"
 CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
-_model_lock = threading.Lock()
-_model = None
 
 EventSink = Callable[[dict], None]
 
 
 def service_model():
-    global _model
-    with _model_lock:
-        if _model is None:
-            _model = botocore.session.get_session().get_service_model(SERVICE)
-        return _model
+    return awsmodels.service_model(SERVICE)
 
 
-class ConnectError(Exception):
-    """An error answered the REST-JSON way: status, `x-amzn-ErrorType`, `{"Message": ...}`."""
+class ConnectError(awsmodels.RestJsonError):
+    """An error answered the REST-JSON way (careloop_local.awsmodels)."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-    def response(self) -> Response:
-        return Response(json.dumps({"Message": self.message, "message": self.message}), self.status,
-                        content_type="application/json",
-                        headers={"x-amzn-ErrorType": self.code, "x-amzn-RequestId": str(uuid.uuid4())})
+    message_keys = ("Message", "message")
 
 
 def _iso(value: datetime | None) -> str | None:

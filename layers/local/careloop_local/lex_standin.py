@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-import botocore.session
 from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
@@ -29,6 +28,7 @@ from careloop.voice.bot import (
     fold,
     lex_intent_for_sms_intent,
 )
+from careloop_local import awsmodels
 from careloop_local.sms_standin import validate
 
 log = logging.getLogger(__name__)
@@ -53,26 +53,14 @@ _MONTHS = {
 # AMAZON.Time's values for a part of the day (Lex resolves "morning" to MO, and so on)
 PART_OF_DAY_VALUES = {"morning": "MO", "afternoon": "AF", "evening": "EV"}
 
-_model_lock = threading.Lock()
-_model = None
-
-
 def service_model():
-    global _model
-    with _model_lock:
-        if _model is None:
-            _model = botocore.session.get_session().get_service_model(SERVICE)
-        return _model
+    return awsmodels.service_model(SERVICE)
 
 
-class LexError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class LexError(awsmodels.RestJsonError):
+    """An error answered the REST-JSON way (careloop_local.awsmodels)."""
 
-    def response(self) -> Response:
-        return Response(json.dumps({"message": self.message}), self.status, content_type="application/json",
-                        headers={"x-amzn-ErrorType": self.code, "x-amzn-RequestId": str(uuid.uuid4())})
+    message_keys = ("message",)
 
 
 # ---- the slot filler -------------------------------------------------------------------------

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import botocore.session
 import phonenumbers
 from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from careloop.clock import Clock, get_clock, iso
 from careloop.sms.parts import count_parts, parts_and_encoding
+from careloop_local import awsmodels
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +147,8 @@ def is_e164(number: Any) -> bool:
         return False
 
 
-_model_lock = threading.Lock()
-_model = None
-
-
 def service_model():
-    global _model
-    with _model_lock:
-        if _model is None:
-            _model = botocore.session.get_session().get_service_model(SERVICE)
-        return _model
+    return awsmodels.service_model(SERVICE)
 
 
 def _is_of_json_type(value: Any, kind: str) -> bool:
