@@ -2,7 +2,7 @@
 // (#/inbox, #/inbox/<patient>, #/patients, #/workflows, #/analytics) inside the app shell.
 import { Api, SessionEnded } from "./api";
 import { clearSession, loadSession, needsRefresh, refreshSession, saveSession, signOutRemote, type Session } from "./auth";
-import { ConfigError, loadConfig } from "./config";
+import { AppClock, ConfigError, loadConfig } from "./config";
 import { h, icon, ICONS, replace } from "./dom";
 import { Formatter } from "./format";
 import { AnalyticsPage } from "./pages/analytics";
@@ -44,6 +44,7 @@ class App {
   constructor(
     private readonly root: HTMLElement,
     private readonly config: AppConfig,
+    private readonly clock: AppClock,
   ) {}
 
   start(): void {
@@ -126,7 +127,7 @@ class App {
       config: this.config,
       api,
       me,
-      fmt: new Formatter(me.practice.timezone),
+      fmt: new Formatter(me.practice.timezone, "en-US", { now: this.clock.now }),
       notify: (message, tone) => this.notify(message, tone),
       navigate: (hash) => {
         location.hash = hash;
@@ -202,6 +203,15 @@ class App {
     };
     this.practiceName = practiceName;
     this.routeChanged(true);
+    // the local stack's clock was advanced: pages redraw so "Today" and the periods follow it
+    this.clock.follow(() => this.redraw());
+  }
+
+  private redraw(): void {
+    if (!this.main || !this.pageFactory) return;
+    this.page?.destroy();
+    this.page = null;
+    this.routeChanged(true);
   }
 
   private routeChanged(initial = false): void {
@@ -242,7 +252,9 @@ async function boot(): Promise<void> {
   if (!root) return;
   try {
     const config = await loadConfig();
-    new App(root, config).start();
+    const clock = new AppClock(config.devClock);
+    await clock.sync();
+    new App(root, config, clock).start();
   } catch (err) {
     replace(
       root,
