@@ -155,7 +155,7 @@ class App {
             "div",
             { class: "practice" },
             h("span", { class: "practice-name", "data-testid": "practice-name" }, practiceName),
-            zone ? h("span", { class: "practice-zone", title: `Times shown in ${me.practice.timezone || "your time zone"}` }, zone) : null,
+            zone ? h("span", { class: "practice-zone", title: `The practice's clock: ${me.practice.timezone || "your time zone"}` }, zone) : null,
           ),
           h(
             "div",
