@@ -37,6 +37,7 @@ class App {
   private ending = false;
   private pageFactory: ((route: Route) => Page) | null = null;
   private practiceName = "";
+  private clockMoved = false; // the stack's clock jumped while a draft was open: redraw on navigation
   private readonly toast = h("div", { class: "toast", role: "status", "aria-live": "polite", "data-testid": "toast" });
   private toastTimer: number | undefined;
   private readonly onHashChange = (): void => this.routeChanged();
@@ -209,6 +210,14 @@ class App {
 
   private redraw(): void {
     if (!this.main || !this.pageFactory) return;
+    // a half-written reply or note is not thrown away: the page redraws on the next navigation
+    const draft = [...this.main.querySelectorAll<HTMLTextAreaElement | HTMLInputElement>("textarea, input[type=text]")]
+      .some((el) => el.value.trim() !== "");
+    if (draft) {
+      this.clockMoved = true;
+      return;
+    }
+    this.clockMoved = false;
     this.page?.destroy();
     this.page = null;
     this.routeChanged(true);
@@ -226,6 +235,11 @@ class App {
     for (const a of this.root.querySelectorAll<HTMLAnchorElement>(".nav-link")) {
       if (a.dataset["page"] === route.page) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
+    }
+    if (this.clockMoved) {
+      this.clockMoved = false;
+      this.page?.destroy();
+      this.page = null;
     }
     if (this.page && this.route?.page === route.page && this.page.update?.(route)) {
       this.route = route;
