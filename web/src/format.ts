@@ -1,4 +1,5 @@
-// Dates, times and numbers as people write them, in the practice's time zone ("Thu Dec 5, 10:00 AM").
+// Dates, times and numbers as people write them: days in the practice's zone, and a time in the
+// viewer's own zone names both clocks when they differ ("8:00 AM PT (11:00 AM ET)").
 
 function validZone(tz: string): string | undefined {
   if (!tz) return undefined;
@@ -13,6 +14,30 @@ function validZone(tz: string): string | undefined {
 /** ICU puts narrow no-break spaces before AM/PM; plain spaces read and search the same everywhere. */
 const spaces = (s: string): string => s.replace(/[\u202f\u00a0]/g, " ");
 
+/** The zone this browser runs in (the viewer's clock). */
+export function browserZone(): string | undefined {
+  return validZone(new Intl.DateTimeFormat().resolvedOptions().timeZone ?? "");
+}
+
+/** "ET", "PT" as people say them; a zone without such a name keeps its short one ("GMT+1"). */
+function zoneLabel(zone: string, d: Date, locale: string): string {
+  const part = (style: "shortGeneric" | "short"): string =>
+    new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: style } as Intl.DateTimeFormatOptions)
+      .formatToParts(d)
+      .find((p) => p.type === "timeZoneName")?.value ?? "";
+  const generic = part("shortGeneric");
+  return generic && !generic.includes(" ") ? generic : part("short");
+}
+
+/** Where "now" comes from: the browser's clock, or the local stack's when it serves one. */
+export type Now = () => Date;
+
+export interface FormatterOptions {
+  /** The viewer's zone; the browser's by default. */
+  viewerZone?: string;
+  now?: Now;
+}
+
 export class Formatter {
   readonly timeZone: string | undefined;
   private readonly full: Intl.DateTimeFormat;
@@ -22,11 +47,29 @@ export class Formatter {
   private readonly monthDayYear: Intl.DateTimeFormat;
   private readonly weekdayDate: Intl.DateTimeFormat;
   private readonly zoneName: Intl.DateTimeFormat;
+  readonly viewerZone: string | undefined;
+  private readonly clock: Now;
+  private readonly locale: string;
+  private readonly viewer: { full: Intl.DateTimeFormat; time: Intl.DateTimeFormat; wall: Intl.DateTimeFormat } | null;
+  private readonly practiceWall: Intl.DateTimeFormat;
 
-  constructor(timeZone: string, locale = "en-US") {
+  constructor(timeZone: string, locale = "en-US", options: FormatterOptions = {}) {
     const tz = validZone(timeZone);
     this.timeZone = tz;
+    this.locale = locale;
+    this.clock = options.now ?? (() => new Date());
     const base = tz ? { timeZone: tz } : {};
+    const wall = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" } as const;
+    this.practiceWall = new Intl.DateTimeFormat("en-CA", { ...base, ...wall });
+    // a viewer elsewhere reads times on their own clock first; with the practice's zone unknown
+    // everything is already on the viewer's clock, so there is nothing to add
+    const viewer = tz ? validZone(options.viewerZone ?? browserZone() ?? "") : undefined;
+    this.viewerZone = viewer;
+    this.viewer = viewer && viewer !== tz ? {
+      full: new Intl.DateTimeFormat(locale, { timeZone: viewer, weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }),
+      time: new Intl.DateTimeFormat(locale, { timeZone: viewer, hour: "numeric", minute: "2-digit" }),
+      wall: new Intl.DateTimeFormat("en-CA", { timeZone: viewer, ...wall }),
+    } : null;
     this.full = new Intl.DateTimeFormat(locale, {
       ...base, weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
     });
@@ -44,30 +87,62 @@ export class Formatter {
     return Number.isNaN(d.getTime()) ? null : d;
   }
 
-  /** "Thu Dec 5, 10:00 AM" */
-  dateTime(iso: string): string {
-    const d = this.parse(iso);
-    if (!d) return "";
-    const parts = this.full.formatToParts(d);
+  /** "Now" on the clock the app follows (the local stack's in `make run`, else the browser's). */
+  now(): Date {
+    return this.clock();
+  }
+
+  /** The viewer's clock, when at this instant it reads another wall time than the practice's. */
+  private elsewhere(d: Date): { full: Intl.DateTimeFormat; time: Intl.DateTimeFormat; wall: Intl.DateTimeFormat } | null {
+    const v = this.viewer;
+    return v && v.wall.format(d) !== this.practiceWall.format(d) ? v : null;
+  }
+
+  private label(zone: string | undefined, d: Date): string {
+    return zone ? zoneLabel(zone, d, this.locale) : "";
+  }
+
+  private static joinFull(f: Intl.DateTimeFormat, d: Date): string {
+    const parts = f.formatToParts(d);
     const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? "";
     return `${get("weekday")} ${get("month")} ${get("day")}, ${get("hour")}:${get("minute")} ${get("dayPeriod")}`.trim();
   }
 
-  /** For lists: "10:00 AM" today, "Yesterday", "Dec 5" this year, "Dec 5, 2023" before. */
-  short(iso: string, now = new Date()): string {
+  /** "Thu Dec 5, 10:00 AM"; seen from another zone "Thu Dec 5, 7:00 AM PT (10:00 AM ET)", and the
+   * practice's day too when it is another ("Thu Dec 5, 10:00 PM PT (Fri Dec 6, 1:00 AM ET)"). */
+  dateTime(iso: string): string {
+    const d = this.parse(iso);
+    if (!d) return "";
+    const practice = Formatter.joinFull(this.full, d);
+    const v = this.elsewhere(d);
+    if (!v) return practice;
+    const sameDay = v.wall.format(d).slice(0, 10) === this.practiceWall.format(d).slice(0, 10);
+    const theirs = sameDay ? spaces(this.time.format(d)) : practice;
+    return `${Formatter.joinFull(v.full, d)} ${this.label(this.viewerZone, d)} (${theirs} ${this.label(this.timeZone, d)})`;
+  }
+
+  /** For lists: "10:00 AM" today ("7:00 AM PT" from another zone), "Yesterday", "Dec 5" this year,
+   * "Dec 5, 2023" before; days are the practice's. */
+  short(iso: string, now = this.now()): string {
     const d = this.parse(iso);
     if (!d) return "";
     const key = this.dayKey.format(d);
-    if (key === this.dayKey.format(now)) return spaces(this.time.format(d));
+    if (key === this.dayKey.format(now)) {
+      const v = this.elsewhere(d);
+      return v ? `${spaces(v.time.format(d))} ${this.label(this.viewerZone, d)}` : spaces(this.time.format(d));
+    }
     if (key === this.dayKey.format(new Date(now.getTime() - 86_400_000))) return "Yesterday";
     const sameYear = key.slice(0, 4) === this.dayKey.format(now).slice(0, 4);
     return (sameYear ? this.monthDay : this.monthDayYear).format(d);
   }
 
-  /** "10:00 AM" */
+  /** "10:00 AM"; seen from another zone "7:00 AM PT (10:00 AM ET)". */
   timeOnly(iso: string): string {
     const d = this.parse(iso);
-    return d ? spaces(this.time.format(d)) : "";
+    if (!d) return "";
+    const practice = spaces(this.time.format(d));
+    const v = this.elsewhere(d);
+    return v ? `${spaces(v.time.format(d))} ${this.label(this.viewerZone, d)} (${practice} ${this.label(this.timeZone, d)})` : practice;
   }
 
   /** A key that is equal for two instants on the same calendar day in the practice's zone. */
@@ -76,8 +151,8 @@ export class Formatter {
     return d ? this.dayKey.format(d) : "";
   }
 
-  /** "Today", "Yesterday" or "Thursday, December 5" */
-  dayHeading(iso: string, now = new Date()): string {
+  /** "Today", "Yesterday" or "Thursday, December 5": the practice's day, against the app's clock. */
+  dayHeading(iso: string, now = this.now()): string {
     const d = this.parse(iso);
     if (!d) return "";
     const key = this.dayKey.format(d);
@@ -88,7 +163,7 @@ export class Formatter {
   }
 
   /** "EST" / "EDT": shown next to times so nobody wonders whose clock they are. */
-  zoneAbbreviation(now = new Date()): string {
+  zoneAbbreviation(now = this.now()): string {
     return this.zoneName.formatToParts(now).find((p) => p.type === "timeZoneName")?.value ?? "";
   }
 }

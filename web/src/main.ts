@@ -2,7 +2,7 @@
 // (#/inbox, #/inbox/<patient>, #/patients, #/workflows, #/analytics) inside the app shell.
 import { Api, SessionEnded } from "./api";
 import { clearSession, loadSession, needsRefresh, refreshSession, saveSession, signOutRemote, type Session } from "./auth";
-import { ConfigError, loadConfig } from "./config";
+import { AppClock, ConfigError, loadConfig } from "./config";
 import { h, icon, ICONS, replace } from "./dom";
 import { Formatter } from "./format";
 import { AnalyticsPage } from "./pages/analytics";
@@ -37,6 +37,7 @@ class App {
   private ending = false;
   private pageFactory: ((route: Route) => Page) | null = null;
   private practiceName = "";
+  private clockMoved = false; // the stack's clock jumped while a draft was open: redraw on navigation
   private readonly toast = h("div", { class: "toast", role: "status", "aria-live": "polite", "data-testid": "toast" });
   private toastTimer: number | undefined;
   private readonly onHashChange = (): void => this.routeChanged();
@@ -44,6 +45,7 @@ class App {
   constructor(
     private readonly root: HTMLElement,
     private readonly config: AppConfig,
+    private readonly clock: AppClock,
   ) {}
 
   start(): void {
@@ -126,7 +128,7 @@ class App {
       config: this.config,
       api,
       me,
-      fmt: new Formatter(me.practice.timezone),
+      fmt: new Formatter(me.practice.timezone, "en-US", { now: this.clock.now }),
       notify: (message, tone) => this.notify(message, tone),
       navigate: (hash) => {
         location.hash = hash;
@@ -154,7 +156,7 @@ class App {
             "div",
             { class: "practice" },
             h("span", { class: "practice-name", "data-testid": "practice-name" }, practiceName),
-            zone ? h("span", { class: "practice-zone", title: `Times shown in ${me.practice.timezone || "your time zone"}` }, zone) : null,
+            zone ? h("span", { class: "practice-zone", title: `The practice's clock: ${me.practice.timezone || "your time zone"}` }, zone) : null,
           ),
           h(
             "div",
@@ -202,6 +204,23 @@ class App {
     };
     this.practiceName = practiceName;
     this.routeChanged(true);
+    // the local stack's clock was advanced: pages redraw so "Today" and the periods follow it
+    this.clock.follow(() => this.redraw());
+  }
+
+  private redraw(): void {
+    if (!this.main || !this.pageFactory) return;
+    // a half-written reply or note is not thrown away: the page redraws on the next navigation
+    const draft = [...this.main.querySelectorAll<HTMLTextAreaElement | HTMLInputElement>("textarea, input[type=text]")]
+      .some((el) => el.value.trim() !== "");
+    if (draft) {
+      this.clockMoved = true;
+      return;
+    }
+    this.clockMoved = false;
+    this.page?.destroy();
+    this.page = null;
+    this.routeChanged(true);
   }
 
   private routeChanged(initial = false): void {
@@ -216,6 +235,11 @@ class App {
     for (const a of this.root.querySelectorAll<HTMLAnchorElement>(".nav-link")) {
       if (a.dataset["page"] === route.page) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
+    }
+    if (this.clockMoved) {
+      this.clockMoved = false;
+      this.page?.destroy();
+      this.page = null;
     }
     if (this.page && this.route?.page === route.page && this.page.update?.(route)) {
       this.route = route;
@@ -242,7 +266,9 @@ async function boot(): Promise<void> {
   if (!root) return;
   try {
     const config = await loadConfig();
-    new App(root, config).start();
+    const clock = new AppClock(config.devClock);
+    await clock.sync();
+    new App(root, config, clock).start();
   } catch (err) {
     replace(
       root,

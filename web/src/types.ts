@@ -11,6 +11,8 @@ export interface CognitoConfig {
 export interface AppConfig {
   practiceName: string;
   apiBase: string;
+  /** The local stack's clock (GET -> {"now": ISO}); null in AWS. */
+  devClock: string | null;
   cognito: CognitoConfig;
 }
 

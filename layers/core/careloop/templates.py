@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from careloop.errors import TemplateError
 from careloop.models import Appointment, Patient
@@ -28,7 +28,12 @@ _MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
 }
-
+# North American zones as people say them ("11:00 AM ET"), whichever side of a clock change the
+# visit falls on; Arizona keeps standard time all year, so its name stays "MST"
+_GENERIC_ZONE = {"EST": "ET", "EDT": "ET", "CST": "CT", "CDT": "CT", "MST": "MT", "MDT": "MT", "PST": "PT",
+                 "PDT": "PT", "AKST": "AKT", "AKDT": "AKT", "HST": "HT", "HDT": "HT", "AST": "AT", "ADT": "AT",
+                 "NST": "NT", "NDT": "NT"}
+_STANDARD_ALL_YEAR = frozenset({"America/Phoenix", "America/Creston", "Pacific/Honolulu"})
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +61,52 @@ def format_date_time(dt: datetime, language: str) -> str:
     """As people write it: "Thu Dec 5 at 10:00 AM" / "jue 5 dic a las 10:00"."""
     joiner = " a las " if language == "es" else " at "
     return format_date(dt, language) + joiner + format_time(dt, language)
+
+
+def zone_label(local: datetime) -> str:
+    """The short name of the zone a local time is in, as a patient reads it: "ET", "PT", "MST"
+    (Arizona), else the zone's own abbreviation at that instant ("CET", "BST")."""
+    name = local.tzname() or ""
+    key = getattr(local.tzinfo, "key", "")
+    if key in _STANDARD_ALL_YEAR:
+        return name
+    return _GENERIC_ZONE.get(name) or name or key
+
+
+def named_zone(local: datetime) -> str:
+    """The zone that texts which always name one carry after the time ("EST", "EDT": a booking
+    confirmation, an offer of times), so a reader in any zone knows which clock is meant."""
+    return local.tzname() or str(getattr(local.tzinfo, "key", ""))
+
+
+def reads_the_same(at: datetime, zone: ZoneInfo, reader: ZoneInfo) -> bool:
+    """Whether a reader in `reader` sees the same wall time as the clock at the visit, at that
+    instant (Phoenix and Denver agree in winter, not in summer)."""
+    return at.astimezone(zone).replace(tzinfo=None) == at.astimezone(reader).replace(tzinfo=None)
+
+
+def location_zone(practice: PracticeProfile, location: str | None) -> ZoneInfo:
+    """The zone a visit's time is kept in: its location's (by id or name), else the practice's."""
+    for loc in practice.locations:
+        if location and location in (loc.id, loc.name) and loc.timezone:
+            return ZoneInfo(loc.timezone)
+    return practice.zone
+
+
+def reader_zone(practice: PracticeProfile, patient: Patient) -> ZoneInfo:
+    """Where the patient reads the text: their own zone, else the practice's (as quiet hours assume)."""
+    try:
+        return ZoneInfo(patient.timezone) if patient.timezone else practice.zone
+    except (ZoneInfoNotFoundError, ValueError):  # an unknown zone from an EHR: read as the practice's
+        return practice.zone
+
+
+def visit_time(at: datetime, zone: ZoneInfo, language: str, reader: ZoneInfo | None = None) -> str:
+    """The one way a visit's time is written to a patient: the wall time at the visit, and its zone
+    when the reader's clock would show another time ("Tue Dec 8 at 11:00 AM ET" to Los Angeles)."""
+    local = at.astimezone(zone)
+    text = format_date_time(local, language)
+    return text if reader is None or reads_the_same(at, zone, reader) else f"{text} {zone_label(local)}"
 
 
 @lru_cache(maxsize=512)
@@ -95,7 +146,7 @@ def visit_day(start: datetime, now: datetime, language: str) -> str:
 def context_for(
     practice: PracticeProfile, patient: Patient, appointment: Appointment | None, now: datetime | None = None,
 ) -> dict[str, str]:
-    zone = ZoneInfo(patient.timezone) if patient.timezone else practice.zone
+    reader = reader_zone(practice, patient)
     lang = patient.language
     ctx = {
         "first_name": patient.first_name,
@@ -113,12 +164,15 @@ def context_for(
         "visit_day": "",
     }
     if appointment is not None:
+        # the visit happens on the location's clock; a reader elsewhere is told which clock that is
+        zone = location_zone(practice, appointment.location)
         local = appointment.start.astimezone(zone)
+        suffix = "" if reads_the_same(local, zone, reader) else " " + zone_label(local)
         ctx.update(
             provider=_provider_name(practice, appointment.provider),
-            date_time=format_date_time(local, lang),
+            date_time=visit_time(local, zone, lang, reader),
             date=format_date(local, lang),
-            time=format_time(local, lang),
+            time=format_time(local, lang) + suffix,
             location=_location_name(practice, appointment.location),
             visit_type=appointment.visit_type or "",
             visit_day=visit_day(local, (now or local).astimezone(zone), lang),

@@ -155,6 +155,9 @@ class LocalHttp:
             "apiBase": "/api",
             "cognito": {"endpoint": f"{base}/cognito/", "region": "us-east-1",
                         "clientId": self.stack.res.client_id, "userPoolId": self.stack.res.user_pool_id},
+            # the web app reads "now" here, so the stack's virtual clock (moved by /dev/clock/advance)
+            # is its clock too; the deployed config.json has none and the browser's clock is used
+            "devClock": "/dev/clock",
         })
 
     def on_static(self, request: Request, path: str) -> Response:

@@ -58,7 +58,7 @@ export class AnalyticsPage implements Page {
   }
 
   private range(): { from: Date; to: Date } {
-    const to = new Date();
+    const to = this.ctx.fmt.now(); // the app's clock: the local stack's after an advance
     return { from: new Date(to.getTime() - this.days * 86_400_000), to };
   }
 

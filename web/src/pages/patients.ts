@@ -95,7 +95,7 @@ export class PatientsPage implements Page {
   private async loadSchedule(): Promise<void> {
     replace(this.body, spinner("Loading appointments…"));
     try {
-      const now = new Date();
+      const now = this.ctx.fmt.now();
       this.appointments = await this.ctx.api.appointments(now, new Date(now.getTime() + WEEK_MS));
       if (!this.destroyed) this.render();
     } catch (err) {

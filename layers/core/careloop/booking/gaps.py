@@ -378,13 +378,13 @@ def _plan_wave(services: Services, gap: Gap, due: datetime) -> None:
 
 def _slot_words(services: Services, gap: Gap, language: str) -> dict[str, str]:
     from careloop.booking.service import zone_for
-    from careloop.templates import format_date, format_time
+    from careloop.templates import format_date, format_time, named_zone
 
     zone = zone_for(services, gap.location)
     local = gap.start.astimezone(zone)
     provider = next((p.name for p in services.practice.providers if p.id == gap.provider), gap.provider)
     return {"practice": services.practice.name, "when": f"{format_date(local, language)} {format_time(local, language)}",
-            "zone": local.tzname() or zone.key, "provider": provider}
+            "zone": named_zone(local), "provider": provider}
 
 
 def offer_text(services: Services, gap: Gap, language: str) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from careloop.booking.slots import Slot
-from careloop.templates import format_date, format_time
+from careloop.templates import format_date, format_time, named_zone
 
 if TYPE_CHECKING:
     from careloop.agent.when import When
@@ -94,9 +94,9 @@ def options_text(services: Services, slots: list[Slot] | tuple[OfferedSlot, ...]
 
     lang = "es" if language == "es" else "en"
     local = [s.start.astimezone(zone_for(services, s.location)) for s in slots]
-    zones = {t.tzname() or "" for t in local}
+    zones = {named_zone(t) for t in local}
     shared = zones.pop() if len(zones) == 1 else ""
-    items = [f"{i}) {format_date(t, lang)} {format_time(t, lang)}" + ("" if shared else f" {t.tzname()}")
+    items = [f"{i}) {format_date(t, lang)} {format_time(t, lang)}" + ("" if shared else f" {named_zone(t)}")
              for i, t in enumerate(local, start=1)]
     return " ".join(items), shared
 

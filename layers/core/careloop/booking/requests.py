@@ -10,7 +10,7 @@ from careloop.booking.links import SlotClaim, booking_url_for
 from careloop.errors import Conflict, NotFound
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import Services
-from careloop.templates import _pretty_phone, format_date_time
+from careloop.templates import _pretty_phone, format_date_time, named_zone
 
 HOLD_DAYS = 7  # as booking.service: a claim is kept this long after the visit, then forgotten
 
@@ -129,7 +129,7 @@ def _text(services: Services, patient: Patient, appointment: Appointment, outcom
         url = booking_url_for(services, patient, "book", ref=f"declined-{appointment.id}")
     body = _TEXTS[outcome][lang].format(
         practice=practice.name, first_name=patient.first_name, what=what, when=format_date_time(local, lang),
-        zone=local.tzname() or zone.key, provider=provider, phone=_pretty_phone(practice.phone), url=url)
+        zone=named_zone(local), provider=provider, phone=_pretty_phone(practice.phone), url=url)
     if outcome == "declined" and appointment.replaces:  # a reschedule request: nothing was lost
         body += " " + _KEPT[lang]
     text = Message(message_id=f"m-{outcome}-{appointment.id}", kind="sms_out", patient_id=patient.id,

@@ -17,7 +17,7 @@ from careloop.booking.slots import Busy, Slot, open_slots
 from careloop.errors import BookingInputError, LinkGone, SlotTaken, TooManyRequests, UnknownLink
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import BookingStore, Services
-from careloop.templates import format_date_time
+from careloop.templates import format_date_time, named_zone
 
 if TYPE_CHECKING:
     from careloop.agent.when import When
@@ -387,7 +387,7 @@ def _after_booking(services: Services, patient: Patient, appointment: Appointmen
 
     body = _CONFIRM[status][lang].format(
         practice=practice.name, first_name=patient.first_name, what=kind.name[lang],
-        when=format_date_time(local, lang), zone=local.tzname() or zone.key, provider=provider,
+        when=format_date_time(local, lang), zone=named_zone(local), provider=provider,
         phone=_pretty_phone(practice.phone))
     if patient.phone and not patient.opted_out:
         text = Message(message_id=f"m-booked-{appointment.id}", kind="sms_out", patient_id=patient.id,
@@ -401,7 +401,7 @@ def _after_booking(services: Services, patient: Patient, appointment: Appointmen
                        step="enter-request", priority="normal", team="front_desk", automated=False,
                        reason="online booking request to enter in the practice-management system",
                        body=f"Online booking request: {kind.name['en']} on {format_date_time(local, 'en')} "
-                            f"({local.tzname()}) with {provider}. Enter it in the schedule, then confirm it.")
+                            f"({named_zone(local)}) with {provider}. Enter it in the schedule, then confirm it.")
         if services.messages.put_message(task):
             services.notifier.notify(task)
         return

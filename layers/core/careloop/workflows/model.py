@@ -23,7 +23,8 @@ MAX_PARTS = 3
 # long but real values: what a template must still fit with
 _WORST_CASE = {
     "first_name": "Maximiliano", "last_name": "Fitzgerald-Ramirez", "provider": "Dr. Alexandra Whitfield",
-    "date_time": "mié 30 sep a las 10:30", "date": "Wed Sep 30", "time": "10:30 AM",
+    # a reader in another zone than the visit's is told its zone too ("AKT": the longest)
+    "date_time": "mié 30 sep a las 10:30 AKT", "date": "Wed Sep 30", "time": "10:30 AM AKT",
     "location": "1250 Commonwealth Ave, Suite 400", "visit_type": "consultation",
     "practice_name": "Riverside Family Dental Care", "practice_phone": "(617) 555-0100",
     "booking_url": WORST_CASE_URL, "survey_url": "https://survey.example.com/riverside",
