@@ -139,8 +139,8 @@ def test_quiet_hours_in_the_patients_zone():
                 patients=[{"id": "p1", "first_name": "Ana", "phone": "617 555 0101", "timezone": "America/Los_Angeles"}])
     reminder = next(x for x in lines if x["kind"] == "sms")
     assert reminder["at"] == "2026-12-03T11:00:00-05:00"  # 08:00 in Los Angeles
-    # issue 14: the visit is at 10:30 AM on the office's clock (Boston); the patient is told so
-    assert "Sat Dec 5 at 10:30 AM ET" in reminder["body"] and "7:30" not in reminder["body"]
+    # in the patient's zone (the spec), and, as the office's clock (Boston) reads otherwise, both named
+    assert "Sat Dec 5 at 7:30 AM PT (10:30 AM ET)" in reminder["body"]
 
 
 def test_pre_appointment_text_that_would_land_after_the_start_is_dropped():

@@ -1,5 +1,5 @@
-"""Visit times told honestly across zones (issue 14 item 7): the visit's wall time on its
-location's clock, with that zone named when the patient's clock would read differently."""
+"""Visit times told honestly across zones (issue 14 item 7): in the patient's zone (spec), and when
+the visit's clock reads differently, both clocks named: "8:00 AM PT (11:00 AM ET)"."""
 
 from __future__ import annotations
 
@@ -38,43 +38,51 @@ def test_a_patient_in_the_practices_zone_reads_todays_text_exactly():
         assert (ctx["date_time"], ctx["date"], ctx["time"]) == ("Tue Dec 8 at 11:00 AM", "Tue Dec 8", "11:00 AM")
 
 
-def test_a_los_angeles_patient_of_a_boston_visit_is_told_the_offices_time_and_zone():
+def test_a_los_angeles_patient_of_a_boston_visit_is_told_both_clocks():
     ctx = context_for(demo_profile(), patient("America/Los_Angeles"), appointment())
-    assert ctx["date_time"] == "Tue Dec 8 at 11:00 AM ET"  # not "8:00 AM": the office's clock, named
-    assert ctx["time"] == "11:00 AM ET" and ctx["date"] == "Tue Dec 8"
+    # not a bare "8:00 AM": their clock and the office's, each named
+    assert ctx["date_time"] == "Tue Dec 8 at 8:00 AM PT (11:00 AM ET)"
+    assert ctx["time"] == "8:00 AM PT (11:00 AM ET)" and ctx["date"] == "Tue Dec 8"
 
 
 def test_spanish_names_the_zone_after_the_24_hour_time():
     ctx = context_for(demo_profile(), patient("America/Los_Angeles", "es"), appointment())
-    assert ctx["date_time"] == "mar 8 dic a las 11:00 ET" and ctx["time"] == "11:00 ET"
+    assert ctx["date_time"] == "mar 8 dic a las 08:00 PT (11:00 ET)" and ctx["time"] == "08:00 PT (11:00 ET)"
 
 
 def test_the_whole_reminder_says_the_visits_time():
     wf = next(w for w in default_library() if w.id == "appointment-reminder")
     source = wf.steps[0].action.template["en"]
     body = render(source, context_for(demo_profile(), patient("America/Los_Angeles"), appointment()))
-    assert "is Tue Dec 8 at 11:00 AM ET." in body and "8:00" not in body
+    assert "is Tue Dec 8 at 8:00 AM PT (11:00 AM ET)." in body
 
 
 @pytest.mark.parametrize(("visit", "expected"), [
-    (datetime(2026, 3, 9, 9, 0, tzinfo=BOSTON), "Mon Mar 9 at 9:00 AM ET"),  # the day after spring forward (EDT)
-    (datetime(2026, 3, 6, 9, 0, tzinfo=BOSTON), "Fri Mar 6 at 9:00 AM ET"),  # before it (EST)
-    (datetime(2026, 10, 30, 9, 0, tzinfo=BOSTON), "Fri Oct 30 at 9:00 AM ET"),  # before fall back (EDT)
-    (datetime(2026, 11, 2, 9, 0, tzinfo=BOSTON), "Mon Nov 2 at 9:00 AM ET"),  # after it (EST)
+    (datetime(2026, 3, 9, 9, 0, tzinfo=BOSTON), "Mon Mar 9 at 6:00 AM PT (9:00 AM ET)"),  # after spring forward
+    (datetime(2026, 3, 6, 9, 0, tzinfo=BOSTON), "Fri Mar 6 at 6:00 AM PT (9:00 AM ET)"),  # before it (EST)
+    (datetime(2026, 10, 30, 9, 0, tzinfo=BOSTON), "Fri Oct 30 at 6:00 AM PT (9:00 AM ET)"),  # before fall back
+    (datetime(2026, 11, 2, 9, 0, tzinfo=BOSTON), "Mon Nov 2 at 6:00 AM PT (9:00 AM ET)"),  # after it (EST)
 ])
 def test_the_wall_time_holds_on_both_sides_of_a_clock_change(visit, expected):
     assert visit_time(visit.astimezone(UTC), BOSTON, "en", LA) == expected
-    assert visit_time(visit.astimezone(UTC), BOSTON, "en", BOSTON) == expected.removesuffix(" ET")
+    assert visit_time(visit.astimezone(UTC), BOSTON, "en", BOSTON) == expected.split(" at ")[0] + " at 9:00 AM"
+
+
+def test_the_visits_own_day_is_named_when_it_is_another_day_for_the_patient():
+    # 7:00 AM in Boston is 2:00 AM in Honolulu the same day, but 1:00 AM Boston is the evening before there
+    honolulu = ZoneInfo("Pacific/Honolulu")
+    early = datetime(2026, 12, 8, 1, 0, tzinfo=BOSTON)
+    assert visit_time(early.astimezone(UTC), BOSTON, "en", honolulu) == "Mon Dec 7 at 8:00 PM HST (Tue Dec 8 at 1:00 AM ET)"
 
 
 def test_whether_clocks_differ_is_decided_at_the_visits_instant():
     # Phoenix keeps standard time: it reads Denver's clock in winter, an hour behind it in summer
     winter, summer = datetime(2026, 1, 12, 10, 0, tzinfo=DENVER), datetime(2026, 7, 13, 10, 0, tzinfo=DENVER)
     assert visit_time(winter, DENVER, "en", PHOENIX) == "Mon Jan 12 at 10:00 AM"
-    assert visit_time(summer, DENVER, "en", PHOENIX) == "Mon Jul 13 at 10:00 AM MT"
+    assert visit_time(summer, DENVER, "en", PHOENIX) == "Mon Jul 13 at 9:00 AM MST (10:00 AM MT)"
     # and a Denver reader of a Phoenix visit in summer is told Arizona's own name for its time
     assert visit_time(datetime(2026, 7, 13, 10, 0, tzinfo=PHOENIX), PHOENIX, "en", DENVER) == \
-        "Mon Jul 13 at 10:00 AM MST"
+        "Mon Jul 13 at 11:00 AM MT (10:00 AM MST)"
 
 
 def test_zone_labels_as_patients_read_them():
@@ -90,7 +98,7 @@ def test_a_visit_at_a_location_in_another_zone_is_on_that_locations_clock():
     visit = appointment(datetime(2026, 12, 8, 9, 0, tzinfo=DENVER), location="den")
     assert context_for(practice, patient("America/Denver"), visit)["date_time"] == "Tue Dec 8 at 9:00 AM"
     # a patient without a zone is read as the practice's (as quiet hours read them): told the zone
-    assert context_for(practice, patient(), visit)["date_time"] == "Tue Dec 8 at 9:00 AM MT"
+    assert context_for(practice, patient(), visit)["date_time"] == "Tue Dec 8 at 11:00 AM ET (9:00 AM MT)"
     # an EHR appointment naming the location by name finds the same clock
     assert context_for(practice, patient("America/Denver"), appointment(visit.start, "Denver"))["time"] == "9:00 AM"
 
@@ -102,7 +110,7 @@ def test_every_default_text_naming_a_visit_time_fits_its_budget_with_a_zone():
     for lang in ("en", "es"):
         ctx = context_for(practice, long_names.model_copy(update={"language": lang}),
                           appointment(datetime(2026, 9, 30, 10, 30, tzinfo=BOSTON)))
-        assert ctx["date_time"].endswith(" ET")
+        assert ctx["date_time"].endswith(" ET)")
         for wf in default_library():
             for step in wf.steps:
                 source = step.action.template.get(lang) if step.action.type == "sms" else None

@@ -102,11 +102,24 @@ def reader_zone(practice: PracticeProfile, patient: Patient) -> ZoneInfo:
 
 
 def visit_time(at: datetime, zone: ZoneInfo, language: str, reader: ZoneInfo | None = None) -> str:
-    """The one way a visit's time is written to a patient: the wall time at the visit, and its zone
-    when the reader's clock would show another time ("Tue Dec 8 at 11:00 AM ET" to Los Angeles)."""
+    """The one way a visit's time is written to a patient: in the patient's zone (spec), and when
+    the visit's clock shows another time, both clocks named: "Tue Dec 8 at 8:00 AM PT (11:00 AM ET)"
+    to a Los Angeles patient of a Boston visit (the visit's date too when it is another day)."""
     local = at.astimezone(zone)
-    text = format_date_time(local, language)
-    return text if reader is None or reads_the_same(at, zone, reader) else f"{text} {zone_label(local)}"
+    if reader is None or reads_the_same(at, zone, reader):
+        return format_date_time(local, language)
+    theirs = at.astimezone(reader)
+    there = format_time(local, language) if local.date() == theirs.date() else format_date_time(local, language)
+    return f"{format_date_time(theirs, language)} {zone_label(theirs)} ({there} {zone_label(local)})"
+
+
+def clock_time(at: datetime, zone: ZoneInfo, language: str, reader: ZoneInfo | None = None) -> str:
+    """The time alone, as `visit_time` writes it: "8:00 AM PT (11:00 AM ET)" across zones."""
+    local = at.astimezone(zone)
+    if reader is None or reads_the_same(at, zone, reader):
+        return format_time(local, language)
+    theirs = at.astimezone(reader)
+    return f"{format_time(theirs, language)} {zone_label(theirs)} ({format_time(local, language)} {zone_label(local)})"
 
 
 @lru_cache(maxsize=512)
@@ -167,12 +180,11 @@ def context_for(
         # the visit happens on the location's clock; a reader elsewhere is told which clock that is
         zone = location_zone(practice, appointment.location)
         local = appointment.start.astimezone(zone)
-        suffix = "" if reads_the_same(local, zone, reader) else " " + zone_label(local)
         ctx.update(
             provider=_provider_name(practice, appointment.provider),
             date_time=visit_time(local, zone, lang, reader),
-            date=format_date(local, lang),
-            time=format_time(local, lang) + suffix,
+            date=format_date(local.astimezone(reader), lang),  # the patient's day (spec)
+            time=clock_time(local, zone, lang, reader),
             location=_location_name(practice, appointment.location),
             visit_type=appointment.visit_type or "",
             visit_day=visit_day(local, (now or local).astimezone(zone), lang),

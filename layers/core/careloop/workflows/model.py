@@ -23,8 +23,9 @@ MAX_PARTS = 3
 # long but real values: what a template must still fit with
 _WORST_CASE = {
     "first_name": "Maximiliano", "last_name": "Fitzgerald-Ramirez", "provider": "Dr. Alexandra Whitfield",
-    # a reader in another zone than the visit's is told its zone too ("AKT": the longest)
-    "date_time": "mié 30 sep a las 10:30 AKT", "date": "Wed Sep 30", "time": "10:30 AM AKT",
+    # a reader in another zone than the visit's is told both clocks (the visit's on another day)
+    "date_time": "mié 30 sep a las 23:30 AKT (jue 1 oct a las 03:30 AST)", "date": "Wed Sep 30",
+    "time": "11:30 PM AKT (3:30 AM AST)",
     "location": "1250 Commonwealth Ave, Suite 400", "visit_type": "consultation",
     "practice_name": "Riverside Family Dental Care", "practice_phone": "(617) 555-0100",
     "booking_url": WORST_CASE_URL, "survey_url": "https://survey.example.com/riverside",
