@@ -3,7 +3,7 @@ numbers get threads staff can answer and link, previews, search, urgent alerts a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -230,3 +230,24 @@ def test_patient_search_by_name_or_any_form_of_phone(ana, query):
 def test_patient_search_without_a_match_is_empty(ana):
     assert inbox.patients(ana, "(617) 555-0199") == [] and inbox.patients(ana, "zed") == []
     assert [p["id"] for p in inbox.patients(ana, "")] == ["p1"]
+
+
+def test_a_call_from_an_unknown_number_opens_a_thread_staff_can_answer_and_link(ana):
+    from careloop.voice.contact import CallContact
+    from careloop.voice.missed import handle_contact_event
+    from tests.connect_samples import missed_call_event
+    from tests.unit.test_voice_missed import INSTANCE
+
+    # Given a missed call from a number no record has
+    ended = ana.clock.now() - timedelta(minutes=1)
+    ana.contacts.contacts[(INSTANCE, "c-1")] = CallContact(
+        contact_id="c-1", caller_phone=STRANGER, practice_phone="+16175550100", attributes={}, reached_agent=False,
+        initiated_at=ended - timedelta(minutes=2), disconnected_at=ended)
+    handle_contact_event(ana, missed_call_event("c-1", INSTANCE, at=ended.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+    key = f"phone:{STRANGER}"
+    # Then its thread shows the call and takes a staff reply to that number
+    assert "call" in [m["kind"] for m in inbox.thread(ana, key)["messages"]]
+    assert inbox.staff_reply(ana, key, "Sorry we missed you! How can we help?", "jo@practice.test", "r-1").phone == STRANGER
+    # and the call moves with the conversation to the patient staff link it to
+    inbox.link_to_patient(ana, key, "p1")
+    assert "call" in [m["kind"] for m in inbox.thread(ana, "p1")["messages"]]
