@@ -92,7 +92,8 @@ BEDROCK_PROFILE_PREFIXES = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "glo
 
 
 class AgentSettings(_Strict):
-    """The SMS agent's LLM tier: for a text the local classifier is unsure about, Amazon Bedrock
+    """The SMS agent's settings: how long it leaves a conversation to staff after a staff reply
+    (`staff_window_hours`), and its LLM tier: for a text the local classifier is unsure about, Amazon Bedrock
     returns a label under a strict schema, and every other text not already urgent is screened for
     urgency. On by default in the deployed stack where its region offers the model (`llm_regions`),
     off in local mode and the simulator. It never writes what a patient reads; any failure leaves

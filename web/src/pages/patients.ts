@@ -133,6 +133,10 @@ export class PatientsPage implements Page {
 
   private renderPatients(): void {
     if (!this.patients) return;
+    if (phoneQuery(this.query) && this.byPhone === null) {
+      replace(this.body, spinner("Searching…")); // the API matches the full number
+      return;
+    }
     const rows = this.patients
       .filter((p) => matches(p, this.query, this.byPhone))
       .sort((a, b) => a.last_name.localeCompare(b.last_name) || a.first_name.localeCompare(b.first_name));
