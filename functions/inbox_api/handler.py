@@ -54,7 +54,9 @@ def get_inbox():
 
 @app.get("/patients")
 def get_patients():
-    return {"patients": inbox.patients(services())}
+    """Every patient, or those a search names: by name or any form of phone number (?q=)."""
+    query = (app.current_event.get_query_string_value("q") or "")[:80]
+    return {"patients": inbox.patients(services(), query)}
 
 
 @app.get("/patients/<patient_id>/messages")
@@ -72,6 +74,23 @@ def post_reply(patient_id: str):
 @app.post("/patients/<patient_id>/resolve")
 def post_resolve(patient_id: str):
     return {"resolved": inbox.resolve(services(), patient_id)}
+
+
+@app.post("/patients/<patient_id>/hand-back")
+def post_hand_back(patient_id: str):
+    """Staff are done with the conversation: the agent answers the patient's next text again."""
+    return inbox.hand_back(services(), patient_id, _staff())
+
+
+@app.post("/patients/<patient_id>/link")
+def post_link(patient_id: str):
+    """An unknown number's conversation (`phone:<E.164>`) is this patient's: it moves to their thread."""
+    target = (app.current_event.json_body or {}).get("patient_id")
+    if not isinstance(target, str) or not target.strip():
+        raise PayloadError("patient_id: the patient this number's conversation belongs to is required")
+    linked = inbox.link_to_patient(services(), patient_id, target.strip())
+    logger.info("unknown number linked to a patient", extra={"patient_id": linked["patient_id"], "moved": linked["moved"]})
+    return linked
 
 
 @app.post("/patients/<patient_id>/consent")

@@ -317,3 +317,72 @@ def test_front_desk_sees_a_phone_call_on_the_thread_and_in_analytics(browser, ap
         watched_small.assert_clean()
     finally:
         phone.close()
+
+
+OLIVIA_PHONE = "+16175550104"  # a demo patient no other local_stack test texts as
+
+
+def api_post(app: Watched, path: str, body: dict) -> dict:
+    """POST /api<path> from inside the page, as the app sends it."""
+    return app.page.evaluate(
+        """async ([path, body]) => {
+            const session = JSON.parse(sessionStorage.getItem("careloop.session"));
+            const config = await (await fetch("/config.json")).json();
+            const res = await fetch((config.apiBase || "/api").replace(/\\/$/, "") + path,
+                {method: "POST", body: JSON.stringify(body),
+                 headers: {Authorization: session.idToken, "Content-Type": "application/json"}});
+            if (!res.ok) throw new Error(`POST ${path}: ${res.status}`);
+            return await res.json();
+        }""",
+        [path, body],
+    )
+
+
+def test_the_assistant_waits_while_staff_talk_and_resumes_on_hand_back(app: Watched, local_stack) -> None:
+    page = app.page
+    sign_in(app, local_stack.url, local_stack.staff_email, local_stack.staff_password)
+    expect(page.get_by_test_id("inbox-list")).to_be_visible()
+    patient_id = patient_id_for_phone(app, OLIVIA_PHONE)
+
+    # Given the front desk offered a time in a long conversation
+    for i in range(14):
+        api_post(app, f"/patients/{patient_id}/messages", {"body": f"Earlier note {i + 1} about your visit."})
+    page.goto(f"{local_stack.url}/#/inbox/{patient_id}")
+    page.get_by_test_id("reply-input").fill("We can see you today at 4 pm instead. Does that work?")
+    page.get_by_test_id("reply-send").click()
+    thread = page.get_by_test_id("thread")
+    expect(thread.locator('[data-testid="message"][data-kind="sms_out"]').filter(has_text="4 pm instead")).to_be_visible()
+
+    # When the patient answers YES, the thread is left to staff: no answer from the assistant
+    res = requests.post(local_stack.url + "/dev/sms/inbound", json={"from": OLIVIA_PHONE, "body": "YES"}, timeout=60)
+    assert res.status_code < 300, res.text
+    hand_back = page.get_by_test_id("hand-back-button")
+    expect(hand_back).to_be_visible(timeout=INBOX_WAIT_MS)
+    expect(page.get_by_test_id("staff-hold-badge")).to_contain_text(local_stack.staff_email)
+    messages = api_get(app, f"/patients/{patient_id}/messages")["messages"]
+    yes_at = max(m["at"] for m in messages if m["kind"] == "sms_in" and m["body"] == "YES")
+    assert not [m for m in messages if m["kind"] == "sms_out" and m["workflow"] == "sms-agent" and m["at"] >= yes_at]
+
+    # Only the thread scrolls, on a desktop and a phone: the top bar stays in view
+    for width, height in ((1366, 860), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("() => window.scrollTo(0, 100000)")
+        layout = page.evaluate("""() => ({doc: document.scrollingElement.scrollHeight, inner: innerHeight,
+            top: document.querySelector('[data-testid=app-header]').getBoundingClientRect().top,
+            scroller: document.querySelector('.messages-scroll').scrollHeight
+                      - document.querySelector('.messages-scroll').clientHeight})""")
+        assert layout["doc"] <= layout["inner"] and layout["top"] == 0, layout
+        assert layout["scroller"] > 0, layout  # the long thread scrolls inside its pane
+
+    # When staff hand it back, the assistant answers the next text again
+    page.set_viewport_size({"width": 1366, "height": 860})
+    hand_back.click()
+    expect(hand_back).to_have_count(0)
+    expect(thread.locator('[data-testid="message"][data-kind="task"]').filter(has_text="Handed back")).to_be_visible()
+    res = requests.post(local_stack.url + "/dev/sms/inbound", json={"from": OLIVIA_PHONE, "body": "what are your hours?"},
+                        timeout=60)
+    assert res.status_code < 300, res.text
+    answered = [m for m in api_get(app, f"/patients/{patient_id}/messages")["messages"]
+                if m["kind"] == "sms_out" and m["workflow"] == "sms-agent" and m["at"] >= yes_at]
+    assert answered, "the assistant did not answer after the hand-back"
+    app.assert_clean()

@@ -12,6 +12,7 @@ import type {
   NextAppointment,
   PatientRow,
   Priority,
+  StaffHold,
   Thread,
   Workflow,
 } from "./types";
@@ -99,15 +100,23 @@ function decodeMessage(v: unknown): Message {
     workflow: optStr(o["workflow"]),
     step: optStr(o["step"]),
     priority: priority(o["priority"]),
+    reason: optStr(o["reason"]),
     call: kind === "call" ? decodeCall(o["call"]) : null,
   };
 }
 
+function decodeStaffHold(v: unknown): StaffHold | null {
+  if (v === null || typeof v !== "object") return null;
+  const o = obj(v);
+  return { by: str(o["by"]), since: str(o["since"]), until: str(o["until"]) };
+}
+
 function decodeThread(v: unknown): Thread {
   const o = obj(v);
-  const p = obj(o["patient"]);
+  const raw = o["patient"];
+  const p = raw === null || typeof raw !== "object" ? null : obj(raw);
   return {
-    patient: {
+    patient: p && {
       id: str(p["id"]),
       first_name: str(p["first_name"]),
       last_name: str(p["last_name"]),
@@ -115,6 +124,9 @@ function decodeThread(v: unknown): Thread {
       language: str(p["language"], "en"),
       opted_out: bool(p["opted_out"]),
     },
+    phone_masked: str(o["phone_masked"]),
+    opted_out: p ? bool(p["opted_out"]) : bool(o["opted_out"]),
+    staff_in_conversation: decodeStaffHold(o["staff_in_conversation"]),
     messages: arr(o["messages"]).map(decodeMessage),
   };
 }
@@ -306,8 +318,20 @@ export class Api {
     await this.json("POST", `/patients/${seg(patientId)}/resolve`, {});
   }
 
-  async patients(): Promise<PatientRow[]> {
-    return arr(obj(await this.json("GET", "/patients"))["patients"]).map(decodePatient);
+  /** Every patient, or those a search names (by name or any form of phone number). */
+  async patients(query = ""): Promise<PatientRow[]> {
+    const path = query ? `/patients?q=${seg(query)}` : "/patients";
+    return arr(obj(await this.json("GET", path))["patients"]).map(decodePatient);
+  }
+
+  /** The assistant answers this conversation again (staff are done with it). */
+  async handBack(patientId: string): Promise<boolean> {
+    return bool(obj(await this.json("POST", `/patients/${seg(patientId)}/hand-back`, {}))["handed_back"]);
+  }
+
+  /** An unknown number's conversation moves to this patient's thread. */
+  async link(conversationId: string, patientId: string): Promise<string> {
+    return str(obj(await this.json("POST", `/patients/${seg(conversationId)}/link`, { patient_id: patientId }))["patient_id"]);
   }
 
   async appointments(from: Date, to: Date): Promise<Appointment[]> {

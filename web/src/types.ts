@@ -80,11 +80,24 @@ export interface Message {
   workflow: string | null;
   step: string | null;
   priority: Priority;
+  /** Why an alert was raised, or who did it ("sent by …", "by …"). */
+  reason: string | null;
   call: CallView | null;
 }
 
+/** A staff member in the conversation: the assistant leaves it to them until `until` or a hand-back. */
+export interface StaffHold {
+  by: string;
+  since: string;
+  until: string;
+}
+
 export interface Thread {
-  patient: ThreadPatient;
+  /** null for an unknown number's thread (`phone:<E.164>`), until staff link it to a patient. */
+  patient: ThreadPatient | null;
+  phone_masked: string;
+  opted_out: boolean;
+  staff_in_conversation: StaffHold | null;
   messages: Message[];
 }
 

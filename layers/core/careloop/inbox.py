@@ -9,11 +9,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from careloop import csvout
+from careloop import consent, csvout
 from careloop.errors import NotFound, PayloadError
 from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus, Patient
-from careloop.phones import mask
-from careloop.ports import AnalyticsSource, Services, needs_staff
+from careloop.phones import mask, try_e164
+from careloop.ports import STAFF_ITEM_KINDS, AnalyticsSource, Services, needs_staff
 from careloop.practice import PracticeProfile
 from careloop.voice.analytics import METRICS as VOICE_METRICS
 from careloop.voice.analytics import voice_summary
@@ -29,11 +29,19 @@ INBOX_DAYS = 30  # the inbox lists conversations active in the last month
 BOOKED_AGAIN = ACTIVE_STATUSES | {"fulfilled"}
 
 
+TEXT_KINDS = ("sms_in", "sms_out", "call")  # what a person said or was sent: what a preview shows
+
+
 def conversations(s: Services) -> list[dict]:
     since = s.clock.now() - timedelta(days=INBOX_DAYS)
     rows: list[tuple[tuple[bool, bool, float], dict]] = []  # (order, row): attention, urgent, newest first
     for key, msgs in s.inbox.conversations_since(since).items():
         last = msgs[-1]
+        # the preview is the patient's last words, or the last text sent after them (by staff or a
+        # workflow), never an alert or a task; the agent's own answer does not hide what was asked
+        said = [m for m in msgs if m.kind in TEXT_KINDS and not (m.kind == "sms_out" and m.workflow == "sms-agent")] \
+            or [m for m in msgs if m.kind in TEXT_KINDS]
+        shown = said[-1] if said else last
         open_items = [m for m in msgs if needs_staff(m)]
         patient = s.records.get_patient(last.patient_id) if last.patient_id else None
         flagged = open_items[-1] if open_items else None
@@ -42,9 +50,9 @@ def conversations(s: Services) -> list[dict]:
             "patient_id": last.patient_id or key,
             "patient_name": _name(patient),
             "phone_masked": mask(patient.phone if patient else last.phone),
-            "last_body": last.body,
+            "last_body": shown.body,
             "last_at": last.at.isoformat(),
-            "last_direction": "in" if last.kind in ("sms_in", "call") else "out",
+            "last_direction": "in" if shown.kind in ("sms_in", "call") else "out",
             "needs_attention": bool(open_items),
             "reason": flagged.reason or (flagged.body if flagged and flagged.kind != "sms_in" else None) if flagged else None,
             "intent": flagged.intent if flagged else None,
@@ -70,15 +78,50 @@ def _message_view(m: Message) -> dict:
 
 
 UNKNOWN_PREFIX = "phone:"  # the conversation key of a number no patient record matches
+# at one instant, what the patient said comes first, then the alert it raised, then the answer
+_SAME_TIME_ORDER = {"sms_in": 0, "call": 0, "staff_alert": 1, "task": 2, "sms_out": 3}
+
+
+def _in_order(msgs: list[Message]) -> list[Message]:
+    return sorted(msgs, key=lambda m: (m.at, _SAME_TIME_ORDER.get(m.kind, 4)))
+
+
+def _unknown_messages(s: Services, key: str) -> list[Message]:
+    """The messages of an unknown number's conversation (texts and calls from it, staff replies
+    and alerts), oldest first; NotFound when it has none in the inbox's month."""
+    if not key.startswith(UNKNOWN_PREFIX):
+        raise NotFound(f"{key[:40]!r} is not an unknown number's conversation")
+    msgs = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS)).get(key, [])
+    if not msgs:
+        raise NotFound("no conversation with this number")
+    return msgs
+
+
+def _conversation_messages(s: Services, key: str) -> list[Message]:
+    if key.startswith(UNKNOWN_PREFIX):
+        return _unknown_messages(s, key)
+    return s.inbox.thread(key)
+
+
+def _staff_view(s: Services, patient_id: str | None, phone: str | None) -> dict | None:
+    """Who on staff is in this conversation, while the agent leaves it to them (hand back ends it)."""
+    from careloop.agent.inbound import staff_in_conversation
+
+    now = s.clock.now()
+    staff = staff_in_conversation(s, patient_id, phone or "", now) if (patient_id or phone) else None
+    if staff is None:
+        return None
+    until = staff.at + timedelta(hours=s.practice.agent.staff_window_hours)
+    return {"by": (staff.reason or "").removeprefix("sent by "), "since": staff.at.isoformat(), "until": until.isoformat()}
 
 
 def thread(s: Services, patient_id: str) -> dict:
     if patient_id.startswith(UNKNOWN_PREFIX):  # an unknown number's thread (texts and calls from it)
-        msgs = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS)).get(patient_id, [])
-        if not msgs:
-            raise NotFound("no conversation with this number")
-        return {"patient": None, "phone_masked": mask(patient_id[len(UNKNOWN_PREFIX):]),
-                "messages": [_message_view(m) for m in msgs]}
+        msgs = _unknown_messages(s, patient_id)
+        phone = patient_id[len(UNKNOWN_PREFIX):]
+        return {"patient": None, "phone_masked": mask(phone), "opted_out": consent.is_opted_out(s.consent, phone),
+                "staff_in_conversation": _staff_view(s, None, phone),
+                "messages": [_message_view(m) for m in _in_order(msgs) if m.kind != "call_log"]}
     patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
@@ -86,7 +129,8 @@ def thread(s: Services, patient_id: str) -> dict:
         "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
                     "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
                     "undeliverable": patient.undeliverable},
-        "messages": [_message_view(m) for m in s.inbox.thread(patient_id) if m.kind != "call_log"],
+        "staff_in_conversation": _staff_view(s, patient.id, patient.phone),
+        "messages": [_message_view(m) for m in _in_order(s.inbox.thread(patient_id)) if m.kind != "call_log"],
     }
 
 
@@ -96,26 +140,87 @@ def staff_reply(s: Services, patient_id: str, body: str, staff: str, request_id:
         raise PayloadError("body: a reply cannot be empty")
     if len(text) > 1000:
         raise PayloadError("body: a reply is limited to 1000 characters")
-    patient = s.records.get_patient(patient_id)
-    if patient is None:
-        raise NotFound(f"patient {patient_id} not found")
-    if patient.opted_out:
-        raise PayloadError("patient opted out of texts: call instead")
-    if not patient.phone:
-        raise PayloadError("patient has no SMS-capable phone")
+    if patient_id.startswith(UNKNOWN_PREFIX):  # an unknown number: the same gates, on the number
+        _unknown_messages(s, patient_id)
+        owner, phone = None, patient_id[len(UNKNOWN_PREFIX):]
+        if consent.is_opted_out(s.consent, phone):
+            raise PayloadError("this number opted out of texts: call instead")
+    else:
+        patient = s.records.get_patient(patient_id)
+        if patient is None:
+            raise NotFound(f"patient {patient_id} not found")
+        if patient.opted_out:
+            raise PayloadError("patient opted out of texts: call instead")
+        if not patient.phone:
+            raise PayloadError("patient has no SMS-capable phone")
+        owner, phone = patient_id, patient.phone
     mid = "s-" + hashlib.sha256(f"{patient_id}|{request_id}".encode()).hexdigest()[:20]
-    msg = Message(message_id=mid, kind="sms_out", patient_id=patient_id, phone=patient.phone, body=text,
+    msg = Message(message_id=mid, kind="sms_out", patient_id=owner, phone=phone, body=text,
                   at=s.clock.now(), status=MessageStatus.QUEUED, workflow="staff", step="reply", reason=f"sent by {staff[:80]}",
                   automated=False)
     if s.inbox.record_staff_reply(msg):
         s.outbox.enqueue(msg)
-    resolve(s, patient_id)
+    _settle_after_reply(s, patient_id)
     return msg
 
 
-def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, note: str) -> bool:
-    from careloop import consent
+def _settle_after_reply(s: Services, key: str) -> int:
+    """A staff reply answers what the patient asked: flagged texts and open items are settled,
+    but an urgent alert stays open until someone closes it on purpose (Mark resolved)."""
+    n = 0
+    for m in _conversation_messages(s, key):
+        if not needs_staff(m) or (m.kind in STAFF_ITEM_KINDS and m.priority == "urgent"):
+            continue
+        _settle(s, m)
+        n += 1
+    return n
 
+
+def _settle(s: Services, m: Message) -> None:
+    if m.needs_attention:  # a flagged text is unflagged; an open task or alert is done
+        s.messages.update_message(m.message_id, needs_attention=False)
+    else:
+        s.messages.update_message(m.message_id, status=MessageStatus.DONE)
+
+
+def hand_back(s: Services, key: str, staff: str) -> dict:
+    """Staff hand the conversation back to the agent before the window ends: a done task on the
+    thread says who and when, and the agent answers the next text. Nothing to hand back: no-op."""
+    if key.startswith(UNKNOWN_PREFIX):
+        _unknown_messages(s, key)
+        owner, phone = None, key[len(UNKNOWN_PREFIX):]
+    else:
+        patient = s.records.get_patient(key)
+        if patient is None:
+            raise NotFound(f"patient {key} not found")
+        owner, phone = patient.id, patient.phone or ""
+    from careloop.agent.inbound import HAND_BACK_STEP, staff_in_conversation
+
+    now = s.clock.now()
+    held = staff_in_conversation(s, owner, phone, now)
+    if held is None:
+        return {"handed_back": False}
+    mid = "h-" + hashlib.sha256(f"{key}|{held.message_id}".encode()).hexdigest()[:20]  # once per staff reply
+    s.messages.put_message(Message(
+        message_id=mid, kind="task", patient_id=owner, phone=phone, at=now, status=MessageStatus.DONE,
+        body="Handed back to the automated assistant", workflow="staff", step=HAND_BACK_STEP,
+        reason=f"by {staff[:80]}", automated=False))
+    return {"handed_back": True}
+
+
+def link_to_patient(s: Services, key: str, patient_id: str) -> dict:
+    """An unknown number's conversation belongs to this patient: its messages move to the
+    patient's thread (nothing is dropped; the patient record's phone is the EHR's to change)."""
+    msgs = _unknown_messages(s, key)
+    patient = s.records.get_patient(patient_id) if patient_id else None
+    if patient is None:
+        raise NotFound(f"patient {patient_id[:40]} not found")
+    for m in msgs:
+        s.messages.update_message(m.message_id, patient_id=patient.id)
+    return {"patient_id": patient.id, "moved": len(msgs)}
+
+
+def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, note: str) -> bool:
     patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
@@ -137,13 +242,45 @@ def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, not
 
 
 def resolve(s: Services, patient_id: str) -> int:
+    """Staff close the conversation on purpose: everything open in it, urgent alerts included."""
+    if patient_id.startswith(UNKNOWN_PREFIX):
+        open_items = [m for m in _unknown_messages(s, patient_id) if needs_staff(m)]
+        for m in open_items:
+            _settle(s, m)
+        return len(open_items)
     return s.inbox.resolve_conversation(patient_id)
 
 
-def patients(s: Services) -> list[dict]:
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def patient_matches(p: Patient, query: str, region: str = "US") -> bool:
+    """Search by name ("carter", "james c", "carter james") or any form of the phone number:
+    "+1 617 555 0101", "(617) 555-0101", "6175550101", or its last 4 digits."""
+    q = " ".join(query.lower().split())
+    if not q:
+        return True
+    first, last = p.first_name.lower(), p.last_name.lower()
+    if any(q in name for name in (f"{first} {last}", f"{last} {first}", f"{last}, {first}")):
+        return True
+    digits = _digits(q)
+    if len(digits) < 4 or not p.phone or any(ch.isalpha() for ch in q):
+        return False
+    phone = _digits(p.phone)  # E.164 without the +
+    if len(digits) == 4:
+        return phone.endswith(digits)
+    wanted = try_e164(query, region)  # a whole number in any form; else a partial run of digits
+    return phone == _digits(wanted) if wanted else phone.endswith(digits)
+
+
+def patients(s: Services, query: str = "") -> list[dict]:
     upcoming = s.inbox.next_appointments(s.clock.now())
     out = []
+    region = s.practice.sms.country
     for p in sorted(s.inbox.patients(), key=lambda p: (p.last_name, p.first_name)):
+        if query and not patient_matches(p, query, region):
+            continue
         nxt = upcoming.get(p.id)
         out.append({
             "id": p.id, "first_name": p.first_name, "last_name": p.last_name, "phone_masked": mask(p.phone),

@@ -92,7 +92,8 @@ BEDROCK_PROFILE_PREFIXES = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "glo
 
 
 class AgentSettings(_Strict):
-    """The SMS agent's LLM tier: for a text the local classifier is unsure about, Amazon Bedrock
+    """The SMS agent's settings: how long it leaves a conversation to staff after a staff reply
+    (`staff_window_hours`), and its LLM tier: for a text the local classifier is unsure about, Amazon Bedrock
     returns a label under a strict schema, and every other text not already urgent is screened for
     urgency. On by default in the deployed stack where its region offers the model (`llm_regions`),
     off in local mode and the simulator. It never writes what a patient reads; any failure leaves
@@ -112,6 +113,10 @@ class AgentSettings(_Strict):
     llm_timeout_s: float = Field(3.0, gt=0, le=10, description="connect and read timeout of the one attempt")
     llm_min_confidence: float = Field(0.7, ge=0, le=1, description="below it the LLM's label is not used")
     llm_screen: bool = Field(True, description="with the tier on, also screen every text not already urgent for urgency")
+    # the agent yields to staff (careloop.agent.inbound): after a staff reply, for this long, it
+    # answers only urgent texts, consent keywords and HELP; the rest goes to the thread
+    staff_window_hours: float = Field(
+        12, ge=0, le=168, description="hours after a staff reply during which the agent leaves the conversation to staff (0: never)")
 
     def bedrock_model(self) -> tuple[str | None, str]:
         """(inference-profile prefix or None, foundation-model id) of `llm_model_id`; the stack

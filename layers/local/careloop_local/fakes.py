@@ -279,6 +279,10 @@ class MemoryMessages:
             self.messages[message_id] = Message.model_validate(data)
             if fields.get("provider_message_id"):
                 self._by_provider_id[str(fields["provider_message_id"])] = message_id
+            if fields.get("patient_id") and fields["patient_id"] != current.patient_id:  # by_patient follows, as the index does
+                if current.patient_id:
+                    self._msgs_by_patient[current.patient_id].remove(message_id)
+                self._msgs_by_patient[str(fields["patient_id"])].append(message_id)
 
     def transition_message(self, message_id: str, expected: str, new: str, **fields: object) -> bool:
         with self._lock:

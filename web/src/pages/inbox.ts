@@ -283,7 +283,9 @@ export class InboxPage implements Page {
     const conv = this.conversation(id);
     const p = this.thread?.patient;
     const name = p ? fullName(p.first_name, p.last_name) : conv?.patient_name || "Conversation";
-    const signature = JSON.stringify([id, p ?? null, conv ?? null]);
+    const hold = this.thread?.staff_in_conversation ?? null;
+    const unknown = id.startsWith("phone:") && this.thread !== null && !p;
+    const signature = JSON.stringify([id, p ?? null, conv ?? null, hold, unknown]);
     if (signature === this.headerShown && this.threadHeader.childElementCount > 0) return;
     this.headerShown = signature;
     const resolve = conv?.needs_attention
@@ -292,6 +294,29 @@ export class InboxPage implements Page {
           { type: "button", class: "btn btn-secondary", "data-testid": "resolve-button", onclick: (e: MouseEvent) => void this.resolve(e.currentTarget as HTMLButtonElement) },
           icon(ICONS.check),
           "Mark resolved",
+        )
+      : null;
+    // while staff are in the conversation the assistant leaves it to them; this gives it back
+    const handBack = hold
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-secondary",
+            "data-testid": "hand-back-button",
+            title: `The assistant answers this patient again (otherwise it waits until ${this.ctx.fmt.dateTime(hold.until)})`,
+            onclick: (e: MouseEvent) => void this.handBack(e.currentTarget as HTMLButtonElement),
+          },
+          icon(ICONS.refresh),
+          "Hand back to assistant",
+        )
+      : null;
+    const link = unknown
+      ? h(
+          "button",
+          { type: "button", class: "btn btn-secondary", "data-testid": "link-button", "aria-expanded": "false", onclick: (e: MouseEvent) => this.toggleLinkPicker(e.currentTarget as HTMLButtonElement) },
+          icon(ICONS.patients),
+          "Link to patient",
         )
       : null;
     const hadFocus = this.threadHeader.contains(document.activeElement);
@@ -313,10 +338,11 @@ export class InboxPage implements Page {
             p?.opted_out ? badge("Opted out", "danger", "optout-badge") : null,
             conv?.needs_attention && conv.priority === "urgent" ? badge("Urgent", "danger") : null,
             conv?.needs_attention ? badge("Needs attention", "warn") : null,
+            hold ? badge(`With ${hold.by || "staff"}`, "info", "staff-hold-badge") : null,
             conv?.reason ? h("span", { class: "muted" }, humanize(conv.reason)) : null,
           ),
         ),
-        h("div", { class: "thread-actions" }, resolve),
+        h("div", { class: "thread-actions" }, link, handBack, resolve),
       ),
     );
     this.threadPane.setAttribute("aria-labelledby", "thread-title");
@@ -363,6 +389,7 @@ export class InboxPage implements Page {
     if (m.kind === "staff_alert" || m.kind === "task") {
       const isAlert = m.kind === "staff_alert";
       const done = m.status === "done";
+      const handedBack = m.kind === "task" && m.workflow === "staff" && m.step === "hand_back";
       return h(
         "li",
         { ...common, class: `note note-${isAlert ? "alert" : "task"}${m.priority === "urgent" ? " note-urgent" : ""}${done ? " note-done" : ""}` },
@@ -373,12 +400,12 @@ export class InboxPage implements Page {
           h(
             "p",
             { class: "note-label" },
-            h("strong", null, isAlert ? "Staff alert" : "Task"),
+            h("strong", null, isAlert ? "Staff alert" : handedBack ? "Handed back" : "Task"),
             m.priority === "urgent" ? badge("Urgent", "danger") : null,
-            m.status ? badge(done ? "Done" : humanize(m.status), done ? "ok" : "neutral") : null,
+            m.status && !handedBack ? badge(done ? "Done" : humanize(m.status), done ? "ok" : "neutral") : null,
           ),
           h("p", { class: "note-body", "data-testid": "message-body" }, m.body),
-          h("p", { class: "note-meta" }, time, m.workflow ? ` · ${humanize(m.workflow)}` : ""),
+          h("p", { class: "note-meta" }, time, handedBack ? ` · ${m.reason ?? ""}` : m.workflow ? ` · ${humanize(m.workflow)}` : ""),
         ),
       );
     }
@@ -502,7 +529,7 @@ export class InboxPage implements Page {
   private updateComposer(): void {
     const form = this.composer;
     if (!form) return;
-    const optedOut = this.thread?.patient.opted_out ?? false;
+    const optedOut = this.thread?.opted_out ?? false;
     const input = form.querySelector("textarea")!;
     const send = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
     input.disabled = optedOut;
@@ -567,6 +594,89 @@ export class InboxPage implements Page {
     } catch (err) {
       button.disabled = false;
       if (!(err instanceof SessionEnded)) this.ctx.notify(`Couldn't mark resolved. ${errorMessage(err)}`, "error");
+    }
+  }
+
+  private async handBack(button: HTMLButtonElement): Promise<void> {
+    const id = this.selectedId;
+    if (!id) return;
+    button.disabled = true;
+    try {
+      await this.ctx.api.handBack(id);
+      this.ctx.notify("Handed back: the assistant answers this patient's next text");
+      if (this.selectedId === id) await this.loadThread(id);
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof SessionEnded)) this.ctx.notify(`Couldn't hand back. ${errorMessage(err)}`, "error");
+    }
+  }
+
+  /** An unknown number: search a patient by name or phone, and move the conversation to them. */
+  private toggleLinkPicker(button: HTMLButtonElement): void {
+    const open = this.threadHeader.querySelector(".link-picker");
+    if (open) {
+      open.remove();
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    button.setAttribute("aria-expanded", "true");
+    const results = h("ul", { class: "link-results", "data-testid": "link-results", "aria-label": "Matching patients" });
+    let seq = 0;
+    const search = async (q: string): Promise<void> => {
+      const mine = ++seq;
+      if (q.trim().length < 2) {
+        replace(results);
+        return;
+      }
+      try {
+        const found = (await this.ctx.api.patients(q.trim())).slice(0, 8);
+        if (mine !== seq) return;
+        replace(
+          results,
+          ...(found.length
+            ? found.map((p) =>
+                h(
+                  "li",
+                  null,
+                  h(
+                    "button",
+                    { type: "button", class: "link-option", "data-testid": "link-option", onclick: () => void this.linkTo(p.id, fullName(p.first_name, p.last_name)) },
+                    h("strong", null, fullName(p.first_name, p.last_name)),
+                    h("span", { class: "muted" }, p.phone_masked),
+                  ),
+                ),
+              )
+            : [h("li", { class: "muted" }, "No patient matches")]),
+        );
+      } catch (err) {
+        if (!(err instanceof SessionEnded) && mine === seq) replace(results, h("li", { class: "form-error" }, errorMessage(err)));
+      }
+    };
+    const input = h("input", {
+      type: "search",
+      id: "link-search",
+      placeholder: "Patient name or phone",
+      autocomplete: "off",
+      "data-testid": "link-search",
+      oninput: () => void search(input.value),
+    });
+    this.threadHeader.append(
+      h("div", { class: "link-picker", "data-testid": "link-picker" }, h("label", { for: "link-search" }, "Whose number is this?"), input, results),
+    );
+    input.focus();
+  }
+
+  private async linkTo(patientId: string, name: string): Promise<void> {
+    const id = this.selectedId;
+    if (!id) return;
+    try {
+      await this.ctx.api.link(id, patientId);
+      this.ctx.notify(`Linked to ${name}`);
+      this.drafts.delete(id);
+      location.hash = `#/inbox/${encodeURIComponent(patientId)}`;
+      void this.loadList();
+    } catch (err) {
+      if (!(err instanceof SessionEnded)) this.ctx.notify(`Couldn't link. ${errorMessage(err)}`, "error");
     }
   }
 

@@ -8,8 +8,15 @@ import { badge, emptyState, errorPanel, pageHeading, spinner, type Context, type
 
 const WEEK_MS = 7 * 86_400_000;
 
-function matches(p: PatientRow, query: string): boolean {
+/** A phone number (or most of one) in any form: the list shows only the last 4 digits, so the API
+ * matches it against the full number. */
+function phoneQuery(query: string): boolean {
+  return !/[a-z]/i.test(query) && query.replace(/\D/g, "").length > 4;
+}
+
+function matches(p: PatientRow, query: string, byPhone: ReadonlySet<string> | null): boolean {
   if (!query) return true;
+  if (byPhone && phoneQuery(query)) return byPhone.has(p.id);
   const q = query.toLowerCase();
   const digits = q.replace(/\D/g, "");
   const name = fullName(p.first_name, p.last_name).toLowerCase();
@@ -23,6 +30,8 @@ export class PatientsPage implements Page {
   private appointments: Appointment[] | null = null;
   private view: "patients" | "schedule" = "patients";
   private query = "";
+  private byPhone: Set<string> | null = null;
+  private searchSeq = 0;
   private destroyed = false;
   private readonly body = h("div", { class: "page-body" });
   private readonly countEl = h("p", { class: "page-sub", "aria-live": "polite", "data-testid": "patients-count" });
@@ -33,12 +42,14 @@ export class PatientsPage implements Page {
     this.search = h("input", {
       type: "search",
       id: "patient-search",
-      placeholder: "Name or last 4 digits of phone",
+      placeholder: "Name or phone number",
       autocomplete: "off",
       "data-testid": "patients-search",
       oninput: () => {
         this.query = this.search.value.trim();
+        this.byPhone = null;
         this.render();
+        if (phoneQuery(this.query)) void this.searchPhone(this.query);
       },
     });
     this.tabs = {
@@ -103,6 +114,18 @@ export class PatientsPage implements Page {
     }
   }
 
+  private async searchPhone(query: string): Promise<void> {
+    const mine = ++this.searchSeq;
+    try {
+      const found = await this.ctx.api.patients(query);
+      if (this.destroyed || mine !== this.searchSeq || query !== this.query) return;
+      this.byPhone = new Set(found.map((p) => p.id));
+      this.render();
+    } catch (err) {
+      if (!this.destroyed && !(err instanceof SessionEnded)) replace(this.body, errorPanel(err, () => void this.searchPhone(query)));
+    }
+  }
+
   private render(): void {
     if (this.view === "schedule") this.renderSchedule();
     else this.renderPatients();
@@ -110,13 +133,17 @@ export class PatientsPage implements Page {
 
   private renderPatients(): void {
     if (!this.patients) return;
+    if (phoneQuery(this.query) && this.byPhone === null) {
+      replace(this.body, spinner("Searching…")); // the API matches the full number
+      return;
+    }
     const rows = this.patients
-      .filter((p) => matches(p, this.query))
+      .filter((p) => matches(p, this.query, this.byPhone))
       .sort((a, b) => a.last_name.localeCompare(b.last_name) || a.first_name.localeCompare(b.first_name));
     const total = this.patients.length;
     this.countEl.textContent = this.query ? `${rows.length} of ${total} patients` : `${total} patient${total === 1 ? "" : "s"}`;
     if (rows.length === 0) {
-      replace(this.body, emptyState(this.query ? `No patient matches “${this.query}”` : "No patients yet", this.query ? "Check the spelling, or search by the last 4 digits of the phone number." : "Patients arrive from your EHR."));
+      replace(this.body, emptyState(this.query ? `No patient matches “${this.query}”` : "No patients yet", this.query ? "Check the spelling, or search by the phone number (any form) or its last 4 digits." : "Patients arrive from your EHR."));
       return;
     }
     const fmt = this.ctx.fmt;

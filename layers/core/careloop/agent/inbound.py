@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from careloop import consent, templates
 from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
 from careloop.agent.knowledge import Match, index_for
-from careloop.agent.replies import REPLIES, when_staff_answer
+from careloop.agent.replies import render_reply, when_staff_answer
 from careloop.agent.when import When, parse_when
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
@@ -54,6 +54,40 @@ class InboundOutcome:
     needs_attention: bool = False
     reason: str | None = None
     alert: Message | None = None
+
+
+STAFF_YIELD_REASON = "patient replied while staff are in the conversation"
+HAND_BACK_STEP = "hand_back"  # the staff task that hands a conversation back to the agent
+
+
+def is_staff_reply(m: Message) -> bool:
+    """A text a person at the practice wrote (careloop.inbox.staff_reply), not the agent's own
+    answer (workflow "sms-agent") nor an automated workflow text."""
+    return m.kind == "sms_out" and m.workflow == "staff" and not m.automated
+
+
+def is_hand_back(m: Message) -> bool:
+    return m.kind == "task" and m.workflow == "staff" and m.step == HAND_BACK_STEP
+
+
+def staff_in_conversation(services: Services, patient_id: str | None, phone: str, now: datetime) -> Message | None:
+    """The last staff reply of this conversation (the patient's thread, or the unknown number's)
+    if it is within the practice's `agent.staff_window_hours` and no hand-back came after it."""
+    hours = services.practice.agent.staff_window_hours
+    if hours <= 0:
+        return None
+    since = now - timedelta(hours=hours)
+    if patient_id is not None:
+        msgs = [m for m in services.messages.messages_for_patient(patient_id) if m.at >= since]
+    else:  # an unknown number's conversation: only its recent part is read
+        msgs = services.inbox.conversations_since(since).get(f"phone:{phone}", [])
+    last: Message | None = None
+    for m in sorted(msgs, key=lambda m: (m.at, is_hand_back(m))):  # a hand-back ends the reply it follows
+        if is_staff_reply(m) and m.at <= now:
+            last = m
+        elif is_hand_back(m) and last is not None and m.at >= last.at:
+            last = None
+    return last
 
 
 def _id(prefix: str, *parts: str) -> str:
@@ -131,7 +165,7 @@ class _Turn:
     def context(self) -> dict[str, str]:
         patient = self.patient or Patient(id="?", language=self.language)
         ctx = templates.context_for(self.s.practice, patient, self.appt)
-        ctx["first_name"] = ctx["first_name"] or ("" if self.language == "es" else "there")
+        ctx["first_name"] = ctx["first_name"] or ""  # none: render_reply says it without a name
         ctx["when"] = when_staff_answer(self.s.practice, self.now, self.language)
         ctx["fact"] = self.fact or ""
         ctx.update(self.reply_fields)
@@ -178,6 +212,8 @@ class _Turn:
         if intent == "help":
             self.reply_key = "help"
             return
+        if self._yields_to_staff():  # a person is talking with them: the rest is theirs
+            return None
         if self.patient is None:
             reason = "number shared by several patients: which one?" if self.patients else "text from an unknown number"
             return self.escalate(reason)
@@ -192,6 +228,18 @@ class _Turn:
                 return None
             return self.escalate("the agent was not sure what this text is about")
         getattr(self, f"on_{intent}", self.on_other)()
+
+    def _yields_to_staff(self) -> bool:
+        """While staff are in the conversation (a staff reply within the practice's window, not
+        handed back since), the agent stays out of it: no reply, no booking, no confirmation (a
+        YES may answer a time staff offered); the text goes to the thread for that person."""
+        staff = staff_in_conversation(self.s, self.patient.id if self.patient else None, self.phone, self.now)
+        if staff is None:
+            return False
+        self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+        who = (staff.reason or "").removeprefix("sent by ").strip()
+        self.escalate(STAFF_YIELD_REASON + (f" ({who})" if who else ""), reply_key=None)
+        return True
 
     def _answers_gap_offer(self) -> bool:
         """Filling gaps (careloop.booking.gaps), read before the intents: an answer to the gap offer
@@ -464,7 +512,7 @@ def handle_inbound(
             return InboundOutcome(message_id, duplicate=True)
 
     if turn.reply_key:
-        text = REPLIES[turn.reply_key]["es" if turn.language == "es" else "en"].format(**turn.context())
+        text = render_reply(turn.reply_key, turn.language, turn.context())
         reply = Message(
             message_id=_id("r-", inbound_id), kind="sms_out", patient_id=outcome.patient_id,
             appointment_id=appointment_id, phone=from_phone, body=" ".join(text.split()),

@@ -111,6 +111,79 @@ REPLIES: dict[str, dict[str, str]] = {
     },
 }
 
+# The same replies for a sender without a first name (an unknown number, a record with no name):
+# said plainly, never "Thanks, there." or "Gracias, ." (render_reply picks them)
+ANONYMOUS: dict[str, dict[str, str]] = {
+    "confirm": {
+        "en": "Thanks, you're confirmed for {date_time}. See you then!",
+        "es": "Gracias, su cita del {date_time} está confirmada. ¡Hasta pronto!",
+    },
+    "book": {
+        "en": "We'd love to see you. Book a time here: {booking_url} or call {practice_phone}.",
+        "es": "Con gusto le atendemos. Reserve aquí: {booking_url} o llame al {practice_phone}.",
+    },
+    "reschedule": {
+        "en": "No problem. Pick a new time here: {booking_url} or call {practice_phone}.",
+        "es": "Con gusto. Elija otra hora aquí: {booking_url} o llame al {practice_phone}.",
+    },
+    "slot_offer": {
+        "en": "Open times{zone}: {options}. Reply {choices}, or pick another time: {booking_url}",
+        "es": "Horas libres{zone}: {options}. Responda {choices}, o elija otra hora: {booking_url}",
+    },
+    "slot_taken_none": {
+        "en": "Sorry, that time was just taken. Pick another here: {booking_url} or call {practice_phone}.",
+        "es": "Lo sentimos, esa hora se acaba de ocupar. Elija otra aquí: {booking_url} o llame al {practice_phone}.",
+    },
+    "cancel": {
+        "en": "Thanks for letting us know. We've told the front desk. When you're ready to rebook: {booking_url}",
+        "es": "Gracias por avisarnos. Ya informamos a recepción. Cuando quiera otra cita: {booking_url}",
+    },
+    "running_late": {
+        "en": "Thanks for the heads-up. We've let the team know you're on your way.",
+        "es": "Gracias por avisar. Ya le dijimos al equipo que viene en camino.",
+    },
+    "results": {
+        "en": "For your privacy we don't share results by text. Our clinical team will contact you {when}.",
+        "es": "Por su privacidad no compartimos resultados por mensaje. Nuestro equipo clínico le contactará {when}.",
+    },
+    "refill": {
+        "en": "Got it. We've sent your refill request to our clinical team; they'll follow up {when}.",
+        "es": "Recibido. Enviamos su solicitud de receta al equipo clínico; le contactarán {when}.",
+    },
+    "billing": {
+        "en": "Thanks for your message. Our billing team will get back to you {when}.",
+        "es": "Gracias por su mensaje. Nuestro equipo de facturación le responderá {when}.",
+    },
+    "handoff": {
+        "en": "Thanks for your message. A member of our team will get back to you {when}.",
+        "es": "Gracias por su mensaje. Una persona de nuestro equipo le responderá {when}.",
+    },
+    "waitlist_join": {
+        "en": "{practice_name}: you're on our waitlist. We'll text you if an earlier time opens. Reply NO SOONER to stop.",
+        "es": "{practice_name}: ya está en la lista de espera. Le avisaremos si se abre un horario antes. "
+              "Responda NO ANTES para salir.",
+    },
+    "waitlist_leave": {
+        "en": "{practice_name}: you're off the waitlist. Your appointments stay as they are. To stop all texts, reply STOP.",
+        "es": "{practice_name}: ya no está en la lista de espera. Sus citas quedan igual. "
+              "Para no recibir más textos, responda STOP.",
+    },
+    "gap_declined": {
+        "en": "OK. You stay on the waitlist; we'll text you if another time opens.",
+        "es": "De acuerdo. Sigue en la lista de espera; le avisaremos si se abre otro horario.",
+    },
+}
+
+
+def render_reply(key: str, language: str, ctx: dict[str, str]) -> str:
+    """The reply `key` in the patient's language, filled from `ctx`; without a first name, its
+    nameless form (every reply that greets by name has one)."""
+    lang = "es" if language == "es" else "en"
+    nameless = not (ctx.get("first_name") or "").strip() and key in ANONYMOUS
+    text = (ANONYMOUS if nameless else REPLIES)[key][lang].format(**ctx)
+    return " ".join(text.split())
+
+
 # The offer of a freed slot (an automated text, careloop.booking.gaps): one GSM-7 part, except a
 # Spanish Saturday ("sáb": á is not GSM-7), which is UCS-2 and two parts
 GAP_OFFER = {
