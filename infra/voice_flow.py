@@ -17,6 +17,9 @@ SESSION_ATTRIBUTES = {  # set on the bot's session before it starts (spec/voice.
     "contactId": "$.ContactId",
 }
 OUTCOME_ATTRIBUTE = "careloopOutcome"
+# set by the code hook on a fulfilled Close that named no outcome ("thanks, bye"): the caller is
+# done, so the flow hangs up instead of queueing the call (careloop.voice.hook.CLOSED)
+CLOSED_ATTRIBUTE = "careloopClosed"
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,12 @@ def languages(practice_name: str) -> tuple[FlowLanguage, ...]:
     return (
         FlowLanguage("en", "en-US", "Joanna", "1", "How can I help you today?",
                      "One moment, I'm connecting you with the front desk.",
-                     f"{practice_name} is closed right now. We have your number, and the team will call you back "
-                     "when the office opens. Goodbye."),
+                     f"{practice_name} is closed right now. If your number came through on this call, the team will "
+                     "call you back when the office opens; if not, please call again then. Goodbye."),
         FlowLanguage("es", "es-US", "Lupe", "2", "¿En qué le puedo ayudar hoy?",
                      "Un momento, le comunico con la recepción.",
-                     f"{practice_name} está cerrado en este momento. Tenemos su número y el equipo le devolverá "
-                     "la llamada cuando abra la oficina. Adiós."),
+                     f"{practice_name} está cerrado en este momento. Si su número apareció en esta llamada, el equipo "
+                     "le devolverá la llamada cuando abra la oficina; si no, llámenos entonces. Adiós."),
     )
 
 
@@ -117,7 +120,11 @@ def _language_branch(lang: FlowLanguage, *, bot_alias_arn: str, queue_arn: str, 
                 {"Attributes": {OUTCOME_ATTRIBUTE: f"$.Lex.SessionAttributes.{OUTCOME_ATTRIBUTE}",
                                 "careloopLanguage": lang.language},
                  "TargetContact": "Current"},
-                next_action=at("route"), errors=(("NoMatchingError", at("route")),)),
+                next_action=at("closed"), errors=(("NoMatchingError", at("closed")),)),
+        # a fulfilled Close with no outcome: the caller's business is done, whatever the outcome says
+        _action(at("closed"), "Compare", {"ComparisonValue": f"$.Lex.SessionAttributes.{CLOSED_ATTRIBUTE}"},
+                next_action=at("route"), conditions=(("Fulfilled", "disconnect"),),
+                errors=(("NoMatchingCondition", at("route")),)),
         _action(at("route"), "Compare", {"ComparisonValue": f"$.Attributes.{OUTCOME_ATTRIBUTE}"},
                 next_action=at("queue"), conditions=finished, errors=(("NoMatchingCondition", at("queue")),)),
         _action(at("queue"), "UpdateContactTargetQueue", {"QueueId": queue_arn},

@@ -34,11 +34,11 @@ def handler(event, context):
     except PayloadError as exc:  # names the missing field, never a value
         logger.warning("unreadable Lex event", extra={**ids, "reason": str(exc)})
         metrics.add_metric("VoiceBadEvent", MetricUnit.Count, 1)
-        return polite_close(ids["locale"])
+        return polite_close(ids["locale"], event)
     except Exception as exc:  # the caller hears an apology and the flow goes on; the type only (values may be PHI)
         logger.error("voice turn failed", extra={**ids, "error": type(exc).__name__})
         metrics.add_metric("VoiceTurnFailed", MetricUnit.Count, 1)
-        return polite_close(ids["locale"])
+        return polite_close(ids["locale"], event)
     session = answer["sessionState"]
     logger.info("voice turn", extra={**ids, "dialog_action": session["dialogAction"]["type"],
                                      "outcome": session["sessionAttributes"].get("careloopOutcome")})

@@ -344,3 +344,27 @@ def test_an_existing_instance_and_number_are_used_as_they_are(tmp_path):
     assert hours["InstanceArn"] == INSTANCE
     text = json.dumps(template["Resources"])
     assert f"{INSTANCE}/contact/*" in text and NUMBER in text
+
+
+def test_a_fulfilled_close_with_no_outcome_hangs_up_and_after_hours_claims_no_number(synth):
+    from careloop.voice.hook import CLOSED
+    from infra.voice_flow import CLOSED_ATTRIBUTE
+
+    flow = _flow(synth)
+    actions = {a["Identifier"]: a for a in flow["Actions"]}
+    assert CLOSED_ATTRIBUTE == CLOSED == "careloopClosed"
+    for lang in ("en", "es"):
+        # the copy of the outcome goes first to the check of a fulfilled Close, which hangs up
+        copy_ = actions[f"{lang}-outcome"]
+        closed = actions[copy_["Transitions"]["NextAction"]]
+        assert closed["Type"] == "Compare"
+        assert closed["Parameters"]["ComparisonValue"] == "$.Lex.SessionAttributes.careloopClosed"
+        conditions = {c["Condition"]["Operands"][0]: c["NextAction"] for c in closed["Transitions"]["Conditions"]}
+        assert conditions == {"Fulfilled": "disconnect"}
+        # anything else goes on to the outcome's route, as before
+        assert closed["Transitions"]["NextAction"] == f"{lang}-route"
+        assert {e["NextAction"] for e in closed["Transitions"]["Errors"]} == {f"{lang}-route"}
+    # the caller's number may be withheld: the after-hours words do not claim we have it
+    english, spanish = actions["en-callback"]["Parameters"]["Text"], actions["es-callback"]["Parameters"]["Text"]
+    assert "We have your number" not in english and "If your number came through" in english
+    assert "Tenemos su número" not in spanish and "Si su número apareció" in spanish

@@ -237,3 +237,19 @@ def test_dev_connect_event_takes_the_sample_as_published_trailing_comma_and_all(
     status, answer = _post(served, "/dev/connect/event", body.encode())
     # Then it is read and delivered
     assert status == 202 and answer["eventType"] == "DISCONNECTED"
+
+
+def test_dev_connect_event_reads_the_contacts_keys_in_any_case(stack, served, people):
+    # Given a contact written with the keys in lower case ("id", as AWS's samples mix cases)
+    instance = stack.connect.instance_id
+    event = missed_call_event("it-lower", instance)
+    contact = {"id": "it-lower", "channel": "VOICE", "initiationMethod": "INBOUND",
+               "customerEndpoint": {"type": "TELEPHONE_NUMBER", "address": STRANGER},
+               "attributes": {"careloopOutcome": "unresolved"}}
+    # When it goes through /dev/connect/event
+    status, body = _post(served, "/dev/connect/event", {"event": event, "contact": contact})
+    # Then it is the event's contact, read as DescribeContact spells it: the caller is texted back
+    assert status == 202 and body == {"contactId": "it-lower", "eventType": "DISCONNECTED"}
+    (text,) = _texts_to(stack, STRANGER)
+    assert text["body"].startswith("Sorry we missed your call")
+    assert people.messages.get_message(calls.entry_id("it-lower")).outcome == "unresolved"

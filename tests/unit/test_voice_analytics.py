@@ -32,6 +32,35 @@ def _missed_call(svc, contact, phone):
     return handle_contact_event(svc, missed_call_event(contact, INSTANCE, at=ended.astimezone(UTC).isoformat()))
 
 
+def _careloop_booking(svc, appointment_id, patient_id, start):
+    """An appointment booked through Careloop (the text-back's link, a reply, a call) now."""
+    svc.records.put_appointment(Appointment(id=appointment_id, patient_id=patient_id, start=start, source="careloop",
+                                            updated_at=svc.clock.now()))
+
+
+def test_an_ehr_resend_or_a_confirmation_after_a_text_back_is_no_booking_after_it(svc):
+    t0 = svc.clock.now()
+    # Given a patient with an EHR appointment made before the missed call
+    ingest(svc.records, svc.consent, [Patient(id="p0", first_name="P0", phone="+16175552300", phone_kind="mobile")],
+           [Appointment(id="a-ehr", patient_id="p0", start=t0 + timedelta(days=12))], t0)
+    assert _missed_call(svc, "v-miss", "+16175552300").action == "texted"
+    # When the EHR re-sends it the next day and the patient confirms it: its updated_at moves
+    svc.clock.set(t0 + timedelta(days=1))
+    ingest(svc.records, svc.consent, [], [Appointment(id="a-ehr", patient_id="p0", start=t0 + timedelta(days=12),
+                                                      source_version="2")], svc.clock.now())
+    appt = svc.records.get_appointment("a-ehr")
+    svc.records.put_appointment(appt.model_copy(update={"confirmed": True, "confirmed_at": svc.clock.now(),
+                                                        "updated_at": svc.clock.now()}))
+    assert svc.records.get_appointment("a-ehr").updated_at > t0
+    period = (datetime(2026, 11, 20, tzinfo=NY), datetime(2026, 12, 31, tzinfo=NY))
+    # Then nothing was booked after the text-back
+    out = inbox.analytics(svc, *period)["voice"]
+    assert (out["text_backs"], out["booked_after_text_back"]) == (1, 0)
+    # And a booking Careloop makes for the patient within the week does count
+    _careloop_booking(svc, "a-new", "p0", t0 + timedelta(days=20))
+    assert inbox.analytics(svc, *period)["voice"]["booked_after_text_back"] == 1
+
+
 def test_voice_metrics_count_each_kind_of_call_and_the_bookings_after_a_text_back(svc):
     t0 = svc.clock.now()
     ingest(svc.records, svc.consent, [
@@ -42,16 +71,14 @@ def test_voice_metrics_count_each_kind_of_call_and_the_bookings_after_a_text_bac
     _agent_call(svc, "v-xfer", "+16175552001", "p1", "transferred", reached_agent=True)
     _agent_call(svc, "v-cb", "+16175552002", "p2", "callback")
     _agent_call(svc, "v-urg", "+16175552003", "p3", "urgent")
-    # And two missed calls texted back, one of which led to a booking three days later
+    # And two missed calls texted back, one of which led to a booking (Careloop's) three days later
     assert _missed_call(svc, "v-miss1", "+16175552004").action == "texted"
     assert _missed_call(svc, "v-miss2", "+16175552005").action == "texted"
     svc.clock.set(t0 + timedelta(days=3))
-    ingest(svc.records, svc.consent, [], [Appointment(id="a-after", patient_id="p4", start=t0 + timedelta(days=10))],
-           svc.clock.now())
+    _careloop_booking(svc, "a-after", "p4", t0 + timedelta(days=10))
     # And a booking of the other patient long after the week had passed does not count
     svc.clock.set(t0 + timedelta(days=20))
-    ingest(svc.records, svc.consent, [], [Appointment(id="a-late", patient_id="p5", start=t0 + timedelta(days=30))],
-           svc.clock.now())
+    _careloop_booking(svc, "a-late", "p5", t0 + timedelta(days=30))
 
     out = inbox.analytics(svc, datetime(2026, 11, 20, tzinfo=NY), datetime(2026, 12, 31, tzinfo=NY))["voice"]
 

@@ -402,3 +402,158 @@ def test_directions_a_refill_and_a_reschedule_in_spanish(people):
     offer = move.say("RescheduleAppointment", "el jueves", Date="2026-12-10")
     assert text(offer).startswith("<speak>Puedo cambiar su limpieza dental para el jueves") and "¿La cambio?" in text(offer)
     assert outcome(move.say("RescheduleAppointment", "sí", confirmation="Confirmed")) == "rescheduled"
+
+
+# ---- review fixes: urgent on a call, closes, declined appointments, yes / no, identity per day -------
+
+
+def _urgent_alerts(svc) -> list:
+    return [m for m in svc.messages.messages_of_kind("staff_alert") if m.priority == "urgent"]
+
+
+CLOSINGS = [("en_US", "goodbye"), ("en_US", "bye"), ("es_US", "adios"), ("en_US", "I'm done"),
+            ("en_US", "I'm all set"), ("en_US", "nothing else"), ("en_US", "that is all, goodbye"),
+            ("es_US", "eso es todo, adiós"), ("es_US", "ya es todo, gracias"), ("es_US", "nada más, hasta luego")]
+
+
+@pytest.mark.parametrize("locale, said", CLOSINGS)
+def test_a_caller_saying_goodbye_is_not_an_emergency(people, locale, said):
+    answer = Call(people, locale=locale).say("FallbackIntent", said)
+    assert outcome(answer) == "answered" and action(answer) == "Close"
+    assert "988" not in text(answer) and "911" not in text(answer) and _urgent_alerts(people) == []
+
+
+@pytest.mark.parametrize("locale, medication", [("en_US", "my blood pressure pills"),
+                                                ("es_US", "pastillas para la presión"),
+                                                ("en_US", "my sleeping pills"), ("en_US", "lisinopril")])
+def test_a_medication_answer_is_a_refill_not_an_alarm(people, locale, medication):
+    call = Call(people, locale=locale)
+    call.say("RefillRequest", "I need a refill" if locale == "en_US" else "necesito una receta")
+    done = call.say("RefillRequest", medication, Medication=medication)
+    assert outcome(done) == "answered" and "988" not in text(done) and _urgent_alerts(people) == []
+    (task,) = people.messages.messages_of_kind("task")
+    assert task.step == "refill" and medication in task.reason
+
+
+EMERGENCIES = [("en_US", "I took a bottle of pills", "988"), ("en_US", "my face is swelling and I can't breathe", "911"),
+               ("es_US", "quiero morirme", "988"), ("en_US", "chest pain", "911"),
+               ("es_US", "tengo dolor de pecho", "911"), ("es_US", "me tomé un frasco de pastillas", "988")]
+
+
+@pytest.mark.parametrize("locale, said, number", EMERGENCIES)
+@pytest.mark.parametrize("intent", ["FallbackIntent", "BookAppointment", "RefillRequest as Medication"])
+def test_a_real_emergency_is_urgent_in_any_intent_even_as_a_medication_answer(people, locale, said, number, intent):
+    call = Call(people, locale=locale)
+    if intent == "RefillRequest as Medication":
+        call.say("RefillRequest", "I need a refill")
+        answer = call.say("RefillRequest", said, Medication=said)
+    else:
+        answer = call.say(intent, said)
+    assert outcome(answer) == "urgent" and number in text(answer)
+    (alert,) = _urgent_alerts(people)
+    assert alert.team == "clinical"
+    assert not [m for m in people.messages.messages_of_kind("task") if m.step == "refill"]
+
+
+@pytest.mark.parametrize("locale, said", [("en_US", "thanks"), ("es_US", "gracias"), ("en_US", "ok thanks bye")])
+def test_thanks_closes_the_call_as_answered_so_the_flow_hangs_up(people, locale, said):
+    answer = Call(people, locale=locale).say("FallbackIntent", said)
+    assert action(answer) == "Close" and answer["sessionState"]["intent"]["state"] == "Fulfilled"
+    assert outcome(answer) == "answered" and calls.call_outcome(people, "contact-1") == "answered"
+    assert "careloopClosed" not in answer["sessionState"]["sessionAttributes"]  # the outcome says it all
+    assert not people.messages.messages_of_kind("task")
+
+
+def test_the_polite_close_keeps_the_session_and_fails_the_intent_unresolved(people):
+    event = lex_event("BookAppointment", "book", attrs={"careloopGreeted": "1"})
+    closing = polite_close("en_US", event)
+    state = closing["sessionState"]
+    assert state["dialogAction"] == {"type": "Close"} and "Sorry" in text(closing)
+    assert state["sessionAttributes"] == {"practiceNumber": "+16175550100", "contactId": "contact-1",
+                                          "callerNumber": ANA, "careloopGreeted": "1",
+                                          "careloopOutcome": "unresolved"}
+    assert (state["intent"]["name"], state["intent"]["state"]) == ("BookAppointment", "Failed")
+    bare = polite_close("es_US", "not an event")["sessionState"]
+    assert bare["sessionAttributes"] == {"careloopOutcome": "unresolved"} and bare["intent"]["state"] == "Failed"
+
+
+def test_a_declined_ehr_appointment_is_not_confirmed_cancelled_or_moved_again_by_phone(people):
+    # Given Ana cancelled her EHR cleaning by phone: marked declined, for staff to cancel in the EHR
+    first = Call(people, contact="c-1")
+    first.say("CancelAppointment", "cancel my appointment")
+    first.say("CancelAppointment", "yes", confirmation="Confirmed")
+    assert people.records.get_appointment("a-ana").declined
+    # When she later calls to confirm, cancel or reschedule
+    confirm = Call(people, contact="c-2").say("ConfirmAppointment", "confirm my appointment")
+    cancel = Call(people, contact="c-3").say("CancelAppointment", "cancel my appointment")
+    move = Call(people, contact="c-4").say("RescheduleAppointment", "move my appointment")
+    # Then none of them finds it
+    appt = people.records.get_appointment("a-ana")
+    assert not appt.confirmed and appt.declined
+    assert "don't see an upcoming appointment" in text(confirm) and outcome(confirm) == "answered"
+    assert "don't see an upcoming appointment to cancel" in text(cancel)
+    assert "don't see an upcoming appointment to move" in text(move)
+    assert [m.step for m in people.messages.messages_of_kind("task")] == ["cancelled"]
+
+
+@pytest.mark.parametrize("locale, said, decision", [
+    ("en_US", "no problem, go ahead", "Confirmed"), ("en_US", "no problem", "Confirmed"),
+    ("es_US", "no hay problema", "Confirmed"), ("es_US", "sí, claro", "Confirmed"),
+    ("en_US", "not a problem", "Confirmed"), ("en_US", "not that one", "Denied"),
+    ("es_US", "no gracias", "Denied"), ("en_US", "no", "Denied"), ("en_US", "yes please", "Confirmed")])
+def test_a_yes_or_no_lex_passed_through_is_read_from_the_whole_utterance(people, locale, said, decision):
+    call = Call(people, locale=locale)
+    call.say("CancelAppointment", "cancel my appointment")
+    done = call.say("CancelAppointment", said)  # confirmationState None: the hook reads the words
+    cancelled = people.records.get_appointment("a-ana").declined
+    assert (outcome(done), cancelled) == (("cancelled", True) if decision == "Confirmed" else ("answered", False))
+
+
+def _fail_identity(svc, contact: str) -> dict:
+    call = Call(svc, caller=STRANGER, contact=contact)
+    answer = call.say("ConfirmAppointment", "confirm my appointment")
+    while action(answer) == "ElicitSlot":
+        if answer["sessionState"]["dialogAction"]["slotToElicit"] == "FirstName":
+            answer = call.say("ConfirmAppointment", "Ana", FirstName="Ana")
+        else:
+            answer = call.say("ConfirmAppointment", "January 1 1990", BirthDate="1990-01-01")
+    return answer
+
+
+def test_failed_identity_checks_stop_after_three_a_day_from_one_number_across_calls(people):
+    # Given a caller who failed twice in a first call (a call back, as before)
+    assert outcome(_fail_identity(people, "c-1")) == "callback"
+    # When they call again and fail once more: the third failure today
+    third = _fail_identity(people, "c-2")
+    # Then the agent stops asking: only that staff will call back
+    assert action(third) == "Close" and outcome(third) == "callback"
+    assert "call you back" in text(third) and "verify" not in text(third) and "couldn't match" not in text(third)
+    # And a fourth call is not asked for a name at all
+    fourth = Call(people, caller=STRANGER, contact="c-3").say("ConfirmAppointment", "confirm my appointment")
+    assert action(fourth) == "Close" and outcome(fourth) == "callback"
+    assert not people.records.get_appointment("a-ana").confirmed
+    # And staff got one note about it, whatever the number of calls
+    notes = [m for m in people.messages.messages_of_kind("task") if "failed identity checks" in (m.reason or "")]
+    assert len(notes) == 1 and notes[0].phone == STRANGER and notes[0].team == "front_desk"
+    assert [m.message_id for m in people.notifier.notified].count(notes[0].message_id) == 1
+    # And the next practice-local day the caller may try again
+    people.clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=NY))
+    again = Call(people, caller=STRANGER, contact="c-4").say("ConfirmAppointment", "confirm my appointment")
+    assert again["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "FirstName"}
+
+
+def test_a_turn_lex_retries_is_one_failed_check_not_two(people):
+    call = Call(people, caller=STRANGER, contact="c-1")
+    call.say("ConfirmAppointment", "confirm my appointment")
+    call.say("ConfirmAppointment", "Ana", FirstName="Ana")
+    before = dict(call.attrs), dict(call.slots)
+    call.say("ConfirmAppointment", "January 1 1990", BirthDate="1990-01-01")
+    call.attrs, call.slots = before  # Lex sends the same turn again
+    call.say("ConfirmAppointment", "January 1 1990", BirthDate="1990-01-01")
+    # one failure so far: a second call's first failure is the second, and asked again
+    second = Call(people, caller=STRANGER, contact="c-2")
+    second.say("ConfirmAppointment", "confirm my appointment")
+    second.say("ConfirmAppointment", "Ana", FirstName="Ana")
+    retry = second.say("ConfirmAppointment", "January 1 1990", BirthDate="1990-01-01")
+    assert retry["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "FirstName"}
+    assert not [m for m in people.messages.messages_of_kind("task") if "failed identity checks" in (m.reason or "")]

@@ -3,6 +3,7 @@ finished outcome gets one text a day through the send queue, never to an opted-o
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -258,3 +259,60 @@ def test_the_published_sample_text_reads_as_it_is_and_a_string_detail_too():
     # Then both read the same
     assert parse_contact_event(as_put) == parse_contact_event(event)
     assert lenient_json("{not json") is None
+
+
+# ---- the flow's own callback, and the text's budget ------------------------------------------------
+
+
+def _callback_tasks(svc):
+    return [m for m in svc.messages.messages_of_kind("task") if m.step == "callback"]
+
+
+def test_an_after_hours_callback_the_flow_promised_becomes_one_front_desk_task(svc, people):
+    # Given a call the flow ended after hours (careloopOutcome callback), with no task from the agent
+    event = _call(svc, "c-after", ANA, attributes={"careloopOutcome": "callback"})
+    # When its end is delivered, and delivered again
+    first = handle_contact_event(svc, event)
+    again = handle_contact_event(svc, copy.deepcopy(event))
+    # Then the front desk has one task to call the caller back, on the patient's thread, notified once
+    (task,) = _callback_tasks(svc)
+    assert (task.team, task.status, task.patient_id, task.phone, task.contact_id) == (
+        "front_desk", "open", "p-ana", ANA, "c-after")
+    assert [m.message_id for m in svc.notifier.notified] == [task.message_id]
+    assert first.action == "texted" and again.action == "already_texted"
+
+
+def test_a_callback_the_agent_already_made_a_task_for_gets_no_second_one(svc, people):
+    # Given the agent took the callback itself (its task, and the outcome on the call's log)
+    from careloop.voice.hook import handle_lex_event
+    from tests.unit.test_voice_hook import lex_event
+
+    handle_lex_event(svc, lex_event("FallbackIntent", "blorp quux zibble", caller=ANA, contact="c-agent"))
+    assert calls.call_outcome(svc, "c-agent") == "callback" and len(_callback_tasks(svc)) == 1
+    # When the call ends with that callback on the contact
+    handle_contact_event(svc, _call(svc, "c-agent", ANA, attributes={"careloopOutcome": "callback"}))
+    # Then the agent's task is the only one
+    (task,) = _callback_tasks(svc)
+    assert task.contact_id == "c-agent" and "could not place" in task.reason
+
+
+def test_a_withheld_number_after_hours_makes_no_task_nobody_could_do(svc, people):
+    handle_contact_event(svc, _call(svc, "c-anon", None, attributes={"careloopOutcome": "callback"}))
+    assert _callback_tasks(svc) == []
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("name", ["P" * 40, "Clínica Dental Peña & Asociados de Boston"[:40], "Maple Family Dental"])
+def test_the_text_back_fits_three_parts_for_a_40_character_name_and_a_50_character_link(svc, language, name):
+    from careloop.sms.parts import parts_and_encoding
+    from careloop.voice.missed import TEXT_BACK_MAX_PARTS, text_back_body
+
+    svc.practice = svc.practice.model_copy(update={"name": name})
+    link = "https://book.example.test/b/" + "x" * 22
+    assert len(link) == 50 and len(name) <= 40
+    for url in (link, ""):
+        body = text_back_body(svc, language, url)
+        parts, _ = parts_and_encoding(body)
+        assert name in body and (url in body) and parts <= TEXT_BACK_MAX_PARTS == 3, (body, parts)
+    # the wording itself needs no UCS-2: only an accented practice name may
+    assert parts_and_encoding(text_back_body(svc, language, link))[1] == ("GSM" if name.isascii() else "UCS2")

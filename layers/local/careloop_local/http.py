@@ -12,7 +12,7 @@ import mimetypes
 import time
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -348,6 +348,9 @@ class LocalHttp:
             parsed = parse_contact_event(data["event"])
         except ContactEventError as exc:
             return _json({"message": f"event: {exc}"}, 400)
+        # AWS's own samples mix key cases (voice.md): "id", "ID" and "Id" are the same key, kept
+        # under DescribeContact's own spelling (contact.py reads them case-insensitively too)
+        data["contact"] = _describe_contact_keys(data["contact"])
         if data["contact"].get("Id") != parsed.contact_id:
             return _json({"message": "contact.Id: must be the event's detail.contactId"}, 400)
         try:
@@ -357,3 +360,26 @@ class LocalHttp:
             return _json({"message": str(exc)}, 400)
         self.stack.drain()
         return _json({"contactId": parsed.contact_id, "eventType": parsed.event_type}, 202)
+
+
+def _describe_contact_keys(contact: dict) -> dict:
+    """A DescribeContact `Contact` object with every key the service model knows spelled as the
+    model spells it, whatever its case; unknown keys (and free-form maps such as Attributes) as given."""
+    from careloop_local.connect_standin import service_model
+
+    def canonical(shape: Any, value: Any) -> Any:
+        if shape is None:
+            return value
+        if shape.type_name == "structure" and isinstance(value, dict):
+            names = {name.lower(): name for name in shape.members}
+            out: dict = {}
+            for key, item in value.items():
+                name = names.get(str(key).lower(), key)
+                out[name] = canonical(shape.members.get(name), item)
+            return out
+        if shape.type_name == "list" and isinstance(value, list):
+            return [canonical(shape.member, item) for item in value]
+        return value
+
+    shape = service_model().operation_model("DescribeContact").output_shape.members["Contact"]
+    return canonical(shape, contact)

@@ -26,9 +26,11 @@ def voice_summary(source: AnalyticsSource, start: datetime, end: datetime) -> di
                   if m.workflow == TEXT_BACK_WORKFLOW and m.step == TEXT_BACK_STEP]
     texted = [m for m in text_backs if m.patient_id]
     later = source.appointments_of_patients({m.patient_id for m in texted if m.patient_id}) if texted else []
+    # only a booking Careloop made (the link in the text, a reply, a call): an EHR appointment's
+    # updated_at moves on every re-send and confirmation, which books nothing
     followed = [m for m in texted if any(
-        a.patient_id == m.patient_id and a.status in BOOKED_STATUSES and a.start > m.at and a.updated_at is not None
-        and m.at <= a.updated_at <= m.at + TEXT_BACK_BOOKING_WINDOW
+        a.patient_id == m.patient_id and a.source == "careloop" and a.status in BOOKED_STATUSES and a.start > m.at
+        and a.updated_at is not None and m.at <= a.updated_at <= m.at + TEXT_BACK_BOOKING_WINDOW
         for a in later)]
     by_outcome: dict[str, int] = {}
     for call in calls:

@@ -138,3 +138,23 @@ def finish_call(services: Services, *, contact_id: str, caller_phone: str | None
     if not services.messages.put_message(entry):
         return services.messages.get_message(mid) or entry
     return entry
+
+
+def callback_task(services: Services, entry: Message) -> Message:
+    """The front desk's task to call back the caller of a call that ended in `callback` without
+    the agent's own task (the flow's after-hours or no-one-free branch): one per contact id, so a
+    redelivered contact event adds none."""
+    if not entry.contact_id:
+        raise ValueError("contact_id: a call back needs the Connect contact id")
+    when = f"{entry.at.astimezone(services.practice.zone):%a %b %d %H:%M}"
+    reason = f"call back: called {when}, the office was closed or nobody was free"
+    task = Message(
+        message_id="t-voice-" + _key(entry.contact_id + "|callback"), kind="task", patient_id=entry.patient_id,
+        phone=entry.phone, at=entry.ended_at or entry.at, status=MessageStatus.OPEN, workflow="voice",
+        step="callback", priority="normal", team="front_desk", reason=reason, automated=False,
+        intent=entry.intent, contact_id=entry.contact_id, body=f"Phone call: {reason}",
+    )
+    if services.messages.put_message(task):
+        services.notifier.notify(task)
+        return task
+    return services.messages.get_message(task.message_id) or task

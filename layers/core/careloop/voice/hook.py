@@ -39,11 +39,33 @@ NO_OPENING = "careloopNoOpening"  # days asked for that had no opening
 SEARCH_DAYS = 14  # how far past the asked day an offer may be
 MAX_OFFERS = 3  # declined offers before the caller is asked for another day
 ID_TRIES = 2  # identity checks before a person calls back instead
+ID_TRIES_PER_DAY = 3  # failed checks from one number in a practice-local day, over all its calls
+CLOSED = "careloopClosed"  # "Fulfilled" on a fulfilled Close that set no outcome: the flow hangs up
+ASKED = "careloopAsked"  # the slot the last answer elicited: the next transcript is its value
+# Slots whose answers are names, dates and medicines: the urgent model misreads them ("my blood
+# pressure pills"), so only the safety rules' warning signs make such an answer urgent.
+SLOT_ANSWERS = ("Medication", "FirstName", "LastName", "BirthDate", "VisitType", "Date", "Time")
+# The urgent model alone counts on a call only above this (the SMS bar pages staff on "goodbye"),
+# and only when the words hold a live warning sign the rules weigh but do not decide on.
+VOICE_URGENT_MODEL_BAR = 0.9
+# How callers end a call; never urgent by themselves, whatever the model's doubt.
+CLOSING_WORDS = frozenset({
+    "bye", "goodbye", "good", "adios", "im", "i", "am", "done", "all", "set", "nothing", "else", "that", "is", "thats",
+    "it", "for", "now", "thanks", "thank", "you", "ok", "okay", "gracias", "hasta", "luego", "pronto", "eso", "es",
+    "todo", "nada", "mas", "ya", "listo", "muchas", "chao", "chau", "see", "then", "have", "a", "nice", "day",
+    "great", "buenas", "noches", "tardes", "dias", "bueno", "perfect", "perfecto", "so", "much", "night", "m", "s"})
 PARTS_OF_DAY = {"morning": (time(0), time(12)), "afternoon": (time(12), time(17)), "evening": (time(17), time(23, 59))}
 # AMAZON.Time resolves "morning" / "afternoon" / "evening" to these
 LEX_PARTS = {"MO": "morning", "AF": "afternoon", "EV": "evening", "NI": "evening"}
 YES = {"yes", "yeah", "yep", "sure", "ok", "okay", "correct", "right", "please", "si", "claro", "dale", "correcto", "bueno"}
-NO = {"no", "nope", "nah", "not", "neither", "otra", "otro"}
+# "not" is no "no" by itself ("not a problem", "I'm not sure"): the phrases below carry it
+NO = {"no", "nope", "nah", "neither", "otra", "otro"}
+# read before the single words: a "no" inside these is a yes, a yes-word inside these is a no
+YES_PHRASES = ("no problem", "not a problem", "no hay problema", "ningun problema", "go ahead", "sounds good",
+               "that works", "works for me", "of course", "si claro", "claro que si", "por supuesto", "esta bien",
+               "de acuerdo", "me parece bien")
+NO_PHRASES = ("not that", "not this", "not then", "not good", "doesn t work", "does not work", "won t work",
+              "no thanks", "no thank", "no gracias", "esa no", "ese no", "no me sirve", "no puedo")
 
 
 def _t(lang: str, en: str, es: str) -> str:
@@ -223,12 +245,24 @@ def to_lex(turn: LexTurn, answer: Answer) -> dict:
     return {"sessionState": session, "messages": [_message(answer.say)]}
 
 
-def polite_close(locale: str = "en_US") -> dict:
-    """What Lex hears when the event cannot be read: an apology and the end of the bot's part."""
+def polite_close(locale: str = "en_US", event: object = None) -> dict:
+    """What Lex hears when the event cannot be read: an apology and the end of the bot's part, with
+    the session attributes the event had (the flow's own among them) and the call `unresolved`, so
+    the flow hands it to a person (or a callback) instead of reading a finished call."""
     lang = "es" if str(locale).lower().startswith("es") else "en"
     text = _t(lang, "Sorry, something went wrong on our side. Please call again, or stay on the line for our team.",
               "Lo sentimos, hubo un problema de nuestro lado. Llame de nuevo o espere en la línea a nuestro equipo.")
-    return {"sessionState": {"dialogAction": {"type": "Close"}, "sessionAttributes": {}},
+    state = event.get("sessionState") if isinstance(event, dict) else None
+    state = state if isinstance(state, dict) else {}
+    attrs = state.get("sessionAttributes")
+    session = {str(k): str(v) for k, v in attrs.items() if v is not None} if isinstance(attrs, dict) else {}
+    session[OUTCOME] = "unresolved"
+    session.pop(CLOSED, None)
+    intent = state.get("intent")
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return {"sessionState": {"dialogAction": {"type": "Close"}, "sessionAttributes": session,
+                             "intent": {"name": name if isinstance(name, str) and name else "FallbackIntent",
+                                        "state": "Failed", "confirmationState": "None", "slots": {}}},
             "messages": [{"contentType": "PlainText", "content": text}]}
 
 
@@ -309,9 +343,52 @@ def urgent(services: Services, turn: LexTurn, kind: str | None, reason: str) -> 
     return close(plain(text))
 
 
+def _slot_answer(turn: LexTurn) -> bool:
+    """The transcript answers a name, date or medicine question: the slot the last answer
+    elicited, or what Lex filled one of those slots with from these very words."""
+    if turn.attrs.get(ASKED) in SLOT_ANSWERS:
+        return True
+    said = identity.fold(turn.transcript)
+    for name in SLOT_ANSWERS:
+        value = (turn.slots.get(name) or {}).get("value") or {}
+        original = value.get("originalValue")
+        if isinstance(original, str) and original.strip() and identity.fold(original) == said:
+            return True
+    return False
+
+
+def closing_phrase(transcript: str) -> bool:
+    """"bye", "I'm all set", "that is all, goodbye", "eso es todo, adiós": a caller ending the call."""
+    words = identity.fold(transcript).split()
+    return bool(words) and len(words) <= 8 and all(w in CLOSING_WORDS for w in words)
+
+
+def urgent_on_a_call(turn: LexTurn, screened: Prediction | None) -> tuple[str | None, str] | None:
+    """(kind, reason) when this turn is urgent: a live warning sign of the safety rules, in any
+    intent and any answer; the urgent model's doubt alone only above VOICE_URGENT_MODEL_BAR, with a
+    live warning sign in the words, never on a slot answer or a closing phrase. The SMS bar is
+    tuned for texts a person reads; on a call a false alarm plays the 988 script to the caller."""
+    if not turn.transcript:
+        return None
+    from careloop.agent import safety
+
+    signs = safety.signs(turn.transcript)
+    hit = safety.urgent(turn.transcript, signs)
+    if hit is not None:
+        return hit.kind, hit.reason
+    if screened is None or screened.intent != "urgent" or screened.confidence < VOICE_URGENT_MODEL_BAR:
+        return None
+    if _slot_answer(turn) or closing_phrase(turn.transcript):
+        return None
+    live = [s for s in signs if not s.endswith((safety.OUT_OF_SCOPE, safety.EXPLAINED))]
+    return (screened.urgent_kind, screened.reason) if live else None
+
+
 def _next_appointment(services: Services, patient: Patient, now: datetime) -> Appointment | None:
+    # a declined one (an EHR appointment the caller cancelled, left for staff to cancel there) is
+    # no longer the caller's to confirm, cancel or move
     upcoming = [a for a in services.records.appointments_for_patient(patient.id)
-                if a.status in UPCOMING_STATUSES and a.start > now]
+                if a.status in UPCOMING_STATUSES and a.start > now and not a.declined]
     return min(upcoming, key=lambda a: a.start) if upcoming else None
 
 
@@ -482,6 +559,8 @@ def prove_identity(services: Services, turn: LexTurn) -> Answer | None:
     birth date), or, after failed checks, a call back. Never says whose record matched or failed."""
     if turn.patient is not None:
         return None
+    if _checks_failed_today(services, turn) >= ID_TRIES_PER_DAY:
+        return _identity_locked(services, turn)
     first, birth_raw = turn.slot("FirstName"), turn.slot("BirthDate")
     if not first:
         return elicit_slot("FirstName", plain(_t(turn.lang, "To protect your privacy, what is the patient's first name?",
@@ -498,12 +577,78 @@ def prove_identity(services: Services, turn: LexTurn) -> Answer | None:
     tries = int(turn.attrs.get(TRIES, "0") or 0) + 1
     turn.attrs[TRIES] = str(tries)
     turn.clear("FirstName", "BirthDate")
+    if _count_failed_check(services, turn) >= ID_TRIES_PER_DAY:
+        return _identity_locked(services, turn)
     if tries < ID_TRIES:
         return elicit_slot("FirstName", plain(_t(
             turn.lang, "I couldn't match those details. Let's try once more: the patient's first name?",
             "No pude verificar esos datos. Intentemos otra vez: ¿el nombre del paciente?")))
     return callback(services, turn, "caller could not be verified by name and birth date",
                     _t(turn.lang, "I'm sorry, I couldn't verify those details.", "Lo siento, no pude verificar esos datos."))
+
+
+def _checks_key(services: Services, turn: LexTurn) -> str | None:
+    """Whose failed checks count together: the caller's number on the practice-local day (a
+    withheld number has only the call's own count)."""
+    if not turn.caller:
+        return None
+    day = turn.now.astimezone(services.practice.zone).date().isoformat()
+    return _key("identity-checks", services.practice.id, turn.caller, day)
+
+
+def _check_id(key: str, n: int) -> str:
+    return f"cl-idcheck-{key}-{n}"
+
+
+def _checks_failed_today(services: Services, turn: LexTurn) -> int:
+    key = _checks_key(services, turn)
+    if key is None:
+        return 0
+    n = 0
+    while n < ID_TRIES_PER_DAY and services.messages.get_message(_check_id(key, n + 1)) is not None:
+        n += 1
+    return n
+
+
+def _count_failed_check(services: Services, turn: LexTurn) -> int:
+    """Records one failed check from the caller's number today -> how many there are now. Each
+    failure claims the next numbered record with the store's conditional put, so two calls at once
+    never share a number; a turn Lex retries claims nothing new (the record names its turn)."""
+    key = _checks_key(services, turn)
+    if key is None:
+        return 0
+    turn_ref = _key(turn.contact_id, turn.attrs.get(TRIES, ""))
+    for n in range(1, ID_TRIES_PER_DAY + 1):
+        mid = _check_id(key, n)
+        record = Message(message_id=mid, kind="call_log", phone=turn.caller, at=turn.now,
+                         status=MessageStatus.RECEIVED, contact_id=turn.contact_id, automated=True,
+                         reason=f"failed identity check {turn_ref}")
+        if services.messages.put_message(record):
+            return n
+        stored = services.messages.get_message(mid)
+        if stored is not None and stored.reason == record.reason:
+            return n  # this very failure, recorded before Lex retried the turn
+    return ID_TRIES_PER_DAY
+
+
+def _identity_locked(services: Services, turn: LexTurn) -> Answer:
+    """Too many failed checks from this number today: no more questions, only a call back (the
+    caller hears nothing of why), and one note for staff that day, whatever the number of calls."""
+    key = _checks_key(services, turn) or _key(turn.contact_id)
+    note = Message(
+        message_id=f"t-voice-idlock-{key}", kind="task", patient_id=None, phone=turn.caller, at=turn.now,
+        status=MessageStatus.OPEN, workflow="voice", step="callback", priority="normal", team="front_desk",
+        reason=f"call back: {ID_TRIES_PER_DAY} failed identity checks (first name and birth date) from this number "
+               "today; the voice agent stopped asking",
+        automated=False, intent=turn.name, contact_id=turn.contact_id,
+        body=f"{_who(turn)} (phone call): identity checks stopped for today",
+    )
+    if services.messages.put_message(note):
+        services.notifier.notify(note)
+    turn.clear("FirstName", "BirthDate")
+    turn.outcome = "callback"
+    return close(plain(_t(turn.lang, f"A member of our team will call you back {_when_staff(services, turn)}.",
+                          f"Una persona de nuestro equipo le llamará {_when_staff(services, turn)}.")))
 
 
 # ---- intents ---------------------------------------------------------------------------------
@@ -521,7 +666,12 @@ def _confirmation(turn: LexTurn) -> str:
     """Lex's confirmationState, or the caller's yes / no read here when Lex passed it through."""
     if turn.confirmation in ("Confirmed", "Denied"):
         return turn.confirmation
-    words = set(identity.fold(turn.transcript).split())
+    said = f" {identity.fold(turn.transcript)} "
+    if any(f" {p} " in said for p in YES_PHRASES):
+        return "Confirmed"
+    if any(f" {p} " in said for p in NO_PHRASES):
+        return "Denied"
+    words = set(said.split())
     if words & NO:
         return "Denied"
     if words & YES:
@@ -876,7 +1026,8 @@ def on_fallback(services: Services, turn: LexTurn) -> Answer:
         if answer.action["type"] in ("ElicitSlot", "ConfirmIntent"):
             answer.intent_name = target
         return answer
-    if prediction.intent == "thanks":
+    if prediction.intent == "thanks" or closing_phrase(turn.transcript):
+        turn.outcome = "answered"  # the caller is done: the flow hangs up, nobody calls back
         return close(plain(_t(turn.lang, "You're welcome. Goodbye!", "Con gusto. ¡Hasta luego!")))
     match = index_for(services.practice).best(turn.transcript, "other")
     text = match.entry.answer.get(turn.lang) if match else None
@@ -934,12 +1085,21 @@ def handle_lex_event(services: Services, event: dict) -> dict:
     from careloop.agent.classifier import classify
 
     screened = turn.prediction = classify(turn.transcript) if turn.transcript else None
-    if turn.name == "UrgentHelp" or (screened is not None and screened.intent == "urgent"):
+    alarm = urgent_on_a_call(turn, screened)
+    if turn.name == "UrgentHelp" or alarm is not None:
         # first, in any intent, whoever it is: symptoms named anywhere count (voice.md)
-        answer = urgent(services, turn, screened.urgent_kind if screened else None,
-                        (screened.reason if screened else "") or "caller asked for urgent help")
+        kind, reason = alarm or (screened.urgent_kind if screened else None, "")
+        answer = urgent(services, turn, kind, reason or "caller asked for urgent help")
     else:
         answer = INTENTS.get(turn.name, on_fallback)(services, turn)
+    if answer.action["type"] == "ElicitSlot":
+        turn.attrs[ASKED] = answer.action["slotToElicit"]
+    else:
+        turn.attrs.pop(ASKED, None)
+    if answer.action["type"] == "Close" and answer.intent_state == "Fulfilled" and not turn.outcome:
+        turn.attrs[CLOSED] = "Fulfilled"  # the flow hangs up on it: nothing is left for a person
+    else:
+        turn.attrs.pop(CLOSED, None)
     if not turn.attrs.get(GREETED):
         turn.attrs[GREETED] = "1"
         if answer.action["type"] == "ElicitIntent":

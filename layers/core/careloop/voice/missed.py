@@ -23,11 +23,14 @@ FINISHED_OUTCOMES = frozenset({"booked", "confirmed", "cancelled", "rescheduled"
 # The contact attributes the flow may carry the call's language in (the bot's locale, `es_US`).
 LOCALE_ATTRIBUTES = ("careloopLocale", "locale", "language", "careloopLanguage")
 TEXT_BACK_WORKFLOW, TEXT_BACK_STEP = "voice", "missed-call"
+# Within 3 SMS parts for a practice name up to 40 characters and a 50-character link, even when
+# the name needs UCS-2 (an accent): so the Spanish text has no accent of its own ("aquí" made it UCS-2).
+TEXT_BACK_MAX_PARTS = 3
 TEXT_BACK = {
     "en": ("Sorry we missed your call to {practice}. Reply to this text and we will help",
            ", or book a visit here: {url}", "."),
     "es": ("Sentimos no haber atendido su llamada a {practice}. Responda a este mensaje y le ayudamos",
-           ", o reserve su cita aquí: {url}", "."),
+           ", o reserve su cita en: {url}", "."),
 }
 
 Action = Literal["ignored", "recorded", "texted", "already_texted", "opted_out", "no_number", "not_textable"]
@@ -96,6 +99,10 @@ def _finish(services: Services, ev: ContactEvent, contact: CallContact) -> Conta
     started_at = contact.initiated_at or ev.initiated_at
     entry = calls.finish_call(services, contact_id=ev.contact_id, caller_phone=caller, outcome=outcome,
                               reached_agent=reached_agent, started_at=started_at, ended_at=ended_at)
+    if entry.outcome == "callback" and entry.phone and calls.call_outcome(services, ev.contact_id) != "callback":
+        # the flow promised the call back (after hours, or nobody free), not the agent, which made
+        # its own task: the front desk gets it here, once per contact (a withheld number has none)
+        calls.callback_task(services, entry)
     result = ContactEventOutcome(ev.contact_id, "recorded", outcome, inbox_message_id=entry.message_id)
     inbound = (contact.initiation_method or ev.initiation_method) == "INBOUND"
     if not inbound or reached_agent or (outcome is not None and outcome not in UNFINISHED_OUTCOMES):
