@@ -557,3 +557,12 @@ def test_a_turn_lex_retries_is_one_failed_check_not_two(people):
     retry = second.say("ConfirmAppointment", "January 1 1990", BirthDate="1990-01-01")
     assert retry["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "FirstName"}
     assert not [m for m in people.messages.messages_of_kind("task") if "failed identity checks" in (m.reason or "")]
+
+
+@pytest.mark.parametrize(("words", "locale"), [("It's an emergency", "en_US"), ("this is an emergency", "en_US"),
+                                               ("es una emergencia", "es_US"), ("I need an ambulance", "en_US"),
+                                               ("should I call 911?", "en_US")])
+def test_a_caller_who_says_it_is_an_emergency_hears_911_in_any_intent(people, words, locale):
+    # no symptom named, and the SMS model is unsure of these (0.6): on a call they are urgent anyway
+    answer = Call(people, locale=locale).say("FallbackIntent", words)
+    assert outcome(answer) == "urgent" and "911" in text(answer)

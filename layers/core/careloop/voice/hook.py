@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -363,6 +364,9 @@ def closing_phrase(transcript: str) -> bool:
     return bool(words) and len(words) <= 8 and all(w in CLOSING_WORDS for w in words)
 
 
+_SAYS_EMERGENCY = re.compile(r"\b(?:emergenc(?:y|ies|ia|ias)|ambulanc(?:e|ia)|9[ -]?1[ -]?1)\b", re.IGNORECASE)
+
+
 def urgent_on_a_call(turn: LexTurn, screened: Prediction | None) -> tuple[str | None, str] | None:
     """(kind, reason) when this turn is urgent: a live warning sign of the safety rules, in any
     intent and any answer; the urgent model's doubt alone only above VOICE_URGENT_MODEL_BAR, with a
@@ -376,6 +380,10 @@ def urgent_on_a_call(turn: LexTurn, screened: Prediction | None) -> tuple[str | 
     hit = safety.urgent(turn.transcript, signs)
     if hit is not None:
         return hit.kind, hit.reason
+    if _SAYS_EMERGENCY.search(turn.transcript) and not _slot_answer(turn):
+        # "it's an emergency" names no symptom, and the model is unsure of it (0.6): on a call the
+        # caller hears 911 at once rather than a menu (a false alarm costs a sentence, a miss more)
+        return None, "caller said it is an emergency"
     if screened is None or screened.intent != "urgent" or screened.confidence < VOICE_URGENT_MODEL_BAR:
         return None
     if _slot_answer(turn) or closing_phrase(turn.transcript):
