@@ -49,7 +49,9 @@ def me():
 
 @app.get("/inbox")
 def get_inbox():
-    return {"conversations": inbox.conversations(services())}
+    """The conversations, each with its team, assignee and unread-for-me; ?view= narrows (inbox.VIEWS)."""
+    view = app.current_event.get_query_string_value("view") or "all"
+    return {"conversations": inbox.inbox_view(services(), _staff(), view[:20])}
 
 
 @app.get("/patients")
@@ -222,6 +224,52 @@ def post_booking_request(appointment_id: str, decision: str):
                                                          "staff": _staff()})
     return {"appointment": {"id": appointment.id, "status": appointment.status, "start": appointment.start.isoformat(),
                             "provider": appointment.provider, "location": appointment.location}}
+
+
+# ---- inbox2: assignment, internal notes, unread markers, saved replies --------------------------------
+
+
+@app.get("/staff")
+def get_staff():
+    """Who a conversation can be assigned to, and who is asking (for "Mine")."""
+    return {"me": _staff(), "staff": inbox.staff_users(services(), _staff())}
+
+
+@app.post("/patients/<patient_id>/assign")
+def post_assign(patient_id: str):
+    """Assign the conversation to a staff user (`{"assignee": "<user>"}`) or unassign (`null`)."""
+    assignee = (app.current_event.json_body or {}).get("assignee")
+    if assignee is not None and (not isinstance(assignee, str) or not assignee.strip()):
+        raise PayloadError("assignee: a staff user, or null to unassign")
+    assigned = inbox.assign(services(), patient_id, assignee, _staff())
+    logger.info("conversation assigned", extra={"patient_id": patient_id[:40] if not patient_id.startswith("phone:") else "phone",
+                                                 "assigned": assignee is not None})
+    return assigned
+
+
+@app.post("/patients/<patient_id>/notes")
+def post_note(patient_id: str):
+    """An internal note on the thread: staff-only, never sent to the patient."""
+    body = (app.current_event.json_body or {}).get("body", "")
+    if not isinstance(body, str):
+        raise PayloadError("body: a note is text")
+    note = inbox.add_note(services(), patient_id, body, _staff(), app.current_event.request_context.request_id)
+    return Response(201, "application/json", {"message_id": note.message_id})
+
+
+@app.post("/patients/<patient_id>/read")
+def post_read(patient_id: str):
+    """The signed-in staff user opened this conversation: it is no longer unread for them."""
+    return inbox.mark_read(services(), patient_id, _staff())
+
+
+@app.get("/patients/<patient_id>/saved-replies")
+def get_saved_replies(patient_id: str):
+    """The saved replies, filled in for this patient and in their language."""
+    return inbox.saved_replies(services(), patient_id)
+
+
+# ---- end inbox2 -----------------------------------------------------------------------------------
 
 
 @app.exception_handler(NotFound)

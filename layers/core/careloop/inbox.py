@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from careloop import consent, csvout
-from careloop.errors import NotFound, PayloadError
+from careloop.errors import Conflict, NotFound, PayloadError
 from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.phones import mask, try_e164
 from careloop.ports import STAFF_ITEM_KINDS, AnalyticsSource, Services, needs_staff
@@ -66,6 +66,8 @@ def _message_view(m: Message) -> dict:
     view: dict[str, Any] = {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
             "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
             "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
+    if m.kind == "note":  # staff-only: who wrote it (never sent, so no delivery status)
+        view["author"] = (m.reason or "").removeprefix("note by ")
     if m.kind == "call":  # a phone call: how it ended and what was said, turn by turn
         view["call"] = {
             "outcome": m.outcome, "reached_agent": bool(m.reached_agent),
@@ -79,7 +81,7 @@ def _message_view(m: Message) -> dict:
 
 UNKNOWN_PREFIX = "phone:"  # the conversation key of a number no patient record matches
 # at one instant, what the patient said comes first, then the alert it raised, then the answer
-_SAME_TIME_ORDER = {"sms_in": 0, "call": 0, "staff_alert": 1, "task": 2, "sms_out": 3}
+_SAME_TIME_ORDER = {"sms_in": 0, "call": 0, "staff_alert": 1, "task": 2, "sms_out": 3, "note": 4}
 
 
 def _in_order(msgs: list[Message]) -> list[Message]:
@@ -121,7 +123,8 @@ def thread(s: Services, patient_id: str) -> dict:
         phone = patient_id[len(UNKNOWN_PREFIX):]
         return {"patient": None, "phone_masked": mask(phone), "opted_out": consent.is_opted_out(s.consent, phone),
                 "staff_in_conversation": _staff_view(s, None, phone),
-                "messages": [_message_view(m) for m in _in_order(msgs) if m.kind != "call_log"]}
+                "assignee": (assignments(s).get(patient_id) or {}).get("assignee"),
+                "messages": [_message_view(m) for m in _in_order(msgs + _unknown_notes(s, phone)) if m.kind != "call_log"]}
     patient = s.records.get_patient(patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} not found")
@@ -130,6 +133,7 @@ def thread(s: Services, patient_id: str) -> dict:
                     "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
                     "undeliverable": patient.undeliverable},
         "staff_in_conversation": _staff_view(s, patient.id, patient.phone),
+        "assignee": (assignments(s).get(patient_id) or {}).get("assignee"),
         "messages": [_message_view(m) for m in _in_order(s.inbox.thread(patient_id)) if m.kind != "call_log"],
     }
 
@@ -215,9 +219,10 @@ def link_to_patient(s: Services, key: str, patient_id: str) -> dict:
     patient = s.records.get_patient(patient_id) if patient_id else None
     if patient is None:
         raise NotFound(f"patient {patient_id[:40]} not found")
-    for m in msgs:
+    notes = _unknown_notes(s, key[len(UNKNOWN_PREFIX):])  # the staff's notes on the number go with it
+    for m in msgs + notes:
         s.messages.update_message(m.message_id, patient_id=patient.id)
-    return {"patient_id": patient.id, "moved": len(msgs)}
+    return {"patient_id": patient.id, "moved": len(msgs) + len(notes)}
 
 
 def staff_consent(s: Services, patient_id: str, opted_out: bool, staff: str, note: str) -> bool:
@@ -486,3 +491,185 @@ def analytics_csv(summary: dict) -> str:
         for k in (*VOICE_METRICS, "text_back_booking_rate"):
             w.writerow([k, summary["voice"][k]])
     return buf.getvalue()
+
+
+# ---- inbox2: assignment, team views, internal notes, saved replies, unread markers ------------------
+# Assignments and each staff user's "last opened" times are small documents in the ConfigStore
+# (compare-and-set on a revision); notes are Message records of kind `note`, never enqueued.
+
+ASSIGNMENTS_DOC = "inbox-assignments"
+READS_DOC_PREFIX = "inbox-read:"  # + the staff user: when they last opened each conversation
+PATIENT_WORDS = ("sms_in", "call")  # what makes a conversation unread: the patient wrote or called
+TEAMS = ("front_desk", "billing", "clinical")
+VIEWS = ("all", "attention", "urgent", *TEAMS, "mine", "unassigned")
+_CAS_ATTEMPTS = 5
+
+DEFAULT_SAVED_REPLIES: tuple[dict[str, str], ...] = (
+    {"title": "We'll call you",
+     "en": "Hi {first_name}, thanks for your message. Someone from {practice} will call you today.",
+     "es": "Hola {first_name}, gracias por su mensaje. Alguien de {practice} le llamará hoy."},
+    {"title": "Book online",
+     "en": "Hi {first_name}, you can pick a time that suits you here: {booking_url}",
+     "es": "Hola {first_name}, puede elegir el horario que le convenga aquí: {booking_url}"},
+    {"title": "Call the office",
+     "en": "Hi {first_name}, please call us at {practice_phone} so we can help.",
+     "es": "Hola {first_name}, llámenos al {practice_phone} para que podamos ayudarle."},
+    {"title": "Insurance card",
+     "en": "Hi {first_name}, please bring your insurance card and a photo ID to your visit.",
+     "es": "Hola {first_name}, traiga su tarjeta de seguro y una identificación con foto a su cita."},
+    {"title": "Running late is OK",
+     "en": "Thanks for letting us know, {first_name}. We'll see you soon.",
+     "es": "Gracias por avisarnos, {first_name}. Le esperamos pronto."},
+)
+
+
+def staff_users(s: Services, viewer: str) -> list[str]:
+    """Who a conversation can be assigned to: the practice's staff and the viewer themself."""
+    return sorted({*s.practice.staff_emails, *([viewer] if viewer else [])})
+
+
+def _update_doc(s: Services, name: str, change: Callable[[dict], None]) -> dict:
+    for _ in range(_CAS_ATTEMPTS):  # another staff member may write the same document at once
+        doc, revision = s.configs.load_config(name)
+        doc = dict(doc or {})
+        change(doc)
+        if s.configs.save_config(name, doc, revision):
+            return doc
+    raise Conflict(f"{name}: changed by someone else at the same time, try again")
+
+
+def _check_conversation(s: Services, key: str) -> None:
+    if key.startswith(UNKNOWN_PREFIX):
+        _unknown_messages(s, key)
+    elif s.records.get_patient(key) is None:
+        raise NotFound(f"patient {key[:40]} not found")
+
+
+def assignments(s: Services) -> dict[str, dict]:
+    doc, _ = s.configs.load_config(ASSIGNMENTS_DOC)
+    return dict(doc or {})
+
+
+def assign(s: Services, key: str, assignee: str | None, by: str) -> dict:
+    """Assign a conversation to a staff user (or unassign with None); returns who has it now."""
+    _check_conversation(s, key)
+    if assignee is not None:
+        assignee = assignee.strip()
+        if assignee not in staff_users(s, by):
+            raise PayloadError("assignee: not a staff user of this practice")
+    entry = {"assignee": assignee, "by": by[:80], "at": s.clock.now().isoformat()} if assignee else None
+
+    def change(doc: dict) -> None:
+        if entry is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = entry
+
+    _update_doc(s, ASSIGNMENTS_DOC, change)
+    return {"patient_id": key, "assignee": assignee}
+
+
+def mark_read(s: Services, key: str, viewer: str) -> dict:
+    """The viewer opened this conversation now: what the patient said until now is read (for them)."""
+    _check_conversation(s, key)
+    at = s.clock.now().isoformat()
+    _update_doc(s, READS_DOC_PREFIX + viewer[:80], lambda doc: doc.__setitem__(key, at))
+    return {"patient_id": key, "read_at": at}
+
+
+def last_reads(s: Services, viewer: str) -> dict[str, datetime]:
+    doc, _ = s.configs.load_config(READS_DOC_PREFIX + viewer[:80])
+    return {k: datetime.fromisoformat(v) for k, v in (doc or {}).items()}
+
+
+def is_unread(msgs: list[Message], read_at: datetime | None) -> bool:
+    """Unread: the patient wrote or called after the viewer last opened the conversation."""
+    said = [m.at for m in msgs if m.kind in PATIENT_WORDS]
+    return bool(said) and (read_at is None or max(said) > read_at)
+
+
+def conversation_team(msgs: list[Message]) -> str | None:
+    """The team the agent routed the conversation to: the newest open alert or task's `team`,
+    else the newest alert or task that named one."""
+    items = [m for m in msgs if m.kind in STAFF_ITEM_KINDS or m.needs_attention]
+    for pool in ([m for m in items if needs_staff(m)], items):
+        for m in reversed(pool):
+            if m.team:
+                return m.team
+    return None
+
+
+def matches_view(row: dict, view: str, viewer: str) -> bool:
+    """Whether a conversation row (from `conversations`) belongs in an inbox view (VIEWS)."""
+    if view not in VIEWS:
+        raise PayloadError(f"view: one of {', '.join(VIEWS)}")
+    if view == "attention":
+        return bool(row["needs_attention"])
+    if view == "urgent":
+        return bool(row["needs_attention"]) and row["priority"] == "urgent"
+    if view in TEAMS:
+        return row.get("team") == view
+    if view == "mine":
+        return bool(viewer) and row.get("assignee") == viewer
+    if view == "unassigned":
+        return not row.get("assignee")
+    return True
+
+
+def inbox_view(s: Services, viewer: str, view: str = "all") -> list[dict]:
+    """The inbox list for one staff user: each conversation with its team, assignee and whether it
+    is unread for this viewer, narrowed to one view (VIEWS)."""
+    if view not in VIEWS:
+        raise PayloadError(f"view: one of {', '.join(VIEWS)}")
+    rows = conversations(s)
+    by_key = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS))
+    owners = assignments(s)
+    reads = last_reads(s, viewer) if viewer else {}
+    for row in rows:
+        key = row["patient_id"]
+        msgs = by_key.get(key, [])
+        row["team"] = conversation_team(msgs)
+        row["assignee"] = (owners.get(key) or {}).get("assignee")
+        row["unread"] = is_unread(msgs, reads.get(key))
+    return [row for row in rows if matches_view(row, view, viewer)]
+
+
+def _unknown_notes(s: Services, phone: str) -> list[Message]:
+    since = s.clock.now() - timedelta(days=INBOX_DAYS)
+    return [m for m in s.messages.messages_of_kind("note", since) if m.patient_id is None and m.phone == phone]
+
+
+def add_note(s: Services, key: str, body: str, by: str, request_id: str) -> Message:
+    """A staff-only note on a conversation: stored with the thread, shown to staff, never sent."""
+    text = (body or "").strip()
+    if not text:
+        raise PayloadError("body: a note cannot be empty")
+    if len(text) > 2000:
+        raise PayloadError("body: a note is limited to 2000 characters")
+    _check_conversation(s, key)
+    owner, phone = (None, key[len(UNKNOWN_PREFIX):]) if key.startswith(UNKNOWN_PREFIX) else (key, None)
+    mid = "n-" + hashlib.sha256(f"{key}|{request_id}".encode()).hexdigest()[:20]
+    note = Message(message_id=mid, kind="note", patient_id=owner, phone=phone, body=text, at=s.clock.now(),
+                   status=MessageStatus.DONE, workflow="staff", step="note", reason=f"note by {by[:80]}",
+                   automated=False)
+    s.messages.put_message(note)  # a redelivered request writes nothing twice (same id); nothing is enqueued
+    return note
+
+
+def saved_replies(s: Services, key: str) -> dict:
+    """The practice's saved replies (or the default set) filled in for this conversation, in the
+    patient's language (Spanish falls back to English where a reply has no Spanish text)."""
+    _check_conversation(s, key)
+    patient = None if key.startswith(UNKNOWN_PREFIX) else s.records.get_patient(key)
+    language = "es" if patient is not None and patient.language == "es" else "en"
+    p = s.practice
+    values = {"first_name": patient.first_name if patient else "there", "practice": p.name,
+              "practice_phone": p.phone, "booking_url": p.booking_url or p.phone}
+    source = [r.model_dump() for r in p.saved_replies] if p.saved_replies is not None else DEFAULT_SAVED_REPLIES
+    out = []
+    for i, r in enumerate(source):
+        text = (r.get("es") or r["en"]) if language == "es" else r["en"]
+        for name, value in values.items():  # plain replacement: a stray brace in the text stays as it is
+            text = text.replace("{" + name + "}", value)
+        out.append({"id": f"r{i + 1}", "title": r["title"], "body": text, "language": language})
+    return {"language": language, "replies": out}

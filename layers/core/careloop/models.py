@@ -146,8 +146,9 @@ class CallTurn(_Model):
 
 class Message(_Model):
     message_id: str
-    # call: a phone call's one inbox entry; call_log: its turns while it lasts (careloop.voice.calls)
-    kind: Literal["sms_out", "sms_in", "staff_alert", "task", "call", "call_log"]
+    # call: a phone call's one inbox entry; call_log: its turns while it lasts (careloop.voice.calls);
+    # note: a staff-only internal note on a thread, never sent (careloop.inbox.add_note)
+    kind: Literal["sms_out", "sms_in", "staff_alert", "task", "call", "call_log", "note"]
     patient_id: str | None = None
     appointment_id: str | None = None
     phone: str | None = None  # the patient's E.164 number (to or from)

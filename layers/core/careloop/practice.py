@@ -203,6 +203,15 @@ FAQ_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+class SavedReply(_Strict):
+    """A reply staff pick into the reply box, in the patient's language ({first_name}, {practice},
+    {practice_phone}, {booking_url} are filled in); Spanish falls back to English when absent."""
+
+    title: str = Field(min_length=1, max_length=60)
+    en: str = Field(min_length=1, max_length=1000)
+    es: str | None = Field(None, max_length=1000)
+
+
 class PracticeProfile(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
     name: str = Field(min_length=1)
@@ -231,6 +240,8 @@ class PracticeProfile(_Strict):
         None, description="self-scheduling (spec/booking.md): what patients may book through their link"
     )
     voice: VoiceSettings | None = Field(None, description="the voice agent (spec/voice.md): Amazon Connect + Lex V2")
+    saved_replies: tuple[SavedReply, ...] | None = Field(
+        None, description="the inbox's saved replies (en/es); default: careloop.inbox.DEFAULT_SAVED_REPLIES")
 
     _zone = field_validator("timezone")(lambda cls, v: _check_zone(v))
 
