@@ -15,6 +15,8 @@ import type {
   StaffHold,
   Thread,
   Workflow,
+  StaffList,
+  SavedReply,
 } from "./types";
 
 export class ApiError extends Error {
@@ -45,7 +47,7 @@ const optStr = (v: unknown): string | null => (typeof v === "string" && v !== ""
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : Number(v) || 0);
 const bool = (v: unknown): boolean => v === true || v === "true";
 const priority = (v: unknown): Priority => (v === "urgent" || v === "normal" ? v : null);
-const KINDS: readonly MessageKind[] = ["sms_out", "sms_in", "staff_alert", "task", "call"];
+const KINDS: readonly MessageKind[] = ["sms_out", "sms_in", "staff_alert", "task", "call", "note"];
 
 function decodeCall(v: unknown): CallView | null {
   if (v === null || typeof v !== "object") return null;
@@ -85,6 +87,9 @@ function decodeConversation(v: unknown): Conversation {
     reason: optStr(o["reason"]),
     intent: optStr(o["intent"]),
     priority: priority(o["priority"]),
+    team: optStr(o["team"]),
+    assignee: optStr(o["assignee"]),
+    unread: bool(o["unread"]),
   };
 }
 
@@ -102,6 +107,7 @@ function decodeMessage(v: unknown): Message {
     priority: priority(o["priority"]),
     reason: optStr(o["reason"]),
     call: kind === "call" ? decodeCall(o["call"]) : null,
+    author: optStr(o["author"]),
   };
 }
 
@@ -128,6 +134,7 @@ function decodeThread(v: unknown): Thread {
     opted_out: p ? bool(p["opted_out"]) : bool(o["opted_out"]),
     staff_in_conversation: decodeStaffHold(o["staff_in_conversation"]),
     messages: arr(o["messages"]).map(decodeMessage),
+    assignee: optStr(o["assignee"]),
   };
 }
 
@@ -366,5 +373,34 @@ export class Api {
     const disposition = res.headers.get("content-disposition") ?? "";
     const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
     return { blob: await res.blob(), filename: match?.[1] ? decodeURIComponent(match[1]) : null };
+  }
+
+  // ---- inbox2: assignment, internal notes, unread, saved replies ----------------------------------
+
+  async staff(): Promise<StaffList> {
+    const o = obj(await this.json("GET", "/staff"));
+    return { me: str(o["me"]), staff: arr(o["staff"]).map((v) => str(v)) };
+  }
+
+  /** Assign the conversation to a staff user, or unassign with null; returns who has it now. */
+  async assign(conversationId: string, assignee: string | null): Promise<string | null> {
+    return optStr(obj(await this.json("POST", `/patients/${seg(conversationId)}/assign`, { assignee }))["assignee"]);
+  }
+
+  /** An internal note on the thread: staff only, never sent. */
+  async addNote(conversationId: string, body: string): Promise<string> {
+    return str(obj(await this.json("POST", `/patients/${seg(conversationId)}/notes`, { body }))["message_id"]);
+  }
+
+  /** The signed-in user opened the conversation: no longer unread for them. */
+  async markRead(conversationId: string): Promise<void> {
+    await this.json("POST", `/patients/${seg(conversationId)}/read`, {});
+  }
+
+  async savedReplies(conversationId: string): Promise<SavedReply[]> {
+    return arr(obj(await this.json("GET", `/patients/${seg(conversationId)}/saved-replies`))["replies"]).map((v) => {
+      const o = obj(v);
+      return { id: str(o["id"]), title: str(o["title"]), body: str(o["body"]), language: str(o["language"], "en") };
+    });
   }
 }

@@ -42,6 +42,10 @@ export interface Conversation {
   reason: string | null;
   intent: string | null;
   priority: Priority;
+  /** inbox2: the team the agent routed it to, who has it, and whether it is unread for the viewer. */
+  team?: string | null;
+  assignee?: string | null;
+  unread?: boolean;
 }
 
 export interface ThreadPatient {
@@ -53,7 +57,7 @@ export interface ThreadPatient {
   opted_out: boolean;
 }
 
-export type MessageKind = "sms_out" | "sms_in" | "staff_alert" | "task" | "call";
+export type MessageKind = "sms_out" | "sms_in" | "staff_alert" | "task" | "call" | "note";
 
 export interface CallTurn {
   at: string;
@@ -83,6 +87,8 @@ export interface Message {
   /** Why an alert was raised, or who did it ("sent by …", "by …"). */
   reason: string | null;
   call: CallView | null;
+  /** inbox2: who wrote an internal note (kind "note"). */
+  author?: string | null;
 }
 
 /** A staff member in the conversation: the assistant leaves it to them until `until` or a hand-back. */
@@ -99,6 +105,8 @@ export interface Thread {
   opted_out: boolean;
   staff_in_conversation: StaffHold | null;
   messages: Message[];
+  /** inbox2: the staff user the conversation is assigned to. */
+  assignee?: string | null;
 }
 
 export interface NextAppointment {
@@ -183,4 +191,20 @@ export interface VoiceStats {
   text_backs: number;
   booked_after_text_back: number;
   text_back_booking_rate: number;
+}
+
+// ---- inbox2: assignment, saved replies ----------------------------------------------------------
+
+/** Who a conversation can be assigned to, and who is signed in (for "Mine"). */
+export interface StaffList {
+  me: string;
+  staff: string[];
+}
+
+/** A saved reply filled in for one patient, in their language. */
+export interface SavedReply {
+  id: string;
+  title: string;
+  body: string;
+  language: string;
 }

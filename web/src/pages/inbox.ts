@@ -1,12 +1,41 @@
-// Inbox: conversations (needs-attention first, urgent on top), the selected thread, staff reply and
-// "Mark resolved". Polls every 10 s while the tab is visible. Every patient text goes in as a text node.
+// Inbox: conversations (needs-attention first, urgent on top) in views by team, urgency and assignee,
+// the selected thread with its assignee and internal notes, staff reply (saved replies) and "Mark resolved";
+// arrow keys move through the list, Enter opens. Polls every 10 s while the tab is visible.
+// Every patient text and note goes in as a text node.
 import { SessionEnded } from "../api";
 import { h, icon, ICONS, replace } from "../dom";
 import { formatPhone, fullName, humanize, languageName, smsSegments } from "../format";
-import type { Conversation, Message, Thread } from "../types";
+import type { Conversation, Message, SavedReply, StaffList, Thread } from "../types";
 import { badge, emptyState, errorMessage, errorPanel, pageHeading, spinner, visuallyHidden, type Context, type Page, type Route } from "../ui";
 
 const POLL_MS = 10_000;
+
+/** The list's views: the team comes from the alert or task the assistant raised (careloop.inbox.VIEWS). */
+export const VIEWS = ["all", "attention", "urgent", "front_desk", "billing", "clinical", "mine", "unassigned"] as const;
+export type View = (typeof VIEWS)[number];
+const VIEW_LABELS: Record<View, string> = {
+  all: "All", attention: "Needs attention", urgent: "Urgent", front_desk: "Front desk", billing: "Billing",
+  clinical: "Clinical", mine: "Mine", unassigned: "Unassigned",
+};
+const TEAM_LABELS: Record<string, string> = { front_desk: "Front desk", billing: "Billing", clinical: "Clinical" };
+const NOTE_ICON = ["M12 20h9", "M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z"];
+
+/** The same rule as the server's `matches_view`: whether a conversation belongs in a view. */
+export function inView(c: Conversation, view: View, me: string): boolean {
+  switch (view) {
+    case "attention": return c.needs_attention;
+    case "urgent": return c.needs_attention && c.priority === "urgent";
+    case "front_desk": case "billing": case "clinical": return c.team === view;
+    case "mine": return me !== "" && c.assignee === me;
+    case "unassigned": return !c.assignee;
+    default: return true;
+  }
+}
+
+/** A staff user as a short label: the part of an email before the @. */
+function staffLabel(user: string): string {
+  return user.includes("@") ? user.slice(0, user.indexOf("@")) : user;
+}
 
 function rank(c: Conversation): number {
   if (c.needs_attention && c.priority === "urgent") return 0;
@@ -32,7 +61,12 @@ export class InboxPage implements Page {
   readonly root: HTMLElement;
   private conversations: Conversation[] | null = null;
   private listError: unknown = null;
-  private filter: "all" | "attention" = "all";
+  private filter: View = "all";
+  private staffList: StaffList | null = null;
+  private composeMode: "reply" | "note" = "reply";
+  private readonly markingRead = new Set<string>();
+  /** Opened from the list (click or Enter): the reply box takes the focus. */
+  private focusReplyOnOpen = false;
   private selectedId: string | null = null;
   private thread: Thread | null = null;
   private threadError: unknown = null;
@@ -49,7 +83,7 @@ export class InboxPage implements Page {
   private readonly summaryEl = h("p", { class: "page-sub", "data-testid": "inbox-summary" });
   private readonly listEl = h("ul", { class: "conv-list", "data-testid": "inbox-list", "aria-label": "Conversations" });
   private readonly listStatus = h("div", { class: "list-status" });
-  private readonly filterButtons: Record<"all" | "attention", HTMLButtonElement>;
+  private readonly filterButtons: Record<View, HTMLButtonElement>;
   private readonly threadPane = h("section", { class: "thread-pane", "data-testid": "thread", "aria-label": "Conversation" });
   private threadHeader = h("div");
   private messagesEl = h("ol");
@@ -62,14 +96,19 @@ export class InboxPage implements Page {
     private readonly ctx: Context,
     route: Route,
   ) {
-    this.filterButtons = {
-      all: h("button", { type: "button", class: "seg", "aria-pressed": "true", onclick: () => this.setFilter("all") }, "All"),
-      attention: h(
+    const buttons = {} as Record<View, HTMLButtonElement>;
+    for (const view of VIEWS) {
+      buttons[view] = h(
         "button",
-        { type: "button", class: "seg", "aria-pressed": "false", "data-testid": "filter-attention", onclick: () => this.setFilter("attention") },
-        "Needs attention",
-      ),
-    };
+        { type: "button", class: "seg", "aria-pressed": String(view === "all"), "data-testid": `filter-${view}`, onclick: () => this.setFilter(view) },
+        VIEW_LABELS[view],
+      );
+    }
+    this.filterButtons = buttons;
+    this.listEl.addEventListener("keydown", (e) => this.onListKey(e));
+    this.listEl.addEventListener("click", (e) => {
+      if ((e.target as HTMLElement).closest("a.conv")) this.focusReplyOnOpen = true;
+    });
     this.root = h(
       "div",
       { class: "inbox" },
@@ -80,7 +119,7 @@ export class InboxPage implements Page {
           "div",
           { class: "inbox-list-head" },
           pageHeading("Inbox", this.summaryEl),
-          h("div", { class: "segmented", role: "group", "aria-label": "Show" }, this.filterButtons.all, this.filterButtons.attention),
+          h("div", { class: "segmented inbox-views", role: "group", "aria-label": "Show", "data-testid": "inbox-views" }, ...VIEWS.map((v) => this.filterButtons[v])),
         ),
         this.listStatus,
         this.listEl,
@@ -90,6 +129,7 @@ export class InboxPage implements Page {
     this.root.querySelector("h1")?.setAttribute("id", "inbox-heading");
     replace(this.listStatus, spinner("Loading conversations…"));
     this.select(route.param);
+    void this.loadStaff();
     void this.refresh();
     this.timer = window.setInterval(() => {
       if (!document.hidden) void this.refresh();
@@ -134,6 +174,41 @@ export class InboxPage implements Page {
     }
     this.renderList();
     this.renderThreadHeader();
+    void this.markRead();
+  }
+
+  private async loadStaff(): Promise<void> {
+    try {
+      this.staffList = await this.ctx.api.staff();
+    } catch (err) {
+      if (err instanceof SessionEnded || this.destroyed) return;
+      this.staffList = null; // no assignee picker or "Mine" until the next load
+    }
+    if (this.destroyed) return;
+    this.listShown = "";
+    this.renderList();
+    this.renderThreadHeader();
+  }
+
+  private me(): string {
+    return this.staffList?.me ?? this.ctx.me.email ?? "";
+  }
+
+  /** The open conversation is read by this staff user once it is on screen with what the patient said. */
+  private async markRead(): Promise<void> {
+    const id = this.selectedId;
+    const conv = this.conversation(id);
+    if (!id || !conv?.unread || !this.thread || this.markingRead.has(id)) return;
+    this.markingRead.add(id);
+    try {
+      await this.ctx.api.markRead(id);
+      conv.unread = false;
+      this.renderList();
+    } catch (err) {
+      if (!(err instanceof SessionEnded)) console.warn("could not mark the conversation read", errorMessage(err));
+    } finally {
+      this.markingRead.delete(id);
+    }
   }
 
   private async loadThread(patientId: string): Promise<void> {
@@ -148,6 +223,7 @@ export class InboxPage implements Page {
     }
     this.renderThreadHeader();
     this.renderMessages();
+    void this.markRead();
   }
 
   private announceNew(list: Conversation[]): void {
@@ -166,11 +242,27 @@ export class InboxPage implements Page {
 
   // ---- list -------------------------------------------------------------------------------------
 
-  private setFilter(filter: "all" | "attention"): void {
+  private setFilter(filter: View): void {
     this.filter = filter;
-    this.filterButtons.all.setAttribute("aria-pressed", String(filter === "all"));
-    this.filterButtons.attention.setAttribute("aria-pressed", String(filter === "attention"));
+    for (const view of VIEWS) this.filterButtons[view].setAttribute("aria-pressed", String(filter === view));
     this.renderList();
+  }
+
+  /** Up/Down move through the conversations (Home/End to the ends); Enter opens (the link's own). */
+  private onListKey(e: KeyboardEvent): void {
+    const items = [...this.listEl.querySelectorAll<HTMLAnchorElement>("a.conv")];
+    if (items.length === 0) return;
+    const at = items.findIndex((a) => a === document.activeElement);
+    let next = -1;
+    if (e.key === "ArrowDown") next = at < 0 ? 0 : Math.min(items.length - 1, at + 1);
+    else if (e.key === "ArrowUp") next = at < 0 ? 0 : Math.max(0, at - 1);
+    else if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = items.length - 1;
+    else if (e.key === "Enter" && at >= 0) this.focusReplyOnOpen = true;
+    if (next < 0) return;
+    e.preventDefault();
+    items[next]!.focus();
+    items[next]!.scrollIntoView({ block: "nearest" });
   }
 
   private renderList(): void {
@@ -178,10 +270,12 @@ export class InboxPage implements Page {
     const list = this.conversations;
     const attention = list?.filter((c) => c.needs_attention).length ?? 0;
     const urgent = list?.filter((c) => c.needs_attention && c.priority === "urgent").length ?? 0;
+    const unread = list?.filter((c) => c.unread).length ?? 0;
     this.summaryEl.textContent = list
-      ? attention === 0
-        ? "All caught up"
-        : `${attention} need${attention === 1 ? "s" : ""} attention${urgent ? ` · ${urgent} urgent` : ""}`
+      ? (attention === 0
+          ? "All caught up"
+          : `${attention} need${attention === 1 ? "s" : ""} attention${urgent ? ` · ${urgent} urgent` : ""}`) +
+        (unread ? ` · ${unread} unread` : "")
       : "";
 
     if (this.listError && !list) {
@@ -193,14 +287,21 @@ export class InboxPage implements Page {
       this.listError ? h("p", { class: "stale", role: "status" }, `${errorMessage(this.listError)} Showing the last list we loaded.`) : null,
     );
     if (!list) return;
-    const shown = this.filter === "attention" ? list.filter((c) => c.needs_attention) : list;
-    const signature = JSON.stringify([this.selectedId, this.filter, new Date().toDateString(), shown]);
+    const me = this.me();
+    const shown = list.filter((c) => inView(c, this.filter, me));
+    const signature = JSON.stringify([this.selectedId, this.filter, me, new Date().toDateString(), shown]);
     if (signature === this.listShown) return;
     this.listShown = signature;
     if (shown.length === 0) {
       replace(
         this.listEl,
-        h("li", null, emptyState(this.filter === "attention" ? "Nothing needs attention" : "No conversations yet", "New patient texts appear here.")),
+        h(
+          "li",
+          null,
+          this.filter === "all"
+            ? emptyState("No conversations yet", "New patient texts appear here.")
+            : emptyState(this.filter === "attention" ? "Nothing needs attention" : `Nothing in ${VIEW_LABELS[this.filter]}`, "Pick All to see every conversation."),
+        ),
       );
       return;
     }
@@ -211,6 +312,7 @@ export class InboxPage implements Page {
   private renderItem(c: Conversation): HTMLElement {
     const urgent = c.needs_attention && c.priority === "urgent";
     const selected = c.patient_id === this.selectedId;
+    const team = c.team ? TEAM_LABELS[c.team] ?? humanize(c.team) : null;
     return h(
       "li",
       null,
@@ -218,17 +320,25 @@ export class InboxPage implements Page {
         "a",
         {
           href: `#/inbox/${encodeURIComponent(c.patient_id)}`,
-          class: `conv${c.needs_attention ? " conv-attention" : ""}${urgent ? " conv-urgent" : ""}`,
+          class: `conv${c.needs_attention ? " conv-attention" : ""}${urgent ? " conv-urgent" : ""}${c.unread ? " conv-unread" : ""}`,
           "data-testid": "conversation-item",
           "data-patient-id": c.patient_id,
           "data-needs-attention": String(c.needs_attention),
           "data-priority": c.priority ?? "",
+          "data-unread": String(Boolean(c.unread)),
+          "data-assignee": c.assignee ?? "",
           "aria-current": selected ? "true" : null,
         },
         h(
           "span",
           { class: "conv-top" },
-          h("span", { class: "conv-name", "data-testid": "conversation-name" }, c.patient_name || "Unknown patient"),
+          h(
+            "span",
+            { class: "conv-name", "data-testid": "conversation-name" },
+            c.unread ? h("span", { class: "unread-dot", "data-testid": "unread-marker", "aria-hidden": "true" }) : null,
+            c.unread ? visuallyHidden("Unread: ") : null,
+            c.patient_name || "Unknown patient",
+          ),
           h("time", { class: "conv-time", datetime: c.last_at, title: this.ctx.fmt.dateTime(c.last_at) }, this.ctx.fmt.short(c.last_at)),
         ),
         h(
@@ -237,12 +347,16 @@ export class InboxPage implements Page {
           c.last_direction === "out" ? h("span", { class: "conv-you" }, "You: ") : visuallyHidden("Patient: "),
           c.last_body,
         ),
-        c.needs_attention || c.reason || c.intent
+        c.needs_attention || c.reason || c.intent || c.assignee || team
           ? h(
               "span",
               { class: "conv-tags" },
               urgent ? badge("Urgent", "danger", "urgent-badge") : null,
               c.needs_attention ? badge("Needs attention", "warn", "attention-badge") : null,
+              team ? badge(team, "info", "team-badge") : null,
+              c.assignee
+                ? h("span", { class: "conv-assignee", "data-testid": "assignee-tag", title: `Assigned to ${c.assignee}` }, `→ ${staffLabel(c.assignee)}`)
+                : null,
               c.reason || c.intent ? h("span", { class: "conv-reason" }, humanize(c.reason ?? c.intent ?? "")) : null,
             )
           : null,
@@ -274,6 +388,8 @@ export class InboxPage implements Page {
     replace(this.threadPane, this.threadHeader, h("div", { class: "messages-scroll" }, this.messagesEl), this.composer);
     this.renderThreadHeader();
     replace(this.messagesEl, h("li", null, spinner("Loading messages…")));
+    if (this.focusReplyOnOpen) (this.composer.querySelector("textarea") as HTMLTextAreaElement).focus();
+    this.focusReplyOnOpen = false;
     void this.loadThread(patientId);
   }
 
@@ -285,7 +401,8 @@ export class InboxPage implements Page {
     const name = p ? fullName(p.first_name, p.last_name) : conv?.patient_name || "Conversation";
     const hold = this.thread?.staff_in_conversation ?? null;
     const unknown = id.startsWith("phone:") && this.thread !== null && !p;
-    const signature = JSON.stringify([id, p ?? null, conv ?? null, hold, unknown]);
+    const assignee = this.thread ? this.thread.assignee ?? null : conv?.assignee ?? null;
+    const signature = JSON.stringify([id, p ?? null, conv ?? null, hold, unknown, assignee, this.staffList]);
     if (signature === this.headerShown && this.threadHeader.childElementCount > 0) return;
     this.headerShown = signature;
     const resolve = conv?.needs_attention
@@ -342,7 +459,7 @@ export class InboxPage implements Page {
             conv?.reason ? h("span", { class: "muted" }, humanize(conv.reason)) : null,
           ),
         ),
-        h("div", { class: "thread-actions" }, link, handBack, resolve),
+        h("div", { class: "thread-actions" }, this.assigneePicker(assignee), link, handBack, resolve),
       ),
     );
     this.threadPane.setAttribute("aria-labelledby", "thread-title");
@@ -386,6 +503,20 @@ export class InboxPage implements Page {
     const time = h("time", { datetime: m.at, title: fmt.dateTime(m.at) }, fmt.timeOnly(m.at));
     const common = { "data-testid": "message", "data-kind": m.kind, "data-message-id": m.message_id };
     if (m.kind === "call") return this.renderCall(m, time, common);
+    if (m.kind === "note") {
+      return h(
+        "li",
+        { ...common, class: "note note-internal" },
+        icon(NOTE_ICON, "icon note-icon"),
+        h(
+          "div",
+          { class: "note-main" },
+          h("p", { class: "note-label" }, h("strong", null, "Internal note"), badge("Staff only", "neutral")),
+          h("p", { class: "note-body", "data-testid": "message-body" }, m.body),
+          h("p", { class: "note-meta" }, time, " · ", h("span", { "data-testid": "note-author" }, m.author ?? "staff")),
+        ),
+      );
+    }
     if (m.kind === "staff_alert" || m.kind === "task") {
       const isAlert = m.kind === "staff_alert";
       const done = m.status === "done";
@@ -480,6 +611,8 @@ export class InboxPage implements Page {
   // ---- actions ----------------------------------------------------------------------------------
 
   private buildComposer(patientId: string): HTMLFormElement {
+    this.composeMode = "reply"; // each thread opens on a reply to the patient
+    this.savedReplyList = [];
     const input = h("textarea", {
       id: "reply-input",
       name: "body",
@@ -495,8 +628,27 @@ export class InboxPage implements Page {
     const send = h("button", { type: "submit", class: "btn btn-primary", "data-testid": "reply-send" }, icon(ICONS.send), "Send");
     const updateCount = (): void => {
       const s = smsSegments(input.value);
-      counter.textContent = s.chars ? `${s.chars} characters · ${s.segments} text${s.segments === 1 ? "" : "s"}` : "";
+      counter.textContent = s.chars && this.composeMode === "reply" ? `${s.chars} characters · ${s.segments} text${s.segments === 1 ? "" : "s"}` : "";
     };
+    // a reply goes to the patient; a note stays with staff: two modes of one box, told apart by colour and words
+    const modes = h(
+      "div",
+      { class: "segmented compose-modes", role: "group", "aria-label": "Write" },
+      h("button", { type: "button", class: "seg", "data-testid": "compose-reply", "aria-pressed": "true", onclick: () => this.setComposeMode("reply") }, "Reply"),
+      h("button", { type: "button", class: "seg", "data-testid": "compose-note", "aria-pressed": "false", onclick: () => this.setComposeMode("note") }, "Internal note"),
+    );
+    const saved = h("select", { class: "saved-replies", "data-testid": "saved-replies", "aria-label": "Insert a saved reply", disabled: true },
+      h("option", { value: "" }, "Saved replies…"));
+    saved.addEventListener("change", () => {
+      const reply = this.savedReplyList.find((r) => r.id === saved.value);
+      saved.value = "";
+      if (!reply) return;
+      input.value = input.value.trim() ? `${input.value.trimEnd()} ${reply.body}` : reply.body;
+      updateCount();
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    });
+    void this.loadSavedReplies(patientId, saved);
     input.addEventListener("input", updateCount);
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -508,7 +660,8 @@ export class InboxPage implements Page {
     const form = h(
       "form",
       { class: "composer", "data-testid": "reply-form", novalidate: true },
-      h("label", { for: "reply-input", class: "sr-only" }, "Reply"),
+      h("div", { class: "compose-top" }, modes, saved),
+      h("label", { for: "reply-input", class: "sr-only", id: "reply-label" }, "Reply"),
       error,
       input,
       h(
@@ -521,25 +674,121 @@ export class InboxPage implements Page {
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      void this.sendReply(patientId, input, send, error, updateCount);
+      if (this.composeMode === "note") void this.sendNote(patientId, input, send, error);
+      else void this.sendReply(patientId, input, send, error, updateCount);
     });
     return form;
+  }
+
+  // ---- inbox2: assignee, notes, saved replies -----------------------------------------------------
+
+  private savedReplyList: SavedReply[] = [];
+
+  private async loadSavedReplies(patientId: string, select: HTMLSelectElement): Promise<void> {
+    try {
+      const replies = await this.ctx.api.savedReplies(patientId);
+      if (this.destroyed || patientId !== this.selectedId) return;
+      this.savedReplyList = replies;
+      select.append(...replies.map((r) => h("option", { value: r.id, title: r.body }, r.title)));
+      select.disabled = replies.length === 0;
+    } catch (err) {
+      if (!(err instanceof SessionEnded)) select.title = `Saved replies unavailable: ${errorMessage(err)}`;
+    }
+  }
+
+  private setComposeMode(mode: "reply" | "note"): void {
+    this.composeMode = mode;
+    const form = this.composer;
+    if (!form) return;
+    form.querySelector("[data-testid=compose-reply]")!.setAttribute("aria-pressed", String(mode === "reply"));
+    form.querySelector("[data-testid=compose-note]")!.setAttribute("aria-pressed", String(mode === "note"));
+    this.updateComposer();
+    form.querySelector("textarea")!.dispatchEvent(new Event("input"));
+    form.querySelector("textarea")!.focus();
+  }
+
+  /** Who has this conversation: a select of the practice's staff (and the viewer), "Unassigned" first. */
+  private assigneePicker(assignee: string | null): HTMLElement | null {
+    const id = this.selectedId;
+    if (!id || !this.staffList) return null;
+    const people = [...new Set([...this.staffList.staff, ...(assignee ? [assignee] : [])])];
+    const select = h(
+      "select",
+      { id: "assignee-select", "data-testid": "assignee-select", "aria-label": "Assigned to" },
+      h("option", { value: "" }, "Unassigned"),
+      ...people.map((u) => h("option", { value: u, selected: u === assignee }, u === this.staffList?.me ? `${staffLabel(u)} (me)` : staffLabel(u))),
+    );
+    select.value = assignee ?? "";
+    select.addEventListener("change", () => void this.assign(id, select.value || null, select));
+    return h("label", { class: "assignee", for: "assignee-select" }, h("span", { class: "muted" }, "Assigned to"), select);
+  }
+
+  private async assign(id: string, assignee: string | null, select: HTMLSelectElement): Promise<void> {
+    select.disabled = true;
+    try {
+      const now = await this.ctx.api.assign(id, assignee);
+      const conv = this.conversation(id);
+      if (conv) conv.assignee = now;
+      if (this.thread && this.selectedId === id) this.thread.assignee = now;
+      this.ctx.notify(now ? `Assigned to ${staffLabel(now)}` : "Unassigned");
+      this.renderList();
+      this.renderThreadHeader();
+      (this.threadHeader.querySelector("#assignee-select") as HTMLElement | null)?.focus();
+    } catch (err) {
+      select.disabled = false;
+      if (!(err instanceof SessionEnded)) this.ctx.notify(`Couldn't assign. ${errorMessage(err)}`, "error");
+    }
+  }
+
+  private async sendNote(patientId: string, input: HTMLTextAreaElement, send: HTMLButtonElement, error: HTMLElement): Promise<void> {
+    const body = input.value.trim();
+    error.hidden = true;
+    if (!body) {
+      error.textContent = "Write the note first.";
+      error.hidden = false;
+      input.focus();
+      return;
+    }
+    send.disabled = true;
+    send.setAttribute("aria-busy", "true");
+    try {
+      await this.ctx.api.addNote(patientId, body);
+      input.value = "";
+      this.drafts.delete(patientId);
+      this.ctx.notify("Note added (staff only)");
+      if (this.selectedId === patientId) await this.loadThread(patientId);
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      error.textContent = `Note not saved. ${errorMessage(err)}`;
+      error.hidden = false;
+    } finally {
+      send.removeAttribute("aria-busy");
+      this.updateComposer();
+      if (this.selectedId === patientId) input.focus();
+    }
   }
 
   private updateComposer(): void {
     const form = this.composer;
     if (!form) return;
-    const optedOut = this.thread?.opted_out ?? false;
+    const note = this.composeMode === "note";
+    const optedOut = (this.thread?.opted_out ?? false) && !note; // a note is never sent: opt-out does not stop it
     const input = form.querySelector("textarea")!;
     const send = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
     input.disabled = optedOut;
-    input.placeholder = optedOut ? "Texting is off for this patient" : "Write a reply…";
+    input.placeholder = note ? "Write an internal note (only staff see it)…" : optedOut ? "Texting is off for this patient" : "Write a reply…";
     send.disabled = optedOut || send.getAttribute("aria-busy") === "true";
+    send.lastChild!.textContent = note ? "Add note" : "Send";
     const hint = form.querySelector("#reply-hint")!;
-    hint.textContent = optedOut
-      ? "This patient opted out of texts (replied STOP). They can text START to opt back in."
-      : "Sent as a text from the practice number. Ctrl+Enter sends.";
+    hint.textContent = note
+      ? "Only staff see notes: never sent to the patient. Ctrl+Enter adds it."
+      : optedOut
+        ? "This patient opted out of texts (replied STOP). They can text START to opt back in."
+        : "Sent as a text from the practice number. Ctrl+Enter sends.";
+    form.querySelector("#reply-label")!.textContent = note ? "Internal note" : "Reply";
+    (form.querySelector("[data-testid=saved-replies]") as HTMLElement).hidden = note;
     form.classList.toggle("composer-disabled", optedOut);
+    form.classList.toggle("composer-note", note);
   }
 
   private async sendReply(
