@@ -128,14 +128,16 @@ def test_a_note_is_shown_with_author_and_time_and_never_sent(desk):
     assert desk.messages.get_message(note.message_id).status == MessageStatus.DONE
 
 
-def test_notes_on_an_unknown_number_follow_it_to_the_patient_it_is_linked_to(desk):
+def test_notes_and_assignee_of_an_unknown_number_follow_it_to_the_patient_it_is_linked_to(desk):
     inbound.handle_inbound(desk, STRANGER, "This is Ana's new phone", "in-7")
     key = f"phone:{STRANGER}"
     inbox.add_note(desk, key, "Probably Ana Reyes, check on the phone", SAM, "req-n2")
     assert [m["body"] for m in inbox.thread(desk, key)["messages"] if m["kind"] == "note"] == [
         "Probably Ana Reyes, check on the phone"]
+    inbox.assign(desk, key, SAM, JO)
     inbox.link_to_patient(desk, key, "p1")
     assert [m["author"] for m in inbox.thread(desk, "p1")["messages"] if m["kind"] == "note"] == [SAM]
+    assert inbox.thread(desk, "p1")["assignee"] == SAM and key not in inbox.assignments(desk)
 
 
 def test_an_empty_or_huge_note_is_refused(desk):

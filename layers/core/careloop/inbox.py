@@ -32,10 +32,12 @@ BOOKED_AGAIN = ACTIVE_STATUSES | {"fulfilled"}
 TEXT_KINDS = ("sms_in", "sms_out", "call")  # what a person said or was sent: what a preview shows
 
 
-def conversations(s: Services) -> list[dict]:
-    since = s.clock.now() - timedelta(days=INBOX_DAYS)
+def conversations(s: Services, recent: dict[str, list[Message]] | None = None) -> list[dict]:
+    """The inbox list; `recent` is the month's conversations when the caller already read them."""
+    if recent is None:
+        recent = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS))
     rows: list[tuple[tuple[bool, bool, float], dict]] = []  # (order, row): attention, urgent, newest first
-    for key, msgs in s.inbox.conversations_since(since).items():
+    for key, msgs in recent.items():
         last = msgs[-1]
         # the preview is the patient's last words, or the last text sent after them (by staff or a
         # workflow), never an alert or a task; the agent's own answer does not hide what was asked
@@ -222,6 +224,12 @@ def link_to_patient(s: Services, key: str, patient_id: str) -> dict:
     notes = _unknown_notes(s, key[len(UNKNOWN_PREFIX):])  # the staff's notes on the number go with it
     for m in msgs + notes:
         s.messages.update_message(m.message_id, patient_id=patient.id)
+    def move_assignment(doc: dict) -> None:  # whoever had the number's conversation has the patient's
+        if key in doc:
+            doc[patient.id] = doc.pop(key)
+
+    if key in assignments(s):
+        _update_doc(s, ASSIGNMENTS_DOC, move_assignment)
     return {"patient_id": patient.id, "moved": len(msgs) + len(notes)}
 
 
@@ -621,8 +629,8 @@ def inbox_view(s: Services, viewer: str, view: str = "all") -> list[dict]:
     is unread for this viewer, narrowed to one view (VIEWS)."""
     if view not in VIEWS:
         raise PayloadError(f"view: one of {', '.join(VIEWS)}")
-    rows = conversations(s)
     by_key = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS))
+    rows = conversations(s, by_key)  # one read of the month's conversations for both
     owners = assignments(s)
     reads = last_reads(s, viewer) if viewer else {}
     for row in rows:
