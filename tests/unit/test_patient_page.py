@@ -204,3 +204,12 @@ def test_an_opt_in_needs_documented_consent_and_then_is_recorded(svc):
     assert out == {"changed": True, "opted_out": False}
     assert consent.entries(svc.consent, PHONE)[-1].action == "opt_in"
     assert svc.records.get_patient("p1").opted_out is False
+
+
+def test_at_one_instant_the_booking_reads_before_what_followed_it(svc):
+    patients.appointment_action(svc, "a1", "confirm", STAFF)
+    mine = [e for e in patients.timeline(svc, "p1")["entries"]
+            if e.get("appointment_id") == "a1" or (e.get("appointment") or {}).get("id") == "a1"]
+    # newest first: the confirmation (and staff's record of it) above the booking
+    assert mine[-1]["kind"] == "appointment" and mine[-1]["event"] == "created"
+    assert {e.get("event") or e["kind"] for e in mine[:-1]} == {"confirmed", "staff_action"}

@@ -108,8 +108,8 @@ def timeline(s: Services, patient_id: str) -> dict[str, Any]:
         entries.extend(_appointment_entries(a, by_id))
     if patient.phone:
         entries.extend(_consent_entry(e) for e in consent.entries(s.consent, patient.phone))
-    # newest first; at one instant keep a stable order by id
-    entries.sort(key=lambda e: (datetime.fromisoformat(e["at"]), e["id"]), reverse=True)
+    # newest first; at one instant a booking reads as before what followed it, then a stable order
+    entries.sort(key=lambda e: (datetime.fromisoformat(e["at"]), e.get("event") != "created", e["id"]), reverse=True)
     now = s.clock.now()
     return {
         "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
@@ -149,7 +149,8 @@ def appointment_action(s: Services, appointment_id: str, action: str, staff: str
             return {"appointment": appointment_view(appt), "changed": False}
         raise Conflict(_why_not(appt, action, now))
     if action == "confirm":
-        updated = appt.model_copy(update={"confirmed": True, "confirmed_at": now, "declined": False, "updated_at": now})
+        # updated_at is when the visit itself last changed (booked, moved, closed): a confirmation is not that
+        updated = appt.model_copy(update={"confirmed": True, "confirmed_at": now, "declined": False})
     elif action == "cancel":
         updated = appt.model_copy(update={"status": "cancelled", "confirmed": False, "declined": True, "updated_at": now})
     else:
