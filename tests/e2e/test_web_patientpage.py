@@ -3,12 +3,16 @@ the patients list and from a thread, an appointment confirmed, consent changed w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_web_app import PATIENT_PHONE, Watched, api_get, sign_in
+from careloop.intake import sign
+from tests.e2e.test_reminder_path import NY, SECRET, call
+from tests.e2e.test_web_app import Watched, api_get, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,16 +34,27 @@ def app(request, browser, local_stack) -> Iterator[Watched]:
     context.close()
 
 
-def _patient_with_a_visit_to_confirm(app: Watched) -> tuple[str, str]:
-    """A demo patient (not the one the inbox test texts as) with an upcoming visit not yet confirmed."""
-    for patient in api_get(app, "/patients")["patients"]:
-        page = api_get(app, f"/patients/{patient['id']}/timeline")
-        if page["patient"]["phone"] == PATIENT_PHONE or page["patient"]["opted_out"]:
-            continue
-        for appt in page["appointments"]:
-            if "confirm" in appt["actions"]:
-                return patient["id"], appt["id"]
-    raise AssertionError("no demo patient has an upcoming visit to confirm")
+def _own_patient(stack, width: int) -> tuple[str, str]:
+    """A patient of this test alone, sent by the EHR as a signed FHIR bundle (the demo patients are
+    other tests'; the carrier opts a number back in only once in 30 days), with a visit in 3 days."""
+    pid, aid, phone = f"pp-e2e-{width}", f"pp-e2e-appt-{width}", f"617-555-01{60 + width % 37:02d}"
+    now = datetime.fromisoformat(json.loads(call(stack, "GET", "/dev/clock")[1])["now"])
+    start = datetime.combine(now.astimezone(NY).date() + timedelta(days=3), time(11), tzinfo=NY)
+    bundle = {"resourceType": "Bundle", "id": f"pp-bundle-{width}", "type": "transaction", "entry": [
+        {"fullUrl": f"urn:uuid:{pid}", "resource": {
+            "resourceType": "Patient", "id": pid, "name": [{"family": "Okafor", "given": ["Ada"]}],
+            "telecom": [{"system": "phone", "value": phone, "use": "mobile"}]},
+         "request": {"method": "PUT", "url": f"Patient/{pid}"}},
+        {"resource": {"resourceType": "Appointment", "id": aid, "status": "booked", "start": start.isoformat(),
+                      "end": (start + timedelta(minutes=30)).isoformat(),
+                      "participant": [{"actor": {"reference": f"urn:uuid:{pid}"}, "status": "accepted"},
+                                      {"actor": {"display": "Dr. Lee"}, "status": "accepted"}]},
+         "request": {"method": "PUT", "url": f"Appointment/{aid}"}}]}
+    raw = json.dumps(bundle).encode()
+    status, body, _ = call(stack, "POST", "/ehr/fhir", raw=raw, headers={
+        "Content-Type": "application/fhir+json", "X-Careloop-Signature": sign(SECRET, raw)})
+    assert status in (200, 202), body
+    return pid, aid
 
 
 def test_front_desk_confirms_a_visit_and_records_consent_on_the_patient_page(app: Watched, local_stack) -> None:
@@ -47,7 +62,13 @@ def test_front_desk_confirms_a_visit_and_records_consent_on_the_patient_page(app
     SHOTS.mkdir(exist_ok=True)
     sign_in(app, local_stack.url, local_stack.staff_email, local_stack.staff_password)
     expect(page.get_by_test_id("inbox-list")).to_be_visible()
-    patient_id, appointment_id = _patient_with_a_visit_to_confirm(app)
+    patient_id, appointment_id = _own_patient(local_stack, width)
+    # the EHR's bundle is taken in through a queue (202): wait until the staff API has the visit
+    for _ in range(60):
+        found = api_get(app, "/patients")["patients"]
+        if any(p["id"] == patient_id for p in found):
+            break
+        page.wait_for_timeout(500)
 
     # From the patients list, the name opens the patient page
     page.goto(local_stack.url + "/#/patients")

@@ -75,6 +75,19 @@ def test_the_patient_page_reads_and_acts_through_the_staff_api(stack, ports):
     last = consent.entries(ports.consent, PHONE)[-1]
     assert (last.action, last.source, last.by, last.text) == ("opt_out", "staff", "desk@maple.test", "Asked by phone")
 
+    # texts resume with documented consent; the carrier takes a number off its list once in 30
+    # days, so a second opt-in is a 409 that records nothing (the ledger never says "textable"
+    # while End User Messaging still blocks the number)
+    back_in = {"opted_out": False, "note": "Signed the SMS form", "documented_consent": True}
+    status, answer = staff_api(stack, "POST", "patients/pp1/consent", back_in)
+    assert status == 200 and answer == {"changed": True, "opted_out": False}, answer
+    status, _ = staff_api(stack, "POST", "patients/pp1/consent", {"opted_out": True, "note": "Asked again"})
+    assert status == 200
+    status, answer = staff_api(stack, "POST", "patients/pp1/consent", back_in)
+    assert status == 409 and "30 days" in answer["message"] and "START" in answer["message"], answer
+    assert consent.entries(ports.consent, PHONE)[-1].action == "opt_out"
+    assert ports.records.get_patient("pp1").opted_out is True
+
     # and all of it is on the timeline, newest first
     status, page = staff_api(stack, "GET", "patients/pp1/timeline")
     kinds = [e["kind"] for e in page["entries"]]

@@ -197,6 +197,10 @@ def staff_consent(s: Services, patient_id: str, body: dict, staff: str) -> dict[
         raise PayloadError(f"note: at most {MAX_NOTE} characters")
     if not opted_out and body.get("documented_consent") is not True:
         raise PayloadError("documented_consent: texting again needs the patient's documented consent (true)")
-    _patient(s, patient_id)
+    patient = _patient(s, patient_id)
+    if not opted_out and patient.opted_out and patient.phone and s.sms is not None:
+        # off the carrier's opt-out list first: when it refuses (Conflict), the ledger is not
+        # told the patient can be texted while the carrier still blocks every text
+        s.sms.opt_in(patient.phone)
     changed = inbox.staff_consent(s, patient_id, opted_out, staff, " ".join(note.split()))
     return {"changed": changed, "opted_out": consent.is_opted_out(s.consent, _patient(s, patient_id).phone)}
