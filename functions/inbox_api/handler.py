@@ -95,16 +95,6 @@ def post_link(patient_id: str):
     return linked
 
 
-@app.post("/patients/<patient_id>/consent")
-def post_consent(patient_id: str):
-    """Staff record a consent change the patient made another way (a call, a form)."""
-    body = app.current_event.json_body or {}
-    if not isinstance(body.get("opted_out"), bool):
-        raise PayloadError("opted_out: true or false is required")
-    changed = inbox.staff_consent(services(), patient_id, body["opted_out"], _staff(), str(body.get("note", ""))[:500])
-    return {"changed": changed}
-
-
 @app.get("/patients/<patient_id>/waitlist")
 def get_waitlist(patient_id: str):
     from careloop.booking.gaps import waitlist_state
@@ -270,6 +260,47 @@ def get_saved_replies(patient_id: str):
 
 
 # ---- end inbox2 -----------------------------------------------------------------------------------
+
+
+# ---- the patient page: timeline, appointment actions, consent changed by staff ------------------
+
+
+@app.get("/patients/<patient_id>/timeline")
+def get_patient_timeline(patient_id: str):
+    """Texts, calls, appointments, consent and delivery, newest first, and the data-quality findings."""
+    from careloop import patients
+
+    return patients.timeline(services(), patient_id)
+
+
+@app.post("/appointments/<appointment_id>/<action>")
+def post_appointment_action(appointment_id: str, action: str):
+    """confirm | cancel | noshow | fulfilled, by staff: stored, told to the EHR where it allows,
+    the planner reacting (a no-show starts no-show recovery)."""
+    from careloop import patients
+
+    done = patients.appointment_action(services(), appointment_id, action, _staff())
+    logger.info("appointment action by staff", extra={"appointment_id": done["appointment"]["id"], "action": action,
+                                                      "changed": done["changed"]})
+    return done
+
+
+@app.post("/patients/<patient_id>/consent")
+def post_consent(patient_id: str):
+    """Staff record a consent change the patient made another way (a call, a form), with a note;
+    an opt-in only with the patient's documented consent."""
+    from careloop import patients
+
+    try:
+        body = app.current_event.json_body
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise PayloadError("body: a JSON object with opted_out and note is required")
+    return patients.staff_consent(services(), patient_id, body, _staff())
+
+
+# ---- end of the patient page ---------------------------------------------------------------------
 
 
 @app.exception_handler(NotFound)

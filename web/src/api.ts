@@ -1,5 +1,6 @@
 // The staff API client: every call carries "Authorization: <Cognito ID token>" (API Gateway's Cognito
 // authorizer style, no "Bearer"); a 401 ends the session. Decoders turn JSON into the types in types.ts.
+import { decodeTimeline, type PatientTimeline } from "./timeline";
 import type {
   AnalyticsSummary,
   Appointment,
@@ -402,5 +403,22 @@ export class Api {
       const o = obj(v);
       return { id: str(o["id"]), title: str(o["title"]), body: str(o["body"]), language: str(o["language"], "en") };
     });
+  }
+
+  // ---- the patient page ----------------------------------------------------------------------
+
+  /** Texts, calls, appointments, consent and delivery, newest first, and the record problems. */
+  async patientTimeline(patientId: string): Promise<PatientTimeline> {
+    return decodeTimeline(await this.json("GET", `/patients/${seg(patientId)}/timeline`));
+  }
+
+  /** confirm | cancel | noshow | fulfilled, by staff (written back to the EHR where it allows). */
+  async appointmentAction(appointmentId: string, action: string): Promise<void> {
+    await this.json("POST", `/appointments/${seg(appointmentId)}/${seg(action)}`, {});
+  }
+
+  /** A consent change by staff: always with a note; an opt-in only with documented consent. */
+  async patientConsent(patientId: string, change: { opted_out: boolean; note: string; documented_consent: boolean }): Promise<void> {
+    await this.json("POST", `/patients/${seg(patientId)}/consent`, change);
   }
 }

@@ -1,5 +1,5 @@
 // Entry point: loads /config.json, signs in (or resumes the session), then runs the hash router
-// (#/inbox, #/inbox/<patient>, #/patients, #/workflows, #/analytics) inside the app shell.
+// (#/inbox, #/inbox/<patient>, #/patients, #/patients/<patient>, #/workflows, #/analytics) inside the app shell.
 import { Api, SessionEnded } from "./api";
 import { clearSession, loadSession, needsRefresh, refreshSession, saveSession, signOutRemote, type Session } from "./auth";
 import { AppClock, ConfigError, loadConfig } from "./config";
@@ -7,6 +7,7 @@ import { h, icon, ICONS, replace } from "./dom";
 import { Formatter } from "./format";
 import { AnalyticsPage } from "./pages/analytics";
 import { InboxPage } from "./pages/inbox";
+import { PatientPage } from "./pages/patient";
 import { PatientsPage } from "./pages/patients";
 import { WorkflowsPage } from "./pages/workflows";
 import { renderSignIn } from "./signin";
@@ -195,7 +196,7 @@ class App {
         case "inbox":
           return new InboxPage(ctx, route);
         case "patients":
-          return new PatientsPage(ctx);
+          return route.param ? new PatientPage(ctx, route.param) : new PatientsPage(ctx); // #/patients/<id>: one patient
         case "workflows":
           return new WorkflowsPage(ctx);
         case "analytics":

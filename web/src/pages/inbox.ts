@@ -459,7 +459,9 @@ export class InboxPage implements Page {
             conv?.reason ? h("span", { class: "muted" }, humanize(conv.reason)) : null,
           ),
         ),
-        h("div", { class: "thread-actions" }, this.assigneePicker(assignee), link, handBack, resolve),
+        h("div", { class: "thread-actions" },
+          p ? h("a", { href: `#/patients/${encodeURIComponent(p.id)}`, class: "btn btn-secondary", "data-testid": "patient-page-link" }, "Patient page") : null,
+          this.assigneePicker(assignee), link, handBack, resolve),
       ),
     );
     this.threadPane.setAttribute("aria-labelledby", "thread-title");

@@ -167,7 +167,9 @@ export class PatientsPage implements Page {
             h(
               "th",
               { scope: "row", "data-label": "Patient" },
-              h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, title: "Open conversation" }, fullName(p.first_name, p.last_name)),
+              h("a", { href: `#/patients/${encodeURIComponent(p.id)}`, title: "Open the patient page", "data-testid": "patient-page-link" }, fullName(p.first_name, p.last_name)),
+              " ",
+              h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, class: "muted pp-thread-link", title: "Open conversation" }, "Messages"),
             ),
             h("td", { "data-label": "Phone", class: "nowrap" }, p.phone_masked || "—"),
             h("td", { "data-label": "Language" }, languageName(p.language)),

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from careloop.adapters.clients import client as aws_client
 from careloop.clock import ProcessClock
-from careloop.errors import SendError
+from careloop.errors import Conflict, SendError
 from careloop.models import Message
 from careloop.ports import Services
 from careloop.settings import Settings, get_settings
@@ -127,8 +127,14 @@ class EndUserMessagingSms:
             try:
                 self.client.delete_opted_out_number(OptOutListName=self.s.sms_opt_out_list, OptedOutNumber=phone)
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                    raise
+                if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                    return  # not on the list: nothing to undo
+                if "PHONE_NUMBER_CANNOT_BE_OPTED_IN" in (exc.response.get("Reason"), exc.response["Error"].get("Reason")) or \
+                        "30 days" in exc.response["Error"].get("Message", ""):
+                    # End User Messaging takes a number off the list once every 30 days
+                    raise Conflict("the carrier opts a number back in only once every 30 days: "
+                                   "the patient can text START to resume texts") from exc
+                raise
 
 
 class S3Archive:

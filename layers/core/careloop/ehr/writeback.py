@@ -28,7 +28,9 @@ FHIR_JSON = "application/fhir+json"
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 EventKind = Literal["appointment_confirmed", "appointment_cancelled", "patient_opted_out", "patient_opted_in",
-                    "fetch_resource", "appointment_created"]
+                    "fetch_resource", "appointment_created", "appointment_noshow", "appointment_fulfilled"]
+# staff closing a visit out from the patient page: the EHR's Appointment.status, one PATCH
+CLOSE_OUT_STATUS = {"appointment_noshow": "noshow", "appointment_fulfilled": "fulfilled"}
 
 
 class WritebackEvent(BaseModel):
@@ -80,6 +82,12 @@ def requests_for(event: WritebackEvent, appointment: Appointment | None = None) 
         if appointment is None:
             raise WritebackError("appointment_created needs the stored appointment", permanent=True)
         return [appointment_create(appointment)]
+    if event.kind in CLOSE_OUT_STATUS:
+        if not event.appointment_id:
+            raise WritebackError(f"{event.kind} needs an appointment id", permanent=True)
+        patch = [{"op": "replace", "path": "/status", "value": CLOSE_OUT_STATUS[event.kind]}]
+        return [FhirRequest("PATCH", f"Appointment/{event.appointment_id}", patch,
+                            content_type="application/json-patch+json")]
     if event.kind in ("appointment_confirmed", "appointment_cancelled"):
         if not event.appointment_id:
             raise WritebackError(f"{event.kind} needs an appointment id", permanent=True)
@@ -91,8 +99,8 @@ def requests_for(event: WritebackEvent, appointment: Appointment | None = None) 
             "appointment": {"reference": f"Appointment/{event.appointment_id}"},
             "actor": {"reference": f"Patient/{event.patient_id}"},
             "participantStatus": "accepted" if accepted else "declined",
-            "comment": ("Confirmed by the patient by text message (Careloop)" if accepted
-                        else "Cancelled by the patient by text message (Careloop)"),
+            "comment": (("Confirmed" if accepted else "Cancelled")
+                        + (" by staff in Careloop" if event.reason == "staff" else " by the patient by text message (Careloop)")),
         }
         out = [FhirRequest("POST", "AppointmentResponse", response,
                            headers={"If-None-Exist": f"identifier={CARELOOP_SYSTEM}|{event.dedupe_key}"})]

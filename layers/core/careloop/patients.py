@@ -1,0 +1,206 @@
+"""The patient page: one patient's timeline (texts, calls, appointments, consent, delivery) and what
+staff do from it (confirm, cancel, no-show, fulfilled; a consent change with a note), each recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from careloop import consent
+from careloop.errors import Conflict, NotFound, PayloadError
+from careloop.models import Appointment, Message, MessageStatus, Patient
+
+if TYPE_CHECKING:
+    from careloop.ports import Services
+
+Action = Literal["confirm", "cancel", "noshow", "fulfilled"]
+ACTIONS: tuple[Action, ...] = ("confirm", "cancel", "noshow", "fulfilled")
+# the EHR's word for each action's outcome, and the write-back event that tells it
+_WRITEBACK = {"confirm": "appointment_confirmed", "cancel": "appointment_cancelled",
+              "noshow": "appointment_noshow", "fulfilled": "appointment_fulfilled"}
+_DONE_LABEL = {"confirm": "Appointment confirmed by staff", "cancel": "Appointment cancelled by staff",
+               "noshow": "Marked as a no-show by staff", "fulfilled": "Marked as attended by staff"}
+# a visit in one of these is over: nothing on the page changes it (the EHR can)
+CLOSED = frozenset({"cancelled", "noshow", "fulfilled", "entered-in-error"})
+# close-out (no-show, fulfilled) is for visits staff could have seen happen
+CLOSABLE = frozenset({"booked", "arrived", "checked-in"})
+STAFF_STEP_PREFIX = "appointment_"  # task messages that record a staff action on an appointment
+MAX_NOTE = 500
+
+
+# ---- the timeline ------------------------------------------------------------------------------
+
+
+def _patient(s: Services, patient_id: str) -> Patient:
+    patient = s.records.get_patient(patient_id) if patient_id else None
+    if patient is None:
+        raise NotFound(f"patient {patient_id[:40]} not found")
+    return patient
+
+
+def _message_entry(m: Message) -> dict[str, Any]:
+    kind = {"sms_out": "text_out", "sms_in": "text_in", "call": "call", "staff_alert": "alert"}.get(m.kind, "task")
+    if m.kind == "task" and (m.step or "").startswith(STAFF_STEP_PREFIX):
+        kind = "staff_action"
+    entry: dict[str, Any] = {"kind": kind, "at": m.at.isoformat(), "id": m.message_id, "body": m.body,
+                             "status": str(m.status), "workflow": m.workflow, "step": m.step,
+                             "appointment_id": m.appointment_id, "reason": m.reason, "intent": m.intent}
+    if m.kind == "sms_out":  # the delivery outcome (delivered, failed, suppressed) and why
+        entry["delivery"] = {"status": str(m.status), "detail": m.status_detail, "parts": m.parts}
+    if m.kind == "call":
+        entry["call"] = {"outcome": m.outcome, "reached_agent": bool(m.reached_agent),
+                         "turns": len(m.turns),
+                         "ended_at": m.ended_at.isoformat() if m.ended_at else None}
+    return entry
+
+
+def appointment_view(a: Appointment) -> dict[str, Any]:
+    return {"id": a.id, "start": a.start.isoformat(), "minutes": a.minutes, "status": a.status,
+            "provider": a.provider, "location": a.location, "visit_type": a.visit_type,
+            "confirmed": a.confirmed, "declined": a.declined, "replaces": a.replaces, "source": a.source}
+
+
+def _appointment_entries(a: Appointment, by_id: dict[str, Appointment]) -> list[dict[str, Any]]:
+    """What the record says happened to a visit. There is no history of its states, so: its
+    current state when it last changed (booked, cancelled, a no-show...), a reschedule when it
+    replaces another visit, and the confirmation when the patient or staff gave one."""
+    view = appointment_view(a)
+    changed = a.updated_at or a.start
+    if a.replaces:
+        old = by_id.get(a.replaces)
+        event = "rescheduled"
+        view["rescheduled_from"] = old.start.isoformat() if old else None
+    else:
+        event = {"cancelled": "cancelled", "noshow": "noshow", "fulfilled": "fulfilled"}.get(a.status, "created")
+    out = [{"kind": "appointment", "event": event, "at": changed.isoformat(), "id": f"{a.id}#{event}",
+            "appointment": view}]
+    if a.confirmed and a.confirmed_at:
+        out.append({"kind": "appointment", "event": "confirmed", "at": a.confirmed_at.isoformat(),
+                    "id": f"{a.id}#confirmed", "appointment": view})
+    return out
+
+
+def _consent_entry(e: consent.ConsentEntry) -> dict[str, Any]:
+    return {"kind": "consent", "at": e.at.isoformat(), "id": e.key, "action": e.action, "source": e.source,
+            "words": e.words, "by": e.by, "note": e.text if e.source == "staff" else "",
+            "text": e.text if e.source == "sms" else "", "changed": e.changed}
+
+
+def findings(s: Services, patient: Patient) -> list[dict[str, Any]]:
+    """The data-quality audit's rows about this patient or their appointments (careloop.audit)."""
+    from careloop.audit import audit
+
+    report = audit(s.records, s.clock.now(), region=s.practice.sms.country)
+    return [{"severity": r.severity, "problem": r.problem, "detail": r.detail, "action": r.action,
+             "record": r.record, "appointment_id": r.appointment_id}
+            for r in report.rows if r.patient_id == patient.id]
+
+
+def timeline(s: Services, patient_id: str) -> dict[str, Any]:
+    """Everything that happened with this patient, newest first, and their appointments."""
+    patient = _patient(s, patient_id)
+    appointments = s.records.appointments_for_patient(patient.id)
+    by_id = {a.id: a for a in appointments}
+    entries: list[dict[str, Any]] = [_message_entry(m) for m in s.inbox.thread(patient.id) if m.kind != "call_log"]
+    for a in appointments:
+        entries.extend(_appointment_entries(a, by_id))
+    if patient.phone:
+        entries.extend(_consent_entry(e) for e in consent.entries(s.consent, patient.phone))
+    # newest first; at one instant a booking reads as before what followed it, then a stable order
+    entries.sort(key=lambda e: (datetime.fromisoformat(e["at"]), e.get("event") != "created", e["id"]), reverse=True)
+    now = s.clock.now()
+    return {
+        "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
+                    "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
+                    "undeliverable": patient.undeliverable},
+        "now": now.isoformat(),
+        "appointments": [appointment_view(a) | {"actions": available_actions(a, now)}
+                         for a in sorted(appointments, key=lambda a: a.start, reverse=True)],
+        "entries": entries,
+        "findings": findings(s, patient),
+    }
+
+
+# ---- appointment actions -----------------------------------------------------------------------
+
+
+def available_actions(a: Appointment, now: datetime) -> list[str]:
+    if a.status in CLOSED:
+        return []
+    if a.start > now:
+        return [x for x in ("confirm", "cancel") if not (x == "confirm" and a.confirmed)]
+    return ["noshow", "fulfilled"] if a.status in CLOSABLE else []
+
+
+def appointment_action(s: Services, appointment_id: str, action: str, staff: str) -> dict[str, Any]:
+    """Staff confirm, cancel, or close out (no-show, fulfilled) a visit. The change is stored (the
+    planner then reacts: a no-show starts no-show recovery, a cancellation stops reminders), the
+    EHR is told where the profile turns write-back on, and a task on the thread records who did it."""
+    if action not in ACTIONS:
+        raise NotFound(f"no appointment action {action[:40]!r}: one of {', '.join(ACTIONS)}")
+    appt = s.records.get_appointment(appointment_id) if appointment_id else None
+    if appt is None:
+        raise NotFound(f"appointment {appointment_id[:40]} not found")
+    now = s.clock.now()
+    if action not in available_actions(appt, now):
+        if action == "confirm" and appt.confirmed and appt.status not in CLOSED:
+            return {"appointment": appointment_view(appt), "changed": False}
+        raise Conflict(_why_not(appt, action, now))
+    if action == "confirm":
+        # updated_at is when the visit itself last changed (booked, moved, closed): a confirmation is not that
+        updated = appt.model_copy(update={"confirmed": True, "confirmed_at": now, "declined": False})
+    elif action == "cancel":
+        updated = appt.model_copy(update={"status": "cancelled", "confirmed": False, "declined": True, "updated_at": now})
+    else:
+        updated = appt.model_copy(update={"status": action, "updated_at": now})
+    s.records.put_appointment(updated)  # the planner follows (the records stream / the fakes' hook)
+    from careloop.ehr import writeback
+
+    told = writeback.record(s.practice, s.writeback, writeback.WritebackEvent(
+        kind=_WRITEBACK[action], patient_id=appt.patient_id, appointment_id=appt.id, at=now, reason="staff"))
+    patient = s.records.get_patient(appt.patient_id)
+    mid = "pa-" + hashlib.sha256(f"{appt.id}|{action}|{now.isoformat()}".encode()).hexdigest()[:20]
+    s.messages.put_message(Message(
+        message_id=mid, kind="task", patient_id=appt.patient_id, appointment_id=appt.id,
+        phone=patient.phone if patient else None, at=now, status=MessageStatus.DONE, body=_DONE_LABEL[action],
+        workflow="staff", step=STAFF_STEP_PREFIX + action, reason=f"by {staff[:80]}", automated=False))
+    return {"appointment": appointment_view(updated), "changed": True, "ehr_told": told}
+
+
+def _why_not(a: Appointment, action: str, now: datetime) -> str:
+    if a.status in CLOSED:
+        return f"appointment is already {a.status}: change it in the EHR"
+    if action in ("noshow", "fulfilled") and a.start > now:
+        return "the visit has not started yet: it cannot be marked a no-show or attended"
+    if action in ("noshow", "fulfilled"):
+        return f"a {a.status} appointment cannot be closed out"
+    return "the visit has already started: mark it a no-show or attended instead"
+
+
+# ---- consent, changed by staff -----------------------------------------------------------------
+
+
+def staff_consent(s: Services, patient_id: str, body: dict, staff: str) -> dict[str, Any]:
+    """Staff record a consent change the patient made another way (a call, a signed form): always
+    with a note saying how; an opt-in only when the patient's consent is documented."""
+    from careloop import inbox
+
+    opted_out = body.get("opted_out")
+    if not isinstance(opted_out, bool):
+        raise PayloadError("opted_out: true or false is required")
+    note = body.get("note")
+    if not isinstance(note, str) or not note.strip():
+        raise PayloadError("note: say how the patient asked (a call, a signed form), it is kept as proof")
+    if len(note) > MAX_NOTE:
+        raise PayloadError(f"note: at most {MAX_NOTE} characters")
+    if not opted_out and body.get("documented_consent") is not True:
+        raise PayloadError("documented_consent: texting again needs the patient's documented consent (true)")
+    patient = _patient(s, patient_id)
+    if not opted_out and patient.opted_out and patient.phone and s.sms is not None:
+        # off the carrier's opt-out list first: when it refuses (Conflict), the ledger is not
+        # told the patient can be texted while the carrier still blocks every text
+        s.sms.opt_in(patient.phone)
+    changed = inbox.staff_consent(s, patient_id, opted_out, staff, " ".join(note.split()))
+    return {"changed": changed, "opted_out": consent.is_opted_out(s.consent, _patient(s, patient_id).phone)}

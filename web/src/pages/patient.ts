@@ -1,0 +1,250 @@
+// The patient page (#/patients/<id>): appointments with what staff can do (confirm, cancel, no-show,
+// attended), a consent change with a note, the data-quality findings, and the timeline, newest first.
+import { SessionEnded } from "../api";
+import { h, icon, ICONS, replace } from "../dom";
+import { formatPhone, fullName, humanize, languageName } from "../format";
+import type { PatientTimeline, TimelineAppointment, TimelineEntry } from "../timeline";
+import { badge, emptyState, errorMessage, errorPanel, pageHeading, spinner, type Context, type Page } from "../ui";
+
+const ACTION_LABEL: Record<string, string> = {
+  confirm: "Confirm", cancel: "Cancel visit", noshow: "Mark no-show", fulfilled: "Mark attended",
+};
+const ACTION_DONE: Record<string, string> = {
+  confirm: "Appointment confirmed", cancel: "Appointment cancelled", noshow: "Marked as a no-show: no-show recovery starts",
+  fulfilled: "Marked as attended",
+};
+const STATUS_TONE: Record<string, "ok" | "warn" | "danger" | "info" | "neutral"> = {
+  booked: "info", fulfilled: "ok", noshow: "danger", cancelled: "neutral", pending: "warn", proposed: "warn",
+};
+const EVENT_LABEL: Record<string, string> = {
+  created: "Appointment booked", confirmed: "Appointment confirmed", cancelled: "Appointment cancelled",
+  rescheduled: "Appointment rescheduled", noshow: "No-show", fulfilled: "Visit attended",
+};
+
+export class PatientPage implements Page {
+  readonly root: HTMLElement;
+  private data: PatientTimeline | null = null;
+  private destroyed = false;
+  private busy = false;
+  private readonly body = h("div", { class: "page-body patient-page" });
+
+  constructor(private readonly ctx: Context, private readonly patientId: string) {
+    this.root = h("section", { class: "page", "data-testid": "patient-page" },
+      h("a", { href: "#/patients", class: "back-link" }, icon(ICONS.back), "All patients"),
+      pageHeading("Patient"), this.body);
+    replace(this.body, spinner("Loading the patient…"));
+    void this.load();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const data = await this.ctx.api.patientTimeline(this.patientId);
+      if (this.destroyed) return;
+      this.data = data;
+      this.render();
+    } catch (err) {
+      if (err instanceof SessionEnded || this.destroyed) return;
+      replace(this.body, errorPanel(err, () => void this.load()));
+    }
+  }
+
+  private render(): void {
+    const d = this.data;
+    if (!d) return;
+    const p = d.patient;
+    const title = this.root.querySelector("h1");
+    if (title) title.textContent = fullName(p.first_name, p.last_name) || "Patient";
+    document.title = `${fullName(p.first_name, p.last_name)} · Careloop`;
+    replace(
+      this.body,
+      h("p", { class: "thread-meta", "data-testid": "patient-meta" },
+        h("span", { class: "nowrap" }, p.phone ? formatPhone(p.phone) : "No phone"),
+        p.language !== "en" ? badge(languageName(p.language), "info") : null,
+        p.opted_out ? badge("Opted out of texts", "danger", "optout-badge") : badge("Texts allowed", "ok", "optin-badge"),
+        h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, class: "btn btn-link", "data-testid": "open-thread" }, "Open conversation"),
+      ),
+      h("div", { class: "patient-grid" },
+        h("div", { class: "patient-side" }, this.appointmentsCard(d), this.consentCard(d), this.findingsCard(d)),
+        this.timelineCard(d),
+      ),
+    );
+  }
+
+  // ---- appointments ------------------------------------------------------------------------
+
+  private appointmentsCard(d: PatientTimeline): HTMLElement {
+    const fmt = this.ctx.fmt;
+    return h("section", { class: "card", "aria-labelledby": "pp-appts" },
+      h("h2", { class: "section-heading", id: "pp-appts" }, "Appointments"),
+      d.appointments.length === 0
+        ? emptyState("No appointments", "The EHR has sent none for this patient.")
+        : h("ul", { class: "pp-list" }, ...d.appointments.map((a) =>
+          h("li", { class: "pp-appt", "data-testid": "pp-appointment", "data-appointment-id": a.id },
+            h("div", { class: "pp-appt-main" },
+              h("strong", { class: "pp-when" }, fmt.dateTime(a.start)),
+              h("span", { class: "muted" }, [humanize(a.visit_type || ""), a.provider, a.location].filter(Boolean).join(" · ")),
+              h("span", { class: "pp-badges" },
+                badge(humanize(a.status), STATUS_TONE[a.status] ?? "neutral", "pp-status"),
+                a.confirmed ? badge("Confirmed", "ok", "pp-confirmed") : null,
+                a.declined && a.status !== "cancelled" ? badge("Patient said no", "warn") : null),
+            ),
+            a.actions.length
+              ? h("div", { class: "pp-actions" }, ...a.actions.map((act) =>
+                h("button", { type: "button", class: act === "cancel" || act === "noshow" ? "btn btn-secondary btn-small" : "btn btn-primary btn-small",
+                  "data-testid": `pp-action-${act}`,
+                  onclick: (e: MouseEvent) => void this.act(a, act, e.currentTarget as HTMLButtonElement) }, ACTION_LABEL[act] ?? humanize(act))))
+              : null,
+          ))),
+    );
+  }
+
+  private async act(a: TimelineAppointment, action: string, button: HTMLButtonElement): Promise<void> {
+    if (this.busy) return;
+    if ((action === "cancel" || action === "noshow")
+      && !window.confirm(`${ACTION_LABEL[action]} for ${this.ctx.fmt.dateTime(a.start)}? This is written back to the EHR where it allows.`)) return;
+    this.busy = true;
+    button.disabled = true;
+    try {
+      await this.ctx.api.appointmentAction(a.id, action);
+      this.ctx.notify(ACTION_DONE[action] ?? "Done");
+      await this.load();
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      this.ctx.notify(errorMessage(err), "error");
+      button.disabled = false;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // ---- consent -----------------------------------------------------------------------------
+
+  private consentCard(d: PatientTimeline): HTMLElement {
+    const optingIn = d.patient.opted_out;
+    const note = h("textarea", { id: "pp-consent-note", rows: 2, maxlength: 500, required: true, "data-testid": "pp-consent-note",
+      placeholder: optingIn ? "e.g. Signed the SMS consent form at the front desk" : "e.g. Asked by phone to stop texts" });
+    const documented = h("input", { type: "checkbox", id: "pp-consent-documented", "data-testid": "pp-consent-documented" });
+    const error = h("p", { class: "form-error", role: "alert", "data-testid": "pp-consent-error" });
+    const submit = h("button", { type: "submit", class: "btn btn-secondary", "data-testid": "pp-consent-submit" },
+      optingIn ? "Record opt-in" : "Record opt-out");
+    const form = h("form", { class: "pp-consent", novalidate: true, onsubmit: (e: Event) => {
+      e.preventDefault();
+      void this.changeConsent(!optingIn, note.value, documented.checked, error, submit);
+    } },
+    h("p", { class: "muted" }, optingIn
+      ? "Texts resume only with the patient's documented consent (a signed form or a recorded request). Say how they gave it."
+      : "Record a request to stop texts the patient made another way (a call, at the desk). Say how they asked."),
+    h("label", { class: "field", for: "pp-consent-note" }, h("span", null, "Note (required)"), note),
+    optingIn
+      ? h("label", { class: "field-inline", for: "pp-consent-documented" }, documented,
+        h("span", null, "The patient's consent to texts is documented"))
+      : null,
+    error, submit);
+    return h("section", { class: "card", "aria-labelledby": "pp-consent" },
+      h("h2", { class: "section-heading", id: "pp-consent" }, "Text messages"),
+      h("p", null, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
+        " Recorded in the consent ledger with your name."),
+      form);
+  }
+
+  private async changeConsent(optOut: boolean, note: string, documented: boolean, error: HTMLElement, submit: HTMLButtonElement): Promise<void> {
+    error.textContent = "";
+    if (!note.trim()) {
+      error.textContent = "Add a note saying how the patient asked: it is kept as proof.";
+      return;
+    }
+    if (!optOut && !documented) {
+      error.textContent = "Texts resume only with the patient's documented consent: tick the box once it is on file.";
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await this.ctx.api.patientConsent(this.patientId, { opted_out: optOut, note: note.trim(), documented_consent: documented });
+      this.ctx.notify(optOut ? "Opt-out recorded: no more texts to this number" : "Opt-in recorded: texts resume");
+      await this.load();
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      error.textContent = errorMessage(err);
+      submit.disabled = false;
+    }
+  }
+
+  // ---- data quality ------------------------------------------------------------------------
+
+  private findingsCard(d: PatientTimeline): HTMLElement {
+    return h("section", { class: "card", "aria-labelledby": "pp-findings", "data-testid": "pp-findings" },
+      h("h2", { class: "section-heading", id: "pp-findings" }, "Record problems"),
+      d.findings.length === 0
+        ? h("p", { class: "muted" }, "No data-quality problems found in this patient's records.")
+        : h("ul", { class: "pp-list" }, ...d.findings.map((f) =>
+          h("li", { "data-testid": "pp-finding" },
+            badge(humanize(f.severity), f.severity === "error" ? "danger" : f.severity === "warning" ? "warn" : "neutral"),
+            " ", h("strong", null, humanize(f.problem)), h("div", { class: "muted" }, f.detail), h("div", null, f.action)))),
+    );
+  }
+
+  // ---- the timeline ------------------------------------------------------------------------
+
+  private timelineCard(d: PatientTimeline): HTMLElement {
+    return h("section", { class: "card pp-timeline", "aria-labelledby": "pp-tl" },
+      h("h2", { class: "section-heading", id: "pp-tl" }, "Timeline"),
+      d.entries.length === 0
+        ? emptyState("Nothing yet", "Texts, calls, appointments and consent changes appear here.")
+        : h("ol", { class: "pp-list", "data-testid": "pp-timeline" }, ...d.entries.map((e) => this.entry(e))),
+    );
+  }
+
+  private entry(e: TimelineEntry): HTMLElement {
+    const fmt = this.ctx.fmt;
+    let title = "";
+    let detail: string = e.body;
+    let tone: "ok" | "warn" | "danger" | "info" | "neutral" = "neutral";
+    switch (e.kind) {
+      case "text_in":
+        title = "Text from the patient";
+        break;
+      case "text_out":
+        title = e.workflow === "staff" ? "Text from staff" : "Text sent";
+        tone = e.status === "failed" ? "danger" : e.status === "delivered" ? "ok" : e.status === "suppressed" ? "warn" : "neutral";
+        break;
+      case "call":
+        title = "Phone call";
+        detail = e.callOutcome ? humanize(e.callOutcome) : e.body;
+        break;
+      case "alert":
+        title = "Alert for staff";
+        tone = "warn";
+        break;
+      case "staff_action":
+        title = e.body;
+        detail = e.reason;
+        tone = "info";
+        break;
+      case "appointment":
+        title = EVENT_LABEL[e.event] ?? "Appointment";
+        detail = e.appointment ? `${fmt.dateTime(e.appointment.start)}${e.appointment.provider ? ` · ${e.appointment.provider}` : ""}` : "";
+        tone = e.event === "noshow" ? "danger" : e.event === "confirmed" || e.event === "fulfilled" ? "ok" : "info";
+        break;
+      case "consent":
+        title = e.action === "opt_out" ? "Opted out of texts" : "Opted in to texts";
+        detail = e.source === "staff" ? `Recorded by ${e.by || "staff"}: ${e.note}` : e.source === "sms" ? `Texted "${e.text || e.by}"` : `From ${humanize(e.source)}`;
+        tone = e.action === "opt_out" ? "danger" : "ok";
+        break;
+      default:
+        title = "Task";
+    }
+    return h("li", { class: "pp-entry", "data-testid": "pp-entry", "data-kind": e.kind },
+      h("time", { class: "pp-at muted", datetime: e.at }, fmt.dateTime(e.at)),
+      h("div", { class: "pp-entry-main" },
+        h("span", { class: "pp-entry-title" }, badge(humanize(e.kind === "text_out" || e.kind === "text_in" ? "text" : e.kind), tone), " ", title),
+        detail ? h("div", { class: "pp-entry-detail" }, detail) : null,
+        e.delivery ? h("div", { class: "muted", "data-testid": "pp-delivery" },
+          `Delivery: ${humanize(e.delivery.status)}${e.delivery.detail ? ` (${humanize(e.delivery.detail)})` : ""}`) : null,
+      ),
+    );
+  }
+}

@@ -1,0 +1,89 @@
+// The patient page's data: what /api/patients/<id>/timeline answers, decoded defensively (the page
+// never trusts a shape), kept apart from types.ts so the patient page's branch merges cleanly.
+
+type Rec = Record<string, unknown>;
+const obj = (v: unknown): Rec => (v && typeof v === "object" && !Array.isArray(v) ? (v as Rec) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const bool = (v: unknown): boolean => v === true;
+
+export interface TimelineAppointment {
+  id: string;
+  start: string;
+  status: string;
+  provider: string;
+  location: string;
+  visit_type: string;
+  confirmed: boolean;
+  declined: boolean;
+  actions: string[];
+}
+
+export interface TimelineEntry {
+  kind: string; // text_out | text_in | call | alert | task | staff_action | appointment | consent
+  at: string;
+  id: string;
+  body: string;
+  status: string;
+  workflow: string;
+  event: string;
+  reason: string;
+  appointment: TimelineAppointment | null;
+  action: string;
+  source: string;
+  by: string;
+  note: string;
+  text: string;
+  delivery: { status: string; detail: string } | null;
+  callOutcome: string;
+}
+
+export interface Finding {
+  severity: string;
+  problem: string;
+  detail: string;
+  action: string;
+}
+
+export interface PatientTimeline {
+  patient: { id: string; first_name: string; last_name: string; phone: string; language: string; opted_out: boolean };
+  appointments: TimelineAppointment[];
+  entries: TimelineEntry[];
+  findings: Finding[];
+}
+
+function decodeAppointment(v: unknown): TimelineAppointment {
+  const a = obj(v);
+  return {
+    id: str(a["id"]), start: str(a["start"]), status: str(a["status"]), provider: str(a["provider"]),
+    location: str(a["location"]), visit_type: str(a["visit_type"]), confirmed: bool(a["confirmed"]),
+    declined: bool(a["declined"]), actions: arr(a["actions"]).map(str),
+  };
+}
+
+export function decodeTimeline(v: unknown): PatientTimeline {
+  const d = obj(v);
+  const p = obj(d["patient"]);
+  return {
+    patient: { id: str(p["id"]), first_name: str(p["first_name"]), last_name: str(p["last_name"]), phone: str(p["phone"]),
+      language: str(p["language"]) || "en", opted_out: bool(p["opted_out"]) },
+    appointments: arr(d["appointments"]).map(decodeAppointment),
+    entries: arr(d["entries"]).map((e) => {
+      const x = obj(e);
+      const delivery = obj(x["delivery"]);
+      return {
+        kind: str(x["kind"]), at: str(x["at"]), id: str(x["id"]), body: str(x["body"]), status: str(x["status"]),
+        workflow: str(x["workflow"]), event: str(x["event"]), reason: str(x["reason"]),
+        appointment: x["appointment"] ? decodeAppointment(x["appointment"]) : null,
+        action: str(x["action"]), source: str(x["source"]), by: str(x["by"]), note: str(x["note"]), text: str(x["text"]),
+        delivery: x["delivery"] ? { status: str(delivery["status"]), detail: str(delivery["detail"]) } : null,
+        callOutcome: str(obj(x["call"])["outcome"]),
+      };
+    }),
+    findings: arr(d["findings"]).map((f) => {
+      const x = obj(f);
+      return { severity: str(x["severity"]), problem: str(x["problem"]), detail: str(x["detail"]), action: str(x["action"]) };
+    }),
+  };
+}
+
