@@ -199,14 +199,14 @@ ACCESS_CSV_COLUMNS = ("at", "staff", "action", "subject", "detail", "request_id"
 
 
 def access_entry(at: datetime, staff: str, action: str, subject: str, request_id: str, detail: str = "") -> dict:
-    """One access, keyed by time then a digest of what it was, so a redelivered request (same
-    request id) maps to the same key and is written once."""
+    """One access, keyed by a digest of the request and what it opened: a redelivered request (same
+    request id, a moment later) maps to the same key and is written once."""
     import hashlib
 
     if action not in ACCESS_ACTIONS:
         raise ValueError(f"access action {action!r}: one of {', '.join(ACCESS_ACTIONS)}")
     digest = hashlib.sha256(f"{request_id}|{staff}|{action}|{subject}".encode()).hexdigest()[:16]
-    return {"key": f"{at.isoformat()}#{digest}", "at": at.isoformat(), "staff": staff, "action": action,
+    return {"key": digest, "at": at.isoformat(), "staff": staff, "action": action,
             "subject": subject, "detail": detail, "request_id": request_id}
 
 
@@ -219,6 +219,6 @@ def access_log_csv(entries: list[dict]) -> str:
     out = io.StringIO()
     writer = csvout.writer(out, lineterminator="\r\n")
     writer.writerow(ACCESS_CSV_COLUMNS)
-    for e in sorted(entries, key=lambda e: e["key"]):
+    for e in sorted(entries, key=lambda e: (e["at"], e["key"])):
         writer.writerow(tuple(str(e.get(c, "")) for c in ACCESS_CSV_COLUMNS))
     return out.getvalue()

@@ -635,4 +635,4 @@ class MemoryAccessLog:
 
     def access_entries(self) -> list[dict]:
         with self._lock:
-            return [copy.deepcopy(e) for _, e in sorted(self._entries.items())]
+            return [copy.deepcopy(e) for e in sorted(self._entries.values(), key=lambda e: (e["at"], e["key"]))]

@@ -866,4 +866,4 @@ class DynamoAccessLog:
     def access_entries(self) -> list[dict]:
         rows = [{k: v for k, v in i.items() if k not in ("pk", "sk", "record_type")} | {"key": i["pk"][7:]}
                 for i in self.t.all_of_type("access")]
-        return sorted(rows, key=lambda r: r["key"])
+        return sorted(rows, key=lambda r: (r["at"], r["key"]))
