@@ -83,6 +83,9 @@ def test_each_role_sees_only_its_pages_and_the_api_agrees(open_as, role):
     page.goto(page.url.split("#")[0] + "#/inbox")
     expect(page.get_by_test_id("inbox-list")).to_be_visible()
     page.screenshot(path=str(SHOTS / f"inbox-{role}-1280.png"))
+    page.set_viewport_size({"width": 390, "height": 860})
+    expect(page.get_by_test_id("nav-inbox")).to_be_visible()
+    page.screenshot(path=str(SHOTS / f"inbox-{role}-390.png"))
     assert page.errors == []
 
 

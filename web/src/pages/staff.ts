@@ -134,16 +134,17 @@ export class StaffPage implements Page {
     const id = `role-${m.username.replace(/[^A-Za-z0-9_-]/g, "_")}`;
     const select = this.roleSelect(id, m.roles[0] ?? null, `Role of ${m.email || m.username}`);
     if (m.roles.length === 0) select.prepend(h("option", { value: "", selected: true, disabled: true }, "No role"));
-    const mine = m.email !== "" && m.email === this.ctx.me.email;
+    const me = this.ctx.me;
+    const mine = m.username === me.username || (m.email !== "" && m.email.toLowerCase() === me.email.toLowerCase());
     if (mine) select.disabled = true; // an admin does not demote themselves by accident
     select.addEventListener("change", () => void this.changeRole(m, select));
     const status = m.status === "FORCE_CHANGE_PASSWORD" ? badge("Invited", "info") : m.enabled ? badge("Active", "ok") : badge("Disabled", "warn");
     return h(
       "tr",
       { "data-testid": "staff-row", "data-email": m.email },
-      h("th", { scope: "row" }, m.email || m.username, mine ? h("span", { class: "muted" }, " (you)") : null),
-      h("td", null, select),
-      h("td", null, status),
+      h("th", { scope: "row", "data-label": "Email" }, h("span", null, m.email || m.username, mine ? h("span", { class: "muted" }, " (you)") : null)),
+      h("td", { "data-label": "Role" }, h("span", null, select)),
+      h("td", { "data-label": "Status" }, h("span", null, status)),
     );
   }
 
