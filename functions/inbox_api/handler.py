@@ -3,6 +3,7 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
 import re
 from datetime import datetime
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -267,7 +268,7 @@ def _log_access(action: str, rule: str, path: str) -> None:
     if svc.access_log is None:
         return
     # opened: the patient id (or phone:<E.164>); exported: what, and in which form
-    subject = path.split("/")[2] if action != "export" else path
+    subject = unquote(path.split("/")[2]) if action != "export" else path
     fmt = app.current_event.get_query_string_value("format") or ""
     detail = f"format={fmt[:10]}" if fmt else ""
     record_access(svc.access_log, access_entry(svc.clock.now(), _staff(), action, subject,
