@@ -106,6 +106,7 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.profile, self.prefix, self.key, self.web_origin = profile, prefix, key, web_origin
+        self.user_pool = user_pool  # the staff API manages its staff accounts (grants.STAFF_ADMIN)
         self.public_methods: list[apigw.Method] = []
         self.booking_methods: list[apigw.Method] = []
         self.webhook_secret, self.generated_webhook_secret = self._webhook_secret()

@@ -201,6 +201,7 @@ class Functions(Construct):
             else:
                 # Browser calls come from the CloudFront origin; the handler echoes it in CORS.
                 env["CARELOOP_WEB_ORIGIN"] = self.api.web_origin
+                env["CARELOOP_STAFF_USER_POOL_ID"] = self.api.user_pool.user_pool_id
         return env
 
     def _event_source(

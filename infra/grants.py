@@ -55,6 +55,13 @@ def sends_texts(spec: wiring.FunctionSpec) -> bool:
     return spec.sms and isinstance(source, wiring.QueueSource) and source.queue == tables.SEND_QUEUE
 
 
+# what the staff API's staff page does to the user pool, and nothing else (no delete, no password)
+STAFF_ADMIN = (
+    "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminListGroupsForUser", "cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup",
+)
+
+
 class Grants:
     """Writes one function's policy statements; the parts it names are the stack's."""
 
@@ -210,6 +217,15 @@ class Grants:
                     sid="ManageOptOuts",
                     actions=list(SMS_OPT_OUT),
                     resources=[self.sms.opt_out_list.attr_arn],
+                )
+            )
+        if isinstance(source, wiring.ApiSource) and source.auth == "cognito":
+            # staff management (admins only, careloop/roles.py): invite and set roles in this pool
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ManageStaffAccounts",
+                    actions=list(STAFF_ADMIN),
+                    resources=[self.api.user_pool.user_pool_arn],
                 )
             )
         if decrypt or encrypt:

@@ -17,6 +17,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from careloop.practice import PracticeProfile
+from careloop.roles import ROLE_LABELS, ROLES
 from infra.api import API_STAGE
 from infra.common import log_group, private_bucket
 
@@ -94,6 +95,11 @@ class Web(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        for role in ROLES:  # careloop/roles.py: the staff API authorises by these groups
+            cognito.CfnUserPoolGroup(
+                self, f"Group{role.title().replace('_', '')}", user_pool_id=pool.user_pool_id, group_name=role,
+                description=f"Careloop {ROLE_LABELS[role]} staff", precedence=ROLES.index(role),
+            )
         client = pool.add_client(
             "WebClient",
             user_pool_client_name=f"{self.prefix}-web",

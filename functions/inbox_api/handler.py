@@ -1,18 +1,21 @@
 """Staff API (`/api/...`, behind the Cognito authorizer): inbox, threads, replies, patients,
 appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
+import re
 from datetime import datetime
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 
-from careloop import consent, inbox
+from careloop import consent, inbox, roles
 from careloop.adapters.aws import services
 from careloop.engine.planner import plan_switched_on
-from careloop.errors import ConfigError, Conflict, NotFound, PayloadError
-from careloop.ports import Services
+from careloop.errors import ConfigError, Conflict, Forbidden, NotFound, PayloadError
+from careloop.ports import Services, StaffDirectory
 from careloop.settings import get_settings
 from careloop.workflows import registry
 
@@ -44,6 +47,7 @@ def _when(name: str) -> datetime | None:
 def me():
     c, p = _claims(), services().practice
     return {"username": c.get("cognito:username") or c.get("email", ""), "email": c.get("email", ""),
+            "roles": sorted(roles.roles_of(c)),
             "practice": {"id": p.id, "name": p.name, "timezone": p.timezone, "phone": p.phone}}
 
 
@@ -216,11 +220,115 @@ def post_booking_request(appointment_id: str, decision: str):
                             "provider": appointment.provider, "location": appointment.location}}
 
 
-# ---- inbox2: assignment, internal notes, unread markers, saved replies --------------------------------
+# ---- roles, staff accounts and the PHI access log (careloop/roles.py is the policy) --------------
+# One check in front of every route (_authorised, a resolver middleware): the token's
+# cognito:groups against roles.POLICY, a 403 naming the role needed; PHI reads and exports are
+# written to the access log before they are served.
+
+# POLICY line -> access-log action, for the routes that show a patient's PHI or export data
+PHI_ACCESS = {
+    "GET /patients/<patient_id>/messages": "open_thread",
+    "GET /patients/<patient_id>": "open_patient",
+    "GET /patients/<patient_id>/timeline": "open_patient",
+    "GET /consent/export.csv": "export",
+    "GET /analytics/export.csv": "export",
+    "GET /audit": "export",
+    "GET /access-log/export.csv": "export",
+}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    event = app.current_event
+    method, path = event.http_method, event.path.removeprefix("/api") or "/"
+    mine = roles.authorise(method, path, _claims())
+    rule = roles.route_of(method, path)
+    if rule in PHI_ACCESS:
+        _log_access(PHI_ACCESS[rule], rule, path)
+    response = next_middleware(app)
+    if rule == "GET /inbox" and isinstance(response.body, dict):
+        # each role sees its team's conversations; the API, not the web app, is the gate
+        response.body["conversations"] = [
+            c for c in response.body.get("conversations", [])
+            if roles.sees_conversation(mine, c.get("team"), str(c.get("patient_id", "")).startswith("phone:"),
+                                       urgent=c.get("priority") == "urgent")]
+    return response
+
+
+def _log_access(action: str, rule: str, path: str) -> None:
+    from careloop.audit import access_entry, record_access
+
+    svc = services()
+    if svc.access_log is None:
+        return
+    # opened: the patient id (or phone:<E.164>); exported: what, and in which form
+    subject = unquote(path.split("/")[2]) if action != "export" else path
+    fmt = app.current_event.get_query_string_value("format") or ""
+    detail = f"format={fmt[:10]}" if fmt else ""
+    record_access(svc.access_log, access_entry(svc.clock.now(), _staff(), action, subject,
+                                               app.current_event.request_context.request_id, detail))
+
+
+def _directory() -> StaffDirectory:
+    staff = services().staff
+    if staff is None:
+        raise PayloadError("staff management is not configured here")
+    return staff
+
+
+def _role_in(body: dict) -> str:
+    role = body.get("role")
+    if role not in roles.ROLES:
+        raise PayloadError(f"role: one of {', '.join(roles.ROLES)}")
+    return str(role)
 
 
 @app.get("/staff")
 def get_staff():
+    return {"staff": _directory().list_staff(),
+            "roles": [{"id": r, "label": roles.ROLE_LABELS[r]} for r in roles.ROLES]}
+
+
+@app.post("/staff")
+def post_staff():
+    """Invite a staff member: a Cognito account (its invitation email) in the role's group."""
+    body = app.current_event.json_body or {}
+    email = str(body.get("email", "")).strip().lower()
+    if not _EMAIL.fullmatch(email) or len(email) > 254:
+        raise PayloadError("email: the new staff member's email address is required")
+    invited = _directory().invite(email, _role_in(body))
+    logger.info("staff invited", extra={"by": _staff(), "role": invited["roles"][0]})
+    return Response(201, "application/json", invited)
+
+
+@app.put("/staff/<username>/role")
+def put_staff_role(username: str):
+    role = _role_in(app.current_event.json_body or {})
+    changed = _directory().set_role(username, role)
+    logger.info("staff role changed", extra={"by": _staff(), "role": role})
+    return changed
+
+
+@app.get("/access-log/export.csv")
+def get_access_log():
+    from careloop.audit import access_log_csv
+
+    log = services().access_log
+    body = access_log_csv(log.access_entries() if log else [])
+    return Response(200, "text/csv", body,
+                    headers={"Content-Disposition": "attachment; filename=careloop-access-log.csv"})
+
+
+@app.exception_handler(Forbidden)
+def forbidden(exc: Forbidden):
+    return Response(403, "application/json", {"message": str(exc)})
+
+
+# ---- inbox2: assignment, internal notes, unread markers, saved replies --------------------------------
+
+
+@app.get("/assignees")
+def get_assignees():
     """Who a conversation can be assigned to, and who is asking (for "Mine")."""
     return {"me": _staff(), "staff": inbox.staff_users(services(), _staff())}
 
@@ -301,6 +409,9 @@ def post_consent(patient_id: str):
 
 
 # ---- end of the patient page ---------------------------------------------------------------------
+
+
+app.use(middlewares=[_authorised])
 
 
 @app.exception_handler(NotFound)

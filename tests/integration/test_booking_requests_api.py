@@ -14,7 +14,7 @@ from tests.integration.conftest import BOOKING, booking_stack
 from tests.integration.test_booking_routes import call
 
 PHONES = {"p-rq1": "+16175550171", "p-rq2": "+16175550172"}
-STAFF = {"email": "desk@maple.test", "cognito:username": "desk"}
+STAFF = {"email": "desk@maple.test", "cognito:username": "desk", "cognito:groups": ["front_desk"]}
 
 
 @pytest.fixture(scope="module")

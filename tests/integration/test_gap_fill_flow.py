@@ -66,7 +66,8 @@ def texts_to(stack, pid: str) -> list[str]:
 def staff_api(stack, method: str, path: str, body: dict | None = None) -> dict:
     event = api_event(method, f"/api{path}", "/api/{proxy+}", {"Content-Type": "application/json"}, {},
                       json.dumps(body).encode() if body is not None else b"", {"proxy": path.lstrip("/")},
-                      claims={"email": "frontdesk@maple.test", "cognito:username": "frontdesk"})
+                      claims={"email": "frontdesk@maple.test", "cognito:username": "frontdesk",
+                              "cognito:groups": ["front_desk"]})
     return stack.invoke("inbox_api", event)
 
 

@@ -11,8 +11,8 @@ from careloop.models import Patient
 from careloop.records import ingest
 from tests.integration.conftest import sample, sns_envelope, sqs_records_from_sample
 
-DESK = {"email": "desk@maple.test", "cognito:username": "desk"}
-NURSE = {"email": "nurse@maple.test", "cognito:username": "nurse"}
+DESK = {"email": "desk@maple.test", "cognito:username": "desk", "cognito:groups": ["front_desk"]}
+NURSE = {"email": "nurse@maple.test", "cognito:username": "nurse", "cognito:groups": ["front_desk"]}  # a second desk user
 PHONE, LUIS = "+16175550171", "+16175550172"
 
 
@@ -54,7 +54,7 @@ def test_assign_view_note_unread_and_saved_replies_through_the_api(stack, ports)
     stack.drain()
 
     # the assignable staff include the signed-in user
-    status, staff = staff_api(stack, "GET", "staff")
+    status, staff = staff_api(stack, "GET", "assignees")
     assert status == 200 and staff["me"] == "desk@maple.test" and "desk@maple.test" in staff["staff"]
     # assign Maya's conversation to the desk user: it shows in their "Mine", not in "Unassigned"
     assert staff_api(stack, "POST", "patients/ib1/assign", {"assignee": "desk@maple.test"}) == (

@@ -11,7 +11,7 @@ from careloop import consent
 from careloop.models import Appointment, Patient
 from careloop.records import ingest
 
-STAFF = {"email": "desk@maple.test", "cognito:username": "desk"}
+STAFF = {"email": "desk@maple.test", "cognito:username": "desk", "cognito:groups": ["front_desk"]}
 PHONE = "+16175550191"
 
 

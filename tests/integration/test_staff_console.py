@@ -12,7 +12,7 @@ from careloop.models import Appointment, Patient
 from careloop.records import ingest
 from tests.integration.conftest import sample, sns_envelope, sqs_records_from_sample
 
-STAFF = {"email": "desk@maple.test", "cognito:username": "desk"}
+STAFF = {"email": "desk@maple.test", "cognito:username": "desk", "cognito:groups": ["front_desk"]}
 PHONE, STRANGER = "+16175550181", "+16175550189"
 
 

@@ -13,7 +13,10 @@ import type {
   NextAppointment,
   PatientRow,
   Priority,
+  Role,
+  StaffDirectory,
   StaffHold,
+  StaffMember,
   Thread,
   Workflow,
   StaffList,
@@ -72,6 +75,7 @@ function decodeMe(v: unknown): Me {
     username: str(o["username"]),
     email: str(o["email"]),
     practice: { id: str(p["id"]), name: str(p["name"]), timezone: str(p["timezone"]), phone: str(p["phone"]) },
+    roles: arr(o["roles"]).filter(isRole),
   };
 }
 
@@ -255,7 +259,7 @@ const seg = encodeURIComponent;
 export class Api {
   constructor(private readonly opts: ApiOptions) {}
 
-  private async request(method: "GET" | "POST", path: string, body?: unknown, accept = "application/json"): Promise<Response> {
+  private async request(method: "GET" | "POST" | "PUT", path: string, body?: unknown, accept = "application/json"): Promise<Response> {
     let token: string;
     try {
       token = await this.opts.token();
@@ -295,7 +299,7 @@ export class Api {
     return res;
   }
 
-  private async json(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+  private async json(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<unknown> {
     const res = await this.request(method, path, body);
     const text = await res.text();
     if (!text) return {};
@@ -378,8 +382,9 @@ export class Api {
 
   // ---- inbox2: assignment, internal notes, unread, saved replies ----------------------------------
 
-  async staff(): Promise<StaffList> {
-    const o = obj(await this.json("GET", "/staff"));
+  /** Who a conversation can be assigned to, and who is signed in (for "Mine"). */
+  async assignees(): Promise<StaffList> {
+    const o = obj(await this.json("GET", "/assignees"));
     return { me: str(o["me"]), staff: arr(o["staff"]).map((v) => str(v)) };
   }
 
@@ -421,4 +426,47 @@ export class Api {
   async patientConsent(patientId: string, change: { opted_out: boolean; note: string; documented_consent: boolean }): Promise<void> {
     await this.json("POST", `/patients/${seg(patientId)}/consent`, change);
   }
+
+  // ---- staff accounts and the PHI access log (admins; #/staff) ------------------------------------
+
+  async staff(): Promise<StaffDirectory> {
+    const o = obj(await this.json("GET", "/staff"));
+    return {
+      staff: arr(o["staff"]).map(decodeStaffMember),
+      roles: arr(o["roles"]).map(obj).filter((r) => isRole(r["id"])).map((r) => ({ id: r["id"] as Role, label: str(r["label"]) })),
+    };
+  }
+
+  /** A Cognito account for this email (its invitation email goes out) in the role's group. */
+  async inviteStaff(email: string, role: Role): Promise<StaffMember> {
+    return decodeStaffMember(await this.json("POST", "/staff", { email, role }));
+  }
+
+  async setStaffRole(username: string, role: Role): Promise<void> {
+    await this.json("PUT", `/staff/${seg(username)}/role`, { role });
+  }
+
+  /** The PHI access log as CSV (the download is itself logged). */
+  async accessLogCsv(): Promise<{ blob: Blob; filename: string | null }> {
+    const res = await this.request("GET", "/access-log/export.csv", undefined, "text/csv");
+    const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get("content-disposition") ?? "");
+    return { blob: await res.blob(), filename: match?.[1] ? decodeURIComponent(match[1]) : null };
+  }
+}
+
+const ROLES: readonly Role[] = ["admin", "front_desk", "clinical", "billing"];
+
+function isRole(v: unknown): v is Role {
+  return ROLES.some((r) => r === v);
+}
+
+function decodeStaffMember(v: unknown): StaffMember {
+  const o = obj(v);
+  return {
+    username: str(o["username"]),
+    email: str(o["email"]),
+    roles: arr(o["roles"]).filter(isRole),
+    status: str(o["status"]),
+    enabled: o["enabled"] !== false,
+  };
 }

@@ -1,5 +1,5 @@
 // Entry point: loads /config.json, signs in (or resumes the session), then runs the hash router
-// (#/inbox, #/inbox/<patient>, #/patients, #/patients/<patient>, #/workflows, #/analytics) inside the app shell.
+// (#/inbox, #/inbox/<patient>, #/patients, #/patients/<patient>, #/workflows, #/analytics, #/staff) inside the app shell.
 import { Api, SessionEnded } from "./api";
 import { clearSession, loadSession, needsRefresh, refreshSession, saveSession, signOutRemote, type Session } from "./auth";
 import { AppClock, ConfigError, loadConfig } from "./config";
@@ -9,21 +9,24 @@ import { AnalyticsPage } from "./pages/analytics";
 import { InboxPage } from "./pages/inbox";
 import { PatientPage } from "./pages/patient";
 import { PatientsPage } from "./pages/patients";
+import { StaffPage } from "./pages/staff";
 import { WorkflowsPage } from "./pages/workflows";
 import { renderSignIn } from "./signin";
-import type { AppConfig } from "./types";
+import type { AppConfig, Role } from "./types";
 import { errorMessage, spinner, type Context, type Page, type Route } from "./ui";
 
-const NAV: readonly { page: Route["page"]; label: string; icon: readonly string[] }[] = [
+// `roles`: who sees the nav item (careloop/roles.py decides what the API allows; this only hides)
+const NAV: readonly { page: Route["page"]; label: string; icon: readonly string[]; roles?: readonly Role[] }[] = [
   { page: "inbox", label: "Inbox", icon: ICONS.inbox },
   { page: "patients", label: "Patients", icon: ICONS.patients },
-  { page: "workflows", label: "Workflows", icon: ICONS.workflows },
-  { page: "analytics", label: "Analytics", icon: ICONS.analytics },
+  { page: "workflows", label: "Workflows", icon: ICONS.workflows, roles: ["admin", "front_desk"] },
+  { page: "analytics", label: "Analytics", icon: ICONS.analytics, roles: ["admin", "billing"] },
+  { page: "staff", label: "Staff", icon: ICONS.patients, roles: ["admin"] },
 ];
 
 export function parseRoute(hash: string): Route | null {
   const [page, param] = hash.replace(/^#\/?/, "").split("/").map((s) => decodeURIComponent(s));
-  if (page === "inbox" || page === "patients" || page === "workflows" || page === "analytics") {
+  if (page === "inbox" || page === "patients" || page === "workflows" || page === "analytics" || page === "staff") {
     return { page, param: param || null };
   }
   return null;
@@ -177,7 +180,7 @@ class App {
           h(
             "ul",
             null,
-            ...NAV.map((n) =>
+            ...NAV.filter((n) => !n.roles || n.roles.some((r) => me.roles.includes(r))).map((n) =>
               h(
                 "li",
                 null,
@@ -201,6 +204,8 @@ class App {
           return new WorkflowsPage(ctx);
         case "analytics":
           return new AnalyticsPage(ctx);
+        case "staff":
+          return new StaffPage(ctx);
       }
     };
     this.practiceName = practiceName;

@@ -27,6 +27,8 @@ export interface Me {
   username: string;
   email: string;
   practice: Practice;
+  /** The caller's roles (Cognito groups): the app hides what they cannot use; the API is the gate. */
+  roles: Role[];
 }
 
 export type Priority = "urgent" | "normal" | null;
@@ -207,4 +209,21 @@ export interface SavedReply {
   title: string;
   body: string;
   language: string;
+}
+
+// ---- roles, staff accounts (#/staff, admins) -----------------------------------------------------
+
+export type Role = "admin" | "front_desk" | "clinical" | "billing";
+
+export interface StaffMember {
+  username: string;
+  email: string;
+  roles: Role[];
+  status: string;
+  enabled: boolean;
+}
+
+export interface StaffDirectory {
+  staff: StaffMember[];
+  roles: { id: Role; label: string }[];
 }

@@ -6,7 +6,7 @@ import type { Formatter } from "./format";
 import type { AppConfig, Me } from "./types";
 
 export interface Route {
-  page: "inbox" | "patients" | "workflows" | "analytics";
+  page: "inbox" | "patients" | "workflows" | "analytics" | "staff";
   /** The second path segment, e.g. the patient id in #/inbox/<id>. */
   param: string | null;
 }

@@ -16,7 +16,7 @@ from careloop.phones import mask, try_e164
 from careloop.records import merged_into
 
 if TYPE_CHECKING:
-    from careloop.ports import RecordStore
+    from careloop.ports import AccessLogStore, RecordStore
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -188,3 +188,37 @@ def audit_records(
 
 def _name(p: Patient | None) -> str:
     return " ".join(x for x in (p.first_name, p.last_name) if x) if p else ""
+
+
+# ---- the PHI access log: who opened which patient or thread, who exported what -------------------
+# Written once per access through AccessLogStore.append_access (a conditional put: an entry is never
+# overwritten, and nothing updates or deletes one); exported by admins as CSV.
+
+ACCESS_ACTIONS = ("open_thread", "open_patient", "export")
+ACCESS_CSV_COLUMNS = ("at", "staff", "action", "subject", "detail", "request_id")
+
+
+def access_entry(at: datetime, staff: str, action: str, subject: str, request_id: str, detail: str = "") -> dict:
+    """One access, keyed by a digest of the request and what it opened: a redelivered request (same
+    request id, a moment later) maps to the same key and is written once."""
+    import hashlib
+
+    if action not in ACCESS_ACTIONS:
+        raise ValueError(f"access action {action!r}: one of {', '.join(ACCESS_ACTIONS)}")
+    digest = hashlib.sha256(f"{request_id}|{staff}|{action}|{subject}".encode()).hexdigest()[:16]
+    return {"key": digest, "at": at.isoformat(), "staff": staff, "action": action,
+            "subject": subject, "detail": detail, "request_id": request_id}
+
+
+def record_access(store: AccessLogStore, entry: dict) -> bool:
+    """Append an access; False when that very entry was already written (nothing is overwritten)."""
+    return store.append_access(entry)
+
+
+def access_log_csv(entries: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csvout.writer(out, lineterminator="\r\n")
+    writer.writerow(ACCESS_CSV_COLUMNS)
+    for e in sorted(entries, key=lambda e: (e["at"], e["key"])):
+        writer.writerow(tuple(str(e.get(c, "")) for c in ACCESS_CSV_COLUMNS))
+    return out.getvalue()

@@ -117,3 +117,7 @@ class SlotTaken(BookingError):
     def __init__(self, alternatives: list | None = None):
         self.alternatives = list(alternatives or [])
         super().__init__("that time was just taken")
+
+
+class Forbidden(CareloopError):
+    """The signed-in staff member's role may not do this; the message names the role(s) that may."""

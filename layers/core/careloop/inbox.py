@@ -59,6 +59,7 @@ def conversations(s: Services, recent: dict[str, list[Message]] | None = None) -
             "reason": flagged.reason or (flagged.body if flagged and flagged.kind != "sms_in" else None) if flagged else None,
             "intent": flagged.intent if flagged else None,
             "priority": priority,
+            "team": flagged.team if flagged else None,  # whose it is: the roles see their team's (roles.py)
         }))
     rows.sort(key=lambda r: r[0])
     return [row for _, row in rows]

@@ -238,6 +238,22 @@ class IntentLlm(Protocol):
                ref: str = "") -> Prediction: ...  # urgency only, for every text not already urgent
 
 
+class AccessLogStore(Protocol):
+    """The PHI access log (careloop.audit): entries written once under their key, never updated or
+    deleted; `append_access` -> False when an entry with that key is already there."""
+
+    def append_access(self, entry: dict) -> bool: ...
+    def access_entries(self) -> list[dict]: ...
+
+
+class StaffDirectory(Protocol):
+    """The practice's staff accounts (the Cognito user pool): each with one role (a group)."""
+
+    def list_staff(self) -> list[dict]: ...  # {"username", "email", "roles", "status", "enabled"}
+    def invite(self, email: str, role: str) -> dict: ...  # NotFound/Conflict/PayloadError name the problem
+    def set_role(self, username: str, role: str) -> dict: ...
+
+
 @dataclass
 class Services:
     """Everything a core operation needs, built once per cold start (or per simulation)."""
@@ -260,6 +276,8 @@ class Services:
     booking: BookingStore | None = None  # self-scheduling links and slot claims
     booking_base_url: str = ""  # where links point (<base>/b/<token>); empty: practice.booking_url
     contacts: ContactDirectory | None = None  # Amazon Connect DescribeContact (voice-events only)
+    access_log: AccessLogStore | None = None  # who opened or exported PHI (staff API only)
+    staff: StaffDirectory | None = None  # staff accounts and roles (staff API only)
 
     @property
     def workflows(self) -> tuple[Workflow, ...]:

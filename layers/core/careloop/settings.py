@@ -53,6 +53,8 @@ class Settings(BaseModel):
     # where personal booking links point (<base>/b/<token>): the public API's origin; empty: the
     # profile's fixed booking_url is sent instead
     booking_base_url: str = ""
+    # the staff Cognito user pool, for staff management (invite, roles) in the staff API
+    staff_user_pool_id: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:

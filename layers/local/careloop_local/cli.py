@@ -18,7 +18,12 @@ def _local(args: argparse.Namespace) -> int:
     from careloop.adapters.aws import services
     from careloop_local import demo
     from careloop_local.http import LocalHttp
-    from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
+    from careloop_local.runtime import (
+        DEMO_STAFF_BY_ROLE,
+        DEMO_STAFF_EMAIL,
+        DEMO_STAFF_PASSWORD,
+        LocalStack,
+    )
 
     os.environ.setdefault("CARELOOP_BOOKING_BASE_URL", f"http://{args.host}:{args.port}")  # where links point
     stack = LocalStack(practice_file=Path(args.practice) if args.practice else None).start()
@@ -37,6 +42,8 @@ def _local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _shutdown)
     print(f"Careloop is running at {url}", flush=True)
     print(f"  staff web app: {url}/   sign in as {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}", flush=True)
+    others = ", ".join(f"{email} ({role})" for role, email in DEMO_STAFF_BY_ROLE.items() if email != DEMO_STAFF_EMAIL)
+    print(f"  other roles, same password: {others}", flush=True)
     print(f"  health: {url}/health   sandbox: {url}/dev/sms/outbox   Ctrl-C stops", flush=True)
     try:
         server.serve_forever()

@@ -608,6 +608,7 @@ def memory_services(
         notifier=ListNotifier(),
         booking=MemoryBooking(),
         contacts=MemoryContacts(),
+        access_log=MemoryAccessLog(),
     )
 
     def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS
@@ -616,3 +617,22 @@ def memory_services(
 
     records.listeners.append(on_change)
     return services
+
+
+class MemoryAccessLog:
+    """AccessLogStore: entries by key, each written once (a second write of a key is refused)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._entries: dict[str, dict] = {}
+
+    def append_access(self, entry: dict) -> bool:
+        with self._lock:
+            if entry["key"] in self._entries:
+                return False
+            self._entries[entry["key"]] = copy.deepcopy(entry)
+            return True
+
+    def access_entries(self) -> list[dict]:
+        with self._lock:
+            return [copy.deepcopy(e) for e in sorted(self._entries.values(), key=lambda e: (e["at"], e["key"]))]

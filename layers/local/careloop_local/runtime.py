@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from careloop import tables, wiring
 from careloop.clock import OffsetClock, use_clock
+from careloop.roles import ROLES
 from careloop_local.events import LambdaContext, scheduled_event, sqs_event, stream_event
 
 if TYPE_CHECKING:  # imported for real on start only (see _atomic_dynamo_moto_server)
@@ -35,8 +36,15 @@ Handler = Callable[[dict, LambdaContext], Any]
 
 ROOT = Path(__file__).resolve().parents[3]  # repo root (layers/local/careloop_local -> ..)
 FUNCTIONS_DIR = ROOT / "functions"
-DEMO_STAFF_EMAIL = "staff@maple.example"
+DEMO_STAFF_EMAIL = "staff@maple.example"  # the admin: the one the README and older tests sign in as
 DEMO_STAFF_PASSWORD = "Careloop-demo-1!"
+# one demo user per role (careloop.roles), all with DEMO_STAFF_PASSWORD; `careloop local` prints them
+DEMO_STAFF_BY_ROLE = {
+    "admin": DEMO_STAFF_EMAIL,
+    "front_desk": "frontdesk@maple.example",
+    "clinical": "clinical@maple.example",
+    "billing": "billing@maple.example",
+}
 REGION = "us-east-1"
 # The function the wiring table's contact-event rule feeds (Amazon Connect -> EventBridge -> it).
 VOICE_EVENTS_FUNCTION = "voice_events"
@@ -279,12 +287,16 @@ class LocalStack:
             UserPoolId=self.res.user_pool_id, ClientName="web",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
-        idp.admin_create_user(UserPoolId=self.res.user_pool_id, Username=DEMO_STAFF_EMAIL,
-                              UserAttributes=[{"Name": "email", "Value": DEMO_STAFF_EMAIL},
-                                              {"Name": "email_verified", "Value": "true"}],
-                              MessageAction="SUPPRESS")
-        idp.admin_set_user_password(UserPoolId=self.res.user_pool_id, Username=DEMO_STAFF_EMAIL,
-                                    Password=DEMO_STAFF_PASSWORD, Permanent=True)
+        for role in ROLES:  # the pool's groups, as infra/web.py declares them
+            idp.create_group(UserPoolId=self.res.user_pool_id, GroupName=role)
+        for role, email in DEMO_STAFF_BY_ROLE.items():
+            idp.admin_create_user(UserPoolId=self.res.user_pool_id, Username=email,
+                                  UserAttributes=[{"Name": "email", "Value": email},
+                                                  {"Name": "email_verified", "Value": "true"}],
+                                  MessageAction="SUPPRESS")
+            idp.admin_set_user_password(UserPoolId=self.res.user_pool_id, Username=email,
+                                        Password=DEMO_STAFF_PASSWORD, Permanent=True)
+            idp.admin_add_user_to_group(UserPoolId=self.res.user_pool_id, Username=email, GroupName=role)
 
         # End User Messaging SMS, through its API (the stand-in), as the stack declares it
         sms = self._client("pinpoint-sms-voice-v2")
@@ -346,6 +358,7 @@ class LocalStack:
             "CARELOOP_SMS_PARTS_PER_SECOND": str(self.parts_per_second),
             "CARELOOP_WEBHOOK_SECRET": self.webhook_secret,
             "CARELOOP_LOCAL_MODE": "true",
+            "CARELOOP_STAFF_USER_POOL_ID": self.res.user_pool_id,
             # personal booking links point at the local HTTP front (`careloop local --port`)
             "CARELOOP_BOOKING_BASE_URL": os.environ.get("CARELOOP_BOOKING_BASE_URL")
             or f"http://127.0.0.1:{os.environ.get('CARELOOP_PORT', '8000')}",

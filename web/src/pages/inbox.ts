@@ -179,7 +179,7 @@ export class InboxPage implements Page {
 
   private async loadStaff(): Promise<void> {
     try {
-      this.staffList = await this.ctx.api.staff();
+      this.staffList = await this.ctx.api.assignees();
     } catch (err) {
       if (err instanceof SessionEnded || this.destroyed) return;
       this.staffList = null; // no assignee picker or "Mine" until the next load

@@ -51,6 +51,9 @@ export class WorkflowsPage implements Page {
         "aria-checked": String(w.enabled),
         "aria-labelledby": `${titleId} ${titleId}-state`,
         "data-testid": "workflow-toggle",
+        // only admins switch workflows (careloop/roles.py); others see the state
+        disabled: !this.ctx.me.roles.includes("admin"),
+        title: this.ctx.me.roles.includes("admin") ? null : "Only an admin can switch workflows",
       },
       h("span", { class: "switch-track", "aria-hidden": "true" }, h("span", { class: "switch-thumb" })),
     );

@@ -164,6 +164,7 @@ class S3Archive:
 @lru_cache(maxsize=1)
 def services() -> Services:
     from careloop.adapters import dynamo
+    from careloop.adapters.cognito import CognitoStaffDirectory
     from careloop.adapters.connect import ConnectContacts
     from careloop.workflows.registry import CachedWorkflows
 
@@ -195,6 +196,8 @@ def services() -> Services:
         booking=dynamo.DynamoBooking(tables),
         booking_base_url=s.booking_base_url,
         contacts=ConnectContacts(),  # its client is made on the first DescribeContact only
+        access_log=dynamo.DynamoAccessLog(tables),
+        staff=CognitoStaffDirectory(s.staff_user_pool_id),
     )
 
 

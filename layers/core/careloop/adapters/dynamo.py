@@ -842,3 +842,28 @@ class DynamoAnalytics:
 
 def _starting(appointments: Iterable[Appointment], start: datetime, end: datetime) -> list[Appointment]:
     return sorted((a for a in appointments if start <= a.start < end), key=lambda a: a.start)
+
+
+class DynamoAccessLog:
+    """AccessLogStore on the records table: `ACCESS#<key>` items, put only where none is (the log
+    is append-only: this adapter has no update or delete, and a rewrite of a key is refused)."""
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+
+    def append_access(self, entry: dict) -> bool:
+        item = {k: v for k, v in entry.items() if k != "key"} | {
+            "pk": f"ACCESS#{entry['key']}", "sk": _SK, "record_type": "access"}
+        try:
+            self.t.db.put_item(TableName=self.t.records, Item=_to_item(item),
+                               ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+        return True
+
+    def access_entries(self) -> list[dict]:
+        rows = [{k: v for k, v in i.items() if k not in ("pk", "sk", "record_type")} | {"key": i["pk"][7:]}
+                for i in self.t.all_of_type("access")]
+        return sorted(rows, key=lambda r: (r["at"], r["key"]))
