@@ -27,17 +27,18 @@ def test_the_story_is_drawn_from_the_seed_alone():
     replies = {v.reply for v in one.visits}
     assert {"confirm", "cancel", "reschedule", "question", "urgent", "none"} <= replies
     assert any(v.no_show for v in one.visits) and any(v.rebooks for v in one.visits)
+    assert any(v.calls for v in one.visits)
 
 
 @pytest.fixture(scope="module")
 def seeded(stack):
-    return seed_history(stack, patients=30)
+    return seed_history(stack)  # the default story: every kind of event happens in it
 
 
 def test_history_lived_through_the_pipeline(stack, seeded, ports):
     from careloop import inbox
 
-    assert seeded.replies > 0 and seeded.no_shows > 0 and seeded.rebooked > 0
+    assert seeded.replies > 0 and seeded.no_shows > 0 and seeded.rebooked > 0 and seeded.calls > 0
     assert abs(stack.clock.now() - datetime.now(UTC)) < timedelta(minutes=5)  # back to the present
     outbox = stack.standin.outbox()
     assert len(outbox) == seeded.texts_sent > seeded.visits
@@ -48,6 +49,7 @@ def test_history_lived_through_the_pipeline(stack, seeded, ports):
     for key in ("sent", "delivered", "responses", "confirmed", "no_shows", "recovered"):
         assert ninety[key] > 0, key
     assert len(ninety["by_week"]) >= 11
+    assert ninety["voice"]["calls"] == seeded.calls  # each call through the voice hook is on record
     thirty = inbox.analytics(ports, None, None)
     assert thirty["sent"] > 0 and thirty["delivered"] > 0
     assert thirty["sent"] < ninety["sent"]

@@ -28,7 +28,7 @@ def _local(args: argparse.Namespace) -> int:
         told = seed_history(stack, patients=args.history_patients)
         print(f"Seeded {told.days} days of history: {told.patients} patients, {told.visits} visits, "
               f"{told.texts_sent} texts, {told.replies} replies, {told.no_shows} no-shows "
-              f"({told.rebooked} rebooked) in {told.seconds:.0f} s", flush=True)
+              f"({told.rebooked} rebooked), {told.calls} calls in {told.seconds:.0f} s", flush=True)
     if not args.no_demo:
         demo.seed(services())
         stack.drain()

@@ -43,6 +43,8 @@ REPLIES: dict[str, dict[str, list[str]]] = {
                "es": ["Tengo la cara muy hinchada y fiebre, me duele mucho"]},
 }
 REPLY_WEIGHTS = {"confirm": 55, "none": 25, "question": 8, "reschedule": 5, "cancel": 5, "urgent": 2}
+CALL_WORDS = {"en": "I want to confirm my appointment", "es": "Quiero confirmar mi cita"}
+CALL_RATE = 0.08
 NO_SHOW_RATE = 0.12
 RECOVERY_RATE = 0.5  # of the no-shows, who book again through their link a few days later
 
@@ -60,6 +62,7 @@ class Visit:
     reply_text: str
     no_show: bool
     rebooks: bool
+    calls: bool = False  # the patient also phones the day before (the voice hook, Lex + Connect stand-ins)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class HistoryResult:
     replies: int = 0
     no_shows: int = 0
     rebooked: int = 0
+    calls: int = 0
     texts_sent: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
@@ -114,7 +118,8 @@ def plan(today: date, zone: Any, *, days: int = 90, patients: int = 40, seed: in
             no_show = reply not in ("cancel", "reschedule") and rng.random() < NO_SHOW_RATE
             visits.append(Visit(id=f"hist-v{len(visits):04d}", patient=p.id, booked_on=booked_on, start=start,
                                 minutes=minutes, provider=rng.choice(PROVIDERS), visit_type=kind, reply=reply,
-                                reply_text=text, no_show=no_show, rebooks=no_show and rng.random() < RECOVERY_RATE))
+                                reply_text=text, no_show=no_show, rebooks=no_show and rng.random() < RECOVERY_RATE,
+                                calls=rng.random() < CALL_RATE))
     return HistoryPlan(first_day=first_day, days=days, patients=people, visits=visits)
 
 
@@ -178,12 +183,15 @@ def seed_history(stack: LocalStack, *, days: int = 90, patients: int = 40, seed:
         now = stack.clock.now()
         # replies to the reminders for tomorrow's visits (sent at an earlier tick)
         texted = rebooked = 0
-        for v in by_visit_day.get(_business_day(day + timedelta(days=1)), []):
+        for v in by_visit_day.get(day + timedelta(days=1), []):
             phone = by_id[v.patient].phone or ""
             if v.reply != "none" and v.patient in ingested and _was_texted(stack, phone):
                 stack.standin.receive(phone, stack.res.phone_number, v.reply_text)
                 result.replies += 1
                 texted += 1
+            if v.calls and v.patient in ingested:
+                _call(stack, v, phone, by_id[v.patient].language)
+                result.calls += 1
         # yesterday's visits: attended or missed (the EHR marks them)
         outcomes = []
         for v in by_visit_day.get(day - timedelta(days=1), []):
@@ -213,6 +221,17 @@ def seed_history(stack: LocalStack, *, days: int = 90, patients: int = 40, seed:
     result.texts_sent = len(stack.standin.outbox())
     result.seconds = round(_time.monotonic() - began, 1)
     return result
+
+
+def _call(stack: LocalStack, v: Visit, phone: str, language: str) -> None:
+    """A short phone call through the voice hook, as `careloop call` makes one, then hang-up
+    (Connect's DISCONNECTED event records it on the thread)."""
+    from careloop_local import voice_console
+
+    turn = {"call": f"history-{v.id}", "from": phone, "text": CALL_WORDS[language],
+            "locale": "es_US" if language == "es" else "en_US"}
+    voice_console.say(stack, turn)
+    voice_console.hang_up(stack, {"call": turn["call"]})
 
 
 def _was_texted(stack: LocalStack, phone: str | None) -> bool:
