@@ -25,7 +25,7 @@ web/dist/index.html: web/node_modules/.package-lock.json web/build.mjs $(shell f
 web: web/dist/index.html
 
 run: $(STAMP) web
-	.venv/bin/careloop local
+	.venv/bin/careloop local --seed-history
 
 # lint first: a type error or a ruff finding fails the front door like a failing test
 test: $(STAMP) web lint

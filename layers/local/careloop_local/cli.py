@@ -27,6 +27,13 @@ def _local(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("CARELOOP_BOOKING_BASE_URL", f"http://{args.host}:{args.port}")  # where links point
     stack = LocalStack(practice_file=Path(args.practice) if args.practice else None).start()
+    if args.seed_history:  # before the demo's own patients: history moves the fresh stack's clock back
+        from careloop_local.history import seed_history
+
+        told = seed_history(stack, patients=args.history_patients)
+        print(f"Seeded {told.days} days of history: {told.patients} patients, {told.visits} visits, "
+              f"{told.texts_sent} texts, {told.replies} replies, {told.no_shows} no-shows "
+              f"({told.rebooked} rebooked), {told.calls} calls in {told.seconds:.0f} s", flush=True)
     if not args.no_demo:
         demo.seed(services())
         stack.drain()
@@ -399,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=int(os.environ.get("CARELOOP_PORT", "8000")))
     local.add_argument("--practice", default=None, help="practice profile JSON (default: the demo)")
     local.add_argument("--no-demo", action="store_true", help="start without the demo patients")
+    local.add_argument("--seed-history", action="store_true",
+                       help="first live ~90 days of demo history through the real pipeline (what `make run` does)")
+    local.add_argument("--history-patients", type=int, default=40, help="patients in the seeded history")
     local.set_defaults(func=_local)
 
     sim = sub.add_parser("simulate", help="dry-run workflows on a virtual clock (JSON Lines out)")
