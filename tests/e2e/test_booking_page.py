@@ -277,6 +277,8 @@ def test_later_and_earlier_dates_page_through_the_calendar(open_page):
     expect(page.get_by_test_id("earlier")).to_have_count(0)  # nothing before today
     page.get_by_test_id("later").click()
     expect(page.get_by_test_id("earlier")).to_be_visible()
+    # the next days render after the button: wait for them (read at once, a loaded machine saw the old ones)
+    expect(first_day(page)).not_to_have_attribute("data-testid", first)
     assert first_day(page).get_attribute("data-testid") > first
     page.get_by_test_id("earlier").click()
     expect(first_day(page)).to_have_attribute("data-testid", first)

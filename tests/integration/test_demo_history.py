@@ -32,7 +32,7 @@ def test_the_story_is_drawn_from_the_seed_alone():
 
 @pytest.fixture(scope="module")
 def seeded(stack):
-    return seed_history(stack)  # the default story: every kind of event happens in it
+    return seed_history(stack, patients=20)  # every kind of event happens in this story, at half the default size
 
 
 def test_history_lived_through_the_pipeline(stack, seeded, ports):

@@ -581,7 +581,10 @@ def assign(s: Services, key: str, assignee: str | None, by: str) -> dict:
 def mark_read(s: Services, key: str, viewer: str) -> dict:
     """The viewer opened this conversation now: what the patient said until now is read (for them)."""
     _check_conversation(s, key)
-    at = s.clock.now().isoformat()
+    # read up to the newest words seen (not "now"): a text stamped by its arrival is unread when
+    # it comes after them, even where the clock (a local stack moved ahead) runs apart from arrivals
+    said = [m.at for m in s.inbox.thread(key) if m.kind in PATIENT_WORDS]
+    at = (max(said) if said else s.clock.now()).isoformat()
     _update_doc(s, READS_DOC_PREFIX + viewer[:80], lambda doc: doc.__setitem__(key, at))
     return {"patient_id": key, "read_at": at}
 
