@@ -243,6 +243,8 @@ def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
     method, path = event.http_method, event.path.removeprefix("/api") or "/"
     mine = roles.authorise(method, path, _claims())
     rule = roles.route_of(method, path)
+    if rule in THREAD_RULES and roles.ADMIN not in mine:
+        _check_thread_team(mine, unquote(path.split("/")[2]))
     if rule in PHI_ACCESS:
         _log_access(PHI_ACCESS[rule], rule, path)
     response = next_middleware(app)
@@ -253,6 +255,25 @@ def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
             if roles.sees_conversation(mine, c.get("team"), str(c.get("patient_id", "")).startswith("phone:"),
                                        urgent=c.get("priority") == "urgent")]
     return response
+
+
+# the routes that open or act on one conversation: a role may use them only on its teams' threads,
+# as the inbox list shows them (an urgent one: the front desk and clinical alike)
+THREAD_RULES = frozenset({
+    "GET /patients/<patient_id>/messages", "POST /patients/<patient_id>/messages",
+    "POST /patients/<patient_id>/resolve", "POST /patients/<patient_id>/hand-back",
+    "POST /patients/<patient_id>/assign", "POST /patients/<patient_id>/notes",
+    "POST /patients/<patient_id>/read", "GET /patients/<patient_id>/saved-replies",
+})
+
+
+def _check_thread_team(mine: frozenset[str], key: str) -> None:
+    msgs = services().inbox.thread(key)
+    team = inbox.conversation_team(msgs)
+    urgent = any(m.priority == "urgent" and m.kind in inbox.STAFF_ITEM_KINDS and str(m.status) != "done" for m in msgs)
+    if not roles.sees_conversation(mine, team, key.startswith("phone:"), urgent=urgent):
+        whose = "an unknown number's" if key.startswith("phone:") else f"the {(team or 'front_desk').replace('_', ' ')} team's"
+        raise Forbidden(f"this conversation is {whose}; your role ({', '.join(sorted(mine))}) does not see it")
 
 
 def _log_access(action: str, rule: str, path: str) -> None:

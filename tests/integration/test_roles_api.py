@@ -162,3 +162,17 @@ def test_an_admin_invites_staff_and_changes_their_role_in_cognito(stack, ports):
 def test_bad_staff_requests_are_named_not_500s(stack, ports, proxy, method, body, status, says):
     got, answer = call(stack, "admin", method, proxy, body)
     assert got == status and says in answer["message"]
+
+
+@pytest.mark.parametrize(("role", "proxy", "status"), [
+    ("clinical", "patients/p-clin/messages", 200), ("billing", "patients/p-clin/messages", 403),
+    ("front_desk", "patients/p-clin/messages", 403), ("billing", "patients/p-bill/messages", 200),
+    ("clinical", f"patients/phone:{STRANGER}/messages", 403), ("front_desk", f"patients/phone:{STRANGER}/messages", 200),
+    ("admin", "patients/p-bill/messages", 200),
+])
+def test_a_role_opens_only_the_threads_its_inbox_shows(stack, ports, role, proxy, status):
+    # the list's team filter is not enough: a thread's URL is guessable, so the API checks it too
+    got, body = call(stack, role, "GET", proxy)
+    assert got == status, body
+    if status == 403:
+        assert "does not see it" in body["message"] and "Test" not in json.dumps(body)
