@@ -170,12 +170,18 @@ def test_a_link_asked_too_often_gets_429_with_retry_after(served, stack):
     patient = Patient(id="p-hammer", first_name="Hal", phone="+16175550177", phone_kind="mobile")
     svc.records.put_patient(patient)
     token = mint(svc, patient, "book", ref="test-hammer").token
-    statuses = [call(f"{served}/booking/api/types?t={token}")[0] for _ in range(REQUESTS_PER_LINK_PER_MINUTE)]
-    assert set(statuses) == {200}
-    # When it asks once more within the minute
-    req = urllib.request.Request(f"{served}/booking/api/types?t={token}")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(req, timeout=30)
-    # Then it is refused, saying when to try again, without a word about the patient
-    assert refused.value.code == 429 and refused.value.headers["Retry-After"] == "60"
-    assert "Hal" not in refused.value.read().decode()
+    # When it asks again and again (the limit is per minute: should a minute turn while it asks, the
+    # count starts over once, so the refusal comes within two windows' worth)
+    served_before, refused = 0, None
+    for _ in range(2 * REQUESTS_PER_LINK_PER_MINUTE + 1):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{served}/booking/api/types?t={token}"), timeout=30):
+                served_before += 1
+        except urllib.error.HTTPError as exc:
+            refused = exc
+            break
+    # Then at least the limit is served, then it is refused, saying when to try again, without a
+    # word about the patient
+    assert refused is not None and served_before >= REQUESTS_PER_LINK_PER_MINUTE
+    assert refused.code == 429 and refused.headers["Retry-After"] == "60"
+    assert "Hal" not in refused.read().decode()
