@@ -27,10 +27,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
 
-def _aware(v: datetime | None) -> datetime | None:
+def aware(v: datetime | None) -> datetime | None:
+    """A model validator: a datetime must carry its UTC offset (every stored time is an instant)."""
     if v is not None and v.tzinfo is None:
         raise ValueError("datetime needs a UTC offset")
     return v
+
+
+_aware = aware
 
 
 class Patient(_Model):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from careloop.clock import iso
+from careloop.models import aware as _aware
 
 if TYPE_CHECKING:
     from careloop.booking.availability import AppointmentType, BookingSettings
@@ -116,12 +117,6 @@ def declines_offer(text: str) -> bool:
 
 
 # ---- records (in the booking table: an EHR update of the patient never wipes them) -------------
-
-
-def _aware(v: datetime | None) -> datetime | None:
-    if v is not None and v.tzinfo is None:
-        raise ValueError("datetime needs a UTC offset")
-    return v
 
 
 class WaitlistEntry(BaseModel):

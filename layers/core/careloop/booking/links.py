@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from careloop.models import aware as _aware
+
 if TYPE_CHECKING:
     from careloop.models import Patient
     from careloop.ports import Services
@@ -31,12 +33,6 @@ def new_token() -> str:
 
 def looks_like_token(value: str) -> bool:
     return len(value) == TOKEN_LENGTH and all(c in ALPHABET for c in value)
-
-
-def _aware(v: datetime | None) -> datetime | None:
-    if v is not None and v.tzinfo is None:
-        raise ValueError("datetime needs a UTC offset")
-    return v
 
 
 class BookingLink(BaseModel):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from careloop.booking.slots import Slot
+from careloop.models import aware as _aware
 from careloop.templates import format_date, format_time, named_zone
 
 if TYPE_CHECKING:
@@ -19,12 +20,6 @@ if TYPE_CHECKING:
 
 OFFER_HOURS = 24  # an offer's times are held open for a reply this long; then "2" means nothing
 OFFERED = 3  # times one offer lists
-
-
-def _aware(v: datetime | None) -> datetime | None:
-    if v is not None and v.tzinfo is None:
-        raise ValueError("datetime needs a UTC offset")
-    return v
 
 
 class OfferedSlot(BaseModel):
