@@ -120,7 +120,12 @@ def test_no_phi_reaches_the_handlers_log_lines(stack, patient):
         assert secret not in logged
 
 
-def test_indirect_self_harm_at_3am_gets_988_and_an_urgent_page(stack, patient, alerts_queue):
+@pytest.mark.parametrize("farewell", [
+    "I gave my dog to my neighbour and left letters for my kids. Thank you for being so kind to me all these years. Please cancel Friday.",
+    # no word of the safety lexicon at all: the urgent model's doubt decides
+    "díganle a la doctora que siempre la aprecié. ya no voy a ocupar más citas, ya no voy a estar por aquí",
+])
+def test_indirect_self_harm_at_3am_gets_988_and_an_urgent_page(stack, patient, alerts_queue, farewell):
     # Given it is 3 a.m. at the practice (quiet hours, office closed)
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
@@ -137,12 +142,11 @@ def test_indirect_self_harm_at_3am_gets_988_and_an_urgent_page(stack, patient, a
            [Appointment(id="agB", patient_id="ag2", start=three + timedelta(days=2), provider="Dr. Lee")], three)
     stack.drain()
     # When the patient texts a farewell that never says suicide, kill or die
-    replies = text(stack, "I gave my dog to my neighbour and left letters for my kids. "
-                          "Thank you for being so kind to me all these years. Please cancel Friday.", phone)
+    replies = text(stack, farewell, phone)
     # Then the 988 safety reply goes out at once, and the clinical team is paged urgently
     assert len(replies) == 1 and "988" in replies[0] and "911" in replies[0]
     sent = notifications(alerts_queue)
     assert len(sent) == 1
     assert sent[0]["MessageAttributes"]["priority"]["Value"] == "urgent"
     assert sent[0]["MessageAttributes"]["team"]["Value"] == "clinical"
-    assert "letters" not in json.dumps(sent[0]) and "Tom" not in json.dumps(sent[0]) and phone not in json.dumps(sent[0])
+    assert max(farewell.split(), key=len) not in json.dumps(sent[0]) and "Tom" not in json.dumps(sent[0]) and phone not in json.dumps(sent[0])

@@ -138,3 +138,66 @@ def test_warning_signs_are_named_after_their_clinical_source_and_scoped():
     # and a move explains a goodbye, where nothing else does
     assert safety.urgent(read("saying goodbye, we're moving to Texas next week")) is None
     assert safety.urgent(read("this is my goodbye. thank you for everything")).kind == "self_harm"
+
+
+# Indirect self-harm with no word of the safety lexicon at all: the urgent model's doubt decides
+# (classifier.URGENT_WITHOUT_CONCEPT), and third persons count like the first.
+NO_LEXICON_SELF_HARM = [
+    "tell dr kim thanks for being so patient with me over the years. you can give my slot to someone else, for good",
+    "i wanted you all to know you were the kindest people i had around me. i wont be needing the follow up, or any after it",
+    "honestly i just take up space at home, everyone would have an easier time. skip my appointment",
+    "mi hermano regaló su guitarra y su moto y le dijo a mi mamá que ya no lo van a ver. tiene cita con ustedes el lunes",
+    "díganle a la doctora que siempre la aprecié. ya no voy a ocupar más citas, ya no voy a estar por aquí",
+    "my husband left a note that just said 'take care of the kids' and hes not picking up. he sees dr patel",
+]
+
+
+@pytest.mark.parametrize("text", NO_LEXICON_SELF_HARM)
+def test_indirect_self_harm_without_any_lexicon_word_is_urgent(text):
+    p = classify(text)
+    assert p.intent == "urgent", (text, p.reason)
+    assert p.urgent_kind == "self_harm", (text, p.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "years ago I was in the hospital after I tried to hurt myself. all good now, just need a checkup",
+    "el año pasado me quise lastimar, ya estoy bien, nada más quiero agendar una limpieza",
+])
+def test_a_past_mention_of_self_harm_is_urgent_even_when_the_patient_says_they_are_fine(text):
+    # intents.md: any direct or indirect mention of self-harm is urgent; "I'm fine" lowers a symptom only
+    assert classify(text).intent == "urgent"
+
+
+@pytest.mark.parametrize("text", [
+    "ya dejamos todo listo, puse todo en orden para mis hijos",
+    "pongo todo en orden esta semana, el testamento ya está firmado",
+])
+def test_affairs_in_order_in_spanish_without_a_possessive(text):
+    assert "putting affairs in order" in safety.signs(read(text))
+
+
+@pytest.mark.parametrize("text", [
+    "desde que me sacaron la muela me sangra y no para",
+    "my gums are bleeding since the deep cleaning and it wont stop",
+])
+def test_bleeding_that_does_not_stop_in_either_order(text):
+    assert classify(text).intent == "urgent"
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("pls stop autopay, I'll call with a card", "billing"),
+    ("stop payments on the old card please", "billing"),
+    ("quiero parar pagos automaticos de mi cuenta", "billing"),
+    ("I didn't mean stop the reminders, I meant stop the refill from auto renewing", "refill"),
+])
+def test_stop_with_a_bare_object_that_is_not_texts_is_not_an_opt_out(text, label):
+    assert classify(text).intent == label, classify(text).reason
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("please don't unsubscribe me, I just need to cancel friday", "cancel"),
+    ("no me den de baja porfa, solo necesito cambiar mi cita del martes a otro día", "reschedule"),
+    ("do not remove me", "opt_in"),
+])
+def test_keeping_the_texts_asks_for_nothing_beside_another_request(text, label):
+    assert classify(text).intent == label, classify(text).reason

@@ -91,7 +91,7 @@ _SELF_HARM_DIRECT = _rx(
     r"\b(?:me )?quiero morir", r"\bquiero morirme\b", r"\bno quiero (?:vivir|seguir viviendo|despertar)",
     r"\bya no quiero (?:vivir|seguir|estar aqui|despertar)", r"\bquitarme la vida\b", r"\bmatarme\b",
     r"\bme (?:voy a|quiero) (?:matar|morir|quitar la vida)", r"\bhacerme (?:dano|algo)\b",
-    r"\bme voy a hacer dano\b", r"\bmejor muert[oa]s?\b", r"\bmejor sin mi\b",
+    r"\bme voy a hacer dano\b", r"\bme (?:quise|quiero|queria|quisiera|iba a|intente) (?:hacer dano|lastimar|cortar|matar)\b", r"\blastimarme\b", r"\bmejor muert[oa]s?\b", r"\bmejor sin mi\b",
     r"\b(?:que )?todo se acabe\b", r"\b(?:terminar|acabar) con todo\b", r"\bacabar con mi vida\b",
     r"\bno (?:le )?veo (?:el )?sentido\b", r"\bno tiene sentido (?:seguir|vivir)",
     r"\bdesaparecer para siempre\b", r"\bnadie (?:me )?(?:extranaria|extrañaria|le importaria|notaria)",
@@ -151,7 +151,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:put|putting|get|getting|got|have|had|set|setting) (?:all )?(?:of )?(?:my|our) (?:affairs|things|papers|life|house) in order\b", r"\baffairs in order\b",
         r"\b(?:made|making|wrote|writing|updated|updating|finished|signed|finalized) (?:out )?(?:my|a) (?:will|testament)\b",
         r"\b(?:arreglando|arregle|arreglar|poner|puse|poniendo|dejar|deje|dejando|tengo) (?:todos |todas )?(?:mis|todos mis) (?:asuntos|papeles|cosas|pendientes) (?:en orden|arreglad\w+)\b",
-        r"\b(?:dejar|deje|dejando|dejo) todo (?:en orden|arreglado|listo)\b", r"\b(?:hice|haciendo|escribi|hacer) (?:mi )?testamento\b",
+        r"\b(?:dejar|deje|dejando|dejo|puse|pongo|poniendo|poner|tengo|arregle|arreglando) (?:ya )?todo (?:en orden|arreglado|listo)\b", r"\b(?:hice|haciendo|escribi|hacer) (?:mi )?testamento\b",
     ),
     # "feeling like a burden" (988)
     "feels a burden": _rx(
@@ -290,7 +290,7 @@ MEDICAL = _rx(
     r"\bblood everywhere\b", r"\bsoak\w* (?:through|the)", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
     r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b",
     r"\bno (?:para|paro|deja|dejo|ha parado|ha dejado) de sangrar", r"\bsangr\w* (?:mucho|demasiado|sin parar)",
-    r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
+    r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
     # dental trauma
     r"\bknock\w* (?:out|loose)\b", r"\btooth (?:got )?knocked\b", r"\bbroke (?:his|her|my) jaw\b",
     r"\bjaw (?:is )?locked\b", r"\bcant open (?:my|his|her) mouth\b", r"\bno puedo abrir la boca\b",
@@ -548,12 +548,15 @@ def opt_out(t: InboundText) -> SafetyHit | None:
 _TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing) (?:my|the|his|her|our) (?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim)\w*)")
 
 
-_NEGATED_STOP = lazy(r"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|no|nunca) (?:ever |me |nos |le |quiero |queremos |quise |vayan a |van a )?$")
+_NEGATED_STOP = lazy(r"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|no|nunca) (?:ever |me |nos |le |quiero |queremos |quise |vayan a |van a |(?:mean|meant|want|ask|asking) (?:you )?(?:to )?)?$")
 
 
 # "stop my autopay", "stop sending my account to collections": stop with an object that is not a text
 _OTHER_OBJECT = lazy(
     r"\s*(?:(?:sending|charging|billing|putting|reporting|mailing|taking|processing|the) )?(?:me )?(?:my|the|this|that|his|her|our|your|mi|la|el|los|las|mis|su|sus) (?!(?:\w+ )?(?:text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto))\w+"
+    # ... or one of the things patients stop that are not texts, with no article ("stop autopay")
+    r"|\s*(?:auto ?pay\w*|payments?|charg\w*|billing|collections?|debits?|statements?|withdrawals?|medica\w*|meds|pills|insulin|refills?|prescriptions?"
+    r"|cobr\w*|cargos?|pagos?|medicin\w*|medicamentos?|pastillas|recetas?|tratamiento)\b"
 )
 
 
