@@ -201,3 +201,60 @@ def test_stop_with_a_bare_object_that_is_not_texts_is_not_an_opt_out(text, label
 ])
 def test_keeping_the_texts_asks_for_nothing_beside_another_request(text, label):
     assert classify(text).intent == label, classify(text).reason
+
+
+@pytest.mark.parametrize("text", [
+    "lately on the highway i keep thinking about steering into a truck. cant shake it",
+    "I keep having thoughts of walking into traffic after work",
+    "ando pensando en aventarme del carro en la autopista",
+])
+def test_thoughts_of_a_method_are_self_harm(text):
+    p = classify(text)
+    assert p.intent == "urgent" and p.urgent_kind == "self_harm", (text, p.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "my grandmother fell in the bathroom and she cant get up, please reschedule her tuesday",
+    "mi papá se cayó en la cocina y no se puede levantar",
+    "my son fell off the monkey bars and his arm is bent the wrong way",
+    "me caí de la escalera y la muñeca no la puedo mover",
+    "the throat feels tight and se me está cerrando la garganta since the new pills",
+])
+def test_falls_fractures_and_a_closing_throat_are_emergencies(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("the commute is killing me, can I move to a later time on thursday", "reschedule"),
+    ("la espera en el teléfono me está matando, ¿a qué hora abren mañana?", "hours"),
+    ("my boss almost had a heart attack when I asked for friday off lol, can I come saturday instead", "reschedule"),
+    ("casi me da un infarto cuando vi el cobro de la limpieza, me explican la cuenta?", "billing"),
+])
+def test_figures_of_speech_are_not_symptoms(text, label):
+    assert classify(text).intent == label, classify(text).reason
+
+
+@pytest.mark.parametrize("text", ["my tooth is killing me", "this bill is a lot but my jaw is killing me since the extraction"])
+def test_pain_that_is_killing_the_patient_stays_urgent(text):
+    assert classify(text).intent == "urgent"
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("I no longer want to get these.", "opt_out"),
+    ("please take me off this list, I'll call when I need you", "opt_out"),
+    ("bájenme de la lista de mensajes porfa", "opt_out"),
+    ("please stop calling my home number, text me instead", "human"),
+    ("I do not wish to stop these, they help me remember", "thanks"),
+    ("no pienso dejar de recibir los recordatorios, son muy útiles", "thanks"),
+    ("I unsubscribed from your email newsletter, the texts are fine", "other"),
+    ("quiero dar de baja la tarjeta vieja y poner una nueva para el saldo", "billing"),
+    ("mi hija puso STOP sin querer, vuelvan a activar los mensajes por favor", "opt_in"),
+])
+def test_opt_out_wording_and_its_look_alikes(text, label):
+    p = classify(text)
+    if label == "opt_out":
+        assert p.intent == "opt_out", (text, p.reason)
+    else:
+        assert p.intent != "opt_out", (text, p.reason)
+        if label == "opt_in":
+            assert p.intent == "opt_in", (text, p.reason)

@@ -98,6 +98,7 @@ OPT_IN = lazy(
     r"|\b(?:recibir|mandarme|mandenme|enviarme|envienme) (?:\w+ ){0,3}(?:otra vez|de nuevo)\b|\bvolver a recibir\b|\bvuelvan a (?:mandar|enviar)"
     r"|\b(?:otra vez|de nuevo)\b.*\b(?:mensajes|recordatorios|textos)\b|\b(?:mensajes|recordatorios|textos)\b.*\b(?:otra vez|de nuevo)\b"
     r"|\bsi quiero (?:recibir )?(?:los )?(?:mensajes|recordatorios|textos)\b|\bpueden (?:mandarme|enviarme|escribirme)\b"
+    r"|\b(?:volver a |vuelvan a )?(?:re)?activar\w* (?:de nuevo |otra vez )?(?:los |mis )?(?:mensajes|recordatorios|textos)\b|\bsin querer\b"
     r"|\byou (?:can|may) (?:now )?(?:send|text)\b|\b(?:ok|okay) to (?:text|send)\b|\bplease (?:text|send) (?:me )?(?:the )?reminders\b"
     r"|\bkeep (?:sending|texting) (?:me|the)\b|\bsigan (?:mandandome|enviandome|mandando|enviando)\b"
 )

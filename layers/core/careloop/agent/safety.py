@@ -222,6 +222,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
         r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from) (?:the|a|an) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train)\b",
         r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b",
+        r"\b(?:thinking|think|thoughts?|pensando|pienso) (?:about|of|en) (?:just )?(?:swerv\w*|steer\w*|walk\w* in ?to|aventarme|tirarme|chocar|estrellarme|meterme)\b",
+        r"\b(?:swerv\w*|steer\w*|driv\w*|walk\w*|step\w*) (?:my car )?(?:in ?to|in front of) (?:the )?(?:oncoming )?(?:traffic|a (?:truck|bus|train|car))\b",
         r"\b(?:on|up on|at|standing on|sitting on|en|arriba en|parad[oa] en|sentad[oa] en) (?:the|a|my|el|la|un|una) (?:roof|rooftop|ledge|edge|bridge|overpass|tracks|train tracks|cliff|techo|azotea|orilla|puente|vias)\b.{0,60}\b(?:thinking|for a while|alone|cant|dont know|goodbye|bye|last|nobody|no one|pensando|sol[oa]|no se|adios|nadie)\b",
                 r"\b(?:i have|i got|tengo|ya tengo) (?:a|un) plan\b", r"\bi know (?:when|how|where) i (?:will|am going to) do it\b", r"\bya se (?:cuando|como|donde) lo voy a hacer\b",
         r"\b(?:made|i have made|hice|tome) (?:my|the|mi|la) (?:decision|decision final)\b.{0,60}\b(?:peace|paz|need|necesit\w*|wont|goodbye|ready)\b", r"\bat peace with (?:it|my decision)\b",
@@ -276,7 +278,10 @@ MEDICAL = _rx(
     r"\bheart\b.{0,25}\b(?:squeez|crush|pressure|pound)", r"\bdesmay", r"\bno responde\b", r"\bperdio el conocimiento",
     r"\bseizure", r"\bconvuls", r"\bataque epileptico",
     # allergy
-    r"\ballergic reaction\b", r"\banaphyla", r"\bepi ?pen\b", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen)",
+    r"\ballergic reaction\b", r"\banaphyla", r"\b(?:throat|garganta)\b.{0,25}\b(?:cerrando\w*|cierra|closing|tight|apretad\w*)\b", r"\bse me (?:esta )?cerrando la garganta\b",
+    r"\b(?:fallen|fell|fall|me cai|se cayo|me he caido|se ha caido)\b.{0,50}\b(?:cant|cannot|can not|no (?:me )?puedo|no (?:se )?puede) (?:get up|stand|move|walk|levantar\w*|parar\w*|mover\w*|caminar)\b",
+    r"\b(?:arm|leg|wrist|ankle|elbow|brazo|pierna|muneca|tobillo|codo)\b.{0,30}\b(?:bent (?:wrong|weird|funny|the wrong way)|doblad[oa] (?:raro|feo|chueco)|chueco|out of place|sticking out)\b",
+    _near(r"(?:arm|leg|wrist|ankle|brazo|pierna|muneca|tobillo)", r"(?:cant|cannot|can not) move (?:it|him|her)|no (?:lo|la|me lo|me la) (?:puedo|puede) mover", 8), r"\bepi ?pen\b", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen)",
     r"\b(?:tongue|lips?|throat) (?:is |are )?(?:swelling|swollen|puffing)", r"\bhives\b",
     r"\b(?:trouble|hard|cant|difficulty|problems?) (?:to )?swallow", r"\bcierra la garganta\b", r"\bronchas\b",
     r"\bno (?:puedo|puede) tragar\b", r"\bhinchando la (?:lengua|garganta|cara|boca)\b", r"\breaccion alergica\b",
@@ -431,10 +436,29 @@ def _clause(canon: str, start: int, end: int) -> str:
     return canon[lo:nxt.start() if nxt else len(canon)]
 
 
+# Figures of speech: "this bill is killing me", "I nearly had a heart attack when I saw the
+# statement", "el trabajo me está matando", "me muero de risa": the words of a symptom, no symptom.
+_NOT_BODY = (r"bill|bills|statement|invoice|boss|work|job|wait|waiting|hold|hours|schedule|traffic|price|prices|cost|homework|kids|"
+             r"commute|line|paperwork|(?:this|that|the) (?:dentist |doctor )?(?:appt|appointment|visit)|trabajo|espera|cuenta|jefe|precio|"
+             r"calor|trafico|chamba|horario|fila|tarea")
+_HYPERBOLE = lazy(
+    rf"\b(?:{_NOT_BODY})\b(?:\W+\w+){{0,4}}?\W+(?:kill\w* me|me (?:esta |estan )?mat\w*|me va a matar|me van a matar)\b"
+    rf"|\b(?:{_NOT_BODY})\b(?:\W+\w+){{0,5}}?\W+(?:almost|nearly|casi|por poco)\b(?:\W+\w+){{0,4}}?\W+(?:heart attack|stroke|infarto|derrame)\b"
+    r"|\b(?:almost|nearly|about to|casi|por poco)\b(?:\W+\w+){0,4}?\W+(?:heart attack|stroke|infarto|derrame|patatus|soponcio)\b"
+    r".{0,50}\b(?:when|cuando|opened|saw|vi|abri|lol|lmao|jaja\w*|bill|cuenta|statement|price|precio|charge\w*|cobro\w*|emo_\w+)"
+    r"|\b(?:kill\w* me|me mata\w*|me muero)\b (?:de (?:risa|la risa|verguenza)|lol|lmao|haha\w*|jaja\w*)"
+)
+
+
+def _figure_of_speech(canon: str, start: int, end: int) -> bool:
+    return any(h.start() <= start and end <= h.end() + 1 or h.start() <= start < h.end() for h in _HYPERBOLE.finditer(canon))
+
+
 def in_scope(canon: str, start: int, end: int) -> bool:
-    """A symptom counts unless the patient denies it just before ("no chest pain") or places it
-    in the past ("after my ER visit last week") without saying it is happening now."""
-    if _DENIED.search(canon[max(0, start - 14):start]):
+    """A symptom counts unless the patient denies it just before ("no chest pain"), places it
+    in the past ("after my ER visit last week") without saying it is happening now, or uses its
+    words as a figure of speech ("this bill is killing me")."""
+    if _DENIED.search(canon[max(0, start - 14):start]) or _figure_of_speech(canon, start, end):
         return False
     clause = _clause(canon, start, end)
     if not _PAST.search(clause):
@@ -515,7 +539,8 @@ OPT_OUT = _rx(
     r"\bdej(?:en|e|a) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
-    r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b",
+    r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b", r"\bbaj(?:en|e|a)me (?:de|del)\b",
+    r"\b(?:dont|do not|no longer|dont even) (?:want|need|wish)(?: to)?(?: (?:get|receive|keep getting))? (?:these|them|those)(?: anymore| any more)?\s*(?:[.!,]|thanks|thank you|$)",
     r"\bquit(?:en|enme|ame|eme|arme|arnos|ar) (?:de |mi numero)", r"\b(?:borren|borre|eliminen|elimine) (?:mi|este|el) numero\b",
 )
 # Someone who stopped by mistake and wants texts back is opting in, not out.
@@ -545,10 +570,13 @@ def opt_out(t: InboundText) -> SafetyHit | None:
     return None
 
 
-_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing) (?:my|the|his|her|our) (?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim)\w*)")
+_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|calling|phoning|ringing|the calls|llamar\w*|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing) (?:my|the|his|her|our) (?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim)\w*)")
 
 
-_NEGATED_STOP = lazy(r"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|no|nunca) (?:ever |me |nos |le |quiero |queremos |quise |vayan a |van a |(?:mean|meant|want|ask|asking) (?:you )?(?:to )?)?$")
+# a negator, then at most a few words of wanting / meaning ("I do not wish to", "not asking you to",
+# "no quiero que", "no pienso"): what follows is not asked for
+_WANTING = r"(?:(?:ever|me|nos|le|be|wish|want|wanna|mean|meant|plan|planning|intend|ask|asking|need|going|gonna|trying|you|to|quiero|queremos|quise|pienso|vayan|van|voy|a|que|ustedes) )"
+_NEGATED_STOP = lazy(rf"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do not|shall not|no|nunca) {_WANTING}{{0,4}}$")
 
 
 # "stop my autopay", "stop sending my account to collections": stop with an object that is not a text
@@ -563,9 +591,18 @@ _OTHER_OBJECT = lazy(
 def _stop_trap(canon: str, m: re.Match[str]) -> bool:
     """"stop by tomorrow?", "I won't stop texting you until...", "stop my autopay": not a request
     to stop texts."""
-    if _TRAP_AFTER_STOP.match(canon, m.start()) or _NEGATED_STOP.search(canon[max(0, m.start() - 12):m.start()]):
+    at = m.start() + max(0, m.group().rfind("stop"))  # "please stop calling me": the trap follows the verb
+    if _TRAP_AFTER_STOP.match(canon, at) or _NEGATED_STOP.search(canon[max(0, m.start() - 36):m.start()]):
         return True
-    return bool(_OTHER_OBJECT.match(canon, m.end())) and not _CONTACT_WORD.search(m.group())
+    if m.group().startswith("unsubscrib") and _NOT_TEXTS.match(canon, m.end()):
+        return True
+    # the object check is for a bare stop verb ("please stop autopay"); "take me off this list" has its object
+    return bool(_STOP_VERB_END.search(m.group())) and bool(_OTHER_OBJECT.match(canon, m.end())) and not _CONTACT_WORD.search(m.group())
+
+
+_STOP_VERB_END = lazy(r"(?:stop|quit|cease|parar|alto|baja|sending|texting|mandar|enviar|mandando|enviando|manden|mande|envien|envie|mandes|envies)$")
+# "unsubscribe from your email newsletter": another channel, not the texts
+_NOT_TEXTS = lazy(r"\s*(?:me )?(?:from )?(?:the |your |ur |this |that )?(?:e ?mail\w*|newsletter\w*|mailing\w*|marketing e ?mails?|promo\w*|portal)")
 
 
 _CONTACT_WORD = lazy(r"text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto")
@@ -577,10 +614,18 @@ def without_traps(canon: str) -> str:
 
 
 _NEGATED_STOP_PHRASE = lazy(
-    r"\b(?:wont|dont|not|never|do not|will not|no|nunca) (?:me |nos )?(?:stop\w*|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|borren)"
+    rf"\b(?:wont|dont|not|never|do not|will not|shall not|no|nunca) {_WANTING}{{0,4}}(?:stop\w*|dejar de|dejen de|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|borren)"
 )
 
 
 def keeps_texts(canon: str) -> bool:
     """"don't stop sending me reminders": the opposite of an opt-out."""
-    return bool(_NEGATED_STOP_PHRASE.search(canon)) or bool(_UNDO.search(canon))
+    return bool(_NEGATED_STOP_PHRASE.search(canon)) or bool(_UNDO.search(canon)) or bool(_WANTS_TEXTS.search(canon))
+
+
+# "text me instead", "the texts are fine", "prefiero mensajes": asking for texts, whatever else it stops
+_WANTS_TEXTS = lazy(
+    r"\b(?:text|txt|message) me (?:instead|only|please|back)\b|\b(?:prefer|rather have|rather get) (?:a )?(?:texts?|txts?|messages?)\b"
+    r"|\b(?:the )?(?:texts|reminders|messages) (?:are|r) (?:fine|ok|okay|great|helpful|good)\b|\bi like the (?:reminders|texts)\b"
+    r"|\b(?:mejor|prefiero|solo) (?:por )?(?:mensajes?|textos?)\b|\b(?:los )?(?:mensajes|recordatorios) (?:estan bien|son (?:muy )?utiles)\b"
+)
