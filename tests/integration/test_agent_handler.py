@@ -150,3 +150,34 @@ def test_indirect_self_harm_at_3am_gets_988_and_an_urgent_page(stack, patient, a
     assert sent[0]["MessageAttributes"]["priority"]["Value"] == "urgent"
     assert sent[0]["MessageAttributes"]["team"]["Value"] == "clinical"
     assert max(farewell.split(), key=len) not in json.dumps(sent[0]) and "Tom" not in json.dumps(sent[0]) and phone not in json.dumps(sent[0])
+
+
+def test_stop_beside_an_emergency_gets_the_safety_reply_and_is_honoured(stack, alerts_queue):
+    # Given a patient with a visit and reminders to come
+    from careloop.adapters.aws import services
+    from careloop.consent import is_opted_out
+
+    phone = "+16175550191"
+    now = stack.clock.now()
+    ingest(services().records, services().consent, [Patient(id="ag9", first_name="Ana", last_name="Ruiz", phone=phone)],
+           [Appointment(id="agS", patient_id="ag9", start=now + timedelta(days=3), provider="Dr. Lee")], now)
+    stack.drain()
+    notifications(alerts_queue)
+    # When they text STOP together with an emergency
+    replies = text(stack, "STOP texting me. also my chest is tight and my left arm is numb", phone)
+    # Then the 911 safety reply goes out, the team is paged, and the opt-out is recorded too
+    assert len(replies) == 1 and "911" in replies[0]
+    assert [n["MessageAttributes"]["priority"]["Value"] for n in notifications(alerts_queue)] == ["urgent"]
+    assert is_opted_out(services().consent, phone)
+
+
+def test_an_opted_out_patient_in_crisis_still_gets_the_988_reply(stack, alerts_queue):
+    # Given a number that opted out earlier
+    phone = "+16175550192"
+    text(stack, "STOP", phone)
+    notifications(alerts_queue)
+    # When it later texts a self-harm statement
+    replies = text(stack, "i took all of my sleeping pills on purpose", phone)
+    # Then the safety reply is not suppressed by the opt-out, and staff are paged
+    assert len(replies) == 1 and "988" in replies[0]
+    assert [n["MessageAttributes"]["priority"]["Value"] for n in notifications(alerts_queue)] == ["urgent"]

@@ -258,3 +258,42 @@ def test_opt_out_wording_and_its_look_alikes(text, label):
         assert p.intent != "opt_out", (text, p.reason)
         if label == "opt_in":
             assert p.intent == "opt_in", (text, p.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "the new antidepressant makes me think about jumping out the window, is that a side effect?",
+    "when I get angry I bang my head against the wall, can someone check me",
+    "cuando me enojo me doy golpes en la cabeza contra la pared",
+    "voy a juntar varias cajas de las pastillas para dormir por si acaso",
+    "jaja si me cobran eso mejor me mato",
+])
+def test_more_self_harm_kinds_of_the_columbia_scale(text):
+    p = classify(text)
+    assert p.intent == "urgent" and p.urgent_kind == "self_harm", (text, p.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "my 2 year old got into the cleaning stuff under the sink and drank some, seems fine?",
+    "by mistake I gave my baby the adult tylenol dose",
+    "le di a mi hijo la medicina de su papá por error",
+    "grandpa is confused today, has a fever and is breathing really fast",
+    "took my nitro twice already and the chest pressure is still there",
+    "after the extraction my mouth keeps filling up with blood",
+])
+def test_more_emergencies_from_the_clinical_lists(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("ya no necesito que me manden recordatorios, gracias", "opt_out"),
+    ("no quiero salirme de la lista, solo actualizar mi correo", "other"),
+])
+def test_spanish_opt_out_and_its_look_alike(text, label):
+    p = classify(text)
+    assert (p.intent == "opt_out") == (label == "opt_out"), (text, p.reason)
+
+
+def test_stop_beside_an_emergency_is_urgent_and_carries_the_opt_out():
+    p = classify("STOP. my chest hurts and I can't catch my breath")
+    assert p.intent == "urgent" and p.details.get("also_opt_out") is True
+    assert "also_opt_out" not in classify("my chest hurts and I can't catch my breath").details

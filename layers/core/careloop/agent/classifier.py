@@ -17,7 +17,7 @@ after, in the agent. Nothing heavy is imported, and the weights load on first us
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from careloop.agent import cues as _cues
 from careloop.agent import features as _features
@@ -107,6 +107,7 @@ OPT_IN = lazy(
 KEEPS_TEXTS = lazy(
     r"\b(?:dont|do not|please dont|pls dont|no) (?:me )?(?:unsubscribe|remove|take)(?: me)?(?: off)?\b(?: (?:from|of) (?:the|your|this) (?:\w+ )?list)?"
     r"|\bno me (?:den|des|vayan a dar|quiten|saquen|borren) (?:de (?:baja|la lista)|de los (?:mensajes|recordatorios))(?: de los (?:mensajes|recordatorios))?"
+    r"|\bno (?:me )?quiero (?:salir\w* de la lista|dar\w* de baja|que me (?:quiten|saquen|den de baja))"
 )
 
 
@@ -252,7 +253,12 @@ def understand(t: InboundText, model: _model.IntentModel | None = None,
         return _result("other", 0.3, t.language, "empty message")
     r = reading(t)
     consent = stage_consent(r)
-    return stage_safety(r, urgent_model, consent is not None) or consent or stage_model(r, model)
+    urgent = stage_safety(r, urgent_model, consent is not None)
+    if urgent is not None and consent is not None and consent.intent == "opt_out":
+        # "STOP. my chest hurts": urgent is the label (intents.md), and the request to stop texts is
+        # honoured as well (the agent records it after the safety reply)
+        return replace(urgent, details={**urgent.details, "also_opt_out": True})
+    return urgent or consent or stage_model(r, model)
 
 
 def classify(text: str, model: _model.IntentModel | None = None,

@@ -142,6 +142,7 @@ class _Turn:
         self.patient, self.last_out = _conversation_patient(services, self.patients)
         # stages 1-3: safety, consent, model (careloop.agent.classifier), on one reading of the text
         self.prediction: Prediction = classify(body)
+        self.local_prediction = self.prediction  # before the LLM tier: an opt-out it read stays honoured
         # stage 4, the optional LLM tier: a label for a text the classifier is unsure about, else a
         # safety screen of every text the local layers did not call urgent (urgent from either side
         # wins). Never text for the patient: the replies below stay the agent's.
@@ -198,12 +199,16 @@ class _Turn:
             # the canned safety reply (988 too for self-harm); an urgent alert to the clinical team
             self.reply_key = "urgent_self_harm" if self.prediction.urgent_kind == "self_harm" else "urgent"
             self.escalate_reason = LLM_URGENT_REASON
+            if self.local_prediction.intent == "opt_out":
+                self.record_consent("opt_out")
             return
         if intent == "urgent":  # first, whoever it is, at any hour
             self.reply_key = "urgent_self_harm" if getattr(self.prediction, "urgent_kind", None) == "self_harm" else "urgent"
             self.escalate_reason = "urgent: " + (getattr(self.prediction, "reason", "") or "symptoms or safety")
             if self.patient:
                 self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
+            if (getattr(self.prediction, "details", None) or {}).get("also_opt_out"):  # "STOP, I can't breathe": both are honoured
+                self.record_consent("opt_out")
             return
         if intent == "opt_out" and self._leaves_waitlist_only():
             return None
@@ -276,6 +281,11 @@ class _Turn:
         return gaps.waitlist_request(self.body) == "leave" and self._answers_gap_offer()
 
     def consent(self, intent: str) -> None:
+        self.reply_key = intent if self.record_consent(intent) else None
+
+    def record_consent(self, intent: str) -> bool:
+        """The patient's consent change, proved by this text and told to the EHR; False when it
+        changes nothing (already opted out)."""
         words = bare_word(self.body) if keyword_kind(self.body) else f"free text read as {intent}"
         changed = consent.record(self.s.consent, self.s.records, consent.ConsentEntry(
             phone=self.phone, action=intent, at=self.now, source="sms", words=words[:60],
@@ -285,7 +295,7 @@ class _Turn:
         if changed:
             for p in self.patients:
                 self.tell_ehr(CONSENT_EVENTS[intent], p.id)
-        self.reply_key = intent if changed else None
+        return changed
 
     def tell_ehr(self, kind: str, patient_id: str, appointment_id: str | None = None) -> None:
         from careloop.ehr import writeback

@@ -91,7 +91,7 @@ _SELF_HARM_DIRECT = _rx(
     r"\b(?:me )?quiero morir", r"\bquiero morirme\b", r"\bno quiero (?:vivir|seguir viviendo|despertar)",
     r"\bya no quiero (?:vivir|seguir|estar aqui|despertar)", r"\bquitarme la vida\b", r"\bmatarme\b",
     r"\bme (?:voy a|quiero) (?:matar|morir|quitar la vida)", r"\bhacerme (?:dano|algo)\b",
-    r"\bme voy a hacer dano\b", r"\bme (?:quise|quiero|queria|quisiera|iba a|intente) (?:hacer dano|lastimar|cortar|matar)\b", r"\blastimarme\b", r"\bmejor muert[oa]s?\b", r"\bmejor sin mi\b",
+    r"\bme voy a hacer dano\b", r"\bme (?:quise|quiero|queria|quisiera|iba a|intente) (?:hacer dano|lastimar|cortar|matar)\b", r"\blastimarme\b", r"\bmejor muert[oa]s?\b", r"\b(?:mejor|ya) me mato\b", r"\bme (?:dan ganas|da ganas) de matarme\b", r"\bmejor sin mi\b",
     r"\b(?:que )?todo se acabe\b", r"\b(?:terminar|acabar) con todo\b", r"\bacabar con mi vida\b",
     r"\bno (?:le )?veo (?:el )?sentido\b", r"\bno tiene sentido (?:seguir|vivir)",
     r"\bdesaparecer para siempre\b", r"\bnadie (?:me )?(?:extranaria|extrañaria|le importaria|notaria)",
@@ -198,6 +198,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:how many|what amount of|cuantas|cuantos) (?:\w+ ){0,3}(?:pills|tablets|pastillas|tabletas) (?:\w+ ){0,5}(?:to (?:die|not wake|sleep forever|be fatal|overdose|end)|(?:is|are|would be|would) (?:fatal|lethal|deadly|too many|kill)|para (?:no despertar|dormir para siempre|acabar))",
         r"\b(?:the )?(?:most|max\w*) (?:\w+ ){0,2}(?:a person|someone|one|i|you) (?:can|could) take\b.{0,40}\b(?:too much|before|dangerous|fatal)\b", r"\bhow much (?:\w+ ){0,4}(?:would be|is|would) too much\b",
         r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b", r"\b(?:saving|stockpiling|hoarding|collecting|stocking up on|guardando|juntando) (?:up )?(?:all )?(?:my |mis |las )?(?:pills|meds|medication|pastillas|medicinas|painkillers)\b",
+        _near(r"(?:juntar|guardar|acumular|juntando|guardando|acumulando|save up|stock up|collect) (?:\w+ )?(?:cajas|frascos|pastillas|medicinas|boxes|bottles|pills)", r"por si acaso|just in case|por si las dudas|for later|para despues", 6),
         r"\b(?:me )?(?:tome|trague|se tomo|se trago|me trague|nos tomamos) (?:todas? |un (?:frasco|bote|monton|punado)|el (?:frasco|bote)|muchas|todo el (?:frasco|bote)|\d{2,}) ?(?:de )?(?:las |mis |sus )?(?:pastillas|pildoras|medicinas|tabletas|capsulas)\b",
         r"\ba proposito\b.{0,50}\b(?:pastillas|tome|me corte|tabletas|me queme)\b|\b(?:pastillas|tome|me corte|me queme)\b.{0,50}\ba proposito\b",
     ),
@@ -207,6 +208,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:cut|burned|burnt) (?:my ?self|myself|himself|herself|themselves) (?!shaving|cooking|by accident|accidentally)",
         r"\b(?:he|she|they|my (?:son|daughter|kid|child|teen|boy|girl|grandson|granddaughter)) (?:has been|have been|is|are|keeps|was|started|been) (?:cutting|hurting|harming|burning) (?:again|(?:him|her|them)sel(?:f|ves)|on purpose)\b",
         r"\b(?:marks|scars|cuts|burns) on (?:his|her|their|my) (?:arms?|wrists?|legs?|thighs?)\b",
+        r"\b(?:hit|hitting|bang|banging|slam|slamming|punch|punching) (?:my|his|her) (?:head|fists?) (?:against|on|into) (?:the |a )?(?:wall|floor|door)\b",
+        r"\b(?:me pego|me golpeo|se pega|se golpea|me doy) (?:en )?(?:la cabeza|cabezazos|golpes)\b.{0,25}\b(?:contra|pared|cuando)\b",
         r"\bse (?:esta|estaba|anda|ha estado) cortando\b", r"\bse corta\b", r"\bse lastima (?:a proposito|sol[oa])\b", r"\bcortes en (?:sus|los|mis) (?:brazos|munecas|piernas)\b",
     ),
     # C-SSRS wish to be dead / intent, in words the direct list lacks
@@ -220,8 +223,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bdeath (?:sounds|seems|would be|feels) (?:like )?(?:a )?(?:relief|peaceful|nice|better)\b|\bla muerte (?:suena|seria|parece) (?:como )?(?:un )?(?:alivio|descanso)\b",
         r"\bojala (?:ya )?(?:estuviera muert[oa]|me muriera|no despertara)\b", r"\b(?:tying|tie) up (?:all )?(?:my )?loose ends\b", r"\bhandling my estate\b",
         r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
-        r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from) (?:the|a|an) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train)\b",
-        r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b",
+        r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from|out of) (?:the|a|an|my) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train|balcony|window)\b",
+        r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b", r"\b(?:think|thinking|thoughts?|urges?|pensar|pensando|pienso) (?:about|of|to|en) (?:just )?(?:jump\w*|tirarme|aventarme|lanzarme)\b",
         r"\b(?:thinking|think|thoughts?|pensando|pienso) (?:about|of|en) (?:just )?(?:swerv\w*|steer\w*|walk\w* in ?to|aventarme|tirarme|chocar|estrellarme|meterme)\b",
         r"\b(?:swerv\w*|steer\w*|driv\w*|walk\w*|step\w*) (?:my car )?(?:in ?to|in front of) (?:the )?(?:oncoming )?(?:traffic|a (?:truck|bus|train|car))\b",
         r"\b(?:on|up on|at|standing on|sitting on|en|arriba en|parad[oa] en|sentad[oa] en) (?:the|a|my|el|la|un|una) (?:roof|rooftop|ledge|edge|bridge|overpass|tracks|train tracks|cliff|techo|azotea|orilla|puente|vias)\b.{0,60}\b(?:thinking|for a while|alone|cant|dont know|goodbye|bye|last|nobody|no one|pensando|sol[oa]|no se|adios|nadie)\b",
@@ -347,6 +350,13 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:baby|bebe)\b.{0,25}\b(?:not moving|stopped moving|hasnt moved|moving less|no se mueve|dejo de moverse|no se ha movido)\b",
     _near(r"\d{1,2} (?:semanas|weeks|wks)(?: de embarazo| pregnant)?", r"sangr\w*|bleed\w*|spotting|manchando|cramp\w*|colicos|contracc\w*|contractions", 10),
     # a child's poisoning, casual
+    r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo|tomo)\b.{0,40}\b(?:under the sink|debajo del (?:fregadero|lavabo)|cleaning (?:stuff|products?)|de limpieza)\b",
+    _near(r"(?:gave|give|di|dio|le di|le dio|le dimos)", r"(?:adult|wrong|double|twice the|de adulto|equivocad\w*|por equivocacion|by mistake|doble) (?:\w+ )?(?:medicine|medication|dose|meds|medicina|medicamento|dosis)", 8),
+    _near(_BABY + r"|toddler|child|kid|son|daughter|hij[oa]|nin[oa]", r"(?:medicin\w*|medicamento|medicine|medication|dosis|dose|pills?|pastillas?) (?:\w+ ){0,2}(?:de adulto|for adults|equivocad\w*)|por equivocacion|por error|by mistake|wrong (?:medicine|medication|dose|pills?)", 10),
+    # sepsis (CDC: confusion, fever or shivering, fast breathing) and angina that nitroglycerin does not relieve
+    _near(r"confus\w*|confundid\w*|disoriented|desorientad\w*", r"fever|fiebre|breathing (?:fast|rapid\w*)|rapid breathing|respirando (?:rapido|muy rapido)|respira rapido", 10),
+    _near(r"nitro\w*", r"(?:took|tome|me tome|taken|\d|two|three|dos|tres) (?:\w+ )?(?:today|hoy|doses|dosis|already|ya)|still|sigue|not helping|no (?:me )?(?:ayuda|hace nada|funciona)", 10),
+    r"\b(?:mouth|boca)\b.{0,20}\b(?:keeps |sigue )?(?:fill\w*|llen\w*) (?:up )?(?:with|de) (?:blood|sangre)\b",
     r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo)\b.{0,40}\b(?:pills|gummies|vitamins|batter(?:y|ies)|button batter(?:y|ies)|bleach|detergent|pod|tide pod|cleaner|pastillas|pila|cloro|detergente|veneno)\b",
     # fever by the number beside a baby (AAP: 100.4 F / 38 C under 3 months)
     _near(r"(?:100\.[4-9]|10[1-9](?:\.\d)?|3[89](?:\.\d)?|4[01](?:\.\d)?)", _BABY, 8),
@@ -540,6 +550,7 @@ OPT_OUT = _rx(
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
     r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b", r"\bbaj(?:en|e|a)me (?:de|del)\b",
+    r"\bya no (?:necesito|quiero|ocupo|hace falta) que me (?:recuerden|manden|escriban|avisen|envien|mensajeen)\b",
     r"\b(?:dont|do not|no longer|dont even) (?:want|need|wish)(?: to)?(?: (?:get|receive|keep getting))? (?:these|them|those)(?: anymore| any more)?\s*(?:[.!,]|thanks|thank you|$)",
     r"\bquit(?:en|enme|ame|eme|arme|arnos|ar) (?:de |mi numero)", r"\b(?:borren|borre|eliminen|elimine) (?:mi|este|el) numero\b",
 )
@@ -614,7 +625,7 @@ def without_traps(canon: str) -> str:
 
 
 _NEGATED_STOP_PHRASE = lazy(
-    rf"\b(?:wont|dont|not|never|do not|will not|shall not|no|nunca) {_WANTING}{{0,4}}(?:stop\w*|dejar de|dejen de|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|borren)"
+    rf"\b(?:wont|dont|not|never|do not|will not|shall not|no|nunca) {_WANTING}{{0,4}}(?:stop\w*|dejar de|dejen de|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|salirme de la lista|salir de la lista|borren)"
 )
 
 

@@ -83,8 +83,9 @@ def send_queued(
 
     patient = services.records.get_patient(message.patient_id) if message.patient_id else None
     # consent re-checked at the last moment: a STOP that arrived while this sat in the queue.
-    # Only the one opt-out confirmation and HELP answers reach a number that opted out.
-    is_confirmation = message.workflow == "sms-agent" and message.step in ("opt_out", "help")
+    # Only the one opt-out confirmation, HELP answers and the safety reply to the patient's own
+    # urgent text (911 / 988: every time, whatever their consent) reach a number that opted out.
+    is_confirmation = message.workflow == "sms-agent" and message.step in ("opt_out", "help", "urgent")
     opted_out = (patient is not None and patient.opted_out) or consent.is_opted_out(services.consent, message.phone)
     if opted_out and not is_confirmation:
         messages.transition_message(
@@ -110,9 +111,19 @@ def send_queued(
         context["step"] = message.step
     if pace is not None:
         pace(count_parts(message.body))
+    # the safety reply to an opted-out number's own urgent text passes the carrier list for this
+    # one message (then the number goes back on it, below)
+    safety_reply_past_opt_out = opted_out and message.workflow == "sms-agent" and message.step == "urgent"
+    if safety_reply_past_opt_out:
+        try:
+            channel.opt_in(message.phone)
+        except Exception as exc:  # the send below then fails permanently and staff, paged, call
+            messages.update_message(message_id, status_detail=f"carrier opt-out list not lifted: {type(exc).__name__}")
     try:
         provider_id = channel.send(message.phone, message.body, context)
     except SendError as exc:
+        if safety_reply_past_opt_out:
+            _back_on_carrier_list(channel, messages, message)
         if exc.permanent:
             messages.transition_message(
                 message_id, MessageStatus.SENDING, MessageStatus.FAILED,
@@ -128,11 +139,15 @@ def send_queued(
         message_id, MessageStatus.SENDING, MessageStatus.SENT,
         provider_message_id=provider_id, parts=count_parts(message.body),
     )
-    if message.workflow == "sms-agent" and message.step == "opt_out":
-        # the confirmation is out: now the carrier layer refuses anything more, too
-        try:
-            channel.opt_out(message.phone)
-        except Exception as exc:  # the ledger still blocks every send; staff see the flag
-            messages.update_message(message_id, status_detail=f"carrier opt-out list not updated: {type(exc).__name__}")
+    if (message.workflow == "sms-agent" and message.step == "opt_out") or safety_reply_past_opt_out:
+        # the confirmation (or the safety reply) is out: now the carrier layer refuses anything more, too
+        _back_on_carrier_list(channel, messages, message)
     return SendOutcome(message_id, "sent")
+
+
+def _back_on_carrier_list(channel, messages, message: Message) -> None:
+    try:
+        channel.opt_out(message.phone)
+    except Exception as exc:  # the ledger still blocks every send; staff see the flag
+        messages.update_message(message.message_id, status_detail=f"carrier opt-out list not updated: {type(exc).__name__}")
 
