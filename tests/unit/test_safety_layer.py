@@ -297,3 +297,37 @@ def test_stop_beside_an_emergency_is_urgent_and_carries_the_opt_out():
     p = classify("STOP. my chest hurts and I can't catch my breath")
     assert p.intent == "urgent" and p.details.get("also_opt_out") is True
     assert "also_opt_out" not in classify("my chest hurts and I can't catch my breath").details
+
+
+@pytest.mark.parametrize("text", [
+    "my meter says 52 and im all sweaty, can i still come in at 3",
+    "estoy en 48 y me tiemblan las manos, ya me tomé un jugo",
+    "the pain is like a 9 or 10 tonight",
+    "en el recreo le tumbaron un diente a mi hijo",
+    "how many advil would shut down my kidneys",
+    "can I get the refill early, I want extra, don't ask why",
+    "cuantas pastillas de gabapentina serian peligrosas de golpe",
+    "I left a note on the fridge. please don't call",
+    "it's probably my last birthday text from you guys",
+    "me volví a cortar anoche",
+])
+def test_held_out_kinds_of_urgent_in_our_own_words(text):
+    assert classify(text).intent == "urgent", (text, classify(text).reason)
+
+
+@pytest.mark.parametrize("text", [
+    "we'd rather not get these anymore",
+    "please disable the text messages for this number",
+    "can you take me off your text list",
+    "quit please",
+    "no es necesario que me sigan mandando mensajes",
+    "ya basta con los mensajes",
+    "mi cuñado dio mi número por error, ya no manden recordatorios aquí",
+])
+def test_more_indirect_opt_outs(text):
+    assert classify(text).intent == "opt_out", (text, classify(text).reason)
+
+
+@pytest.mark.parametrize("text", ["I hit STOP by accident, please keep the reminders", "puse ALTO sin querer"])
+def test_a_stop_sent_by_mistake_asks_for_the_texts_back(text):
+    assert classify(text).intent == "opt_in"

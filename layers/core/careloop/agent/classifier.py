@@ -93,12 +93,12 @@ OPT_IN = lazy(
     r"\b(?:text|message|txt|remind) me again\b|\b(?:texts?|messages?|reminders?) (?:again|back on)\b"
     r"|\b(?:start|resume|restart) (?:sending|texting|getting|receiving)\b|\b(?:resume|restart|reactivate) (?:my |the )?(?:text|texts|reminders|messages|sms)\b|\bopt (?:me )?(?:back )?in\b|\bresubscribe\b|\bre subscribe\b"
     r"|\bsign me (?:back )?up\b|\b(?:turn|put) (?:\w+ ){0,3}back on\b|\badd me back\b|\bback on the (?:\w+ )?list\b"
-    r"|\b(?:start|resume) (?:texts|again)\b|\b(?:by mistake|accidentally|didnt mean to|did not mean to)\b|\bme equivoque\b|\bpor error\b|\bwant (?:to (?:get|receive) )?(?:the )?(?:text )?(?:reminders|texts|messages) (?:again|back)\b"
+    r"|\b(?:start|resume) (?:texts|again)\b|\bwant (?:to (?:get|receive) )?(?:the )?(?:text )?(?:reminders|texts|messages) (?:again|back)\b"
     r"|\b(?:would|id|i would) like to (?:receive|get) (?:text )?(?:reminders|texts|messages)\b|\bwant (?:the )?(?:\w+ )?(?:reminders|texts|messages) back\b|\bopt in\b|\bsubscribe\b(?! me from)"
     r"|\b(?:recibir|mandarme|mandenme|enviarme|envienme) (?:\w+ ){0,3}(?:otra vez|de nuevo)\b|\bvolver a recibir\b|\bvuelvan a (?:mandar|enviar)"
     r"|\b(?:otra vez|de nuevo)\b.*\b(?:mensajes|recordatorios|textos)\b|\b(?:mensajes|recordatorios|textos)\b.*\b(?:otra vez|de nuevo)\b"
     r"|\bsi quiero (?:recibir )?(?:los )?(?:mensajes|recordatorios|textos)\b|\bpueden (?:mandarme|enviarme|escribirme)\b"
-    r"|\b(?:volver a |vuelvan a )?(?:re)?activar\w* (?:de nuevo |otra vez )?(?:los |mis )?(?:mensajes|recordatorios|textos)\b|\bsin querer\b"
+    r"|\b(?:volver a |vuelvan a )?(?:re)?activar\w* (?:de nuevo |otra vez )?(?:los |mis )?(?:mensajes|recordatorios|textos)\b"
     r"|\byou (?:can|may) (?:now )?(?:send|text)\b|\b(?:ok|okay) to (?:text|send)\b|\bplease (?:text|send) (?:me )?(?:the )?reminders\b"
     r"|\bkeep (?:sending|texting) (?:me|the)\b|\bsigan (?:mandandome|enviandome|mandando|enviando)\b"
 )
@@ -165,8 +165,9 @@ URGENT_OVER_DENIAL = 0.6
 # ... and with no concept of the safety lexicon at all: indirect self-harm often has none ("I have
 # written letters for my daughters", "ya no voy a estar"), and the model, trained on thousands of
 # paraphrases, reads those better than any word list. Set on the dev sets (dev3 urgent recall
-# 89.5% -> 98.0% at one false alarm more on each of the others).
-URGENT_WITHOUT_CONCEPT = 0.7
+# 89.5% -> 98.0% at one false alarm more on each of the others) and the corpus's held-out fifth
+# (urgent recall 94.2% at 0.7, 95.5% at 0.5; the dev sets the same either way).
+URGENT_WITHOUT_CONCEPT = 0.5
 
 
 def stage_safety(r: _Reading, urgent_model: _model.IntentModel | None = None,
@@ -220,7 +221,7 @@ def stage_model(r: _Reading, model: _model.IntentModel | None = None) -> Predict
     short = _short_reply(t.raw, t.canon)
     if short:
         return _result(short, RULE_CONFIDENCE["short"], t.language, "short reply")
-    if OPT_IN.search(t.canon):
+    if OPT_IN.search(t.canon) or safety.undoes_stop(t.canon):
         return _result("opt_in", RULE_CONFIDENCE["opt_in"], t.language, "asks for texts again")
     keeps = KEEPS_TEXTS.search(t.canon)
     if keeps and len(KEEPS_TEXTS.sub(" ", t.canon).split()) <= 2:

@@ -89,6 +89,7 @@ CANON = {
 }
 
 _NEGATORS = {"not", "dont", "doesnt", "didnt", "never", "wont", "isnt", "no", "nunca", "ni", "without", "sin"}
+_WE_D = re.compile(r"\bwe['’]d\b")
 _APOSTROPHE = re.compile(r"[’'`´]")
 _TOKEN = re.compile(r"emo_[a-z]+|[a-z]+|\d+(?::\d+)?(?:am|pm)?|[?!$]")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
@@ -114,6 +115,7 @@ def normalize(text: str) -> str:
         else:
             out.append(ch)
     t = strip_accents("".join(out)).lower()
+    t = _WE_D.sub("we would", t)  # "we'd" would read as "wed" (Wednesday) once apostrophes go
     t = _APOSTROPHE.sub("", t)
     t = _REPEAT.sub(r"\1\1", t)
     return _SPACES.sub(" ", t).strip()

@@ -49,7 +49,9 @@ def _near(a: str, b: str, n: int = 4) -> str:
 # --- self-harm, direct (C-SSRS: wish to be dead, active ideation, method, intent) --------
 _SELF_HARM_DIRECT = _rx(
     r"\bkill(?:ing)? (?:my ?self|myself)\b",
-    r"\bkms\b", r"\bsuicid", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
+    r"\bkms\b", r"\bsuicid", r"\bsewer ?slide\b", r"\bunalive\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
+    r"\b(?:a |my )?way out (?:planned|figured out|ready)\b", r"\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b.{0,40}\b(?:dont|do not|nobody|no one)\b|\b(?:dont|do not) call me\b.{0,40}\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b",
+    r"\b(?:wont|will not) have to worry about (?:me|him|her) (?:much )?(?:longer|anymore)\b", r"\bno (?:aguanto|soporto) (?:un dia mas|mas)\b", r"\bpara que todo (?:pare|termine|se acabe)\b", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
     r"\b(?:want|going|gonna|ready|plan(?:ning)?|thinking|think) (?:to |about |of )?end(?:ing)? it\b",
     r"\bend(?:ing)? it (?:tonight|today|now|soon)\b", r"\btake my (?:own )?life\b",
     r"\b(?:hurt|harm|cut|cutting|hurting|harming) (?:my ?self|myself)\b", r"\bself ?harm",
@@ -143,6 +145,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "letters left for family" (C-SSRS preparatory behaviour: a suicide note)
     "letters left for family": _rx(
+        r"\bi (?:wrote|left|have written|recorded) (?:a |my )?(?:note|voice memo|video|letter)\b(?! (?:for|to) (?:the )?(?:school|work|boss|insurance|doctor|office|pharmacy))",
         r"\b(?:left|leaving|wrote|writing|written|write|finished) (?:a |some |the |my )?(?:letters?|notes?|goodbye notes?) (?:for|to) (?:my |the |each of my |all my )?(?:family|kids|children|wife|husband|son|daughter|mom|mother|dad|parents|everyone|loved ones|grandkids|grandchildren|sister|brother)\b",
         r"\b(?:deje|dejando|escribi|escribiendo|escribo|termine) (?:una |unas |las |mis |mi )?(?:carta|cartas|nota|notas) (?:para|a) (?:mi |mis |toda mi )?(?:familia|hijos|hijas|hijo|hija|esposo|esposa|mama|papa|nietos|todos|hermana|hermano)\b",
     ),
@@ -163,6 +166,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "not expecting to be around" (988: talking about having no future)
     "no future": _rx(
+        r"\b(?:there|it) (?:wont|will not) be an? (?:\w+ )?(?:for me|next (?:time|one|year))\b", r"\b(?:probably|likely) (?:my|the) last (?:one|birthday|visit|appointment|text)\b",
+        r"\b(?:not|no) (?:to )?(?:this|esta) (?:or|ni) (?:anything|any|nada|ninguna) (?:else|mas|otra)\b", r"\bnothing left to (?:show up|live|come back|look forward) for\b",
         r"\b(?:wont|will not|dont think i will|dont think i am going to|dont expect to|not going to|probably wont|may not|might not|doubt i will) (?:still )?be (?:around|here|alive)\b",
         r"\b(?:wont|will not|dont think i will) (?:need|be needing|make it to) (?:\w+ ){0,4}(?:anymore|any more|after this|where i am going|by then|much longer)\b",
         r"\bwhere i am going\b", r"\b(?:by then|before then) i (?:wont|will not) be\b", r"\bi will be gone (?:by then|soon|before)\b",
@@ -197,7 +202,10 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bintentional(?:ly)?\b.{0,40}\b(?:took|overdose|pills|medication)\b",
         r"\b(?:how many|what amount of|cuantas|cuantos) (?:\w+ ){0,3}(?:pills|tablets|pastillas|tabletas) (?:\w+ ){0,5}(?:to (?:die|not wake|sleep forever|be fatal|overdose|end)|(?:is|are|would be|would) (?:fatal|lethal|deadly|too many|kill)|para (?:no despertar|dormir para siempre|acabar))",
         r"\b(?:the )?(?:most|max\w*) (?:\w+ ){0,2}(?:a person|someone|one|i|you) (?:can|could) take\b.{0,40}\b(?:too much|before|dangerous|fatal)\b", r"\bhow much (?:\w+ ){0,4}(?:would be|is|would) too much\b",
-        r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b", r"\b(?:saving|stockpiling|hoarding|collecting|stocking up on|guardando|juntando) (?:up )?(?:all )?(?:my |mis |las )?(?:pills|meds|medication|pastillas|medicinas|painkillers)\b",
+        r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b",
+        r"\b(?:refill\w*|more|extra)\b(?:\W+\w+){0,5}?\W+(?:dont ask why|no pregunten (?:por que|para que)|saving them (?:up )?for something)\b|\bsaving them (?:up )?for something\b",
+        r"\b(?:how long|how many|how much|cuant[oa]s?|cuanto tiempo)\b(?:\W+\w+){0,4}?\W+(?:\d{2,}|a (?:bottle|bunch)) (?:\w+ )?(?:tylenol|advil|aspirin|pills|tablets|paracetamol\w*|pastillas|tabletas|gabapentin\w*|ibuprofen\w*)\b",
+        r"\b(?:how many|cuant[oa]s)\b(?:\W+\w+){0,4}?\W+(?:tylenol|advil|pills|tablets|pastillas|tabletas|gabapentin\w*|paracetamol\w*)\b.{0,40}\b(?:shut|liver|higado|peligros\w*|dangerous|fatal|kill|de un jalon|de golpe|at once)\b", r"\b(?:saving|stockpiling|hoarding|collecting|stocking up on|guardando|juntando) (?:up )?(?:all )?(?:my |mis |las )?(?:pills|meds|medication|pastillas|medicinas|painkillers)\b",
         _near(r"(?:juntar|guardar|acumular|juntando|guardando|acumulando|save up|stock up|collect) (?:\w+ )?(?:cajas|frascos|pastillas|medicinas|boxes|bottles|pills)", r"por si acaso|just in case|por si las dudas|for later|para despues", 6),
         r"\b(?:me )?(?:tome|trague|se tomo|se trago|me trague|nos tomamos) (?:todas? |un (?:frasco|bote|monton|punado)|el (?:frasco|bote)|muchas|todo el (?:frasco|bote)|\d{2,}) ?(?:de )?(?:las |mis |sus )?(?:pastillas|pildoras|medicinas|tabletas|capsulas)\b",
         r"\ba proposito\b.{0,50}\b(?:pastillas|tome|me corte|tabletas|me queme)\b|\b(?:pastillas|tome|me corte|me queme)\b.{0,50}\ba proposito\b",
@@ -319,11 +327,13 @@ MEDICAL = _rx(
 # Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
 MEDICAL_CASUAL = _rx(
     # hypoglycaemia: a reading under 70, or "low" with symptoms (ADA); very high with vomiting
+    _near(r"(?:meter|glucometro|reading|lectura|im at|i am at|estoy en|marca|says) (?:\w+ )?(?:[2-5]\d|6[0-9])\b", r"shak\w*|sweat\w*|dizz\w*|tembl\w*|tiembl\w*|mare\w*|confus\w*|juice|jugo", 8),
     r"\b(?:sugar|glucose|bg|blood sugar|azucar|glucosa|glucometer|dexcom|libre|cgm)\b(?:\W+\w+){0,5}?\W+(?:[2-5]\d|6[0-9])\b(?! ?(?:units|min|minutes|dollars|mg of))",
     _near(r"(?:sugar|glucose|azucar|glucosa) (?:is |was |esta |se me )?(?:low|dropping|crashing|tanking|baja|bajo|bajando)|\blow (?:blood )?sugar|\bhypo\b|bajon de azucar|se me bajo el azucar",
           r"shak\w*|sweat\w*|confus\w*|dizz\w*|faint\w*|blurr\w*|trembl\w*|tembl\w*|sud\w+|mare\w*|confundid\w*|cant think|pass out|weak|debil", 12),
     r"\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-6]\d\d|hi|high)\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|breath\w*|vomit|vomitando|confundid\w*)",
     # knocked-out / avulsed permanent tooth (ADA: see a dentist within 30 minutes)
+    r"\b(?:tumbaron|tumbo|tiraron|volaron|botaron)\b (?:un |el |los |sus |mis |dos )?dientes?\b|\bdientes? tumbad[oa]s?\b|\bse (?:me |le )?(?:salio|cayo) (?:un |el )?diente (?:de un golpe|con un golpe)\b",
     r"\b(?:tooth|teeth|diente|dientes|muela)\b.{0,60}\b(?:in (?:a cup of |some )?milk|en (?:un vaso de )?leche|in (?:his|her|my) (?:hand|pocket) now)\b",
     _near(r"(?:tooth|teeth|front tooth|diente|dientes)\b.{0,20}\b(?:knocked|fell out|came out|popped out|flew out|got hit|se (?:le |me )?(?:cayo|salio|tumbo|zafo)|tumbaron)",
           r"fell|fall|hit|accident|fight|ball|bike|skate\w*|face|trampoline|playground|cayo|golpe|pelea|accidente|bici\w*|pelota|car", 12),
@@ -370,7 +380,7 @@ MEDICAL_CASUAL = _rx(
 # Severe pain: urgent, unless the patient calls it mild / not urgent and it is not extreme.
 SEVERE_PAIN = _rx(
     r"\bkill+(?:ing|in)? me\b", r"\bme (?:esta|estan)? ?matando\b", r"\bme mata\b",
-    r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at )?(?:a )?(?:8|9|10)\b",
+    r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at |like )?(?:a |un )?(?:8|9|10)\b", r"\b(?:pain|dolor)\b.{0,20}\b(?:9|10) (?:or|o) (?:10|11)\b",
     r"\bunbearable\b", r"\bexcruciating\b", r"\binsoportable\b", r"\bworst (?:pain|headache)\b",
     r"\bsevere(?:ly)? (?:pain|tooth|jaw|abdominal|headache|swelling|bleeding|allergic)", r"\bextreme pain\b",
     r"\bin (?:so much|a lot of|severe|terrible|horrible) pain\b", r"\bcrying (?:from|because of|in) (?:the )?pain\b",
@@ -392,7 +402,7 @@ _MILD = lazy(
     r"|\bno (?:me )?duele\b|\bdoesnt hurt\b|\bdont hurt\b|\bno pain\b|\bwithout pain\b|\bsin dolor\b|\bpainless\b"
     r"|\ba (?:little|bit|tiny bit)\b|\bnada (?:urgente|grave|serio)\b|\bno es urgente\b|\bun poco\b|\bun poquito\b"
 )
-_EXTREME_PAIN = lazy(r"\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
+_EXTREME_PAIN = lazy(r"\b(?:a |un )?(?:9|10) (?:or|o) (?:10|11)\b|\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
 
 
 # "no problems breathing", "no fever or swelling": an explicit denial just before a symptom.
@@ -526,8 +536,8 @@ def urgent(t: InboundText | str, found: tuple[str, ...] | None = None) -> Safety
 _MSG = r"(?:text\w*|txt\w*|message\w*|msgs?|sms|reminder\w*|notification\w*|alert\w*|survey\w*|these|them|this|it|mensajes?|textos?|recordatorios?|msjs?)"
 # A clause that is nothing but a stop word (with please / again / emoji around it).
 _BARE_STOP = lazy(
-    r"^(?:(?:please|i said|just|ok|now|so|pls) )*(?:stop|stopall|stop all|unsubscribe|opt ?out|alto|baja|parar|dar de baja)"
-    r"(?: (?:please|now|it|already|again|thanks|thank you|por favor|ya|emo_\w+|stop|alto))*$"
+    r"^(?:(?:please|i said|just|ok|now|so|pls) )*(?:stop|stopall|stop all|unsubscribe|opt ?out|alto|baja|parar|dar de baja|quit)"
+    r"(?: (?:please|now|it|already|again|thanks|thank you|por favor|ya|emo_\w+|stop|alto|quit))*$"
 )
 OPT_OUT = _rx(
     r"\b(?:stop|quit|cease) (?:texting|sending|messaging|contacting|reminding|txting|msging)\b", rf"\bstop (?:the|these|all|your|those|ur) (?:\w+ )?{_MSG}",
@@ -535,7 +545,7 @@ OPT_OUT = _rx(
     r"\bcancel\w* (?:all |the |my |these |your |those |this |ur |mi |la |los |las |sus |su |el |de )?(?:text|sms|message|reminder|notification|mensaje|recordatorio|texto)", r"\bcancel\w* (?:my |the )?(?:text|sms|message|reminder) (?:subscription|suscripcion)",
     r"\b(?:desuscribir|desuscribirme|desinscribir)",
     r"\b(?:remove|delete|erase) (?:me|my number|this number|my (?:\w+ )?(?:number|phone|cell)|my \w+s (?:number|phone)|\w+s number)(?: (?:off|from))?\b(?! (?:the )?(?:appointment|schedule|waitlist|wait list|waiting list))",
-    r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\btake (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of )?(?:schedule|appointment|calendar|books|wait))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",
+    r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\b(?:take|took|taking) (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of )?(?:schedule|appointment|calendar|books|wait))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",
     rf"\b(?:dont|do not|never|pls dont|please dont|please do not) (?:ever )?(?:text|txt|message|msg|contact|sms|send me (?:any )?(?:more |another )?{_MSG})",
     rf"\bno (?:more|further) {_MSG}", rf"\b(?:just )?not (?:send|text) (?:me )?(?:any )?(?:more )?{_MSG}", r"\bprefer (?:e ?mail|email|a call|calls|phone calls|mail|letters)\b(?! for)", r"\b(?:dont|do not|no longer|no more|doesnt|dont even) (?:want|need|wish|wanna)(?: to)?(?: (?:get|receive|be getting|keep getting|have))? (?:any |these |the |your |those |more |any more )*(?:texts|text messages|text reminders|messages|reminders?|txts|sms|notifications?)\b",
     r"\b(?:turn|shut|switch) off (?:the |my |these |your |all )?(?:text|reminder|message|notification|alert)",
@@ -550,13 +560,25 @@ OPT_OUT = _rx(
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
     r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b", r"\bbaj(?:en|e|a)me (?:de|del)\b",
-    r"\bya no (?:necesito|quiero|ocupo|hace falta) que me (?:recuerden|manden|escriban|avisen|envien|mensajeen)\b",
+    r"\bya no (?:necesito|quiero|ocupo|hace falta) que me (?:esten )?(?:recuerden|manden|escriban|avisen|envien|mensajeen|avisando|mandando|escribiendo|recordando)\b",
+    r"\b(?:ya )?no (?:es necesario|hace falta|tiene caso) que (?:me |le |nos )?(?:sigan )?(?:manden|escriban|envien|mandando|enviando|escribiendo|avisen)\b",
+    r"\b(?:borrenme|borrame|sacame|saquenme) de (?:todo|la lista|sus listas)\b", r"\bno me vuelvan a (?:escribir|mandar|mensajear|enviar)\b",
+    r"\bya basta (?:con|de) (?:los |sus |tantos )?(?:textos|mensajes|recordatorios)\b", r"\bcancel\w* (?:las |los )?(?:alertas|avisos)\b",
+    r"\bsi me vuelven a (?:mandar|escribir|enviar)\b", r"\bborren mis datos\b",
+    r"\bplease remove (?:it|this|me|us|this number|my number)\b\W*$", r"\b(?:not|no longer) needed anymore\b.{0,20}\bremove\b",
+    r"\b(?:would|id|i would|we would|wed) rather not (?:get|be texted|receive|be messaged|have) ?(?:these|texts|them|messages|any)?\b",
+    r"\b(?:disable|deactivate|desactiv\w*) (?:the )?(?:sms|texts?|text messages|notifications|mensajes|recordatorios)\b",
+    r"\b(?:dont|do not) send (?:me )?any ?more\b", r"\b(?:wont|will not) (?:need|be needing) (?:these|the|your|any more|more) (?:reminders|texts|messages)\b",
     r"\b(?:dont|do not|no longer|dont even) (?:want|need|wish)(?: to)?(?: (?:get|receive|keep getting))? (?:these|them|those)(?: anymore| any more)?\s*(?:[.!,]|thanks|thank you|$)",
     r"\bquit(?:en|enme|ame|eme|arme|arnos|ar) (?:de |mi numero)", r"\b(?:borren|borre|eliminen|elimine) (?:mi|este|el) numero\b",
 )
 # Someone who stopped by mistake and wants texts back is opting in, not out.
+# "by mistake" undoes a STOP only when it is about the stop ("I hit STOP by accident"), not about
+# the number ("my brother gave my number by mistake, stop sending here" is an opt-out)
+_MISTAKE = r"(?:by mistake|accident\w*|didnt mean to|did not mean to|oops|me equivoque|por error|sin querer|por equivocacion)"
+_STOP_WORD = r"(?:stop|alto|baja|parar|unsubscrib\w*|quit|opt\w* out|cancel\w*|end)"
 _UNDO = lazy(
-    r"\b(?:by mistake|accident\w*|didnt mean to|did not mean to|oops|changed my mind|me equivoque|por error|sin querer)\b"
+    rf"\b{_STOP_WORD}\b(?:\W+\w+){{0,5}}?\W+{_MISTAKE}\b|\b{_MISTAKE}\b(?:\W+\w+){{0,5}}?\W+{_STOP_WORD}\b|\bchanged my mind\b"
     r"|\b(?:start|resume) (?:sending|texting)\b|\bsubscribe again\b|\bresubscribe\b|(?<!no )\bquiero (?:los|recibir) (?:mensajes|recordatorios)\b"
 )
 
@@ -627,6 +649,11 @@ def without_traps(canon: str) -> str:
 _NEGATED_STOP_PHRASE = lazy(
     rf"\b(?:wont|dont|not|never|do not|will not|shall not|no|nunca) {_WANTING}{{0,4}}(?:stop\w*|dejar de|dejen de|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|salirme de la lista|salir de la lista|borren)"
 )
+
+
+def undoes_stop(canon: str) -> bool:
+    """"I hit STOP by mistake", "resume texting me": the patient wants the texts back."""
+    return bool(_UNDO.search(canon))
 
 
 def keeps_texts(canon: str) -> bool:

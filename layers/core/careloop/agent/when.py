@@ -89,8 +89,6 @@ _EVENING = re.compile(r"\b(?:evening|evenings|tonight|after work|late(?:r)? in t
 
 
 def _read(text: str) -> str:
-    # "we'd" would read as "wed" (Wednesday) once apostrophes go
-    text = re.sub(r"\bwe['’]d\b", "we would", text, flags=re.IGNORECASE)
     return re.sub(r"\s+", " ", canonical(normalize(text))).strip()
 
 
