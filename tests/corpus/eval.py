@@ -83,6 +83,9 @@ def evaluate(rows: list[dict]) -> dict:
         preds.append(p)
     correct = [p.intent == r["intent"] for p, r in zip(preds, rows, strict=True)]
 
+    def acc_of(flags: list[bool]) -> float:
+        return sum(flags) / len(flags) if flags else float("nan")
+
     def acc(sel: list[int]) -> float:
         return sum(correct[i] for i in sel) / len(sel) if sel else float("nan")
 
@@ -113,6 +116,10 @@ def evaluate(rows: list[dict]) -> dict:
         "per_label": per_label, "confusions": confusions.most_common(12),
         "urgent_recall": per_label["urgent"]["recall"], "opt_out_recall": per_label["opt_out"]["recall"],
         "opt_out_precision": per_label["opt_out"]["precision"], "urgent_precision": per_label["urgent"]["precision"],
+        # what the agent does, not the label: an opt-out beside an emergency is labelled urgent and
+        # recorded as well (classifier.understand's also_opt_out)
+        "opt_out_honoured": acc_of([p.intent == "opt_out" or bool(p.details.get("also_opt_out"))
+                                    for p, r in zip(preds, rows, strict=True) if r["intent"] == "opt_out"]),
         "confusion": collections.Counter((r["intent"], p.intent) for r, p in zip(rows, preds, strict=True)),
         "ece": ece(confs, correct),
         "language_detection": sum(p.language == r["language"] for p, r in zip(preds, rows, strict=True)) / len(rows),
@@ -142,7 +149,8 @@ def report(name: str, m: dict, errors: bool) -> None:
     for kind, (a, n) in m["by_hardness"].items():
         print(f"  {kind:<19} {a:.1%}  ({n})")
     print(f"  urgent recall       {m['urgent_recall']:.1%}   precision {m['urgent_precision']:.1%}")
-    print(f"  opt_out recall      {m['opt_out_recall']:.1%}   precision {m['opt_out_precision']:.1%}")
+    print(f"  opt_out recall      {m['opt_out_recall']:.1%}   precision {m['opt_out_precision']:.1%}   "
+          f"honoured {m['opt_out_honoured']:.1%} (labelled opt_out, or urgent with the opt-out recorded too)")
     print(f"  calibration ECE     {m['ece']:.3f}   (10 bins; accuracy when confidence >= threshold: "
           f"{m['accuracy_above_threshold']:.1%}, below threshold: {m['below_threshold']:.1%} of texts)")
     print(f"  language detection  {m['language_detection']:.1%}   escalated to staff: {m['escalated']:.1%}")
