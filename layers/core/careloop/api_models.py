@@ -12,17 +12,18 @@ from careloop.roles import ROLES
 # Response models describe what the web app reads; extra="allow" passes through anything else the
 # core puts in a body (a field added in the core is never silently dropped by the API). Times stay
 # the core's ISO 8601 strings: a `datetime` field would re-serialise them ("+00:00" -> "Z").
-# A field that the core leaves out when it has no value is declared Absent: it stays left out.
+# A field that the core leaves out when it has no value is declared _absent(): it stays left out.
+# defer_build: each model's validator is built the first time a request uses it, not at cold start.
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class _Request(BaseModel):
     # unknown keys in a request are ignored, as before validation was declared (the web app sends
     # a few the API does not read); a flag is JSON true or false, never "yes" or 1 (StrictBool)
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
