@@ -3,6 +3,7 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import unquote
 
@@ -43,6 +44,10 @@ CSV: dict[int, OpenAPIResponse] = {200: {"description": "CSV (text/csv), a downl
 T = TypeVar("T")
 
 
+def _claims() -> dict:
+    return (app.current_event.request_context.authorizer.claims or {}) if app.current_event.request_context.authorizer else {}
+
+
 def _as(model: type[T], body: Any) -> T:
     """The core's dict as the route's declared answer: the resolver checks it against `model` on
     the way out (a mismatch is a 500 that names the field, not a silent change)."""
@@ -51,10 +56,6 @@ def _as(model: type[T], body: Any) -> T:
 
 def _when(name: str) -> Any:
     return Query(alias=name, description="ISO 8601 date or datetime")
-
-
-def _claims() -> dict:
-    return (app.current_event.request_context.authorizer.claims or {}) if app.current_event.request_context.authorizer else {}
 
 
 @app.get("/me")
@@ -451,6 +452,7 @@ def get_openapi():
     return Response(200, "application/json", openapi_document())
 
 
+@lru_cache(maxsize=1)  # the routes do not change once the module is loaded
 def openapi_document() -> dict[str, Any]:
     """The document: Powertools' from the route signatures, each operation described by its
     docstring, and the answers this API gives that Powertools does not know (400 for a field its
