@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: install run test test-fast lint bench eval synth web clean
+.PHONY: install run test test-fast lint bench eval synth web openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -49,6 +49,11 @@ eval: $(STAMP)
 
 synth: $(STAMP)
 	$(PY) app.py
+
+# the staff API's OpenAPI document (docs/openapi/staff-api.json) from the inbox_api handler's routes,
+# then the web app's types (web/src/api-types.ts) from it; a test fails when either is out of date
+openapi: $(STAMP)
+	PYTHONPATH=layers/core:layers/local:. $(PY) -m careloop_local.openapi
 
 clean:
 	rm -rf cdk.out .pytest_cache web/dist

@@ -3,14 +3,22 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
 import re
 from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 
+from careloop import api_models as m
 from careloop import consent, inbox, roles
 from careloop.adapters.aws import services
 from careloop.engine.planner import plan_switched_on
@@ -23,161 +31,169 @@ from careloop.workflows import registry
 # use Lambda's active tracing instead (see README, "Observability").
 logger, metrics = Logger(), Metrics(namespace="Careloop")
 _origin = get_settings().web_origin
+# validation: each route's path, query and body are checked against its signature (careloop/api_models.py)
+# before it runs, and what it answers against its return type; the same declarations are the
+# OpenAPI document (GET /api/openapi.json, docs/openapi/staff-api.json)
 app = APIGatewayRestResolver(
     strip_prefixes=["/api"],
     cors=CORSConfig(allow_origin=_origin, allow_headers=["Authorization", "Content-Type"], max_age=300) if _origin else None,
+    enable_validation=True,
+    response_validation_error_http_code=500,
 )
+CSV: dict[int, OpenAPIResponse] = {200: {"description": "CSV (text/csv), a download", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+T = TypeVar("T")
 
 
 def _claims() -> dict:
     return (app.current_event.request_context.authorizer.claims or {}) if app.current_event.request_context.authorizer else {}
 
 
-def _when(name: str) -> datetime | None:
-    raw = app.current_event.get_query_string_value(name)
-    if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequestError(f"{name}: not an ISO 8601 datetime") from exc
+def _as(model: type[T], body: Any) -> T:
+    """The core's dict as the route's declared answer: the resolver checks it against `model` on
+    the way out (a mismatch is a 500 that names the field, not a silent change)."""
+    return cast(T, body)
+
+
+def _when(name: str) -> Any:
+    return Query(alias=name, description="ISO 8601 date or datetime")
 
 
 @app.get("/me")
-def me():
+def me() -> m.Me:
+    """Who is signed in, their roles and the practice."""
     c, p = _claims(), services().practice
-    return {"username": c.get("cognito:username") or c.get("email", ""), "email": c.get("email", ""),
-            "roles": sorted(roles.roles_of(c)),
-            "practice": {"id": p.id, "name": p.name, "timezone": p.timezone, "phone": p.phone}}
+    return _as(m.Me, {"username": c.get("cognito:username") or c.get("email", ""), "email": c.get("email", ""),
+                      "roles": sorted(roles.roles_of(c)),
+                      "practice": {"id": p.id, "name": p.name, "timezone": p.timezone, "phone": p.phone}})
 
 
 @app.get("/inbox")
-def get_inbox():
+def get_inbox(view: Annotated[str, Query(max_length=20, description="all, mine, unassigned or a team (inbox.VIEWS)")] = "all",
+              ) -> m.InboxPage:
     """The conversations, each with its team, assignee and unread-for-me; ?view= narrows (inbox.VIEWS)."""
-    view = app.current_event.get_query_string_value("view") or "all"
-    return {"conversations": inbox.inbox_view(services(), _staff(), view[:20])}
+    return _as(m.InboxPage, {"conversations": inbox.inbox_view(services(), _staff(), view or "all")})
 
 
 @app.get("/patients")
-def get_patients():
+def get_patients(q: Annotated[str, Query(max_length=80, description="A name or any form of phone number")] = "",
+                 ) -> m.PatientList:
     """Every patient, or those a search names: by name or any form of phone number (?q=)."""
-    query = (app.current_event.get_query_string_value("q") or "")[:80]
-    return {"patients": inbox.patients(services(), query)}
+    return _as(m.PatientList, {"patients": inbox.patients(services(), q)})
 
 
 @app.get("/patients/<patient_id>/messages")
-def get_thread(patient_id: str):
-    return inbox.thread(services(), patient_id)
+def get_thread(patient_id: str) -> m.Thread:
+    """One conversation: the patient (none for an unknown number), who has it, and its messages."""
+    return _as(m.Thread, inbox.thread(services(), patient_id))
 
 
-@app.post("/patients/<patient_id>/messages")
-def post_reply(patient_id: str):
-    body = (app.current_event.json_body or {}).get("body", "")
-    msg = inbox.staff_reply(services(), patient_id, body, _staff(), app.current_event.request_context.request_id)
-    return Response(201, "application/json", {"message_id": msg.message_id})
+@app.post("/patients/<patient_id>/messages", status_code=201)
+def post_reply(patient_id: str, reply: m.ReplyRequest) -> Response[m.MessageCreated]:
+    """A staff reply, texted to the patient through the same gates as every text."""
+    msg = inbox.staff_reply(services(), patient_id, reply.body, _staff(), app.current_event.request_context.request_id)
+    return Response(201, "application/json", _as(m.MessageCreated, {"message_id": msg.message_id}))
 
 
 @app.post("/patients/<patient_id>/resolve")
-def post_resolve(patient_id: str):
-    return {"resolved": inbox.resolve(services(), patient_id)}
+def post_resolve(patient_id: str) -> m.Resolved:
+    """Close the conversation's open alerts and tasks (an urgent one too: this is the explicit close)."""
+    return _as(m.Resolved, {"resolved": inbox.resolve(services(), patient_id)})
 
 
 @app.post("/patients/<patient_id>/hand-back")
-def post_hand_back(patient_id: str):
+def post_hand_back(patient_id: str) -> m.HandedBack:
     """Staff are done with the conversation: the agent answers the patient's next text again."""
-    return inbox.hand_back(services(), patient_id, _staff())
+    return _as(m.HandedBack, inbox.hand_back(services(), patient_id, _staff()))
 
 
 @app.post("/patients/<patient_id>/link")
-def post_link(patient_id: str):
+def post_link(patient_id: str, link: m.LinkRequest) -> m.Linked:
     """An unknown number's conversation (`phone:<E.164>`) is this patient's: it moves to their thread."""
-    target = (app.current_event.json_body or {}).get("patient_id")
-    if not isinstance(target, str) or not target.strip():
-        raise PayloadError("patient_id: the patient this number's conversation belongs to is required")
-    linked = inbox.link_to_patient(services(), patient_id, target.strip())
+    linked = inbox.link_to_patient(services(), patient_id, link.patient_id.strip())
     logger.info("unknown number linked to a patient", extra={"patient_id": linked["patient_id"], "moved": linked["moved"]})
-    return linked
+    return _as(m.Linked, linked)
 
 
 @app.get("/patients/<patient_id>/waitlist")
-def get_waitlist(patient_id: str):
+def get_waitlist(patient_id: str) -> m.WaitlistState:
+    """Whether the patient waits for an earlier time, since when and how they asked."""
     from careloop.booking.gaps import waitlist_state
 
-    return waitlist_state(services(), patient_id)
+    return _as(m.WaitlistState, waitlist_state(services(), patient_id))
 
 
 @app.post("/patients/<patient_id>/waitlist")
-def post_waitlist(patient_id: str):
+def post_waitlist(patient_id: str, change: m.WaitlistRequest) -> m.WaitlistState:
     """Staff put a patient on the waitlist for an earlier time (offered when a late cancellation
     frees one), or take them off."""
     from careloop.booking.gaps import staff_set_waitlist
 
-    body = app.current_event.json_body or {}
-    if not isinstance(body.get("waitlist"), bool):
-        raise PayloadError("waitlist: true or false is required")
-    return staff_set_waitlist(services(), patient_id, body["waitlist"], _staff())
+    return _as(m.WaitlistState, staff_set_waitlist(services(), patient_id, change.waitlist, _staff()))
 
 
-@app.get("/consent/export.csv")
+@app.get("/consent/export.csv", responses=CSV)
 def get_consent_export():
+    """The consent ledger as CSV (admins; the export is written to the access log)."""
     return Response(200, "text/csv", consent.export_csv(services().consent),
                     headers={"Content-Disposition": "attachment; filename=careloop-consent.csv"})
 
 
-@app.get("/audit")
-def get_audit():
+@app.get("/audit", responses={200: {"description": "The report (JSON), or with ?format=csv a CSV download", "content": {
+    "application/json": {"model": m.AuditReport}, "text/csv": {"schema": {"type": "string"}}}}})
+def get_audit(stale_days: Annotated[int, Query(ge=0, le=36500, description="Days without a visit before a record is stale")] = 180,
+              format: Annotated[str, Query(max_length=10, description="csv for a CSV download")] = "json"):  # noqa: A002
     """The data-quality report: what staff should fix in the EHR (JSON, or ?format=csv)."""
     from careloop.audit import audit
 
     svc = services()
-    raw = app.current_event.get_query_string_value("stale_days") or "180"
-    if not raw.isdigit():
-        raise PayloadError("stale_days: a whole number of days")
-    report = audit(svc.records, svc.clock.now(), stale_days=int(raw), region=svc.practice.sms.country)
-    if app.current_event.get_query_string_value("format") == "csv":
+    report = audit(svc.records, svc.clock.now(), stale_days=stale_days, region=svc.practice.sms.country)
+    if format == "csv":
         return Response(200, "text/csv", report.to_csv(),
                         headers={"Content-Disposition": "attachment; filename=careloop-audit.csv"})
     return report.to_json()
 
 
 @app.get("/appointments")
-def get_appointments():
-    return {"appointments": inbox.appointments(services(), _when("from"), _when("to"))}
+def get_appointments(start: Annotated[datetime | None, _when("from")] = None,
+                     end: Annotated[datetime | None, _when("to")] = None) -> m.AppointmentList:
+    """The appointments starting in [from, to)."""
+    return _as(m.AppointmentList, {"appointments": inbox.appointments(services(), start, end)})
 
 
 @app.get("/workflows")
-def get_workflows():
-    return {"workflows": inbox.workflows(services())}
+def get_workflows() -> m.WorkflowList:
+    """The practice's workflows, each step in words."""
+    return _as(m.WorkflowList, {"workflows": inbox.workflows(services())})
 
 
 @app.post("/workflows/<workflow_id>/enabled")
-def post_enabled(workflow_id: str):
-    body = app.current_event.json_body or {}
-    if not isinstance(body.get("enabled"), bool):
-        raise PayloadError("enabled: true or false is required")
+def post_enabled(workflow_id: str, switch: m.EnableRequest) -> m.Workflow:
+    """Switch a workflow on or off (with why, kept in its history)."""
     svc = services()
-    workflow = registry.set_enabled(svc.configs, workflow_id, body["enabled"], _staff(), body.get("why", ""), svc.clock.now())
+    workflow = registry.set_enabled(svc.configs, workflow_id, switch.enabled, _staff(), switch.why, svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())  # appointments already booked get their steps
-    return inbox.workflow_view(workflow)
+    return _as(m.Workflow, inbox.workflow_view(workflow))
 
 
-@app.put("/workflows/<workflow_id>")
-def put_workflow(workflow_id: str):
-    body = app.current_event.json_body or {}
-    definition = body.get("workflow")
-    if not isinstance(definition, dict) or definition.get("id") != workflow_id:
+@app.put("/workflows/<workflow_id>", responses={
+    200: {"description": "The saved workflow", "content": {"application/json": {"model": m.Workflow}}},
+    422: {"description": "The definition is not a valid workflow", "content": {"application/json": {"model": m.ErrorAnswer}}}})
+def put_workflow(workflow_id: str, save: m.WorkflowSave) -> m.Workflow:
+    """A new version of a workflow (a 422 says what is wrong with the definition)."""
+    if save.workflow.get("id") != workflow_id:
         raise PayloadError("workflow: a definition whose id matches the URL is required")
     svc = services()
-    workflow = registry.save(svc.configs, definition, _staff(), body.get("why", ""), svc.clock.now())
+    workflow = registry.save(svc.configs, save.workflow, _staff(), save.why, svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())
-    return inbox.workflow_view(workflow)
+    return _as(m.Workflow, inbox.workflow_view(workflow))
 
 
 @app.get("/workflows/<workflow_id>/history")
-def get_history(workflow_id: str):
-    return {"versions": registry.history(services().configs, workflow_id)}
+def get_history(workflow_id: str) -> m.WorkflowHistory:
+    """The workflow's definition now, then its earlier versions."""
+    return _as(m.WorkflowHistory, {"versions": registry.history(services().configs, workflow_id)})
 
 
 def _staff() -> str:
@@ -191,13 +207,16 @@ def _refresh(svc: Services) -> None:
 
 
 @app.get("/analytics/summary")
-def get_analytics():
-    return inbox.analytics(services(), _when("from"), _when("to"))
+def get_analytics(start: Annotated[datetime | None, _when("from")] = None,
+                  end: Annotated[datetime | None, _when("to")] = None) -> m.AnalyticsSummary:
+    """Delivery, response, confirmation, no-show and recovery over [from, to) (default: 30 days)."""
+    return _as(m.AnalyticsSummary, inbox.analytics(services(), start, end))
 
 
-@app.get("/analytics/export.csv")
-def get_export():
-    body = inbox.analytics_csv(inbox.analytics(services(), _when("from"), _when("to")))
+@app.get("/analytics/export.csv", responses=CSV)
+def get_export(start: Annotated[datetime | None, _when("from")] = None, end: Annotated[datetime | None, _when("to")] = None):
+    """The analytics summary's tables as CSV."""
+    body = inbox.analytics_csv(inbox.analytics(services(), start, end))
     return Response(200, "text/csv", body, headers={"Content-Disposition": "attachment; filename=careloop-analytics.csv"})
 
 
@@ -205,7 +224,7 @@ def get_export():
 
 
 @app.post("/booking-requests/<appointment_id>/<decision>")
-def post_booking_request(appointment_id: str, decision: str):
+def post_booking_request(appointment_id: str, decision: str) -> m.BookingDecided:
     """Confirm (booked, "you're booked" text) or decline (cancelled, a link to pick another time)
     a pending online booking; staff and appointment ids go to the log, never the patient."""
     from careloop.booking import requests
@@ -216,8 +235,9 @@ def post_booking_request(appointment_id: str, decision: str):
     appointment = act(services(), appointment_id, _staff())
     logger.info("online booking request decided", extra={"appointment_id": appointment.id, "decision": decision,
                                                          "staff": _staff()})
-    return {"appointment": {"id": appointment.id, "status": appointment.status, "start": appointment.start.isoformat(),
-                            "provider": appointment.provider, "location": appointment.location}}
+    return _as(m.BookingDecided, {"appointment": {
+        "id": appointment.id, "status": appointment.status, "start": appointment.start.isoformat(),
+        "provider": appointment.provider, "location": appointment.location}})
 
 
 # ---- roles, staff accounts and the PHI access log (careloop/roles.py is the policy) --------------
@@ -238,13 +258,19 @@ PHI_ACCESS = {
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def _gate() -> tuple[frozenset[str], str | None, str]:
+    """The caller's roles, the POLICY line and the path, when they may call it (else Forbidden)."""
     event = app.current_event
     method, path = event.http_method, event.path.removeprefix("/api") or "/"
     mine = roles.authorise(method, path, _claims())
     rule = roles.route_of(method, path)
     if rule in THREAD_RULES and roles.ADMIN not in mine:
         _check_thread_team(mine, unquote(path.split("/")[2]))
+    return mine, rule, path
+
+
+def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    mine, rule, path = _gate()
     if rule in PHI_ACCESS:
         _log_access(PHI_ACCESS[rule], rule, path)
     response = next_middleware(app)
@@ -297,41 +323,35 @@ def _directory() -> StaffDirectory:
     return staff
 
 
-def _role_in(body: dict) -> str:
-    role = body.get("role")
-    if role not in roles.ROLES:
-        raise PayloadError(f"role: one of {', '.join(roles.ROLES)}")
-    return str(role)
-
-
 @app.get("/staff")
-def get_staff():
-    return {"staff": _directory().list_staff(),
-            "roles": [{"id": r, "label": roles.ROLE_LABELS[r]} for r in roles.ROLES]}
+def get_staff() -> m.StaffDirectory:
+    """The staff accounts and their roles, and the roles there are (admins)."""
+    return _as(m.StaffDirectory, {"staff": _directory().list_staff(),
+                                  "roles": [{"id": r, "label": roles.ROLE_LABELS[r]} for r in roles.ROLES]})
 
 
-@app.post("/staff")
-def post_staff():
+@app.post("/staff", status_code=201)
+def post_staff(invite: m.InviteRequest) -> Response[m.StaffMember]:
     """Invite a staff member: a Cognito account (its invitation email) in the role's group."""
-    body = app.current_event.json_body or {}
-    email = str(body.get("email", "")).strip().lower()
-    if not _EMAIL.fullmatch(email) or len(email) > 254:
+    email = invite.email.strip().lower()
+    if not _EMAIL.fullmatch(email):
         raise PayloadError("email: the new staff member's email address is required")
-    invited = _directory().invite(email, _role_in(body))
+    invited = _directory().invite(email, invite.role)
     logger.info("staff invited", extra={"by": _staff(), "role": invited["roles"][0]})
-    return Response(201, "application/json", invited)
+    return Response(201, "application/json", _as(m.StaffMember, invited))
 
 
 @app.put("/staff/<username>/role")
-def put_staff_role(username: str):
-    role = _role_in(app.current_event.json_body or {})
-    changed = _directory().set_role(username, role)
-    logger.info("staff role changed", extra={"by": _staff(), "role": role})
-    return changed
+def put_staff_role(username: str, change: m.RoleRequest) -> m.RoleChanged:
+    """Give a staff member one role, the new one (admins)."""
+    changed = _directory().set_role(username, change.role)
+    logger.info("staff role changed", extra={"by": _staff(), "role": change.role})
+    return _as(m.RoleChanged, changed)
 
 
-@app.get("/access-log/export.csv")
+@app.get("/access-log/export.csv", responses=CSV)
 def get_access_log():
+    """The PHI access log as CSV: who opened which patient or thread, who exported what (admins)."""
     from careloop.audit import access_log_csv
 
     log = services().access_log
@@ -349,43 +369,40 @@ def forbidden(exc: Forbidden):
 
 
 @app.get("/assignees")
-def get_assignees():
+def get_assignees() -> m.StaffList:
     """Who a conversation can be assigned to, and who is asking (for "Mine")."""
-    return {"me": _staff(), "staff": inbox.staff_users(services(), _staff())}
+    return _as(m.StaffList, {"me": _staff(), "staff": inbox.staff_users(services(), _staff())})
 
 
 @app.post("/patients/<patient_id>/assign")
-def post_assign(patient_id: str):
+def post_assign(patient_id: str, assign: m.AssignRequest) -> m.Assigned:
     """Assign the conversation to a staff user (`{"assignee": "<user>"}`) or unassign (`null`)."""
-    assignee = (app.current_event.json_body or {}).get("assignee")
-    if assignee is not None and (not isinstance(assignee, str) or not assignee.strip()):
+    assignee = assign.assignee
+    if assignee is not None and not assignee.strip():
         raise PayloadError("assignee: a staff user, or null to unassign")
     assigned = inbox.assign(services(), patient_id, assignee, _staff())
     logger.info("conversation assigned", extra={"patient_id": patient_id[:40] if not patient_id.startswith("phone:") else "phone",
                                                  "assigned": assignee is not None})
-    return assigned
+    return _as(m.Assigned, assigned)
 
 
-@app.post("/patients/<patient_id>/notes")
-def post_note(patient_id: str):
+@app.post("/patients/<patient_id>/notes", status_code=201)
+def post_note(patient_id: str, note: m.NoteRequest) -> Response[m.MessageCreated]:
     """An internal note on the thread: staff-only, never sent to the patient."""
-    body = (app.current_event.json_body or {}).get("body", "")
-    if not isinstance(body, str):
-        raise PayloadError("body: a note is text")
-    note = inbox.add_note(services(), patient_id, body, _staff(), app.current_event.request_context.request_id)
-    return Response(201, "application/json", {"message_id": note.message_id})
+    added = inbox.add_note(services(), patient_id, note.body, _staff(), app.current_event.request_context.request_id)
+    return Response(201, "application/json", _as(m.MessageCreated, {"message_id": added.message_id}))
 
 
 @app.post("/patients/<patient_id>/read")
-def post_read(patient_id: str):
+def post_read(patient_id: str) -> m.ReadMark:
     """The signed-in staff user opened this conversation: it is no longer unread for them."""
-    return inbox.mark_read(services(), patient_id, _staff())
+    return _as(m.ReadMark, inbox.mark_read(services(), patient_id, _staff()))
 
 
 @app.get("/patients/<patient_id>/saved-replies")
-def get_saved_replies(patient_id: str):
+def get_saved_replies(patient_id: str) -> m.SavedReplies:
     """The saved replies, filled in for this patient and in their language."""
-    return inbox.saved_replies(services(), patient_id)
+    return _as(m.SavedReplies, inbox.saved_replies(services(), patient_id))
 
 
 # ---- end inbox2 -----------------------------------------------------------------------------------
@@ -395,15 +412,15 @@ def get_saved_replies(patient_id: str):
 
 
 @app.get("/patients/<patient_id>/timeline")
-def get_patient_timeline(patient_id: str):
+def get_patient_timeline(patient_id: str) -> m.PatientTimeline:
     """Texts, calls, appointments, consent and delivery, newest first, and the data-quality findings."""
     from careloop import patients
 
-    return patients.timeline(services(), patient_id)
+    return _as(m.PatientTimeline, patients.timeline(services(), patient_id))
 
 
 @app.post("/appointments/<appointment_id>/<action>")
-def post_appointment_action(appointment_id: str, action: str):
+def post_appointment_action(appointment_id: str, action: str) -> m.AppointmentDone:
     """confirm | cancel | noshow | fulfilled, by staff: stored, told to the EHR where it allows,
     the planner reacting (a no-show starts no-show recovery)."""
     from careloop import patients
@@ -411,25 +428,74 @@ def post_appointment_action(appointment_id: str, action: str):
     done = patients.appointment_action(services(), appointment_id, action, _staff())
     logger.info("appointment action by staff", extra={"appointment_id": done["appointment"]["id"], "action": action,
                                                       "changed": done["changed"]})
-    return done
+    return _as(m.AppointmentDone, done)
 
 
 @app.post("/patients/<patient_id>/consent")
-def post_consent(patient_id: str):
+def post_consent(patient_id: str, change: m.ConsentRequest) -> m.ConsentChanged:
     """Staff record a consent change the patient made another way (a call, a form), with a note;
     an opt-in only with the patient's documented consent."""
     from careloop import patients
 
-    try:
-        body = app.current_event.json_body
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise PayloadError("body: a JSON object with opted_out and note is required")
-    return patients.staff_consent(services(), patient_id, body, _staff())
+    return _as(m.ConsentChanged, patients.staff_consent(services(), patient_id, change.model_dump(), _staff()))
 
 
 # ---- end of the patient page ---------------------------------------------------------------------
+
+
+# ---- the OpenAPI document of this API (docs/openapi/staff-api.json; `make openapi`) ------------------
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def get_openapi():
+    """This API's OpenAPI 3.1 document, generated from the routes and careloop/api_models.py."""
+    return Response(200, "application/json", openapi_document())
+
+
+@lru_cache(maxsize=1)  # the routes do not change once the module is loaded
+def openapi_document() -> dict[str, Any]:
+    """The document: Powertools' from the route signatures, each operation described by its
+    docstring, and the answers this API gives that Powertools does not know (400 for a field its
+    declaration refuses, 403 for a role that may not)."""
+    import inspect
+    import json
+
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
+    for route in app._static_routes + app._dynamic_routes:
+        doc = inspect.getdoc(route.func) or ""
+        route.summary = route.summary or (doc.split("\n\n")[0].replace("\n", " ") if doc else None)
+        route.description = route.description or (doc or None)
+    document: dict[str, Any] = json.loads(app.get_openapi_json_schema(
+        title="Careloop staff API", version="1",
+        description="The staff web app's API, behind the Cognito authorizer: every route needs a role "
+                    "(careloop/roles.py POLICY). Errors are {\"message\": ...} naming the field first.",
+        servers=[Server(url="/api")]))
+    error = {"$ref": "#/components/schemas/ErrorAnswer"}
+    for methods in document.get("paths", {}).values():
+        for operation in methods.values():
+            answers = operation.setdefault("responses", {})
+            if answers.get("422", {}).get("description") == "Validation Error":  # Powertools' own: ours is a 400
+                del answers["422"]
+            answers.setdefault("400", {"description": "A field is missing or wrong (named in message and errors)",
+                                       "content": {"application/json": {"schema": error}}})
+            answers.setdefault("403", {"description": "The caller's role may not use this route",
+                                       "content": {"application/json": {"schema": error}}})
+            if "{" in operation.get("operationId", "") or any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                answers.setdefault("404", {"description": "Not found", "content": {"application/json": {"schema": error}}})
+            if "500" in answers:
+                answers["500"] = {"description": "The answer did not match its declaration (a bug)",
+                                  "content": {"application/json": {"schema": error}}}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    schemas.update(m.ErrorAnswer.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+    schemas["ErrorAnswer"] = {k: v for k, v in m.ErrorAnswer.model_json_schema(
+        ref_template="#/components/schemas/{model}").items() if k != "$defs"}
+    return document
+
+
+# ---- end of the OpenAPI document ------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])
@@ -453,6 +519,57 @@ def invalid_workflow(exc: ConfigError):
 @app.exception_handler(Conflict)
 def conflict(exc: Conflict):
     return Response(409, "application/json", {"message": str(exc)})
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError):
+    """A request its route's declaration refuses: a 400 naming each field, like PayloadError. The
+    resolver validates before the middleware runs, so the role check comes first here: a caller
+    without the role learns nothing about the route's fields."""
+    try:
+        _gate()
+    except Forbidden as denied:
+        return forbidden(denied)
+    problems = [_problem(e) for e in exc.errors()]
+    message = "; ".join(f"{p['field'].partition('.')[2] or p['field']}: {p['problem']}" for p in problems)
+    return Response(400, "application/json", {"message": message, "errors": problems})
+
+
+@app.exception_handler(ResponseValidationError)
+def invalid_answer(exc: ResponseValidationError):
+    """The route's answer does not match its declared model: a bug here, told without the body (PHI)."""
+    fields = sorted({".".join(str(x) for x in e.get("loc", ())) for e in exc.errors()})[:10]
+    logger.error("answer does not match its declared model", extra={"fields": fields, "route": app.current_event.path})
+    return Response(500, "application/json", {"message": "the server's answer did not match its declaration"})
+
+
+def _problem(error: dict[str, Any]) -> dict[str, str]:
+    """One pydantic error as the field ("body.email", "query.from") and the problem in words;
+    never the value sent (it may be PHI)."""
+    loc = [str(x) for x in error.get("loc", ())]
+    where = loc[0] if loc else "body"
+    rest = [x for x in loc[1:] if not x.isdigit() or error.get("type") != "json_invalid"]
+    field = ".".join([where, *rest]) if rest else where
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    problem = {
+        "missing": "required",
+        "json_invalid": "not valid JSON",
+        "model_attributes_type": "must be a JSON object",
+        "dict_type": "must be a JSON object",
+        "bool_type": "must be true or false",
+        "string_type": "must be text",
+        "int_parsing": "must be a whole number",
+        "int_type": "must be a whole number",
+        "string_too_long": f"at most {ctx.get('max_length')} characters",
+        "string_too_short": f"at least {ctx.get('min_length')} characters",
+        "string_pattern_mismatch": "not in the expected form",
+        "literal_error": f"one of {str(ctx.get('expected', '')).replace(chr(39), '').replace(' or ', ', ')}",
+        "greater_than_equal": f"at least {ctx.get('ge')}",
+        "less_than_equal": f"at most {ctx.get('le')}",
+    }.get(kind, str(error.get("msg") or kind).lower())
+    if kind.startswith("datetime") or kind.startswith("date_"):
+        problem = "not an ISO 8601 date or datetime"
+    return {"field": field, "problem": problem}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

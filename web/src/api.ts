@@ -110,6 +110,9 @@ function decodeMessage(v: unknown): Message {
     workflow: optStr(o["workflow"]),
     step: optStr(o["step"]),
     priority: priority(o["priority"]),
+    intent: optStr(o["intent"]),
+    needs_attention: bool(o["needs_attention"]),
+    team: optStr(o["team"]),
     reason: optStr(o["reason"]),
     call: kind === "call" ? decodeCall(o["call"]) : null,
     author: optStr(o["author"]),
@@ -134,6 +137,7 @@ function decodeThread(v: unknown): Thread {
       phone: str(p["phone"]),
       language: str(p["language"], "en"),
       opted_out: bool(p["opted_out"]),
+      undeliverable: bool(p["undeliverable"]),
     },
     phone_masked: str(o["phone_masked"]),
     opted_out: p ? bool(p["opted_out"]) : bool(o["opted_out"]),
@@ -165,6 +169,7 @@ function decodePatient(v: unknown): PatientRow {
     phone_masked: str(o["phone_masked"]),
     language: str(o["language"], "en"),
     opted_out: bool(o["opted_out"]),
+    undeliverable: bool(o["undeliverable"]),
     next_appointment: decodeNextAppointment(o["next_appointment"]),
   };
 }

@@ -1,5 +1,6 @@
 // Shapes of /config.json and of the staff API (/api/...), as the app reads them.
 // The decoders in api.ts coerce whatever arrives into these, so extra or missing fields never crash a page.
+import type * as wire from "./api-types";
 
 export interface CognitoConfig {
   endpoint: string;
@@ -16,167 +17,69 @@ export interface AppConfig {
   cognito: CognitoConfig;
 }
 
-export interface Practice {
-  id: string;
-  name: string;
-  timezone: string;
-  phone: string;
-}
+// ---- the staff API's bodies: generated from its OpenAPI document (api-types.ts, `make openapi`) ----
+// Re-exported as they are where the app uses them as they arrive; where a decoder in api.ts fills
+// in a field (a thread's number and opt-out, a null provider as ""), the app's type says so.
 
-export interface Me {
-  username: string;
-  email: string;
-  practice: Practice;
-  /** The caller's roles (Cognito groups): the app hides what they cannot use; the API is the gate. */
-  roles: Role[];
-}
+export type Role = "admin" | "front_desk" | "clinical" | "billing";
+export type Priority = wire.Conversation["priority"];
+export type MessageKind = wire.Message["kind"];
 
-export type Priority = "urgent" | "normal" | null;
-
-export interface Conversation {
-  patient_id: string;
-  patient_name: string;
-  phone_masked: string;
-  last_body: string;
-  last_at: string;
-  last_direction: "in" | "out";
-  needs_attention: boolean;
-  reason: string | null;
-  intent: string | null;
-  priority: Priority;
-  /** inbox2: the team the agent routed it to, who has it, and whether it is unread for the viewer. */
-  team?: string | null;
-  assignee?: string | null;
-  unread?: boolean;
-}
-
-export interface ThreadPatient {
-  id: string;
-  first_name: string;
-  last_name: string;
-  phone: string;
-  language: string;
-  opted_out: boolean;
-}
-
-export type MessageKind = "sms_out" | "sms_in" | "staff_alert" | "task" | "call" | "note";
-
-export interface CallTurn {
-  at: string;
-  caller: string;
-  agent: string;
-  intent: string | null;
-}
-
+export type Practice = wire.Practice;
+export type Me = wire.Me;
+export type Conversation = wire.Conversation;
+export type CallTurn = wire.CallTurn;
 /** A phone call on the thread: how it ended and what was said (voice agent or missed). */
-export interface CallView {
-  outcome: string | null;
-  reached_agent: boolean;
-  started_at: string | null;
-  ended_at: string | null;
-  turns: CallTurn[];
-}
-
-export interface Message {
-  message_id: string;
-  kind: MessageKind;
-  body: string;
-  at: string;
-  status: string;
-  workflow: string | null;
-  step: string | null;
-  priority: Priority;
-  /** Why an alert was raised, or who did it ("sent by …", "by …"). */
-  reason: string | null;
-  call: CallView | null;
-  /** inbox2: who wrote an internal note (kind "note"). */
-  author?: string | null;
-}
-
+export type CallView = wire.CallView;
 /** A staff member in the conversation: the assistant leaves it to them until `until` or a hand-back. */
-export interface StaffHold {
-  by: string;
-  since: string;
-  until: string;
+export type StaffHold = wire.StaffHold;
+
+/** The patient of a thread; the decoder reads a missing phone as "". */
+export interface ThreadPatient extends Omit<wire.ThreadPatient, "phone"> {
+  phone: string;
 }
 
-export interface Thread {
+/** A message as decoded: `call` is always there (null but for calls). */
+export interface Message extends Omit<wire.Message, "call"> {
+  call: CallView | null;
+}
+
+/** A thread as decoded: the masked number and opt-out filled in for a patient's thread too. */
+export interface Thread extends Omit<wire.Thread, "patient" | "phone_masked" | "opted_out" | "messages"> {
   /** null for an unknown number's thread (`phone:<E.164>`), until staff link it to a patient. */
   patient: ThreadPatient | null;
   phone_masked: string;
   opted_out: boolean;
-  staff_in_conversation: StaffHold | null;
   messages: Message[];
-  /** inbox2: the staff user the conversation is assigned to. */
-  assignee?: string | null;
 }
 
-export interface NextAppointment {
-  id: string;
-  start: string;
-  status: string;
-  confirmed: boolean;
+/** The decoders read a missing provider or visit type as "". */
+export interface NextAppointment extends Omit<wire.NextAppointment, "provider" | "visit_type"> {
   provider: string;
   visit_type: string;
 }
 
-export interface PatientRow {
-  id: string;
-  first_name: string;
-  last_name: string;
-  phone_masked: string;
-  language: string;
-  opted_out: boolean;
+export interface PatientRow extends Omit<wire.PatientRow, "next_appointment"> {
   next_appointment: NextAppointment | null;
 }
 
-export interface Appointment {
-  id: string;
-  patient_id: string;
-  patient_name: string;
-  start: string;
-  minutes: number;
-  status: string;
-  confirmed: boolean;
+export interface Appointment extends Omit<wire.Appointment, "provider" | "location" | "visit_type"> {
   provider: string;
   location: string;
   visit_type: string;
 }
 
-export interface WorkflowStep {
-  id: string;
-  summary: string;
-}
+export type WorkflowStep = wire.WorkflowStep;
 
-export interface Workflow {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  version: number;
-  trigger: string;
-  steps: WorkflowStep[];
-}
+/** A workflow card: the history is not read from the list. */
+export type Workflow = Omit<wire.Workflow, "history">;
 
-export interface WorkflowStats {
+export interface WorkflowStats extends Omit<wire.WorkflowStats, "workflow"> {
   workflow: string;
-  sent: number;
-  delivered: number;
-  confirmed: number;
 }
 
-export interface AnalyticsSummary {
+export interface AnalyticsSummary extends Omit<wire.AnalyticsSummary, "period" | "by_workflow" | "voice"> {
   period: { from: string; to: string };
-  sent: number;
-  delivered: number;
-  failed: number;
-  delivery_rate: number;
-  responses: number;
-  response_rate: number;
-  confirmed: number;
-  confirmation_rate: number;
-  no_shows: number;
-  no_show_rate: number;
   by_workflow: WorkflowStats[];
   voice: VoiceStats | null;
 }
@@ -198,32 +101,12 @@ export interface VoiceStats {
 // ---- inbox2: assignment, saved replies ----------------------------------------------------------
 
 /** Who a conversation can be assigned to, and who is signed in (for "Mine"). */
-export interface StaffList {
-  me: string;
-  staff: string[];
-}
+export type StaffList = wire.StaffList;
 
 /** A saved reply filled in for one patient, in their language. */
-export interface SavedReply {
-  id: string;
-  title: string;
-  body: string;
-  language: string;
-}
+export type SavedReply = wire.SavedReply;
 
 // ---- roles, staff accounts (#/staff, admins) -----------------------------------------------------
 
-export type Role = "admin" | "front_desk" | "clinical" | "billing";
-
-export interface StaffMember {
-  username: string;
-  email: string;
-  roles: Role[];
-  status: string;
-  enabled: boolean;
-}
-
-export interface StaffDirectory {
-  staff: StaffMember[];
-  roles: { id: Role; label: string }[];
-}
+export type StaffMember = wire.StaffMember;
+export type StaffDirectory = wire.StaffDirectory;

@@ -58,6 +58,8 @@ POLICY: dict[str, frozenset[str]] = {
     "POST /staff": ADMIN_ONLY,
     "PUT /staff/<username>/role": ADMIN_ONLY,
     "GET /access-log/export.csv": ADMIN_ONLY,
+    # the API's OpenAPI document: any signed-in role (it holds no PHI; /api is behind Cognito anyway)
+    "GET /openapi.json": EVERYONE,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers

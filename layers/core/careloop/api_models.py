@@ -1,0 +1,399 @@
+"""The staff API's request and response bodies (`/api/...`), declared once: the inbox_api handler
+validates with them, its OpenAPI document is generated from them, and so are the web app's types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from careloop.roles import ROLES
+
+# Response models describe what the web app reads; extra="allow" passes through anything else the
+# core puts in a body (a field added in the core is never silently dropped by the API). Times stay
+# the core's ISO 8601 strings: a `datetime` field would re-serialise them ("+00:00" -> "Z").
+# A field that the core leaves out when it has no value is declared _absent(): it stays left out.
+# defer_build: each model's validator is built the first time a request uses it, not at cold start.
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+
+class _Request(BaseModel):
+    # unknown keys in a request are ignored, as before validation was declared (the web app sends
+    # a few the API does not read); a flag is JSON true or false, never "yes" or 1 (StrictBool)
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+
+IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Role = Literal["admin", "front_desk", "clinical", "billing"]
+Priority = Literal["urgent", "normal"] | None
+MessageKind = Literal["sms_out", "sms_in", "staff_alert", "task", "call", "note"]
+assert set(Role.__args__) == set(ROLES), "api_models.Role must list careloop.roles.ROLES"  # type: ignore[attr-defined]
+
+
+def _absent(description: str = "") -> Any:
+    """A field the core leaves out when it has none: optional in the schema, left out again."""
+    return Field(None, exclude_if=lambda v: v is None, description=description or None)
+
+
+# ---- who is signed in ------------------------------------------------------------------------
+
+
+class Practice(_Answer):
+    id: str
+    name: str
+    timezone: str
+    phone: str
+
+
+class Me(_Answer):
+    username: str
+    email: str
+    roles: list[Role] = Field(description="The caller's roles (Cognito groups)")
+    practice: Practice
+
+
+# ---- the inbox, threads and patients ---------------------------------------------------------
+
+
+class Conversation(_Answer):
+    patient_id: str = Field(description="The patient's id, or phone:<E.164> for an unknown number")
+    patient_name: str
+    phone_masked: str
+    last_body: str
+    last_at: IsoTime
+    last_direction: Literal["in", "out"]
+    needs_attention: bool
+    reason: str | None
+    intent: str | None
+    priority: Priority
+    team: str | None = Field(description="The team its open alert or task is routed to")
+    assignee: str | None
+    unread: bool = Field(description="Unread for the signed-in staff user")
+
+
+class InboxPage(_Answer):
+    conversations: list[Conversation]
+
+
+class ThreadPatient(_Answer):
+    id: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    language: str
+    opted_out: bool
+    undeliverable: bool
+
+
+class CallTurn(_Answer):
+    at: IsoTime
+    caller: str
+    agent: str
+    intent: str | None
+
+
+class CallView(_Answer):
+    outcome: str | None
+    reached_agent: bool
+    started_at: IsoTime | None
+    ended_at: IsoTime | None
+    turns: list[CallTurn]
+
+
+class Message(_Answer):
+    message_id: str
+    kind: MessageKind
+    body: str
+    at: IsoTime
+    status: str
+    workflow: str | None
+    step: str | None
+    priority: Priority
+    intent: str | None
+    needs_attention: bool
+    team: str | None
+    reason: str | None = Field(description='Why an alert was raised, or who did it ("sent by ...")')
+    call: CallView | None = _absent("A phone call (kind call): how it ended and what was said")
+    author: str | None = _absent("Who wrote an internal note (kind note)")
+
+
+class StaffHold(_Answer):
+    by: str
+    since: IsoTime
+    until: IsoTime
+
+
+class Thread(_Answer):
+    patient: ThreadPatient | None = Field(description="null for an unknown number's thread until staff link it")
+    phone_masked: str | None = _absent("An unknown number's thread: the number, masked")
+    opted_out: bool | None = _absent("An unknown number's thread: whether the number opted out")
+    staff_in_conversation: StaffHold | None
+    assignee: str | None
+    messages: list[Message]
+
+
+class NextAppointment(_Answer):
+    id: str
+    start: IsoTime
+    status: str
+    confirmed: bool
+    provider: str | None
+    visit_type: str | None
+
+
+class PatientRow(_Answer):
+    id: str
+    first_name: str
+    last_name: str
+    phone_masked: str
+    language: str
+    opted_out: bool
+    undeliverable: bool
+    next_appointment: NextAppointment | None
+
+
+class PatientList(_Answer):
+    patients: list[PatientRow]
+
+
+class ReplyRequest(_Request):
+    body: str = Field(max_length=4000, description="The text to send (at most 1000 characters once spaces are collapsed)")
+
+
+class NoteRequest(_Request):
+    body: str = Field(max_length=4000, description="The note (at most 2000 characters once spaces are collapsed)")
+
+
+class MessageCreated(_Answer):
+    message_id: str
+
+
+class Resolved(_Answer):
+    resolved: int = Field(description="How many open alerts and tasks were closed")
+
+
+class HandedBack(_Answer):
+    handed_back: bool
+
+
+class LinkRequest(_Request):
+    patient_id: str = Field(min_length=1, max_length=128, pattern=r"\S",
+                            description="The patient this number's conversation belongs to")
+
+
+class Linked(_Answer):
+    patient_id: str
+    moved: int
+
+
+class WaitlistRequest(_Request):
+    waitlist: StrictBool
+
+
+class WaitlistState(_Answer):
+    patient: str
+    waitlist: bool
+    since: IsoTime | None
+    source: str | None = _absent()
+
+
+# ---- inbox2: assignment, unread markers, saved replies -----------------------------------------
+
+
+class StaffList(_Answer):
+    me: str
+    staff: list[str]
+
+
+class AssignRequest(_Request):
+    assignee: str | None = Field(max_length=254, description="A staff user, or null to unassign")
+
+
+class Assigned(_Answer):
+    patient_id: str
+    assignee: str | None
+
+
+class ReadMark(_Answer):
+    patient_id: str
+    read_at: IsoTime
+
+
+class SavedReply(_Answer):
+    id: str
+    title: str
+    body: str
+    language: str
+
+
+class SavedReplies(_Answer):
+    language: str
+    replies: list[SavedReply]
+
+
+# ---- the patient page ------------------------------------------------------------------------
+
+
+class PatientTimeline(_Answer):
+    patient: ThreadPatient
+    now: IsoTime
+    appointments: list[dict[str, Any]] = Field(description="Each appointment with the actions staff may take")
+    entries: list[dict[str, Any]] = Field(description="Texts, calls, appointments, consent and delivery, newest first")
+    findings: list[dict[str, Any]] = Field(description="The data-quality findings for this patient")
+
+
+class AppointmentDone(_Answer):
+    appointment: dict[str, Any]
+    changed: bool
+    ehr_told: bool | None = _absent("Whether the EHR was told (when it allows)")
+
+
+class ConsentRequest(_Request):
+    opted_out: StrictBool
+    note: str = Field(max_length=2000, description="How the patient asked (a call, a signed form): kept as proof")
+    documented_consent: StrictBool = Field(False, description="An opt-in needs the patient's documented consent")
+
+
+class ConsentChanged(_Answer):
+    changed: bool
+    opted_out: bool
+
+
+# ---- appointments, workflows, analytics, data quality ------------------------------------------
+
+
+class Appointment(_Answer):
+    id: str
+    patient_id: str
+    patient_name: str
+    start: IsoTime
+    minutes: int
+    status: str
+    confirmed: bool
+    provider: str | None
+    location: str | None
+    visit_type: str | None
+
+
+class AppointmentList(_Answer):
+    appointments: list[Appointment]
+
+
+class BookingDecided(_Answer):
+    appointment: dict[str, Any]
+
+
+class WorkflowStep(_Answer):
+    id: str
+    summary: str
+
+
+class Workflow(_Answer):
+    id: str
+    name: str
+    description: str
+    enabled: bool
+    version: int
+    trigger: str = Field(description="What starts it, in words")
+    steps: list[WorkflowStep]
+    history: list[dict[str, Any]]
+
+
+class WorkflowList(_Answer):
+    workflows: list[Workflow]
+
+
+class WorkflowHistory(_Answer):
+    versions: list[dict[str, Any]] = Field(description="The definition now, then the earlier versions, newest first")
+
+
+class EnableRequest(_Request):
+    enabled: StrictBool
+    why: str = Field("", max_length=500, description="Why it is switched (kept in the history)")
+
+
+class WorkflowSave(_Request):
+    workflow: dict[str, Any] = Field(description="The workflow definition; its id must match the URL")
+    why: str = Field("", max_length=500, description="Why it changed (kept in the history)")
+
+
+class WorkflowStats(_Answer):
+    workflow: str | None
+    sent: int
+    delivered: int
+    confirmed: int
+
+
+class AnalyticsSummary(_Answer):
+    period: dict[str, IsoTime]
+    sent: int
+    delivered: int
+    failed: int
+    delivery_rate: float
+    responses: int
+    response_rate: float
+    confirmed: int
+    confirmation_rate: float
+    no_shows: int
+    no_show_rate: float
+    by_workflow: list[WorkflowStats]
+    voice: dict[str, Any] | None
+
+
+class AuditReport(_Answer):
+    generated_at: IsoTime
+    stale_days: int
+    summary: dict[str, Any]
+    rows: list[dict[str, Any]]
+
+
+# ---- staff accounts --------------------------------------------------------------------------
+
+
+class StaffMember(_Answer):
+    username: str
+    email: str
+    roles: list[Role]
+    status: str
+    enabled: bool
+
+
+class RoleChanged(_Answer):
+    username: str
+    roles: list[Role]
+
+
+class RoleOption(_Answer):
+    id: Role
+    label: str
+
+
+class StaffDirectory(_Answer):
+    staff: list[StaffMember]
+    roles: list[RoleOption]
+
+
+class InviteRequest(_Request):
+    email: str = Field(max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
+                       description="The new staff member's email address")
+    role: Role
+
+
+class RoleRequest(_Request):
+    role: Role
+
+
+# ---- errors ----------------------------------------------------------------------------------
+
+
+class FieldProblem(_Answer):
+    field: str = Field(description='Where: "body.email", "query.from", "path.patient_id"')
+    problem: str
+
+
+class ErrorAnswer(_Answer):
+    message: str = Field(description="What is wrong, naming the field first")
+    errors: list[FieldProblem] = _absent("A request that failed validation: each field and its problem")
