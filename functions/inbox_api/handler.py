@@ -3,6 +3,7 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
 import re
 from datetime import datetime
+from typing import Any, TypeVar, get_args
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from careloop import consent, inbox, roles
 from careloop.adapters.aws import services
@@ -17,7 +19,7 @@ from careloop.engine.planner import plan_switched_on
 from careloop.errors import ConfigError, Conflict, Forbidden, NotFound, PayloadError
 from careloop.ports import Services, StaffDirectory
 from careloop.settings import get_settings
-from careloop.workflows import registry
+from careloop.workflows import editor, registry
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
@@ -156,7 +158,7 @@ def post_enabled(workflow_id: str):
     if not isinstance(body.get("enabled"), bool):
         raise PayloadError("enabled: true or false is required")
     svc = services()
-    workflow = registry.set_enabled(svc.configs, workflow_id, body["enabled"], _staff(), body.get("why", ""), svc.clock.now())
+    workflow = registry.set_enabled(svc.configs, workflow_id, body["enabled"], _staff(), _reason(body), svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())  # appointments already booked get their steps
     return inbox.workflow_view(workflow)
@@ -169,7 +171,7 @@ def put_workflow(workflow_id: str):
     if not isinstance(definition, dict) or definition.get("id") != workflow_id:
         raise PayloadError("workflow: a definition whose id matches the URL is required")
     svc = services()
-    workflow = registry.save(svc.configs, definition, _staff(), body.get("why", ""), svc.clock.now())
+    workflow = registry.save(svc.configs, definition, _staff(), _reason(body), svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())
     return inbox.workflow_view(workflow)
@@ -234,6 +236,7 @@ PHI_ACCESS = {
     "GET /analytics/export.csv": "export",
     "GET /audit": "export",
     "GET /access-log/export.csv": "export",
+    "POST /workflows/<workflow_id>/dry-run": "export",  # lists patients' names and the texts they would get
 }
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -430,6 +433,134 @@ def post_consent(patient_id: str):
 
 
 # ---- end of the patient page ---------------------------------------------------------------------
+
+
+# ---- the workflow editor: definition, live preview, diffs, undo, dry run, test send -------------
+# (careloop/workflows/editor.py and dryrun.py; every route admin only in roles.POLICY)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_B = TypeVar("_B", bound=_Body)
+
+
+class PreviewRequest(_Body):
+    definition: dict[str, Any]
+    patient_id: str | None = Field(None, max_length=80)
+
+
+class DryRunRequest(_Body):
+    definition: dict[str, Any]
+    days: int = 7
+
+
+class TestSendRequest(_Body):
+    step: str = Field(min_length=1, max_length=60)
+    language: str = "en"
+    phone: str = Field(min_length=1, max_length=40)
+    definition: dict[str, Any] | None = None  # the edited, unsaved version; else the stored one
+
+
+class UndoRequest(_Body):
+    version: int | None = None  # the version being undone: refused (409) if it is no longer the latest
+
+
+def _request(model: type[_B]) -> _B:
+    """The JSON body as `model`; a 400 naming the first field that is wrong."""
+    try:
+        body = app.current_event.json_body
+    except ValueError as exc:
+        raise PayloadError("body: not JSON") from exc
+    try:
+        return model.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise PayloadError(f"{where}: {first['msg']}") from exc
+
+
+def _reason(body: dict) -> str:
+    """A change to what patients are sent says why: the reason is kept with the version."""
+    why = body.get("why")
+    if not isinstance(why, str) or not why.strip():
+        raise PayloadError("why: a reason for the change is required")
+    return why.strip()[:300]
+
+
+@app.get("/workflows/<workflow_id>")
+def get_workflow(workflow_id: str) -> dict[str, Any]:
+    """One workflow for the editor: its card, its stored definition, what a template and a
+    condition may name, and the test contacts a test send may go to."""
+    from careloop.templates import FIELDS
+    from careloop.workflows.model import Condition
+
+    svc = services()
+    workflow = svc.workflow(workflow_id)
+    if workflow is None:
+        raise NotFound(f"workflow {workflow_id} not found")
+    condition = Condition.model_fields
+    return {"workflow": inbox.workflow_view(workflow), "definition": workflow.model_dump(mode="json"),
+            "template_fields": sorted(FIELDS), "condition_fields": list(get_args(condition["field"].annotation)),
+            "condition_ops": list(get_args(condition["op"].annotation)),
+            "test_contacts": list(svc.practice.test_contacts), "part_budget": editor.PART_BUDGET}
+
+
+@app.post("/workflows/<workflow_id>/preview")
+def post_workflow_preview(workflow_id: str) -> dict[str, Any]:
+    """Each step's text as the dispatcher would render it for a sample (or named) patient, en and
+    es, with its SMS parts and encoding; `valid`/`error` say whether the definition can be saved."""
+    req = _request(PreviewRequest)
+    svc = services()
+    return editor.preview(svc, workflow_id, req.definition, req.patient_id, svc.clock.now())
+
+
+@app.get("/workflows/<workflow_id>/changes")
+def get_workflow_changes(workflow_id: str) -> dict[str, Any]:
+    """Every version, newest first, with who, when, why and the field-level diff from the one before."""
+    return {"versions": editor.history_with_diffs(services().configs, workflow_id)}
+
+
+@app.post("/workflows/<workflow_id>/undo")
+def post_workflow_undo(workflow_id: str) -> dict[str, Any]:
+    """The version before the latest is restored as a new version ("undo of vN"), switch state too."""
+    req = _request(UndoRequest)
+    svc = services()
+    workflow = editor.undo(svc.configs, workflow_id, req.version, _staff(), svc.clock.now())
+    _refresh(svc)
+    plan_switched_on(svc, workflow, svc.clock.now())
+    logger.info("workflow change undone", extra={"workflow": workflow.id, "version": workflow.version})
+    return inbox.workflow_view(workflow)
+
+
+@app.post("/workflows/<workflow_id>/dry-run")
+def post_workflow_dry_run(workflow_id: str) -> dict[str, Any]:
+    """Who would get what in the next `days` (at most 14) if this definition went live: the core
+    planner and dispatcher over a read-only copy of the schedule; nothing is sent or written."""
+    from careloop.workflows.dryrun import dry_run
+
+    req = _request(DryRunRequest)
+    svc = services()
+    report = dry_run(svc, workflow_id, req.definition, req.days, svc.clock.now())
+    logger.info("workflow dry run", extra={"workflow": workflow_id, "days": req.days, "rows": report["total"]})
+    return report
+
+
+@app.post("/workflows/<workflow_id>/test-send")
+def post_workflow_test_send(workflow_id: str) -> Response:
+    """One step's text, rendered for the sample patient, through the real send path to a number on
+    the practice's test-contacts list, filed as a test (analytics and the inbox leave it out)."""
+    req = _request(TestSendRequest)
+    svc = services()
+    msg = editor.test_send(svc, workflow_id, req.definition, req.step, req.language, req.phone, _staff(),
+                           app.current_event.request_context.request_id, svc.clock.now())
+    logger.info("workflow test send", extra={"workflow": workflow_id, "step": req.step, "message_id": msg.message_id})
+    return Response(202, "application/json", {"message_id": msg.message_id, "body": msg.body, "to": msg.phone,
+                                              "status": str(msg.status)})
+
+
+# ---- end of the workflow editor -------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])

@@ -38,6 +38,8 @@ def conversations(s: Services, recent: dict[str, list[Message]] | None = None) -
         recent = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS))
     rows: list[tuple[tuple[bool, bool, float], dict]] = []  # (order, row): attention, urgent, newest first
     for key, msgs in recent.items():
+        if all(m.test for m in msgs):
+            continue  # a workflow editor's test send to a test contact is no conversation
         last = msgs[-1]
         # the preview is the patient's last words, or the last text sent after them (by staff or a
         # workflow), never an alert or a task; the agent's own answer does not hide what was asked
@@ -394,7 +396,7 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
 def summary(source: AnalyticsSource, practice: PracticeProfile, now: datetime, start: datetime, end: datetime) -> dict:
     """Delivery, response, confirmation, no-show and recovery over [start, end), by workflow,
     provider, location and week; `now` decides which visits are already past."""
-    out_msgs = source.messages_between("sms_out", start, end)
+    out_msgs = [m for m in source.messages_between("sms_out", start, end) if not m.test]  # a test send is no figure
     automated = [m for m in out_msgs if m.automated]
     inbound = source.messages_between("sms_in", start, end)
     sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]

@@ -58,6 +58,14 @@ POLICY: dict[str, frozenset[str]] = {
     "POST /staff": ADMIN_ONLY,
     "PUT /staff/<username>/role": ADMIN_ONLY,
     "GET /access-log/export.csv": ADMIN_ONLY,
+    # the workflow editor: reading a definition is the desk's (as the list); previews, the dry
+    # run (it shows patients' names and texts), undo and test sends are the admin's
+    "GET /workflows/<workflow_id>": DESK,
+    "GET /workflows/<workflow_id>/changes": DESK,
+    "POST /workflows/<workflow_id>/preview": ADMIN_ONLY,
+    "POST /workflows/<workflow_id>/undo": ADMIN_ONLY,
+    "POST /workflows/<workflow_id>/dry-run": ADMIN_ONLY,
+    "POST /workflows/<workflow_id>/test-send": ADMIN_ONLY,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers
