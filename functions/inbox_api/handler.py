@@ -501,7 +501,7 @@ def get_workflow(workflow_id: str) -> dict[str, Any]:
     if workflow is None:
         raise NotFound(f"workflow {workflow_id} not found")
     condition = Condition.model_fields
-    return {"workflow": inbox.workflow_view(workflow), "definition": workflow.model_dump(mode="json"),
+    return {"workflow": inbox.workflow_view(workflow, svc.workflows), "definition": workflow.model_dump(mode="json"),
             "template_fields": sorted(FIELDS), "condition_fields": list(get_args(condition["field"].annotation)),
             "condition_ops": list(get_args(condition["op"].annotation)),
             "test_contacts": list(svc.practice.test_contacts), "part_budget": editor.PART_BUDGET}

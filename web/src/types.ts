@@ -145,7 +145,12 @@ export interface Appointment {
 
 export interface WorkflowStep {
   id: string;
+  /** what staff call it ("Reminder 2 days before"); the id is secondary text */
+  name: string;
+  type: string;
   summary: string;
+  /** the English text's opening words, fields as [first name] */
+  first_words: string;
 }
 
 export interface Workflow {
@@ -155,6 +160,8 @@ export interface Workflow {
   enabled: boolean;
   version: number;
   trigger: string;
+  /** when its first step happens, as people say it: "2 days before a visit" */
+  starts: string;
   steps: WorkflowStep[];
 }
 
@@ -227,3 +234,98 @@ export interface StaffDirectory {
   staff: StaffMember[];
   roles: { id: Role; label: string }[];
 }
+
+// ---- wfeditor: the workflow editor (#/workflows/<id>) -------------------------------------------
+
+/** A stored workflow definition as the editor edits it (careloop/workflows/model.py). */
+export interface WorkflowDefinition {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  enabled: boolean;
+  priority: number;
+  trigger: { on: string; status?: string | null; workflow?: string | null; step?: string | null };
+  steps: StepDefinition[];
+  history?: unknown[];
+}
+
+export interface StepDefinition {
+  id: string;
+  name?: string;
+  timing: { anchor: "start" | "trigger"; offset_minutes: number; catch_up_min_lead_minutes?: number | null; grace_minutes?: number | null };
+  conditions: { field: string; op: string; value?: unknown }[];
+  action: { type: string; template: Record<string, string>; priority?: string; workflow?: string | null };
+  only_if_no_response?: boolean;
+}
+
+export interface WorkflowDetail {
+  workflow: Workflow;
+  definition: WorkflowDefinition;
+  template_fields: string[];
+  condition_fields: string[];
+  condition_ops: string[];
+  test_contacts: string[];
+  part_budget: number;
+}
+
+export interface TextPreview {
+  language: string;
+  text: string | null;
+  error: string | null;
+  parts: number;
+  encoding: string;
+  characters: number;
+  worst_case_parts: number;
+  warning: string | null;
+}
+
+export interface WorkflowPreview {
+  valid: boolean;
+  error: string | null;
+  patient: string;
+  steps: { index: number; id: string; type: string; texts: TextPreview[] }[];
+}
+
+export interface FieldChange {
+  field: string;
+  step: string | null;
+  old: unknown;
+  new: unknown;
+}
+
+export interface WorkflowVersion {
+  version: number;
+  enabled: boolean;
+  at: string | null;
+  by: string;
+  why: string;
+  changes: FieldChange[];
+}
+
+export interface DryRunRow {
+  patient: string;
+  patient_id: string;
+  appointment: string | null;
+  step: string;
+  kind: string;
+  outcome: "send" | "held";
+  at: string;
+  at_text: string;
+  text: string | null;
+  gate: string | null;
+  reason: string | null;
+}
+
+export interface DryRunReport {
+  days: number;
+  total: number;
+  would_send: number;
+  per_step: { step: string; count: number }[];
+  per_day: { day: string; count: number }[];
+  held: { gate: string; count: number }[];
+  rows: DryRunRow[];
+  truncated: boolean;
+}
+
+// ---- end wfeditor --------------------------------------------------------------------------------
