@@ -55,6 +55,11 @@ def _outbox(url: str) -> list[dict]:
         return json.loads(resp.read())
 
 
+def _centre(locator) -> None:
+    """Scrolled to the middle of the view for a screenshot (only the page body scrolls, under a sticky save bar)."""
+    locator.evaluate("el => el.scrollIntoView({block: 'center'})")
+
+
 def _give_reason(page, why: str) -> None:
     dialog = page.get_by_test_id("reason-dialog")
     expect(dialog).to_be_visible()
@@ -90,6 +95,7 @@ def test_admin_edits_previews_saves_diffs_undoes_dry_runs_and_test_sends(open_as
     expect(parts).to_have_attribute("data-encoding", "UCS-2")
     assert int(parts.get_attribute("data-parts") or 0) > 2
     expect(step.get_by_test_id("preview-en").get_by_test_id("preview-warning")).to_contain_text("budget")
+    _centre(step.get_by_test_id("preview-en"))
     page.screenshot(path=str(SHOTS / f"editor-warning-{width}.png"), full_page=True)
 
     # then a short text: one GSM-7 part again, rendered for the sample patient
@@ -111,6 +117,7 @@ def test_admin_edits_previews_saves_diffs_undoes_dry_runs_and_test_sends(open_as
     expect(change).to_have_count(1)
     expect(change).to_have_attribute("data-field", "action.template.en")
     expect(change).to_contain_text(marker)
+    _centre(latest)
     page.screenshot(path=str(SHOTS / f"editor-saved-{width}.png"), full_page=True)
 
     # undo: the previous text is back as a new version recorded as "undo of vN"
@@ -129,7 +136,7 @@ def test_admin_edits_previews_saves_diffs_undoes_dry_runs_and_test_sends(open_as
     rows = page.get_by_test_id("dryrun-row")
     expect(rows.first).to_be_visible()
     expect(rows.filter(has_text=marker).first).to_be_visible()  # an English-speaking patient's text, as edited
-    page.get_by_test_id("dryrun-result").scroll_into_view_if_needed()
+    page.get_by_test_id("dryrun-summary").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"editor-dryrun-{width}.png"), full_page=True)
     assert not [m for m in _outbox(local_stack.url) if marker in m["body"]], "a dry run sent a text"
 
@@ -175,5 +182,7 @@ def test_front_desk_sees_the_workflow_read_only(open_as, local_stack, width):
     expect(page.get_by_test_id("dryrun-run")).to_have_count(0)
     expect(page.get_by_test_id("testsend-send")).to_have_count(0)
     expect(page.get_by_test_id("history-version").first).to_be_visible()
+    page.screenshot(path=str(SHOTS / f"editor-readonly-top-{width}.png"))
+    _centre(page.get_by_test_id("editor-step").first)
     page.screenshot(path=str(SHOTS / f"editor-readonly-{width}.png"), full_page=True)
     assert page.errors == []

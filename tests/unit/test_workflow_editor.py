@@ -192,3 +192,21 @@ def test_a_test_send_goes_only_to_a_test_contact_and_is_marked(svc):
     assert len(svc.outbox.sent) == 1
     with pytest.raises(PayloadError, match="not a step"):
         editor.test_send(svc, "appointment-reminder", None, "nope", "en", "+16175550909", "a", "r2", AT)
+
+
+# ---------------------------------------------------------------------------- cards in words
+
+
+def test_cards_name_steps_and_when_they_start_not_ids(svc):
+    from careloop import inbox
+
+    cards = {c["id"]: c for c in inbox.workflows(svc)}
+    reminder, nudge = cards["appointment-reminder"], cards["confirmation-nudge"]
+    assert reminder["starts"] == "2 days before a visit"
+    assert reminder["steps"][0]["name"] == "Reminder 2 days before"
+    assert reminder["steps"][0]["first_words"].startswith("Hi [first name], this is [practice name].")
+    assert "{{" not in reminder["steps"][0]["first_words"]
+    # a chained trigger is told by the names of what it follows, not workflow/step ids
+    assert nudge["trigger"] == "“Reminder 2 days before” of Appointment reminder was sent"
+    assert "reminder-48h" not in nudge["trigger"] and "reminder-48h" not in nudge["starts"]
+    assert cards["no-show-recovery"]["starts"] == "1 h after a visit is marked no-show"

@@ -30,6 +30,19 @@ const UNITS: readonly [string, number][] = [
   ["minutes", 1],
 ];
 const NO_VALUE_OPS = new Set(["is_true", "is_false"]);
+const OP_LABELS: Record<string, string> = {
+  eq: "is", ne: "is not", in: "is one of", not_in: "is none of", contains: "contains", gt: "is more than",
+  gte: "is at least", lt: "is less than", lte: "is at most", is_true: "is yes", is_false: "is no",
+};
+
+// a diff's field path as staff read it ("action.template.en" -> "English text")
+const FIELD_LABELS: Record<string, string> = {
+  "action.template.en": "English text", "action.template.es": "Spanish text", "timing.offset_minutes": "When (minutes from the anchor)",
+  "timing.anchor": "Timed from", "timing.catch_up_min_lead_minutes": "Booked-late lead (minutes)", "timing.grace_minutes": "Grace (minutes)",
+  conditions: "Only if", "action.type": "Do", "action.priority": "Priority", "action.workflow": "Hands over to", name: "Name",
+  description: "What it is for", enabled: "Switched on", priority: "Priority", "trigger.on": "Starts when",
+  "trigger.status": "Status", only_if_no_response: "Only if no reply",
+};
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -289,7 +302,7 @@ export class WorkflowEditorPage implements Page {
         step.conditions.length === 0 ? h("p", { class: "muted small" }, "No conditions: always.") : null,
         ...step.conditions.map((c, i) => {
           const field = h("select", { "aria-label": "Field", "data-testid": "condition-field" }, ...d.condition_fields.map((f) => option(f, f.replace(".", ": ").replace(/_/g, " "), f === c.field)));
-          const op = h("select", { "aria-label": "Test", "data-testid": "condition-op" }, ...d.condition_ops.map((o) => option(o, o.replace(/_/g, " "), o === c.op)));
+          const op = h("select", { "aria-label": "Test", "data-testid": "condition-op" }, ...d.condition_ops.map((o) => option(o, OP_LABELS[o] ?? o.replace(/_/g, " "), o === c.op)));
           const value = h("input", { type: "text", value: valueText(c.value), "aria-label": "Value", "data-testid": "condition-value", hidden: NO_VALUE_OPS.has(c.op) });
           const sync = (): void => {
             c.field = field.value;
@@ -407,7 +420,8 @@ export class WorkflowEditorPage implements Page {
       this.def = clone(this.detail!.definition);
       this.render();
     });
-    return h("section", { class: "card wfe-savebar" }, this.validity, error, h("div", { class: "wfe-inline" }, save, reset), this.undoBox);
+    return h("section", { class: "card wfe-savebar", "data-testid": "editor-savebar" }, this.validity, error,
+      h("div", { class: "wfe-inline" }, save, reset, this.undoBox));
   }
 
   private async save(button: HTMLButtonElement, error: HTMLElement): Promise<void> {
@@ -491,7 +505,7 @@ export class WorkflowEditorPage implements Page {
               h(
                 "li",
                 { "data-testid": "history-change", "data-field": c.field },
-                h("span", { class: "wfe-change-field" }, [this.stepLabel(c.step), c.field].filter(Boolean).join(" › ")),
+                h("span", { class: "wfe-change-field" }, [this.stepLabel(c.step), FIELD_LABELS[c.field] ?? c.field].filter(Boolean).join(" › ")),
                 h("span", { class: "wfe-old" }, shown(c.old)),
                 h("span", { class: "wfe-arrow", "aria-label": "changed to" }, " → "),
                 h("span", { class: "wfe-new" }, shown(c.new)),
@@ -541,7 +555,7 @@ export class WorkflowEditorPage implements Page {
         "div",
         { class: "wfe-dry-counts" },
         h("ul", { "aria-label": "Per step" }, ...r.per_step.map((s) => h("li", null, `${this.stepLabel(s.step)}: ${s.count}`))),
-        h("ul", { "aria-label": "Per day" }, ...r.per_day.map((d) => h("li", null, `${this.ctx.fmt.day(`${d.day}T12:00:00Z`)}: ${d.count}`))),
+        h("ul", { "aria-label": "Per day" }, ...r.per_day.map((d) => h("li", null, `${this.ctx.fmt.dayHeading(`${d.day}T17:00:00Z`)}: ${d.count}`))),
         r.held.length ? h("ul", { "aria-label": "Held by" }, ...r.held.map((g) => h("li", null, `held by ${g.gate}: ${g.count}`))) : null,
       ),
       r.rows.length === 0
@@ -560,11 +574,11 @@ export class WorkflowEditorPage implements Page {
                   h(
                     "tr",
                     { "data-testid": "dryrun-row", "data-outcome": row.outcome },
-                    h("td", null, row.patient),
-                    h("td", null, row.appointment ?? "—"),
-                    h("td", null, this.stepLabel(row.step)),
-                    h("td", null, row.at_text),
-                    h("td", { class: row.outcome === "held" ? "wfe-held" : null },
+                    h("td", { "data-label": "Patient" }, row.patient),
+                    h("td", { "data-label": "Visit" }, row.appointment ?? "—"),
+                    h("td", { "data-label": "Step" }, this.stepLabel(row.step)),
+                    h("td", { "data-label": "When" }, row.at_text),
+                    h("td", { "data-label": row.outcome === "send" ? "Text" : "Held", class: row.outcome === "held" ? "wfe-held" : null },
                       row.outcome === "send" ? [row.text ?? "", row.reason ? h("span", { class: "muted small" }, ` (${row.reason})`) : null]
                         : `Held: ${row.gate ?? ""}${row.reason ? ` (${row.reason})` : ""}`),
                   ),
