@@ -190,6 +190,8 @@ def test_a_test_send_goes_only_to_a_test_contact_and_is_marked(svc):
     # a retried request is one text
     editor.test_send(svc, "appointment-reminder", None, "reminder-48h", "es", "+16175550909", "a", "r1", AT)
     assert len(svc.outbox.sent) == 1
+    with pytest.raises(PayloadError, match="^phone: "):
+        editor.test_send(svc, "appointment-reminder", None, "reminder-48h", "en", "call me", "a", "r3", AT)
     with pytest.raises(PayloadError, match="not a step"):
         editor.test_send(svc, "appointment-reminder", None, "nope", "en", "+16175550909", "a", "r2", AT)
 

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from careloop import templates
 from careloop.booking.links import WORST_CASE_URL
-from careloop.errors import Conflict, NotFound, PayloadError, TemplateError
+from careloop.errors import (
+    ConfigError,
+    Conflict,
+    InvalidPhone,
+    NotFound,
+    PayloadError,
+    TemplateError,
+)
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.phones import to_e164
 from careloop.sms.parts import parts_and_encoding
@@ -116,7 +123,7 @@ def preview(s: Services, workflow_id: str, definition: Any, patient_id: str | No
     try:
         workflow_of(definition, workflow_id)
         error = None
-    except Exception as exc:  # ConfigError / PayloadError: shown, the preview itself still answers
+    except (ConfigError, PayloadError) as exc:  # shown; the preview itself still answers
         error = str(exc)
     out = []
     for i, step in enumerate(steps[:20]):
@@ -238,7 +245,7 @@ def test_contact(s: Services, phone: Any) -> str:
         raise PayloadError("phone: a test contact's number is required")
     try:
         number = to_e164(phone, s.practice.sms.country)
-    except Exception as exc:  # InvalidPhone: the number itself is malformed
+    except InvalidPhone as exc:
         raise PayloadError(f"phone: {exc}") from exc
     allowed = set(s.practice.test_contacts)
     if number not in allowed:
