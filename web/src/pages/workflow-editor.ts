@@ -456,6 +456,7 @@ export class WorkflowEditorPage implements Page {
     try {
       const restored = await this.ctx.api.undoWorkflow(this.workflowId, version);
       this.ctx.notify(`Undone: v${restored.version} restores v${version - 1}`);
+      replace(this.undoBox); // the undo is itself a version: the history has it, nothing more to undo here
       this.detail = await this.ctx.api.workflowDetail(this.workflowId);
       this.def = clone(this.detail.definition);
       this.render();
