@@ -4,7 +4,7 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 import re
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast, get_args
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
@@ -25,7 +25,7 @@ from careloop.engine.planner import plan_switched_on
 from careloop.errors import ConfigError, Conflict, Forbidden, NotFound, PayloadError
 from careloop.ports import Services, StaffDirectory
 from careloop.settings import get_settings
-from careloop.workflows import registry
+from careloop.workflows import editor, registry
 
 # No X-Ray SDK (Powertools Tracer): it costs ~150-300 ms of cold start here; the functions
 # use Lambda's active tracing instead (see README, "Observability").
@@ -170,7 +170,7 @@ def get_workflows() -> m.WorkflowList:
 def post_enabled(workflow_id: str, switch: m.EnableRequest) -> m.Workflow:
     """Switch a workflow on or off (with why, kept in its history)."""
     svc = services()
-    workflow = registry.set_enabled(svc.configs, workflow_id, switch.enabled, _staff(), switch.why, svc.clock.now())
+    workflow = registry.set_enabled(svc.configs, workflow_id, switch.enabled, _staff(), _reason(switch.why), svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())  # appointments already booked get their steps
     return _as(m.Workflow, inbox.workflow_view(workflow))
@@ -184,7 +184,7 @@ def put_workflow(workflow_id: str, save: m.WorkflowSave) -> m.Workflow:
     if save.workflow.get("id") != workflow_id:
         raise PayloadError("workflow: a definition whose id matches the URL is required")
     svc = services()
-    workflow = registry.save(svc.configs, save.workflow, _staff(), save.why, svc.clock.now())
+    workflow = registry.save(svc.configs, save.workflow, _staff(), _reason(save.why), svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())
     return _as(m.Workflow, inbox.workflow_view(workflow))
@@ -254,6 +254,7 @@ PHI_ACCESS = {
     "GET /analytics/export.csv": "export",
     "GET /audit": "export",
     "GET /access-log/export.csv": "export",
+    "POST /workflows/<workflow_id>/dry-run": "export",  # lists patients' names and the texts they would get
 }
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -496,6 +497,87 @@ def openapi_document() -> dict[str, Any]:
 
 
 # ---- end of the OpenAPI document ------------------------------------------------------------------
+
+
+# ---- the workflow editor: definition, live preview, diffs, undo, dry run, test send -------------
+# (careloop/workflows/editor.py and dryrun.py; every route admin only in roles.POLICY)
+
+
+def _reason(why: str) -> str:
+    """A change to what patients are sent says why: the reason is kept with the version."""
+    if not why.strip():
+        raise PayloadError("why: a reason for the change is required")
+    return why.strip()[:300]
+
+
+@app.get("/workflows/<workflow_id>")
+def get_workflow(workflow_id: str) -> dict[str, Any]:
+    """One workflow for the editor: its card, its stored definition, what a template and a
+    condition may name, and the test contacts a test send may go to."""
+    from careloop.templates import FIELDS
+    from careloop.workflows.model import Condition
+
+    svc = services()
+    workflow = svc.workflow(workflow_id)
+    if workflow is None:
+        raise NotFound(f"workflow {workflow_id} not found")
+    condition = Condition.model_fields
+    return {"workflow": inbox.workflow_view(workflow, svc.workflows), "definition": workflow.model_dump(mode="json"),
+            "template_fields": sorted(FIELDS), "condition_fields": list(get_args(condition["field"].annotation)),
+            "condition_ops": list(get_args(condition["op"].annotation)),
+            "test_contacts": list(svc.practice.test_contacts), "part_budget": editor.PART_BUDGET}
+
+
+@app.post("/workflows/<workflow_id>/preview")
+def post_workflow_preview(workflow_id: str, req: m.PreviewRequest) -> dict[str, Any]:
+    """Each step's text as the dispatcher would render it for a sample (or named) patient, en and
+    es, with its SMS parts and encoding; `valid`/`error` say whether the definition can be saved."""
+    svc = services()
+    return editor.preview(svc, workflow_id, req.definition, req.patient_id, svc.clock.now())
+
+
+@app.get("/workflows/<workflow_id>/changes")
+def get_workflow_changes(workflow_id: str) -> dict[str, Any]:
+    """Every version, newest first, with who, when, why and the field-level diff from the one before."""
+    return {"versions": editor.history_with_diffs(services().configs, workflow_id)}
+
+
+@app.post("/workflows/<workflow_id>/undo")
+def post_workflow_undo(workflow_id: str, req: m.UndoRequest) -> m.Workflow:
+    """The version before the latest is restored as a new version ("undo of vN"), switch state too."""
+    svc = services()
+    workflow = editor.undo(svc.configs, workflow_id, req.version, _staff(), svc.clock.now())
+    _refresh(svc)
+    plan_switched_on(svc, workflow, svc.clock.now())
+    logger.info("workflow change undone", extra={"workflow": workflow.id, "version": workflow.version})
+    return _as(m.Workflow, inbox.workflow_view(workflow))
+
+
+@app.post("/workflows/<workflow_id>/dry-run")
+def post_workflow_dry_run(workflow_id: str, req: m.DryRunRequest) -> dict[str, Any]:
+    """Who would get what in the next `days` (at most 14) if this definition went live: the core
+    planner and dispatcher over a read-only copy of the schedule; nothing is sent or written."""
+    from careloop.workflows.dryrun import dry_run
+
+    svc = services()
+    report = dry_run(svc, workflow_id, req.definition, req.days, svc.clock.now())
+    logger.info("workflow dry run", extra={"workflow": workflow_id, "days": req.days, "rows": report["total"]})
+    return report
+
+
+@app.post("/workflows/<workflow_id>/test-send", status_code=202)
+def post_workflow_test_send(workflow_id: str, req: m.TestSendRequest) -> Response[m.SentForTest]:
+    """One step's text, rendered for the sample patient, through the real send path to a number on
+    the practice's test-contacts list, filed as a test (analytics and the inbox leave it out)."""
+    svc = services()
+    msg = editor.test_send(svc, workflow_id, req.definition, req.step, req.language, req.phone, _staff(),
+                           app.current_event.request_context.request_id, svc.clock.now())
+    logger.info("workflow test send", extra={"workflow": workflow_id, "step": req.step, "message_id": msg.message_id})
+    return Response(202, "application/json", {"message_id": msg.message_id, "body": msg.body, "to": msg.phone,
+                                              "status": str(msg.status)})
+
+
+# ---- end of the workflow editor -------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])

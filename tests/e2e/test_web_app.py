@@ -198,11 +198,15 @@ def test_front_desk_handles_a_patient_text_and_browses_every_page(
     before = toggle.get_attribute("aria-checked")
     assert before in ("true", "false")
     flipped = "false" if before == "true" else "true"
-    # (the switch moves only when the server has saved the change)
+    # (the switch moves only when the server has saved the change, and asks why first)
     toggle.click()
+    page.get_by_test_id("reason-input").fill("checking the switch")
+    page.get_by_test_id("reason-confirm").click()
     expect(toggles.first).to_have_attribute("aria-checked", flipped)
     expect(toggles.first).to_be_enabled()
     toggles.first.click()
+    page.get_by_test_id("reason-input").fill("back as it was")
+    page.get_by_test_id("reason-confirm").click()
     expect(toggles.first).to_have_attribute("aria-checked", before)
     expect(toggles.first).to_be_enabled()
 

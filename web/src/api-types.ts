@@ -110,6 +110,13 @@ export interface Conversation {
   unread: boolean;
 }
 
+export interface DryRunRequest {
+  /** The definition as it would go live */
+  definition: Record<string, unknown>;
+  /** How many days ahead (at most 14) */
+  days?: number;
+}
+
 export interface EnableRequest {
   enabled: boolean;
   /** Why it is switched (kept in the history) */
@@ -232,6 +239,13 @@ export interface Practice {
   phone: string;
 }
 
+export interface PreviewRequest {
+  /** The edited (unsaved) workflow definition */
+  definition: Record<string, unknown>;
+  /** Render for this patient instead of the sample */
+  patient_id?: string | null;
+}
+
 export interface ReadMark {
   patient_id: string;
   read_at: string;
@@ -273,6 +287,14 @@ export interface SavedReply {
   language: string;
 }
 
+export interface SentForTest {
+  message_id: string;
+  /** The text as sent */
+  body: string;
+  to: string;
+  status: string;
+}
+
 export interface StaffDirectory {
   staff: StaffMember[];
   roles: RoleOption[];
@@ -297,6 +319,15 @@ export interface StaffMember {
   enabled: boolean;
 }
 
+export interface TestSendRequest {
+  step: string;
+  language?: string;
+  /** A number on the practice's test-contacts list */
+  phone: string;
+  /** The edited, unsaved version; else the stored one */
+  definition?: Record<string, unknown> | null;
+}
+
 export interface Thread {
   /** null for an unknown number's thread until staff link it */
   patient: ThreadPatient | null;
@@ -319,6 +350,11 @@ export interface ThreadPatient {
   undeliverable: boolean;
 }
 
+export interface UndoRequest {
+  /** The version being undone: refused (409) if it is no longer the latest */
+  version?: number | null;
+}
+
 export interface WaitlistRequest {
   waitlist: boolean;
 }
@@ -338,6 +374,8 @@ export interface Workflow {
   version: number;
   /** What starts it, in words */
   trigger: string;
+  /** When its first step happens, as people say it: "2 days before a visit" */
+  starts: string;
   steps: WorkflowStep[];
   history: Record<string, unknown>[];
 }
@@ -367,5 +405,10 @@ export interface WorkflowStats {
 
 export interface WorkflowStep {
   id: string;
+  /** What staff call it ("Reminder 2 days before"); the id is secondary text */
+  name: string;
+  type: string;
   summary: string;
+  /** The English text's opening words, fields as [first name] */
+  first_words: string;
 }

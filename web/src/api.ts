@@ -21,6 +21,11 @@ import type {
   Workflow,
   StaffList,
   SavedReply,
+  DryRunReport,
+  WorkflowDefinition,
+  WorkflowDetail,
+  WorkflowPreview,
+  WorkflowVersion,
 } from "./types";
 
 export class ApiError extends Error {
@@ -199,9 +204,11 @@ export function decodeWorkflow(v: unknown): Workflow {
     enabled: bool(o["enabled"]),
     version: num(o["version"]),
     trigger: str(o["trigger"]),
+    starts: str(o["starts"]),
     steps: arr(o["steps"]).map((s) => {
       const so = obj(s);
-      return { id: str(so["id"]), summary: str(so["summary"], str(so["id"])) };
+      return { id: str(so["id"]), name: str(so["name"], str(so["id"])), type: str(so["type"], "sms"),
+        summary: str(so["summary"], str(so["id"])), first_words: str(so["first_words"]) };
     }),
   };
 }
@@ -361,8 +368,8 @@ export class Api {
   }
 
   /** Returns the updated workflow, or null when the server answered without one. */
-  async setWorkflowEnabled(id: string, enabled: boolean): Promise<Workflow | null> {
-    const data = obj(await this.json("POST", `/workflows/${seg(id)}/enabled`, { enabled }));
+  async setWorkflowEnabled(id: string, enabled: boolean, why: string): Promise<Workflow | null> {
+    const data = obj(await this.json("POST", `/workflows/${seg(id)}/enabled`, { enabled, why }));
     const wf = obj(data["workflow"] ?? data);
     return typeof wf["id"] === "string" ? decodeWorkflow(wf) : null;
   }
@@ -450,6 +457,95 @@ export class Api {
   async setStaffRole(username: string, role: Role): Promise<void> {
     await this.json("PUT", `/staff/${seg(username)}/role`, { role });
   }
+
+  // ---- wfeditor: the workflow editor ----------------------------------------------------------------
+
+  async workflowDetail(id: string): Promise<WorkflowDetail> {
+    const o = obj(await this.json("GET", `/workflows/${seg(id)}`));
+    const strs = (v: unknown): string[] => arr(v).map((x) => str(x));
+    return {
+      workflow: decodeWorkflow(o["workflow"]),
+      definition: obj(o["definition"]) as unknown as WorkflowDefinition,
+      template_fields: strs(o["template_fields"]),
+      condition_fields: strs(o["condition_fields"]),
+      condition_ops: strs(o["condition_ops"]),
+      test_contacts: strs(o["test_contacts"]),
+      part_budget: num(o["part_budget"]) || 2,
+    };
+  }
+
+  async previewWorkflow(id: string, definition: WorkflowDefinition): Promise<WorkflowPreview> {
+    const o = obj(await this.json("POST", `/workflows/${seg(id)}/preview`, { definition }));
+    return {
+      valid: bool(o["valid"]),
+      error: optStr(o["error"]),
+      patient: str(obj(o["patient"])["name"]),
+      steps: arr(o["steps"]).map((s) => {
+        const so = obj(s);
+        return {
+          index: num(so["index"]), id: str(so["id"]), type: str(so["type"]),
+          texts: arr(so["texts"]).map((t) => {
+            const to = obj(t);
+            return {
+              language: str(to["language"]), text: optStr(to["text"]), error: optStr(to["error"]), parts: num(to["parts"]),
+              encoding: str(to["encoding"]), characters: num(to["characters"]), worst_case_parts: num(to["worst_case_parts"]),
+              warning: optStr(to["warning"]),
+            };
+          }),
+        };
+      }),
+    };
+  }
+
+  /** Saves an edit as a new version; `why` is required by the server. */
+  async saveWorkflow(id: string, definition: WorkflowDefinition, why: string): Promise<Workflow> {
+    return decodeWorkflow(await this.json("PUT", `/workflows/${seg(id)}`, { workflow: definition, why }));
+  }
+
+  /** Restores the version before `version` as a new one ("undo of v<version>"). */
+  async undoWorkflow(id: string, version: number): Promise<Workflow> {
+    return decodeWorkflow(await this.json("POST", `/workflows/${seg(id)}/undo`, { version }));
+  }
+
+  async workflowChanges(id: string): Promise<WorkflowVersion[]> {
+    return arr(obj(await this.json("GET", `/workflows/${seg(id)}/changes`))["versions"]).map((v) => {
+      const o = obj(v);
+      return {
+        version: num(o["version"]), enabled: bool(o["enabled"]), at: optStr(o["at"]), by: str(o["by"]), why: str(o["why"]),
+        changes: arr(o["changes"]).map((c) => {
+          const co = obj(c);
+          return { field: str(co["field"]), step: optStr(co["step"]), old: co["old"], new: co["new"] };
+        }),
+      };
+    });
+  }
+
+  async dryRunWorkflow(id: string, definition: WorkflowDefinition, days: number): Promise<DryRunReport> {
+    const o = obj(await this.json("POST", `/workflows/${seg(id)}/dry-run`, { definition, days }));
+    const counts = <K extends string>(v: unknown, key: K) =>
+      arr(v).map((x) => ({ [key]: str(obj(x)[key]), count: num(obj(x)["count"]) }) as Record<K, string> & { count: number });
+    return {
+      days: num(o["days"]), total: num(o["total"]), would_send: num(o["would_send"]),
+      per_step: counts(o["per_step"], "step"), per_day: counts(o["per_day"], "day"), held: counts(o["held"], "gate"),
+      truncated: bool(o["truncated"]),
+      rows: arr(o["rows"]).map((r) => {
+        const ro = obj(r);
+        return {
+          patient: str(ro["patient"]), patient_id: str(ro["patient_id"]), appointment: optStr(ro["appointment"]),
+          step: str(ro["step"]), kind: str(ro["kind"]), outcome: ro["outcome"] === "send" ? "send" : "held",
+          at: str(ro["at"]), at_text: str(ro["at_text"]), text: optStr(ro["text"]), gate: optStr(ro["gate"]),
+          reason: optStr(ro["reason"]),
+        };
+      }),
+    };
+  }
+
+  async testSendWorkflow(id: string, definition: WorkflowDefinition, step: string, language: string, phone: string): Promise<{ message_id: string; to: string }> {
+    const o = obj(await this.json("POST", `/workflows/${seg(id)}/test-send`, { definition, step, language, phone }));
+    return { message_id: str(o["message_id"]), to: str(o["to"]) };
+  }
+
+  // ---- end wfeditor ---------------------------------------------------------------------------------
 
   /** The PHI access log as CSV (the download is itself logged). */
   async accessLogCsv(): Promise<{ blob: Blob; filename: string | null }> {

@@ -10,6 +10,7 @@ import { InboxPage } from "./pages/inbox";
 import { PatientPage } from "./pages/patient";
 import { PatientsPage } from "./pages/patients";
 import { StaffPage } from "./pages/staff";
+import { WorkflowEditorPage } from "./pages/workflow-editor";
 import { WorkflowsPage } from "./pages/workflows";
 import { renderSignIn } from "./signin";
 import type { AppConfig, Role } from "./types";
@@ -201,7 +202,7 @@ class App {
         case "patients":
           return route.param ? new PatientPage(ctx, route.param) : new PatientsPage(ctx); // #/patients/<id>: one patient
         case "workflows":
-          return new WorkflowsPage(ctx);
+          return route.param ? new WorkflowEditorPage(ctx, route.param) : new WorkflowsPage(ctx); // #/workflows/<id>: the editor
         case "analytics":
           return new AnalyticsPage(ctx);
         case "staff":

@@ -110,3 +110,98 @@ export type SavedReply = wire.SavedReply;
 
 export type StaffMember = wire.StaffMember;
 export type StaffDirectory = wire.StaffDirectory;
+
+// ---- wfeditor: the workflow editor (#/workflows/<id>) -------------------------------------------
+
+/** A stored workflow definition as the editor edits it (careloop/workflows/model.py). */
+export interface WorkflowDefinition {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  enabled: boolean;
+  priority: number;
+  trigger: { on: string; status?: string | null; workflow?: string | null; step?: string | null };
+  steps: StepDefinition[];
+  history?: unknown[];
+}
+
+export interface StepDefinition {
+  id: string;
+  name?: string;
+  timing: { anchor: "start" | "trigger"; offset_minutes: number; catch_up_min_lead_minutes?: number | null; grace_minutes?: number | null };
+  conditions: { field: string; op: string; value?: unknown }[];
+  action: { type: string; template: Record<string, string>; priority?: string; workflow?: string | null };
+  only_if_no_response?: boolean;
+}
+
+export interface WorkflowDetail {
+  workflow: Workflow;
+  definition: WorkflowDefinition;
+  template_fields: string[];
+  condition_fields: string[];
+  condition_ops: string[];
+  test_contacts: string[];
+  part_budget: number;
+}
+
+export interface TextPreview {
+  language: string;
+  text: string | null;
+  error: string | null;
+  parts: number;
+  encoding: string;
+  characters: number;
+  worst_case_parts: number;
+  warning: string | null;
+}
+
+export interface WorkflowPreview {
+  valid: boolean;
+  error: string | null;
+  patient: string;
+  steps: { index: number; id: string; type: string; texts: TextPreview[] }[];
+}
+
+export interface FieldChange {
+  field: string;
+  step: string | null;
+  old: unknown;
+  new: unknown;
+}
+
+export interface WorkflowVersion {
+  version: number;
+  enabled: boolean;
+  at: string | null;
+  by: string;
+  why: string;
+  changes: FieldChange[];
+}
+
+export interface DryRunRow {
+  patient: string;
+  patient_id: string;
+  appointment: string | null;
+  step: string;
+  kind: string;
+  outcome: "send" | "held";
+  at: string;
+  at_text: string;
+  text: string | null;
+  gate: string | null;
+  reason: string | null;
+}
+
+export interface DryRunReport {
+  days: number;
+  total: number;
+  would_send: number;
+  per_step: { step: string; count: number }[];
+  per_day: { day: string; count: number }[];
+  held: { gate: string; count: number }[];
+  rows: DryRunRow[];
+  truncated: boolean;
+}
+
+// ---- end wfeditor --------------------------------------------------------------------------------

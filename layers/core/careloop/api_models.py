@@ -288,7 +288,10 @@ class BookingDecided(_Answer):
 
 class WorkflowStep(_Answer):
     id: str
+    name: str = Field(description="What staff call it (\"Reminder 2 days before\"); the id is secondary text")
+    type: str
     summary: str
+    first_words: str = Field(description="The English text's opening words, fields as [first name]")
 
 
 class Workflow(_Answer):
@@ -298,6 +301,7 @@ class Workflow(_Answer):
     enabled: bool
     version: int
     trigger: str = Field(description="What starts it, in words")
+    starts: str = Field(description="When its first step happens, as people say it: \"2 days before a visit\"")
     steps: list[WorkflowStep]
     history: list[dict[str, Any]]
 
@@ -397,3 +401,40 @@ class FieldProblem(_Answer):
 class ErrorAnswer(_Answer):
     message: str = Field(description="What is wrong, naming the field first")
     errors: list[FieldProblem] = _absent("A request that failed validation: each field and its problem")
+
+
+# ---- the workflow editor (careloop/workflows/editor.py, dryrun.py) ------------------------------
+
+
+class _Strict(_Request):
+    # the editor's bodies are written by the editor only: a misspelt key ("languge") is a 400,
+    # not a default silently used
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class PreviewRequest(_Strict):
+    definition: dict[str, Any] = Field(description="The edited (unsaved) workflow definition")
+    patient_id: str | None = Field(None, max_length=80, description="Render for this patient instead of the sample")
+
+
+class DryRunRequest(_Strict):
+    definition: dict[str, Any] = Field(description="The definition as it would go live")
+    days: int = Field(7, description="How many days ahead (at most 14)")
+
+
+class TestSendRequest(_Strict):
+    step: str = Field(min_length=1, max_length=60)
+    language: str = Field("en", max_length=5)
+    phone: str = Field(min_length=1, max_length=40, description="A number on the practice's test-contacts list")
+    definition: dict[str, Any] | None = Field(None, description="The edited, unsaved version; else the stored one")
+
+
+class UndoRequest(_Strict):
+    version: int | None = Field(None, description="The version being undone: refused (409) if it is no longer the latest")
+
+
+class SentForTest(_Answer):
+    message_id: str
+    body: str = Field(description="The text as sent")
+    to: str
+    status: str

@@ -38,6 +38,8 @@ def conversations(s: Services, recent: dict[str, list[Message]] | None = None) -
         recent = s.inbox.conversations_since(s.clock.now() - timedelta(days=INBOX_DAYS))
     rows: list[tuple[tuple[bool, bool, float], dict]] = []  # (order, row): attention, urgent, newest first
     for key, msgs in recent.items():
+        if all(m.test for m in msgs):
+            continue  # a workflow editor's test send to a test contact is no conversation
         last = msgs[-1]
         # the preview is the patient's last words, or the last text sent after them (by staff or a
         # workflow), never an alert or a task; the agent's own answer does not hide what was asked
@@ -318,20 +320,60 @@ def appointments(s: Services, start: datetime | None, end: datetime | None) -> l
     ]
 
 
-def workflow_view(w: Workflow) -> dict:
+def workflow_view(w: Workflow, others: tuple[Workflow, ...] = ()) -> dict:
+    """A workflow's card: names people say ("Reminder 2 days before", "2 days before a visit",
+    the text's first words), the ids only as secondary text."""
     return {"id": w.id, "name": w.name, "description": w.description, "enabled": w.enabled, "version": w.version,
-            "trigger": _trigger_text(w.trigger), "steps": [{"id": st.id, "summary": _summary(w, st)} for st in w.steps],
+            "trigger": _trigger_text(w.trigger, others), "starts": _starts(w, others),
+            "steps": [{"id": st.id, "name": st.name or _step_title(st), "type": st.action.type,
+                       "summary": _summary(w, st), "first_words": _first_words(st)} for st in w.steps],
             "history": [h.model_dump() for h in w.history]}
 
 
 def workflows(s: Services) -> list[dict]:
-    return [workflow_view(w) for w in s.workflows]
+    every = s.workflows
+    return [workflow_view(w, every) for w in every]
 
 
-def _trigger_text(t: Trigger) -> str:
+def _step_title(step: Step) -> str:
+    return step.id.replace("-", " ").capitalize()
+
+
+def _first_words(step: Step, words: int = 8) -> str:
+    """The English text's opening, its fields as staff read them ("Hi [first name], this is …")."""
+    import re
+
+    source = step.action.template.get("en", "")
+    plain = re.sub(r"\{%.*?%\}", "", source)
+    plain = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: f"[{m.group(1).replace('_', ' ')}]", plain)
+    cut = plain.split()
+    return " ".join(cut[:words]) + (" …" if len(cut) > words else "")
+
+
+def _starts(w: Workflow, others: tuple[Workflow, ...]) -> str:
+    """When the workflow's first step happens, as a person says it: "2 days before a visit"."""
+    first = min(w.steps, key=lambda st: st.timing.offset_minutes)
+    minutes = first.timing.offset_minutes
+    if w.trigger.on == "appointment_booked" and first.timing.anchor == "start":
+        return f"{_duration(minutes)} {'before' if minutes < 0 else 'after'} a visit" if minutes else "at the visit"
+    event = {"appointment_booked": "a visit is booked", "entered": "another workflow hands over"}.get(w.trigger.on) \
+        or (f"a visit is marked {_STATUS_TEXT.get(w.trigger.status or '', w.trigger.status)}"
+            if w.trigger.on == "appointment_status" else _trigger_text(w.trigger, others))
+    return f"when {event}" if minutes == 0 else f"{_duration(minutes)} after {event}"
+
+
+_STATUS_TEXT = {"noshow": "no-show", "fulfilled": "done (the patient came)", "cancelled": "cancelled"}
+
+
+def _trigger_text(t: Trigger, others: tuple[Workflow, ...] = ()) -> str:
+    if t.on == "step_sent":
+        source = next((w for w in others if w.id == t.workflow), None)
+        step = next((st for st in source.steps if st.id == t.step), None) if source else None
+        if source is not None and step is not None:
+            return f"“{step.name or _step_title(step)}” of {source.name} was sent"
     return {
         "appointment_booked": "an appointment is booked or moved",
-        "appointment_status": f"an appointment becomes {t.status}",
+        "appointment_status": f"an appointment becomes {_STATUS_TEXT.get(t.status or '', t.status)}",
         "step_sent": f"{t.workflow} / {t.step} was sent",
         "entered": "another workflow hands over",
     }[t.on]
@@ -394,7 +436,7 @@ def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict
 def summary(source: AnalyticsSource, practice: PracticeProfile, now: datetime, start: datetime, end: datetime) -> dict:
     """Delivery, response, confirmation, no-show and recovery over [start, end), by workflow,
     provider, location and week; `now` decides which visits are already past."""
-    out_msgs = source.messages_between("sms_out", start, end)
+    out_msgs = [m for m in source.messages_between("sms_out", start, end) if not m.test]  # a test send is no figure
     automated = [m for m in out_msgs if m.automated]
     inbound = source.messages_between("sms_in", start, end)
     sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]

@@ -180,5 +180,6 @@ class Message(_Model):
     reached_agent: bool | None = None  # a person at the practice answered
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    test: bool = False  # a workflow editor's test send (careloop.workflows.editor): analytics skip it
 
     _aware = field_validator("at", "started_at", "ended_at")(lambda cls, v: _aware(v))

@@ -242,6 +242,8 @@ class PracticeProfile(_Strict):
     voice: VoiceSettings | None = Field(None, description="the voice agent (spec/voice.md): Amazon Connect + Lex V2")
     saved_replies: tuple[SavedReply, ...] | None = Field(
         None, description="the inbox's saved replies (en/es); default: careloop.inbox.DEFAULT_SAVED_REPLIES")
+    test_contacts: tuple[str, ...] = Field(
+        (), description="numbers the workflow editor may test-send to (staff phones, a test handset); never patients")
 
     _zone = field_validator("timezone")(lambda cls, v: _check_zone(v))
 
@@ -264,6 +266,14 @@ class PracticeProfile(_Strict):
                 if len(parts) != 2 or not all(HHMM.match(p) for p in parts):
                     raise ValueError(f"{day}: {span!r} is not 'HH:MM-HH:MM' or 'closed'")
         return v
+
+    @field_validator("test_contacts")
+    @classmethod
+    def _test_contacts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return tuple(to_e164(n) for n in v)
+        except InvalidPhone as exc:
+            raise ValueError(str(exc)) from exc
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PracticeProfile:

@@ -60,6 +60,14 @@ POLICY: dict[str, frozenset[str]] = {
     "GET /access-log/export.csv": ADMIN_ONLY,
     # the API's OpenAPI document: any signed-in role (it holds no PHI; /api is behind Cognito anyway)
     "GET /openapi.json": EVERYONE,
+    # the workflow editor: reading a definition is the desk's (as the list); previews, the dry
+    # run (it shows patients' names and texts), undo and test sends are the admin's
+    "GET /workflows/<workflow_id>": DESK,
+    "GET /workflows/<workflow_id>/changes": DESK,
+    "POST /workflows/<workflow_id>/preview": ADMIN_ONLY,
+    "POST /workflows/<workflow_id>/undo": ADMIN_ONLY,
+    "POST /workflows/<workflow_id>/dry-run": ADMIN_ONLY,
+    "POST /workflows/<workflow_id>/test-send": ADMIN_ONLY,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers

@@ -134,6 +134,7 @@ class Action(_Strict):
 
 class Step(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field("", max_length=80)  # what staff call it ("Reminder 2 days before"); the id stays the key
     timing: Timing
     conditions: tuple[Condition, ...] = ()
     action: Action
