@@ -573,8 +573,8 @@ def post_workflow_test_send(workflow_id: str, req: m.TestSendRequest) -> Respons
     msg = editor.test_send(svc, workflow_id, req.definition, req.step, req.language, req.phone, _staff(),
                            app.current_event.request_context.request_id, svc.clock.now())
     logger.info("workflow test send", extra={"workflow": workflow_id, "step": req.step, "message_id": msg.message_id})
-    return Response(202, "application/json", {"message_id": msg.message_id, "body": msg.body, "to": msg.phone,
-                                              "status": str(msg.status)})
+    return Response(202, "application/json", _as(m.SentForTest, {"message_id": msg.message_id, "body": msg.body,
+                                                                  "to": msg.phone, "status": str(msg.status)}))
 
 
 # ---- end of the workflow editor -------------------------------------------------------------------
