@@ -33,6 +33,19 @@ def _claims() -> dict:
     return (app.current_event.request_context.authorizer.claims or {}) if app.current_event.request_context.authorizer else {}
 
 
+def _body() -> dict:
+    """The request's JSON object ({} when there is none); anything else is a 400 naming it."""
+    try:
+        body = app.current_event.json_body
+    except (ValueError, RecursionError):  # not JSON, not UTF-8 (a ValueError too), or nested too deep
+        raise PayloadError("body: not a JSON document") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise PayloadError("body: expected a JSON object")
+    return body
+
+
 def _when(name: str) -> datetime | None:
     raw = app.current_event.get_query_string_value(name)
     if not raw:
@@ -72,7 +85,7 @@ def get_thread(patient_id: str):
 
 @app.post("/patients/<patient_id>/messages")
 def post_reply(patient_id: str):
-    body = (app.current_event.json_body or {}).get("body", "")
+    body = _body().get("body", "")
     msg = inbox.staff_reply(services(), patient_id, body, _staff(), app.current_event.request_context.request_id)
     return Response(201, "application/json", {"message_id": msg.message_id})
 
@@ -91,7 +104,7 @@ def post_hand_back(patient_id: str):
 @app.post("/patients/<patient_id>/link")
 def post_link(patient_id: str):
     """An unknown number's conversation (`phone:<E.164>`) is this patient's: it moves to their thread."""
-    target = (app.current_event.json_body or {}).get("patient_id")
+    target = _body().get("patient_id")
     if not isinstance(target, str) or not target.strip():
         raise PayloadError("patient_id: the patient this number's conversation belongs to is required")
     linked = inbox.link_to_patient(services(), patient_id, target.strip())
@@ -112,7 +125,7 @@ def post_waitlist(patient_id: str):
     frees one), or take them off."""
     from careloop.booking.gaps import staff_set_waitlist
 
-    body = app.current_event.json_body or {}
+    body = _body()
     if not isinstance(body.get("waitlist"), bool):
         raise PayloadError("waitlist: true or false is required")
     return staff_set_waitlist(services(), patient_id, body["waitlist"], _staff())
@@ -152,7 +165,7 @@ def get_workflows():
 
 @app.post("/workflows/<workflow_id>/enabled")
 def post_enabled(workflow_id: str):
-    body = app.current_event.json_body or {}
+    body = _body()
     if not isinstance(body.get("enabled"), bool):
         raise PayloadError("enabled: true or false is required")
     svc = services()
@@ -164,7 +177,7 @@ def post_enabled(workflow_id: str):
 
 @app.put("/workflows/<workflow_id>")
 def put_workflow(workflow_id: str):
-    body = app.current_event.json_body or {}
+    body = _body()
     definition = body.get("workflow")
     if not isinstance(definition, dict) or definition.get("id") != workflow_id:
         raise PayloadError("workflow: a definition whose id matches the URL is required")
@@ -313,7 +326,7 @@ def get_staff():
 @app.post("/staff")
 def post_staff():
     """Invite a staff member: a Cognito account (its invitation email) in the role's group."""
-    body = app.current_event.json_body or {}
+    body = _body()
     email = str(body.get("email", "")).strip().lower()
     if not _EMAIL.fullmatch(email) or len(email) > 254:
         raise PayloadError("email: the new staff member's email address is required")
@@ -324,7 +337,7 @@ def post_staff():
 
 @app.put("/staff/<username>/role")
 def put_staff_role(username: str):
-    role = _role_in(app.current_event.json_body or {})
+    role = _role_in(_body())
     changed = _directory().set_role(username, role)
     logger.info("staff role changed", extra={"by": _staff(), "role": role})
     return changed
@@ -357,7 +370,7 @@ def get_assignees():
 @app.post("/patients/<patient_id>/assign")
 def post_assign(patient_id: str):
     """Assign the conversation to a staff user (`{"assignee": "<user>"}`) or unassign (`null`)."""
-    assignee = (app.current_event.json_body or {}).get("assignee")
+    assignee = _body().get("assignee")
     if assignee is not None and (not isinstance(assignee, str) or not assignee.strip()):
         raise PayloadError("assignee: a staff user, or null to unassign")
     assigned = inbox.assign(services(), patient_id, assignee, _staff())
@@ -369,7 +382,7 @@ def post_assign(patient_id: str):
 @app.post("/patients/<patient_id>/notes")
 def post_note(patient_id: str):
     """An internal note on the thread: staff-only, never sent to the patient."""
-    body = (app.current_event.json_body or {}).get("body", "")
+    body = _body().get("body", "")
     if not isinstance(body, str):
         raise PayloadError("body: a note is text")
     note = inbox.add_note(services(), patient_id, body, _staff(), app.current_event.request_context.request_id)
@@ -422,7 +435,7 @@ def post_consent(patient_id: str):
 
     try:
         body = app.current_event.json_body
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         raise PayloadError("body: a JSON object with opted_out and note is required")
