@@ -7,7 +7,7 @@ import base64
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import FUZZ
@@ -73,6 +73,7 @@ def test_arbitrary_bytes_are_answered(webhook, body, path):
 
 
 @FUZZ
+@example(signature="t=" + "9" * 5000 + ",v1=ab")  # found: int() refuses past 4,300 digits, a ValueError (500)
 @given(signature=st.one_of(st.text(max_size=300), st.sampled_from(
     ["t=", "t=1,v1=", "t=99999999999999999999999,v1=ab", "t=-5,v1=00", "sha256=", "t=1,t=2,v1=x", ",,,", "=", "t=١٢٣,v1=ab"])))
 def test_forged_signatures_are_refused_with_401(webhook, signature):
