@@ -254,6 +254,9 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
     event = app.current_event
     method, path = event.http_method, event.path.removeprefix("/api") or "/"
+    if any(len(part) > MAX_PATH_PART for part in path.split("/")):
+        # ids become table keys, which DynamoDB refuses past 1-2 KB (a 500): no id is this long
+        raise BadRequestError(f"path: a part longer than {MAX_PATH_PART} characters is no id")
     mine = roles.authorise(method, path, _claims())
     rule = roles.route_of(method, path)
     if rule in THREAD_RULES and roles.ADMIN not in mine:
@@ -269,6 +272,8 @@ def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
                                        urgent=c.get("priority") == "urgent")]
     return response
 
+
+MAX_PATH_PART = 256
 
 # the routes that open or act on one conversation: a role may use them only on its teams' threads,
 # as the inbox list shows them (an urgent one: the front desk and clinical alike)
