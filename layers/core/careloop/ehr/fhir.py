@@ -492,23 +492,25 @@ class _Mapper:
     def _slot(self, res: dict, path: str) -> None:
         sid = _resource_id(res, contained=False)
         rtype, schedule, _ = self._resolve(res.get("schedule"), res)
-        status = _str(res.get("status"))
+        status = res.get("status")
         start, end = _parse_instant(res.get("start")), _parse_instant(res.get("end"))
-        sid = sid if sid and _FHIR_ID.fullmatch(sid) else None
-        who = f"Slot/{sid}" if sid else path
-        if not sid or not schedule or rtype not in (None, "Schedule") or not _FHIR_ID.fullmatch(schedule):
-            problem = "has no FHIR id" if not sid else "has no Schedule reference"
-        elif status not in SLOT_STATUSES:
+        well_formed = bool(sid and _FHIR_ID.fullmatch(sid))
+        who = f"Slot/{sid}" if well_formed else path
+        if not well_formed or not schedule or rtype not in (None, "Schedule") or not _FHIR_ID.fullmatch(schedule):
+            problem = ("has no id" if not sid else "has an id that is not a FHIR id" if not well_formed
+                       else "has no Schedule reference" if not schedule or rtype not in (None, "Schedule")
+                       else "names a Schedule whose id is not a FHIR id")
+        elif not isinstance(status, str) or status not in SLOT_STATUSES:  # a list or object is unhashable
             problem = f"status {_short(str(status))!r} is not a SlotStatus"
         elif start is None or end is None or end <= start:
             problem = "needs a start and a later end (instants with an offset)"
         elif end - start > MAX_SLOT:
             problem = f"is longer than {MAX_SLOT.days} day (the slot store looks one day back)"
-        else:
+        elif sid:
             at, version = _meta(res)
             self.batch.slots.append(EhrSlot(sid, schedule, start, end, status, version_marker(at, version)))
             return
-        self.warnings.append(Notice("bad_slot", f"{who}: {problem}; skipped", (who,) if sid else ()))
+        self.warnings.append(Notice("bad_slot", f"{who}: {problem}; skipped", (who,) if well_formed else ()))
 
     def _resolve(self, ref: Any, container: dict | None) -> tuple[str | None, str | None, dict | None]:
         """(resource type, Careloop id, contained resource) of a Reference; Nones if unknown."""
