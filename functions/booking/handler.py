@@ -66,6 +66,12 @@ def refused(exc: BookingError):
     return Response(exc.status, "application/json", answer, headers=headers)
 
 
+@app.not_found
+def no_route(exc: Exception):
+    # the same answer shape as every other refusal (the page reads `error`)
+    return Response(404, "application/json", {"error": "no such booking route"}, headers=_NO_STORE)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def handler(event, context):

@@ -263,6 +263,9 @@ def _gate() -> tuple[frozenset[str], str | None, str]:
     """The caller's roles, the POLICY line and the path, when they may call it (else Forbidden)."""
     event = app.current_event
     method, path = event.http_method, event.path.removeprefix("/api") or "/"
+    if any(len(part) > MAX_PATH_PART for part in path.split("/")):
+        # ids become table keys, which DynamoDB refuses past 1-2 KB (a 500): no id is this long
+        raise PayloadError(f"path: a part longer than {MAX_PATH_PART} characters is no id")
     mine = roles.authorise(method, path, _claims())
     rule = roles.route_of(method, path)
     if rule in THREAD_RULES and roles.ADMIN not in mine:
@@ -283,6 +286,8 @@ def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
                                        urgent=c.get("priority") == "urgent")]
     return response
 
+
+MAX_PATH_PART = 256
 
 # the routes that open or act on one conversation: a role may use them only on its teams' threads,
 # as the inbox list shows them (an urgent one: the front desk and clinical alike)
@@ -591,6 +596,12 @@ def not_found(exc: NotFound):
 @app.exception_handler(PayloadError)
 def bad_request(exc: PayloadError):
     return Response(400, "application/json", {"message": str(exc)})
+
+
+@app.exception_handler(RecursionError)
+def too_deep(exc: RecursionError):
+    """A body nested deeper than the JSON decoder goes (the validation reads it before any route)."""
+    return Response(400, "application/json", {"message": "body: nested too deep to be a request"})
 
 
 @app.exception_handler(ConfigError)

@@ -23,7 +23,13 @@ from careloop.ehr.payload import (
     payload_key,
     quarantine,
 )
-from careloop.ehr.signing import SIGNATURE_TOLERANCE_S, sign, sign_timestamped, verify_signature
+from careloop.ehr.signing import (
+    SIGNATURE_TOLERANCE_S,
+    WebhookSecrets,
+    sign,
+    sign_timestamped,
+    verify_signature,
+)
 from careloop.errors import PayloadError
 from careloop.notices import code_of
 from careloop.ports import Services
@@ -66,7 +72,7 @@ def receive(
     kind: Kind,
     body: bytes,
     signature: str | None,
-    secret: str,
+    secret: str | WebhookSecrets,
     *,
     wants_hl7_ack: bool = False,
 ) -> IntakeResult:

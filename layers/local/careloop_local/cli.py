@@ -133,10 +133,49 @@ def _example_bundle(args: argparse.Namespace) -> int:
 
 def _sign(args: argparse.Namespace) -> int:
     """The X-Careloop-Signature header value for a file's exact bytes."""
-    from careloop.ehr.signing import sign, sign_timestamped
+    from careloop.ehr.signing import parse_secrets, sign, sign_timestamped
 
     body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    print(sign(args.secret, body) if args.plain else sign_timestamped(args.secret, body))
+    secret = parse_secrets(args.secret).current  # after a rotation the variable holds both: sign with the new
+    print(sign(secret, body) if args.plain else sign_timestamped(secret, body))
+    return 0
+
+
+def _rotate_secret(args: argparse.Namespace) -> int:
+    """A new webhook secret; the one it replaces stays valid for --overlap-hours, then is refused."""
+    import json
+    import secrets as token_source
+    from datetime import UTC, datetime, timedelta
+
+    from careloop.ehr.signing import rotated
+    from careloop.errors import ConfigError
+
+    if args.endpoint:
+        payload: dict = {"overlap_hours": args.overlap_hours} | ({"secret": args.new} if args.new else {})
+        answer = _http_json(args.endpoint.rstrip("/") + "/dev/ehr/rotate-secret", payload)
+        current, expires = answer["secret"], answer["previous_expires"]
+    else:
+        from careloop.adapters.clients import client
+        from careloop.settings import get_settings
+
+        secret_id = args.secret_id or get_settings().webhook_secret_arn
+        if not secret_id:
+            print("careloop ehr rotate-secret: name --secret-id (the stack's careloop/<practice>/webhook-secret) "
+                  "or --endpoint of a running `careloop local`", file=sys.stderr)
+            return 2
+        sm = client("secretsmanager")
+        old = sm.get_secret_value(SecretId=secret_id)["SecretString"]
+        try:
+            secrets = rotated(old, args.new or token_source.token_urlsafe(36), datetime.now(UTC),
+                              timedelta(hours=args.overlap_hours))
+        except ConfigError as exc:
+            print(f"careloop ehr rotate-secret: {exc}", file=sys.stderr)
+            return 2
+        sm.put_secret_value(SecretId=secret_id, SecretString=secrets.to_json())
+        current, expires = secrets.current, secrets.previous_expires.isoformat() if secrets.previous_expires else None
+    # the new secret goes to the EHR's administrator: printed once, never logged
+    print(json.dumps({"secret": current, "previous_expires": expires}))
+    print(f"give the EHR the new secret before {expires}; the old one is refused after that", file=sys.stderr)
     return 0
 
 
@@ -194,7 +233,9 @@ def _import(args: argparse.Namespace) -> int:
 
         practice = load_profile(args.practice) if args.practice else get_settings().practice()
         svc = memory_services(datetime.now(UTC), practice)  # the profile to map with; writes go over HTTP
-        sink = WebhookSink(args.endpoint, args.secret)
+        from careloop.ehr.signing import parse_secrets
+
+        sink = WebhookSink(args.endpoint, parse_secrets(args.secret).current)  # the new one, mid-rotation
     else:
         from careloop.adapters.aws import services
 
@@ -224,9 +265,11 @@ def _import(args: argparse.Namespace) -> int:
 def _mllp_bridge(args: argparse.Namespace) -> int:
     import logging
 
+    from careloop.ehr.signing import parse_secrets
     from careloop_local.ehr_mllp import Forwarder, run
 
     secret = os.environ.get(args.secret_env, "")
+    secret = parse_secrets(secret).current if secret else ""  # mid-rotation the variable holds both
     if not secret:
         print(f"careloop mllp-bridge: ${args.secret_env} is empty (the webhook secret)", file=sys.stderr)
         return 2
@@ -443,6 +486,13 @@ def main(argv: list[str] | None = None) -> int:
     signer.add_argument("--plain", action="store_true",
                         help="the plain sha256=<hex> form (default: t=<unix>,v1=<hex>, refused after 5 minutes)")
     signer.set_defaults(func=_sign)
+    rotate = ehr.add_parser("rotate-secret", help="new webhook secret; the old one stays valid for an overlap")
+    rotate.add_argument("--secret-id", help="the Secrets Manager secret (default: CARELOOP_WEBHOOK_SECRET_ARN)")
+    rotate.add_argument("--endpoint", help="a running `careloop local` (e.g. http://127.0.0.1:8000) instead of AWS")
+    rotate.add_argument("--overlap-hours", type=float, default=24.0,
+                        help="how long the old secret is still accepted (default 24)")
+    rotate.add_argument("--new", help="the new secret (default: 48 random URL-safe characters)")
+    rotate.set_defaults(func=_rotate_secret)
     _add_ehr_operations(sub, ehr)
 
     args = parser.parse_args(argv)

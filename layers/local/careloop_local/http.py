@@ -120,6 +120,7 @@ class LocalHttp:
             Rule("/dev/clock", endpoint="dev_clock", methods=["GET"]),
             Rule("/dev/ehr/quarantine", endpoint="dev_quarantine", methods=["GET"]),
             Rule("/dev/ehr/replay", endpoint="dev_replay", methods=["POST"]),
+            Rule("/dev/ehr/rotate-secret", endpoint="dev_rotate_secret", methods=["POST"]),
             Rule("/dev/audit", endpoint="dev_audit", methods=["GET"]),
             Rule("/dev/appointments", endpoint="dev_appointments", methods=["GET"]),
             Rule("/dev/voice/lex", endpoint="dev_voice_lex", methods=["POST"]),
@@ -273,6 +274,21 @@ class LocalHttp:
             status, body = replay_request(services(), archive(), request.get_json(force=True, silent=True))
         self.stack.drain()
         return _json(body, status)
+
+    def on_dev_rotate_secret(self, request: Request) -> Response:
+        """`careloop ehr rotate-secret --endpoint`: a new webhook secret, the old one valid for the
+        overlap (`{"overlap_hours": 24, "secret": optional}`)."""
+        from careloop.errors import ConfigError
+
+        data = request.get_json(force=True, silent=True)
+        data = data if isinstance(data, dict) else {}
+        try:
+            overlap = float(data.get("overlap_hours", 24))
+            secrets = self.stack.rotate_webhook_secret(data.get("secret") or None, overlap)
+        except (ConfigError, TypeError, ValueError) as exc:
+            return _json({"message": str(exc) or "overlap_hours: a number of hours"}, 400)
+        return _json({"secret": secrets.current,
+                      "previous_expires": secrets.previous_expires.isoformat() if secrets.previous_expires else None})
 
     def on_dev_audit(self, request: Request) -> Response:
         from careloop.adapters.aws import services

@@ -370,6 +370,27 @@ class LocalStack:
         reset_settings()
         aws.reset()
 
+    def rotate_webhook_secret(self, new: str | None = None, overlap_hours: float = 24.0):
+        """What `careloop ehr rotate-secret` does to Secrets Manager in AWS, on the local stack's
+        CARELOOP_WEBHOOK_SECRET: `new` (default: generated) becomes current, the old one stays
+        valid for `overlap_hours`. -> the WebhookSecrets now in force."""
+        import secrets as token_source
+        from datetime import UTC, datetime, timedelta
+
+        from careloop.ehr.signing import rotated
+        from careloop.settings import reset_settings
+
+        if not 0 <= overlap_hours <= 24 * 30:
+            raise ValueError("overlap_hours: 0 to 720 hours")
+        with self._lock:
+            now = datetime.now(UTC)  # signatures are checked on the wall clock, not the stack's moved one
+            secrets = rotated(os.environ.get("CARELOOP_WEBHOOK_SECRET", self.webhook_secret),
+                              new or token_source.token_urlsafe(36), now, timedelta(hours=overlap_hours))
+            self.webhook_secret = secrets.to_json()
+            os.environ["CARELOOP_WEBHOOK_SECRET"] = self.webhook_secret
+            reset_settings()
+        return secrets
+
     # handlers ----------------------------------------------------------------------------
     def handler(self, name: str) -> Handler:
         if name not in self._handlers:

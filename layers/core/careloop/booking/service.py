@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 REQUESTS_PER_LINK_PER_MINUTE = 60  # the page's own use is a handful; a script's is not
 MAX_DAYS = 31  # one slots request looks this many days ahead at most
 ALTERNATIVES = 3  # open slots a 409 offers instead
+# a date asked for (slots from, a booking's start) this far from today is no booking: it is refused
+# by name before any date arithmetic could overflow (year 1 or 9999)
+HORIZON = timedelta(days=2 * 366)
 HOLD_DAYS = 7  # a request-mode hold lasts this long after the visit, then the store forgets it
 
 
@@ -183,11 +186,14 @@ def _slots(services: Services, ctx: _Context, kind: AppointmentType, first_day: 
                        provider=provider, with_busy=with_busy)
 
 
-def _day(value: object) -> date:
+def _day(value: object, today: date) -> date:
     try:
-        return date.fromisoformat(str(value))
+        day = date.fromisoformat(str(value))
     except ValueError as exc:
         raise BookingInputError("from", "is not a date YYYY-MM-DD") from exc
+    if abs(day - today) > HORIZON:
+        raise BookingInputError("from", f"is more than {HORIZON.days} days from today")
+    return day
 
 
 def _days(value: object) -> int:
@@ -210,19 +216,26 @@ def slots_for(services: Services, token: str | None, type_id: object, first_day:
     """The spec's slots answer: the zone the slots are shown in, and the open slots, earliest first."""
     ctx = _open(services, token)
     kind = _type(services, ctx, type_id)
-    day = _day(first_day) if first_day not in (None, "") else services.clock.now().astimezone(services.practice.zone).date()
+    today = services.clock.now().astimezone(services.practice.zone).date()
+    day = _day(first_day, today) if first_day not in (None, "") else today
     slots = _slots(services, ctx, kind, day, _days(days if days not in (None, "") else 7))
     zone = zone_for(services, slots[0].location) if slots else services.practice.zone
     return {"timezone": zone.key, "slots": [slot_json(s) for s in slots]}
 
 
-def _start(value: object) -> datetime:
+def _start(value: object, now: datetime) -> datetime:
     try:
         start = datetime.fromisoformat(str(value))
     except ValueError as exc:
         raise BookingInputError("start", "is not an ISO 8601 date and time") from exc
     if start.tzinfo is None:
         raise BookingInputError("start", "needs a UTC offset")
+    try:
+        far = abs(start - now) > HORIZON
+    except OverflowError:  # within a day of year 1 or 9999, its offset applied
+        far = True
+    if far:
+        raise BookingInputError("start", f"is more than {HORIZON.days} days from now")
     return start
 
 
@@ -244,7 +257,7 @@ def book(services: Services, token: str | None, type_id: object, start: object,
     cancelled, and the patient gets one confirmation text."""
     ctx = _open(services, token)
     kind = _type(services, ctx, type_id)
-    at = _start(start)
+    at = _start(start, services.clock.now())
     if provider is not None and (not isinstance(provider, str) or provider not in kind.providers):
         raise BookingInputError("provider", "does not see this appointment type")
     first_day = at.astimezone(services.practice.zone).date() - timedelta(days=1)

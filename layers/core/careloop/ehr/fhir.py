@@ -105,6 +105,9 @@ _INSTANT = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:\d{2})"
 )
 _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
+# FHIR's id type: Schedules and Slots skip the model's check (they are read loosely), and their ids
+# become table keys, so they are held to it here
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def parse_fhir(body: bytes | str | dict, profile: PracticeProfile) -> EhrBatch:
@@ -453,8 +456,9 @@ class _Mapper:
 
     def _schedule(self, res: dict, path: str) -> None:
         sid = _resource_id(res, contained=False)
-        if not sid:
-            self.warnings.append(Notice("unusable_schedule", f"{path}: Schedule has no id; its slots are not used"))
+        if not sid or not _FHIR_ID.fullmatch(sid):
+            problem = "has no id" if not sid else "has an id that is not a FHIR id"
+            self.warnings.append(Notice("unusable_schedule", f"{path}: Schedule {problem}; its slots are not used"))
             return
         provider = location = None
         for ref in map(_obj, _list(res.get("actor"))):
@@ -490,20 +494,23 @@ class _Mapper:
         rtype, schedule, _ = self._resolve(res.get("schedule"), res)
         status = res.get("status")
         start, end = _parse_instant(res.get("start")), _parse_instant(res.get("end"))
-        who = f"Slot/{sid}" if sid else path
-        if not sid or not schedule or rtype not in (None, "Schedule"):
-            problem = "has no id" if not sid else "has no Schedule reference"
-        elif status not in SLOT_STATUSES:
+        well_formed = bool(sid and _FHIR_ID.fullmatch(sid))
+        who = f"Slot/{sid}" if well_formed else path
+        if not well_formed or not schedule or rtype not in (None, "Schedule") or not _FHIR_ID.fullmatch(schedule):
+            problem = ("has no id" if not sid else "has an id that is not a FHIR id" if not well_formed
+                       else "has no Schedule reference" if not schedule or rtype not in (None, "Schedule")
+                       else "names a Schedule whose id is not a FHIR id")
+        elif not isinstance(status, str) or status not in SLOT_STATUSES:  # a list or object is unhashable
             problem = f"status {_short(str(status))!r} is not a SlotStatus"
         elif start is None or end is None or end <= start:
             problem = "needs a start and a later end (instants with an offset)"
         elif end - start > MAX_SLOT:
             problem = f"is longer than {MAX_SLOT.days} day (the slot store looks one day back)"
-        else:
+        elif sid:
             at, version = _meta(res)
             self.batch.slots.append(EhrSlot(sid, schedule, start, end, status, version_marker(at, version)))
             return
-        self.warnings.append(Notice("bad_slot", f"{who}: {problem}; skipped", (who,) if sid else ()))
+        self.warnings.append(Notice("bad_slot", f"{who}: {problem}; skipped", (who,) if well_formed else ()))
 
     def _resolve(self, ref: Any, container: dict | None) -> tuple[str | None, str | None, dict | None]:
         """(resource type, Careloop id, contained resource) of a Reference; Nones if unknown."""
@@ -513,7 +520,7 @@ class _Mapper:
         reference = ref.get("reference")
         if isinstance(reference, str) and reference:
             if reference.startswith("#"):
-                for c in (container or {}).get("contained") or []:
+                for c in _list((container or {}).get("contained")):
                     if isinstance(c, dict) and c.get("id") == reference[1:]:
                         return c.get("resourceType"), None, c
                 return hint, None, None
@@ -835,7 +842,7 @@ def _visit_type(res: dict) -> str | None:
 
 
 def _meta(res: dict) -> tuple[datetime | None, str | None]:
-    meta = res.get("meta") or {}
+    meta = _obj(res.get("meta"))  # Schedules and Slots are read without the model's check
     version = meta.get("versionId") if isinstance(meta.get("versionId"), str) else None
     return _parse_instant(meta.get("lastUpdated")), version
 
