@@ -208,6 +208,7 @@ def _fire(
         at=now,
         status=MessageStatus.QUEUED if step.action.type == "sms" else MessageStatus.OPEN,
         workflow=action.workflow,
+        workflow_version=action.workflow_version,
         step=action.step,
         priority=None if step.action.type == "sms" else step.action.priority,
         automated=True,
