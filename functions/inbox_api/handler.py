@@ -192,13 +192,18 @@ def _refresh(svc: Services) -> None:
 
 @app.get("/analytics/summary")
 def get_analytics():
-    return inbox.analytics(services(), _when("from"), _when("to"))
+    """The period's analytics (?from, ?to; ?bucket=day|week for the series over time)."""
+    return inbox.analytics(services(), _when("from"), _when("to"), (app.current_event.get_query_string_value("bucket") or "day")[:10])
 
 
 @app.get("/analytics/export.csv")
 def get_export():
-    body = inbox.analytics_csv(inbox.analytics(services(), _when("from"), _when("to")))
-    return Response(200, "text/csv", body, headers={"Content-Disposition": "attachment; filename=careloop-analytics.csv"})
+    """Every analytics table as CSV, or one (?table=, careloop.analytics.tables.table_names)."""
+    table = app.current_event.get_query_string_value("table")
+    body = inbox.analytics_csv(inbox.analytics(services(), _when("from"), _when("to"),
+                                               (app.current_event.get_query_string_value("bucket") or "day")[:10]), table)
+    name = f"careloop-analytics-{table}.csv" if table else "careloop-analytics.csv"  # a known table: checked above
+    return Response(200, "text/csv", body, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 # ---- online booking requests (request mode): the front desk confirms or declines -----------------
@@ -430,6 +435,32 @@ def post_consent(patient_id: str):
 
 
 # ---- end of the patient page ---------------------------------------------------------------------
+
+
+# ---- analytics: the printable monthly report (issue 14, item 6; careloop/analytics/) ---------------
+
+
+@app.get("/analytics/report")
+def get_analytics_report() -> Response:
+    """The month's report for leadership as one printable HTML page (?month=YYYY-MM, on the
+    practice's calendar; the last whole month by default): tiles, charts, tables, ROI, definitions."""
+    from careloop.analytics import report
+
+    svc = services()
+    now = svc.clock.now()
+    month = app.current_event.get_query_string_value("month") or _last_month(now.astimezone(svc.practice.zone))
+    start, end = report.month_period(month[:10], svc.practice)
+    html = report.render(inbox.analytics(svc, start, end), svc.practice, month, now)
+    return Response(200, "text/html; charset=utf-8", html,
+                    headers={"Content-Disposition": f'inline; filename="careloop-report-{start:%Y-%m}.html"'})
+
+
+def _last_month(local_now: datetime) -> str:
+    first = local_now.replace(day=1)
+    return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
+
+
+# ---- end analytics ---------------------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])

@@ -58,6 +58,8 @@ POLICY: dict[str, frozenset[str]] = {
     "POST /staff": ADMIN_ONLY,
     "PUT /staff/<username>/role": ADMIN_ONLY,
     "GET /access-log/export.csv": ADMIN_ONLY,
+    # analytics: the printable monthly report (the same roles as the rest of analytics)
+    "GET /analytics/report": MONEY,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers

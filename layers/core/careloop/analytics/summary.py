@@ -152,12 +152,13 @@ def build(source: AnalyticsSource, practice: PracticeProfile, now: datetime, sta
     texts_to: dict[str, list[datetime]] = {}
     for m in automated_all:
         texts_to.setdefault(m.patient_id or "", []).append(m.at)
-    replies = [m for m in in_period_in if m.patient_id and any(
+    replies_all = [m for m in reads.sms_in if m.patient_id and any(
         t <= m.at <= t + REPLY_WINDOW for t in texts_to.get(m.patient_id, ()))]
+    replies = [m for m in replies_all if m.at >= start]  # a visit's reply may come before the period
     patients_texted = {m.patient_id for m in automated}
     replied_by = {m.patient_id for m in replies}
 
-    visits = _visits(reads, practice, now, automated_all, replies)
+    visits = _visits(reads, now, automated_all, replies_all)
     counted = [v for v in visits if _counted(v.appt)]
     reminded = [v for v in counted if v.reminded]
     past = [v for v in counted if v.past]
@@ -202,7 +203,7 @@ def build(source: AnalyticsSource, practice: PracticeProfile, now: datetime, sta
     return summary
 
 
-def _visits(reads: PeriodReads, practice: PracticeProfile, now: datetime, automated: list[Message],
+def _visits(reads: PeriodReads, now: datetime, automated: list[Message],
             replies: list[Message]) -> list[_Visit]:
     texted_about: dict[str, list[datetime]] = {}
     for m in automated:
@@ -241,7 +242,7 @@ def _visits(reads: PeriodReads, practice: PracticeProfile, now: datetime, automa
         patient = patients.get(a.patient_id)
         visits.append(_Visit(
             appt=a, reminded=first_text is not None,
-            replied=first_text is not None and any(first_text <= r <= max(texts) + REPLY_WINDOW for r in replies_of.get(a.patient_id, ())),
+            replied=any(t <= r <= t + REPLY_WINDOW for t in texts for r in replies_of.get(a.patient_id, ())),
             past=a.start < now and a.status in OUTCOME_STATUSES,
             recovered=again is not None, recovered_by_careloop=again is not None and again.source == "careloop",
             new_patient=not earlier_seen, language=patient.language if patient else "(unknown)"))
