@@ -254,3 +254,16 @@ def test_the_period_is_read_once_not_per_patient(week):
     # sms_out, sms_in, calls; the period's visits, the year before; the missed patients'; their patients
     assert sorted(calls) == sorted(["messages_between"] * 3 + ["appointments_starting"] * 2
                                    + ["appointments_of_patients", "patients_by_id"])
+
+
+def test_the_web_apps_policy_allows_the_reports_one_inline_style():
+    # the report opens from the web app as a blob: document, which keeps the app's CSP
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    digest = base64.b64encode(hashlib.sha256(report.CSS.encode()).digest()).decode()
+    index = (Path(__file__).resolve().parents[2] / "web" / "src" / "index.html").read_text(encoding="utf-8")
+    assert f"style-src 'self' 'sha256-{digest}'" in index
+    assert f"<style>{report.CSS}</style>" in report.render(build(MemoryAnalytics(MemoryRecords(), MemoryMessages()), PRACTICE, NOW,
+                                                                 START, END), PRACTICE, "2026-11", NOW)

@@ -56,16 +56,18 @@ def bar_chart_svg(title: str, rows: list[dict[str, Any]], key: str, width: int =
             f'{bars}</svg>')
 
 
-def _cell(v: Any) -> str:
-    if isinstance(v, float) and 0 <= v <= 1 and v != int(v):
+def _cell(column: str, v: Any, names: dict[str, str]) -> str:
+    if isinstance(v, float) and (column.endswith("_rate") or column in ("ci_low", "ci_high")):
         return f"{v * 100:.1f}%"
+    if column == "workflow" and isinstance(v, str):
+        return escape(names.get(v, v))
     return escape(str(v))
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> str:
+def _table(title: str, columns: list[str], rows: list[list[Any]], names: dict[str, str]) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in r) + "</tr>" for r in rows) or (
-        f'<tr><td colspan="{len(columns)}">Nothing in this period.</td></tr>')
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c, v, names)}</td>" for c, v in zip(columns, r, strict=False)) + "</tr>"
+                   for r in rows) or f'<tr><td colspan="{len(columns)}">Nothing in this period.</td></tr>'
     return f'<section class="block"><h2>{escape(title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>'
 
 
@@ -94,8 +96,8 @@ def render(summary: dict[str, Any], practice: PracticeProfile, month: str, gener
              ("Value of kept visits", f"{summary['roi']['value']:,.0f} {summary['roi']['currency']}")]
     every = tables(summary)
     roi = summary["roi"]
-    sections = "".join(_table(TABLE_TITLES[name], *every[name]) for name in every if name not in ("summary", "series", "roi"))
     names = summary.get("workflow_names", {})
+    sections = "".join(_table(TABLE_TITLES[name], *every[name], names) for name in every if name not in ("summary", "series", "roi"))
     versions = "".join(f"<li>{escape(names.get(w['workflow'], humanize(w['workflow'])))}: {escape(w['sentence'])}</li>"
                        for w in summary["versions"])
     definitions = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in DEFINITIONS.items())
@@ -105,6 +107,7 @@ def render(summary: dict[str, Any], practice: PracticeProfile, month: str, gener
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
         f'<h1>{escape(title)}</h1><p class="muted">{start:%b %d, %Y} – {end - timedelta(microseconds=1):%b %d, %Y} ({escape(practice.timezone)}); '
         f'generated {generated_at.astimezone(practice.zone):%b %d, %Y %H:%M}.</p>'
+        '<p class="muted noprint">Print it or save it as a PDF from the browser (Ctrl+P or ⌘P).</p>'
         f'<ul class="tiles" data-testid="report-tiles">{"".join(f"<li>{escape(k)}<b>{escape(v)}</b></li>" for k, v in tiles)}</ul>'
         f'<section class="block"><h2>Over the month</h2><div class="charts">{charts}</div></section>'
         f'<section class="block"><h2>Return on investment</h2><p class="roi" data-testid="report-roi">'

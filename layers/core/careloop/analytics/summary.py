@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from careloop.analytics.definitions import NEW_PATIENT_LOOKBACK, REPLY_WINDOW, SERIES, TEXT_LEAD
+from careloop.analytics.definitions import (
+    DEFINITIONS,
+    NEW_PATIENT_LOOKBACK,
+    REPLY_WINDOW,
+    SERIES,
+    TEXT_LEAD,
+)
 from careloop.analytics.stats import compare_sentence, median, rate, wilson
 from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import AnalyticsSource
@@ -113,6 +119,14 @@ def _breakdown(visits: list[_Visit], key: Callable[[_Visit], str | None]) -> lis
     return [_rate_row(name, groups[name]) for name in sorted(groups)]
 
 
+def _provider_label(practice: PracticeProfile, provider: str | None) -> str | None:
+    """A provider by the name people know: the EHR sends a name, a Careloop booking the profile's id."""
+    for p in practice.providers:
+        if provider in (p.id, p.name):
+            return p.name
+    return provider
+
+
 def _location_label(practice: PracticeProfile, location: str | None) -> str | None:
     for loc in practice.locations:
         if location in (loc.id, loc.name):
@@ -185,7 +199,7 @@ def build(source: AnalyticsSource, practice: PracticeProfile, now: datetime, sta
         "recovery_rate": rate(len(recovered), len(misses)),
         "series": _series(practice, start, end, bucket, sent, delivered, replies, counted),
         "by_workflow": _by_workflow(out_in_period, automated_all, counted),
-        "by_provider": _breakdown(counted, lambda v: v.appt.provider),
+        "by_provider": _breakdown(counted, lambda v: _provider_label(practice, v.appt.provider)),
         "by_location": _breakdown(counted, lambda v: _location_label(practice, v.appt.location)),
         "by_visit_type": _breakdown(counted, lambda v: v.appt.visit_type),
         "by_language": _breakdown(counted, lambda v: v.language),
@@ -199,6 +213,7 @@ def build(source: AnalyticsSource, practice: PracticeProfile, now: datetime, sta
                 "formula": (f"({roi_visits - len(attributable)} recovered by Careloop + {len(attributable)} confirmed attributable)"
                             f" × {value:,.2f} {practice.analytics.currency} per visit")},
         "voice": voice_summary(reads, start, end),
+        "definitions": DEFINITIONS,  # the page shows these words; the CSV and the report write the same
     }
     return summary
 
