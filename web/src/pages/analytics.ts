@@ -94,7 +94,7 @@ export class AnalyticsPage implements Page {
         h("div", { class: "field-inline" }, h("label", { for: "period" }, "Period"), select),
         h("div", { class: "field-inline" }, h("label", { for: "bucket" }, "Charts"), bucket),
         this.exportLink,
-        h("div", { class: "field-inline" }, h("label", { for: "report-month" }, "Report for"), this.month, report),
+        h("div", { class: "field-inline report-field" }, h("label", { for: "report-month" }, "Report for"), this.month, report),
       ),
       this.body,
     );
@@ -248,9 +248,9 @@ export class AnalyticsPage implements Page {
     const workflow = key === "by_workflow";
     const name = (r: RateRow): string =>
       workflow ? s.workflow_names[r.name] ?? humanize(r.name) : key === "by_language" ? languageName(r.name) : humanize(r.name);
-    const rate = (value: number, part: number, whole: number, column: string): HTMLElement =>
-      h("td", { class: "num", "data-label": column, "data-col": column, "data-value": value },
-        whole ? percent(value) : "–", whole ? h("span", { class: "cell-detail" }, ` ${count(part)}/${count(whole)}`) : null);
+    const rate = (value: number, part: number, whole: number, column: string, title: string): HTMLElement =>
+      h("td", { class: "num", "data-label": title, "data-col": column, "data-value": value },
+        h("span", null, whole ? percent(value) : "–", whole ? h("span", { class: "cell-detail" }, ` ${count(part)}/${count(whole)}`) : null));
     const columns = [...(workflow ? ["Sent", "Delivered"] : []), "Visits (n)", "Confirmation rate", "No-show rate", "Reply rate"];
     const body = rows.length
       ? h(
@@ -258,7 +258,7 @@ export class AnalyticsPage implements Page {
           { class: "table-wrap" },
           h(
             "table",
-            { class: "table", "data-testid": `analytics-${key.replace("_", "-")}` },
+            { class: "table", "data-testid": `analytics-${key.replaceAll("_", "-")}` },
             h("caption", { class: "sr-only" }, title),
             h("thead", null, h("tr", null, h("th", { scope: "col" }, label), ...columns.map((t) => h("th", { scope: "col", class: "num" }, t)))),
             h(
@@ -272,16 +272,16 @@ export class AnalyticsPage implements Page {
                   workflow ? h("td", { class: "num", "data-label": "Sent", "data-col": "sent", "data-value": r.sent }, count(r.sent)) : null,
                   workflow ? h("td", { class: "num", "data-label": "Delivered", "data-col": "delivered", "data-value": r.delivered }, count(r.delivered)) : null,
                   h("td", { class: "num", "data-label": "Visits (n)", "data-col": "n", "data-value": r.n }, count(r.n)),
-                  rate(r.confirmation_rate, r.confirmed, r.reminded, "confirmation_rate"),
-                  rate(r.no_show_rate, r.no_shows, r.past, "no_show_rate"),
-                  rate(r.reply_rate, r.replied, r.reminded, "reply_rate"),
+                  rate(r.confirmation_rate, r.confirmed, r.reminded, "confirmation_rate", "Confirmation rate"),
+                  rate(r.no_show_rate, r.no_shows, r.past, "no_show_rate", "No-show rate"),
+                  rate(r.reply_rate, r.replied, r.reminded, "reply_rate", "Reply rate"),
                 ),
               ),
             ),
           ),
         )
       : emptyState("Nothing in this period", "Visits and texts are counted here once there are some.");
-    return this.section(`rates-${key.replace("_", "-")}`, title, key, body,
+    return this.section(`rates-${key.replaceAll("_", "-")}`, title, key, body,
       this.definitions(`defs-${key}`, "What the columns mean",
         [...(key === "by_patient_type" ? ["new_patient"] : []), "n", "confirmation_rate", "no_show_rate", "reply_rate"], s.definitions));
   }
@@ -321,7 +321,7 @@ export class AnalyticsPage implements Page {
         tile("answered_automatically", "Answered automatically", percent(a.automation_rate), a.automation_rate,
              `${count(a.answered_automatically)} of ${count(a.texts)}`),
         tile("handed_to_staff", "Handed to staff", count(a.handed_to_staff), a.handed_to_staff,
-             `${count(a.handoffs)} conversations, ${count(a.handoffs_answered)} answered`),
+             `${count(a.handoffs)} conversation${a.handoffs === 1 ? "" : "s"}, ${count(a.handoffs_answered)} answered`),
         tile("median_first_reply_minutes", "Median first staff reply", minutes === null ? "–" : count(Math.round(minutes)), minutes,
              minutes === null ? "no handoff answered yet" : "minutes after the handoff"),
       ),
@@ -390,8 +390,7 @@ export class AnalyticsPage implements Page {
       "roi",
       h("p", { class: "roi-value", "data-testid": "roi-value", "data-value": s.roi.value }, money.format(s.roi.value)),
       h("p", { class: "roi-formula", "data-testid": "roi-formula" }, s.roi.formula),
-      h("p", { class: "muted" }, s.definitions["roi"] ?? "",
-        " Set the value per visit in the practice profile (analytics.value_per_visit)."),
+      h("p", { class: "muted" }, s.definitions["roi"] ?? ""),
       this.definitions("defs-roi", "What counts", ["recovered_by_careloop", "confirmed_attributable"], s.definitions),
     );
   }
