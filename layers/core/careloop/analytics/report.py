@@ -56,8 +56,8 @@ def bar_chart_svg(title: str, rows: list[dict[str, Any]], key: str, width: int =
             f'{bars}</svg>')
 
 
-def _cell(column: str, v: Any, names: dict[str, str]) -> str:
-    if isinstance(v, float) and (column.endswith("_rate") or column in ("ci_low", "ci_high")):
+def _cell(column: str, v: Any, names: dict[str, str], metric: str = "") -> str:
+    if isinstance(v, float) and (column.endswith("_rate") or column in ("ci_low", "ci_high") or metric.endswith("_rate")):
         return f"{v * 100:.1f}%"
     if column == "workflow" and isinstance(v, str):
         return escape(names.get(v, v))
@@ -66,7 +66,8 @@ def _cell(column: str, v: Any, names: dict[str, str]) -> str:
 
 def _table(title: str, columns: list[str], rows: list[list[Any]], names: dict[str, str]) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(c, v, names)}</td>" for c, v in zip(columns, r, strict=False)) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c, v, names, str(r[0]) if columns[0] == 'metric' else '')}</td>"
+                                        for c, v in zip(columns, r, strict=False)) + "</tr>"
                    for r in rows) or f'<tr><td colspan="{len(columns)}">Nothing in this period.</td></tr>'
     return f'<section class="block"><h2>{escape(title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>'
 
@@ -78,10 +79,10 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}.muted{colo
 .tiles li{border:1px solid #d7dde5;border-radius:6px;padding:8px}.tiles b{display:block;font-size:20px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:8px}
 .chart rect{fill:#2f6fd0}.chart .axis{stroke:#8a94a3}.chart .tick{font-size:9px;fill:#5b6573}.chart .chart-title{font-size:11px;font-weight:600}
-table{border-collapse:collapse;width:100%;font-size:12px}th,td{border-bottom:1px solid #e3e7ed;padding:3px 6px;text-align:left}
+.block{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:12px}th,td{border-bottom:1px solid #e3e7ed;padding:3px 6px;text-align:left}
 td:not(:first-child){font-variant-numeric:tabular-nums}.roi{font-size:18px}dt{font-weight:600}dd{margin:0 0 6px}
 @page{size:A4;margin:14mm}
-@media print{body{margin:0;max-width:none}.block,.tiles li,svg{break-inside:avoid}a{color:inherit;text-decoration:none}.noprint{display:none}}
+@media print{body{margin:0;max-width:none}.block{overflow:visible}.block,.tiles li,svg{break-inside:avoid}a{color:inherit;text-decoration:none}.noprint{display:none}}
 """
 
 
