@@ -208,16 +208,22 @@ def _refresh(svc: Services) -> None:
 
 @app.get("/analytics/summary")
 def get_analytics(start: Annotated[datetime | None, _when("from")] = None,
-                  end: Annotated[datetime | None, _when("to")] = None) -> m.AnalyticsSummary:
-    """Delivery, response, confirmation, no-show and recovery over [from, to) (default: 30 days)."""
-    return _as(m.AnalyticsSummary, inbox.analytics(services(), start, end))
+                  end: Annotated[datetime | None, _when("to")] = None,
+                  bucket: Annotated[str, Query(max_length=10, description="day or week: the series over time")] = "day",
+                  ) -> dict[str, Any]:
+    """The period's analytics over [from, to) (default: 30 days): tiles, series, rates, versions, ROI."""
+    return inbox.analytics(services(), start, end, bucket)
 
 
 @app.get("/analytics/export.csv", responses=CSV)
-def get_export(start: Annotated[datetime | None, _when("from")] = None, end: Annotated[datetime | None, _when("to")] = None):
-    """The analytics summary's tables as CSV."""
-    body = inbox.analytics_csv(inbox.analytics(services(), start, end))
-    return Response(200, "text/csv", body, headers={"Content-Disposition": "attachment; filename=careloop-analytics.csv"})
+def get_export(start: Annotated[datetime | None, _when("from")] = None,
+               end: Annotated[datetime | None, _when("to")] = None,
+               bucket: Annotated[str, Query(max_length=10)] = "day",
+               table: Annotated[str | None, Query(max_length=40, description="One table (careloop.analytics.tables)")] = None):
+    """Every analytics table as CSV, or the one named, with the definitions of its columns."""
+    body = inbox.analytics_csv(inbox.analytics(services(), start, end, bucket), table)
+    name = f"careloop-analytics-{table}.csv" if table else "careloop-analytics.csv"  # a known table: checked above
+    return Response(200, "text/csv", body, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 # ---- online booking requests (request mode): the front desk confirms or declines -----------------
@@ -583,6 +589,32 @@ def post_workflow_test_send(workflow_id: str, req: m.TestSendRequest) -> Respons
 
 
 # ---- end of the workflow editor -------------------------------------------------------------------
+
+
+# ---- analytics: the printable monthly report (issue 14, item 6; careloop/analytics/) ---------------
+
+
+@app.get("/analytics/report", responses={200: {"description": "The printable report", "content": {"text/html": {}}}})
+def get_analytics_report(month: Annotated[str | None, Query(max_length=10, description="YYYY-MM")] = None):
+    """The month's report for leadership as one printable HTML page (?month=YYYY-MM, on the
+    practice's calendar; the last whole month by default): tiles, charts, tables, ROI, definitions."""
+    from careloop.analytics import report
+
+    svc = services()
+    now = svc.clock.now()
+    month = month or _last_month(now.astimezone(svc.practice.zone))
+    start, end = report.month_period(month[:10], svc.practice)
+    html = report.render(inbox.analytics(svc, start, end), svc.practice, month, now)
+    return Response(200, "text/html; charset=utf-8", html,
+                    headers={"Content-Disposition": f'inline; filename="careloop-report-{start:%Y-%m}.html"'})
+
+
+def _last_month(local_now: datetime) -> str:
+    first = local_now.replace(day=1)
+    return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
+
+
+# ---- end analytics ---------------------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])

@@ -56,3 +56,15 @@ def test_history_lived_through_the_pipeline(stack, seeded, ports):
     threads = inbox.conversations(ports)
     # threads left open for staff: questions the agent handed over, urgent texts
     assert any(t["patient_id"].startswith("hist-") and t["needs_attention"] for t in threads)
+
+
+def test_the_reminder_edited_halfway_is_compared_version_by_version(stack, seeded, ports):
+    # the manager's edit at day 45 (history._edit_reminder): v1 sent the first half, v2 the second
+    from careloop import inbox
+
+    now = stack.clock.now()
+    ninety = inbox.summary(ports.analytics, ports.practice, now, now - timedelta(days=90), now)
+    reminder = next(w for w in ninety["versions"] if w["workflow"] == "appointment-reminder")
+    assert [(r["label"], r["n"] > 0) for r in reminder["versions"]] == [("v2", True), ("v1", True)]
+    assert reminder["sentence"].startswith("v2 confirmed ") and " vs v1 confirmed " in reminder["sentence"]
+    assert ninety["recovered_by_careloop"] > 0 and ninety["roi"]["value"] > 0  # the no-shows rebooked through their link

@@ -40,3 +40,17 @@ def test_rates_and_breakdowns(svc):
     assert out["by_week"] and sum(w["sent"] for w in out["by_week"]) == len([m for m in svc.outbox.sent if m.automated])
     csv_text = inbox.analytics_csv(out)
     assert "recovery_rate,1.0" in csv_text and "Dr. Lee" in csv_text and "week,sent" in csv_text
+
+
+def test_a_workflow_text_records_the_version_that_sent_it(svc):
+    # Given a booking, when the reminder goes out, then the text names the workflow's version
+    t0 = svc.clock.now()
+    ingest(svc.records, svc.consent, [Patient(id="pv", first_name="V", phone="+16175551099")],
+           [Appointment(id="av", patient_id="pv", start=t0 + timedelta(days=3))], t0)
+    svc.clock.set(t0 + timedelta(days=1, hours=5))
+    tick(svc)
+    sent = [m for m in svc.outbox.sent if m.workflow == "appointment-reminder"]
+    version = next(w.version for w in svc.workflows if w.id == "appointment-reminder")
+    assert sent and all(m.workflow_version == version for m in sent)
+    stored = svc.messages.get_message(sent[0].message_id)
+    assert stored is not None and stored.workflow_version == version

@@ -40,14 +40,14 @@ def test_every_route_declares_what_it_takes_and_answers(document):
     declared = {(r.method, r.openapi_path) for r in app._static_routes + app._dynamic_routes if r.include_in_schema}
     documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
     assert declared == documented
-    # and each answers a declared schema (JSON) or says it is a CSV download: a route returning a
+    # and each answers a declared schema (JSON) or says it is a CSV download or a printable HTML page: a route returning a
     # bare dict is untyped (recipe: README, "The staff API's contract")
     untyped = []
     for path, ops in document["paths"].items():
         for method, op in ops.items():
             ok = [op["responses"][c] for c in ("200", "201", "202") if c in op["responses"]]
             content = ok[0].get("content", {}) if ok else {}
-            if not ("text/csv" in content or content.get("application/json", {}).get("schema")):
+            if not ("text/csv" in content or "text/html" in content or content.get("application/json", {}).get("schema")):
                 untyped.append(f"{method.upper()} {path}")
             if method in ("post", "put") and "requestBody" not in op and op["operationId"] not in BODYLESS:
                 untyped.append(f"{method.upper()} {path} (its body)")

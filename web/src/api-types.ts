@@ -2,22 +2,6 @@
 // GENERATED from docs/openapi/staff-api.json by `make openapi`; do not edit by hand.
 // Objects may carry more fields than listed (the API passes through what the core adds).
 
-export interface AnalyticsSummary {
-  period: Record<string, string>;
-  sent: number;
-  delivered: number;
-  failed: number;
-  delivery_rate: number;
-  responses: number;
-  response_rate: number;
-  confirmed: number;
-  confirmation_rate: number;
-  no_shows: number;
-  no_show_rate: number;
-  by_workflow: WorkflowStats[];
-  voice: Record<string, unknown> | null;
-}
-
 export interface Appointment {
   id: string;
   patient_id: string;
@@ -394,13 +378,6 @@ export interface WorkflowSave {
   workflow: Record<string, unknown>;
   /** Why it changed (kept in the history) */
   why?: string;
-}
-
-export interface WorkflowStats {
-  workflow: string | null;
-  sent: number;
-  delivered: number;
-  confirmed: number;
 }
 
 export interface WorkflowStep {

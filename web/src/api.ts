@@ -2,7 +2,12 @@
 // authorizer style, no "Bearer"); a 401 ends the session. Decoders turn JSON into the types in types.ts.
 import { decodeTimeline, type PatientTimeline } from "./timeline";
 import type {
+  AgentStats,
   AnalyticsSummary,
+  RateRow,
+  SeriesKey,
+  SeriesPoint,
+  WorkflowVersions,
   Appointment,
   Conversation,
   Me,
@@ -213,30 +218,104 @@ export function decodeWorkflow(v: unknown): Workflow {
   };
 }
 
+// ---- analytics (careloop/analytics): the summary the page, its CSVs and the report share -----------
+
+const numOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const SERIES_KEYS: readonly SeriesKey[] = ["sent", "delivered", "replies", "confirmed", "no_shows", "recovered"];
+
+function decodeRateRow(v: unknown): RateRow {
+  const o = obj(v);
+  return {
+    name: str(o["name"], "(none)"),
+    n: num(o["n"]),
+    reminded: num(o["reminded"]),
+    confirmed: num(o["confirmed"]),
+    confirmation_rate: num(o["confirmation_rate"]),
+    past: num(o["past"]),
+    no_shows: num(o["no_shows"]),
+    no_show_rate: num(o["no_show_rate"]),
+    replied: num(o["replied"]),
+    reply_rate: num(o["reply_rate"]),
+    sent: num(o["sent"]),
+    delivered: num(o["delivered"]),
+  };
+}
+
+function decodeSeries(v: unknown): SeriesPoint {
+  const o = obj(v);
+  const point = { bucket: str(o["bucket"]) } as SeriesPoint;
+  for (const k of SERIES_KEYS) point[k] = num(o[k]);
+  return point;
+}
+
+function decodeAgent(v: unknown): AgentStats {
+  const o = obj(v);
+  return {
+    texts: num(o["texts"]),
+    answered_automatically: num(o["answered_automatically"]),
+    handed_to_staff: num(o["handed_to_staff"]),
+    automation_rate: num(o["automation_rate"]),
+    staff_replies: num(o["staff_replies"]),
+    handoffs: num(o["handoffs"]),
+    handoffs_answered: num(o["handoffs_answered"]),
+    median_first_reply_minutes: numOrNull(o["median_first_reply_minutes"]),
+    by_intent: arr(o["by_intent"]).map((r) => {
+      const ro = obj(r);
+      return { intent: str(ro["intent"]), texts: num(ro["texts"]), answered_automatically: num(ro["answered_automatically"]),
+               handed_to_staff: num(ro["handed_to_staff"]) };
+    }),
+  };
+}
+
+function decodeVersions(v: unknown): WorkflowVersions {
+  const o = obj(v);
+  return {
+    workflow: str(o["workflow"]),
+    sentence: str(o["sentence"]),
+    versions: arr(o["versions"]).map((r) => {
+      const ro = obj(r);
+      return { version: numOrNull(ro["version"]), label: str(ro["label"]), n: num(ro["n"]), confirmed: num(ro["confirmed"]),
+               confirmation_rate: num(ro["confirmation_rate"]), ci_low: num(ro["ci_low"]), ci_high: num(ro["ci_high"]) };
+    }),
+  };
+}
+
+function decodeStrings(v: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(obj(v)).map(([k, t]) => [k, str(t)]));
+}
+
 function decodeSummary(v: unknown): AnalyticsSummary {
   const o = obj(v);
   const period = obj(o["period"]);
+  const roi = obj(o["roi"]);
+  const counts = ["sent", "delivered", "failed", "delivery_rate", "replies", "responses", "response_rate", "patients_texted",
+    "appointments", "reminded", "confirmed", "confirmation_rate", "no_shows", "no_show_rate", "cancelled", "recovered",
+    "recovered_by_careloop", "recovery_rate"] as const;
+  const figures = Object.fromEntries(counts.map((k) => [k, num(o[k])])) as Record<(typeof counts)[number], number>;
   return {
     period: { from: str(period["from"]), to: str(period["to"]) },
-    sent: num(o["sent"]),
-    delivered: num(o["delivered"]),
-    failed: num(o["failed"]),
-    delivery_rate: num(o["delivery_rate"]),
-    responses: num(o["responses"]),
-    response_rate: num(o["response_rate"]),
-    confirmed: num(o["confirmed"]),
-    confirmation_rate: num(o["confirmation_rate"]),
-    no_shows: num(o["no_shows"]),
-    no_show_rate: num(o["no_show_rate"]),
-    by_workflow: arr(o["by_workflow"]).map((w) => {
-      const wo = obj(w);
-      return {
-        workflow: str(wo["workflow"]),
-        sent: num(wo["sent"]),
-        delivered: num(wo["delivered"]),
-        confirmed: num(wo["confirmed"]),
-      };
-    }),
+    bucket: o["bucket"] === "week" ? "week" : "day",
+    ...figures,
+    series: arr(o["series"]).map(decodeSeries),
+    by_workflow: arr(o["by_workflow"]).map((w) => ({ ...decodeRateRow(w), workflow: str(obj(w)["workflow"], str(obj(w)["name"])) })),
+    by_provider: arr(o["by_provider"]).map(decodeRateRow),
+    by_location: arr(o["by_location"]).map(decodeRateRow),
+    by_visit_type: arr(o["by_visit_type"]).map(decodeRateRow),
+    by_language: arr(o["by_language"]).map(decodeRateRow),
+    by_patient_type: arr(o["by_patient_type"]).map(decodeRateRow),
+    agent: decodeAgent(o["agent"]),
+    versions: arr(o["versions"]).map(decodeVersions),
+    roi: {
+      recovered_by_careloop: num(roi["recovered_by_careloop"]),
+      confirmed_attributable: num(roi["confirmed_attributable"]),
+      visits: num(roi["visits"]),
+      value_per_visit: num(roi["value_per_visit"]),
+      currency: str(roi["currency"], "USD"),
+      value: num(roi["value"]),
+      formula: str(roi["formula"]),
+    },
+    definitions: decodeStrings(o["definitions"]),
+    workflow_names: decodeStrings(o["workflow_names"]),
     voice: decodeVoice(o["voice"]),
   };
 }
@@ -374,18 +453,27 @@ export class Api {
     return typeof wf["id"] === "string" ? decodeWorkflow(wf) : null;
   }
 
-  async analytics(from: Date, to: Date): Promise<AnalyticsSummary> {
-    const q = `from=${seg(from.toISOString())}&to=${seg(to.toISOString())}`;
+  /** The period's analytics; `bucket` groups the series over time by day or by week. */
+  async analytics(from: Date, to: Date, bucket: "day" | "week" = "day"): Promise<AnalyticsSummary> {
+    const q = `from=${seg(from.toISOString())}&to=${seg(to.toISOString())}&bucket=${bucket}`;
     return decodeSummary(await this.json("GET", `/analytics/summary?${q}`));
   }
 
-  exportCsvUrl(from: Date, to: Date): string {
-    return `${this.opts.base}/analytics/export.csv?from=${seg(from.toISOString())}&to=${seg(to.toISOString())}`;
+  /** Every table's CSV, or one table's (`table`: a key of the summary, "summary", "series", "agent"…). */
+  exportCsvUrl(from: Date, to: Date, table?: string, bucket: "day" | "week" = "day"): string {
+    const q = `from=${seg(from.toISOString())}&to=${seg(to.toISOString())}&bucket=${bucket}${table ? `&table=${seg(table)}` : ""}`;
+    return `${this.opts.base}/analytics/export.csv?${q}`;
+  }
+
+  /** The printable monthly report (YYYY-MM) as HTML text, fetched with the Authorization header. */
+  async analyticsReport(month: string): Promise<string> {
+    const res = await this.request("GET", `/analytics/report?month=${seg(month)}`, undefined, "text/html");
+    return res.text();
   }
 
   /** The CSV needs the Authorization header, so it is fetched and handed to the browser as a blob. */
-  async exportCsv(from: Date, to: Date): Promise<{ blob: Blob; filename: string | null }> {
-    const path = this.exportCsvUrl(from, to).slice(this.opts.base.length);
+  async exportCsv(from: Date, to: Date, table?: string, bucket: "day" | "week" = "day"): Promise<{ blob: Blob; filename: string | null }> {
+    const path = this.exportCsvUrl(from, to, table, bucket).slice(this.opts.base.length);
     const res = await this.request("GET", path, undefined, "text/csv");
     const disposition = res.headers.get("content-disposition") ?? "";
     const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);

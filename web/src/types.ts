@@ -74,13 +74,118 @@ export type WorkflowStep = wire.WorkflowStep;
 /** A workflow card: the history is not read from the list. */
 export type Workflow = Omit<wire.Workflow, "history">;
 
-export interface WorkflowStats extends Omit<wire.WorkflowStats, "workflow"> {
-  workflow: string;
+/** One row of a "rates by" table (careloop/analytics/summary.py _rate_row); by workflow adds sent/delivered. */
+export interface RateRow {
+  name: string;
+  n: number;
+  reminded: number;
+  confirmed: number;
+  confirmation_rate: number;
+  past: number;
+  no_shows: number;
+  no_show_rate: number;
+  replied: number;
+  reply_rate: number;
+  sent: number;
+  delivered: number;
 }
 
-export interface AnalyticsSummary extends Omit<wire.AnalyticsSummary, "period" | "by_workflow" | "voice"> {
+/** A by-workflow row: the workflow's texts and the rates of the visits it texted. */
+export type WorkflowStats = RateRow & { workflow: string };
+
+/** One bucket (a day, or the Monday of a week) of the series over time. */
+export interface SeriesPoint {
+  bucket: string;
+  sent: number;
+  delivered: number;
+  replies: number;
+  confirmed: number;
+  no_shows: number;
+  recovered: number;
+}
+
+export type SeriesKey = Exclude<keyof SeriesPoint, "bucket">;
+
+export interface IntentRow {
+  intent: string;
+  texts: number;
+  answered_automatically: number;
+  handed_to_staff: number;
+}
+
+/** The SMS agent's volumes: answered by itself vs handed to staff, and staff's first-reply time. */
+export interface AgentStats {
+  texts: number;
+  answered_automatically: number;
+  handed_to_staff: number;
+  automation_rate: number;
+  staff_replies: number;
+  handoffs: number;
+  handoffs_answered: number;
+  median_first_reply_minutes: number | null;
+  by_intent: IntentRow[];
+}
+
+export interface VersionRow {
+  version: number | null;
+  label: string;
+  n: number;
+  confirmed: number;
+  confirmation_rate: number;
+  ci_low: number;
+  ci_high: number;
+}
+
+/** One workflow's versions side by side, newest first, with the sentence comparing the newest two. */
+export interface WorkflowVersions {
+  workflow: string;
+  versions: VersionRow[];
+  sentence: string;
+}
+
+export interface Roi {
+  recovered_by_careloop: number;
+  confirmed_attributable: number;
+  visits: number;
+  value_per_visit: number;
+  currency: string;
+  value: number;
+  formula: string;
+}
+
+export interface AnalyticsSummary {
   period: { from: string; to: string };
+  bucket: "day" | "week";
+  sent: number;
+  delivered: number;
+  failed: number;
+  delivery_rate: number;
+  replies: number;
+  responses: number;
+  response_rate: number;
+  patients_texted: number;
+  appointments: number;
+  reminded: number;
+  confirmed: number;
+  confirmation_rate: number;
+  no_shows: number;
+  no_show_rate: number;
+  cancelled: number;
+  recovered: number;
+  recovered_by_careloop: number;
+  recovery_rate: number;
+  series: SeriesPoint[];
   by_workflow: WorkflowStats[];
+  by_provider: RateRow[];
+  by_location: RateRow[];
+  by_visit_type: RateRow[];
+  by_language: RateRow[];
+  by_patient_type: RateRow[];
+  agent: AgentStats;
+  versions: WorkflowVersions[];
+  roi: Roi;
+  definitions: Record<string, string>;
+  workflow_names: Record<string, string>;
   voice: VoiceStats | null;
 }
 

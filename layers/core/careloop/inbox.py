@@ -4,19 +4,18 @@ lists, workflow listing and the analytics summary (what the staff API and web ap
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from careloop import consent, csvout
+from careloop import consent
+from careloop.analytics import build as build_analytics
+from careloop.analytics import tables as analytics_tables
 from careloop.errors import Conflict, NotFound, PayloadError
-from careloop.models import ACTIVE_STATUSES, Appointment, Message, MessageStatus, Patient
+from careloop.models import Message, MessageStatus, Patient
 from careloop.phones import mask, try_e164
 from careloop.ports import STAFF_ITEM_KINDS, AnalyticsSource, Services, needs_staff
 from careloop.practice import PracticeProfile
-from careloop.voice.analytics import METRICS as VOICE_METRICS
-from careloop.voice.analytics import voice_summary
 from careloop.workflows.model import Condition, Step, Trigger, Workflow
 
 
@@ -25,8 +24,6 @@ def _name(p: Patient | None) -> str:
 
 
 INBOX_DAYS = 30  # the inbox lists conversations active in the last month
-# a no-show is recovered by a later visit that is on or that took place
-BOOKED_AGAIN = ACTIVE_STATUSES | {"fulfilled"}
 
 
 TEXT_KINDS = ("sms_in", "sms_out", "call")  # what a person said or was sent: what a preview shows
@@ -427,121 +424,35 @@ def _summary(workflow: Workflow, step: Step) -> str:
     return f"{verb} {when}" + (f", if {' and '.join(conditions)}" if conditions else "")
 
 
-def analytics(s: Services, start: datetime | None, end: datetime | None) -> dict:
-    """The summary the staff API shows: the last 30 days (and tomorrow) unless told otherwise."""
+def analytics(s: Services, start: datetime | None, end: datetime | None, bucket: str = "day") -> dict:
+    """The summary the staff API shows: the last 30 days (and tomorrow) unless told otherwise;
+    the figures are careloop.analytics'; the workflows' names are added for the page."""
     now = s.clock.now()
-    return summary(s.analytics, s.practice, now, start or now - timedelta(days=30), end or now + timedelta(days=1))
+    if bucket not in ("day", "week"):
+        raise PayloadError(f"bucket: {bucket[:20]!r} is not day or week")
+    start, end = start or now - timedelta(days=30), end or now + timedelta(days=1)
+    if end <= start:
+        raise PayloadError("to: the period's end must be after its start")
+    if end - start > MAX_ANALYTICS_PERIOD:
+        raise PayloadError(f"from/to: a period is at most {MAX_ANALYTICS_PERIOD.days} days")
+    out = build_analytics(s.analytics, s.practice, now, start, end, "week" if bucket == "week" else "day")
+    return out | {"workflow_names": {w.id: w.name for w in s.workflows}}
+
+
+MAX_ANALYTICS_PERIOD = timedelta(days=400)  # a year and a little: one read stays bounded
 
 
 def summary(source: AnalyticsSource, practice: PracticeProfile, now: datetime, start: datetime, end: datetime) -> dict:
-    """Delivery, response, confirmation, no-show and recovery over [start, end), by workflow,
-    provider, location and week; `now` decides which visits are already past."""
-    out_msgs = [m for m in source.messages_between("sms_out", start, end) if not m.test]  # a test send is no figure
-    automated = [m for m in out_msgs if m.automated]
-    inbound = source.messages_between("sms_in", start, end)
-    sent = [m for m in out_msgs if m.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)]
-    delivered = [m for m in out_msgs if m.status == MessageStatus.DELIVERED]
-    failed = [m for m in out_msgs if m.status == MessageStatus.FAILED]
-    appts = source.appointments_starting(start, end)
-    reminded = {m.appointment_id for m in automated if m.workflow == "appointment-reminder"}
-    confirmed = [a for a in appts if a.confirmed]
-    past = [a for a in appts if a.start < now and a.status in ("fulfilled", "noshow", "arrived", "checked-in")]
-    no_shows = [a for a in past if a.status == "noshow"]
-    patients_texted = {m.patient_id for m in automated}
-    responders = {m.patient_id for m in inbound if m.patient_id in patients_texted}
-    by_wf: dict[str, dict[str, Any]] = {}
-    for m in automated:
-        row = by_wf.setdefault(m.workflow or "?", {"workflow": m.workflow, "sent": 0, "delivered": 0, "confirmed": 0})
-        row["sent"] += 1
-        row["delivered"] += m.status == MessageStatus.DELIVERED
-    by_wf.get("appointment-reminder", {}).update(confirmed=len([a for a in confirmed if a.id in reminded]))
-
-    def rate(a: int, b: int) -> float:
-        return round(a / b, 4) if b else 0.0
-
-    # no-show recovery: a no-show whose patient booked again afterwards
-    # (only the no-show patients' appointments are read, whenever they start)
-    later = source.appointments_of_patients({a.patient_id for a in no_shows}) if no_shows else []
-    recovered = [a for a in no_shows if any(
-        b.patient_id == a.patient_id and b.id != a.id and b.updated_at and a.updated_at
-        and b.updated_at >= a.updated_at and b.status in BOOKED_AGAIN
-        for b in later)]
-
-    def breakdown(key: Callable[[Appointment], str | None]) -> list[dict]:
-        rows: dict[str, dict[str, int]] = {}
-        for a in appts:
-            row = rows.setdefault(key(a) or "(none)", {"appointments": 0, "reminded": 0, "confirmed": 0, "past": 0, "no_shows": 0})
-            row["appointments"] += 1
-            row["reminded"] += a.id in reminded
-            row["confirmed"] += a.confirmed and a.id in reminded
-            row["past"] += a in past
-            row["no_shows"] += a.status == "noshow" and a in past
-        return [
-            {"name": name, **row, "confirmation_rate": rate(row["confirmed"], row["reminded"]),
-             "no_show_rate": rate(row["no_shows"], row["past"])}
-            for name, row in sorted(rows.items())
-        ]
-
-    by_week: dict[str, dict[str, Any]] = {}
-    for m in automated:
-        week = m.at.astimezone(practice.zone).strftime("%G-W%V")
-        row = by_week.setdefault(week, {"week": week, "sent": 0, "delivered": 0, "responses": 0})
-        row["sent"] += 1
-        row["delivered"] += m.status == MessageStatus.DELIVERED
-    for m in inbound:
-        week = m.at.astimezone(practice.zone).strftime("%G-W%V")
-        by_week.setdefault(week, {"week": week, "sent": 0, "delivered": 0, "responses": 0})["responses"] += 1
-
-    return {
-        "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "sent": len(sent), "delivered": len(delivered), "failed": len(failed),
-        "delivery_rate": rate(len(delivered), len(sent)),
-        "responses": len(responders), "response_rate": rate(len(responders), len(patients_texted)),
-        "confirmed": len(confirmed), "confirmation_rate": rate(len([a for a in confirmed if a.id in reminded]), len(reminded)),
-        "no_shows": len(no_shows), "no_show_rate": rate(len(no_shows), len(past)),
-        "recovered": len(recovered), "recovery_rate": rate(len(recovered), len(no_shows)),
-        "by_workflow": sorted(by_wf.values(), key=lambda r: r["workflow"] or ""),
-        "by_provider": breakdown(lambda a: a.provider),
-        "by_location": breakdown(lambda a: _location_label(practice, a.location)),
-        "by_week": [by_week[k] for k in sorted(by_week)],
-        "voice": voice_summary(source, start, end),
-    }
+    """Delivery, response, confirmation, no-show and recovery over [start, end) (careloop.analytics)."""
+    return build_analytics(source, practice, now, start, end)
 
 
-def _location_label(practice: PracticeProfile, location: str | None) -> str | None:
-    for loc in practice.locations:
-        if location in (loc.id, loc.name):
-            return loc.name
-    return location
-
-
-def analytics_csv(summary: dict) -> str:
-    buf = io.StringIO()
-    w = csvout.writer(buf)
-    w.writerow(["metric", "value"])
-    for k in ("sent", "delivered", "failed", "delivery_rate", "responses", "response_rate", "confirmed",
-              "confirmation_rate", "no_shows", "no_show_rate", "recovered", "recovery_rate"):
-        w.writerow([k, summary[k]])
-    w.writerow([])
-    w.writerow(["workflow", "sent", "delivered", "confirmed"])
-    for row in summary["by_workflow"]:
-        w.writerow([row["workflow"], row["sent"], row["delivered"], row["confirmed"]])
-    for title in ("provider", "location"):
-        w.writerow([])
-        w.writerow([title, "appointments", "reminded", "confirmed", "confirmation_rate", "no_shows", "no_show_rate"])
-        for row in summary[f"by_{title}"]:
-            w.writerow([row["name"], row["appointments"], row["reminded"], row["confirmed"], row["confirmation_rate"],
-                        row["no_shows"], row["no_show_rate"]])
-    w.writerow([])
-    w.writerow(["week", "sent", "delivered", "responses"])
-    for row in summary["by_week"]:
-        w.writerow([row["week"], row["sent"], row["delivered"], row["responses"]])
-    if "voice" in summary:
-        w.writerow([])
-        w.writerow(["voice metric", "value"])
-        for k in (*VOICE_METRICS, "text_back_booking_rate"):
-            w.writerow([k, summary["voice"][k]])
-    return buf.getvalue()
+def analytics_csv(summary: dict, table: str | None = None) -> str:
+    """Every table of the summary as CSV (or the one named), with the definitions of its columns."""
+    try:
+        return analytics_tables.to_csv(summary, table)
+    except KeyError as exc:
+        raise PayloadError(f"table: {str(table)[:40]!r} is not one of {', '.join(analytics_tables.table_names())}") from exc
 
 
 # ---- inbox2: assignment, team views, internal notes, saved replies, unread markers ------------------

@@ -160,6 +160,7 @@ class Message(_Model):
     at: datetime
     status: MessageStatus = MessageStatus.QUEUED
     workflow: str | None = None
+    workflow_version: int | None = None  # the version of `workflow` that sent it (analytics compares versions)
     step: str | None = None
     priority: Literal["urgent", "normal"] | None = None
     automated: bool = True  # False for direct answers to a patient who just wrote

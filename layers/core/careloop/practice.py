@@ -212,6 +212,19 @@ class SavedReply(_Strict):
     es: str | None = Field(None, max_length=1000)
 
 
+# A conservative average of what one routine visit brings in (a US dental hygiene visit or a
+# primary-care follow-up collects roughly $100-$250); each practice should set its own.
+DEFAULT_VALUE_PER_VISIT = 150.0
+
+
+class AnalyticsSettings(_Strict):
+    """What the analytics page's ROI multiplies by: the value of one kept visit, in `currency`."""
+
+    value_per_visit: float = Field(DEFAULT_VALUE_PER_VISIT, ge=0, le=100_000,
+                                   description="average revenue of one visit; default 150 (a conservative routine visit)")
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of value_per_visit")
+
+
 class PracticeProfile(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
     name: str = Field(min_length=1)
@@ -240,6 +253,8 @@ class PracticeProfile(_Strict):
         None, description="self-scheduling (spec/booking.md): what patients may book through their link"
     )
     voice: VoiceSettings | None = Field(None, description="the voice agent (spec/voice.md): Amazon Connect + Lex V2")
+    analytics: AnalyticsSettings = Field(
+        AnalyticsSettings(), description="the analytics page's ROI: value per visit and its currency")
     saved_replies: tuple[SavedReply, ...] | None = Field(
         None, description="the inbox's saved replies (en/es); default: careloop.inbox.DEFAULT_SAVED_REPLIES")
     test_contacts: tuple[str, ...] = Field(

@@ -68,6 +68,8 @@ POLICY: dict[str, frozenset[str]] = {
     "POST /workflows/<workflow_id>/undo": ADMIN_ONLY,
     "POST /workflows/<workflow_id>/dry-run": ADMIN_ONLY,
     "POST /workflows/<workflow_id>/test-send": ADMIN_ONLY,
+    # analytics: the printable monthly report (the same roles as the rest of analytics)
+    "GET /analytics/report": MONEY,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers

@@ -420,6 +420,9 @@ class MemoryAnalytics:
     def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]:
         return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]
 
+    def patients_by_id(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
+        return self._records.get_patients(set(patient_ids))
+
 
 class MemoryBooking:
     """BookingStore: links by token and by ref, slot claims by (provider, start), each put

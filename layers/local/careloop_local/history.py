@@ -181,6 +181,8 @@ def seed_history(stack: LocalStack, *, days: int = 90, patients: int = 40, seed:
             break
         stack.clock.advance_to(at)
         now = stack.clock.now()
+        if index == days // 2:  # halfway, the manager edits the reminder: analytics compares v1 with v2
+            _edit_reminder(services, now)
         # replies to the reminders for tomorrow's visits (sent at an earlier tick)
         texted = rebooked = 0
         for v in by_visit_day.get(day + timedelta(days=1), []):
@@ -221,6 +223,31 @@ def seed_history(stack: LocalStack, *, days: int = 90, patients: int = 40, seed:
     result.texts_sent = len(stack.standin.outbox())
     result.seconds = round(_time.monotonic() - began, 1)
     return result
+
+
+# The manager's edit halfway through the story (a shorter reminder, the time first)
+REMINDER_EDIT = {
+    "en": ("Hi {{ first_name }}! Your {{ practice_name }} {% if visit_type %}{{ visit_type }} {% endif %}visit is "
+           "{{ date_time }}. Reply C to confirm or R to reschedule. Reply STOP to opt out."),
+    "why": "Shorter reminder with the visit time first (change one thing and measure)",
+}
+
+
+def _edit_reminder(services: Services, now: datetime) -> None:
+    """Save v2 of the appointment reminder through the registry, as the workflow editor does."""
+    from careloop.workflows import registry
+
+    current = next((w for w in registry.current(services.configs) if w.id == "appointment-reminder"), None)
+    if current is None or current.version > 1:
+        return  # already edited (a stack seeded twice): the story has one edit
+    definition = current.model_dump(mode="json")
+    for step in definition["steps"]:
+        if step["id"] == "reminder-48h":
+            step["action"]["template"]["en"] = REMINDER_EDIT["en"]
+    registry.save(services.configs, definition, "manager@demo.careloop.test", REMINDER_EDIT["why"], now)
+    invalidate = getattr(services.workflow_source, "invalidate", None)
+    if invalidate:  # the functions share this process's services: the next dispatch sends v2
+        invalidate()
 
 
 def _call(stack: LocalStack, v: Visit, phone: str, language: str) -> None:

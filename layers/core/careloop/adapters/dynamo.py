@@ -839,6 +839,10 @@ class DynamoAnalytics:
     def appointments_of_patients(self, patient_ids: Iterable[str]) -> list[Appointment]:
         return [a for pid in sorted(set(patient_ids)) for a in self._records.appointments_for_patient(pid)]
 
+    def patients_by_id(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
+        ids = sorted(set(patient_ids))
+        return self._records.get_patients(ids) if ids else {}
+
 
 def _starting(appointments: Iterable[Appointment], start: datetime, end: datetime) -> list[Appointment]:
     return sorted((a for a in appointments if start <= a.start < end), key=lambda a: a.start)

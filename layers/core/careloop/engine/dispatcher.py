@@ -208,6 +208,7 @@ def _fire(
         at=now,
         status=MessageStatus.QUEUED if step.action.type == "sms" else MessageStatus.OPEN,
         workflow=action.workflow,
+        workflow_version=wf.version,  # the definition whose template this text is (it may be newer than the plan)
         step=action.step,
         priority=None if step.action.type == "sms" else step.action.priority,
         automated=True,
