@@ -63,7 +63,7 @@ def _local(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     import json
 
-    from careloop_local.simulate import ScenarioError, simulate
+    from careloop_local.simulate import ScenarioError, Simulation, parse_scenario
 
     source = "stdin" if args.scenario == "-" else args.scenario
     try:
@@ -76,8 +76,11 @@ def _simulate(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         print(f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", file=sys.stderr)
         return 2
+    del text
     try:
-        lines, warnings = simulate(data)
+        simulation = Simulation(parse_scenario(data))
+        del data  # parsed: a large month's JSON need not stay in memory for the run
+        lines, warnings = simulation.run(), simulation.warnings
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -400,6 +400,7 @@ class Simulation:
         previous = use_clock(self.s.clock)
         try:
             ingest(self.s.records, self.s.consent, patients, [], sc.start)
+            del patients  # the store holds its own copies: a 50,000-patient run would keep both
             order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].at, i))
             for i in order:
                 self.run_until(sc.events[i].at)
