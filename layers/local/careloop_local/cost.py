@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from careloop import wiring
+from careloop.errors import ConfigError
 from careloop.sms.parts import count_parts
 from careloop_local.costmeter import DYNAMO_CALLS, CountingPort, Meter
 from careloop_local.simulate import Simulation, parse_scenario
@@ -53,6 +54,7 @@ class Assumptions:
     voice_calls_per_patient: float = 0.02  # after-hours and overflow calls the agent answers
     voice_minutes_per_call: float = 2.5
     voice_turns_per_call: int = 6  # Lex speech requests, each a voice-λ turn
+    inbox_dynamo_requests: int = 12  # a staff list or thread: a few index queries and gets
     lambda_base_ms: float = 15  # handler, parsing, Powertools, per invocation
     dynamo_ms: float = 6  # one DynamoDB round trip in-region
     api_ms: float = 20  # one SQS / SNS / S3 / SMS / Secrets Manager round trip
@@ -76,7 +78,8 @@ class Assumptions:
             f"booking pages: {self.booking_link_open_rate:.0%} of the personal links texted are opened, "
             f"{self.booking_page_requests} API requests and {self.booking_page_bytes // 1000} KB each",
             f"voice agent: {self.voice_calls_per_patient:g} calls per patient-month, "
-            f"{self.voice_minutes_per_call:g} min, {self.voice_turns_per_call} Lex turns each",
+            f"{self.voice_minutes_per_call:g} min, {self.voice_turns_per_call} Lex turns each; staff API, booking "
+            f"and voice DynamoDB reads: {self.inbox_dynamo_requests}, 4 and 5 requests per request",
             f"Lambda duration: {self.lambda_base_ms:g} ms + {self.dynamo_ms:g} ms per DynamoDB request + "
             f"{self.api_ms:g} ms per other AWS call + {self.llm_ms:g} ms per Bedrock call + the sender's pacing "
             f"waits; one {self.init_s:g} s cold start per function per hour with traffic",
@@ -144,7 +147,9 @@ class CountingLlm:
             self.meter.functions[self.meter.current].llm_calls += 1
 
 
-class _Notifier:
+class _Handover:
+    """Outbox and notifier of the counted run: what the core hands over goes to `on_outbound`."""
+
     def __init__(self, sim: CostSimulation) -> None:
         self.sim = sim
 
@@ -175,9 +180,10 @@ class CostSimulation(Simulation):
         records.listeners[:] = [self._stream(listener) for listener in records.listeners]
         s.llm = CountingLlm(self.meter, s.practice.agent.llm_model_id, self.assumptions)
         s.sms = self.channel = CountingChannel(self.meter)
-        s.outbox = s.notifier = _Notifier(self)
+        s.outbox = s.notifier = _Handover(self)
         sender = wiring.by_name("sms_sender").source
-        assert isinstance(sender, wiring.QueueSource)
+        if not isinstance(sender, wiring.QueueSource):
+            raise ConfigError("wiring: sms_sender is fed by the send queue")
         self.sender_batch, consumers = sender.batch_size, sender.max_concurrency or 1
         self._waited = [0.0] * consumers
         self.pacers = [Pacer(s.practice.sms.parts_per_second / consumers, sleep=self._sleep(i),
@@ -319,7 +325,6 @@ def measure_month(scenario: dict[str, Any], assumptions: Assumptions | None = No
     # the dispatcher runs every minute whether or not anything is due: the idle ticks query
     # the due index once per shard, half a unit each
     idle = max(0, DISPATCHER_TICKS - sim.ticks)
-    m.invoked("dispatcher", 0)
     dispatcher = m.functions["dispatcher"]
     dispatcher.invocations += idle
     dispatcher.dynamo_requests += idle * 4
@@ -336,14 +341,14 @@ def measure_month(scenario: dict[str, Any], assumptions: Assumptions | None = No
     links = m.calls.get("booking.put_link", 0)
     booking_views = links * a.booking_link_open_rate
     calls = patients * a.voice_calls_per_patient if voice else 0
-    extra = {"inbox_api": (staff_api, 12, 1), "booking": (booking_views * a.booking_page_requests, 4, 0),
+    extra = {"inbox_api": (staff_api, a.inbox_dynamo_requests, 1), "booking": (booking_views * a.booking_page_requests, 4, 0),
              "voice": (calls * a.voice_turns_per_call, 5, 1), "voice_events": (calls, 5, 2)}
     for name, (invocations, dynamo_per, api_per) in extra.items():
         f = m.functions[name]
         f.invocations += round(invocations)
         f.dynamo_requests += round(invocations * dynamo_per)
         f.api_calls += round(invocations * api_per)
-        if invocations:
+        if invocations:  # working hours: one cold start an hour of the practice's day
             f.hours.update((0, d, h) for d in range(a.workdays) for h in range(9, 17))
         m.read_units["records"] += invocations * dynamo_per * 0.5
         m.write_units["messages"] += invocations * (1 if name != "booking" else 0.2)
