@@ -310,10 +310,10 @@ def measure_month(scenario: dict[str, Any], assumptions: Assumptions | None = No
     """Run the scenario on counted ports and turn the counts into billable quantities."""
     a = assumptions or Assumptions()
     parsed = parse_scenario(scenario)
+    patients = len(parsed.patients)  # before the run: it releases the scenario's patients once stored
     sim = CostSimulation(parsed, a)
     sim.run()
     m = sim.meter
-    patients = len(parsed.patients)
     locations = max(1, len(parsed.practice.get("locations", [])) or 1)
     q: dict[str, float] = {}
     basis: dict[str, str] = {}
