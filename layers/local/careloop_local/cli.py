@@ -1,5 +1,5 @@
 """The `careloop` command: `local` (the whole system here), `simulate` (workflows on a virtual clock),
-`classify` (label texts), `call` (talk to the voice agent), `ehr` and `audit` (EHR data)."""
+`cost` (a practice-month's AWS bill), `classify` (label texts), `call` (the voice agent), `ehr` and `audit`."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _local(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     import json
 
-    from careloop_local.simulate import ScenarioError, simulate
+    from careloop_local.simulate import ScenarioError, Simulation, parse_scenario
 
     source = "stdin" if args.scenario == "-" else args.scenario
     try:
@@ -76,8 +76,11 @@ def _simulate(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         print(f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", file=sys.stderr)
         return 2
+    del text
     try:
-        lines, warnings = simulate(data)
+        simulation = Simulation(parse_scenario(data))
+        del data  # parsed: a large month's JSON need not stay in memory for the run
+        lines, warnings = simulation.run(), simulation.warnings
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -86,6 +89,33 @@ def _simulate(args: argparse.Namespace) -> int:
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    """Price a simulated practice-month (careloop_local.cost) with the dated price table."""
+    from careloop_local.cost import as_csv, as_json, as_text, cost_of_practice, load_prices
+
+    if not 1 <= args.patients <= 200_000:
+        print(f"careloop cost: --patients {args.patients}: between 1 and 200,000", file=sys.stderr)
+        return 2
+    if not 1 <= args.locations <= 100:
+        print(f"careloop cost: --locations {args.locations}: between 1 and 100", file=sys.stderr)
+        return 2
+    try:
+        table = load_prices(Path(args.prices)) if args.prices else load_prices()
+    except OSError as exc:
+        print(f"careloop cost: {args.prices}: cannot read ({exc.strerror})", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"careloop cost: {args.prices}: not a price table ({exc})", file=sys.stderr)
+        return 2
+    try:
+        bill = cost_of_practice(args.patients, args.locations, table, seed=args.seed)
+    except KeyError as exc:
+        print(f"careloop cost: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print({"text": as_text, "json": as_json, "csv": as_csv}[args.format](bill).rstrip("\n"))
     return 0
 
 
@@ -457,6 +487,14 @@ def main(argv: list[str] | None = None) -> int:
     sim = sub.add_parser("simulate", help="dry-run workflows on a virtual clock (JSON Lines out)")
     sim.add_argument("scenario", help="scenario JSON file, or - for stdin")
     sim.set_defaults(func=_simulate)
+
+    cost = sub.add_parser("cost", help="what AWS charges a practice for a month, priced from a simulated month")
+    cost.add_argument("--patients", type=int, default=5000, help="patients of the synthetic practice (e.g. 500, 5000, 50000)")
+    cost.add_argument("--locations", type=int, default=1, help="its locations")
+    cost.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    cost.add_argument("--prices", default=None, help="a price table JSON (default: the dated us-east-1 table shipped)")
+    cost.add_argument("--seed", type=int, default=7, help="the synthetic month's random seed")
+    cost.set_defaults(func=_cost)
 
     cls = sub.add_parser("classify", help="label inbound texts: JSON Lines {\"text\": ...} in, labelled lines out")
     cls.add_argument("input", nargs="?", default="-", help="JSON Lines file (default: stdin)")

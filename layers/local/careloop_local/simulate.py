@@ -400,6 +400,10 @@ class Simulation:
         previous = use_clock(self.s.clock)
         try:
             ingest(self.s.records, self.s.consent, patients, [], sc.start)
+            # the store holds its own copies: a 50,000-patient month would otherwise keep them three
+            # times (the scenario's, these, the store's); a Simulation runs its scenario once
+            del patients
+            sc.patients.clear()
             order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].at, i))
             for i in order:
                 self.run_until(sc.events[i].at)
