@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: install run test test-fast lint bench eval synth web clean
+.PHONY: install run test test-fast lint bench eval synth synth-all web clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -49,6 +49,12 @@ eval: $(STAMP)
 
 synth: $(STAMP)
 	$(PY) app.py
+
+# every practices/*.json through the same validation and cdk-nag gate as `make synth`, assets
+# hashed rather than built (what CI runs; tests/infra/test_example_profiles.py checks the same)
+synth-all: $(STAMP)
+	for f in practices/*.json; do p=$$(basename $$f .json); \
+	  $(PY) app.py --practice $$p --no-bundling --outdir cdk.out/synth-all/$$p || exit 1; done
 
 clean:
 	rm -rf cdk.out .pytest_cache web/dist
