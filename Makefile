@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: install run test test-fast lint bench eval synth web openapi clean
+.PHONY: install run test test-fast lint bench eval synth synth-all web openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -54,6 +54,12 @@ synth: $(STAMP)
 # then the web app's types (web/src/api-types.ts) from it; a test fails when either is out of date
 openapi: $(STAMP)
 	PYTHONPATH=layers/core:layers/local:. $(PY) -m careloop_local.openapi
+
+# every practices/*.json through the same validation and cdk-nag gate as `make synth`, assets
+# hashed rather than built (what CI runs; tests/infra/test_example_profiles.py checks the same)
+synth-all: $(STAMP)
+	for f in practices/*.json; do p=$$(basename $$f .json); \
+	  $(PY) app.py --practice $$p --no-bundling --outdir cdk.out/synth-all/$$p || exit 1; done
 
 clean:
 	rm -rf cdk.out .pytest_cache web/dist
