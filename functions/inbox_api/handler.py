@@ -396,10 +396,11 @@ def get_saved_replies(patient_id: str):
 
 @app.get("/patients/<patient_id>/timeline")
 def get_patient_timeline(patient_id: str):
-    """Texts, calls, appointments, consent and delivery, newest first, and the data-quality findings."""
+    """Texts, calls, appointments, consent and delivery, newest first, and the data-quality findings,
+    as the caller's role may see them (careloop.roles.sees_patient_words: billing not another team's words)."""
     from careloop import patients
 
-    return patients.timeline(services(), patient_id)
+    return patients.timeline(services(), patient_id, roles.roles_of(_claims()))
 
 
 @app.post("/appointments/<appointment_id>/<action>")

@@ -7,9 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from careloop import inbox
+from careloop import inbox, patients, roles
+from careloop.agent import inbound
 from careloop.errors import PayloadError
-from careloop.models import Appointment, Patient
+from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.records import ingest
 from tests.conftest import NY
 
@@ -54,3 +55,60 @@ def test_the_profile_list_is_the_fallback_when_the_directory_is_empty(desk):
     assert inbox.staff_users(desk, JO) == [JO, LEE, SAM]
     desk.staff = None  # no directory at all (a simulation): the same
     assert inbox.staff_users(desk, JO) == [JO, LEE, SAM]
+
+
+# ---- what each role sees of a patient --------------------------------------------------------------
+
+BILLING, CLINICAL, FRONT_DESK, ADMIN = (frozenset({r}) for r in ("billing", "clinical", "front_desk", "admin"))
+
+
+def _alert(svc, mid: str, team: str, body: str) -> None:
+    svc.messages.put_message(Message(message_id=mid, kind="staff_alert", patient_id="p1", phone=ANA, body=body,
+                                     at=svc.clock.now(), status=MessageStatus.OPEN, workflow="sms-agent", team=team))
+
+
+def _words(view: dict) -> set[str]:
+    return {e["body"] for e in view["entries"] if e["kind"] in ("text_in", "text_out", "alert", "task") and e["body"]}
+
+
+def test_billing_sees_a_clinical_conversations_dates_not_its_words(desk):
+    # Given Ana texted about a symptom and the agent routed it to the clinical team
+    inbound.handle_inbound(desk, ANA, "my gum has been bleeding since the cleaning", "in-1")
+    _alert(desk, "al-clin", "clinical", "Bleeding gum after cleaning")
+    for mine in (CLINICAL, FRONT_DESK, ADMIN):  # the caring roles see every word
+        assert "my gum has been bleeding since the cleaning" in _words(patients.timeline(desk, "p1", mine))
+    # When billing opens her page
+    view = patients.timeline(desk, "p1", BILLING)
+    # Then the texts and the alert are there, with their dates, but not what they say
+    texts = [e for e in view["entries"] if e["kind"] in ("text_in", "alert")]
+    assert texts and all(e["withheld"] and e["body"] == "" and not e["intent"] for e in texts)
+    assert "my gum has been bleeding since the cleaning" not in str(view)
+    assert "Bleeding gum" not in str(view)
+    # and the visits, with no action billing may not take, and no consent form to offer
+    assert [a["id"] for a in view["appointments"]] == ["a1"] and view["appointments"][0]["actions"] == []
+    assert view["may"] == {"act_on_appointments": False, "change_consent": False, "open_conversation": False,
+                           "all_words": False}
+    assert patients.timeline(desk, "p1", FRONT_DESK)["may"]["change_consent"] is True
+
+
+def test_billing_sees_every_word_of_a_conversation_routed_to_billing(desk):
+    inbound.handle_inbound(desk, ANA, "why was I charged twice for my visit", "in-2")
+    _alert(desk, "al-bill", "billing", "Charged twice")
+    view = patients.timeline(desk, "p1", BILLING)
+    assert "why was I charged twice for my visit" in _words(view) and "Charged twice" in _words(view)
+    assert view["may"]["open_conversation"] is True and view["may"]["all_words"] is True
+
+
+def test_billing_sees_its_own_teams_alert_on_a_clinical_conversation(desk):
+    _alert(desk, "al-bill", "billing", "Asked about the bill")
+    desk.clock.set(desk.clock.now().replace(minute=5))
+    _alert(desk, "al-clin", "clinical", "Pain after the filling")  # the newest: the conversation is clinical's
+    words = _words(patients.timeline(desk, "p1", BILLING))
+    assert "Asked about the bill" in words and "Pain after the filling" not in words
+
+
+def test_every_role_finds_patients_in_the_list(desk):
+    # the list carries no conversation words, only what finding a patient needs
+    assert roles.allowed_roles("GET", "/patients") == roles.EVERYONE
+    row = inbox.patients(desk, "Reyes")[0]
+    assert row["phone_masked"] != ANA and set(row) >= {"id", "first_name", "last_name", "next_appointment"}

@@ -36,6 +36,7 @@ export interface TimelineEntry {
   text: string;
   delivery: { status: string; detail: string } | null;
   callOutcome: string;
+  withheld: boolean; // the words are not for this role (careloop/roles.py sees_patient_words)
 }
 
 export interface Finding {
@@ -45,8 +46,17 @@ export interface Finding {
   action: string;
 }
 
+// what the signed-in role may do on the page (the API decides; the page offers only that)
+export interface PatientPageMay {
+  act_on_appointments: boolean;
+  change_consent: boolean;
+  open_conversation: boolean;
+  all_words: boolean;
+}
+
 export interface PatientTimeline {
   patient: { id: string; first_name: string; last_name: string; phone: string; language: string; opted_out: boolean };
+  may: PatientPageMay;
   appointments: TimelineAppointment[];
   entries: TimelineEntry[];
   findings: Finding[];
@@ -64,7 +74,11 @@ function decodeAppointment(v: unknown): TimelineAppointment {
 export function decodeTimeline(v: unknown): PatientTimeline {
   const d = obj(v);
   const p = obj(d["patient"]);
+  const may = obj(d["may"]);
+  const allowed = (k: string): boolean => may[k] !== false; // an older API without `may`: everything
   return {
+    may: { act_on_appointments: allowed("act_on_appointments"), change_consent: allowed("change_consent"),
+      open_conversation: allowed("open_conversation"), all_words: allowed("all_words") },
     patient: { id: str(p["id"]), first_name: str(p["first_name"]), last_name: str(p["last_name"]), phone: str(p["phone"]),
       language: str(p["language"]) || "en", opted_out: bool(p["opted_out"]) },
     appointments: arr(d["appointments"]).map(decodeAppointment),
@@ -78,6 +92,7 @@ export function decodeTimeline(v: unknown): PatientTimeline {
         action: str(x["action"]), source: str(x["source"]), by: str(x["by"]), note: str(x["note"]), text: str(x["text"]),
         delivery: x["delivery"] ? { status: str(delivery["status"]), detail: str(delivery["detail"]) } : null,
         callOutcome: str(obj(x["call"])["outcome"]),
+        withheld: bool(x["withheld"]),
       };
     }),
     findings: arr(d["findings"]).map((f) => {

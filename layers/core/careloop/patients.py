@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from careloop import consent
+from careloop import consent, roles
 from careloop.errors import Conflict, NotFound, PayloadError
 from careloop.models import Appointment, Message, MessageStatus, Patient
 
@@ -46,7 +46,8 @@ def _message_entry(m: Message) -> dict[str, Any]:
         kind = "staff_action"
     entry: dict[str, Any] = {"kind": kind, "at": m.at.isoformat(), "id": m.message_id, "body": m.body,
                              "status": str(m.status), "workflow": m.workflow, "step": m.step,
-                             "appointment_id": m.appointment_id, "reason": m.reason, "intent": m.intent}
+                             "appointment_id": m.appointment_id, "reason": m.reason, "intent": m.intent,
+                             "team": m.team}
     if m.kind == "sms_out":  # the delivery outcome (delivered, failed, suppressed) and why
         entry["delivery"] = {"status": str(m.status), "detail": m.status_detail, "parts": m.parts}
     if m.kind == "call":
@@ -98,12 +99,17 @@ def findings(s: Services, patient: Patient) -> list[dict[str, Any]]:
             for r in report.rows if r.patient_id == patient.id]
 
 
-def timeline(s: Services, patient_id: str) -> dict[str, Any]:
-    """Everything that happened with this patient, newest first, and their appointments."""
+def timeline(s: Services, patient_id: str, viewer_roles: frozenset[str] | None = None) -> dict[str, Any]:
+    """Everything that happened with this patient, newest first, and their appointments; for a
+    viewer's roles (None: the core's own callers, everything), what those roles may see and do."""
     patient = _patient(s, patient_id)
     appointments = s.records.appointments_for_patient(patient.id)
     by_id = {a.id: a for a in appointments}
-    entries: list[dict[str, Any]] = [_message_entry(m) for m in s.inbox.thread(patient.id) if m.kind != "call_log"]
+    thread = [m for m in s.inbox.thread(patient.id) if m.kind != "call_log"]
+    entries: list[dict[str, Any]] = [_message_entry(m) for m in thread]
+    all_words, opens_conversation = (True, True) if viewer_roles is None else _conversation_seen(thread, viewer_roles)
+    if viewer_roles is not None and not all_words:
+        entries = _withhold_words(entries, viewer_roles)
     for a in appointments:
         entries.extend(_appointment_entries(a, by_id))
     if patient.phone:
@@ -111,16 +117,52 @@ def timeline(s: Services, patient_id: str) -> dict[str, Any]:
     # newest first; at one instant a booking reads as before what followed it, then a stable order
     entries.sort(key=lambda e: (datetime.fromisoformat(e["at"]), e.get("event") != "created", e["id"]), reverse=True)
     now = s.clock.now()
+    acts = viewer_roles is None or roles.may(viewer_roles, "POST /appointments/<appointment_id>/<action>")
     return {
+        "may": {"act_on_appointments": acts,
+                "change_consent": viewer_roles is None or roles.may(viewer_roles, "POST /patients/<patient_id>/consent"),
+                "open_conversation": opens_conversation, "all_words": all_words},
         "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
                     "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
                     "undeliverable": patient.undeliverable},
         "now": now.isoformat(),
-        "appointments": [appointment_view(a) | {"actions": available_actions(a, now)}
+        "appointments": [appointment_view(a) | {"actions": available_actions(a, now) if acts else []}
                          for a in sorted(appointments, key=lambda a: a.start, reverse=True)],
         "entries": entries,
         "findings": findings(s, patient),
     }
+
+
+# what a conversation says, beyond its being there: withheld from a role that is not the patient's carer
+_WORDS = ("body", "reason", "intent")
+_CONVERSATION_WORKFLOWS = frozenset({"sms-agent", "staff", "voice"})
+
+
+def _conversation_seen(thread: list[Message], mine: frozenset[str]) -> tuple[bool, bool]:
+    """(sees every word on the page, may open the conversation) for these roles: the same team
+    rule as the inbox (careloop.roles.sees_conversation), the caring roles seeing all words."""
+    from careloop import inbox
+
+    urgent = any(m.priority == "urgent" and m.kind in inbox.STAFF_ITEM_KINDS and str(m.status) != "done" for m in thread)
+    team = inbox.conversation_team(thread)
+    return (roles.sees_patient_words(mine, team, urgent=urgent),
+            roles.sees_conversation(mine, team, unknown_number=False, urgent=urgent))
+
+
+def _withhold_words(entries: list[dict[str, Any]], mine: frozenset[str]) -> list[dict[str, Any]]:
+    """The timeline for a role that does not see this conversation (billing, another team's): each
+    entry keeps its date and delivery, not its words (what the patient texted or said, the
+    answers, alerts and tasks), except an alert or task for that role's own team."""
+    seen = roles.teams_seen(mine)
+    out = []
+    for e in entries:
+        words = e["kind"] in ("text_in", "call", "alert", "task") or (
+            e["kind"] == "text_out" and e.get("workflow") in _CONVERSATION_WORKFLOWS)
+        if words and e.get("team") not in seen:
+            e = e | {k: "" for k in _WORDS} | {"withheld": True}
+            e.pop("call", None)
+        out.append(e)
+    return out
 
 
 # ---- appointment actions -----------------------------------------------------------------------

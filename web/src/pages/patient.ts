@@ -65,8 +65,12 @@ export class PatientPage implements Page {
         h("span", { class: "nowrap" }, p.phone ? formatPhone(p.phone) : "No phone"),
         p.language !== "en" ? badge(languageName(p.language), "info") : null,
         p.opted_out ? badge("Opted out of texts", "danger", "optout-badge") : badge("Texts allowed", "ok", "optin-badge"),
-        h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, class: "btn btn-link", "data-testid": "open-thread" }, "Open conversation"),
+        d.may.open_conversation
+          ? h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, class: "btn btn-link", "data-testid": "open-thread" }, "Open conversation")
+          : null,
       ),
+      d.may.all_words ? null : h("p", { class: "notice", "data-testid": "pp-withheld-note" },
+        "What this patient texted or said is for the care team: your role sees the dates, visits and consent."),
       h("div", { class: "patient-grid" },
         h("div", { class: "patient-side" }, this.appointmentsCard(d), this.consentCard(d), this.findingsCard(d)),
         this.timelineCard(d),
@@ -146,9 +150,12 @@ export class PatientPage implements Page {
     error, submit);
     return h("section", { class: "card", "aria-labelledby": "pp-consent" },
       h("h2", { class: "section-heading", id: "pp-consent" }, "Text messages"),
-      h("p", null, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
-        " Recorded in the consent ledger with your name."),
-      form);
+      d.may.change_consent
+        ? h("p", null, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
+          " Recorded in the consent ledger with your name.")
+        : h("p", { "data-testid": "pp-consent-readonly" }, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
+          " The front desk records consent changes."),
+      d.may.change_consent ? form : null);
   }
 
   private async changeConsent(optOut: boolean, note: string, documented: boolean, error: HTMLElement, submit: HTMLButtonElement): Promise<void> {
@@ -237,7 +244,8 @@ export class PatientPage implements Page {
       default:
         title = "Task";
     }
-    return h("li", { class: "pp-entry", "data-testid": "pp-entry", "data-kind": e.kind },
+    if (e.withheld) detail = "Not shown to your role";
+    return h("li", { class: "pp-entry", "data-testid": "pp-entry", "data-kind": e.kind, "data-withheld": e.withheld ? "true" : null },
       h("time", { class: "pp-at muted", datetime: e.at }, fmt.dateTime(e.at)),
       h("div", { class: "pp-entry-main" },
         h("span", { class: "pp-entry-title" }, badge(humanize(e.kind === "text_out" || e.kind === "text_in" ? "text" : e.kind), tone), " ", title),
