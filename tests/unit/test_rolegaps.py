@@ -3,7 +3,7 @@ profile), what each role sees of a patient, and each appointment's history of st
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -101,7 +101,7 @@ def test_billing_sees_every_word_of_a_conversation_routed_to_billing(desk):
 
 def test_billing_sees_its_own_teams_alert_on_a_clinical_conversation(desk):
     _alert(desk, "al-bill", "billing", "Asked about the bill")
-    desk.clock.set(desk.clock.now().replace(minute=5))
+    desk.clock.set(desk.clock.now() + timedelta(minutes=5))
     _alert(desk, "al-clin", "clinical", "Pain after the filling")  # the newest: the conversation is clinical's
     words = _words(patients.timeline(desk, "p1", BILLING))
     assert "Asked about the bill" in words and "Pain after the filling" not in words
@@ -112,3 +112,59 @@ def test_every_role_finds_patients_in_the_list(desk):
     assert roles.allowed_roles("GET", "/patients") == roles.EVERYONE
     row = inbox.patients(desk, "Reyes")[0]
     assert row["phone_masked"] != ANA and set(row) >= {"id", "first_name", "last_name", "next_appointment"}
+
+
+# ---- each appointment's history of states -----------------------------------------------------------
+
+
+def _history(svc, appointment_id: str) -> list[tuple[str, str, str]]:
+    return [(c.event, c.source, c.by) for c in svc.records.get_appointment(appointment_id).history]
+
+
+def test_the_ehr_booking_a_text_confirmation_and_a_staff_cancel_are_each_kept_in_order(desk):
+    # Given the EHR booked Ana's visit (the fixture), When she confirms by text, then staff cancel it
+    assert _history(desk, "a1") == [("booked", "ehr", "")]
+    start = desk.clock.now()
+    desk.clock.set(start + timedelta(minutes=10))
+    inbound.handle_inbound(desk, ANA, "C", "in-c")
+    desk.clock.set(start + timedelta(minutes=20))
+    patients.appointment_action(desk, "a1", "cancel", JO)
+    # Then the history has each change, with who and how, at its time
+    appt = desk.records.get_appointment("a1")
+    assert _history(desk, "a1") == [("booked", "ehr", ""), ("confirmed", "patient", "text"), ("cancelled", "staff", JO)]
+    assert [c.at - start for c in appt.history] == [timedelta(0), timedelta(minutes=10), timedelta(minutes=20)]
+    # and the patient page shows it, on the appointment and in the timeline
+    page = patients.timeline(desk, "p1")
+    assert [h["event"] for h in page["appointments"][0]["history"]] == ["booked", "confirmed", "cancelled"]
+    entries = [(e["event"], e["source"], e["by"]) for e in page["entries"] if e["kind"] == "appointment"]
+    assert entries == [("cancelled", "staff", JO), ("confirmed", "patient", "text"), ("created", "ehr", "")]
+
+
+def test_an_ehr_change_of_status_or_time_is_added_and_a_redelivery_adds_nothing(desk):
+    first = desk.records.get_appointment("a1")
+    moved = Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 4, 15, tzinfo=NY), provider="Dr. Lee")
+    ingest(desk.records, desk.consent, [], [moved], desk.clock.now())
+    ingest(desk.records, desk.consent, [], [moved], desk.clock.now())  # the same payload again
+    ingest(desk.records, desk.consent, [], [moved.model_copy(update={"status": "noshow"})], desk.clock.now())
+    history = desk.records.get_appointment("a1").history
+    assert [(c.event, c.source) for c in history] == [("booked", "ehr"), ("moved", "ehr"), ("noshow", "ehr")]
+    assert history[1].detail == first.start.isoformat()  # what it moved from
+
+
+def test_a_booking_through_a_link_says_the_patient_booked_it_that_way():
+    from careloop.booking import service
+    from tests.unit.test_booking_service import booking_services, token_for
+
+    svc = booking_services()
+    booked = service.book(svc, token_for(svc, purpose="rebook"), "cleaning", "2026-03-03T11:00:00-05:00")
+    assert _history(svc, booked.appointment.id) == [("booked", "patient", "booking link")]
+
+
+def test_the_history_keeps_its_first_entry_and_the_newest_when_it_is_long(desk):
+    from careloop.records import HISTORY_LIMIT, with_change
+
+    appt = desk.records.get_appointment("a1")
+    for i in range(HISTORY_LIMIT + 5):
+        appt = with_change(appt, "confirmed", desk.clock.now(), "staff", f"s{i}")
+    assert len(appt.history) == HISTORY_LIMIT
+    assert appt.history[0].source == "ehr" and appt.history[-1].by == f"s{HISTORY_LIMIT + 4}"

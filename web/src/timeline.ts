@@ -17,6 +17,16 @@ export interface TimelineAppointment {
   confirmed: boolean;
   declined: boolean;
   actions: string[];
+  history: AppointmentChange[];
+}
+
+// one change of a visit's state, oldest first (careloop/models.py AppointmentChange)
+export interface AppointmentChange {
+  at: string;
+  event: string;
+  source: string; // ehr | patient | staff | agent
+  by: string;
+  detail: string;
 }
 
 export interface TimelineEntry {
@@ -34,6 +44,7 @@ export interface TimelineEntry {
   by: string;
   note: string;
   text: string;
+  detail: string; // an appointment change: its reason, or what it moved from
   delivery: { status: string; detail: string } | null;
   callOutcome: string;
   withheld: boolean; // the words are not for this role (careloop/roles.py sees_patient_words)
@@ -68,6 +79,10 @@ function decodeAppointment(v: unknown): TimelineAppointment {
     id: str(a["id"]), start: str(a["start"]), status: str(a["status"]), provider: str(a["provider"]),
     location: str(a["location"]), visit_type: str(a["visit_type"]), confirmed: bool(a["confirmed"]),
     declined: bool(a["declined"]), actions: arr(a["actions"]).map(str),
+    history: arr(a["history"]).map((c) => {
+      const x = obj(c);
+      return { at: str(x["at"]), event: str(x["event"]), source: str(x["source"]), by: str(x["by"]), detail: str(x["detail"]) };
+    }),
   };
 }
 
@@ -89,7 +104,7 @@ export function decodeTimeline(v: unknown): PatientTimeline {
         kind: str(x["kind"]), at: str(x["at"]), id: str(x["id"]), body: str(x["body"]), status: str(x["status"]),
         workflow: str(x["workflow"]), event: str(x["event"]), reason: str(x["reason"]),
         appointment: x["appointment"] ? decodeAppointment(x["appointment"]) : null,
-        action: str(x["action"]), source: str(x["source"]), by: str(x["by"]), note: str(x["note"]), text: str(x["text"]),
+        action: str(x["action"]), source: str(x["source"]), by: str(x["by"]), note: str(x["note"]), text: str(x["text"]), detail: str(x["detail"]),
         delivery: x["delivery"] ? { status: str(delivery["status"]), detail: str(delivery["detail"]) } : null,
         callOutcome: str(obj(x["call"])["outcome"]),
         withheld: bool(x["withheld"]),

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from careloop import consent, roles
 from careloop.errors import Conflict, NotFound, PayloadError
-from careloop.models import Appointment, Message, MessageStatus, Patient
+from careloop.models import Appointment, AppointmentChange, Message, MessageStatus, Patient
+from careloop.records import with_change
 
 if TYPE_CHECKING:
     from careloop.ports import Services
@@ -20,6 +21,7 @@ ACTIONS: tuple[Action, ...] = ("confirm", "cancel", "noshow", "fulfilled")
 # the EHR's word for each action's outcome, and the write-back event that tells it
 _WRITEBACK = {"confirm": "appointment_confirmed", "cancel": "appointment_cancelled",
               "noshow": "appointment_noshow", "fulfilled": "appointment_fulfilled"}
+_CHANGE = {"confirm": "confirmed", "cancel": "cancelled", "noshow": "noshow", "fulfilled": "fulfilled"}
 _DONE_LABEL = {"confirm": "Appointment confirmed by staff", "cancel": "Appointment cancelled by staff",
                "noshow": "Marked as a no-show by staff", "fulfilled": "Marked as attended by staff"}
 # a visit in one of these is over: nothing on the page changes it (the EHR can)
@@ -60,14 +62,31 @@ def _message_entry(m: Message) -> dict[str, Any]:
 def appointment_view(a: Appointment) -> dict[str, Any]:
     return {"id": a.id, "start": a.start.isoformat(), "minutes": a.minutes, "status": a.status,
             "provider": a.provider, "location": a.location, "visit_type": a.visit_type,
-            "confirmed": a.confirmed, "declined": a.declined, "replaces": a.replaces, "source": a.source}
+            "confirmed": a.confirmed, "declined": a.declined, "replaces": a.replaces, "source": a.source,
+            "history": [_change_view(c) for c in a.history]}
+
+
+def _change_view(c: AppointmentChange) -> dict[str, Any]:
+    return {"at": c.at.isoformat(), "event": c.event, "source": c.source, "by": c.by, "detail": c.detail}
 
 
 def _appointment_entries(a: Appointment, by_id: dict[str, Appointment]) -> list[dict[str, Any]]:
-    """What the record says happened to a visit. There is no history of its states, so: its
-    current state when it last changed (booked, cancelled, a no-show...), a reschedule when it
+    """What happened to a visit: each change its history keeps (who, how, why); for a record from
+    before the history was kept, its current state when it last changed, a reschedule when it
     replaces another visit, and the confirmation when the patient or staff gave one."""
     view = appointment_view(a)
+    if a.history:
+        out = []
+        for i, c in enumerate(a.history):
+            # the booking reads as "created" (the page's word and the sort's tie-break) or a reschedule
+            event = "created" if c.event == "booked" and i == 0 else c.event
+            if a.replaces and i == 0 and c.event in ("booked", "requested"):
+                old = by_id.get(a.replaces)
+                event = "rescheduled" if c.event == "booked" else "requested"
+                view = view | {"rescheduled_from": old.start.isoformat() if old else None}
+            out.append({"kind": "appointment", "event": event, "at": c.at.isoformat(), "id": f"{a.id}#{i}",
+                        "appointment": view} | {k: v for k, v in _change_view(c).items() if k in ("source", "by", "detail")})
+        return out
     changed = a.updated_at or a.start
     if a.replaces:
         old = by_id.get(a.replaces)
@@ -197,6 +216,7 @@ def appointment_action(s: Services, appointment_id: str, action: str, staff: str
         updated = appt.model_copy(update={"status": "cancelled", "confirmed": False, "declined": True, "updated_at": now})
     else:
         updated = appt.model_copy(update={"status": action, "updated_at": now})
+    updated = with_change(updated, _CHANGE[action], now, "staff", staff)
     s.records.put_appointment(updated)  # the planner follows (the records stream / the fakes' hook)
     from careloop.ehr import writeback
 

@@ -19,6 +19,13 @@ const STATUS_TONE: Record<string, "ok" | "warn" | "danger" | "info" | "neutral">
 const EVENT_LABEL: Record<string, string> = {
   created: "Appointment booked", confirmed: "Appointment confirmed", cancelled: "Appointment cancelled",
   rescheduled: "Appointment rescheduled", noshow: "No-show", fulfilled: "Visit attended",
+  booked: "Appointment booked", requested: "Online booking requested", declined: "Patient said they will not come",
+  moved: "Appointment moved", arrived: "Patient arrived", "checked-in": "Patient checked in",
+};
+// an appointment change's words in its history: "booked", "confirmed", "cancelled"...
+const CHANGE_WORD: Record<string, string> = {
+  booked: "Booked", requested: "Requested online", confirmed: "Confirmed", declined: "Said they will not come",
+  cancelled: "Cancelled", noshow: "No-show", fulfilled: "Attended", moved: "Moved",
 };
 
 export class PatientPage implements Page {
@@ -96,6 +103,7 @@ export class PatientPage implements Page {
                 a.confirmed ? badge("Confirmed", "ok", "pp-confirmed") : null,
                 a.declined && a.status !== "cancelled" ? badge("Patient said no", "warn") : null),
             ),
+            a.history.length ? this.historyList(a) : null,
             a.actions.length
               ? h("div", { class: "pp-actions" }, ...a.actions.map((act) =>
                 h("button", { type: "button", class: act === "cancel" || act === "noshow" ? "btn btn-secondary btn-small" : "btn btn-primary btn-small",
@@ -104,6 +112,19 @@ export class PatientPage implements Page {
               : null,
           ))),
     );
+  }
+
+  // the visit's states, oldest first: "Booked · from the EHR", "Confirmed · by the patient, by text"
+  private historyList(a: TimelineAppointment): HTMLElement {
+    const fmt = this.ctx.fmt;
+    return h("details", { class: "pp-history", "data-testid": "pp-history" },
+      h("summary", null, `History (${a.history.length})`),
+      h("ol", { class: "pp-history-list" }, ...a.history.map((c) =>
+        h("li", { "data-testid": "pp-history-item", "data-event": c.event, "data-source": c.source },
+          h("strong", null, CHANGE_WORD[c.event] ?? humanize(c.event)), " ",
+          h("span", { class: "muted" }, changeWho(c.source, c.by)), " ",
+          h("time", { class: "muted nowrap", datetime: c.at }, fmt.dateTime(c.at)),
+          c.detail ? h("div", { class: "muted" }, changeDetail(c.event, c.detail, (iso) => fmt.dateTime(iso))) : null))));
   }
 
   private async act(a: TimelineAppointment, action: string, button: HTMLButtonElement): Promise<void> {
@@ -234,6 +255,8 @@ export class PatientPage implements Page {
       case "appointment":
         title = EVENT_LABEL[e.event] ?? "Appointment";
         detail = e.appointment ? `${fmt.dateTime(e.appointment.start)}${e.appointment.provider ? ` · ${e.appointment.provider}` : ""}` : "";
+        if (e.source) detail += ` · ${changeWho(e.source, e.by)}`;
+        if (e.detail) detail += ` · ${changeDetail(e.event, e.detail, (iso) => fmt.dateTime(iso))}`;
         tone = e.event === "noshow" ? "danger" : e.event === "confirmed" || e.event === "fulfilled" ? "ok" : "info";
         break;
       case "consent":
@@ -255,4 +278,21 @@ export class PatientPage implements Page {
       ),
     );
   }
+}
+
+// who made a change, as staff say it
+function changeWho(source: string, by: string): string {
+  switch (source) {
+    case "ehr": return "from the EHR";
+    case "staff": return `by ${by || "staff"}`;
+    case "patient": return by ? `by the patient, by ${by}` : "by the patient";
+    case "agent": return "by Careloop";
+    default: return source ? `by ${humanize(source)}` : "";
+  }
+}
+
+// a change's detail: a move names the time it moved from, in the page's clocks
+function changeDetail(event: string, detail: string, dateTime: (iso: string) => string): string {
+  if (event === "moved" && !Number.isNaN(Date.parse(detail))) return `was ${dateTime(detail)}`;
+  return detail;
 }
