@@ -3,6 +3,7 @@ appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
 import re
 from datetime import datetime
+from typing import TypedDict
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from careloop import consent, inbox, roles
 from careloop.adapters.aws import services
@@ -431,6 +433,40 @@ def post_consent(patient_id: str):
 
 
 # ---- end of the patient page ---------------------------------------------------------------------
+
+
+# ---- rolegaps: rescheduling from the patient page ------------------------------------------------
+
+
+class RescheduleLinkRequest(BaseModel):
+    """Which of the patient's upcoming visits the link moves."""
+
+    model_config = ConfigDict(extra="forbid")
+    appointment_id: str = Field(min_length=1, max_length=200)
+
+
+class RescheduleLinkSent(TypedDict):
+    message_id: str
+    appointment_id: str
+
+
+@app.post("/patients/<patient_id>/reschedule-link")
+def post_reschedule_link(patient_id: str) -> RescheduleLinkSent:
+    """Text the patient their own link to pick a new time for a visit (sent as a staff reply: the
+    same gates, and it shows in the thread); the link books the new time and cancels the old."""
+    from careloop import patients
+
+    try:
+        request = RescheduleLinkRequest.model_validate(app.current_event.json_body or {})
+    except (ValidationError, ValueError) as exc:
+        raise PayloadError("appointment_id: the visit to move is required") from exc
+    sent = patients.send_reschedule_link(services(), patient_id, request.appointment_id, _staff(),
+                                         app.current_event.request_context.request_id)
+    logger.info("reschedule link sent by staff", extra={"appointment_id": sent["appointment_id"], "staff": _staff()})
+    return RescheduleLinkSent(message_id=sent["message_id"], appointment_id=sent["appointment_id"])
+
+
+# ---- end rolegaps ---------------------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])

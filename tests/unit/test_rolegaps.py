@@ -9,7 +9,7 @@ import pytest
 
 from careloop import inbox, patients, roles
 from careloop.agent import inbound
-from careloop.errors import PayloadError
+from careloop.errors import Conflict, NotFound, PayloadError
 from careloop.models import Appointment, Message, MessageStatus, Patient
 from careloop.records import ingest
 from tests.conftest import NY
@@ -168,3 +168,47 @@ def test_the_history_keeps_its_first_entry_and_the_newest_when_it_is_long(desk):
         appt = with_change(appt, "confirmed", desk.clock.now(), "staff", f"s{i}")
     assert len(appt.history) == HISTORY_LIMIT
     assert appt.history[0].source == "ehr" and appt.history[-1].by == f"s{HISTORY_LIMIT + 4}"
+
+
+# ---- rescheduling from the patient page ---------------------------------------------------------------
+
+
+def _with_visit():
+    from tests.unit.test_booking_service import NOW, booking_services
+
+    svc = booking_services()
+    svc.records.put_appointment(Appointment(id="v1", patient_id="p2", start=NOW + timedelta(days=2), provider="lee",
+                                            location="main", visit_type="cleaning"))
+    return svc
+
+
+def test_staff_text_a_link_that_moves_the_visit_and_the_history_says_so():
+    from careloop.booking import service
+
+    svc = _with_visit()
+    page = patients.timeline(svc, "p2", FRONT_DESK)
+    assert next(a for a in page["appointments"] if a["id"] == "v1")["reschedule"] is True
+    # When the front desk sends the link (a retried request sends one text)
+    for _ in range(2):
+        sent = patients.send_reschedule_link(svc, "p2", "v1", JO, "req-move-1")
+    texts = [m for m in svc.outbox.sent if m.message_id == sent["message_id"]]
+    assert len(texts) == 1 and "/b/" in texts[0].body and "Cleaning" in texts[0].body and "EST" in texts[0].body
+    assert texts[0].workflow == "staff" and texts[0].reason == f"sent by {JO}"
+    # Then the patient's pick books the new time and cancels the old visit
+    token = texts[0].body.split("/b/")[1].split()[0]
+    booked = service.book(svc, token, "cleaning", "2026-03-05T10:00:00-05:00")
+    old = svc.records.get_appointment("v1")
+    assert old.status == "cancelled" and [c.event for c in old.history][-1] == "cancelled"
+    assert _history(svc, booked.appointment.id) == [("booked", "patient", "booking link")]
+
+
+def test_a_reschedule_link_is_refused_with_the_reason():
+    svc = _with_visit()
+    with pytest.raises(NotFound):
+        patients.send_reschedule_link(svc, "p1", "v1", JO, "r1")  # not this patient's visit
+    with pytest.raises(Conflict, match="upcoming"):
+        patients.send_reschedule_link(svc, "p2", "old-p2", JO, "r2")  # a visit in the past
+    assert not patients.timeline(svc, "p2", BILLING)["appointments"][0]["reschedule"]
+    svc.booking_base_url = ""  # no online booking: nothing to send
+    with pytest.raises(Conflict, match="online booking"):
+        patients.send_reschedule_link(svc, "p2", "v1", JO, "r3")

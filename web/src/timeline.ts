@@ -17,6 +17,7 @@ export interface TimelineAppointment {
   confirmed: boolean;
   declined: boolean;
   actions: string[];
+  reschedule: boolean; // staff may text the patient a link to move it
   history: AppointmentChange[];
 }
 
@@ -78,7 +79,7 @@ function decodeAppointment(v: unknown): TimelineAppointment {
   return {
     id: str(a["id"]), start: str(a["start"]), status: str(a["status"]), provider: str(a["provider"]),
     location: str(a["location"]), visit_type: str(a["visit_type"]), confirmed: bool(a["confirmed"]),
-    declined: bool(a["declined"]), actions: arr(a["actions"]).map(str),
+    declined: bool(a["declined"]), actions: arr(a["actions"]).map(str), reschedule: bool(a["reschedule"]),
     history: arr(a["history"]).map((c) => {
       const x = obj(c);
       return { at: str(x["at"]), event: str(x["event"]), source: str(x["source"]), by: str(x["by"]), detail: str(x["detail"]) };

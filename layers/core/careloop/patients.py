@@ -137,6 +137,7 @@ def timeline(s: Services, patient_id: str, viewer_roles: frozenset[str] | None =
     entries.sort(key=lambda e: (datetime.fromisoformat(e["at"]), e.get("event") != "created", e["id"]), reverse=True)
     now = s.clock.now()
     acts = viewer_roles is None or roles.may(viewer_roles, "POST /appointments/<appointment_id>/<action>")
+    moves = viewer_roles is None or roles.may(viewer_roles, "POST /patients/<patient_id>/reschedule-link")
     return {
         "may": {"act_on_appointments": acts,
                 "change_consent": viewer_roles is None or roles.may(viewer_roles, "POST /patients/<patient_id>/consent"),
@@ -145,7 +146,8 @@ def timeline(s: Services, patient_id: str, viewer_roles: frozenset[str] | None =
                     "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
                     "undeliverable": patient.undeliverable},
         "now": now.isoformat(),
-        "appointments": [appointment_view(a) | {"actions": available_actions(a, now) if acts else []}
+        "appointments": [appointment_view(a) | {"actions": available_actions(a, now) if acts else [],
+                                                "reschedule": moves and reschedule_offered(s, a, patient, now)}
                          for a in sorted(appointments, key=lambda a: a.start, reverse=True)],
         "entries": entries,
         "findings": findings(s, patient),
@@ -266,3 +268,56 @@ def staff_consent(s: Services, patient_id: str, body: dict, staff: str) -> dict[
         s.sms.opt_in(patient.phone)
     changed = inbox.staff_consent(s, patient_id, opted_out, staff, " ".join(note.split()))
     return {"changed": changed, "opted_out": consent.is_opted_out(s.consent, _patient(s, patient_id).phone)}
+
+
+# ---- rescheduling from the patient page: the patient's own link to pick a new time ------------------
+
+_RESCHEDULE_TEXT = {
+    "en": "Hi {first_name}, to move your {what} on {when} ({zone}), pick a new time here: {url} "
+          "Your visit stays booked until you choose. {practice}",
+    "es": "Hola {first_name}, para cambiar su {what} del {when} ({zone}), elija otro horario aquí: {url} "
+          "Su cita sigue reservada hasta que elija. {practice}",
+}
+
+
+def reschedule_offered(s: Services, a: Appointment, patient: Patient, now: datetime) -> bool:
+    """Whether staff can text this visit's patient a link to move it: an upcoming visit, online
+    booking on (links point somewhere), and a patient who can be texted."""
+    from careloop.booking.links import base_url
+    from careloop.models import UPCOMING_STATUSES
+
+    return (a.status in UPCOMING_STATUSES and a.start > now and s.booking is not None
+            and s.practice.booking is not None and bool(base_url(s)) and bool(patient.phone) and not patient.opted_out)
+
+
+def send_reschedule_link(s: Services, patient_id: str, appointment_id: str, staff: str, request_id: str) -> dict[str, Any]:
+    """Staff text the patient their own link to move a visit (the link books the new time and
+    cancels this one, the EHR told as for any booking); the text goes out as a staff reply, so
+    the same gates hold (opt-out, a textable phone) and it shows in the thread."""
+    from careloop import inbox
+    from careloop.booking.links import booking_url_for
+    from careloop.booking.service import zone_for
+    from careloop.templates import format_date_time, named_zone
+
+    patient = _patient(s, patient_id)
+    appt = s.records.get_appointment(appointment_id) if appointment_id else None
+    if appt is None or appt.patient_id != patient.id:
+        raise NotFound(f"appointment {appointment_id[:40]} not found for this patient")
+    now = s.clock.now()
+    if not reschedule_offered(s, appt, patient, now):
+        if appt.status in CLOSED or appt.start <= now:
+            raise Conflict("only an upcoming visit can be moved: this one is over or cancelled")
+        if patient.opted_out or not patient.phone:
+            raise PayloadError("this patient cannot be texted: call them to move the visit")
+        raise Conflict("online booking is not set up for this practice: call the patient to move the visit")
+    lang = patient.language if patient.language in ("en", "es") else "en"
+    local = appt.start.astimezone(zone_for(s, appt.location or ""))
+    kind = next((t for t in s.practice.booking.types if (t.visit_type or t.id) == appt.visit_type), None) \
+        if s.practice.booking else None
+    what = kind.name[lang] if kind else (appt.visit_type or ("cita" if lang == "es" else "visit")).replace("_", " ")
+    url = booking_url_for(s, patient, "reschedule", ref=f"staff-reschedule:{appt.id}:{request_id}",
+                          appointment_id=appt.id)
+    body = _RESCHEDULE_TEXT[lang].format(first_name=patient.first_name, what=what, when=format_date_time(local, lang),
+                                         zone=named_zone(local), url=url, practice=s.practice.name)
+    sent = inbox.staff_reply(s, patient.id, body, staff, request_id)
+    return {"message_id": sent.message_id, "appointment_id": appt.id}

@@ -58,6 +58,8 @@ POLICY: dict[str, frozenset[str]] = {
     "POST /staff": ADMIN_ONLY,
     "PUT /staff/<username>/role": ADMIN_ONLY,
     "GET /access-log/export.csv": ADMIN_ONLY,
+    # rolegaps: the front desk texts a patient their link to move a visit (the patient page)
+    "POST /patients/<patient_id>/reschedule-link": DESK,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers

@@ -104,11 +104,16 @@ export class PatientPage implements Page {
                 a.declined && a.status !== "cancelled" ? badge("Patient said no", "warn") : null),
             ),
             a.history.length ? this.historyList(a) : null,
-            a.actions.length
+            a.actions.length || a.reschedule
               ? h("div", { class: "pp-actions" }, ...a.actions.map((act) =>
                 h("button", { type: "button", class: act === "cancel" || act === "noshow" ? "btn btn-secondary btn-small" : "btn btn-primary btn-small",
                   "data-testid": `pp-action-${act}`,
-                  onclick: (e: MouseEvent) => void this.act(a, act, e.currentTarget as HTMLButtonElement) }, ACTION_LABEL[act] ?? humanize(act))))
+                  onclick: (e: MouseEvent) => void this.act(a, act, e.currentTarget as HTMLButtonElement) }, ACTION_LABEL[act] ?? humanize(act))),
+                a.reschedule
+                  ? h("button", { type: "button", class: "btn btn-secondary btn-small", "data-testid": "pp-reschedule",
+                    title: "Texts the patient their own link to pick a new time; this visit stays booked until they do",
+                    onclick: (e: MouseEvent) => void this.sendRescheduleLink(a, e.currentTarget as HTMLButtonElement) }, "Text a link to reschedule")
+                  : null)
               : null,
           ))),
     );
@@ -125,6 +130,23 @@ export class PatientPage implements Page {
           h("span", { class: "muted" }, changeWho(c.source, c.by)), " ",
           h("time", { class: "muted nowrap", datetime: c.at }, fmt.dateTime(c.at)),
           c.detail ? h("div", { class: "muted" }, changeDetail(c.event, c.detail, (iso) => fmt.dateTime(iso))) : null))));
+  }
+
+  private async sendRescheduleLink(a: TimelineAppointment, button: HTMLButtonElement): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    button.disabled = true;
+    try {
+      await this.ctx.api.sendRescheduleLink(this.patientId, a.id);
+      this.ctx.notify("Link sent: the patient picks a new time, and this visit is cancelled when they do");
+      await this.load();
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      this.ctx.notify(errorMessage(err), "error");
+      button.disabled = false;
+    } finally {
+      this.busy = false;
+    }
   }
 
   private async act(a: TimelineAppointment, action: string, button: HTMLButtonElement): Promise<void> {
