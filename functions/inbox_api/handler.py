@@ -252,10 +252,11 @@ def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
     response = next_middleware(app)
     if rule == "GET /inbox" and isinstance(response.body, dict):
         # each role sees its team's conversations; the API, not the web app, is the gate
+        # (and the conversations assigned to the caller, whichever team's: a colleague was asked to take it)
         response.body["conversations"] = [
             c for c in response.body.get("conversations", [])
             if roles.sees_conversation(mine, c.get("team"), str(c.get("patient_id", "")).startswith("phone:"),
-                                       urgent=c.get("priority") == "urgent")]
+                                       urgent=c.get("priority") == "urgent") or c.get("assignee") == _staff()]
     return response
 
 
@@ -273,9 +274,14 @@ def _check_thread_team(mine: frozenset[str], key: str) -> None:
     msgs = services().inbox.thread(key)
     team = inbox.conversation_team(msgs)
     urgent = any(m.priority == "urgent" and m.kind in inbox.STAFF_ITEM_KINDS and str(m.status) != "done" for m in msgs)
-    if not roles.sees_conversation(mine, team, key.startswith("phone:"), urgent=urgent):
+    if not roles.sees_conversation(mine, team, key.startswith("phone:"), urgent=urgent) and not _assigned_to_me(key):
         whose = "an unknown number's" if key.startswith("phone:") else f"the {(team or 'front_desk').replace('_', ' ')} team's"
         raise Forbidden(f"this conversation is {whose}; your role ({', '.join(sorted(mine))}) does not see it")
+
+
+def _assigned_to_me(key: str) -> bool:
+    """A conversation assigned to the caller is theirs to open, whichever team's it is."""
+    return (inbox.assignments(services()).get(key) or {}).get("assignee") == _staff()
 
 
 def _log_access(action: str, rule: str, path: str) -> None:

@@ -64,3 +64,30 @@ def test_the_patient_page_as_each_role_may_see_it_and_each_open_logged(stack):
              if e["request_id"].startswith("req-rg-")]
     assert sorted(opens) == sorted((f"{r}@maple.test", "open_patient", "p-rg")
                                    for r in ("admin", "front_desk", "clinical", "billing"))
+
+
+def test_a_colleague_given_another_teams_conversation_sees_and_opens_it(stack):
+    from careloop.adapters.aws import services
+
+    svc = services()
+    phone = "+16175550180"
+    svc.records.put_patient(Patient(id="p-handed", first_name="Test", last_name="Handed", phone=phone))
+    svc.messages.put_message(Message(message_id="al-handed", patient_id="p-handed", phone=phone, kind="staff_alert",
+                                     body="wants a call back", at=svc.clock.now(), status=MessageStatus.OPEN,
+                                     team="front_desk"))
+
+    def clinical_inbox() -> set[str]:
+        return {c["patient_id"] for c in call(stack, "clinical", "GET", "inbox")[1]["conversations"]}
+
+    # a front-desk conversation: not clinical's to see or open
+    assert "p-handed" not in clinical_inbox()
+    assert call(stack, "clinical", "GET", "patients/p-handed/messages")[0] == 403
+    # When the front desk assigns it to the clinical colleague (an account of the pool), Then they
+    # see it, open it and note it
+    assert call(stack, "admin", "POST", "staff", {"email": "clinical@maple.test", "role": "clinical"})[0] == 201
+    assert call(stack, "front_desk", "POST", "patients/p-handed/assign", {"assignee": "clinical@maple.test"})[0] == 200
+    assert "p-handed" in clinical_inbox()
+    assert call(stack, "clinical", "GET", "patients/p-handed/messages")[0] == 200
+    assert call(stack, "clinical", "POST", "patients/p-handed/notes", {"body": "I'll call her"})[0] == 201
+    # and billing, not assigned, still does not
+    assert call(stack, "billing", "GET", "patients/p-handed/messages")[0] == 403
