@@ -75,7 +75,9 @@ def test_billing_sees_a_clinical_conversations_dates_not_its_words(desk):
     # Given Ana texted about a symptom and the agent routed it to the clinical team
     inbound.handle_inbound(desk, ANA, "my gum has been bleeding since the cleaning", "in-1")
     _alert(desk, "al-clin", "clinical", "Bleeding gum after cleaning")
+    inbox.add_note(desk, "p1", "Told her to rinse with salt water", LEE, "req-note")
     for mine in (CLINICAL, FRONT_DESK, ADMIN):  # the caring roles see every word
+        assert "Told her to rinse with salt water" in str(patients.timeline(desk, "p1", mine)["entries"])
         assert "my gum has been bleeding since the cleaning" in _words(patients.timeline(desk, "p1", mine))
     # When billing opens her page
     view = patients.timeline(desk, "p1", BILLING)
@@ -84,6 +86,9 @@ def test_billing_sees_a_clinical_conversations_dates_not_its_words(desk):
     assert texts and all(e["withheld"] and e["body"] == "" and not e["intent"] for e in texts)
     assert "my gum has been bleeding since the cleaning" not in str(view)
     assert "Bleeding gum" not in str(view)
+    # and staff's internal note is listed as one, without its words
+    (note,) = [e for e in view["entries"] if e["kind"] == "note"]
+    assert note["withheld"] and "salt water" not in str(view)
     # and the visits, with no action billing may not take, and no consent form to offer
     assert [a["id"] for a in view["appointments"]] == ["a1"] and view["appointments"][0]["actions"] == []
     assert view["may"] == {"act_on_appointments": False, "change_consent": False, "open_conversation": False,

@@ -48,6 +48,7 @@ export interface TimelineEntry {
   detail: string; // an appointment change: its reason, or what it moved from
   delivery: { status: string; detail: string } | null;
   callOutcome: string;
+  appointment_id: string; // a text or task about one visit
   withheld: boolean; // the words are not for this role (careloop/roles.py sees_patient_words)
 }
 
@@ -108,6 +109,7 @@ export function decodeTimeline(v: unknown): PatientTimeline {
         action: str(x["action"]), source: str(x["source"]), by: str(x["by"]), note: str(x["note"]), text: str(x["text"]), detail: str(x["detail"]),
         delivery: x["delivery"] ? { status: str(delivery["status"]), detail: str(delivery["detail"]) } : null,
         callOutcome: str(obj(x["call"])["outcome"]),
+        appointment_id: str(x["appointment_id"]),
         withheld: bool(x["withheld"]),
       };
     }),

@@ -43,7 +43,8 @@ def _patient(s: Services, patient_id: str) -> Patient:
 
 
 def _message_entry(m: Message) -> dict[str, Any]:
-    kind = {"sms_out": "text_out", "sms_in": "text_in", "call": "call", "staff_alert": "alert"}.get(m.kind, "task")
+    kind = {"sms_out": "text_out", "sms_in": "text_in", "call": "call", "staff_alert": "alert",
+            "note": "note"}.get(m.kind, "task")
     if m.kind == "task" and (m.step or "").startswith(STAFF_STEP_PREFIX):
         kind = "staff_action"
     entry: dict[str, Any] = {"kind": kind, "at": m.at.isoformat(), "id": m.message_id, "body": m.body,
@@ -177,7 +178,7 @@ def _withhold_words(entries: list[dict[str, Any]], mine: frozenset[str]) -> list
     seen = roles.teams_seen(mine)
     out = []
     for e in entries:
-        words = e["kind"] in ("text_in", "call", "alert", "task") or (
+        words = e["kind"] in ("text_in", "call", "alert", "task", "note") or (
             e["kind"] == "text_out" and e.get("workflow") in _CONVERSATION_WORKFLOWS)
         if words and e.get("team") not in seen:
             e = e | {k: "" for k in _WORDS} | {"withheld": True}

@@ -13,6 +13,7 @@ const ACTION_DONE: Record<string, string> = {
   confirm: "Appointment confirmed", cancel: "Appointment cancelled", noshow: "Marked as a no-show: no-show recovery starts",
   fulfilled: "Marked as attended",
 };
+const STATUS_LABEL: Record<string, string> = { noshow: "No-show", fulfilled: "Attended", "checked-in": "Checked in" };
 const STATUS_TONE: Record<string, "ok" | "warn" | "danger" | "info" | "neutral"> = {
   booked: "info", fulfilled: "ok", noshow: "danger", cancelled: "neutral", pending: "warn", proposed: "warn",
 };
@@ -99,7 +100,7 @@ export class PatientPage implements Page {
               h("strong", { class: "pp-when" }, fmt.dateTime(a.start)),
               h("span", { class: "muted" }, [humanize(a.visit_type || ""), a.provider, a.location].filter(Boolean).join(" · ")),
               h("span", { class: "pp-badges" },
-                badge(humanize(a.status), STATUS_TONE[a.status] ?? "neutral", "pp-status"),
+                badge(STATUS_LABEL[a.status] ?? humanize(a.status), STATUS_TONE[a.status] ?? "neutral", "pp-status"),
                 a.confirmed ? badge("Confirmed", "ok", "pp-confirmed") : null,
                 a.declined && a.status !== "cancelled" ? badge("Patient said no", "warn") : null),
             ),
@@ -128,7 +129,7 @@ export class PatientPage implements Page {
         h("li", { "data-testid": "pp-history-item", "data-event": c.event, "data-source": c.source },
           h("strong", null, CHANGE_WORD[c.event] ?? humanize(c.event)), " ",
           h("span", { class: "muted" }, changeWho(c.source, c.by)), " ",
-          h("time", { class: "muted nowrap", datetime: c.at }, fmt.dateTime(c.at)),
+          h("time", { class: "muted pp-history-at", datetime: c.at }, fmt.dateTime(c.at)),
           c.detail ? h("div", { class: "muted" }, changeDetail(c.event, c.detail, (iso) => fmt.dateTime(iso))) : null))));
   }
 
@@ -244,7 +245,7 @@ export class PatientPage implements Page {
       h("h2", { class: "section-heading", id: "pp-tl" }, "Timeline"),
       d.entries.length === 0
         ? emptyState("Nothing yet", "Texts, calls, appointments and consent changes appear here.")
-        : h("ol", { class: "pp-list", "data-testid": "pp-timeline" }, ...d.entries.map((e) => this.entry(e))),
+        : h("ol", { class: "pp-list", "data-testid": "pp-timeline" }, ...withoutEchoes(d.entries).map((e) => this.entry(e))),
     );
   }
 
@@ -268,6 +269,10 @@ export class PatientPage implements Page {
       case "alert":
         title = "Alert for staff";
         tone = "warn";
+        break;
+      case "note":
+        title = "Internal note";
+        detail = e.withheld ? e.body : `${e.body}${e.reason ? ` (${e.reason})` : ""}`;
         break;
       case "staff_action":
         title = e.body;
@@ -317,4 +322,12 @@ function changeWho(source: string, by: string): string {
 function changeDetail(event: string, detail: string, dateTime: (iso: string) => string): string {
   if (event === "moved" && !Number.isNaN(Date.parse(detail))) return `was ${dateTime(detail)}`;
   return detail;
+}
+
+// a staff action on a visit is in the visit's history too ("Appointment cancelled · by jo@…"):
+// its task ("Appointment cancelled by staff") is not listed a second time beside it
+function withoutEchoes(entries: TimelineEntry[]): TimelineEntry[] {
+  const told = new Set(entries.filter((e) => e.kind === "appointment" && e.source === "staff" && e.appointment)
+    .map((e) => `${e.appointment!.id}|${Date.parse(e.at)}`));
+  return entries.filter((e) => !(e.kind === "staff_action" && told.has(`${e.appointment_id}|${Date.parse(e.at)}`)));
 }

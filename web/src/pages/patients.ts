@@ -236,10 +236,8 @@ export class PatientsPage implements Page {
                 h(
                   "div",
                   { class: "slot-main" },
-                  h("span", null,
-                    h("a", { href: `#/patients/${encodeURIComponent(a.patient_id)}`, title: "Open the patient page", "data-testid": "schedule-patient-link" }, a.patient_name || "Unknown patient"),
-                    " ",
-                    h("a", { href: `#/inbox/${encodeURIComponent(a.patient_id)}`, class: "muted pp-thread-link", title: "Open conversation" }, "Messages")),
+                  // the patient page: the visit's actions and history, and the conversation a click away
+                  h("a", { href: `#/patients/${encodeURIComponent(a.patient_id)}`, title: "Open the patient page", "data-testid": "schedule-patient-link" }, a.patient_name || "Unknown patient"),
                   h("span", { class: "muted" }, [a.visit_type && humanize(a.visit_type), a.provider, a.minutes ? `${a.minutes} min` : ""].filter(Boolean).join(" · ")),
                 ),
                 a.status === "cancelled"
