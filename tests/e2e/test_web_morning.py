@@ -25,6 +25,15 @@ pytestmark = pytest.mark.e2e
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _patient_assertions():
+    """Each step waits on the local stack's queues and handlers; a shared 2-core machine can take
+    far longer than Playwright's 5 s default for them: the same assertions, waited on longer."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
 SHOTS = Path("/tmp/shots-rolegaps")
 WIDTHS = {1280: (860, "America/New_York"), 390: (844, "America/Los_Angeles")}  # the phone's owner is elsewhere
 # The night before: demo patients (careloop_local.demo) text in, and the EHR sends today's visits
@@ -120,7 +129,7 @@ def _signed_in(browser, stack: RunningStack, role: str, width: int):
     """A fresh browser at this width signed in as the role's demo user: the one URL typed."""
     height, zone = WIDTHS[width]
     context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=zone)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(45_000)
     page = context.new_page()
     faults: list[str] = []
     page.on("pageerror", lambda exc: faults.append(f"error: {exc}"))

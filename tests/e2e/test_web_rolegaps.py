@@ -21,6 +21,15 @@ pytestmark = pytest.mark.e2e
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _patient_assertions():
+    """Each step waits on the local stack's queues and handlers; a shared 2-core machine can take
+    far longer than Playwright's 5 s default for them: the same assertions, waited on longer."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
 SHOTS = Path("/tmp/shots-rolegaps")
 # the confirmations the page asks before a cancel or a no-show: accepted; any other dialog is a fault
 ASKED = ("Cancel visit for", "Mark no-show for")
@@ -56,7 +65,7 @@ class Confirming:
 def app(request, browser, local_stack) -> Iterator[Confirming]:
     width, height, zone = request.param
     context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=zone)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(45_000)
     yield Confirming(context.new_page(), width)
     context.close()
 
