@@ -325,9 +325,10 @@ function changeDetail(event: string, detail: string, dateTime: (iso: string) => 
 }
 
 // a staff action on a visit is in the visit's history too ("Appointment cancelled · by jo@…"):
-// its task ("Appointment cancelled by staff") is not listed a second time beside it
+// its task ("Appointment cancelled by staff") is not listed a second time beside it. The two are
+// written in one request, their stored times a moment apart at most.
 function withoutEchoes(entries: TimelineEntry[]): TimelineEntry[] {
-  const told = new Set(entries.filter((e) => e.kind === "appointment" && e.source === "staff" && e.appointment)
-    .map((e) => `${e.appointment!.id}|${Date.parse(e.at)}`));
-  return entries.filter((e) => !(e.kind === "staff_action" && told.has(`${e.appointment_id}|${Date.parse(e.at)}`)));
+  const told = entries.filter((e) => e.kind === "appointment" && e.source === "staff" && e.appointment);
+  return entries.filter((e) => !(e.kind === "staff_action" && told.some((c) =>
+    c.appointment!.id === e.appointment_id && Math.abs(Date.parse(c.at) - Date.parse(e.at)) < 5_000)));
 }
