@@ -198,22 +198,23 @@ def test_the_front_desk_runs_a_morning_without_leaving_the_app(browser, morning,
     expect(page.get_by_test_id("assignee-select")).to_have_value(colleague)
     _shot(page, "4-assigned", width)
 
-    # 4. reschedule a patient: from Olivia's thread to her page, a link to pick a new time
+    # 4. reschedule a patient: Sam (who wants a call) gets a link to pick a new time, from his page
+    #    (not Olivia: a staff text settles her thread, which the other width's walk answers)
     _back_to_the_list(page, width)
     page.get_by_test_id("nav-patients").click()
-    page.get_by_test_id("patients-search").fill("Olivia")
-    page.get_by_test_id("patient-page-link").filter(has_text="Olivia Chen").click()
+    page.get_by_test_id("patients-search").fill("Okafor")
+    page.get_by_test_id("patient-page-link").filter(has_text="Sam Okafor").click()
     expect(page.get_by_test_id("patient-page")).to_be_visible()
     visit = page.get_by_test_id("pp-appointment").filter(has=page.get_by_test_id("pp-reschedule")).first
-    before = len([m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == OLIVIA])
+    before = len([m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == SAM])
     visit.get_by_test_id("pp-reschedule").click()
     expect(page.get_by_test_id("toast")).to_contain_text("Link sent")
-    _until("the link reaches Olivia", lambda: len(
-        [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == OLIVIA]) > before, 60)
-    sent = [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == OLIVIA][-1]
+    _until("the link reaches Sam", lambda: len(
+        [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == SAM]) > before, 60)
+    sent = [m for m in json.loads(call(stack, "GET", "/dev/sms/outbox")[1]) if m["to"] == SAM][-1]
     assert re.search(r"/b/[A-Za-z0-9]{12}\b", sent["body"]) and "pick a new time" in sent["body"]
     _shot(page, "5-reschedule", width)
-    # the text is in her conversation, one click away
+    # the text is in his conversation, one click away
     page.get_by_test_id("open-thread").click()
     expect(page.get_by_test_id("message-body").filter(has_text="pick a new time").last).to_be_visible()
 
