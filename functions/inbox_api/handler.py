@@ -286,10 +286,11 @@ def _authorised(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
     response = next_middleware(app)
     if rule == "GET /inbox" and isinstance(response.body, dict):
         # each role sees its team's conversations; the API, not the web app, is the gate
+        # (and the conversations assigned to the caller, whichever team's: a colleague was asked to take it)
         response.body["conversations"] = [
             c for c in response.body.get("conversations", [])
             if roles.sees_conversation(mine, c.get("team"), str(c.get("patient_id", "")).startswith("phone:"),
-                                       urgent=c.get("priority") == "urgent")]
+                                       urgent=c.get("priority") == "urgent") or c.get("assignee") == _staff()]
     return response
 
 
@@ -309,9 +310,14 @@ def _check_thread_team(mine: frozenset[str], key: str) -> None:
     msgs = services().inbox.thread(key)
     team = inbox.conversation_team(msgs)
     urgent = any(m.priority == "urgent" and m.kind in inbox.STAFF_ITEM_KINDS and str(m.status) != "done" for m in msgs)
-    if not roles.sees_conversation(mine, team, key.startswith("phone:"), urgent=urgent):
+    if not roles.sees_conversation(mine, team, key.startswith("phone:"), urgent=urgent) and not _assigned_to_me(key):
         whose = "an unknown number's" if key.startswith("phone:") else f"the {(team or 'front_desk').replace('_', ' ')} team's"
         raise Forbidden(f"this conversation is {whose}; your role ({', '.join(sorted(mine))}) does not see it")
+
+
+def _assigned_to_me(key: str) -> bool:
+    """A conversation assigned to the caller is theirs to open, whichever team's it is."""
+    return (inbox.assignments(services()).get(key) or {}).get("assignee") == _staff()
 
 
 def _log_access(action: str, rule: str, path: str) -> None:
@@ -425,10 +431,11 @@ def get_saved_replies(patient_id: str) -> m.SavedReplies:
 
 @app.get("/patients/<patient_id>/timeline")
 def get_patient_timeline(patient_id: str) -> m.PatientTimeline:
-    """Texts, calls, appointments, consent and delivery, newest first, and the data-quality findings."""
+    """Texts, calls, appointments, consent and delivery, newest first, and the data-quality findings,
+    as the caller's role may see them (careloop.roles.sees_patient_words: billing not another team's words)."""
     from careloop import patients
 
-    return _as(m.PatientTimeline, patients.timeline(services(), patient_id))
+    return _as(m.PatientTimeline, patients.timeline(services(), patient_id, roles.roles_of(_claims())))
 
 
 @app.post("/appointments/<appointment_id>/<action>")
@@ -615,6 +622,24 @@ def _last_month(local_now: datetime) -> str:
 
 
 # ---- end analytics ---------------------------------------------------------------------------------
+
+
+# ---- rolegaps: rescheduling from the patient page ------------------------------------------------
+
+
+@app.post("/patients/<patient_id>/reschedule-link")
+def post_reschedule_link(patient_id: str, request: m.RescheduleLinkRequest) -> m.RescheduleLinkSent:
+    """Text the patient their own link to pick a new time for a visit (sent as a staff reply: the
+    same gates, and it shows in the thread); the link books the new time and cancels the old."""
+    from careloop import patients
+
+    sent = patients.send_reschedule_link(services(), patient_id, request.appointment_id, _staff(),
+                                         app.current_event.request_context.request_id)
+    logger.info("reschedule link sent by staff", extra={"appointment_id": sent["appointment_id"], "staff": _staff()})
+    return _as(m.RescheduleLinkSent, {"message_id": sent["message_id"], "appointment_id": sent["appointment_id"]})
+
+
+# ---- end rolegaps ---------------------------------------------------------------------------------
 
 
 app.use(middlewares=[_authorised])

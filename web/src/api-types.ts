@@ -240,6 +240,16 @@ export interface ReplyRequest {
   body: string;
 }
 
+export interface RescheduleLinkRequest {
+  /** Which of the patient's upcoming visits the link moves */
+  appointment_id: string;
+}
+
+export interface RescheduleLinkSent {
+  message_id: string;
+  appointment_id: string;
+}
+
 export interface Resolved {
   /** How many open alerts and tasks were closed */
   resolved: number;

@@ -641,6 +641,13 @@ export class Api {
     const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get("content-disposition") ?? "");
     return { blob: await res.blob(), filename: match?.[1] ? decodeURIComponent(match[1]) : null };
   }
+
+  // ---- rolegaps: rescheduling from the patient page ------------------------------------------------
+
+  /** Text the patient their own link to move this visit (a staff reply in the thread). */
+  async sendRescheduleLink(patientId: string, appointmentId: string): Promise<void> {
+    await this.json("POST", `/patients/${seg(patientId)}/reschedule-link`, { appointment_id: appointmentId });
+  }
 }
 
 const ROLES: readonly Role[] = ["admin", "front_desk", "clinical", "billing"];

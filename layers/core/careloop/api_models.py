@@ -438,3 +438,15 @@ class SentForTest(_Answer):
     body: str = Field(description="The text as sent")
     to: str
     status: str
+
+
+# ---- rolegaps: rescheduling from the patient page ------------------------------------------------
+
+
+class RescheduleLinkRequest(_Strict):
+    appointment_id: str = Field(min_length=1, max_length=200, description="Which of the patient's upcoming visits the link moves")
+
+
+class RescheduleLinkSent(_Answer):
+    message_id: str
+    appointment_id: str

@@ -486,8 +486,24 @@ DEFAULT_SAVED_REPLIES: tuple[dict[str, str], ...] = (
 
 
 def staff_users(s: Services, viewer: str) -> list[str]:
-    """Who a conversation can be assigned to: the practice's staff and the viewer themself."""
-    return sorted({*s.practice.staff_emails, *([viewer] if viewer else [])})
+    """Who a conversation can be assigned to: the staff directory's enabled accounts that hold a
+    role (Cognito in AWS), the profile's staff_emails only where the directory has no accounts
+    (or there is none), and the viewer themself."""
+    accounts = _directory_accounts(s)
+    if accounts:
+        listed = [a["email"] or a["username"] for a in accounts if a.get("enabled", True) and a.get("roles")]
+    else:
+        listed = list(s.practice.staff_emails)
+    return sorted({*listed, *([viewer] if viewer else [])})
+
+
+def _directory_accounts(s: Services) -> list[dict]:
+    if s.staff is None:
+        return []
+    try:
+        return s.staff.list_staff()
+    except PayloadError:  # no user pool configured here: the profile's list is all there is
+        return []
 
 
 def _update_doc(s: Services, name: str, change: Callable[[dict], None]) -> dict:

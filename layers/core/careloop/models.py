@@ -62,6 +62,22 @@ class Patient(_Model):
 MAX_APPOINTMENT_LENGTH = timedelta(days=1)
 
 
+ChangeSource = Literal["ehr", "patient", "staff", "agent"]
+
+
+class AppointmentChange(_Model):
+    """One change of a visit's state as it happened (booked, confirmed, cancelled, moved...), kept
+    in order on the appointment: who made it (the EHR, the patient, staff, the agent) and how."""
+
+    at: datetime
+    event: str  # booked | requested | confirmed | declined | cancelled | noshow | fulfilled | moved | <EHR status>
+    source: ChangeSource
+    by: str = ""  # the staff user; for the patient, how: "text", "call", "booking link"
+    detail: str = ""  # a reason, or what it moved from
+
+    _aware = field_validator("at")(lambda cls, v: _aware(v))
+
+
 class Appointment(_Model):
     id: str
     patient_id: str
@@ -83,6 +99,8 @@ class Appointment(_Model):
     replaces: str | None = None
     source_version: str = ""
     updated_at: datetime | None = None
+    # what happened to it, oldest first; appended where the state changes (careloop.records.with_change)
+    history: list[AppointmentChange] = Field(default_factory=list)
 
     _aware = field_validator("start", "confirmed_at", "updated_at")(lambda cls, v: _aware(v))
 

@@ -8,9 +8,10 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from careloop import consent
+from careloop import consent, roles
 from careloop.errors import Conflict, NotFound, PayloadError
-from careloop.models import Appointment, Message, MessageStatus, Patient
+from careloop.models import Appointment, AppointmentChange, Message, MessageStatus, Patient
+from careloop.records import with_change
 
 if TYPE_CHECKING:
     from careloop.ports import Services
@@ -20,6 +21,7 @@ ACTIONS: tuple[Action, ...] = ("confirm", "cancel", "noshow", "fulfilled")
 # the EHR's word for each action's outcome, and the write-back event that tells it
 _WRITEBACK = {"confirm": "appointment_confirmed", "cancel": "appointment_cancelled",
               "noshow": "appointment_noshow", "fulfilled": "appointment_fulfilled"}
+_CHANGE = {"confirm": "confirmed", "cancel": "cancelled", "noshow": "noshow", "fulfilled": "fulfilled"}
 _DONE_LABEL = {"confirm": "Appointment confirmed by staff", "cancel": "Appointment cancelled by staff",
                "noshow": "Marked as a no-show by staff", "fulfilled": "Marked as attended by staff"}
 # a visit in one of these is over: nothing on the page changes it (the EHR can)
@@ -41,12 +43,14 @@ def _patient(s: Services, patient_id: str) -> Patient:
 
 
 def _message_entry(m: Message) -> dict[str, Any]:
-    kind = {"sms_out": "text_out", "sms_in": "text_in", "call": "call", "staff_alert": "alert"}.get(m.kind, "task")
+    kind = {"sms_out": "text_out", "sms_in": "text_in", "call": "call", "staff_alert": "alert",
+            "note": "note"}.get(m.kind, "task")
     if m.kind == "task" and (m.step or "").startswith(STAFF_STEP_PREFIX):
         kind = "staff_action"
     entry: dict[str, Any] = {"kind": kind, "at": m.at.isoformat(), "id": m.message_id, "body": m.body,
                              "status": str(m.status), "workflow": m.workflow, "step": m.step,
-                             "appointment_id": m.appointment_id, "reason": m.reason, "intent": m.intent}
+                             "appointment_id": m.appointment_id, "reason": m.reason, "intent": m.intent,
+                             "team": m.team}
     if m.kind == "sms_out":  # the delivery outcome (delivered, failed, suppressed) and why
         entry["delivery"] = {"status": str(m.status), "detail": m.status_detail, "parts": m.parts}
     if m.kind == "call":
@@ -59,14 +63,31 @@ def _message_entry(m: Message) -> dict[str, Any]:
 def appointment_view(a: Appointment) -> dict[str, Any]:
     return {"id": a.id, "start": a.start.isoformat(), "minutes": a.minutes, "status": a.status,
             "provider": a.provider, "location": a.location, "visit_type": a.visit_type,
-            "confirmed": a.confirmed, "declined": a.declined, "replaces": a.replaces, "source": a.source}
+            "confirmed": a.confirmed, "declined": a.declined, "replaces": a.replaces, "source": a.source,
+            "history": [_change_view(c) for c in a.history]}
+
+
+def _change_view(c: AppointmentChange) -> dict[str, Any]:
+    return {"at": c.at.isoformat(), "event": c.event, "source": c.source, "by": c.by, "detail": c.detail}
 
 
 def _appointment_entries(a: Appointment, by_id: dict[str, Appointment]) -> list[dict[str, Any]]:
-    """What the record says happened to a visit. There is no history of its states, so: its
-    current state when it last changed (booked, cancelled, a no-show...), a reschedule when it
+    """What happened to a visit: each change its history keeps (who, how, why); for a record from
+    before the history was kept, its current state when it last changed, a reschedule when it
     replaces another visit, and the confirmation when the patient or staff gave one."""
     view = appointment_view(a)
+    if a.history:
+        out = []
+        for i, c in enumerate(a.history):
+            # the booking reads as "created" (the page's word and the sort's tie-break) or a reschedule
+            event = "created" if c.event == "booked" and i == 0 else c.event
+            if a.replaces and i == 0 and c.event in ("booked", "requested"):
+                old = by_id.get(a.replaces)
+                event = "rescheduled" if c.event == "booked" else "requested"
+                view = view | {"rescheduled_from": old.start.isoformat() if old else None}
+            out.append({"kind": "appointment", "event": event, "at": c.at.isoformat(), "id": f"{a.id}#{i}",
+                        "appointment": view} | {k: v for k, v in _change_view(c).items() if k in ("source", "by", "detail")})
+        return out
     changed = a.updated_at or a.start
     if a.replaces:
         old = by_id.get(a.replaces)
@@ -98,12 +119,17 @@ def findings(s: Services, patient: Patient) -> list[dict[str, Any]]:
             for r in report.rows if r.patient_id == patient.id]
 
 
-def timeline(s: Services, patient_id: str) -> dict[str, Any]:
-    """Everything that happened with this patient, newest first, and their appointments."""
+def timeline(s: Services, patient_id: str, viewer_roles: frozenset[str] | None = None) -> dict[str, Any]:
+    """Everything that happened with this patient, newest first, and their appointments; for a
+    viewer's roles (None: the core's own callers, everything), what those roles may see and do."""
     patient = _patient(s, patient_id)
     appointments = s.records.appointments_for_patient(patient.id)
     by_id = {a.id: a for a in appointments}
-    entries: list[dict[str, Any]] = [_message_entry(m) for m in s.inbox.thread(patient.id) if m.kind != "call_log"]
+    thread = [m for m in s.inbox.thread(patient.id) if m.kind != "call_log"]
+    entries: list[dict[str, Any]] = [_message_entry(m) for m in thread]
+    all_words, opens_conversation = (True, True) if viewer_roles is None else _conversation_seen(thread, viewer_roles)
+    if viewer_roles is not None and not all_words:
+        entries = _withhold_words(entries, viewer_roles)
     for a in appointments:
         entries.extend(_appointment_entries(a, by_id))
     if patient.phone:
@@ -111,16 +137,54 @@ def timeline(s: Services, patient_id: str) -> dict[str, Any]:
     # newest first; at one instant a booking reads as before what followed it, then a stable order
     entries.sort(key=lambda e: (datetime.fromisoformat(e["at"]), e.get("event") != "created", e["id"]), reverse=True)
     now = s.clock.now()
+    acts = viewer_roles is None or roles.may(viewer_roles, "POST /appointments/<appointment_id>/<action>")
+    moves = viewer_roles is None or roles.may(viewer_roles, "POST /patients/<patient_id>/reschedule-link")
     return {
+        "may": {"act_on_appointments": acts,
+                "change_consent": viewer_roles is None or roles.may(viewer_roles, "POST /patients/<patient_id>/consent"),
+                "open_conversation": opens_conversation, "all_words": all_words},
         "patient": {"id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
                     "phone": patient.phone, "language": patient.language, "opted_out": patient.opted_out,
                     "undeliverable": patient.undeliverable},
         "now": now.isoformat(),
-        "appointments": [appointment_view(a) | {"actions": available_actions(a, now)}
+        "appointments": [appointment_view(a) | {"actions": available_actions(a, now) if acts else [],
+                                                "reschedule": moves and reschedule_offered(s, a, patient, now)}
                          for a in sorted(appointments, key=lambda a: a.start, reverse=True)],
         "entries": entries,
         "findings": findings(s, patient),
     }
+
+
+# what a conversation says, beyond its being there: withheld from a role that is not the patient's carer
+_WORDS = ("body", "reason", "intent")
+_CONVERSATION_WORKFLOWS = frozenset({"sms-agent", "staff", "voice"})
+
+
+def _conversation_seen(thread: list[Message], mine: frozenset[str]) -> tuple[bool, bool]:
+    """(sees every word on the page, may open the conversation) for these roles: the same team
+    rule as the inbox (careloop.roles.sees_conversation), the caring roles seeing all words."""
+    from careloop import inbox
+
+    urgent = any(m.priority == "urgent" and m.kind in inbox.STAFF_ITEM_KINDS and str(m.status) != "done" for m in thread)
+    team = inbox.conversation_team(thread)
+    return (roles.sees_patient_words(mine, team, urgent=urgent),
+            roles.sees_conversation(mine, team, unknown_number=False, urgent=urgent))
+
+
+def _withhold_words(entries: list[dict[str, Any]], mine: frozenset[str]) -> list[dict[str, Any]]:
+    """The timeline for a role that does not see this conversation (billing, another team's): each
+    entry keeps its date and delivery, not its words (what the patient texted or said, the
+    answers, alerts and tasks), except an alert or task for that role's own team."""
+    seen = roles.teams_seen(mine)
+    out = []
+    for e in entries:
+        words = e["kind"] in ("text_in", "call", "alert", "task", "note") or (
+            e["kind"] == "text_out" and e.get("workflow") in _CONVERSATION_WORKFLOWS)
+        if words and e.get("team") not in seen:
+            e = e | {k: "" for k in _WORDS} | {"withheld": True}
+            e.pop("call", None)
+        out.append(e)
+    return out
 
 
 # ---- appointment actions -----------------------------------------------------------------------
@@ -155,6 +219,7 @@ def appointment_action(s: Services, appointment_id: str, action: str, staff: str
         updated = appt.model_copy(update={"status": "cancelled", "confirmed": False, "declined": True, "updated_at": now})
     else:
         updated = appt.model_copy(update={"status": action, "updated_at": now})
+    updated = with_change(updated, _CHANGE[action], now, "staff", staff)
     s.records.put_appointment(updated)  # the planner follows (the records stream / the fakes' hook)
     from careloop.ehr import writeback
 
@@ -204,3 +269,56 @@ def staff_consent(s: Services, patient_id: str, body: dict, staff: str) -> dict[
         s.sms.opt_in(patient.phone)
     changed = inbox.staff_consent(s, patient_id, opted_out, staff, " ".join(note.split()))
     return {"changed": changed, "opted_out": consent.is_opted_out(s.consent, _patient(s, patient_id).phone)}
+
+
+# ---- rescheduling from the patient page: the patient's own link to pick a new time ------------------
+
+_RESCHEDULE_TEXT = {
+    "en": "Hi {first_name}, to move your {what} on {when} ({zone}), pick a new time here: {url} "
+          "Your visit stays booked until you choose. {practice}",
+    "es": "Hola {first_name}, para cambiar su {what} del {when} ({zone}), elija otro horario aquí: {url} "
+          "Su cita sigue reservada hasta que elija. {practice}",
+}
+
+
+def reschedule_offered(s: Services, a: Appointment, patient: Patient, now: datetime) -> bool:
+    """Whether staff can text this visit's patient a link to move it: an upcoming visit, online
+    booking on (links point somewhere), and a patient who can be texted."""
+    from careloop.booking.links import base_url
+    from careloop.models import UPCOMING_STATUSES
+
+    return (a.status in UPCOMING_STATUSES and a.start > now and s.booking is not None
+            and s.practice.booking is not None and bool(base_url(s)) and bool(patient.phone) and not patient.opted_out)
+
+
+def send_reschedule_link(s: Services, patient_id: str, appointment_id: str, staff: str, request_id: str) -> dict[str, Any]:
+    """Staff text the patient their own link to move a visit (the link books the new time and
+    cancels this one, the EHR told as for any booking); the text goes out as a staff reply, so
+    the same gates hold (opt-out, a textable phone) and it shows in the thread."""
+    from careloop import inbox
+    from careloop.booking.links import booking_url_for
+    from careloop.booking.service import zone_for
+    from careloop.templates import format_date_time, named_zone
+
+    patient = _patient(s, patient_id)
+    appt = s.records.get_appointment(appointment_id) if appointment_id else None
+    if appt is None or appt.patient_id != patient.id:
+        raise NotFound(f"appointment {appointment_id[:40]} not found for this patient")
+    now = s.clock.now()
+    if not reschedule_offered(s, appt, patient, now):
+        if appt.status in CLOSED or appt.start <= now:
+            raise Conflict("only an upcoming visit can be moved: this one is over or cancelled")
+        if patient.opted_out or not patient.phone:
+            raise PayloadError("this patient cannot be texted: call them to move the visit")
+        raise Conflict("online booking is not set up for this practice: call the patient to move the visit")
+    lang = patient.language if patient.language in ("en", "es") else "en"
+    local = appt.start.astimezone(zone_for(s, appt.location or ""))
+    kind = next((t for t in s.practice.booking.types if (t.visit_type or t.id) == appt.visit_type), None) \
+        if s.practice.booking else None
+    what = kind.name[lang] if kind else (appt.visit_type or ("cita" if lang == "es" else "visit")).replace("_", " ")
+    url = booking_url_for(s, patient, "reschedule", ref=f"staff-reschedule:{appt.id}:{request_id}",
+                          appointment_id=appt.id)
+    body = _RESCHEDULE_TEXT[lang].format(first_name=patient.first_name, what=what, when=format_date_time(local, lang),
+                                         zone=named_zone(local), url=url, practice=s.practice.name)
+    sent = inbox.staff_reply(s, patient.id, body, staff, request_id)
+    return {"message_id": sent.message_id, "appointment_id": appt.id}

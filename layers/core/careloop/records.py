@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from careloop import consent
-from careloop.models import Appointment, Patient
+from careloop.models import Appointment, AppointmentChange, ChangeSource, Patient
 from careloop.notices import Notice
 
 if TYPE_CHECKING:  # the ports are types only here: no import cost on the Lambda path
@@ -92,13 +92,36 @@ def merge_patient(stored: Patient | None, incoming: Patient) -> Patient:
 
 
 def merge_appointment(stored: Appointment | None, incoming: Appointment) -> Appointment:
+    """The EHR's version over the stored one: Careloop's fields (confirmation, the history) kept,
+    and what the EHR changed (a new visit, a status, a time) added to the history."""
+    at = incoming.updated_at or incoming.start
     if stored is None:
-        return incoming
+        return with_change(incoming, "booked" if incoming.status == "booked" else incoming.status, at, "ehr")
+    kept = {"history": stored.history}
     if stored.start != incoming.start:
-        return incoming.model_copy(update={"confirmed": False, "confirmed_at": None, "declined": False})
-    return incoming.model_copy(
-        update={"confirmed": stored.confirmed, "confirmed_at": stored.confirmed_at, "declined": stored.declined}
+        moved = incoming.model_copy(update=kept | {"confirmed": False, "confirmed_at": None, "declined": False})
+        moved = with_change(moved, "moved", at, "ehr", detail=stored.start.isoformat())
+        return moved if stored.status == incoming.status else with_change(moved, incoming.status, at, "ehr")
+    merged = incoming.model_copy(
+        update=kept | {"confirmed": stored.confirmed, "confirmed_at": stored.confirmed_at, "declined": stored.declined}
     )
+    return merged if stored.status == incoming.status else with_change(merged, incoming.status, at, "ehr")
+
+
+# an appointment's history is bounded (one DynamoDB item): its first entry (how it was booked)
+# and the newest ones are kept
+HISTORY_LIMIT = 40
+
+
+def with_change(appointment: Appointment, event: str, at: datetime, source: ChangeSource, by: str = "",
+                detail: str = "") -> Appointment:
+    """The appointment with one more entry in its history: every writer of a state change (EHR
+    ingest, the agent, staff, a booking) calls this on the record it puts."""
+    change = AppointmentChange(at=at, event=event, source=source, by=by[:80], detail=detail[:200])
+    history = [*appointment.history, change]
+    if len(history) > HISTORY_LIMIT:
+        history = history[:1] + history[-(HISTORY_LIMIT - 1):]
+    return appointment.model_copy(update={"history": history})
 
 
 def ingest(

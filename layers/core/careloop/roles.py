@@ -70,6 +70,8 @@ POLICY: dict[str, frozenset[str]] = {
     "POST /workflows/<workflow_id>/test-send": ADMIN_ONLY,
     # analytics: the printable monthly report (the same roles as the rest of analytics)
     "GET /analytics/report": MONEY,
+    # rolegaps: the front desk texts a patient their link to move a visit (the patient page)
+    "POST /patients/<patient_id>/reschedule-link": DESK,
 }
 
 # which team's alerts and tasks a role sees in the inbox; front desk also the unknown numbers
@@ -135,3 +137,28 @@ def _compiled() -> dict[str, tuple[str, re.Pattern[str]]]:
         method, _, route = rule.partition(" ")
         out[rule] = (method, re.compile(re.sub(r"<[^>]+>", "[^/]+", re.escape(route))))
     return out
+
+
+# ---- rolegaps: what each role sees of a patient (GET /patients and the patient page) ---------------
+# Every role finds a patient (the list shows a name, a masked phone and the next visit: billing
+# calls about a bill too). The patient page's clinical content (what the patient texted or said
+# on a call, the agent's and staff's answers, alerts and tasks) is for the roles that care for the
+# patient; billing sees the visits, consent and delivery, and the words only of a conversation its
+# inbox shows (routed to billing) or of an alert or task for the billing team.
+PATIENT_RECORD = CARE
+
+
+def sees_patient_words(roles: frozenset[str], team: str | None, urgent: bool = False) -> bool:
+    """Whether these roles see every word on a patient's page: the caring roles always, another
+    role when the patient's conversation is one its inbox shows."""
+    return bool(roles & PATIENT_RECORD) or sees_conversation(roles, team, unknown_number=False, urgent=urgent)
+
+
+def teams_seen(roles: frozenset[str]) -> frozenset[str]:
+    return frozenset().union(*(TEAMS_SEEN[r] for r in roles)) if roles else frozenset()
+
+
+def may(roles: frozenset[str], rule: str) -> bool:
+    """Whether these roles may call a POLICY line ("POST /patients/<patient_id>/consent"): for a
+    page to offer only what the API will do."""
+    return bool(roles & POLICY.get(rule, ADMIN_ONLY))

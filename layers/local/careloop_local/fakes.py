@@ -20,6 +20,7 @@ from careloop.booking.offers import SlotOffer
 from careloop.clock import FixedClock
 from careloop.ehr.common import EhrSchedule, EhrSlot
 from careloop.engine.planner import plan_appointment_change
+from careloop.errors import Conflict, NotFound
 from careloop.models import (
     MAX_APPOINTMENT_LENGTH,
     UPCOMING_STATUSES,
@@ -646,6 +647,7 @@ def memory_services(
         booking=MemoryBooking(),
         contacts=MemoryContacts(),
         access_log=MemoryAccessLog(),
+        staff=MemoryStaffDirectory(),
     )
 
     def on_change(kind: str, old: Record | None, new: Record) -> None:  # what the DynamoDB stream does in AWS
@@ -673,3 +675,34 @@ class MemoryAccessLog:
     def access_entries(self) -> list[dict]:
         with self._lock:
             return [copy.deepcopy(e) for e in sorted(self._entries.values(), key=lambda e: (e["at"], e["key"]))]
+
+
+class MemoryStaffDirectory:
+    """StaffDirectory: accounts by username, each with one role; `disable` as AdminDisableUser does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._accounts: dict[str, dict] = {}
+
+    def list_staff(self) -> list[dict]:
+        with self._lock:
+            return sorted((copy.deepcopy(a) for a in self._accounts.values()), key=lambda a: a["email"] or a["username"])
+
+    def invite(self, email: str, role: str) -> dict:
+        with self._lock:
+            if email in self._accounts:
+                raise Conflict(f"{email} already has an account: change their role instead")
+            self._accounts[email] = {"username": email, "email": email, "roles": [role],
+                                     "status": "FORCE_CHANGE_PASSWORD", "enabled": True}
+            return copy.deepcopy(self._accounts[email])
+
+    def set_role(self, username: str, role: str) -> dict:
+        with self._lock:
+            if username not in self._accounts:
+                raise NotFound(f"no staff account {username[:80]!r}")
+            self._accounts[username]["roles"] = [role]
+            return {"username": username, "roles": [role]}
+
+    def disable(self, username: str) -> None:
+        with self._lock:
+            self._accounts[username]["enabled"] = False

@@ -13,12 +13,20 @@ const ACTION_DONE: Record<string, string> = {
   confirm: "Appointment confirmed", cancel: "Appointment cancelled", noshow: "Marked as a no-show: no-show recovery starts",
   fulfilled: "Marked as attended",
 };
+const STATUS_LABEL: Record<string, string> = { noshow: "No-show", fulfilled: "Attended", "checked-in": "Checked in" };
 const STATUS_TONE: Record<string, "ok" | "warn" | "danger" | "info" | "neutral"> = {
   booked: "info", fulfilled: "ok", noshow: "danger", cancelled: "neutral", pending: "warn", proposed: "warn",
 };
 const EVENT_LABEL: Record<string, string> = {
   created: "Appointment booked", confirmed: "Appointment confirmed", cancelled: "Appointment cancelled",
   rescheduled: "Appointment rescheduled", noshow: "No-show", fulfilled: "Visit attended",
+  booked: "Appointment booked", requested: "Online booking requested", declined: "Patient said they will not come",
+  moved: "Appointment moved", arrived: "Patient arrived", "checked-in": "Patient checked in",
+};
+// an appointment change's words in its history: "booked", "confirmed", "cancelled"...
+const CHANGE_WORD: Record<string, string> = {
+  booked: "Booked", requested: "Requested online", confirmed: "Confirmed", declined: "Said they will not come",
+  cancelled: "Cancelled", noshow: "No-show", fulfilled: "Attended", moved: "Moved",
 };
 
 export class PatientPage implements Page {
@@ -65,8 +73,12 @@ export class PatientPage implements Page {
         h("span", { class: "nowrap" }, p.phone ? formatPhone(p.phone) : "No phone"),
         p.language !== "en" ? badge(languageName(p.language), "info") : null,
         p.opted_out ? badge("Opted out of texts", "danger", "optout-badge") : badge("Texts allowed", "ok", "optin-badge"),
-        h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, class: "btn btn-link", "data-testid": "open-thread" }, "Open conversation"),
+        d.may.open_conversation
+          ? h("a", { href: `#/inbox/${encodeURIComponent(p.id)}`, class: "btn btn-link", "data-testid": "open-thread" }, "Open conversation")
+          : null,
       ),
+      d.may.all_words ? null : h("p", { class: "notice", "data-testid": "pp-withheld-note" },
+        "What this patient texted or said is for the care team: your role sees the dates, visits and consent."),
       h("div", { class: "patient-grid" },
         h("div", { class: "patient-side" }, this.appointmentsCard(d), this.consentCard(d), this.findingsCard(d)),
         this.timelineCard(d),
@@ -88,18 +100,54 @@ export class PatientPage implements Page {
               h("strong", { class: "pp-when" }, fmt.dateTime(a.start)),
               h("span", { class: "muted" }, [humanize(a.visit_type || ""), a.provider, a.location].filter(Boolean).join(" · ")),
               h("span", { class: "pp-badges" },
-                badge(humanize(a.status), STATUS_TONE[a.status] ?? "neutral", "pp-status"),
+                badge(STATUS_LABEL[a.status] ?? humanize(a.status), STATUS_TONE[a.status] ?? "neutral", "pp-status"),
                 a.confirmed ? badge("Confirmed", "ok", "pp-confirmed") : null,
                 a.declined && a.status !== "cancelled" ? badge("Patient said no", "warn") : null),
             ),
-            a.actions.length
+            a.history.length ? this.historyList(a) : null,
+            a.actions.length || a.reschedule
               ? h("div", { class: "pp-actions" }, ...a.actions.map((act) =>
                 h("button", { type: "button", class: act === "cancel" || act === "noshow" ? "btn btn-secondary btn-small" : "btn btn-primary btn-small",
                   "data-testid": `pp-action-${act}`,
-                  onclick: (e: MouseEvent) => void this.act(a, act, e.currentTarget as HTMLButtonElement) }, ACTION_LABEL[act] ?? humanize(act))))
+                  onclick: (e: MouseEvent) => void this.act(a, act, e.currentTarget as HTMLButtonElement) }, ACTION_LABEL[act] ?? humanize(act))),
+                a.reschedule
+                  ? h("button", { type: "button", class: "btn btn-secondary btn-small", "data-testid": "pp-reschedule",
+                    title: "Texts the patient their own link to pick a new time; this visit stays booked until they do",
+                    onclick: (e: MouseEvent) => void this.sendRescheduleLink(a, e.currentTarget as HTMLButtonElement) }, "Text a link to reschedule")
+                  : null)
               : null,
           ))),
     );
+  }
+
+  // the visit's states, oldest first: "Booked · from the EHR", "Confirmed · by the patient, by text"
+  private historyList(a: TimelineAppointment): HTMLElement {
+    const fmt = this.ctx.fmt;
+    return h("details", { class: "pp-history", "data-testid": "pp-history" },
+      h("summary", null, `History (${a.history.length})`),
+      h("ol", { class: "pp-history-list" }, ...a.history.map((c) =>
+        h("li", { "data-testid": "pp-history-item", "data-event": c.event, "data-source": c.source },
+          h("strong", null, CHANGE_WORD[c.event] ?? humanize(c.event)), " ",
+          h("span", { class: "muted" }, changeWho(c.source, c.by)), " ",
+          h("time", { class: "muted pp-history-at", datetime: c.at }, fmt.dateTime(c.at)),
+          c.detail ? h("div", { class: "muted" }, changeDetail(c.event, c.detail, (iso) => fmt.dateTime(iso))) : null))));
+  }
+
+  private async sendRescheduleLink(a: TimelineAppointment, button: HTMLButtonElement): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    button.disabled = true;
+    try {
+      await this.ctx.api.sendRescheduleLink(this.patientId, a.id);
+      this.ctx.notify("Link sent: the patient picks a new time, and this visit is cancelled when they do");
+      await this.load();
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      this.ctx.notify(errorMessage(err), "error");
+      button.disabled = false;
+    } finally {
+      this.busy = false;
+    }
   }
 
   private async act(a: TimelineAppointment, action: string, button: HTMLButtonElement): Promise<void> {
@@ -146,9 +194,12 @@ export class PatientPage implements Page {
     error, submit);
     return h("section", { class: "card", "aria-labelledby": "pp-consent" },
       h("h2", { class: "section-heading", id: "pp-consent" }, "Text messages"),
-      h("p", null, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
-        " Recorded in the consent ledger with your name."),
-      form);
+      d.may.change_consent
+        ? h("p", null, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
+          " Recorded in the consent ledger with your name.")
+        : h("p", { "data-testid": "pp-consent-readonly" }, d.patient.opted_out ? badge("Opted out", "danger") : badge("Texts allowed", "ok"),
+          " The front desk records consent changes."),
+      d.may.change_consent ? form : null);
   }
 
   private async changeConsent(optOut: boolean, note: string, documented: boolean, error: HTMLElement, submit: HTMLButtonElement): Promise<void> {
@@ -194,7 +245,7 @@ export class PatientPage implements Page {
       h("h2", { class: "section-heading", id: "pp-tl" }, "Timeline"),
       d.entries.length === 0
         ? emptyState("Nothing yet", "Texts, calls, appointments and consent changes appear here.")
-        : h("ol", { class: "pp-list", "data-testid": "pp-timeline" }, ...d.entries.map((e) => this.entry(e))),
+        : h("ol", { class: "pp-list", "data-testid": "pp-timeline" }, ...withoutEchoes(d.entries).map((e) => this.entry(e))),
     );
   }
 
@@ -219,6 +270,10 @@ export class PatientPage implements Page {
         title = "Alert for staff";
         tone = "warn";
         break;
+      case "note":
+        title = "Internal note";
+        detail = e.withheld ? e.body : `${e.body}${e.reason ? ` (${e.reason})` : ""}`;
+        break;
       case "staff_action":
         title = e.body;
         detail = e.reason;
@@ -227,6 +282,8 @@ export class PatientPage implements Page {
       case "appointment":
         title = EVENT_LABEL[e.event] ?? "Appointment";
         detail = e.appointment ? `${fmt.dateTime(e.appointment.start)}${e.appointment.provider ? ` · ${e.appointment.provider}` : ""}` : "";
+        if (e.source) detail += ` · ${changeWho(e.source, e.by)}`;
+        if (e.detail) detail += ` · ${changeDetail(e.event, e.detail, (iso) => fmt.dateTime(iso))}`;
         tone = e.event === "noshow" ? "danger" : e.event === "confirmed" || e.event === "fulfilled" ? "ok" : "info";
         break;
       case "consent":
@@ -237,7 +294,8 @@ export class PatientPage implements Page {
       default:
         title = "Task";
     }
-    return h("li", { class: "pp-entry", "data-testid": "pp-entry", "data-kind": e.kind },
+    if (e.withheld) detail = "Not shown to your role";
+    return h("li", { class: "pp-entry", "data-testid": "pp-entry", "data-kind": e.kind, "data-withheld": e.withheld ? "true" : null },
       h("time", { class: "pp-at muted", datetime: e.at }, fmt.dateTime(e.at)),
       h("div", { class: "pp-entry-main" },
         h("span", { class: "pp-entry-title" }, badge(humanize(e.kind === "text_out" || e.kind === "text_in" ? "text" : e.kind), tone), " ", title),
@@ -247,4 +305,30 @@ export class PatientPage implements Page {
       ),
     );
   }
+}
+
+// who made a change, as staff say it
+function changeWho(source: string, by: string): string {
+  switch (source) {
+    case "ehr": return "from the EHR";
+    case "staff": return `by ${by || "staff"}`;
+    case "patient": return by ? `by the patient, by ${by}` : "by the patient";
+    case "agent": return "by Careloop";
+    default: return source ? `by ${humanize(source)}` : "";
+  }
+}
+
+// a change's detail: a move names the time it moved from, in the page's clocks
+function changeDetail(event: string, detail: string, dateTime: (iso: string) => string): string {
+  if (event === "moved" && !Number.isNaN(Date.parse(detail))) return `was ${dateTime(detail)}`;
+  return detail;
+}
+
+// a staff action on a visit is in the visit's history too ("Appointment cancelled · by jo@…"):
+// its task ("Appointment cancelled by staff") is not listed a second time beside it. The two are
+// written in one request, their stored times a moment apart at most.
+function withoutEchoes(entries: TimelineEntry[]): TimelineEntry[] {
+  const told = entries.filter((e) => e.kind === "appointment" && e.source === "staff" && e.appointment);
+  return entries.filter((e) => !(e.kind === "staff_action" && told.some((c) =>
+    c.appointment!.id === e.appointment_id && Math.abs(Date.parse(c.at) - Date.parse(e.at)) < 5_000)));
 }

@@ -74,7 +74,10 @@ export class PatientsPage implements Page {
           icon(ICONS.search, "icon search-icon"),
           this.search,
         ),
-        h("div", { class: "segmented", role: "group", "aria-label": "View" }, this.tabs.patients, this.tabs.schedule),
+        // the schedule is the caring roles' (GET /appointments: careloop/roles.py); billing has the list only
+        ctx.me.roles.some((r) => r !== "billing")
+          ? h("div", { class: "segmented", role: "group", "aria-label": "View" }, this.tabs.patients, this.tabs.schedule)
+          : null,
       ),
       this.body,
     );
@@ -107,7 +110,9 @@ export class PatientsPage implements Page {
     replace(this.body, spinner("Loading appointments…"));
     try {
       const now = this.ctx.fmt.now();
-      this.appointments = await this.ctx.api.appointments(now, new Date(now.getTime() + WEEK_MS));
+      // from a day back: this morning's visits (the day's confirmations) are on the list too;
+      // renderSchedule keeps the practice's today and after
+      this.appointments = await this.ctx.api.appointments(new Date(now.getTime() - 86_400_000), new Date(now.getTime() + WEEK_MS));
       if (!this.destroyed) this.render();
     } catch (err) {
       if (!this.destroyed && !(err instanceof SessionEnded)) replace(this.body, errorPanel(err, () => void this.loadSchedule()));
@@ -198,7 +203,9 @@ export class PatientsPage implements Page {
     if (!this.appointments) return;
     const fmt = this.ctx.fmt;
     const q = this.query.toLowerCase();
+    const today = fmt.day(fmt.now().toISOString());
     const rows = this.appointments
+      .filter((a) => fmt.day(a.start) >= today)
       .filter((a) => !q || a.patient_name.toLowerCase().includes(q))
       .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
     this.countEl.textContent = `${rows.length} appointment${rows.length === 1 ? "" : "s"} in the next 7 days`;
@@ -229,7 +236,8 @@ export class PatientsPage implements Page {
                 h(
                   "div",
                   { class: "slot-main" },
-                  h("a", { href: `#/inbox/${encodeURIComponent(a.patient_id)}` }, a.patient_name || "Unknown patient"),
+                  // the patient page: the visit's actions and history, and the conversation a click away
+                  h("a", { href: `#/patients/${encodeURIComponent(a.patient_id)}`, title: "Open the patient page", "data-testid": "schedule-patient-link" }, a.patient_name || "Unknown patient"),
                   h("span", { class: "muted" }, [a.visit_type && humanize(a.visit_type), a.provider, a.minutes ? `${a.minutes} min` : ""].filter(Boolean).join(" · ")),
                 ),
                 a.status === "cancelled"

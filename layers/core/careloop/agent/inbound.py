@@ -21,6 +21,7 @@ from careloop.agent.replies import render_reply, when_staff_answer
 from careloop.agent.when import When, parse_when
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import LLM_URGENT_REASON, Services
+from careloop.records import with_change
 from careloop.sms.keywords import bare_word, keyword_kind
 
 if TYPE_CHECKING:
@@ -308,7 +309,8 @@ class _Turn:
         if self.appt is None:
             return self.escalate("says they will come, but has no upcoming appointment")
         if not self.appt.confirmed:
-            self.s.records.put_appointment(self.appt.model_copy(update={"confirmed": True, "confirmed_at": self.now}))
+            self.s.records.put_appointment(with_change(self.appt.model_copy(
+                update={"confirmed": True, "confirmed_at": self.now}), "confirmed", self.now, "patient", "text"))
             self.tell_ehr("appointment_confirmed", self.appt.patient_id, self.appt.id)
         self.reply_key = "confirm"
 
@@ -317,7 +319,9 @@ class _Turn:
         if self.appt is not None and not self.appt.declined:
             # Careloop owns the patient's answer; the EHR owns the status (staff cancel there,
             # or the EHR takes the write-back's AppointmentResponse)
-            self.s.records.put_appointment(self.appt.model_copy(update={"confirmed": False, "declined": True}))
+            self.s.records.put_appointment(with_change(self.appt.model_copy(
+                update={"confirmed": False, "declined": True}), "declined", self.now, "patient", "text",
+                "asked to cancel"))
             self.tell_ehr("appointment_cancelled", self.appt.patient_id, self.appt.id)
         self.escalate("wants to cancel" + (f" {self.appt.start.astimezone(self.s.practice.zone):%a %b %d %H:%M}" if self.appt else ""),
                       "cancel" if self.offers_booking else "handoff")

@@ -10,6 +10,7 @@ from careloop.booking.links import SlotClaim, booking_url_for
 from careloop.errors import Conflict, NotFound
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import Services
+from careloop.records import with_change
 from careloop.templates import _pretty_phone, format_date_time, named_zone
 
 HOLD_DAYS = 7  # as booking.service: a claim is kept this long after the visit, then forgotten
@@ -58,7 +59,8 @@ def confirm(services: Services, appointment_id: str, staff: str) -> Appointment:
     if appointment.status != "pending":
         raise Conflict(f"online booking {appointment_id} is {appointment.status}, not pending")
     now = services.clock.now()
-    booked = appointment.model_copy(update={"status": "booked", "updated_at": now})
+    booked = with_change(appointment.model_copy(update={"status": "booked", "updated_at": now}), "booked", now,
+                         "staff", staff, "online request confirmed")
     _hold_to_booked(services, booked)
     services.records.put_appointment(booked)
     _replace_old(services, booked, now)
@@ -76,7 +78,8 @@ def decline(services: Services, appointment_id: str, staff: str) -> Appointment:
     if appointment.status != "pending":
         raise Conflict(f"online booking {appointment_id} is {appointment.status}, not pending")
     now = services.clock.now()
-    cancelled = appointment.model_copy(update={"status": "cancelled", "updated_at": now})
+    cancelled = with_change(appointment.model_copy(update={"status": "cancelled", "updated_at": now}), "cancelled",
+                            now, "staff", staff, "online request declined")
     services.records.put_appointment(cancelled)
     if services.booking is not None and cancelled.provider:
         services.booking.release_slot(cancelled.provider, cancelled.start)
@@ -171,13 +174,15 @@ def supersede(services: Services, ehr_appointments: Iterable[Appointment]) -> li
                     or ours.start != ehr.start or _provider_key(services, ours.provider) != key):
                 continue
             now = services.clock.now()
-            services.records.put_appointment(ours.model_copy(update={
-                "status": "cancelled", "superseded_by": ehr.id, "updated_at": now}))
+            services.records.put_appointment(with_change(ours.model_copy(update={
+                "status": "cancelled", "superseded_by": ehr.id, "updated_at": now}), "cancelled", now, "agent",
+                detail="entered in the EHR by the front desk"))
             if services.booking is not None and ours.provider:
                 services.booking.release_slot(ours.provider, ours.start)  # the EHR's appointment is busy now
             if ours.confirmed and not ehr.confirmed:
-                services.records.put_appointment(ehr.model_copy(update={
-                    "confirmed": True, "confirmed_at": ours.confirmed_at, "updated_at": now}))
+                services.records.put_appointment(with_change(ehr.model_copy(update={
+                    "confirmed": True, "confirmed_at": ours.confirmed_at, "updated_at": now}), "confirmed", now,
+                    "agent", detail="carried over from the online booking"))
             if ours.replaces and ours.replaces != ehr.id:  # staff entered it new, not by moving the old one
                 _replace_old(services, ours, now)
             _close_task(services, ours, f"entered in the EHR as Appointment/{ehr.id}")

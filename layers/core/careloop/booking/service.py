@@ -17,6 +17,7 @@ from careloop.booking.slots import Busy, Slot, open_slots
 from careloop.errors import BookingInputError, LinkGone, SlotTaken, TooManyRequests, UnknownLink
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import BookingStore, Services
+from careloop.records import with_change
 from careloop.templates import format_date_time, named_zone
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ def _own_claim(store: BookingStore, slot: Slot, appointment_id: str) -> bool:
 
 def book_for_patient(services: Services, patient: Patient, kind: AppointmentType, slot: Slot, *,
                      moves: str | None, ref: str, settings: BookingSettings | None = None,
-                     link: BookingLink | None = None) -> Booked:
+                     link: BookingLink | None = None, channel: str = "text") -> Booked:
     """Book `slot` for `patient`, the one path every booking takes (a link, a text reply, a gap
     offer): without a `link` (whose path just found it open) check `slot` is still open, claim it
     with the conditional write (SlotTaken with the next open slots when it is not, or another
@@ -318,6 +319,9 @@ def book_for_patient(services: Services, patient: Patient, kind: AppointmentType
         visit_type=kind.visit_type or kind.id, source="careloop", updated_at=now,
         replaces=moves if request_mode else None,
     )
+    appointment = with_change(appointment, "requested" if request_mode else "booked", now, "patient",
+                              "booking link" if link is not None else channel,
+                              "a reschedule of an earlier visit" if moves else "")
     if existing is None:
         services.records.put_appointment(appointment)  # the records stream plans its reminders
     if moves and not request_mode:
@@ -360,7 +364,8 @@ def cancel_moved(services: Services, store: BookingStore, appointment_id: str, n
     old = services.records.get_appointment(appointment_id)
     if old is None or old.status not in UPCOMING_STATUSES:
         return
-    services.records.put_appointment(old.model_copy(update={"status": "cancelled", "updated_at": now}))
+    services.records.put_appointment(with_change(old.model_copy(update={"status": "cancelled", "updated_at": now}),
+                                                 "cancelled", now, "patient", detail="rescheduled"))
     if old.source == "careloop" and old.provider:
         store.release_slot(old.provider, old.start)
     writeback.record(services.practice, services.writeback, writeback.WritebackEvent(

@@ -21,6 +21,7 @@ from careloop.booking.slots import Slot
 from careloop.errors import PayloadError
 from careloop.models import UPCOMING_STATUSES, Appointment, Message, MessageStatus, Patient
 from careloop.ports import Services
+from careloop.records import with_change
 from careloop.voice import calls, identity
 from careloop.voice.bot import SMS_INTENT_TO_LEX
 
@@ -482,7 +483,8 @@ def book_for_caller(services: Services, patient: Patient, kind: AppointmentType,
     -> (appointment, "booked" | "requested"); SlotTaken when it is gone."""
     from careloop.booking.service import book_for_patient
 
-    booked = book_for_patient(services, patient, kind, slot, moves=moves.id if moves else None, ref=ref)
+    booked = book_for_patient(services, patient, kind, slot, moves=moves.id if moves else None, ref=ref,
+                              channel="call")
     return booked.appointment, booked.status
 
 
@@ -883,7 +885,8 @@ def on_confirm(services: Services, turn: LexTurn) -> Answer:
         return close(plain(_t(turn.lang, "I don't see an upcoming appointment. To book one, just call and say book.",
                               "No veo una cita próxima. Para hacer una, llame y diga reservar.")))
     if not appt.confirmed:
-        services.records.put_appointment(appt.model_copy(update={"confirmed": True, "confirmed_at": turn.now}))
+        services.records.put_appointment(with_change(appt.model_copy(
+            update={"confirmed": True, "confirmed_at": turn.now}), "confirmed", turn.now, "patient", "call"))
         _tell_ehr(services, "appointment_confirmed", appt, turn.now)
     turn.outcome = "confirmed"
     said = describe(services, turn, _visit_name(services, appt, turn.lang), appt.start, appt.provider, appt.location)
@@ -927,12 +930,14 @@ def cancel_appointment(services: Services, appt: Appointment, now: datetime) -> 
     """A Careloop-made appointment is cancelled here (its slot freed); an EHR one is marked declined,
     as the SMS agent does, for the EHR (write-back) and staff to cancel where it is owned."""
     if appt.source == "careloop":
-        services.records.put_appointment(appt.model_copy(update={"status": "cancelled", "declined": True,
-                                                                 "confirmed": False, "updated_at": now}))
+        services.records.put_appointment(with_change(appt.model_copy(update={
+            "status": "cancelled", "declined": True, "confirmed": False, "updated_at": now}),
+            "cancelled", now, "patient", "call"))
         if services.booking is not None and appt.provider:
             services.booking.release_slot(appt.provider, appt.start)
     elif not appt.declined:
-        services.records.put_appointment(appt.model_copy(update={"confirmed": False, "declined": True}))
+        services.records.put_appointment(with_change(appt.model_copy(
+            update={"confirmed": False, "declined": True}), "declined", now, "patient", "call", "asked to cancel"))
     _tell_ehr(services, "appointment_cancelled", appt, now)
 
 
