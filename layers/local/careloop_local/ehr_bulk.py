@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -18,21 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from careloop.ehr.fhir import parse_fhir
+from careloop.ehr.bulk import CHUNK, CONTEXT_TYPES, StoreWriter, chunk_bundle, map_chunk
 from careloop.ehr.outcome import read_outcome
-from careloop.ehr.payload import apply_batches
 from careloop.ehr.signing import sign_timestamped
-from careloop.errors import BundleSyntaxError, PayloadError
+from careloop.errors import BundleSyntaxError
 from careloop.notices import RECORD_CODES, Notice, code_of
-from careloop.ports import ConsentLedgerStore, Services
+from careloop.ports import Services
 
-CHUNK = 500  # resources per mapping/write batch
 READ_CHARS = 1 << 20
 TYPE_ORDER = ("Practitioner", "PractitionerRole", "Location", "Patient", "Appointment")
-CONTEXT_TYPES = frozenset({"Practitioner", "PractitionerRole", "Location"})  # names for appointments
 USED_TYPES = frozenset({*TYPE_ORDER, "Schedule", "Slot"})
 MAX_ERRORS_KEPT = 1000
-_REF = re.compile(r"(?:^|/)(Practitioner|PractitionerRole|Location)/([A-Za-z0-9\-.]{1,64})$")
+# a finished job is polled this often by WebhookSink when the webhook answers 202 (a large batch)
+JOB_POLL_S = 0.5
 
 
 @dataclass
@@ -281,35 +278,10 @@ class Sink(Protocol):
     def write(self, bundle: dict, batch) -> dict[str, Any]: ...
 
 
-class StoreSink:
-    """Writes through `careloop.ehr.payload.apply_batches` (bulk mode) into the services' store:
-    DynamoDB via careloop.adapters.aws.services(), or the in-memory fakes in tests."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.live: set[str] = set()  # patients known to exist and not be merged, this import
-        self.opted_out_phones = _opted_out_phones(services.consent)  # the consent ledger, read once
-
-    def write(self, bundle: dict, batch) -> dict[str, Any]:
-        if len(self.live) > 2_000_000:  # bound the memory of a very large import
-            self.live.clear()
-        r = apply_batches(self.services, [batch], self.services.clock.now(), bulk=True, live=self.live,
-                          phone_opted_out=self.opted_out_phones.__contains__)
-        return r.counts() | {"duplicates": r.duplicates,
-                             "orphans": [(a.id, a.patient_id) for a in batch.appointments if a.id in set(r.orphans)],
-                             "warning_codes": [code_of(w) for w in batch.warnings]}
-
-    def known_patients(self, ids: set[str]) -> set[str]:
-        return set(self.services.records.get_patients(ids))
-
-
-def _opted_out_phones(ledger: ConsentLedgerStore) -> set[str]:
-    """Numbers whose latest consent-ledger entry is an opt-out (careloop.consent's rule)."""
-    latest: dict[str, dict] = {}
-    for e in ledger.all_consent_entries():
-        if e["phone"] not in latest or e["key"] > latest[e["phone"]]["key"]:
-            latest[e["phone"]] = e
-    return {phone for phone, e in latest.items() if e["action"] == "opt_out"}
+class StoreSink(StoreWriter):
+    """Writes through the bulk engine (careloop.ehr.bulk.StoreWriter: `apply_batches` in bulk
+    mode) into the services' store: DynamoDB via careloop.adapters.aws.services(), or the
+    in-memory fakes in tests."""
 
 
 class WebhookSink:
@@ -438,28 +410,13 @@ def _shape_problem(item: Any) -> str | None:
 
 def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], services: Services,
            sink: Sink, summary: ImportSummary, orphans: dict[str, str]) -> None:
-    good = chunk
-    bundle = _chunk_bundle([r for _, r in chunk], context)
-    try:
-        batch = parse_fhir(bundle, services.practice)
-    except PayloadError:
-        # find the bad resources one by one; the rest go ahead
-        good = []
-        for where, res in chunk:
-            try:
-                parse_fhir(res, services.practice)
-                good.append((where, res))
-            except PayloadError as exc:
-                summary.error(file, where, "; ".join(exc.issues))
-        if not good:
-            return
-        bundle = _chunk_bundle([r for _, r in good], context)
-        try:
-            batch = parse_fhir(bundle, services.practice)
-        except PayloadError as exc:  # only wrong together (should not happen): report them all
-            for where, _ in good:
-                summary.error(file, where, "; ".join(exc.issues)[:500])
-            return
+    # the bulk engine finds the bad resources one by one; the rest go ahead
+    batch, good, refused = map_chunk([(where, {"resource": r}) for where, r in chunk], context, services.practice)
+    for where, issue in refused:
+        summary.error(file, where, issue)
+    if batch is None:
+        return
+    bundle = chunk_bundle([e for _, e in good], context)
     try:
         counts = sink.write(bundle, batch)
     except Exception as exc:  # one failed batch is reported on its lines; the import goes on
@@ -475,27 +432,3 @@ def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], s
     orphans.update(dict(counts["orphans"]))
     for code in counts.get("warning_codes", ()):
         summary.warnings[code] = summary.warnings.get(code, 0) + 1
-
-
-def _chunk_bundle(resources: list[dict], context: dict[str, dict]) -> dict:
-    """A `collection` Bundle of the chunk, plus the practitioners/roles/locations its
-    appointments name that came earlier (so provider and location names resolve the same way
-    the webhook resolves them inside one Bundle)."""
-    present = {f"{r.get('resourceType')}/{r.get('id')}" for r in resources}
-    extra: dict[str, dict] = {}
-    for r in resources:
-        if r.get("resourceType") != "Appointment":
-            continue
-        for part in r.get("participant") or []:
-            ref = ((part or {}).get("actor") or {}).get("reference") if isinstance(part, dict) else None
-            m = _REF.search(ref) if isinstance(ref, str) else None
-            key = f"{m[1]}/{m[2]}" if m else None
-            if m and key and key not in present and key in context:
-                extra[key] = context[key]
-                role_of = ((context[key].get("practitioner") or {}).get("reference") or "") if m[1] == "PractitionerRole" else ""
-                pm = _REF.search(role_of) if role_of else None
-                if pm and f"{pm[1]}/{pm[2]}" in context and f"{pm[1]}/{pm[2]}" not in present:
-                    extra[f"{pm[1]}/{pm[2]}"] = context[f"{pm[1]}/{pm[2]}"]
-    entries = [{"resource": v} for v in extra.values()]
-    entries += [{"resource": r} for r in resources]
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}

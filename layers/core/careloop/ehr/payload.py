@@ -86,8 +86,10 @@ def fhir_merges(body: bytes | str | dict) -> list[tuple[str, str]]:
 
 def apply_batches(services: Services, batches: list, now: datetime, *, bulk: bool = False,
                   live: set[str] | None = None,
-                  phone_opted_out: Callable[[str], bool] | None = None) -> IngestResult:
-    """Records from the batches, merges, plus cancellations that name only an appointment id."""
+                  phone_opted_out: Callable[[str], bool] | None = None,
+                  supersede_online: bool | None = None) -> IngestResult:
+    """Records from the batches, merges, plus cancellations that name only an appointment id.
+    `supersede_online` (default: not `bulk`): the EHR's copy of an online booking replaces it."""
     patients = [p for b in batches for p in b.patients]
     appointments = [a for b in batches for a in b.appointments]
     merges = [m for b in batches for m in b.merges]
@@ -101,7 +103,9 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
     result = ingest(services.records, services.consent, patients, appointments, now, merges=merges, bulk=bulk,
                     live=live, phone_opted_out=phone_opted_out)
     apply_grid(services.records, batches, result)
-    if services.practice.booking is not None and result.appointments and not bulk:
+    if supersede_online is None:
+        supersede_online = not bulk
+    if services.practice.booking is not None and result.appointments and supersede_online:
         # the EHR's copy of an online booking replaces it (one read per appointment: webhooks and
         # replays, not the onboarding import, which comes before anyone booked online)
         from careloop.booking.requests import supersede
