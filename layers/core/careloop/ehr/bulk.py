@@ -26,7 +26,7 @@ def chunk_bundle(entries: list[dict], context: dict[str, dict], shell: dict | No
     it had them), plus the practitioners/roles/locations its appointments name that are not in it
     (so provider and location names resolve the same way the webhook resolves them inside one
     Bundle). `shell`: the original Bundle's other members (type, id); default a collection."""
-    resources = [e.get("resource") for e in entries if isinstance(e.get("resource"), dict)]
+    resources: list[dict] = [r for e in entries if isinstance(r := e.get("resource"), dict)]
     present = {f"{r.get('resourceType')}/{r.get('id')}" for r in resources}
     extra: dict[str, dict] = {}
     for r in resources:
