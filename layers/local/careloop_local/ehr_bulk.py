@@ -11,6 +11,7 @@ import io
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -302,6 +303,7 @@ class WebhookSink:
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (given URL)
                     outcome = json.loads(resp.read())
+                    queued = resp.status == 202
                 break
             except urllib.error.HTTPError as exc:
                 text = exc.read().decode("utf-8", "replace")
@@ -311,11 +313,32 @@ class WebhookSink:
                 if attempt + 1 == self.attempts:
                     raise RuntimeError(f"webhook unreachable ({type(exc).__name__})") from exc
             time.sleep(0.5 * 2 ** attempt)
+        if queued:  # a batch the webhook put behind its queue (careloop.ehr.jobs): its job's counts
+            return self._job_counts(outcome["status_url"])
         answer = read_outcome(outcome)  # the answer's fields (careloop.ehr.outcome), never its wording
         dups = [tuple(r.removeprefix("Patient/") for r in w.refs) for w in answer.warnings
                 if isinstance(w, Notice) and w.code == "duplicate_identifier"]
         return answer.counts | {"duplicates": [d for d in dups if len(d) == 2], "orphans": [],
                                 "warning_codes": [c for w in answer.warnings if (c := code_of(w)) not in RECORD_CODES]}
+
+
+    def _job_counts(self, status_url: str, patience_s: float = 3600.0) -> dict[str, Any]:
+        """Poll the job's status (signed over its path) until it is done -> its counts."""
+        path = urllib.parse.urlparse(status_url).path
+        deadline = time.monotonic() + patience_s
+        while True:
+            req = urllib.request.Request(status_url, headers={"X-Careloop-Signature": sign_timestamped(
+                self.secret, path.encode())})
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (the webhook's own URL)
+                job = json.loads(resp.read())
+            if job["state"] == "failed":
+                raise RuntimeError(f"the webhook's import job failed: {job.get('error') or 'no reason given'}")
+            if job["state"] == "done":
+                return {k: job[k] for k in ("patients", "appointments", "unchanged", "stale", "merges")} | {
+                    "duplicates": [], "orphans": [], "warning_codes": []}
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the webhook's import job is still {job['state']} after {patience_s:.0f} s")
+            time.sleep(JOB_POLL_S)
 
 
 def _diagnostics(text: str) -> str:

@@ -189,8 +189,13 @@ def run_job(services: Services, archive: ReadableArchive, jobs: ImportJobStore, 
         return "missing"
     if job.state in ("done", "failed"):
         return "finished_before"  # a redelivery of a finished job: nothing to do
-    body, _ = archive.get(job.key)
-    data = json.loads(body.decode("utf-8-sig"))
+    try:
+        body, _ = archive.get(job.key)
+        data = json.loads(body.decode("utf-8-sig"))
+    except Exception as exc:
+        _failed(jobs, job_id, f"its archived payload could not be read ({type(exc).__name__})", final_attempt,
+                services.clock.now())
+        raise
     entries: list = data.get("entry") or []
     shell = {k: v for k, v in data.items() if k != "entry"}
     context: dict[str, dict] = {}
@@ -210,16 +215,22 @@ def run_job(services: Services, archive: ReadableArchive, jobs: ImportJobStore, 
         try:
             progress = apply_part(services, archive, writer, job, index, part, context, shell, now)
         except Exception as exc:
-            error = f"batch {index + 1} of {job.batches} failed ({type(exc).__name__})"
-            jobs.note_failure(job_id, error, now)
-            if final_attempt:
-                jobs.finish_job(job_id, "failed", now, f"{error} on its last attempt; the message is in the DLQ")
+            _failed(jobs, job_id, f"batch {index + 1} of {job.batches} failed ({type(exc).__name__})", final_attempt,
+                    now)
             raise
         if not jobs.commit_batch(job_id, index, progress, now):
             return "superseded"  # another delivery committed this batch: it goes on from there
         index += 1
     jobs.finish_job(job_id, "done", services.clock.now())
     return "done"
+
+
+def _failed(jobs: ImportJobStore, job_id: str, error: str, final_attempt: bool, now: datetime) -> None:
+    """An attempt failed: said on the job (the exception's class, never its text: it may quote a
+    record); on the last attempt before the DLQ the job has failed."""
+    jobs.note_failure(job_id, error, now)
+    if final_attempt:
+        jobs.finish_job(job_id, "failed", now, f"{error} on its last attempt; the message is in the DLQ")
 
 
 def apply_part(services: Services, archive: Archive, writer: StoreWriter, job: ImportJob, index: int, part: list,
