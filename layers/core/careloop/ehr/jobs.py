@@ -182,29 +182,20 @@ def run_job(services: Services, archive: ReadableArchive, jobs: ImportJobStore, 
     the job again and return (the next message goes on from the checkpoint). A batch that
     raises is recorded on the job and the exception re-raised (the queue retries the message);
     on the `final_attempt` (its next stop is the DLQ) the job is marked failed."""
-    from careloop.ehr.bulk import StoreWriter, remember_context
-
     job = jobs.get_job(job_id)
     if job is None:
         return "missing"
     if job.state in ("done", "failed"):
         return "finished_before"  # a redelivery of a finished job: nothing to do
     try:
-        body, _ = archive.get(job.key)
-        data = json.loads(body.decode("utf-8-sig"))
+        work = _work_of(services, archive, job)
     except Exception as exc:
         _failed(jobs, job_id, f"its archived payload could not be read ({type(exc).__name__})", final_attempt,
                 services.clock.now())
         raise
-    entries: list = data.get("entry") or []
-    shell = {k: v for k, v in data.items() if k != "entry"}
-    context: dict[str, dict] = {}
-    for e in entries:  # names for appointments, wherever in the Bundle they come
-        if isinstance(e, dict):
-            remember_context(context, e.get("resource"))
     if job.state == "queued":
         jobs.start_job(job_id, services.clock.now())
-    writer = StoreWriter(services, supersede_online=True)  # the webhook's rule: the EHR's copy wins
+    entries, shell, context, writer = work.entries, work.shell, work.context, work.writer
     index = job.next_batch
     while index < job.batches:
         if out_of_time():
@@ -223,6 +214,46 @@ def run_job(services: Services, archive: ReadableArchive, jobs: ImportJobStore, 
         index += 1
     jobs.finish_job(job_id, "done", services.clock.now())
     return "done"
+
+
+@dataclass
+class _Work:
+    """A job's payload as the worker reads it, kept by a warm container for its next slice (the
+    Bundle parsed, the names for appointments, the consent ledger read) for WORK_KEPT_S."""
+
+    key: str
+    entries: list
+    shell: dict
+    context: dict[str, dict]
+    writer: StoreWriter
+    loaded: float
+
+
+WORK_KEPT_S = 60.0  # a slice after this reads the consent ledger (opt-outs since) and the payload again
+_kept: list[_Work] = []  # the last job's, at most one
+
+
+def _work_of(services: Services, archive: ReadableArchive, job: ImportJob) -> _Work:
+    import time
+
+    from careloop.ehr.bulk import StoreWriter, remember_context
+
+    if _kept and _kept[0].key == job.key and time.monotonic() - _kept[0].loaded < WORK_KEPT_S \
+            and _kept[0].writer.services is services:
+        return _kept[0]
+    _kept.clear()
+    body, _ = archive.get(job.key)
+    data = json.loads(body.decode("utf-8-sig"))
+    entries: list = data.get("entry") or []
+    context: dict[str, dict] = {}
+    for e in entries:  # names for appointments, wherever in the Bundle they come
+        if isinstance(e, dict):
+            remember_context(context, e.get("resource"))
+    # the webhook's rule: the EHR's copy of an online booking replaces it
+    writer = StoreWriter(services, supersede_online=True)
+    work = _Work(job.key, entries, {k: v for k, v in data.items() if k != "entry"}, context, writer, time.monotonic())
+    _kept.append(work)
+    return work
 
 
 def _failed(jobs: ImportJobStore, job_id: str, error: str, final_attempt: bool, now: datetime) -> None:
