@@ -71,7 +71,8 @@ def _receive(kind: Kind) -> Response:
         return Response(exc.status, "application/fhir+json",
                         operation_outcome([exc.issue], code=REFUSED_CODES.get(exc.status, "invalid")))
     if (entries := queued_entries(kind, body, Limits.of(s))) is not None:
-        job = open_job(import_jobs(), import_queue(), archive(), kind, body, entries, now, s.ehr_import_batch)
+        job = open_job(import_jobs(), import_queue(), archive(), kind, body, entries, now, s.ehr_import_batch,
+                       gzipped=raw if raw is not body else None)
         url = _status_url(job.job_id)
         logger.info("ehr payload queued", extra={"kind": kind, "job_id": job.job_id, "entries": entries,
                                                  "bytes": len(body)})

@@ -125,7 +125,9 @@ def test_a_job_whose_batch_keeps_failing_lands_in_the_dlq_and_says_so(stack, ser
     status, _, text = post_gzip(served, patient_bundle(300, prefix="lost"))
     job_id = json.loads(text)["job_id"]
     assert status == 202
-    archive().delete(f"archive/jobs/{job_id}.json")
+    key = f"archive/jobs/{job_id}.json.gz"  # kept as sent: gzipped
+    assert archive().get(key)[1].get("content-encoding") == "gzip"
+    archive().delete(key)
     # When the queue retries it up to its receive limit (the local visibility timeout is 2 s)
     sqs = stack._client("sqs")
     deadline = time.monotonic() + 120
