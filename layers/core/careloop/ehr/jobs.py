@@ -310,7 +310,3 @@ def apply_part(services: Services, archive: Archive, writer: StoreWriter, job: I
         progress.quarantined = len(refused)
     return progress
 
-
-def gzip_body(body: bytes) -> bytes:
-    """What a client sends with `Content-Encoding: gzip` (the bulk import's webhook sink, tests)."""
-    return gzip.compress(body, compresslevel=6)
