@@ -22,6 +22,7 @@ from careloop.ehr.payload import (
     parse,
     payload_key,
     quarantine,
+    queue_fetches,
 )
 from careloop.ehr.signing import SIGNATURE_TOLERANCE_S, sign, sign_timestamped, verify_signature
 from careloop.errors import PayloadError
@@ -98,21 +99,6 @@ def receive_verified(services: Services, archive: Archive, kind: Kind, body: byt
                             warnings=noticed)
     return IntakeResult(200, accepted_outcome(result, mapped), ingested=result, archive_key=key,
                         extra={"warnings": list(mapped)}, warnings=noticed)
-
-
-def queue_fetches(services: Services, batches: list, now: datetime) -> int:
-    """An id-only Subscription notification names resources without carrying them: each is
-    fetched from the EHR's FHIR API by the EHR worker (retried, then its DLQ) and applied like
-    any payload. -> how many were queued."""
-    # loaded on first use (cold start): most payloads name nothing to fetch
-    from careloop.ehr import writeback
-
-    refs = list(dict.fromkeys(r for b in batches for r in b.to_fetch))
-    if not refs or services.writeback is None or not writeback.fetch_enabled(services.practice):
-        return 0
-    for ref in refs:
-        services.writeback.enqueue(writeback.WritebackEvent(kind="fetch_resource", patient_id="", ref=ref, at=now))
-    return len(refs)
 
 
 def take(services: Services, archive: Archive, kind: Kind, body: bytes, now: datetime,

@@ -303,7 +303,6 @@ class WebhookSink:
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (given URL)
                     outcome = json.loads(resp.read())
-                    queued = resp.status == 202
                 break
             except urllib.error.HTTPError as exc:
                 text = exc.read().decode("utf-8", "replace")
@@ -313,7 +312,7 @@ class WebhookSink:
                 if attempt + 1 == self.attempts:
                     raise RuntimeError(f"webhook unreachable ({type(exc).__name__})") from exc
             time.sleep(0.5 * 2 ** attempt)
-        if queued:  # a batch the webhook put behind its queue (careloop.ehr.jobs): its job's counts
+        if "job_id" in outcome and "status_url" in outcome:  # the 202 of a batch put behind the webhook's queue
             return self._job_counts(outcome["status_url"])
         answer = read_outcome(outcome)  # the answer's fields (careloop.ehr.outcome), never its wording
         dups = [tuple(r.removeprefix("Patient/") for r in w.refs) for w in answer.warnings

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from careloop.ehr.payload import Archive, Kind, payload_key, quarantine
+from careloop.ehr.payload import Archive, Kind, payload_key, quarantine, queue_fetches
 from careloop.errors import RefusedBody
 from careloop.settings import Settings
 
@@ -274,7 +274,6 @@ def apply_part(services: Services, archive: Archive, writer: StoreWriter, job: I
     quarantine (a Bundle of them, its key fixed by job and batch, so a retry overwrites it)."""
     from careloop.ehr.bulk import map_chunk
     from careloop.ehr.fhir import NOTIFICATION_BUNDLES
-    from careloop.intake import queue_fetches
 
     first = index * job.batch_size
     notification = shell.get("type") in NOTIFICATION_BUNDLES

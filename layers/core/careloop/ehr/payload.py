@@ -115,6 +115,21 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
     return result
 
 
+def queue_fetches(services: Services, batches: list, now: datetime) -> int:
+    """An id-only Subscription notification names resources without carrying them: each is
+    fetched from the EHR's FHIR API by the EHR worker (retried, then its DLQ) and applied like
+    any payload. -> how many were queued."""
+    # loaded on first use (cold start): most payloads name nothing to fetch
+    from careloop.ehr import writeback
+
+    refs = list(dict.fromkeys(r for b in batches for r in b.to_fetch))
+    if not refs or services.writeback is None or not writeback.fetch_enabled(services.practice):
+        return 0
+    for ref in refs:
+        services.writeback.enqueue(writeback.WritebackEvent(kind="fetch_resource", patient_id="", ref=ref, at=now))
+    return len(refs)
+
+
 def apply_grid(records: RecordStore, batches: list, result: IngestResult) -> None:
     """The EHR's booking grid (FHIR Schedules, then Slots) into the record store: an older version
     never replaces a newer one (reported stale), and a Slot whose Schedule has not come yet is
