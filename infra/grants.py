@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 
 from careloop import tables, wiring
+from careloop.ehr.jobs import JOB_ARCHIVE_PREFIX
 from careloop.errors import ConfigError
 from careloop.practice import PracticeProfile
 from infra.api import Api
@@ -176,6 +177,16 @@ class Grants:
                 )
             )
             decrypt = encrypt = True
+        if spec.bucket_read_jobs:
+            # the import worker reads the payloads the webhook archived for it, and nothing else
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ReadEhrImportJobs",
+                    actions=["s3:GetObject"],
+                    resources=[self.data.ehr_bucket.arn_for_objects(f"{JOB_ARCHIVE_PREFIX}*")],
+                )
+            )
+            decrypt = True
         if isinstance(source, wiring.ApiSource) and source.auth == "hmac":
             statements.append(
                 iam.PolicyStatement(

@@ -21,6 +21,8 @@ from infra.common import METRICS_NAMESPACE, SERVICE, kebab, pascal
 OPS_METRICS = (
     ("UnreadablePayload", "An inbound text or delivery event could not be read: it is kept for its retries, then the DLQ"),
     ("SmsStuckInSending", "A text sat in 'sending' for 15 minutes with no answer from the carrier; staff were asked to check it"),
+    ("EhrImportFailed", "A large EHR payload's job failed: a batch kept failing and its message is in the ehr_import DLQ "
+                        "(the job's status says which batch)"),
 )
 DISPATCHER_LAG_METRIC = "DueActionLag"  # functions/dispatcher: age of the oldest due action, seconds
 # The dispatcher runs every minute, so a due action older than 5 minutes in two windows running

@@ -21,6 +21,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from constructs import IConstruct
 
 from careloop import wiring
+from careloop.ehr.jobs import JOB_ARCHIVE_PREFIX
 
 if TYPE_CHECKING:
     from infra.stack import CareloopStack
@@ -128,8 +129,8 @@ through a cross-region inference profile, which routes each request to any regio
 AWS requires InvokeModel on the foundation model in every such region. The grant names the one
 model, and its condition admits it only through this practice's inference profile."""
 
-EHR_OBJECT_KEYS = """Object keys are per message (archive/<date>/<id>, quarantine/<id>); the grant is
-s3:PutObject only and limited to those two prefixes of the EHR bucket."""
+EHR_OBJECT_KEYS = """Object keys are per message (archive/<date>/<id>, quarantine/<id>): s3:PutObject on those
+two prefixes of the EHR bucket only; the import worker's s3:GetObject is on archive/jobs/<job id> only."""
 
 NO_REPLICATION = {
     "EhrBucket": """The EHR archive is a copy: the practice's EHR is the system of record and the
@@ -242,8 +243,8 @@ def _functions(stack: CareloopStack, ack: _Acks) -> None:
                 policy,
                 EHR_OBJECT_KEYS,
                 *(
-                    f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}/*]"
-                    for prefix in ("archive", "quarantine")
+                    f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]"
+                    for prefix in ("archive/", "quarantine/", *([JOB_ARCHIVE_PREFIX] if spec.bucket_read_jobs else []))
                 ),
             )
 

@@ -30,6 +30,7 @@ FLAT_IDS = {
         "SmsEventsQueue908D2421", "SmsEventsDlq6EFB7FFF", "EhrWritebackQueueC2E6F38C",
         "EhrWritebackDlq031B5064", "PlannerDlqD184D6F0", "DispatcherDlqE30A8399",
         "VoiceEventsDlq10BD0014",  # new in issue 13 (the contact-event rule's), named as the flat stack would
+        "EhrImportQueue8F797983", "EhrImportDlq90256EAC",  # new in issue 15 (large EHR payloads' worker)
     },
     # a replaced stream mapping would start again at TRIM_HORIZON and re-read a day of changes
     "AWS::Lambda::EventSourceMapping": {
@@ -38,6 +39,7 @@ FLAT_IDS = {
         "SmsInboundFunctionSqsEventSourceCareloopdemoInboundQueueA1759E21156E5B58",
         "SmsEventsFunctionSqsEventSourceCareloopdemoSmsEventsQueue7CD0F5A28FAFB1B7",
         "EhrWritebackFunctionSqsEventSourceCareloopdemoEhrWritebackQueue9BFBFD1A369F23ED",
+        "EhrImportFunctionSqsEventSourceCareloopdemoEhrImportQueue8CB65929921F305C",  # new in issue 15
     },
 }
 

@@ -29,6 +29,16 @@ class PayloadError(CareloopError):
         super().__init__("; ".join(self.issues))
 
 
+class RefusedBody(CareloopError):
+    """A webhook body refused before parsing: over a hard limit (413), in an encoding the webhook
+    does not take (415), or gzip that does not inflate (400). `issue` names the problem, `body`
+    is what was read (quarantined)."""
+
+    def __init__(self, issue: str, body: bytes, status: int = 413) -> None:
+        super().__init__(issue)
+        self.issue, self.body, self.status = issue, body, status
+
+
 class NotFound(CareloopError):
     """A record the caller named does not exist."""
 

@@ -22,6 +22,7 @@ from careloop.ehr.payload import (
     parse,
     payload_key,
     quarantine,
+    queue_fetches,
 )
 from careloop.ehr.signing import (
     SIGNATURE_TOLERANCE_S,
@@ -39,6 +40,7 @@ from careloop.records import IngestResult
 __all__ = [
     "SIGNATURE_TOLERANCE_S", "SUFFIX", "Archive", "IntakeResult", "Kind", "accepted_outcome", "apply_batches",
     "apply_fetched", "fhir_merges", "operation_outcome", "parse", "quarantine", "queue_fetches", "receive",
+    "receive_verified",
     "sign", "sign_timestamped", "take", "verify_signature",
 ]
 
@@ -77,6 +79,13 @@ def receive(
     wants_hl7_ack: bool = False,
 ) -> IntakeResult:
     verify_signature(secret, body, signature)  # SignatureError -> 401 at the boundary
+    return receive_verified(services, archive, kind, body, wants_hl7_ack=wants_hl7_ack)
+
+
+def receive_verified(services: Services, archive: Archive, kind: Kind, body: bytes, *,
+                     wants_hl7_ack: bool = False) -> IntakeResult:
+    """`receive` of a body whose signature the caller checked (over the bytes as sent: a gzip
+    body is signed compressed, and inflated before it comes here)."""
     now = services.clock.now()
     try:
         key, batches, result = take(services, archive, kind, body, now)
@@ -96,21 +105,6 @@ def receive(
                             warnings=noticed)
     return IntakeResult(200, accepted_outcome(result, mapped), ingested=result, archive_key=key,
                         extra={"warnings": list(mapped)}, warnings=noticed)
-
-
-def queue_fetches(services: Services, batches: list, now: datetime) -> int:
-    """An id-only Subscription notification names resources without carrying them: each is
-    fetched from the EHR's FHIR API by the EHR worker (retried, then its DLQ) and applied like
-    any payload. -> how many were queued."""
-    # loaded on first use (cold start): most payloads name nothing to fetch
-    from careloop.ehr import writeback
-
-    refs = list(dict.fromkeys(r for b in batches for r in b.to_fetch))
-    if not refs or services.writeback is None or not writeback.fetch_enabled(services.practice):
-        return 0
-    for ref in refs:
-        services.writeback.enqueue(writeback.WritebackEvent(kind="fetch_resource", patient_id="", ref=ref, at=now))
-    return len(refs)
 
 
 def take(services: Services, archive: Archive, kind: Kind, body: bytes, now: datetime,

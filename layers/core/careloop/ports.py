@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the classifier and write-back are not loaded by every funct
     from careloop.booking.links import BookingLink, SlotClaim
     from careloop.booking.offers import SlotOffer
     from careloop.ehr.common import EhrSchedule, EhrSlot
+    from careloop.ehr.jobs import ImportJob, JobProgress
     from careloop.ehr.writeback import WritebackQueue
     from careloop.voice.contact import CallContact
 
@@ -254,6 +255,25 @@ class StaffDirectory(Protocol):
     def list_staff(self) -> list[dict]: ...  # {"username", "email", "roles", "status", "enabled"}
     def invite(self, email: str, role: str) -> dict: ...  # NotFound/Conflict/PayloadError name the problem
     def set_role(self, username: str, role: str) -> dict: ...
+
+
+class ImportJobStore(Protocol):
+    """Jobs of large EHR payloads worked behind a queue (careloop.ehr.jobs): state and counts,
+    committed one batch at a time. `commit_batch` is conditional on the job's checkpoint: ->
+    False when batch `index` was committed already (a redelivery, or a second worker)."""
+
+    def create_job(self, job: ImportJob) -> None: ...
+    def get_job(self, job_id: str) -> ImportJob | None: ...
+    def start_job(self, job_id: str, at: datetime) -> None: ...  # queued -> running (once)
+    def commit_batch(self, job_id: str, index: int, progress: JobProgress, at: datetime) -> bool: ...
+    def finish_job(self, job_id: str, state: str, at: datetime, error: str = "") -> None: ...
+    def note_failure(self, job_id: str, error: str, at: datetime) -> None: ...
+
+
+class ImportQueue(Protocol):
+    """The queue of the import worker: job ids only (the payload is in the archive)."""
+
+    def enqueue(self, job_id: str) -> None: ...
 
 
 @dataclass

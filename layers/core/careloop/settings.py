@@ -31,6 +31,7 @@ class Settings(BaseModel):
     table_booking: str = "careloop-booking"
     queue_send: str = ""  # queue URL
     queue_ehr_writeback: str = ""  # queue URL; empty: write-back off
+    queue_ehr_import: str = ""  # queue URL of the import worker (large EHR payloads)
     topic_staff_alerts: str = ""  # topic ARN
     bucket_ehr: str = ""
 
@@ -53,6 +54,18 @@ class Settings(BaseModel):
     # where personal booking links point (<base>/b/<token>): the public API's origin; empty: the
     # profile's fixed booking_url is sent instead
     booking_base_url: str = ""
+    # Large EHR payloads (README "Large payloads"): a FHIR body over ehr_queue_bytes, or a Bundle of
+    # more than ehr_queue_entries entries, is archived and answered 202 with a status URL, then
+    # applied by the ehr_import worker in batches of ehr_import_batch entries. A body over
+    # ehr_max_body_bytes as sent (Lambda takes 6 MB at most, the event's JSON escaping included) or
+    # inflating past ehr_max_inflated_bytes (Content-Encoding: gzip) is refused with 413 and
+    # quarantined. A worker invocation works ehr_import_slice_s seconds, then queues the job on.
+    ehr_queue_bytes: int = Field(1_000_000, ge=1)
+    ehr_queue_entries: int = Field(200, ge=1)
+    ehr_max_body_bytes: int = Field(5_000_000, ge=1)
+    ehr_max_inflated_bytes: int = Field(64_000_000, ge=1)
+    ehr_import_batch: int = Field(500, ge=1, le=5000)
+    ehr_import_slice_s: float = Field(240.0, gt=0)
     # the staff Cognito user pool, for staff management (invite, roles) in the staff API
     staff_user_pool_id: str = ""
 

@@ -88,6 +88,7 @@ SEND_QUEUE = "send"
 INBOUND_QUEUE = "inbound"
 SMS_EVENTS_QUEUE = "sms_events"
 WRITEBACK_QUEUE = "ehr_writeback"  # confirmations, cancellations, consent -> the EHR
+EHR_IMPORT_QUEUE = "ehr_import"  # large EHR payloads, by job id, for the import worker
 INBOUND_TOPIC = "sms_inbound"
 SMS_EVENTS_TOPIC = "sms_events"
 STAFF_ALERTS_TOPIC = "staff_alerts"

@@ -99,6 +99,7 @@ class FunctionSpec:
     sends_to: tuple[str, ...] = ()  # logical queue names
     publishes_to: tuple[str, ...] = ()  # logical topic names
     bucket_write: tuple[str, ...] = ()
+    bucket_read_jobs: bool = False  # may read the archived payloads of import jobs (archive/jobs/)
     sms: bool = False  # may call End User Messaging SMS (send, opt-out list)
     timeout_s: int = 30
     memory_mb: int = 512
@@ -120,15 +121,34 @@ B = tables.BOOKING.logical
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="ehr_webhook",
-        description="EHR webhooks: verify signature, parse FHIR R4 / HL7 v2, store, archive or quarantine",
+        description="EHR webhooks: verify signature, parse FHIR R4 / HL7 v2, store, archive or quarantine; "
+                    "large payloads archived and queued (202), their jobs' status",
         source=ApiSource(
-            routes=(Route("POST", "/ehr/fhir"), Route("POST", "/ehr/hl7v2")), auth="hmac"
+            routes=(Route("POST", "/ehr/fhir"), Route("POST", "/ehr/hl7v2"), Route("GET", "/ehr/jobs/{job_id}")),
+            auth="hmac",
         ),
         reads=(R,),
-        writes=(R,),
+        writes=(R,),  # R: the records, and the job record of a large payload (JOB#<id>)
         bucket_write=(tables.EHR_BUCKET,),
-        sends_to=(tables.WRITEBACK_QUEUE,),  # id-only notifications: the resources to fetch
+        # id-only notifications: the resources to fetch; large payloads: their job, to the worker
+        sends_to=(tables.WRITEBACK_QUEUE, tables.EHR_IMPORT_QUEUE),
         timeout_s=29,
+    ),
+    FunctionSpec(
+        name="ehr_import",
+        description="Large EHR payloads: the archived Bundle applied in batches through the bulk engine, "
+                    "with a checkpoint and counts on its job",
+        # one job per invocation; a batch that keeps failing goes to the DLQ after 5 receives (the
+        # job says so); visibility over the timeout, so a live worker's message is not redelivered
+        source=QueueSource(queue=tables.EHR_IMPORT_QUEUE, batch_size=1, max_receive_count=5,
+                           visibility_timeout_s=330, max_concurrency=2),
+        reads=(R,),
+        writes=(R,),  # the records, and the job's checkpoint and counts
+        bucket_read_jobs=True,
+        bucket_write=(tables.EHR_BUCKET,),  # refused entries to quarantine/
+        sends_to=(tables.EHR_IMPORT_QUEUE, tables.WRITEBACK_QUEUE),  # the job, queued on; resources to fetch
+        timeout_s=300,  # a slice is ehr_import_slice_s (240 s): the rest is margin for the last batch
+        memory_mb=1024,  # CPU grows with memory: mapping is CPU-bound
     ),
     FunctionSpec(
         name="planner",

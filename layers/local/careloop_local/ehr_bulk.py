@@ -9,30 +9,28 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from careloop.ehr.fhir import parse_fhir
+from careloop.ehr.bulk import CHUNK, CONTEXT_TYPES, StoreWriter, chunk_bundle, map_chunk
 from careloop.ehr.outcome import read_outcome
-from careloop.ehr.payload import apply_batches
 from careloop.ehr.signing import sign_timestamped
-from careloop.errors import BundleSyntaxError, PayloadError
+from careloop.errors import BundleSyntaxError
 from careloop.notices import RECORD_CODES, Notice, code_of
-from careloop.ports import ConsentLedgerStore, Services
+from careloop.ports import Services
 
-CHUNK = 500  # resources per mapping/write batch
 READ_CHARS = 1 << 20
 TYPE_ORDER = ("Practitioner", "PractitionerRole", "Location", "Patient", "Appointment")
-CONTEXT_TYPES = frozenset({"Practitioner", "PractitionerRole", "Location"})  # names for appointments
 USED_TYPES = frozenset({*TYPE_ORDER, "Schedule", "Slot"})
 MAX_ERRORS_KEPT = 1000
-_REF = re.compile(r"(?:^|/)(Practitioner|PractitionerRole|Location)/([A-Za-z0-9\-.]{1,64})$")
+# a finished job is polled this often by WebhookSink when the webhook answers 202 (a large batch)
+JOB_POLL_S = 0.5
 
 
 @dataclass
@@ -281,35 +279,10 @@ class Sink(Protocol):
     def write(self, bundle: dict, batch) -> dict[str, Any]: ...
 
 
-class StoreSink:
-    """Writes through `careloop.ehr.payload.apply_batches` (bulk mode) into the services' store:
-    DynamoDB via careloop.adapters.aws.services(), or the in-memory fakes in tests."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.live: set[str] = set()  # patients known to exist and not be merged, this import
-        self.opted_out_phones = _opted_out_phones(services.consent)  # the consent ledger, read once
-
-    def write(self, bundle: dict, batch) -> dict[str, Any]:
-        if len(self.live) > 2_000_000:  # bound the memory of a very large import
-            self.live.clear()
-        r = apply_batches(self.services, [batch], self.services.clock.now(), bulk=True, live=self.live,
-                          phone_opted_out=self.opted_out_phones.__contains__)
-        return r.counts() | {"duplicates": r.duplicates,
-                             "orphans": [(a.id, a.patient_id) for a in batch.appointments if a.id in set(r.orphans)],
-                             "warning_codes": [code_of(w) for w in batch.warnings]}
-
-    def known_patients(self, ids: set[str]) -> set[str]:
-        return set(self.services.records.get_patients(ids))
-
-
-def _opted_out_phones(ledger: ConsentLedgerStore) -> set[str]:
-    """Numbers whose latest consent-ledger entry is an opt-out (careloop.consent's rule)."""
-    latest: dict[str, dict] = {}
-    for e in ledger.all_consent_entries():
-        if e["phone"] not in latest or e["key"] > latest[e["phone"]]["key"]:
-            latest[e["phone"]] = e
-    return {phone for phone, e in latest.items() if e["action"] == "opt_out"}
+class StoreSink(StoreWriter):
+    """Writes through the bulk engine (careloop.ehr.bulk.StoreWriter: `apply_batches` in bulk
+    mode) into the services' store: DynamoDB via careloop.adapters.aws.services(), or the
+    in-memory fakes in tests."""
 
 
 class WebhookSink:
@@ -339,11 +312,32 @@ class WebhookSink:
                 if attempt + 1 == self.attempts:
                     raise RuntimeError(f"webhook unreachable ({type(exc).__name__})") from exc
             time.sleep(0.5 * 2 ** attempt)
+        if "job_id" in outcome and "status_url" in outcome:  # the 202 of a batch put behind the webhook's queue
+            return self._job_counts(outcome["status_url"])
         answer = read_outcome(outcome)  # the answer's fields (careloop.ehr.outcome), never its wording
         dups = [tuple(r.removeprefix("Patient/") for r in w.refs) for w in answer.warnings
                 if isinstance(w, Notice) and w.code == "duplicate_identifier"]
         return answer.counts | {"duplicates": [d for d in dups if len(d) == 2], "orphans": [],
                                 "warning_codes": [c for w in answer.warnings if (c := code_of(w)) not in RECORD_CODES]}
+
+
+    def _job_counts(self, status_url: str, patience_s: float = 3600.0) -> dict[str, Any]:
+        """Poll the job's status (signed over its path) until it is done -> its counts."""
+        path = urllib.parse.urlparse(status_url).path
+        deadline = time.monotonic() + patience_s
+        while True:
+            req = urllib.request.Request(status_url, headers={"X-Careloop-Signature": sign_timestamped(
+                self.secret, path.encode())})
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (the webhook's own URL)
+                job = json.loads(resp.read())
+            if job["state"] == "failed":
+                raise RuntimeError(f"the webhook's import job failed: {job.get('error') or 'no reason given'}")
+            if job["state"] == "done":
+                return {k: job[k] for k in ("patients", "appointments", "unchanged", "stale", "merges")} | {
+                    "duplicates": [], "orphans": [], "warning_codes": []}
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the webhook's import job is still {job['state']} after {patience_s:.0f} s")
+            time.sleep(JOB_POLL_S)
 
 
 def _diagnostics(text: str) -> str:
@@ -438,28 +432,13 @@ def _shape_problem(item: Any) -> str | None:
 
 def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], services: Services,
            sink: Sink, summary: ImportSummary, orphans: dict[str, str]) -> None:
-    good = chunk
-    bundle = _chunk_bundle([r for _, r in chunk], context)
-    try:
-        batch = parse_fhir(bundle, services.practice)
-    except PayloadError:
-        # find the bad resources one by one; the rest go ahead
-        good = []
-        for where, res in chunk:
-            try:
-                parse_fhir(res, services.practice)
-                good.append((where, res))
-            except PayloadError as exc:
-                summary.error(file, where, "; ".join(exc.issues))
-        if not good:
-            return
-        bundle = _chunk_bundle([r for _, r in good], context)
-        try:
-            batch = parse_fhir(bundle, services.practice)
-        except PayloadError as exc:  # only wrong together (should not happen): report them all
-            for where, _ in good:
-                summary.error(file, where, "; ".join(exc.issues)[:500])
-            return
+    # the bulk engine finds the bad resources one by one; the rest go ahead
+    batch, good, refused = map_chunk([(where, {"resource": r}) for where, r in chunk], context, services.practice)
+    for where, issue in refused:
+        summary.error(file, where, issue)
+    if batch is None:
+        return
+    bundle = chunk_bundle([e for _, e in good], context)
     try:
         counts = sink.write(bundle, batch)
     except Exception as exc:  # one failed batch is reported on its lines; the import goes on
@@ -475,27 +454,3 @@ def _flush(file: str, chunk: list[tuple[str, dict]], context: dict[str, dict], s
     orphans.update(dict(counts["orphans"]))
     for code in counts.get("warning_codes", ()):
         summary.warnings[code] = summary.warnings.get(code, 0) + 1
-
-
-def _chunk_bundle(resources: list[dict], context: dict[str, dict]) -> dict:
-    """A `collection` Bundle of the chunk, plus the practitioners/roles/locations its
-    appointments name that came earlier (so provider and location names resolve the same way
-    the webhook resolves them inside one Bundle)."""
-    present = {f"{r.get('resourceType')}/{r.get('id')}" for r in resources}
-    extra: dict[str, dict] = {}
-    for r in resources:
-        if r.get("resourceType") != "Appointment":
-            continue
-        for part in r.get("participant") or []:
-            ref = ((part or {}).get("actor") or {}).get("reference") if isinstance(part, dict) else None
-            m = _REF.search(ref) if isinstance(ref, str) else None
-            key = f"{m[1]}/{m[2]}" if m else None
-            if m and key and key not in present and key in context:
-                extra[key] = context[key]
-                role_of = ((context[key].get("practitioner") or {}).get("reference") or "") if m[1] == "PractitionerRole" else ""
-                pm = _REF.search(role_of) if role_of else None
-                if pm and f"{pm[1]}/{pm[2]}" in context and f"{pm[1]}/{pm[2]}" not in present:
-                    extra[f"{pm[1]}/{pm[2]}"] = context[f"{pm[1]}/{pm[2]}"]
-    entries = [{"resource": v} for v in extra.values()]
-    entries += [{"resource": r} for r in resources]
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}

@@ -19,6 +19,7 @@ from careloop.booking.links import BookingLink, SlotClaim
 from careloop.booking.offers import SlotOffer
 from careloop.clock import FixedClock
 from careloop.ehr.common import EhrSchedule, EhrSlot
+from careloop.ehr.jobs import ImportJob, JobProgress
 from careloop.engine.planner import plan_appointment_change
 from careloop.errors import Conflict, NotFound
 from careloop.models import (
@@ -706,3 +707,56 @@ class MemoryStaffDirectory:
     def disable(self, username: str) -> None:
         with self._lock:
             self._accounts[username]["enabled"] = False
+
+
+class MemoryImportJobs:
+    """ImportJobStore: jobs by id; a batch is committed only where the checkpoint stands."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.jobs: dict[str, ImportJob] = {}
+
+    def create_job(self, job: ImportJob) -> None:
+        with self._lock:
+            if job.job_id in self.jobs:
+                raise ValueError(f"job {job.job_id} exists")
+            self.jobs[job.job_id] = job.model_copy(deep=True)
+
+    def get_job(self, job_id: str) -> ImportJob | None:
+        with self._lock:
+            job = self.jobs.get(job_id)
+            return job.model_copy(deep=True) if job else None
+
+    def _set(self, job_id: str, **fields: object) -> None:
+        self.jobs[job_id] = self.jobs[job_id].model_copy(update=fields)
+
+    def start_job(self, job_id: str, at: datetime) -> None:
+        with self._lock:
+            if self.jobs[job_id].state == "queued":
+                self._set(job_id, state="running", updated_at=at)
+
+    def commit_batch(self, job_id: str, index: int, progress: JobProgress, at: datetime) -> bool:
+        with self._lock:
+            job = self.jobs[job_id]
+            if job.next_batch != index:
+                return False
+            self._set(job_id, next_batch=index + 1, progress=job.progress.plus(progress), updated_at=at)
+            return True
+
+    def finish_job(self, job_id: str, state: str, at: datetime, error: str = "") -> None:
+        with self._lock:
+            self._set(job_id, state=state, updated_at=at, finished_at=at, **({"error": error} if error else {}))
+
+    def note_failure(self, job_id: str, error: str, at: datetime) -> None:
+        with self._lock:
+            self._set(job_id, error=error, failures=self.jobs[job_id].failures + 1, updated_at=at)
+
+
+@dataclass
+class ListImportQueue:
+    """ImportQueue: the job ids queued, in order."""
+
+    queued: list[str] = field(default_factory=list)
+
+    def enqueue(self, job_id: str) -> None:
+        self.queued.append(job_id)

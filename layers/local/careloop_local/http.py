@@ -110,6 +110,7 @@ class LocalHttp:
             Rule("/cognito/", endpoint="cognito", methods=["POST", "OPTIONS"]),
             Rule("/ehr/fhir", endpoint="ehr", defaults={"kind": "fhir"}, methods=["POST"]),
             Rule("/ehr/hl7v2", endpoint="ehr", defaults={"kind": "hl7v2"}, methods=["POST"]),
+            Rule("/ehr/jobs/<job_id>", endpoint="ehr_job", methods=["GET"]),
             Rule("/api/<path:proxy>", endpoint="api"),
             Rule("/b/<token>", endpoint="booking_page", methods=["GET"]),
             Rule("/booking/api/<any(types, slots):route>", endpoint="booking_api", methods=["GET"]),
@@ -194,6 +195,9 @@ class LocalHttp:
 
     def on_ehr(self, request: Request, kind: str) -> Response:
         return self._proxy("ehr_webhook", request, f"/ehr/{kind}")
+
+    def on_ehr_job(self, request: Request, job_id: str) -> Response:
+        return self._proxy("ehr_webhook", request, "/ehr/jobs/{job_id}", {"job_id": job_id})
 
     def on_api(self, request: Request, proxy: str) -> Response:
         claims = self.auth.claims(request.headers.get("Authorization"))

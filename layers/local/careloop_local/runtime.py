@@ -358,6 +358,9 @@ class LocalStack:
             "CARELOOP_SMS_PARTS_PER_SECOND": str(self.parts_per_second),
             "CARELOOP_WEBHOOK_SECRET": self.webhook_secret,
             "CARELOOP_LOCAL_MODE": "true",
+            # the import worker gives the one local "container" back every few seconds (the web app,
+            # the webhook and the other queues wait on it meanwhile), queueing its job on
+            "CARELOOP_EHR_IMPORT_SLICE_S": os.environ.get("CARELOOP_EHR_IMPORT_SLICE_S", "3"),
             "CARELOOP_STAFF_USER_POOL_ID": self.res.user_pool_id,
             # personal booking links point at the local HTTP front (`careloop local --port`)
             "CARELOOP_BOOKING_BASE_URL": os.environ.get("CARELOOP_BOOKING_BASE_URL")
@@ -443,19 +446,38 @@ class LocalStack:
                         handled += len(got["Records"])
                         self._deliver_stream(spec, src, got["Records"])
             elif isinstance(src, wiring.QueueSource):
-                url = self.res.queues[src.queue]
-                got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(src.batch_size, 10),
-                                          AttributeNames=["All"], MessageAttributeNames=["All"])
-                messages = got.get("Messages", [])
-                if messages:
-                    handled += len(messages)
-                    result = self.invoke(spec.name, sqs_event(messages, self.res.queue_arns[src.queue])) or {}
-                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-                    done = [m for m in messages if m["MessageId"] not in failed]
-                    if done:
-                        sqs.delete_message_batch(QueueUrl=url, Entries=[
-                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+                handled += self._pump_queue(spec, src, sqs)
         handled += self._pump_contact_events(sqs)
+        return handled
+
+    def _pump_queue(self, spec: wiring.FunctionSpec, src: wiring.QueueSource, sqs) -> int:
+        """One receive from a queue into its function; the messages it did not fail are deleted."""
+        url = self.res.queues[src.queue]
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(src.batch_size, 10),
+                                  AttributeNames=["All"], MessageAttributeNames=["All"])
+        messages = got.get("Messages", [])
+        if messages:
+            result = self.invoke(spec.name, sqs_event(messages, self.res.queue_arns[src.queue])) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            if done:
+                sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        return len(messages)
+
+    def drain_queue(self, function: str, timeout: float = 600.0) -> int:
+        """Pump one queue consumer of the wiring table until its queue is empty (a large EHR
+        payload's job, without waiting on the planner's stream) -> messages handled."""
+        spec = wiring.by_name(function)
+        if not isinstance(spec.source, wiring.QueueSource):
+            raise ValueError(f"{function} does not consume a queue")
+        sqs, handled, quiet = self._client("sqs"), 0, 0
+        deadline = time.monotonic() + timeout
+        while quiet < 2 and time.monotonic() < deadline:
+            with self._pump_lock:
+                n = self._pump_queue(spec, spec.source, sqs)
+            handled += n
+            quiet = quiet + 1 if n == 0 else 0
         return handled
 
     def _pump_contact_events(self, sqs) -> int:

@@ -15,7 +15,7 @@ from careloop.adapters.clients import client as aws_client
 from careloop.clock import ProcessClock
 from careloop.errors import Conflict, SendError
 from careloop.models import Message
-from careloop.ports import Services
+from careloop.ports import ImportJobStore, Services
 from careloop.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # write-back is loaded only where the practice turned it on
@@ -62,6 +62,17 @@ class SqsWritebackQueue:
 
     def enqueue(self, event: WritebackEvent) -> None:
         self.sqs.send_message(QueueUrl=self.url, MessageBody=event.model_dump_json())
+
+
+class SqsImportQueue:
+    """Jobs of large EHR payloads for the import worker, by id only (the payload is archived)."""
+
+    def __init__(self, queue_url: str, client: BotoClient | None = None) -> None:
+        self.url = queue_url
+        self.sqs = client or aws_client("sqs")
+
+    def enqueue(self, job_id: str) -> None:
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps({"job_id": job_id}))
 
 
 class SnsNotifier:
@@ -211,6 +222,18 @@ def archive() -> S3Archive:
     return S3Archive(get_settings().bucket_ehr)
 
 
+@lru_cache(maxsize=1)
+def import_jobs() -> ImportJobStore:
+    from careloop.adapters import dynamo
+
+    return dynamo.DynamoImportJobs(dynamo.DynamoTables(get_settings()))
+
+
+@lru_cache(maxsize=1)
+def import_queue() -> SqsImportQueue:
+    return SqsImportQueue(get_settings().queue_ehr_import)
+
+
 def reset() -> None:
     from careloop.adapters.clients import reset_clients
 
@@ -218,3 +241,5 @@ def reset() -> None:
     services.cache_clear()
     sms_channel.cache_clear()
     archive.cache_clear()
+    import_jobs.cache_clear()
+    import_queue.cache_clear()

@@ -34,6 +34,7 @@ from careloop.settings import Settings
 
 if TYPE_CHECKING:  # the EHR mapping loads only where the booking grid is read or written
     from careloop.ehr.common import EhrSchedule, EhrSlot
+    from careloop.ehr.jobs import ImportJob, JobProgress
 
 _SK = "A"
 _Part = TypeVar("_Part")
@@ -529,6 +530,73 @@ class DynamoConfigs:
             if _lost_race(exc):
                 return False
             raise
+
+
+class DynamoImportJobs:
+    """ImportJobStore on the records table: `JOB#<id>` items (no record_type, so no index lists
+    them; the planner passes over them on the stream). Counts are added by UpdateItem on the
+    condition that the checkpoint is where the worker read it: a batch is counted once."""
+
+    COUNTS = ("done", "applied", "refused", "quarantined", "skipped",
+              "patients", "appointments", "unchanged", "stale", "merges")
+
+    def __init__(self, tables: DynamoTables) -> None:
+        self.t = tables
+
+    @staticmethod
+    def _key(job_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": _SK}}
+
+    def create_job(self, job: ImportJob) -> None:
+        data = job.model_dump(mode="json")
+        counts = data.pop("progress")
+        self.t.db.put_item(TableName=self.t.records, Item=_to_item(data | counts | {"pk": f"JOB#{job.job_id}", "sk": _SK}),
+                           ConditionExpression="attribute_not_exists(pk)")
+
+    def get_job(self, job_id: str) -> ImportJob | None:
+        from careloop.ehr.jobs import ImportJob, JobProgress
+
+        item = self.t.get(self.t.records, {"pk": f"JOB#{job_id}", "sk": _SK})
+        if item is None:
+            return None
+        return ImportJob.model_validate(item | {"progress": JobProgress.model_validate(item)})
+
+    def _update(self, job_id: str, expression: str, values: dict[str, Any], condition: str | None = None,
+                names: dict[str, str] | None = None) -> bool:
+        args: dict[str, Any] = {"TableName": self.t.records, "Key": self._key(job_id), "UpdateExpression": expression,
+                                "ExpressionAttributeValues": {k: to_attr(v) for k, v in values.items()}}
+        if condition:
+            args["ConditionExpression"] = condition
+        if names:
+            args["ExpressionAttributeNames"] = names
+        try:
+            self.t.db.update_item(**args)
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+    def start_job(self, job_id: str, at: datetime) -> None:
+        self._update(job_id, "SET #s = :running, updated_at = :at", {":running": "running", ":queued": "queued",
+                     ":at": iso(at)}, "#s = :queued", {"#s": "state"})
+
+    def commit_batch(self, job_id: str, index: int, progress: JobProgress, at: datetime) -> bool:
+        counts = progress.model_dump()
+        adds = ", ".join(f"#{k} :{k}" for k in self.COUNTS)  # names: some counts are reserved words
+        return self._update(job_id, f"SET #next = :next, updated_at = :at ADD {adds}",
+                            {":next": index + 1, ":at": iso(at), ":index": index}
+                            | {f":{k}": counts[k] for k in self.COUNTS},
+                            "#next = :index", {"#next": "next_batch"} | {f"#{k}": k for k in self.COUNTS})
+
+    def finish_job(self, job_id: str, state: str, at: datetime, error: str = "") -> None:
+        expression = "SET #s = :state, updated_at = :at, finished_at = :at" + (", #e = :error" if error else "")
+        values: dict[str, Any] = {":state": state, ":at": iso(at)} | ({":error": error} if error else {})
+        self._update(job_id, expression, values, names={"#s": "state"} | ({"#e": "error"} if error else {}))
+
+    def note_failure(self, job_id: str, error: str, at: datetime) -> None:
+        self._update(job_id, "SET #e = :error, updated_at = :at ADD failures :one",
+                     {":error": error, ":at": iso(at), ":one": 1}, names={"#e": "error"})
 
 
 class DynamoBooking:

@@ -86,8 +86,10 @@ def fhir_merges(body: bytes | str | dict) -> list[tuple[str, str]]:
 
 def apply_batches(services: Services, batches: list, now: datetime, *, bulk: bool = False,
                   live: set[str] | None = None,
-                  phone_opted_out: Callable[[str], bool] | None = None) -> IngestResult:
-    """Records from the batches, merges, plus cancellations that name only an appointment id."""
+                  phone_opted_out: Callable[[str], bool] | None = None,
+                  supersede_online: bool | None = None) -> IngestResult:
+    """Records from the batches, merges, plus cancellations that name only an appointment id.
+    `supersede_online` (default: not `bulk`): the EHR's copy of an online booking replaces it."""
     patients = [p for b in batches for p in b.patients]
     appointments = [a for b in batches for a in b.appointments]
     merges = [m for b in batches for m in b.merges]
@@ -101,7 +103,9 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
     result = ingest(services.records, services.consent, patients, appointments, now, merges=merges, bulk=bulk,
                     live=live, phone_opted_out=phone_opted_out)
     apply_grid(services.records, batches, result)
-    if services.practice.booking is not None and result.appointments and not bulk:
+    if supersede_online is None:
+        supersede_online = not bulk
+    if services.practice.booking is not None and result.appointments and supersede_online:
         # the EHR's copy of an online booking replaces it (one read per appointment: webhooks and
         # replays, not the onboarding import, which comes before anyone booked online)
         from careloop.booking.requests import supersede
@@ -109,6 +113,21 @@ def apply_batches(services: Services, batches: list, now: datetime, *, bulk: boo
         applied = services.records.get_appointments(result.appointments)
         supersede(services, [a for a in applied.values() if a.source != "careloop"])
     return result
+
+
+def queue_fetches(services: Services, batches: list, now: datetime) -> int:
+    """An id-only Subscription notification names resources without carrying them: each is
+    fetched from the EHR's FHIR API by the EHR worker (retried, then its DLQ) and applied like
+    any payload. -> how many were queued."""
+    # loaded on first use (cold start): most payloads name nothing to fetch
+    from careloop.ehr import writeback
+
+    refs = list(dict.fromkeys(r for b in batches for r in b.to_fetch))
+    if not refs or services.writeback is None or not writeback.fetch_enabled(services.practice):
+        return 0
+    for ref in refs:
+        services.writeback.enqueue(writeback.WritebackEvent(kind="fetch_resource", patient_id="", ref=ref, at=now))
+    return len(refs)
 
 
 def apply_grid(records: RecordStore, batches: list, result: IngestResult) -> None:
