@@ -102,13 +102,6 @@ OPT_IN = lazy(
     r"|\byou (?:can|may) (?:now )?(?:send|text)\b|\b(?:ok|okay) to (?:text|send)\b|\bplease (?:text|send) (?:me )?(?:the )?reminders\b"
     r"|\bkeep (?:sending|texting) (?:me|the)\b|\bsigan (?:mandandome|enviandome|mandando|enviando)\b"
 )
-# "don't unsubscribe me", "no me den de baja": the patient keeps the texts they have, which asks for
-# nothing by itself; beside another request ("..., just cancel Monday") that request is the label.
-KEEPS_TEXTS = lazy(
-    r"\b(?:dont|do not|please dont|pls dont|no) (?:me )?(?:unsubscribe|remove|take)(?: me)?(?: off)?\b(?: (?:from|of) (?:the|your|this) (?:\w+ )?list)?"
-    r"|\bno me (?:den|des|vayan a dar|quiten|saquen|borren) (?:de (?:baja|la lista)|de los (?:mensajes|recordatorios))(?: de los (?:mensajes|recordatorios))?"
-    r"|\bno (?:me )?quiero (?:salir\w* de la lista|dar\w* de baja|que me (?:quiten|saquen|den de baja))"
-)
 
 
 _POLITE = lazy(r"^(?:PLEASE|PLS|OK|OH|UM|HI|HEY) |(?: (?:PLEASE|PLS|PLZ|POR FAVOR|PORFA|THANKS|THANK YOU|GRACIAS|THX|TY))+$")
@@ -223,8 +216,7 @@ def stage_model(r: _Reading, model: _model.IntentModel | None = None) -> Predict
         return _result(short, RULE_CONFIDENCE["short"], t.language, "short reply")
     if OPT_IN.search(t.canon) or safety.undoes_stop(t.canon):
         return _result("opt_in", RULE_CONFIDENCE["opt_in"], t.language, "asks for texts again")
-    keeps = KEEPS_TEXTS.search(t.canon)
-    if keeps and len(KEEPS_TEXTS.sub(" ", t.canon).split()) <= 2:
+    if safety.keeps_texts_only(t.canon):
         return _result("opt_in", RULE_CONFIDENCE["opt_in"], t.language, "keeps the texts")
     scorer = model or _model.load()
     probs = scorer.probabilities(r.feats)

@@ -471,7 +471,7 @@ _HYPERBOLE = lazy(
 
 
 def _figure_of_speech(canon: str, start: int, end: int) -> bool:
-    return any(h.start() <= start and end <= h.end() + 1 or h.start() <= start < h.end() for h in _HYPERBOLE.finditer(canon))
+    return any(h.start() <= start < h.end() for h in _HYPERBOLE.finditer(canon))
 
 
 def in_scope(canon: str, start: int, end: int) -> bool:
@@ -647,8 +647,17 @@ def without_traps(canon: str) -> str:
 
 
 _NEGATED_STOP_PHRASE = lazy(
-    rf"\b(?:wont|dont|not|never|do not|will not|shall not|no|nunca) {_WANTING}{{0,4}}(?:stop\w*|dejar de|dejen de|unsubscrib\w*|opt me out|remove me|take me off|den de baja|dar de baja|darme de baja|quiten de la lista|salirme de la lista|salir de la lista|borren)"
+    rf"\b(?:wont|dont|not|never|do not|will not|shall not|no|nunca) {_WANTING}{{0,4}}(?:stop\w*|dejar de|dejen de|unsubscrib\w*|opt me out|remove(?: me)?|take(?: me)? off"
+    r"|(?:den|des|dar|darme) de baja|(?:quiten|saquen|borren)(?: de (?:la lista|baja))?|salir\w* de la lista)\b"
+    # and what it is kept from ("... from the list", "... de los mensajes")
+    r"(?: (?:me )?(?:from|of|off|de) (?:the |your |this |la |los |sus )?(?:\w+ )?(?:list|lista|texts|reminders|messages|mensajes|recordatorios))?"
 )
+
+
+def keeps_texts_only(canon: str) -> bool:
+    """"don't unsubscribe me", "no me den de baja de los mensajes", and nothing else: the patient
+    keeps the texts they have (beside another request, that request is the label)."""
+    return bool(_NEGATED_STOP_PHRASE.search(canon)) and len(_NEGATED_STOP_PHRASE.sub(" ", canon).split()) <= 2
 
 
 def undoes_stop(canon: str) -> bool:
