@@ -86,14 +86,16 @@ def test_spanish_confirmation(stack, patient):
     assert replies and replies[0].startswith("Thanks Rosa")  # the patient's language is English
 
 
+def carrier_opt_outs(stack) -> list[str]:
+    listed = boto3.client("pinpoint-sms-voice-v2").describe_opted_out_numbers(OptOutListName=stack.res.opt_out_list)
+    return [n["OptedOutNumber"] for n in listed["OptedOutNumbers"]]
+
+
 def test_free_text_opt_out_is_honoured_once(stack, patient):
     first = text(stack, "please stop texting me, I'll call when I need you")
     again = text(stack, "STOP")
     assert len(first) == 1 and "no longer receive" in first[0] and again == []
-    import boto3 as b3
-
-    listed = b3.client("pinpoint-sms-voice-v2").describe_opted_out_numbers(OptOutListName=stack.res.opt_out_list)
-    assert PHONE in [n["OptedOutNumber"] for n in listed["OptedOutNumbers"]]
+    assert PHONE in carrier_opt_outs(stack)
 
 
 def test_no_phi_reaches_the_handlers_log_lines(stack, patient):
@@ -169,6 +171,7 @@ def test_stop_beside_an_emergency_gets_the_safety_reply_and_is_honoured(stack, a
     assert len(replies) == 1 and "911" in replies[0]
     assert [n["MessageAttributes"]["priority"]["Value"] for n in notifications(alerts_queue)] == ["urgent"]
     assert is_opted_out(services().consent, phone)
+    assert phone in carrier_opt_outs(stack)  # and the carrier layer refuses anything more
 
 
 def test_an_opted_out_patient_in_crisis_still_gets_the_988_reply(stack, alerts_queue):
@@ -181,3 +184,6 @@ def test_an_opted_out_patient_in_crisis_still_gets_the_988_reply(stack, alerts_q
     # Then the safety reply is not suppressed by the opt-out, and staff are paged
     assert len(replies) == 1 and "988" in replies[0]
     assert [n["MessageAttributes"]["priority"]["Value"] for n in notifications(alerts_queue)] == ["urgent"]
+    # and the number is back on the carrier's opt-out list, lifted only for that reply
+    assert phone in carrier_opt_outs(stack)
+    assert text(stack, "thanks", phone) == []

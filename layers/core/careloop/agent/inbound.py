@@ -200,17 +200,13 @@ class _Turn:
             # the canned safety reply (988 too for self-harm); an urgent alert to the clinical team
             self.reply_key = "urgent_self_harm" if self.prediction.urgent_kind == "self_harm" else "urgent"
             self.escalate_reason = LLM_URGENT_REASON
-            if self.local_prediction.intent == "opt_out":
-                self.record_consent("opt_out")
-            return
+            return self._honour_stop_beside_urgent()
         if intent == "urgent":  # first, whoever it is, at any hour
             self.reply_key = "urgent_self_harm" if getattr(self.prediction, "urgent_kind", None) == "self_harm" else "urgent"
             self.escalate_reason = "urgent: " + (getattr(self.prediction, "reason", "") or "symptoms or safety")
             if self.patient:
                 self.appt = _target_appointment(self.s, self.patient, self.last_out, self.now)
-            if (getattr(self.prediction, "details", None) or {}).get("also_opt_out"):  # "STOP, I can't breathe": both are honoured
-                self.record_consent("opt_out")
-            return
+            return self._honour_stop_beside_urgent()
         if intent == "opt_out" and self._leaves_waitlist_only():
             return None
         if intent in ("opt_out", "opt_in"):
@@ -280,6 +276,13 @@ class _Turn:
         if gaps.asks_to_stop_texts(self.body):
             return False  # "stop texting me and take me off the waitlist": an opt-out, honoured
         return gaps.waitlist_request(self.body) == "leave" and self._answers_gap_offer()
+
+    def _honour_stop_beside_urgent(self) -> None:
+        """"STOP. I can't breathe": the safety reply goes out and the request to stop texts is
+        recorded too, whether the classifier saw both or the LLM tier found the urgency."""
+        local = self.local_prediction
+        if local.intent == "opt_out" or (getattr(local, "details", None) or {}).get("also_opt_out"):
+            self.record_consent("opt_out")
 
     def consent(self, intent: str) -> None:
         self.reply_key = intent if self.record_consent(intent) else None

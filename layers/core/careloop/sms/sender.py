@@ -85,9 +85,9 @@ def send_queued(
     # consent re-checked at the last moment: a STOP that arrived while this sat in the queue.
     # Only the one opt-out confirmation, HELP answers and the safety reply to the patient's own
     # urgent text (911 / 988: every time, whatever their consent) reach a number that opted out.
-    is_confirmation = message.workflow == "sms-agent" and message.step in ("opt_out", "help", "urgent")
+    reaches_opted_out = message.workflow == "sms-agent" and message.step in ("opt_out", "help", "urgent")
     opted_out = (patient is not None and patient.opted_out) or consent.is_opted_out(services.consent, message.phone)
-    if opted_out and not is_confirmation:
+    if opted_out and not reaches_opted_out:
         messages.transition_message(
             message_id, MessageStatus.QUEUED, MessageStatus.SUPPRESSED, status_detail="opted out"
         )
