@@ -170,7 +170,7 @@ def get_workflows() -> m.WorkflowList:
 def post_enabled(workflow_id: str, switch: m.EnableRequest) -> m.Workflow:
     """Switch a workflow on or off (with why, kept in its history)."""
     svc = services()
-    workflow = registry.set_enabled(svc.configs, workflow_id, switch.enabled, _staff(), _reason(switch.why), svc.clock.now())
+    workflow = registry.set_enabled(svc.configs, workflow_id, switch.enabled, _staff(), switch.why, svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())  # appointments already booked get their steps
     return _as(m.Workflow, inbox.workflow_view(workflow))
@@ -184,7 +184,7 @@ def put_workflow(workflow_id: str, save: m.WorkflowSave) -> m.Workflow:
     if save.workflow.get("id") != workflow_id:
         raise PayloadError("workflow: a definition whose id matches the URL is required")
     svc = services()
-    workflow = registry.save(svc.configs, save.workflow, _staff(), _reason(save.why), svc.clock.now())
+    workflow = registry.save(svc.configs, save.workflow, _staff(), save.why, svc.clock.now())
     _refresh(svc)
     plan_switched_on(svc, workflow, svc.clock.now())
     return _as(m.Workflow, inbox.workflow_view(workflow))
@@ -519,13 +519,6 @@ def openapi_document() -> dict[str, Any]:
 
 # ---- the workflow editor: definition, live preview, diffs, undo, dry run, test send -------------
 # (careloop/workflows/editor.py and dryrun.py; every route admin only in roles.POLICY)
-
-
-def _reason(why: str) -> str:
-    """A change to what patients are sent says why: the reason is kept with the version."""
-    if not why.strip():
-        raise PayloadError("why: a reason for the change is required")
-    return why.strip()[:300]
 
 
 @app.get("/workflows/<workflow_id>")

@@ -48,7 +48,7 @@ def patient(stack):
     (DESK, "POST", "patients/val1/messages", {"body": 5}, None, "body.body", "body: must be text"),
     (DESK, "POST", "patients/val1/assign", {"assignee": ["desk@maple.test"]}, None, "body.assignee", "assignee: must be text"),
     (DESK, "POST", "patients/val1/waitlist", {"waitlist": "yes"}, None, "body.waitlist", "waitlist: must be true or false"),
-    (ADMIN, "POST", "workflows/appointment-reminder/enabled", {"enabled": 1}, None, "body.enabled",
+    (ADMIN, "POST", "workflows/appointment-reminder/enabled", {"enabled": 1, "why": "pause"}, None, "body.enabled",
      "enabled: must be true or false"),
     (ADMIN, "PUT", "staff/someone/role", {"role": "owner"}, None, "body.role",
      "role: one of admin, front_desk, clinical, billing"),

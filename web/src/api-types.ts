@@ -103,8 +103,8 @@ export interface DryRunRequest {
 
 export interface EnableRequest {
   enabled: boolean;
-  /** Why it is switched (kept in the history) */
-  why?: string;
+  /** Why it changed (required; kept in the history) */
+  why: string;
 }
 
 export interface ErrorAnswer {
@@ -386,8 +386,8 @@ export interface WorkflowList {
 export interface WorkflowSave {
   /** The workflow definition; its id must match the URL */
   workflow: Record<string, unknown>;
-  /** Why it changed (kept in the history) */
-  why?: string;
+  /** Why it changed (required; kept in the history) */
+  why: string;
 }
 
 export interface WorkflowStep {

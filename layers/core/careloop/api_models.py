@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from careloop.roles import ROLES
 
@@ -27,6 +27,9 @@ class _Request(BaseModel):
 
 
 IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+# a change to what patients are sent says why: kept with the version in the workflow's history
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+                   Field(description="Why it changed (required; kept in the history)")]
 Role = Literal["admin", "front_desk", "clinical", "billing"]
 Priority = Literal["urgent", "normal"] | None
 MessageKind = Literal["sms_out", "sms_in", "staff_alert", "task", "call", "note"]
@@ -316,12 +319,12 @@ class WorkflowHistory(_Answer):
 
 class EnableRequest(_Request):
     enabled: StrictBool
-    why: str = Field("", max_length=500, description="Why it is switched (kept in the history)")
+    why: Reason
 
 
 class WorkflowSave(_Request):
     workflow: dict[str, Any] = Field(description="The workflow definition; its id must match the URL")
-    why: str = Field("", max_length=500, description="Why it changed (kept in the history)")
+    why: Reason
 
 
 class WorkflowStats(_Answer):
