@@ -239,25 +239,31 @@ def test_pain_that_is_killing_the_patient_stays_urgent(text):
     assert classify(text).intent == "urgent"
 
 
-@pytest.mark.parametrize(("text", "label"), [
-    ("I no longer want to get these.", "opt_out"),
-    ("please take me off this list, I'll call when I need you", "opt_out"),
-    ("bájenme de la lista de mensajes porfa", "opt_out"),
-    ("please stop calling my home number, text me instead", "human"),
-    ("I do not wish to stop these, they help me remember", "thanks"),
-    ("no pienso dejar de recibir los recordatorios, son muy útiles", "thanks"),
-    ("I unsubscribed from your email newsletter, the texts are fine", "other"),
-    ("quiero dar de baja la tarjeta vieja y poner una nueva para el saldo", "billing"),
-    ("mi hija puso STOP sin querer, vuelvan a activar los mensajes por favor", "opt_in"),
+@pytest.mark.parametrize("text", [
+    "I no longer want to get these.",
+    "please take me off this list, I'll call when I need you",
+    "bájenme de la lista de mensajes porfa",
 ])
-def test_opt_out_wording_and_its_look_alikes(text, label):
-    p = classify(text)
-    if label == "opt_out":
-        assert p.intent == "opt_out", (text, p.reason)
-    else:
-        assert p.intent != "opt_out", (text, p.reason)
-        if label == "opt_in":
-            assert p.intent == "opt_in", (text, p.reason)
+def test_more_wordings_of_an_opt_out(text):
+    assert classify(text).intent == "opt_out", (text, classify(text).reason)
+
+
+# Not opt-outs, whatever else they are. (The label is not pinned: "I do not wish to stop these,
+# they help me remember" reads as a possible self-harm doubt to the urgent model, a false alarm
+# the "any doubt" threshold accepts.)
+@pytest.mark.parametrize("text", [
+    "please stop calling my home number, text me instead",
+    "I do not wish to stop these, they help me remember",
+    "no pienso dejar de recibir los recordatorios, son muy útiles",
+    "I unsubscribed from your email newsletter, the texts are fine",
+    "quiero dar de baja la tarjeta vieja y poner una nueva para el saldo",
+])
+def test_look_alikes_of_an_opt_out_are_not_one(text):
+    assert classify(text).intent != "opt_out", (text, classify(text).reason)
+
+
+def test_a_stop_sent_by_mistake_with_a_request_to_resume_is_an_opt_in():
+    assert classify("mi hija puso STOP sin querer, vuelvan a activar los mensajes por favor").intent == "opt_in"
 
 
 @pytest.mark.parametrize("text", [
