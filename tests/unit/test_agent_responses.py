@@ -32,10 +32,11 @@ def agent(svc, monkeypatch):
            [Appointment(id="a1", patient_id="p1", start=datetime(2026, 12, 5, 10, tzinfo=NY), provider="Dr. Lee")],
            svc.clock.now())
 
-    def say(intent, body="text", at=None, **kw):
+    def say(intent, body=None, at=None, **kw):
         monkeypatch.setattr(inbound, "classify", lambda text: P(intent, **kw))
         n = len(svc.messages.messages)
-        return inbound.handle_inbound(svc, PHONE, body, f"in-{n}-{intent}", at)
+        # each text its own words: the same words again within a minute would be one text repeated
+        return inbound.handle_inbound(svc, PHONE, body or f"text {n}", f"in-{n}-{intent}", at)
 
     return say
 

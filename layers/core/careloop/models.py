@@ -200,5 +200,6 @@ class Message(_Model):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     test: bool = False  # a workflow editor's test send (careloop.workflows.editor): analytics skip it
+    repeat_of: str | None = None  # inbound: the identical text a minute before that answered it (agent.inbound)
 
     _aware = field_validator("at", "started_at", "ended_at")(lambda cls, v: _aware(v))

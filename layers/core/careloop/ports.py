@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from careloop.clock import Clock
@@ -90,6 +90,9 @@ class MessageStore(Protocol):
     def message_by_provider_id(self, provider_message_id: str) -> Message | None: ...
     def messages_for_patient(self, patient_id: str) -> list[Message]: ...
     def messages_of_kind(self, kind: str, since: datetime | None = None) -> list[Message]: ...
+    # One claim per number on its last text: returns the inbound message id that holds it, this
+    # one unless an identical text (same digest) from the number claimed it within `window`.
+    def claim_repeat(self, phone: str, digest: str, message_id: str, at: datetime, window: timedelta) -> str: ...
 
 
 class ConsentLedgerStore(Protocol):

@@ -61,7 +61,7 @@ DYNAMO_CALLS: dict[str, dict[str, DynamoCall]] = {
         "put_message": DynamoCall("put", M, gsis=2), "get_message": DynamoCall("get", M),
         "update_message": DynamoCall("update", M, gsis=3), "transition_message": DynamoCall("update", M, gsis=3),
         "message_by_provider_id": DynamoCall("query", M), "messages_for_patient": DynamoCall("query", M),
-        "messages_of_kind": DynamoCall("query", M),
+        "messages_of_kind": DynamoCall("query", M), "claim_repeat": DynamoCall("update", M),
     },
     "consent": {
         "append_consent": DynamoCall("put", R, stream=True), "consent_entries": DynamoCall("query", R),

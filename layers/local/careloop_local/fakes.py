@@ -9,7 +9,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -290,6 +290,7 @@ class MemoryMessages:
         self._msgs_by_patient: dict[str, list[str]] = defaultdict(list)
         self._msgs_by_kind: dict[str, list[str]] = defaultdict(list)
         self._by_provider_id: dict[str, str] = {}
+        self._repeats: dict[str, tuple[str, str, datetime]] = {}  # phone -> (holder, digest, at)
 
     def put_message(self, message: Message) -> bool:
         with self._lock:
@@ -327,6 +328,14 @@ class MemoryMessages:
                 return False
             self.update_message(message_id, status=new, **fields)
             return True
+
+    def claim_repeat(self, phone: str, digest: str, message_id: str, at: datetime, window: timedelta) -> str:
+        with self._lock:
+            held = self._repeats.get(phone)
+            if held is not None and held[0] != message_id and held[1] == digest and abs(held[2] - at) <= window:
+                return held[0]
+            self._repeats[phone] = (message_id, digest, at)
+            return message_id
 
     def message_by_provider_id(self, provider_message_id: str) -> Message | None:
         with self._lock:

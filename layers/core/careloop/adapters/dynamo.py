@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -465,6 +465,29 @@ class DynamoMessages:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def claim_repeat(self, phone: str, digest: str, message_id: str, at: datetime, window: timedelta) -> str:
+        """One item per number (REPEAT#phone, outside every index: it has no kind or patient):
+        a text takes it unless the holder's text was identical and within `window` of this one.
+        The condition makes two concurrent copies agree on one holder."""
+        key = {"message_id": {"S": f"REPEAT#{phone}"}}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.messages, Key=key,
+                UpdateExpression="SET holder = :me, digest = :d, #at = :at",
+                ConditionExpression="attribute_not_exists(message_id) OR digest <> :d OR holder = :me"
+                                    " OR #at < :since OR #at > :until",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={
+                    ":me": {"S": message_id}, ":d": {"S": digest}, ":at": {"S": iso(at)},
+                    ":since": {"S": iso(at - window)}, ":until": {"S": iso(at + window)}},
+            )
+            return message_id
+        except ClientError as exc:
+            if not _lost_race(exc):
+                raise
+        item = self.t.get(self.t.messages, {"message_id": f"REPEAT#{phone}"})
+        return str(item["holder"]) if item else message_id
 
     def message_by_provider_id(self, provider_message_id: str) -> Message | None:
         items = self.t.query(self.t.messages, "by_provider_id", "provider_message_id", provider_message_id)

@@ -57,6 +57,8 @@ class InboundOutcome:
     alert: Message | None = None
 
 
+REPEAT_WINDOW = timedelta(minutes=1)  # an identical text within this of the answered one: one answer
+REPEAT_REASON = "the same text again within a minute: answered once"
 STAFF_YIELD_REASON = "patient replied while staff are in the conversation"
 HAND_BACK_STEP = "hand_back"  # the staff task that hands a conversation back to the agent
 
@@ -511,6 +513,10 @@ def handle_inbound(
     if existing is not None and existing.effects_done:
         return InboundOutcome(message_id, duplicate=True)
     now = existing.at if existing is not None else (at or services.clock.now())  # resume as it began
+    if existing is None:
+        first = _repeat_of(services, from_phone, body, message_id, _arrival(carrier_at) or now)
+        if first is not None:
+            return _record_repeat(services, first, from_phone, body, message_id, now)
 
     turn = _Turn(services, from_phone, body, message_id, now, carrier_at)
     turn.reply_id = _id("r-", inbound_id)
@@ -563,3 +569,49 @@ def handle_inbound(
             outcome.alert = alert
     services.messages.update_message(message_id, effects_done=True)
     return outcome
+
+
+def _arrival(carrier_at: str) -> datetime | None:
+    """When the carrier handed the text over (SNS's Timestamp), so a backlog in the queue does
+    not make two texts sent minutes apart look like one sent twice."""
+    try:
+        got = datetime.fromisoformat(carrier_at) if carrier_at else None
+    except ValueError:
+        return None
+    return got if got is not None and got.tzinfo is not None else None
+
+
+def _repeat_of(services: Services, from_phone: str, body: str, message_id: str, at: datetime) -> Message | None:
+    """The inbound text this one repeats, if any: the same words (case and spacing aside) from
+    the same number within a minute of a text that was answered, with nothing sent to the
+    number in between (a "yes" to a new question is a new answer). Phones resend, patients
+    double-tap; a patient who writes "yes" twice gets one confirmation, not two. The claim is
+    one conditional write, so two copies handled at once agree on which one answers."""
+    digest = hashlib.sha256(" ".join(body.casefold().split()).encode()).hexdigest()[:32]
+    holder = services.messages.claim_repeat(from_phone, digest, message_id, at, REPEAT_WINDOW)
+    if holder == message_id:
+        return None
+    first = services.messages.get_message(holder)
+    if first is None:  # the first copy is still being handled (or will be, on its redelivery)
+        return Message(message_id=holder, kind="sms_in", phone=from_phone, body=body, at=at)
+    if first.patient_id:
+        own_reply = "r-" + holder.removeprefix("in-")
+        sent_since = [m for m in services.messages.messages_for_patient(first.patient_id)
+                      if m.kind == "sms_out" and m.at > first.at and m.message_id != own_reply]
+        if sent_since:
+            return None
+    return first
+
+
+def _record_repeat(services: Services, first: Message, from_phone: str, body: str, message_id: str,
+                   now: datetime) -> InboundOutcome:
+    """Keep the repeat in the thread (nothing a patient writes is dropped), answered by the
+    first copy: no second reply, page or consent row."""
+    repeat = Message(
+        message_id=message_id, kind="sms_in", patient_id=first.patient_id, appointment_id=first.appointment_id,
+        phone=from_phone, body=body, at=now, status=MessageStatus.RECEIVED, automated=False,
+        intent=first.intent, reason=REPEAT_REASON, repeat_of=first.message_id, effects_done=True,
+    )
+    services.messages.put_message(repeat)  # False: a redelivery of this repeat, already kept
+    return InboundOutcome(message_id, duplicate=True, patient_id=first.patient_id, intent=first.intent,
+                          reason=REPEAT_REASON)

@@ -109,6 +109,9 @@ class ScratchMessages:
         self.made[message_id] = found.model_copy(update={"status": new, **fields})
         return True
 
+    def claim_repeat(self, phone: str, digest: str, message_id: str, at: datetime, window: timedelta) -> str:
+        return message_id  # a dry run answers each text it is given, and writes no claim
+
     def message_by_provider_id(self, provider_message_id: str) -> Message | None:
         return self.real.message_by_provider_id(provider_message_id)
 
