@@ -8,7 +8,7 @@ import pytest
 from careloop_local.simulate import simulate
 
 
-@pytest.mark.parametrize("body", ["Thanks\nSTOP", "S T O P", "s.t.o.p", "ok thank you\n\nSTOP 🛑"])
+@pytest.mark.parametrize("body", ["Thanks\nSTOP", "S T O P", "s.t.o.p", "ok thank you\n\nSTOP 🛑", "St op"])
 def test_an_opt_out_in_another_form_stops_the_next_reminder(body):
     lines, _ = simulate({
         "start": "2026-12-01T08:00:00-05:00", "until": "2026-12-20T08:00:00-05:00", "workflows": "default",

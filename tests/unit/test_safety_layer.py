@@ -337,3 +337,37 @@ def test_more_indirect_opt_outs(text):
 @pytest.mark.parametrize("text", ["I hit STOP by accident, please keep the reminders", "puse ALTO sin querer"])
 def test_a_stop_sent_by_mistake_asks_for_the_texts_back(text):
     assert classify(text).intent == "opt_in"
+
+
+@pytest.mark.parametrize("text", [
+    "tengo pensamientos suisidas otra vez, ayuda",  # misspelt, as typed on a phone
+    "feeling suicidle again tonight",
+    "my brother cut his wrists, we are driving to the ER, cancel his cleaning",
+    "mi hijo se cortó las venas, vamos al hospital",
+    "si el resultado es malo ya tengo planeada mi salida",
+    "Nobody needs me anymore, not even my dog.",
+    "all my stuff is packed up and the dog is going to my neighbor. stop the reminders",
+])
+def test_warning_signs_a_phone_mangles_or_a_relative_reports_are_urgent(text):
+    p = classify(text)
+    assert p.intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "Tengo planeada mi salida del trabajo a las 5, llego 5:30",
+    "my dog is going to my sister this weekend while we visit family",
+])
+def test_the_same_words_about_a_commute_or_a_pet_sitter_need_more_than_the_new_signs(text):
+    from careloop.agent import safety
+
+    assert not any(s in ("giving possessions away", "self-harm statement") for s in safety.signs(text)), text
+
+
+@pytest.mark.parametrize("text", ["st op", "STO P", "Unsub scribe", "who is this? i dont want this",
+                                  "no se quien es pero no quiero esto"])
+def test_a_split_keyword_or_a_strangers_refusal_is_an_opt_out(text):
+    assert classify(text).intent == "opt_out", text
+
+
+def test_a_long_text_ending_i_dont_want_this_is_not_read_as_an_opt_out():
+    assert classify("I got the estimate for the crown today and honestly I dont want this").intent != "opt_out"

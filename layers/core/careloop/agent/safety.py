@@ -49,7 +49,7 @@ def _near(a: str, b: str, n: int = 4) -> str:
 # --- self-harm, direct (C-SSRS: wish to be dead, active ideation, method, intent) --------
 _SELF_HARM_DIRECT = _rx(
     r"\bkill(?:ing)? (?:my ?self|myself)\b",
-    r"\bkms\b", r"\bsuicid", r"\bsewer ?slide\b", r"\bunalive\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
+    r"\bkms\b", r"\bsuicid", r"\bsui?s+i[dt]", r"\bsuic?s?idal\b", r"\bsewer ?slide\b", r"\bunalive\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
     r"\b(?:a |my )?way out (?:planned|figured out|ready)\b", r"\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b.{0,40}\b(?:dont|do not|nobody|no one)\b|\b(?:dont|do not) call me\b.{0,40}\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b",
     r"\b(?:wont|will not) have to worry about (?:me|him|her) (?:much )?(?:longer|anymore)\b", r"\bno (?:aguanto|soporto) (?:un dia mas|mas)\b", r"\bpara que todo (?:pare|termine|se acabe)\b", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
     r"\b(?:want|going|gonna|ready|plan(?:ning)?|thinking|think) (?:to |about |of )?end(?:ing)? it\b",
@@ -98,6 +98,8 @@ _SELF_HARM_DIRECT = _rx(
     r"\bno (?:le )?veo (?:el )?sentido\b", r"\bno tiene sentido (?:seguir|vivir)",
     r"\bdesaparecer para siempre\b", r"\bnadie (?:me )?(?:extranaria|extrañaria|le importaria|notaria)",
     r"\ble importaria si me muero\b", r"\bya no aguanto\b", r"\bya no puedo mas\b",
+    r"\b(?:tengo|ya tengo|tiene|ya tiene) (?:planead[oa]|planificad[oa]|pensad[oa]|decidid[oa]) (?:mi|su) salida\b(?! (?:del?|al?|para|a las|hacia)\b)", r"\b(?:my|an) exit (?:planned|ready|figured out)\b",
+    r"\b(?:nobody|no one|noone) needs me\b", r"\bnadie me necesita\b",
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
 )
 
@@ -142,6 +144,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:un )?nuevo hogar para (?:mi|mis) (?:perro|perrita|perrito|gato|gata|mascota|mascotas)\b",
         r"\bquien (?:va a )?(?:cuide|cuidara|cuidar|se quede con) (?:a )?(?:mi|mis) (?:perro|perra|gato|gata|mascota|mascotas|plantas)\b",
         r"\bles (?:deje|dejo|voy a dejar) (?:todas )?mis cosas\b", r"\bregalando todo\b",
+        r"^(?!.*\b(?:while|weekend|week|until|when|trip|vacation|sitting|sit|watch|visit\w*)\b).*\b(?:my|the) (?:cat|cats|dog|dogs|pets?|puppy|kitty)(?: is| are|s) (?:going|gone) to (?:my|a|the|our) (?:neighbou?r|friend|sister|brother|mom|mother|daughter|son|cousin|aunt|niece|nephew)\b",
     ),
     # "letters left for family" (C-SSRS preparatory behaviour: a suicide note)
     "letters left for family": _rx(
@@ -218,6 +221,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:marks|scars|cuts|burns) on (?:his|her|their|my) (?:arms?|wrists?|legs?|thighs?)\b",
         r"\b(?:hit|hitting|bang|banging|slam|slamming|punch|punching) (?:my|his|her) (?:head|fists?) (?:against|on|into) (?:the |a )?(?:wall|floor|door)\b",
         r"\b(?:me pego|me golpeo|se pega|se golpea|me doy) (?:en )?(?:la cabeza|cabezazos|golpes)\b.{0,25}\b(?:contra|pared|cuando)\b",
+        r"\b(?:se|me|te) (?:corto|corte|cortaron|corta|cortas) (?:las|sus|mis|tus) (?:munecas|venas)\b", r"\bcortarse las (?:munecas|venas)\b",
+        r"\b(?:cut|slit|slashed|sliced) (?:his|her|my|their|both) (?:own )?wrists\b", r"\bslit (?:his|her|my|their) (?:own )?wrist\b",
         r"\bse (?:esta|estaba|anda|ha estado) cortando\b", r"\bse corta\b", r"\bse lastima (?:a proposito|sol[oa])\b", r"\bcortes en (?:sus|los|mis) (?:brazos|munecas|piernas)\b",
     ),
     # C-SSRS wish to be dead / intent, in words the direct list lacks
@@ -571,6 +576,9 @@ OPT_OUT = _rx(
     r"\b(?:dont|do not) send (?:me )?any ?more\b", r"\b(?:wont|will not) (?:need|be needing) (?:these|the|your|any more|more) (?:reminders|texts|messages)\b",
     r"\b(?:dont|do not|no longer|dont even) (?:want|need|wish)(?: to)?(?: (?:get|receive|keep getting))? (?:these|them|those)(?: anymore| any more)?\s*(?:[.!,]|thanks|thank you|$)",
     r"\bquit(?:en|enme|ame|eme|arme|arnos|ar) (?:de |mi numero)", r"\b(?:borren|borre|eliminen|elimine) (?:mi|este|el) numero\b",
+    # a short text that ends refusing "this" (a stranger's "who is this? I don't want this")
+    r"^(?:\W*\w+){0,6}?\W*\b(?:ya )?no (?:quiero|queremos|deseo) (?:recibir )?(?:esto|estos|eso|esos)\W*$",
+    r"^(?:\W*\w+){0,6}?\W*\b(?:i )?(?:dont|do not) want (?:this|these|any of this)\W*$",
 )
 # Someone who stopped by mistake and wants texts back is opting in, not out.
 # "by mistake" undoes a STOP only when it is about the stop ("I hit STOP by accident"), not about

@@ -13,6 +13,7 @@ OPT_OUT = frozenset(
 )
 OPT_IN = frozenset({"START", "UNSTOP", "SUBSCRIBE", "RESUME", "ALTA"})
 HELP = frozenset({"HELP", "INFO", "AYUDA"})
+_ALL = OPT_OUT | OPT_IN | HELP
 
 _TRAILING = re.compile(r"[\s\W_]+$", re.UNICODE)
 _LEADING = re.compile(r"^[\s\W_]+", re.UNICODE)
@@ -27,11 +28,14 @@ def bare_word(text: str) -> str:
 
 
 _SPELLED = re.compile(r"^(?:[A-Z][\s.\-_*]+)+[A-Z]$")
+_SPLIT = re.compile(r"^[A-Z]{1,8}(?: [A-Z]{1,8}){1,2}$")  # one keyword broken by a stray space or two
 
 
 def _kind(word: str) -> str | None:
     if _SPELLED.match(word):
         word = re.sub(r"[^A-Z]", "", word)  # "S T O P", "S.T.O.P" -> STOP
+    elif _SPLIT.match(word) and word.replace(" ", "") in _ALL:
+        word = word.replace(" ", "")  # a thumb on the space bar: "ST OP", "UNSUB SCRIBE"
     if word in OPT_OUT:
         return "opt_out"
     if word in OPT_IN:
