@@ -134,31 +134,26 @@ export class PatientPage implements Page {
   }
 
   private async sendRescheduleLink(a: TimelineAppointment, button: HTMLButtonElement): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    button.disabled = true;
-    try {
-      await this.ctx.api.sendRescheduleLink(this.patientId, a.id);
-      this.ctx.notify("Link sent: the patient picks a new time, and this visit is cancelled when they do");
-      await this.load();
-    } catch (err) {
-      if (err instanceof SessionEnded) return;
-      this.ctx.notify(errorMessage(err), "error");
-      button.disabled = false;
-    } finally {
-      this.busy = false;
-    }
+    await this.run(button, () => this.ctx.api.sendRescheduleLink(this.patientId, a.id),
+      "Link sent: the patient picks a new time, and this visit is cancelled when they do");
   }
 
   private async act(a: TimelineAppointment, action: string, button: HTMLButtonElement): Promise<void> {
     if (this.busy) return;
     if ((action === "cancel" || action === "noshow")
       && !window.confirm(`${ACTION_LABEL[action]} for ${this.ctx.fmt.dateTime(a.start)}? This is written back to the EHR where it allows.`)) return;
+    await this.run(button, () => this.ctx.api.appointmentAction(a.id, action), ACTION_DONE[action] ?? "Done");
+  }
+
+  /** One visit action at a time: the button is off while it runs, the page reloads after it,
+   *  and a refusal is shown with the button back on (a session that ended has already left). */
+  private async run(button: HTMLButtonElement, call: () => Promise<unknown>, done: string): Promise<void> {
+    if (this.busy) return;
     this.busy = true;
     button.disabled = true;
     try {
-      await this.ctx.api.appointmentAction(a.id, action);
-      this.ctx.notify(ACTION_DONE[action] ?? "Done");
+      await call();
+      this.ctx.notify(done);
       await this.load();
     } catch (err) {
       if (err instanceof SessionEnded) return;
