@@ -111,3 +111,22 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture()
+def open_as(browser, local_stack) -> Iterator:
+    """`open_as(role, width=1280, height=860)`: a fresh page signed in as the role's demo user,
+    its uncaught errors in `page.errors`; every context it opened is closed after the test."""
+    from tests.e2e.webapp import new_page, sign_in
+
+    contexts = []
+
+    def signed_in(role: str, width: int = 1280, height: int = 860):
+        context, page = new_page(browser, local_stack, width, height, timeout_ms=20_000, accept_downloads=True)
+        contexts.append(context)
+        sign_in(page, local_stack, role)
+        return page
+
+    yield signed_in
+    for context in contexts:
+        context.close()

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
+
+from tests.e2e.webapp import api_call, new_page, sign_in, text_in
 
 pytestmark = pytest.mark.e2e
 
@@ -28,46 +29,17 @@ INBOX_WAIT_MS = 60_000  # the inbox polls every 10 s; the text goes through queu
 
 @pytest.fixture()
 def page(browser, local_stack) -> Iterator:
-    index = requests.get(local_stack.url + "/", timeout=10)
-    if index.status_code != 200 or "app.js" not in index.text:
-        pytest.fail("the stack does not serve the web app at / (build it: cd web && npm ci && npm run build)")
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    context, page = new_page(browser, local_stack)
     yield page
     context.close()
-    assert errors == [], f"uncaught errors in the page: {errors}"
-
-
-def sign_in(page, stack) -> None:
-    page.goto(stack.url + "/#/inbox")
-    page.get_by_test_id("signin-email").fill(stack.staff_email)
-    page.get_by_test_id("signin-password").fill(stack.staff_password)
-    page.get_by_test_id("signin-submit").click()
-    expect(page.get_by_test_id("inbox-list")).to_be_visible()
-
-
-def text_in(stack, phone: str, body: str) -> None:
-    res = requests.post(stack.url + "/dev/sms/inbound", json={"from": phone, "body": body}, timeout=60)
-    assert res.status_code < 300, res.text
+    assert page.errors == [], f"uncaught errors in the page: {page.errors}"
 
 
 def api(page, method: str, path: str) -> dict:
-    """Call /api<path> from inside the page with the signed-in user's ID token."""
-    return page.evaluate(
-        """async ([method, path]) => {
-            const session = JSON.parse(sessionStorage.getItem("careloop.session"));
-            const config = await (await fetch("/config.json")).json();
-            const res = await fetch((config.apiBase || "/api").replace(/\\/$/, "") + path,
-                                    {method, headers: {Authorization: session.idToken, "Content-Type": "application/json"},
-                                     body: method === "GET" ? undefined : "{}"});
-            if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-            return await res.json();
-        }""",
-        [method, path],
-    )
+    """/api<path> as the signed-in user; a refusal fails the test."""
+    got = api_call(page, method, path, None if method == "GET" else "{}")
+    assert got["status"] < 300, f"{method} {path}: {got}"
+    return got["body"]
 
 
 def item(page, patient_id: str):
@@ -81,7 +53,7 @@ def shoot(page, name: str) -> None:
 
 def test_front_desk_filters_assigns_notes_and_answers_with_a_saved_reply(page, local_stack) -> None:
     # Given Olivia texts an urgent symptom and Sam a question, and the front desk signs in
-    sign_in(page, local_stack)
+    sign_in(page, local_stack, ready="inbox-list")
     text_in(local_stack, OLIVIA, URGENT)
     text_in(local_stack, SAM, QUESTION)
     olivia = item(page, "demo-olivia")

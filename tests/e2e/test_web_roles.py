@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import json
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
-from careloop_local.runtime import DEMO_STAFF_BY_ROLE, DEMO_STAFF_PASSWORD
+from careloop_local.runtime import DEMO_STAFF_BY_ROLE
+from tests.e2e.webapp import api_call
 
 pytestmark = pytest.mark.e2e
 
@@ -30,38 +31,11 @@ NAV_OF = {
 }
 
 
-@pytest.fixture()
-def open_as(browser, local_stack) -> Iterator:
-    contexts = []
-
-    def signed_in(role: str, width: int = 1280):
-        context = browser.new_context(viewport={"width": width, "height": 860}, accept_downloads=True)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(local_stack.url + "/#/inbox")
-        page.get_by_test_id("signin-email").fill(DEMO_STAFF_BY_ROLE[role])
-        page.get_by_test_id("signin-password").fill(DEMO_STAFF_PASSWORD)
-        page.get_by_test_id("signin-submit").click()
-        expect(page.get_by_test_id("app-header")).to_be_visible()
-        page.errors = errors  # type: ignore[attr-defined]
-        return page
-
-    yield signed_in
-    for context in contexts:
-        context.close()
-
-
 def api_status(page, method: str, path: str) -> tuple[int, str]:
     """The staff API from inside the page with the signed-in user's token, as the app calls it."""
-    return tuple(page.evaluate(
-        """async ([method, path]) => {
-            const session = JSON.parse(sessionStorage.getItem("careloop.session"));
-            const res = await fetch("/api" + path, {method, headers: {Authorization: session.idToken}});
-            return [res.status, await res.text()];
-        }""", [method, path]))
+    got = api_call(page, method, path)
+    body = got["body"]
+    return got["status"], body if isinstance(body, str) else json.dumps(body)
 
 
 @pytest.mark.parametrize("role", list(NAV_OF))

@@ -9,12 +9,9 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from careloop_local.runtime import DEMO_STAFF_BY_ROLE, DEMO_STAFF_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -27,27 +24,9 @@ TEST_CONTACT = "+16175550909"  # the demo profile's test_contacts
 
 
 @pytest.fixture()
-def open_as(browser, local_stack) -> Iterator:
-    contexts = []
-
-    def signed_in(role: str, width: int = 1280):
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(local_stack.url + "/#/inbox")
-        page.get_by_test_id("signin-email").fill(DEMO_STAFF_BY_ROLE[role])
-        page.get_by_test_id("signin-password").fill(DEMO_STAFF_PASSWORD)
-        page.get_by_test_id("signin-submit").click()
-        expect(page.get_by_test_id("app-header")).to_be_visible()
-        page.errors = errors  # type: ignore[attr-defined]
-        return page
-
-    yield signed_in
-    for context in contexts:
-        context.close()
+def open_as(open_as):
+    """The shared `open_as` (tests/e2e/conftest.py), a taller page: the editor's save bar is sticky."""
+    return lambda role, width=1280: open_as(role, width, height=900)
 
 
 def _outbox(url: str) -> list[dict]:
