@@ -371,3 +371,27 @@ def test_a_split_keyword_or_a_strangers_refusal_is_an_opt_out(text):
 
 def test_a_long_text_ending_i_dont_want_this_is_not_read_as_an_opt_out():
     assert classify("I got the estimate for the crown today and honestly I dont want this").intent != "opt_out"
+
+
+@pytest.mark.parametrize("text", [
+    "my husband's lips went blue after dinner",  # cyanosis, any tense
+    "took two of my old percocets and had a few drinks, now my breathing is really slow",
+    "room keeps spinning and I fell in the shower",
+    "a mi papá se le traba la lengua y está confundido",
+    "mi abuela no mueve el brazo izquierdo desde hace rato",
+    "desde ayer se me cae la boca de un lado, es normal despues de la anestesia de la semana pasada?",
+    "idk, no quiero seguir, todo me pesa",
+    "can we move my cleaning, I've been looking up ways to end it",
+])
+def test_emergencies_and_self_harm_in_a_second_outside_writers_words_are_urgent(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", ["Stpo", "sotp", "vaja", "unsubcribe"])
+def test_a_mistyped_stop_word_alone_is_an_opt_out(text):
+    assert classify(text).intent == "opt_out", text
+
+
+def test_promo_texts_are_texts_so_leaving_them_is_an_opt_out():
+    # intents.md: a partial request to stop texts is an opt-out ("promo" alone reads as e-mail)
+    assert classify("Unsubscribe me from the promo texts. Appointment reminders are fine").intent == "opt_out"

@@ -98,6 +98,8 @@ _SELF_HARM_DIRECT = _rx(
     r"\bno (?:le )?veo (?:el )?sentido\b", r"\bno tiene sentido (?:seguir|vivir)",
     r"\bdesaparecer para siempre\b", r"\bnadie (?:me )?(?:extranaria|extrañaria|le importaria|notaria)",
     r"\ble importaria si me muero\b", r"\bya no aguanto\b", r"\bya no puedo mas\b",
+    r"\bno quiero seguir\b(?! (?:con|el|la|los|las|en|yendo|pagando|esperando|viniendo|tomando|usando|recibiendo|el tratamiento)\b)",
+    r"\b(?:ways|how) to (?:end it|die|kill myself|end my life|not wake up)\b", r"\bresearch\w* (?:ways|how) to\b.{0,20}\b(?:end|die|kill|overdose)\b",
     r"\b(?:tengo|ya tengo|tiene|ya tiene) (?:planead[oa]|planificad[oa]|pensad[oa]|decidid[oa]) (?:mi|su) salida\b(?! (?:del?|al?|para|a las|hacia)\b)", r"\b(?:my|an) exit (?:planned|ready|figured out)\b",
     r"\b(?:nobody|no one|noone) needs me\b", r"\bnadie me necesita\b",
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
@@ -359,6 +361,14 @@ MEDICAL_CASUAL = _rx(
     # stroke, casual (BE FAST)
     r"\b(?:face|mouth|smile|cara|boca)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
     r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
+    r"\bse (?:le|me) (?:cayo|cae|callo|bajo) (?:la cara|la boca|un lado|media cara)\b", r"\bno (?:mueve|levanta|puede levantar) (?:el|la|su|mi) (?:brazo|pierna|mano)\b",
+    r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
+    # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
+    r"\b(?:lips?|labios?|face|cara|fingers|unas)\b.{0,15}\b(?:turned|went|turning|going|getting|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all )?(?:blue|bluish|grey|gray|azul\w*|morad\w*)\b",
+    r"\bbreathing (?:is |really |very |so |super |kinda |kind of )*(?:slow|shallow|weird|funny)\b", r"\brespira(?:ndo)? (?:muy )?(?:lento|despacio|raro)\b",
+    r"\b(?:took|taken|had|mixed|drank|tome)\b.{0,40}\b(?:oxy\w*|opioid\w*|percocet|vicodin|hydrocodone|xanax|fentanyl|morphine|codeine)\b.{0,40}\b(?:beers?|alcohol|drinks|wine|vodka|whiskey|tequila|cervezas?)\b",
+    # vertigo with falls (AHA: sudden dizziness, loss of balance)
+    _near(r"room (?:is |keeps )?spinning|todo me da vueltas|(?:very |really |so )?dizzy|mareadisim\w*", r"fell|fall(?:ing)? (?:down|over)|passed out|fainted|me cai|me he caido|se cayo", 10),
     # breathing, casual
     r"\b(?:cant|can not|could not|couldnt) (?:get|catch) (?:a |my )?(?:breath|air)\b", r"\bno (?:me )?(?:entra|llega) (?:el )?aire\b", r"\bsin aire\b",
     # pregnancy (ACOG): reduced movement, leaking fluid, severe headache with swelling
@@ -444,7 +454,7 @@ _PAST = lazy(
 )
 _PRESENT = lazy(
     r"\b(?:now|right now|today|tonight|still|again|currently|this morning|this afternoon|since (?:yesterday|last night|this morning)|wont stop|keeps|getting worse|worse)\b"
-    r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando)\b"
+    r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando|desde (?:ayer|anoche|hoy|esta manana))\b"
 )
 _RESOLVED = lazy(
     r"\b(?:fine now|better now|ok now|okay now|all good now|resolved|went away|gone now|all better|cleared up|was nothing|they said it was)\b"
@@ -541,7 +551,8 @@ def urgent(t: InboundText | str, found: tuple[str, ...] | None = None) -> Safety
 _MSG = r"(?:text\w*|txt\w*|message\w*|msgs?|sms|reminder\w*|notification\w*|alert\w*|survey\w*|these|them|this|it|mensajes?|textos?|recordatorios?|msjs?)"
 # A clause that is nothing but a stop word (with please / again / emoji around it).
 _BARE_STOP = lazy(
-    r"^(?:(?:please|i said|just|ok|now|so|pls) )*(?:stop|stopall|stop all|unsubscribe|opt ?out|alto|baja|parar|dar de baja|quit)"
+    r"^(?:(?:please|i said|just|ok|now|so|pls) )*(?:stop|stopall|stop all|unsubscribe|opt ?out|alto|baja|parar|dar de baja|quit"
+    r"|stpo|sotp|stp|stopp+|sstop|st0p|sopt|unsubcribe|unsuscribe|unsubscibe|vaja|bajaa|altoo)"
     r"(?: (?:please|now|it|already|again|thanks|thank you|por favor|ya|emo_\w+|stop|alto|quit))*$"
 )
 OPT_OUT = _rx(
@@ -643,7 +654,7 @@ def _stop_trap(canon: str, m: re.Match[str]) -> bool:
 
 _STOP_VERB_END = lazy(r"(?:stop|quit|cease|parar|alto|baja|sending|texting|mandar|enviar|mandando|enviando|manden|mande|envien|envie|mandes|envies)$")
 # "unsubscribe from your email newsletter": another channel, not the texts
-_NOT_TEXTS = lazy(r"\s*(?:me )?(?:from )?(?:the |your |ur |this |that )?(?:e ?mail\w*|newsletter\w*|mailing\w*|marketing e ?mails?|promo\w*|portal)")
+_NOT_TEXTS = lazy(r"\s*(?:me )?(?:from )?(?:the |your |ur |this |that )?(?:e ?mail\w*|newsletter\w*|mailing\w*|marketing e ?mails?|promo\w*(?! (?:texts?|txts?|sms|messages?|msgs?))|portal)")
 
 
 _CONTACT_WORD = lazy(r"text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto")
