@@ -1,6 +1,8 @@
 """Staff API (`/api/...`, behind the Cognito authorizer): inbox, threads, replies, patients,
 appointments, workflows, analytics. Errors map to HTTP in one place below."""
 
+import base64
+import json
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -471,13 +473,23 @@ def get_openapi():
     return Response(200, "application/json", openapi_document())
 
 
+# The routes whose core raises Conflict (a 409): a stale version, a state the action does not
+# apply to, a compare-and-set lost to another writer, a Cognito account that exists already
+CONFLICTS = frozenset({
+    "POST /staff", "PUT /workflows/{workflow_id}", "POST /workflows/{workflow_id}/enabled",
+    "POST /workflows/{workflow_id}/undo", "POST /patients/{patient_id}/link", "POST /patients/{patient_id}/assign",
+    "POST /patients/{patient_id}/read", "POST /patients/{patient_id}/consent", "POST /patients/{patient_id}/waitlist",
+    "POST /patients/{patient_id}/reschedule-link", "POST /appointments/{appointment_id}/{action}",
+    "POST /booking-requests/{appointment_id}/{decision}",
+})
+
+
 @lru_cache(maxsize=1)  # the routes do not change once the module is loaded
 def openapi_document() -> dict[str, Any]:
     """The document: Powertools' from the route signatures, each operation described by its
     docstring, and the answers this API gives that Powertools does not know (400 for a field its
-    declaration refuses, 403 for a role that may not)."""
+    declaration refuses, 403 for a role that may not, 409 and 415 below)."""
     import inspect
-    import json
 
     from aws_lambda_powertools.event_handler.openapi.models import Server
 
@@ -491,9 +503,16 @@ def openapi_document() -> dict[str, Any]:
                     "(careloop/roles.py POLICY). Errors are {\"message\": ...} naming the field first.",
         servers=[Server(url="/api")]))
     error = {"$ref": "#/components/schemas/ErrorAnswer"}
-    for methods in document.get("paths", {}).values():
-        for operation in methods.values():
+    for path, methods in document.get("paths", {}).items():
+        for method, operation in methods.items():
             answers = operation.setdefault("responses", {})
+            if f"{method.upper()} {path}" in CONFLICTS:
+                answers.setdefault("409", {"description": "The change conflicts with the current state, or with "
+                                                          "another made at the same moment (named in message)",
+                                           "content": {"application/json": {"schema": error}}})
+            if method.upper() in BODY_METHODS:
+                answers.setdefault("415", {"description": "The body is not JSON (Content-Type)",
+                                           "content": {"application/json": {"schema": error}}})
             if answers.get("422", {}).get("description") == "Validation Error":  # Powertools' own: ours is a 400
                 del answers["422"]
             answers.setdefault("400", {"description": "A field is missing or wrong (named in message and errors)",
@@ -715,7 +734,45 @@ def _problem(error: dict[str, Any]) -> dict[str, str]:
     return {"field": field, "problem": problem}
 
 
+# ---- bodies this API cannot read, refused before the resolver (found by schemathesis) -----------
+# Powertools' validation parses a body by its Content-Type before any route or exception handler:
+# multipart without a boundary raises ValueError, and a base64 body (API Gateway's encoding of
+# bytes that are not text) is decoded as UTF-8 unchecked; both escaped as a 500 (a 502 in AWS).
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+JSON_TYPE = "application/json"
+
+
+def _header(event: dict, name: str) -> str:
+    headers = event.get("headers") or {}
+    return next((str(v) for k, v in headers.items() if k.lower() == name), "")
+
+
+def _unreadable_body(event: dict) -> tuple[int, str] | None:
+    """415 for a request body that is not JSON (the staff API takes nothing else), 400 for one
+    whose bytes are not UTF-8 text; None for a body the resolver can read."""
+    if event.get("httpMethod") not in BODY_METHODS:
+        return None
+    kind = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    if kind and kind != JSON_TYPE:
+        return 415, f"Content-Type: {kind[:60]} is not taken here; send {JSON_TYPE}"
+    if event.get("isBase64Encoded") and event.get("body"):
+        try:
+            base64.b64decode(event["body"], validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+            return 400, "body: not UTF-8 text"
+    return None
+
+
+def _refusal(status: int, message: str) -> dict:
+    headers = {"Content-Type": JSON_TYPE} | ({"Access-Control-Allow-Origin": _origin} if _origin else {})
+    return {"statusCode": status, "headers": headers, "body": json.dumps({"message": message})}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def handler(event, context):
+    refused = _unreadable_body(event)
+    if refused is not None:
+        return _refusal(*refused)
     return app.resolve(event, context)

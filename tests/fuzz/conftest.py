@@ -20,3 +20,15 @@ settings.register_profile(
     max_examples=int(os.environ.get("CARELOOP_FUZZ_EXAMPLES", "2000")),
 )
 FUZZ = settings.get_profile("fuzz-explore" if os.environ.get("CARELOOP_FUZZ") == "explore" else "fuzz-ci")
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis (4.32) makes one item per API operation, named `test[GET /x]`, but pytest 9
+    builds an item's node id from its original name and parametrisation only: every operation of
+    a schema got one id, and pytest-xdist (`make test`) ran just one of them. Each item gets its
+    operation as its id's parameters (test_schemathesis.py's last test fails if this breaks)."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        node_id = getattr(item, "_id", None)
+        if label and node_id is not None and node_id.params is None:
+            item._id = node_id.with_params(label)
