@@ -69,7 +69,8 @@ class CareloopStack(cdk.Stack):
         if self.voice is not None:
             self.voice.connect(self.compute.functions, self.compute.function_dlqs)
         self.web.add_booking(self.api)  # the patients' page and API on the staff app's distribution
-        self.waf = Waf(self, "Waf", prefix=prefix, key=self.data.key, stage=self.api.deployment_stage)
+        self.waf = Waf(self, "Waf", prefix=prefix, key=self.data.key, stage=self.api.deployment_stage,
+                       web_origin=self.web.web_origin)
         self.web_deployment = self.web.deploy(web_dist, self.api.url)  # config.json names the API
         # every DLQ of the stack: the queues' own and the functions' (stream on-failure, schedule)
         self.all_dlqs = {**self.messaging.dlqs, **self.compute.function_dlqs}

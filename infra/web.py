@@ -4,6 +4,8 @@ patients' booking page and API on the same distribution (/b/*, /booking/api/* ->
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -16,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from careloop.analytics.report import CSS as REPORT_CSS
 from careloop.practice import PracticeProfile
 from careloop.roles import ROLE_LABELS, ROLES
 from infra.api import API_STAGE
@@ -28,6 +31,10 @@ BOOKING_API_PATH = "/booking/api/*"
 # (careloop_local.http): a path whose last segment has no dot is a route, not a file. Done per
 # request on the S3 behaviour only; distribution-wide error pages would also turn the booking
 # API's 404 (unknown link) into a 200 page.
+# The monthly report (careloop.analytics.report) opens from the staff app as a blob: document,
+# which inherits the app's CSP; its one inline <style> is allowed by its hash, as in the app's own
+# meta CSP (web/src/index.html). Computed from the CSS, so a restyled report cannot be blocked.
+REPORT_STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(REPORT_CSS.encode()).digest()).decode() + "'"
 SPA_ROUTES_FUNCTION = """function handler(event) {
   var request = event.request;
   var last = request.uri.split('/').pop();
@@ -115,7 +122,45 @@ class Web(Construct):
             # Cognito's default, is often too short for that
             auth_session_validity=cdk.Duration.minutes(15),
         )
+        self.risk_configuration = self._threat_responses(pool)
         return pool, client
+
+    def _threat_responses(self, pool: cognito.UserPool) -> cognito.CfnUserPoolRiskConfigurationAttachment:
+        """What threat protection does, written down rather than left to the console's defaults:
+        a password found in a breach list is refused at sign-up, sign-in and password change, and a
+        high-risk sign-in (Cognito's adaptive authentication) is blocked. Low and medium risk ask
+        for the second factor, which every staff sign-in needs anyway. No risk e-mails: they need
+        SES set up on the pool, which the guide leaves to the practice."""
+        no_notify = {"notify": False}
+        return cognito.CfnUserPoolRiskConfigurationAttachment(
+            self,
+            "StaffThreatResponses",
+            user_pool_id=pool.user_pool_id,
+            client_id="ALL",
+            compromised_credentials_risk_configuration=(
+                cognito.CfnUserPoolRiskConfigurationAttachment.CompromisedCredentialsRiskConfigurationTypeProperty(
+                    actions=cognito.CfnUserPoolRiskConfigurationAttachment.CompromisedCredentialsActionsTypeProperty(
+                        event_action="BLOCK"
+                    ),
+                    event_filter=["SIGN_IN", "PASSWORD_CHANGE", "SIGN_UP"],
+                )
+            ),
+            account_takeover_risk_configuration=(
+                cognito.CfnUserPoolRiskConfigurationAttachment.AccountTakeoverRiskConfigurationTypeProperty(
+                    actions=cognito.CfnUserPoolRiskConfigurationAttachment.AccountTakeoverActionsTypeProperty(
+                        low_action=cognito.CfnUserPoolRiskConfigurationAttachment.AccountTakeoverActionTypeProperty(
+                            event_action="MFA_IF_CONFIGURED", **no_notify
+                        ),
+                        medium_action=cognito.CfnUserPoolRiskConfigurationAttachment.AccountTakeoverActionTypeProperty(
+                            event_action="MFA_IF_CONFIGURED", **no_notify
+                        ),
+                        high_action=cognito.CfnUserPoolRiskConfigurationAttachment.AccountTakeoverActionTypeProperty(
+                            event_action="BLOCK", **no_notify
+                        ),
+                    )
+                )
+            ),
+        )
 
     def _web_front(self) -> tuple[s3.Bucket, cloudfront.Distribution]:
         # Its own key: CloudFront's OAC needs kms:Decrypt on it, and that must not reach PHI.
@@ -137,14 +182,16 @@ class Web(Construct):
                 s3.LifecycleRule(id="tidy-versions", noncurrent_version_expiration=cdk.Duration.days(30))
             ],
         )
-        region = cdk.Aws.REGION
-        # The SPA talks to API Gateway and Cognito only. A wildcard on execute-api (not this
-        # API's id) because API -> distribution already exists (CORS origin).
+        region, suffix = cdk.Aws.REGION, cdk.Aws.URL_SUFFIX
+        # The SPA talks to API Gateway and Cognito only (config.json's apiBase and
+        # cognito.endpoint, built the same way below). A wildcard on execute-api (not this API's
+        # id) because API -> distribution already exists (CORS origin).
         headers = self._security_headers(
             "WebSecurityHeaders",
             f"{self.prefix}-web-security",
-            f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com "
-            f"https://cognito-idp.{region}.amazonaws.com",
+            f"connect-src 'self' https://*.execute-api.{region}.{suffix} "
+            f"https://cognito-idp.{region}.{suffix}",
+            style_src=f"'self' {REPORT_STYLE_HASH}",
         )
         spa_routes = cloudfront.Function(
             self,
@@ -183,10 +230,13 @@ class Web(Construct):
         return bucket, distribution
 
     def _security_headers(
-        self, construct_id: str, name: str, connect_src: str, *, no_store: bool = False
+        self, construct_id: str, name: str, connect_src: str, *, no_store: bool = False,
+        style_src: str = "'self'",
     ) -> cloudfront.ResponseHeadersPolicy:
         """HSTS, nosniff, no framing, no referrer (a booking link's token must not leak to another
-        site) and a CSP that allows only this origin's own files plus `connect_src`."""
+        site) and a CSP that allows only this origin's own files plus `connect_src` (and the
+        styles of `style_src`). The pages carry their own meta CSP too (web/src/*.html); a browser
+        enforces both, so this one must allow everything that one does in AWS."""
         return cloudfront.ResponseHeadersPolicy(
             self,
             construct_id,
@@ -217,7 +267,7 @@ class Web(Construct):
                 ),
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=(
-                        "default-src 'self'; script-src 'self'; style-src 'self'; "
+                        f"default-src 'self'; script-src 'self'; style-src {style_src}; "
                         "img-src 'self' data:; font-src 'self'; object-src 'none'; "
                         f"{connect_src}; "
                         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"

@@ -12,7 +12,9 @@ from aws_cdk.assertions import Template
 
 from careloop import wiring
 from infra import nag
-from infra.application import FUNCTIONS_DIR, Build, build_app
+from infra.application import FUNCTIONS_DIR, PRACTICES_DIR, Build, build_app
+
+PROFILES = sorted(p.stem for p in PRACTICES_DIR.glob("*.json"))
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,42 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         assembly_dir=Path(assembly.directory),
         cdk_warnings=nag.cdk_warnings(assembly),
     )
+
+
+@dataclass(frozen=True)
+class ProfileSynth:
+    """One example profile's synthesis: what the guide and the nag gate are checked against."""
+
+    build: Build
+    template: dict  # the whole template JSON
+    report: dict
+    cdk_warnings: list[str]
+
+    @property
+    def resources(self) -> dict:
+        return self.template["Resources"]
+
+    @property
+    def outputs(self) -> dict:
+        return self.template.get("Outputs", {})
+
+
+@pytest.fixture(scope="session")
+def profile_synths(tmp_path_factory: pytest.TempPathFactory, synth: Synth) -> dict[str, ProfileSynth]:
+    """Every practices/*.json synthesised once per session (demo is the shared synthesis)."""
+    demo = {"Resources": synth.resources, "Outputs": synth.outputs}
+    out = {"demo": ProfileSynth(synth.build, demo, synth.report, synth.cdk_warnings)}
+    for practice_id in PROFILES:
+        if practice_id == "demo":
+            continue
+        root = tmp_path_factory.mktemp(practice_id)
+        web_dist = root / "web-dist"
+        web_dist.mkdir()
+        (web_dist / "index.html").write_text("<!doctype html><title>Careloop</title>")
+        build = build_app(practice_id, bundle=False, outdir=str(root / "cdk.out"),
+                          functions_dir=functions_dir_for_tests(root / "functions"), web_dist=web_dist)
+        assembly = build.app.synth()  # raises on an unacknowledged cdk-nag error
+        template = assembly.get_stack_by_name(build.stack.stack_name).template
+        out[practice_id] = ProfileSynth(build, template, nag.read_report(assembly.directory),
+                                        nag.cdk_warnings(assembly))
+    return out

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from infra import nag
-from infra.application import PRACTICES_DIR, build_app, load_practice
+from infra.application import load_practice
 
-from .conftest import functions_dir_for_tests
+from .conftest import PROFILES
 
 pytestmark = pytest.mark.infra
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
-PROFILES = sorted(p.stem for p in PRACTICES_DIR.glob("*.json"))
 # CDK adds one output of its own for a RestApi's default stage; the guide names ApiUrl instead
 CDK_OWN_OUTPUT = re.compile(r"^ApiEndpoint[0-9A-F]{8}$")
 
@@ -31,24 +30,10 @@ def guide_outputs() -> dict[str, bool]:
 
 
 @pytest.fixture(scope="module")
-def synthesised(tmp_path_factory: pytest.TempPathFactory, synth) -> dict[str, tuple[dict, dict, list, list]]:
-    """profile id -> (template outputs, nag report, applied acknowledgements, CDK warnings); demo
-    comes from the session's shared synthesis, the others are synthesised here once each."""
-    out = {"demo": (synth.outputs, synth.report, synth.build.acknowledgements, synth.cdk_warnings)}
-    for practice_id in PROFILES:
-        if practice_id == "demo":
-            continue
-        root = tmp_path_factory.mktemp(practice_id)
-        web_dist = root / "web-dist"
-        web_dist.mkdir()
-        (web_dist / "index.html").write_text("<!doctype html><title>Careloop</title>")
-        build = build_app(practice_id, bundle=False, outdir=str(root / "cdk.out"),
-                          functions_dir=functions_dir_for_tests(root / "functions"), web_dist=web_dist)
-        assembly = build.app.synth()  # raises on an unacknowledged cdk-nag error
-        template = assembly.get_stack_by_name(build.stack.stack_name).template
-        out[practice_id] = (template.get("Outputs", {}), nag.read_report(assembly.directory),
-                            build.acknowledgements, nag.cdk_warnings(assembly))
-    return out
+def synthesised(profile_synths) -> dict[str, tuple[dict, dict, list, list]]:
+    """profile id -> (template outputs, nag report, applied acknowledgements, CDK warnings), from
+    the session's one synthesis of each profile (conftest.profile_synths)."""
+    return {pid: (s.outputs, s.report, s.build.acknowledgements, s.cdk_warnings) for pid, s in profile_synths.items()}
 
 
 def test_the_examples_the_guide_promises_exist_and_differ():
