@@ -61,6 +61,15 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from careloop_local.simulate import collector_paused
+
+    # the whole command in one pause (reading, the run, the output), and the run's objects
+    # dropped before it ends (as `_simulate_run` returns): see collector_paused
+    with collector_paused():
+        return _simulate_run(args)
+
+
+def _simulate_run(args: argparse.Namespace) -> int:
     import json
 
     from careloop_local.simulate import ScenarioError, Simulation, parse_scenario

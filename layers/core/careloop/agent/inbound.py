@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from careloop import consent, templates
-from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
+from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction
+from careloop.agent.classifier import classify_reply as classify  # remembered by text: replies repeat
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
 from careloop.agent.knowledge import Match, index_for
 from careloop.agent.replies import render_reply, when_staff_answer
