@@ -55,23 +55,32 @@ def _list_fields(cls: type[BaseModel]) -> tuple[str, ...]:
     return names
 
 
+# pydantic's own slots, set as its __copy__ sets them (without the model's validating __setattr__)
+_new_object, _set_slot = object.__new__, object.__setattr__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def _clone(model: _Model) -> _Model:
     """A copy the caller may change without touching what is stored (lists are the only
     mutable fields the models have); pydantic's deep copy was 70% of a simulation's time, and
     `model_copy` (copy.copy of each part, every field looked at) still a quarter of a
-    50,000-patient month's, so the same shallow copy is made here with the list fields known."""
+    50,000-patient month's, so the same shallow copy is made here with the list fields known.
+    The copy's record of fields set is empty, as a stored model's is (`_stored`)."""
     cls = model.__class__
     fields = model.__dict__.copy()
-    for name in _list_fields(cls):
+    names = _LIST_FIELDS.get(cls)
+    for name in _list_fields(cls) if names is None else names:
         value = fields.get(name)
         if value.__class__ is list:
             fields[name] = value[:]
-    copied = cls.__new__(cls)
+    copied = _new_object(cls)
+    _set_slot(copied, "__dict__", fields)
+    _SET_FIELDS_SET(copied, set())
     extra, private = model.__pydantic_extra__, model.__pydantic_private__
-    object.__setattr__(copied, "__dict__", fields)
-    object.__setattr__(copied, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
-    object.__setattr__(copied, "__pydantic_extra__", None if extra is None else dict(extra))
-    object.__setattr__(copied, "__pydantic_private__", None if private is None else dict(private))
+    _SET_EXTRA(copied, None if extra is None else dict(extra))
+    _SET_PRIVATE(copied, None if private is None else dict(private))
     return copied
 
 
