@@ -92,6 +92,11 @@ def _stored(model: _Model) -> _Model:
     return model
 
 
+def _day(at: datetime) -> int:
+    """The UTC day an instant falls on (the appointments' window index)."""
+    return at.astimezone(UTC).toordinal()
+
+
 def is_newer_or_same(incoming: str, stored: str) -> bool:
     """EHR version markers sort newer-is-greater; an empty marker never blocks a write."""
     return not incoming or not stored or incoming >= stored
@@ -109,6 +114,8 @@ class MemoryRecords:
         self.listeners: list[Callable[[str, Record | None, Record], None]] = []
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
+        self._by_day: dict[int, set[str]] = defaultdict(set)  # appointment ids by their start's UTC day
+        self._rank: dict[str, int] = {}  # appointment id -> its place in `appointments` (first put first)
         self._identifier_owner: dict[str, str] = {}
         self._schedules: dict[str, EhrSchedule] = {}  # the EHR's booking grid (see its block below)
         self._slots: dict[str, EhrSlot] = {}
@@ -159,7 +166,10 @@ class MemoryRecords:
                 return True
             if old is not None:
                 self._by_patient[old.patient_id].discard(old.id)
+                self._by_day[_day(old.start)].discard(old.id)
             self._by_patient[appointment.patient_id].add(appointment.id)
+            self._by_day[_day(appointment.start)].add(appointment.id)
+            self._rank.setdefault(appointment.id, len(self._rank))
             self.appointments[appointment.id] = _stored(_clone(appointment))
         self._emit("appointment", old, appointment)
         return True
@@ -174,9 +184,14 @@ class MemoryRecords:
             return [_clone(a) for a in self.appointments.values()]
 
     def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        first = start - MAX_APPOINTMENT_LENGTH
         with self._lock:  # what the DynamoDB window query answers (its lookback included)
-            return [_clone(a) for a in self.appointments.values()
-                    if start - MAX_APPOINTMENT_LENGTH <= a.start <= end and a.start < end and a.end > start]
+            days = range(_day(first), _day(end) + 1)
+            if len(days) > len(self._by_day):  # a window longer than the days stored: look at those
+                days = [d for d in self._by_day if d in days]  # type: ignore[assignment]
+            ids = {i for day in days for i in self._by_day.get(day, ())}
+            found = [self.appointments[i] for i in sorted(ids, key=self._rank.__getitem__)]  # as a scan lists them
+            return [_clone(a) for a in found if first <= a.start <= end and a.start < end and a.end > start]
 
     def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         with self._lock:

@@ -234,8 +234,8 @@ class Simulation:
     # outbound -> lines ---------------------------------------------------------------------
     def on_outbound(self, message: Message) -> None:
         if message.kind == "sms_out":
-            patient = self.s.records.get_patient(message.patient_id) if message.patient_id else None
-            if message.automated and patient is not None and patient.opted_out:
+            patient = self.s.records.get_patient(message.patient_id) if message.automated and message.patient_id else None
+            if patient is not None and patient.opted_out:
                 self.s.messages.update_message(message.message_id, status="suppressed", status_detail="opted out")
                 return
             public = f"m-{len(self.public_ids) + 1:04d}"
