@@ -61,6 +61,15 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from careloop_local.simulate import collector_paused
+
+    # the whole command in one pause (reading, the run, the output), the run's objects dropped
+    # before it ends (Simulation.close, and the lines as `_simulate_run` returns): see collector_paused
+    with collector_paused():
+        return _simulate_run(args)
+
+
+def _simulate_run(args: argparse.Namespace) -> int:
     import json
 
     from careloop_local.simulate import ScenarioError, Simulation, parse_scenario
@@ -77,6 +86,7 @@ def _simulate(args: argparse.Namespace) -> int:
         print(f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})", file=sys.stderr)
         return 2
     del text
+    simulation: Simulation | None = None
     try:
         simulation = Simulation(parse_scenario(data))
         del data  # parsed: a large month's JSON need not stay in memory for the run
@@ -84,6 +94,9 @@ def _simulate(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    finally:
+        if simulation is not None:
+            simulation.close()  # freed now, by reference counting, not by a pass of the collector
     out = sys.stdout
     for line in lines:
         out.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -55,23 +55,32 @@ def _list_fields(cls: type[BaseModel]) -> tuple[str, ...]:
     return names
 
 
+# pydantic's own slots, set as its __copy__ sets them (without the model's validating __setattr__)
+_new_object, _set_slot = object.__new__, object.__setattr__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def _clone(model: _Model) -> _Model:
     """A copy the caller may change without touching what is stored (lists are the only
     mutable fields the models have); pydantic's deep copy was 70% of a simulation's time, and
     `model_copy` (copy.copy of each part, every field looked at) still a quarter of a
-    50,000-patient month's, so the same shallow copy is made here with the list fields known."""
+    50,000-patient month's, so the same shallow copy is made here with the list fields known.
+    The copy's record of fields set is empty, as a stored model's is (`_stored`)."""
     cls = model.__class__
     fields = model.__dict__.copy()
-    for name in _list_fields(cls):
+    names = _LIST_FIELDS.get(cls)
+    for name in _list_fields(cls) if names is None else names:
         value = fields.get(name)
         if value.__class__ is list:
             fields[name] = value[:]
-    copied = cls.__new__(cls)
+    copied = _new_object(cls)
+    _set_slot(copied, "__dict__", fields)
+    _SET_FIELDS_SET(copied, set())
     extra, private = model.__pydantic_extra__, model.__pydantic_private__
-    object.__setattr__(copied, "__dict__", fields)
-    object.__setattr__(copied, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
-    object.__setattr__(copied, "__pydantic_extra__", None if extra is None else dict(extra))
-    object.__setattr__(copied, "__pydantic_private__", None if private is None else dict(private))
+    _SET_EXTRA(copied, None if extra is None else dict(extra))
+    _SET_PRIVATE(copied, None if private is None else dict(private))
     return copied
 
 
@@ -81,6 +90,11 @@ def _stored(model: _Model) -> _Model:
     of them, a set three times the size of the model's own fields: most of a large month's memory."""
     object.__setattr__(model, "__pydantic_fields_set__", set())
     return model
+
+
+def _day(at: datetime) -> int:
+    """The UTC day an instant falls on (the appointments' window index)."""
+    return at.astimezone(UTC).toordinal()
 
 
 def is_newer_or_same(incoming: str, stored: str) -> bool:
@@ -100,6 +114,8 @@ class MemoryRecords:
         self.listeners: list[Callable[[str, Record | None, Record], None]] = []
         self._by_phone: dict[str, set[str]] = defaultdict(set)
         self._by_patient: dict[str, set[str]] = defaultdict(set)
+        self._by_day: dict[int, set[str]] = defaultdict(set)  # appointment ids by their start's UTC day
+        self._rank: dict[str, int] = {}  # appointment id -> its place in `appointments` (first put first)
         self._identifier_owner: dict[str, str] = {}
         self._schedules: dict[str, EhrSchedule] = {}  # the EHR's booking grid (see its block below)
         self._slots: dict[str, EhrSlot] = {}
@@ -150,7 +166,10 @@ class MemoryRecords:
                 return True
             if old is not None:
                 self._by_patient[old.patient_id].discard(old.id)
+                self._by_day[_day(old.start)].discard(old.id)
             self._by_patient[appointment.patient_id].add(appointment.id)
+            self._by_day[_day(appointment.start)].add(appointment.id)
+            self._rank.setdefault(appointment.id, len(self._rank))
             self.appointments[appointment.id] = _stored(_clone(appointment))
         self._emit("appointment", old, appointment)
         return True
@@ -165,9 +184,14 @@ class MemoryRecords:
             return [_clone(a) for a in self.appointments.values()]
 
     def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        first = start - MAX_APPOINTMENT_LENGTH
         with self._lock:  # what the DynamoDB window query answers (its lookback included)
-            return [_clone(a) for a in self.appointments.values()
-                    if start - MAX_APPOINTMENT_LENGTH <= a.start <= end and a.start < end and a.end > start]
+            days = range(_day(first), _day(end) + 1)
+            if len(days) > len(self._by_day):  # a window longer than the days stored: look at those
+                days = [d for d in self._by_day if d in days]  # type: ignore[assignment]
+            ids = {i for day in days for i in self._by_day.get(day, ())}
+            found = [self.appointments[i] for i in sorted(ids, key=self._rank.__getitem__)]  # as a scan lists them
+            return [_clone(a) for a in found if first <= a.start <= end and a.start < end and a.end > start]
 
     def get_patients(self, patient_ids: Iterable[str]) -> dict[str, Patient]:
         with self._lock:
@@ -224,6 +248,17 @@ class MemoryRecords:
         return sorted(found, key=lambda s: (s.start, s.id))
 
 
+_EPOCH, _MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+
+
+def _instant(at: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970: the due heap's key. Same order and
+    equality as the datetimes (exact, unlike a float timestamp), but comparing two ints is cheap,
+    where comparing datetimes of two zones asks each for its UTC offset, at every level of a
+    heap of 100,000 actions."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
 class MemoryActions:
     """ActionStore: planned actions, found by due time through a heap (as the by_due index)."""
 
@@ -231,7 +266,7 @@ class MemoryActions:
         self._lock = threading.RLock()
         self.actions: dict[str, PlannedAction] = {}
         self._by_subject: dict[str, set[str]] = defaultdict(set)
-        self._due: list[tuple] = []  # heap of (due_at, action_id); stale entries skipped
+        self._due: list[tuple[int, str]] = []  # heap of (_instant(due_at), action_id); stale entries skipped
 
     def put_action_if_absent(self, action: PlannedAction) -> bool:
         with self._lock:
@@ -239,7 +274,7 @@ class MemoryActions:
                 return False
             self.actions[action.action_id] = _stored(_clone(action))
             self._by_subject[action.subject].add(action.action_id)
-            heapq.heappush(self._due, (action.due_at, action.action_id))
+            heapq.heappush(self._due, (_instant(action.due_at), action.action_id))
             return True
 
     def get_action(self, action_id: str) -> PlannedAction | None:
@@ -254,13 +289,14 @@ class MemoryActions:
 
     def due_actions(self, until: datetime, limit: int = 500) -> list[PlannedAction]:
         open_states = (ActionStatus.PENDING, ActionStatus.CLAIMED)
+        last = _instant(until)
         with self._lock:
             found: list[PlannedAction] = []
             keep: list[tuple] = []
-            while self._due and self._due[0][0] <= until and len(found) < limit:
+            while self._due and self._due[0][0] <= last and len(found) < limit:
                 entry = heapq.heappop(self._due)
                 action = self.actions[entry[1]]
-                if action.status in open_states and action.due_at == entry[0]:
+                if action.status in open_states and _instant(action.due_at) == entry[0]:
                     found.append(_clone(action))
                     keep.append(entry)
             for entry in keep:  # still open until someone moves them on
@@ -274,10 +310,12 @@ class MemoryActions:
             current = self.actions.get(action_id)
             if current is None or current.status != expected:
                 return False
-            updated = current.model_copy(update={"status": new, **fields})
-            self.actions[action_id] = _stored(PlannedAction.model_validate(updated.model_dump()))
-            if self.actions[action_id].due_at != current.due_at:
-                heapq.heappush(self._due, (self.actions[action_id].due_at, action_id))
+            # validated whole, as a read back from the table would be (a model's fields are plain
+            # values: its __dict__ is what model_dump gives, without the dump's walk)
+            updated = _stored(PlannedAction.model_validate(current.__dict__ | {"status": new, **fields}))
+            self.actions[action_id] = updated
+            if updated.due_at != current.due_at:
+                heapq.heappush(self._due, (_instant(updated.due_at), action_id))
             return True
 
 
@@ -312,8 +350,8 @@ class MemoryMessages:
     def update_message(self, message_id: str, **fields: object) -> None:
         with self._lock:
             current = self.messages[message_id]
-            data = current.model_dump() | fields
-            self.messages[message_id] = _stored(Message.model_validate(data))
+            # validated whole, as in transition_action (a call's turns are kept as the models they are)
+            self.messages[message_id] = _stored(Message.model_validate(current.__dict__ | fields))
             if fields.get("provider_message_id"):
                 self._by_provider_id[str(fields["provider_message_id"])] = message_id
             if fields.get("patient_id") and fields["patient_id"] != current.patient_id:  # by_patient follows, as the index does

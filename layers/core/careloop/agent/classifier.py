@@ -16,8 +16,10 @@ after, in the agent. Nothing heavy is imported, and the weights load on first us
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from careloop.agent import cues as _cues
 from careloop.agent import features as _features
@@ -259,6 +261,27 @@ def classify(text: str, model: _model.IntentModel | None = None,
     """Label one inbound text. `model` / `urgent_model` are for the trainer's cross-validation;
     the agent and `careloop classify` always use the shipped weights."""
     return understand(read(text), model, urgent_model)
+
+
+# How many distinct texts `classify_reply` remembers: the replies patients send over and over
+# ("C", "Yes", "sí", "STOP", the common questions) fit many times over; bounded, so a Lambda's
+# memory stays flat however varied its texts.
+REMEMBERED_TEXTS = 2048
+
+
+@lru_cache(maxsize=REMEMBERED_TEXTS)
+def _classified(text: str) -> Prediction:
+    return classify(text)
+
+
+def classify_reply(text: str) -> Prediction:
+    """`classify` for the agent, remembered by text: the label is a function of the text alone
+    (the shipped weights, no clock, no patient), and a practice's replies repeat (a month of
+    50,000 patients sends 5,000 replies in a dozen wordings). Each caller gets its own details,
+    so nothing it changes reaches the next caller. `classify` itself stays uncached: the
+    trainer and the latency bench time it."""
+    found = _classified(text)
+    return replace(found, details=copy.deepcopy(found.details))
 
 
 def warm() -> None:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from careloop import consent, templates
-from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction, classify
+from careloop.agent.classifier import CONFIDENCE_THRESHOLD, Prediction
+from careloop.agent.classifier import classify_reply as classify
 from careloop.agent.knowledge import STRONG as KNOWLEDGE_STRONG
 from careloop.agent.knowledge import Match, index_for
 from careloop.agent.replies import render_reply, when_staff_answer
@@ -144,7 +145,7 @@ class _Turn:
         self.patients = services.records.patients_by_phone(from_phone)
         self.patient, self.last_out = _conversation_patient(services, self.patients)
         # stages 1-3: safety, consent, model (careloop.agent.classifier), on one reading of the text
-        self.prediction: Prediction = classify(body)
+        self.prediction: Prediction = classify(body)  # classify_reply: remembered by text, replies repeat
         self.local_prediction = self.prediction  # before the LLM tier: an opt-out it read stays honoured
         # stage 4, the optional LLM tier: a label for a text the classifier is unsure about, else a
         # safety screen of every text the local layers did not call urgent (urgent from either side
