@@ -280,6 +280,14 @@ class MemoryActions:
                 heapq.heappush(self._due, (self.actions[action_id].due_at, action_id))
             return True
 
+    def reclaim_action(self, action_id: str, claimed_at: datetime | None, now: datetime) -> bool:
+        with self._lock:
+            current = self.actions.get(action_id)
+            if current is None or current.status != ActionStatus.CLAIMED or current.claimed_at != claimed_at:
+                return False
+            self.actions[action_id] = _stored(current.model_copy(update={"claimed_at": now}))
+            return True
+
 
 class MemoryMessages:
     """MessageStore, with the indexes (by patient, by kind, by provider id) the table has."""

@@ -401,6 +401,26 @@ class DynamoActions:
             raise
 
 
+    def reclaim_action(self, action_id: str, claimed_at: datetime | None, now: datetime) -> bool:
+        names = {"#st": "status", "#ca": "claimed_at"}
+        values: dict[str, Any] = {":c": {"S": str(ActionStatus.CLAIMED)}, ":now": {"S": iso(now)}}
+        if claimed_at is None:
+            condition = "#st = :c AND attribute_not_exists(#ca)"
+        else:
+            condition, values[":seen"] = "#st = :c AND #ca = :seen", {"S": iso(claimed_at)}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.actions, Key={"action_id": {"S": action_id}},
+                UpdateExpression="SET #ca = :now", ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+
 class DynamoMessages:
     """MessageStore on the messages table."""
 

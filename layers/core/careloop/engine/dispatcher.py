@@ -34,6 +34,7 @@ class TickResult:
     skipped: dict[str, str] = field(default_factory=dict)  # action id -> reason
     deferred: dict[str, datetime] = field(default_factory=dict)
     lost: int = 0  # claimed by another dispatcher
+    errors: dict[str, str] = field(default_factory=dict)  # action id -> the error (given back for the next tick)
     oldest_due_s: float = 0.0  # how late the oldest due action was at the start (the lag alarm)
 
 
@@ -87,12 +88,14 @@ def tick(
             return
         local = TickResult()
         for action in group:
-            _claim_and_fire(services, action, now, local, appointments)
+            if not _claim_and_fire(services, action, now, local, appointments):
+                break  # the patient's later actions wait for the next tick, in order
         with lock:
             result.sent += local.sent
             result.skipped |= local.skipped
             result.deferred |= local.deferred
             result.lost += local.lost
+            result.errors |= local.errors
 
     if workers > 1 and len(groups) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -103,19 +106,37 @@ def tick(
     return result
 
 
-def _claim_and_fire(services, action, now, result, appointments) -> None:
-    if action.status == ActionStatus.CLAIMED:
-        if action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
-            return
-        services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
-    if not services.actions.transition_action(
-        action.action_id, ActionStatus.PENDING, ActionStatus.CLAIMED, claimed_at=now
-    ):
+def _claim_and_fire(services, action, now, result, appointments) -> bool:
+    """Claim one action and fire it -> False when it failed (its claim given back, or left to
+    the lease when even that failed: a throttled table, a dying process)."""
+    if action.status == ActionStatus.CLAIMED and action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
+        return True  # another dispatcher is on it
+    if not _claim(services, action, now):
         result.lost += 1
-        return
-    # read again after the claim: the prefetch only ordered the work, the check must be fresh
-    appt = services.records.get_appointment(action.appointment_id) if action.appointment_id else None
-    _fire(services, action, now, result, appt)
+        return True
+    try:
+        # read again after the claim: the prefetch only ordered the work, the check must be fresh
+        appt = services.records.get_appointment(action.appointment_id) if action.appointment_id else None
+        _fire(services, action, now, result, appt)
+    except Exception as exc:  # noqa: BLE001 - one action's error must not stop the other patients
+        result.errors[action.action_id] = type(exc).__name__
+        try:
+            services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
+        except Exception:  # noqa: BLE001, S110 - the lease gives it back (CLAIM_LEASE)
+            pass
+        return False
+    return True
+
+
+def _claim(services: Services, action: PlannedAction, now: datetime) -> bool:
+    """A pending action is claimed with one conditional write. A claim older than the lease (its
+    dispatcher died mid-tick) is taken over with one conditional write on the claim's own time,
+    so two dispatchers that both saw it stale agree on one."""
+    if action.status == ActionStatus.CLAIMED:
+        return services.actions.reclaim_action(action.action_id, action.claimed_at, now)
+    return services.actions.transition_action(
+        action.action_id, ActionStatus.PENDING, ActionStatus.CLAIMED, claimed_at=now
+    )
 
 
 def _priority(services: Services, action: PlannedAction) -> int:
@@ -213,12 +234,17 @@ def _fire(
         priority=None if step.action.type == "sms" else step.action.priority,
         automated=True,
     )
-    # put is conditional: a crash after it and a retry reuse the same message (same id)
-    services.messages.put_message(message)
+    # put is conditional: a crash after it and a retry reuse the same message (same id), and
+    # finish what the crash left: queued again while still queued (the sender sends it once),
+    # the staff page sent unless it went out already
+    if not services.messages.put_message(message):
+        message = services.messages.get_message(message.message_id) or message
     if message.kind == "sms_out":
-        services.outbox.enqueue(message)
-    else:
+        if message.status == MessageStatus.QUEUED:
+            services.outbox.enqueue(message)
+    elif not message.effects_done:
         services.notifier.notify(message)
+        services.messages.update_message(message.message_id, effects_done=True)
     _finish(services, action, ActionStatus.SENT, message_id=message.message_id)
     result.sent.append(action.action_id)
     plan_after_step(services, action, now, patient, appt)
