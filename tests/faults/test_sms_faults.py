@@ -8,7 +8,15 @@ from __future__ import annotations
 import json
 
 from careloop.models import MessageStatus
-from tests.faults.conftest import REMINDER, assert_reminded_once, book, dlq_depths, sent_to, settle, staff_thread
+from tests.faults.conftest import (
+    REMINDER,
+    assert_reminded_once,
+    book,
+    dlq_depths,
+    sent_to,
+    settle,
+    staff_thread,
+)
 
 
 def test_transient_sms_errors_are_retried_with_backoff_and_each_reminder_goes_once(stack, ports, faults):

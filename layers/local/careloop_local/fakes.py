@@ -373,6 +373,9 @@ class MemoryConsent:
 
     def append_consent(self, entry: dict) -> None:
         with self._lock:
+            mid = entry.get("message_id")
+            if mid and any(e.get("message_id") == mid for e in self._consent[entry["phone"]].values()):
+                return  # one proof row per inbound message (the table's claim)
             self._consent[entry["phone"]][entry["key"]] = copy.deepcopy(entry)
 
     def consent_entries(self, phone: str) -> list[dict]:

@@ -55,7 +55,7 @@ class _Rule:
     operation: str | None
     count: int  # how many more times it fires
     match: Match | None = None
-    function: str | None = None  # only inside this function's invocations (None: anywhere)
+    function: str | None = None  # only inside this function's invocations ("*": any; None: anywhere)
     rate: float = 1.0  # the chance a matching call is hit (a throttling storm: < 1)
     code: str = "ProvisionedThroughputExceededException"
     do: Callable[[], Any] | None = None
@@ -151,7 +151,7 @@ class FaultPlan:
         previous, self.function = self.function, function
         records = self.record_kills.pop(function, None)
         original = getattr(module, "record_handler", None) if records is not None else None
-        if original is not None:
+        if original is not None and records is not None:
             module.record_handler = self._dying_after(original, records)
         try:
             yield
@@ -188,7 +188,7 @@ class FaultPlan:
         events.register("before-parameter-build.sqs.ChangeMessageVisibility", self._visibility)
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
-        _, service, operation = event_name.split(".", 2)
+        _event, service, operation = event_name.split(".", 2)
         if self.dead:
             raise ProcessKilled(f"{self.function or 'process'} is dead: {operation} never sent")
         with self._lock:
@@ -196,6 +196,7 @@ class FaultPlan:
         if getattr(self._busy, "on", False):  # a racing writer's own calls are not faulted again
             return None
         body = _body(request)
+        self._busy.body = body  # for the after-call of the same call (same thread)
         if service == "pinpoint-sms-voice-v2":
             with self._lock:
                 self.requests.append((service, operation, body))
@@ -213,12 +214,13 @@ class FaultPlan:
         return None
 
     def _after_call(self, event_name: str, http_response: Any = None, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+        _event, service, operation = event_name.split(".", 2)
         if getattr(self._busy, "on", False) or (http_response is not None and http_response.status_code >= 300):
             return
-        if self._matching("kill_after", service, operation, None):
+        body = getattr(self._busy, "body", None)
+        if self._matching("kill_after", service, operation, body):
             self._die()
-        if self._matching("lose", service, operation, None):
+        if self._matching("lose", service, operation, body):
             from botocore.exceptions import ReadTimeoutError
 
             with self._lock:
@@ -236,7 +238,7 @@ class FaultPlan:
             for rule in self.rules:
                 if rule.kind != kind or rule.count <= 0 or rule.service != service:
                     continue
-                if rule.operation not in (None, operation) or rule.function not in (None, self.function):
+                if rule.operation not in (None, operation) or not _in_scope(rule.function, self.function):
                     continue
                 if rule.match is not None and not rule.match(body or {}):
                     continue
@@ -249,6 +251,11 @@ class FaultPlan:
                 rule.fired += 1
                 return [rule]
         return []
+
+
+def _in_scope(wanted: str | None, running: str | None) -> bool:
+    """None: anywhere; "*": inside any function's invocation (not the test's own calls); a name: its."""
+    return wanted is None or (wanted == "*" and running is not None) or wanted == running
 
 
 def _body(request: Any) -> dict:

@@ -499,8 +499,10 @@ class LocalStack:
                 outcomes.append(None)
         if at_once:
             threads = [threading.Thread(target=one) for _ in range(copies)]
-            [t.start() for t in threads]
-            [t.join() for t in threads]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         else:
             for _ in range(copies):
                 one()

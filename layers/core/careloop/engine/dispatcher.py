@@ -3,6 +3,7 @@ send queue (or the staff inbox) exactly once. Runs every minute; safe to run con
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -26,6 +27,7 @@ from careloop.models import (
 from careloop.ports import Services
 
 CLAIM_LEASE = timedelta(minutes=5)
+GIVEN_BACK = "given back after an error"  # the action's reason: it may have fired in part
 
 
 @dataclass
@@ -111,19 +113,18 @@ def _claim_and_fire(services, action, now, result, appointments) -> bool:
     the lease when even that failed: a throttled table, a dying process)."""
     if action.status == ActionStatus.CLAIMED and action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
         return True  # another dispatcher is on it
-    if not _claim(services, action, now):
-        result.lost += 1
-        return True
     try:
+        if not _claim(services, action, now):
+            result.lost += 1
+            return True
         # read again after the claim: the prefetch only ordered the work, the check must be fresh
         appt = services.records.get_appointment(action.appointment_id) if action.appointment_id else None
         _fire(services, action, now, result, appt)
     except Exception as exc:  # noqa: BLE001 - one action's error must not stop the other patients
         result.errors[action.action_id] = type(exc).__name__
-        try:
-            services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
-        except Exception:  # noqa: BLE001, S110 - the lease gives it back (CLAIM_LEASE)
-            pass
+        with contextlib.suppress(Exception):  # failing too, the lease gives it back (CLAIM_LEASE)
+            services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING,
+                                               reason=GIVEN_BACK)
         return False
     return True
 
@@ -188,6 +189,12 @@ def _fire(
         return skip("patient replied")
 
     patient, appt = facts.patient, facts.appointment
+    if _resumed(action):
+        # a fire that died (or failed) after its message was stored: the gates would count that
+        # message against itself, so the hand-over is finished as it began
+        earlier = services.messages.get_message(message_id_for(action.action_id))
+        if earlier is not None:
+            return _hand_over(services, action, earlier, now, result, patient, appt)
     if step.action.type == "enter_workflow":
         target = services.workflow(step.action.workflow or "")
         if target is None or not target.enabled or target.trigger.on != "entered":
@@ -234,11 +241,21 @@ def _fire(
         priority=None if step.action.type == "sms" else step.action.priority,
         automated=True,
     )
-    # put is conditional: a crash after it and a retry reuse the same message (same id), and
-    # finish what the crash left: queued again while still queued (the sender sends it once),
-    # the staff page sent unless it went out already
+    # put is conditional: a crash after it and a retry reuse the same message (same id)
     if not services.messages.put_message(message):
         message = services.messages.get_message(message.message_id) or message
+    _hand_over(services, action, message, now, result, patient, appt)
+
+
+def _resumed(action: PlannedAction) -> bool:
+    """Claimed before (a stale claim taken over) or given back after an error: it may have fired."""
+    return action.status == ActionStatus.CLAIMED or action.reason == GIVEN_BACK
+
+
+def _hand_over(services: Services, action: PlannedAction, message: Message, now: datetime, result: TickResult,
+               patient: Patient, appt: Appointment | None) -> None:
+    """Finish what a fire (or a crash in one) left: queued again while still queued (the sender
+    sends it once), the staff page sent unless it went out already, the action marked sent."""
     if message.kind == "sms_out":
         if message.status == MessageStatus.QUEUED:
             services.outbox.enqueue(message)
