@@ -6,6 +6,7 @@ fault suite, tests/faults/, asserts nothing lost and nothing twice)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -22,12 +23,12 @@ def _faults() -> list[tuple[str, Callable]]:
 
     return [
         ("none", lambda s, f: None),
-        ("SMS 5xx / 502 / 503 / throttling x6", lambda s, f: [s.standin.fail_next_sends(1, c) for c in (
+        ("SMS 5xx / 502 / 503 / throttling x6", lambda s, f: [s.standin.fail_next_sends(1, c, to=p) for c, p in zip((
             "InternalServerException", "BadGateway", "ServiceUnavailable", "ThrottlingException",
-            "ThrottlingException", "InternalServerException")]),
+            "ThrottlingException", "InternalServerException"), s.bench_phones, strict=True)]),
         ("SMS answer lost (read timeout) x2", lambda s, f: f.lose_response(
             "pinpoint-sms-voice-v2", "SendTextMessage", count=2, function="sms_sender")),
-        ("SMS spend limit", lambda s, f: s.standin.fail_next_sends(N, "quota")),
+        ("SMS spend limit", lambda s, f: [s.standin.fail_next_sends(1, "quota", to=p) for p in s.bench_phones]),
         ("DynamoDB throttled, 1/3 of calls", lambda s, f: f.error("dynamodb", None, count=10**6, rate=0.33, function="*")),
         ("claim write throttled past retries", lambda s, f: f.error(
             "dynamodb", "UpdateItem", count=3, match=sets_status("claimed"), function="*")),
@@ -50,6 +51,7 @@ def main() -> None:
     from careloop_local.runtime import LocalStack
     from tests.faults.conftest import REMINDER, book, sent_to, settle
 
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"  # the handlers' retry warnings would bury the table
     standard.ExponentialBackoff.delay_amount = lambda self, context: 0.01  # type: ignore[method-assign]
     moto_api_backend.reset()
     stack = LocalStack().start(ticker=False)
@@ -61,6 +63,7 @@ def main() -> None:
             stack.crashes.clear()
             booked = book(stack, services(), N, f"bench{i}")
             plan.compress_backoff(scale=0.02)
+            stack.bench_phones = booked.phones  # the SMS stand-in's faults go to these numbers only
             arm(stack, plan)
             t0 = time.perf_counter()
             settle(stack, rounds=10)

@@ -62,8 +62,11 @@ class Booked:
 def book(stack, ports, n: int, tag: str, hours_ahead: float = 30) -> Booked:  # noqa: F811
     """`n` patients each booked `hours_ahead` from a daytime now (their 48 h reminder is due at once),
     written through the EHR import's core (the records table's stream feeds the planner)."""
-    now = daytime(stack)
-    settle(stack)  # what earlier tests left due by now (their nudges) goes first, before any fault
+    daytime(stack)
+    # what earlier tests left due by a little after now (their nudges, due the minute after noon)
+    # goes first, before any fault is armed
+    stack.clock.advance(timedelta(minutes=10))
+    settle(stack)
     now = stack.clock.now()
     patients = [Patient(id=f"{tag}-p{i}", first_name="Ana", last_name="Reyes", phone=f"+1617555{next(_numbers):04d}",
                         phone_kind="mobile") for i in range(n)]

@@ -22,9 +22,9 @@ from tests.faults.conftest import (
 def test_transient_sms_errors_are_retried_with_backoff_and_each_reminder_goes_once(stack, ports, faults):
     # Given four reminders due, and the SMS API failing the next six sends in every transient way
     booked = book(stack, ports, 4, "sms5xx")
-    for code in ("InternalServerException", "ThrottlingException", "BadGateway", "ServiceUnavailable",
-                 "ThrottlingException", "InternalServerException"):
-        stack.standin.fail_next_sends(1, code)
+    for i, code in enumerate(("InternalServerException", "ThrottlingException", "BadGateway", "ServiceUnavailable",
+                              "ThrottlingException", "InternalServerException")):
+        stack.standin.fail_next_sends(1, code, to=booked.phones[i % 4])
     faults.compress_backoff()  # the back-off asked for is recorded; the test does not wait it out
     # When the schedule runs and the queue retries
     settle(stack)
@@ -47,7 +47,7 @@ def test_a_read_timeout_is_retried_as_one_request_per_attempt(stack, ports, faul
     try:
         # Given a reminder due, and the SMS API answering slower than the read timeout once
         booked = book(stack, ports, 1, "smsslow")
-        stack.standin.fail_next_sends(1, "slow")
+        stack.standin.fail_next_sends(1, "slow", to=booked.phones[0])
         faults.compress_backoff()
         settle(stack)
         # Then the timed-out request was not repeated by botocore; the queue's retry (after a
@@ -70,7 +70,8 @@ def test_a_spend_limit_is_recorded_shown_to_staff_and_pages_ops_once(stack, port
     boto3.client("sns").subscribe(TopicArn=stack.res.topics["staff_alerts"], Protocol="sqs", Endpoint=ops_arn)
     # Given three reminders due and the account's monthly spend limit reached
     booked = book(stack, ports, 3, "smsquota")
-    stack.standin.fail_next_sends(3, "quota")
+    for phone in booked.phones:
+        stack.standin.fail_next_sends(1, "quota", to=phone)
     settle(stack)
     # Then no text went out, none is retried, each is failed with the reason on it
     for patient in booked.patients:

@@ -333,7 +333,7 @@ def parse_spec(spec: str) -> None:
     for item in filter(None, (s.strip() for s in spec.split(","))):
         kind, _, arg = item.partition(":")
         if kind == "dynamo-throttle":
-            _PLAN.error("dynamodb", None, count=10**9, rate=float(arg or 0.05))
+            _PLAN.error("dynamodb", None, count=10**9, rate=float(arg or 0.05), function="*")
         elif kind == "duplicates":
             _PLAN.duplicate_deliveries(arg or "send", concurrent=True)
         elif kind == "kill-dispatcher":  # the next tick dies after its k-th claim

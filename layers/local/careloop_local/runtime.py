@@ -586,7 +586,9 @@ class LocalStack:
         """One tick of the schedule; a tick that died (fault injection) is one the next tick makes up."""
         try:
             return self.invoke("dispatcher", scheduled_event(self.res.rule_arn, self.clock.now()))
-        except ProcessKilled:
+        except (Exception, ProcessKilled) as exc:  # EventBridge retries it; the next minute's tick comes anyway
+            if not isinstance(exc, ProcessKilled):
+                log.warning("dispatcher tick failed: %s", type(exc).__name__)
             self._crashed("dispatcher", 0)
             return {"sent": 0, "skipped": 0, "deferred": 0, "lost": 0, "crashed": 1}
 
