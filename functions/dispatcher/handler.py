@@ -23,13 +23,16 @@ def handler(event, context):
     deadline = time.monotonic() + max(1.0, context.get_remaining_time_in_millis() / 1000 - 5)
     result = tick(services(), workers=WORKERS, deadline=deadline)
     summary = {"sent": len(result.sent), "skipped": len(result.skipped),
-               "deferred": len(result.deferred), "lost": result.lost}
+               "deferred": len(result.deferred), "lost": result.lost, "errors": len(result.errors)}
+    for action_id, error in result.errors.items():  # given back: the next tick tries them again
+        logger.warning("action failed", extra={"action_id": action_id, "error": error})
     if stuck.due(services().clock.now()):
         summary["stuck"] = len(stuck.sweep_stuck(services()))
         metrics.add_metric("SmsStuckInSending", MetricUnit.Count, summary["stuck"])
     logger.info("tick", extra=summary)
     metrics.add_metric("ActionsSent", MetricUnit.Count, summary["sent"])
     metrics.add_metric("ActionsSkipped", MetricUnit.Count, summary["skipped"])
+    metrics.add_metric("ActionErrors", MetricUnit.Count, summary["errors"])
     # published on every tick (0 when nothing is due): no data means the dispatcher stopped
     metrics.add_metric("DueActionLag", MetricUnit.Seconds, result.oldest_due_s)
     return summary

@@ -41,19 +41,22 @@ def record_handler(record: SQSRecord) -> None:
     message_id = json.loads(record.body)["message_id"]
     try:
         outcome = send_queued(services(), sms_channel(), message_id, pace=pacer.wait)
-    except SendError:  # transient: back off through the queue (10 s, 20 s, 40 s ... 15 min), then the DLQ
-        backoff(record)
+    except SendError as exc:  # transient: back off through the queue (10 s, 20 s, 40 s ... 15 min), then the DLQ
+        backoff(record, unconfirmed=exc.code == "network")
         raise
     logger.info("send", extra={"message_id": message_id, "outcome": outcome.status})
     metrics.add_metric(f"Sms_{outcome.status}", MetricUnit.Count, 1)
 
 
-def backoff(record: SQSRecord) -> None:
+def backoff(record: SQSRecord, unconfirmed: bool = False) -> None:
+    """An unconfirmed send (no answer: it may have gone out) waits at least a minute, so the
+    carrier's delivery event marks it sent before the retry looks (careloop.sms.events)."""
     attempt = int(record.attributes.approximate_receive_count or 1)
+    delay = min(900, 10 * 2 ** (attempt - 1))
     try:
         sqs_client().change_message_visibility(
             QueueUrl=get_settings().queue_send, ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=min(900, 10 * 2 ** (attempt - 1)))
+            VisibilityTimeout=max(60, delay) if unconfirmed else delay)
     except Exception:  # noqa: BLE001 - the queue's own visibility timeout still retries it
         logger.warning("backoff not set", extra={"message_id": record.message_id})
 

@@ -170,6 +170,8 @@ export interface Message {
   call?: CallView | null;
   /** Who wrote an internal note (kind note) */
   author?: string | null;
+  /** A text's failure or hold-back reason (kind sms_out): the carrier's code, 'quota: ...', 'opted out' */
+  status_detail?: string | null;
 }
 
 export interface MessageCreated {

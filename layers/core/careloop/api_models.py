@@ -121,6 +121,8 @@ class Message(_Answer):
     reason: str | None = Field(description='Why an alert was raised, or who did it ("sent by ...")')
     call: CallView | None = _absent("A phone call (kind call): how it ended and what was said")
     author: str | None = _absent("Who wrote an internal note (kind note)")
+    status_detail: str | None = _absent(
+        "A text's failure or hold-back reason (kind sms_out): the carrier's code, 'quota: ...', 'opted out'")
 
 
 class StaffHold(_Answer):

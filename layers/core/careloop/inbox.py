@@ -68,6 +68,8 @@ def _message_view(m: Message) -> dict:
     view: dict[str, Any] = {"message_id": m.message_id, "kind": m.kind, "body": m.body, "at": m.at.isoformat(),
             "status": str(m.status), "workflow": m.workflow, "step": m.step, "priority": m.priority,
             "intent": m.intent, "needs_attention": m.needs_attention, "team": m.team, "reason": m.reason}
+    if m.kind == "sms_out" and m.status_detail:  # why a text failed or was held back (a code, no PHI)
+        view["status_detail"] = m.status_detail
     if m.kind == "note":  # staff-only: who wrote it (never sent, so no delivery status)
         view["author"] = (m.reason or "").removeprefix("note by ")
     if m.kind == "call":  # a phone call: how it ended and what was said, turn by turn

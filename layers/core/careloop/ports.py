@@ -77,6 +77,9 @@ class ActionStore(Protocol):
     def transition_action(
         self, action_id: str, expected: ActionStatus, new: ActionStatus, **fields: object
     ) -> bool: ...
+    # A stale claim taken over: claimed again at `now` only if it is still the claim made at
+    # `claimed_at` (None: a claim with no time), so two dispatchers taking it over agree on one.
+    def reclaim_action(self, action_id: str, claimed_at: datetime | None, now: datetime) -> bool: ...
 
 
 class MessageStore(Protocol):

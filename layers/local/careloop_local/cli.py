@@ -27,6 +27,10 @@ def _local(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("CARELOOP_BOOKING_BASE_URL", f"http://{args.host}:{args.port}")  # where links point
     stack = LocalStack(practice_file=Path(args.practice) if args.practice else None).start()
+    if args.faults:  # armed before the demo seeds, so its texts meet the faults too
+        from careloop_local import faults
+
+        faults.parse_spec(args.faults)
     if args.seed_history:  # before the demo's own patients: history moves the fresh stack's clock back
         from careloop_local.history import seed_history
 
@@ -492,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=int(os.environ.get("CARELOOP_PORT", "8000")))
     local.add_argument("--practice", default=None, help="practice profile JSON (default: the demo)")
     local.add_argument("--no-demo", action="store_true", help="start without the demo patients")
+    local.add_argument("--faults", default="", help="inject faults (careloop_local.faults): e.g. "
+                       "dynamo-throttle:0.05,duplicates:send,kill-dispatcher:1")
     local.add_argument("--seed-history", action="store_true",
                        help="first live ~90 days of demo history through the real pipeline (what `make run` does)")
     local.add_argument("--history-patients", type=int, default=40, help="patients in the seeded history")

@@ -56,6 +56,7 @@ DYNAMO_CALLS: dict[str, dict[str, DynamoCall]] = {
         "actions_for_subject": DynamoCall("query", A),
         "due_actions": DynamoCall("query", A, requests=tables.DUE_SHARDS),
         "transition_action": DynamoCall("update", A, gsis=2),
+        "reclaim_action": DynamoCall("update", A, gsis=0),  # a stale claim taken over (rare)
     },
     "messages": {
         "put_message": DynamoCall("put", M, gsis=2), "get_message": DynamoCall("get", M),
@@ -64,7 +65,9 @@ DYNAMO_CALLS: dict[str, dict[str, DynamoCall]] = {
         "messages_of_kind": DynamoCall("query", M), "claim_repeat": DynamoCall("update", M),
     },
     "consent": {
-        "append_consent": DynamoCall("put", R, stream=True), "consent_entries": DynamoCall("query", R),
+        # from an inbound text: the row and a claim on the message, in one transaction (AWS bills a
+        # transactional write twice: counted as two writes here, of the four units it costs)
+        "append_consent": DynamoCall("put", R, requests=2, stream=True), "consent_entries": DynamoCall("query", R),
         "all_consent_entries": DynamoCall("query", R),
     },
     "configs": {"load_config": DynamoCall("get", R), "save_config": DynamoCall("put", R)},

@@ -318,6 +318,14 @@ class MemoryActions:
                 heapq.heappush(self._due, (_instant(updated.due_at), action_id))
             return True
 
+    def reclaim_action(self, action_id: str, claimed_at: datetime | None, now: datetime) -> bool:
+        with self._lock:
+            current = self.actions.get(action_id)
+            if current is None or current.status != ActionStatus.CLAIMED or current.claimed_at != claimed_at:
+                return False
+            self.actions[action_id] = _stored(current.model_copy(update={"claimed_at": now}))
+            return True
+
 
 class MemoryMessages:
     """MessageStore, with the indexes (by patient, by kind, by provider id) the table has."""
@@ -403,6 +411,9 @@ class MemoryConsent:
 
     def append_consent(self, entry: dict) -> None:
         with self._lock:
+            mid = entry.get("message_id")
+            if mid and any(e.get("message_id") == mid for e in self._consent[entry["phone"]].values()):
+                return  # one proof row per inbound message (the table's claim)
             self._consent[entry["phone"]][entry["key"]] = copy.deepcopy(entry)
 
     def consent_entries(self, phone: str) -> list[dict]:

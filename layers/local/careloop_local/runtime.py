@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from careloop import tables, wiring
 from careloop.clock import OffsetClock, use_clock
 from careloop.roles import ROLES
+from careloop_local import faults
 from careloop_local.events import LambdaContext, scheduled_event, sqs_event, stream_event
+from careloop_local.faults import ProcessKilled
 
 if TYPE_CHECKING:  # imported for real on start only (see _atomic_dynamo_moto_server)
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -96,6 +98,8 @@ class LocalStack:
         self.lex_url = ""
         self._lex_client: Any = None
         self.dead_letters: list[dict] = []
+        self.crashes: list[dict] = []  # invocations that died (fault injection): function, records
+        self.faults = faults.plan()
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self, ticker: bool = True) -> LocalStack:
@@ -125,6 +129,7 @@ class LocalStack:
         self._start_voice_standins()
         self._bootstrap()
         self._configure_env()
+        faults.install()  # an empty plan changes nothing; tests and --faults arm it
         if ticker:
             self._spawn(self._pump_loop, "pump")
             self._spawn(self._ticker_loop, "ticker")
@@ -408,9 +413,15 @@ class LocalStack:
         return self._handlers[name]
 
     def invoke(self, name: str, event: dict) -> dict:
-        spec = wiring.by_name(name)
         with self._lock:
-            return self.handler(name)(event, LambdaContext(name, spec.memory_mb, spec.timeout_s))
+            return self._call(name, event)
+
+    def _call(self, name: str, event: dict) -> dict:
+        """One invocation, as its own "process" for the fault plan (a kill ends with it)."""
+        spec = wiring.by_name(name)
+        handler = self.handler(name)
+        with self.faults.invocation(name, sys.modules.get(f"careloop_fn_{name}")):
+            return handler(event, LambdaContext(name, spec.memory_mb, spec.timeout_s))
 
     # the event pump ----------------------------------------------------------------------
     def _stream_iterators(self, logical: str) -> list[str]:
@@ -457,13 +468,51 @@ class LocalStack:
                                   AttributeNames=["All"], MessageAttributeNames=["All"])
         messages = got.get("Messages", [])
         if messages:
-            result = self.invoke(spec.name, sqs_event(messages, self.res.queue_arns[src.queue])) or {}
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            event = sqs_event(messages, self.res.queue_arns[src.queue])
+            failed = self._deliver_queue_batch(spec.name, src.queue, event)
+            if failed is None:  # the invocation died: nothing acknowledged, all of it comes back
+                self._crashed(spec.name, len(messages))
+                sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+                    # Lambda's retry waits out the visibility timeout; locally it comes back at once
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages)])
+                return len(messages)
             done = [m for m in messages if m["MessageId"] not in failed]
             if done:
                 sqs.delete_message_batch(QueueUrl=url, Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
         return len(messages)
+
+    def _deliver_queue_batch(self, function: str, queue: str, event: dict) -> set[str] | None:
+        """The batch to its function -> the ids it failed, None when the invocation died. With
+        duplicate deliveries armed (the fault plan) it goes twice, the copies at once if asked:
+        a message counts as done when either copy did it, as when SQS hands it out twice."""
+        copies = 2 if queue in self.faults.duplicate_queues else 1
+        at_once = copies > 1 and self.faults.duplicate_queues[queue]  # two "containers", no shared lock
+        outcomes: list[set[str] | None] = []
+
+        def one() -> None:
+            try:
+                result = (self._call(function, event) if at_once else self.invoke(function, event)) or {}
+                outcomes.append({f["itemIdentifier"] for f in result.get("batchItemFailures", [])})
+            except ProcessKilled:
+                outcomes.append(None)
+        if at_once:
+            threads = [threading.Thread(target=one) for _ in range(copies)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        else:
+            for _ in range(copies):
+                one()
+        survived = [o for o in outcomes if o is not None]
+        if not survived:
+            return None
+        return set.intersection(*survived)
+
+    def _crashed(self, function: str, records: int) -> None:
+        self.crashes.append({"function": function, "records": records})
 
     def drain_queue(self, function: str, timeout: float = 600.0) -> int:
         """Pump one queue consumer of the wiring table until its queue is empty (a large EHR
@@ -494,7 +543,7 @@ class LocalStack:
                 try:
                     self.invoke(VOICE_EVENTS_FUNCTION, event)
                     break
-                except Exception as exc:  # the handler logged it (ids only); Lambda would retry
+                except (Exception, ProcessKilled) as exc:  # the handler logged it (ids only); Lambda would retry
                     if attempt == attempts - 1:
                         self.dead_letters.append({"function": VOICE_EVENTS_FUNCTION, "event_id": event.get("id"),
                                                   "error": type(exc).__name__})
@@ -505,7 +554,13 @@ class LocalStack:
         """Lambda's stream semantics: retry the failed tail up to the limit, then the DLQ."""
         pending = records
         for _attempt in range(src.retry_attempts + 1):
-            result = self.invoke(spec.name, stream_event(pending, self.res.streams[src.table])) or {}
+            try:
+                result = self.invoke(spec.name, stream_event(pending, self.res.streams[src.table])) or {}
+            except (Exception, ProcessKilled) as exc:  # failed or died: the whole batch again
+                if not isinstance(exc, ProcessKilled):
+                    log.warning("%s failed a stream batch: %s", spec.name, type(exc).__name__)
+                self._crashed(spec.name, len(pending))
+                continue
             failures = result.get("batchItemFailures", [])
             if not failures:
                 return
@@ -528,7 +583,14 @@ class LocalStack:
                 quiet = 0
 
     def dispatch(self) -> dict:
-        return self.invoke("dispatcher", scheduled_event(self.res.rule_arn, self.clock.now()))
+        """One tick of the schedule; a tick that died (fault injection) is one the next tick makes up."""
+        try:
+            return self.invoke("dispatcher", scheduled_event(self.res.rule_arn, self.clock.now()))
+        except (Exception, ProcessKilled) as exc:  # EventBridge retries it; the next minute's tick comes anyway
+            if not isinstance(exc, ProcessKilled):
+                log.warning("dispatcher tick failed: %s", type(exc).__name__)
+            self._crashed("dispatcher", 0)
+            return {"sent": 0, "skipped": 0, "deferred": 0, "lost": 0, "crashed": 1}
 
     # the clock ---------------------------------------------------------------------------
     def advance(self, minutes: float) -> dict:

@@ -239,7 +239,7 @@ class SmsStandin:
             self._outbox: list[dict] = []
             self._last_sent: dict[tuple[str, str], str] = {}
             self._buckets: dict[str, tuple[float, float]] = {}
-            self._fail_next: list[str] = []
+            self._fail_next: list[tuple[str, str | None]] = []  # (fault, only to this number)
             self.send_attempts = 0  # SendTextMessage requests received (fault tests count them)
             self._outcomes = dict(self._initial_outcomes)
             if resources:
@@ -268,12 +268,13 @@ class SmsStandin:
             else:
                 self._outcomes[destination] = event_type
 
-    def fail_next_sends(self, count: int, code: str = "InternalServerException") -> None:
-        """The next `count` SendTextMessage calls fail with a transient error (retry tests)."""
+    def fail_next_sends(self, count: int, code: str = "InternalServerException", to: str | None = None) -> None:
+        """The next `count` SendTextMessage calls (to the number `to`, if given) fail with a
+        transient error or fault (retry tests)."""
         if code not in TRANSIENT_ERRORS and code not in FAULTS:
             raise ValueError(f"not a transient error code or fault: {code}")
         with self._lock:
-            self._fail_next += [code] * count
+            self._fail_next += [(code, to)] * count
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until every queued SNS publication went out; False if `timeout` passed first."""
@@ -639,7 +640,9 @@ class SmsStandin:
     def _op_send_text_message(self, p: dict) -> dict:
         with self._lock:
             self.send_attempts += 1
-            code = self._fail_next.pop(0) if self._fail_next else None
+            hit = next((i for i, (_, to) in enumerate(self._fail_next)
+                        if to in (None, p.get("DestinationPhoneNumber"))), None)
+            code = self._fail_next.pop(hit)[0] if hit is not None else None
         if code in ("BadGateway", "ServiceUnavailable"):
             raise _GatewayError(FAULTS[code])
         if code == "slow":

@@ -546,6 +546,9 @@ export class InboxPage implements Page {
     const failed = /fail|undeliver/i.test(m.status);
     const meta: (Node | string)[] = [time];
     if (!inbound && m.status) meta.push(" · ", h("span", { class: failed ? "status-failed" : "" }, humanize(m.status)));
+    // why a text failed or was held back (the carrier's code, a spend limit, an opt-out)
+    if (!inbound && m.status_detail && (failed || m.status === "suppressed"))
+      meta.push(" ", h("span", { class: "status-detail", "data-testid": "status-detail" }, `(${m.status_detail})`));
     if (m.workflow) meta.push(` · ${humanize(m.workflow)}${m.step && m.step !== m.workflow ? ` (${humanize(m.step)})` : ""}`);
     return h(
       "li",

@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from careloop.adapters.clients import client as aws_client
+from careloop.adapters.clients import made
 from careloop.clock import ProcessClock
 from careloop.errors import Conflict, SendError
 from careloop.models import Message
@@ -111,7 +112,7 @@ class EndUserMessagingSms:
             import botocore.session
 
             config = SMS_CLIENT.merge(Config(read_timeout=settings.sms_read_timeout_s))
-            client = botocore.session.get_session().create_client("pinpoint-sms-voice-v2", config=config)
+            client = made(botocore.session.get_session().create_client("pinpoint-sms-voice-v2", config=config))
         self.client = client
 
     def send(self, to: str, body: str, context: dict[str, str]) -> str:

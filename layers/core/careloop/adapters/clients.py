@@ -4,6 +4,7 @@ and resources we never use), plus DynamoDB's attribute-value encoding."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,9 @@ RETRY = Config(retries={"total_max_attempts": 3, "mode": "standard"}, connect_ti
 _lock = threading.Lock()
 _session = None
 _clients: dict[str, Any] = {}
+# Called with every client made here (and the ones already made): local fault injection
+# (careloop_local.faults) hooks its botocore events on them. Empty in Lambda.
+_on_new: list[Callable[[Any], None]] = []
 
 
 def client(service: str):
@@ -23,8 +27,25 @@ def client(service: str):
         if service not in _clients:
             if _session is None:
                 _session = botocore.session.get_session()
-            _clients[service] = _session.create_client(service, config=RETRY)
+            _clients[service] = made(_session.create_client(service, config=RETRY))
         return _clients[service]
+
+
+def made(new_client: Any) -> Any:
+    """A client an adapter created itself (its own config), passed to the `on_new_client` hooks."""
+    for hook in _on_new:
+        hook(new_client)
+    return new_client
+
+
+def on_new_client(hook: Callable[[Any], None]) -> None:
+    """Run `hook` on every client from now on, and on those already made."""
+    with _lock:
+        if hook not in _on_new:
+            _on_new.append(hook)
+        existing = list(_clients.values())
+    for c in existing:
+        hook(c)
 
 
 def reset_clients() -> None:

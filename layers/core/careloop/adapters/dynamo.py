@@ -401,6 +401,26 @@ class DynamoActions:
             raise
 
 
+    def reclaim_action(self, action_id: str, claimed_at: datetime | None, now: datetime) -> bool:
+        names = {"#st": "status", "#ca": "claimed_at"}
+        values: dict[str, Any] = {":c": {"S": str(ActionStatus.CLAIMED)}, ":now": {"S": iso(now)}}
+        if claimed_at is None:
+            condition = "#st = :c AND attribute_not_exists(#ca)"
+        else:
+            condition, values[":seen"] = "#st = :c AND #ca = :seen", {"S": iso(claimed_at)}
+        try:
+            self.t.db.update_item(
+                TableName=self.t.actions, Key={"action_id": {"S": action_id}},
+                UpdateExpression="SET #ca = :now", ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if _lost_race(exc):
+                return False
+            raise
+
+
 class DynamoMessages:
     """MessageStore on the messages table."""
 
@@ -515,9 +535,25 @@ class DynamoConsent:
         self.t = tables
 
     def append_consent(self, entry: dict) -> None:
+        """An entry from an inbound message is written with a claim on that message, in one
+        transaction: two copies of one text handled at once leave one proof row."""
         item = {k: v for k, v in entry.items() if k != "key"} | {
             "pk": f"CONSENT#{entry['phone']}", "sk": entry["key"], "record_type": "consent"}
-        self.t.db.put_item(TableName=self.t.records, Item=_to_item(item))
+        if not entry.get("message_id"):
+            self.t.db.put_item(TableName=self.t.records, Item=_to_item(item))
+            return
+        claim = {"pk": {"S": f"CONSENTMSG#{entry['message_id']}"}, "sk": {"S": _SK}}
+        try:
+            self.t.db.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.t.records, "Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.t.records, "Item": _to_item(item)}},
+            ])
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if exc.response["Error"]["Code"] == "TransactionCanceledException" and \
+                    any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return  # the other copy wrote it
+            raise
 
     def consent_entries(self, phone: str) -> list[dict]:
         items = self.t.query(self.t.records, None, "pk", f"CONSENT#{phone}")

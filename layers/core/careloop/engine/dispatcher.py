@@ -3,6 +3,7 @@ send queue (or the staff inbox) exactly once. Runs every minute; safe to run con
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -26,6 +27,7 @@ from careloop.models import (
 from careloop.ports import Services
 
 CLAIM_LEASE = timedelta(minutes=5)
+GIVEN_BACK = "given back after an error"  # the action's reason: it may have fired in part
 
 
 @dataclass
@@ -34,6 +36,7 @@ class TickResult:
     skipped: dict[str, str] = field(default_factory=dict)  # action id -> reason
     deferred: dict[str, datetime] = field(default_factory=dict)
     lost: int = 0  # claimed by another dispatcher
+    errors: dict[str, str] = field(default_factory=dict)  # action id -> the error (given back for the next tick)
     oldest_due_s: float = 0.0  # how late the oldest due action was at the start (the lag alarm)
 
 
@@ -87,12 +90,14 @@ def tick(
             return
         local = TickResult()
         for action in group:
-            _claim_and_fire(services, action, now, local, appointments)
+            if not _claim_and_fire(services, action, now, local, appointments):
+                break  # the patient's later actions wait for the next tick, in order
         with lock:
             result.sent += local.sent
             result.skipped |= local.skipped
             result.deferred |= local.deferred
             result.lost += local.lost
+            result.errors |= local.errors
 
     if workers > 1 and len(groups) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -103,19 +108,36 @@ def tick(
     return result
 
 
-def _claim_and_fire(services, action, now, result, appointments) -> None:
+def _claim_and_fire(services, action, now, result, appointments) -> bool:
+    """Claim one action and fire it -> False when it failed (its claim given back, or left to
+    the lease when even that failed: a throttled table, a dying process)."""
+    if action.status == ActionStatus.CLAIMED and action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
+        return True  # another dispatcher is on it
+    try:
+        if not _claim(services, action, now):
+            result.lost += 1
+            return True
+        # read again after the claim: the prefetch only ordered the work, the check must be fresh
+        appt = services.records.get_appointment(action.appointment_id) if action.appointment_id else None
+        _fire(services, action, now, result, appt)
+    except Exception as exc:  # noqa: BLE001 - one action's error must not stop the other patients
+        result.errors[action.action_id] = type(exc).__name__
+        with contextlib.suppress(Exception):  # failing too, the lease gives it back (CLAIM_LEASE)
+            services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING,
+                                               reason=GIVEN_BACK)
+        return False
+    return True
+
+
+def _claim(services: Services, action: PlannedAction, now: datetime) -> bool:
+    """A pending action is claimed with one conditional write. A claim older than the lease (its
+    dispatcher died mid-tick) is taken over with one conditional write on the claim's own time,
+    so two dispatchers that both saw it stale agree on one."""
     if action.status == ActionStatus.CLAIMED:
-        if action.claimed_at and now - action.claimed_at < CLAIM_LEASE:
-            return
-        services.actions.transition_action(action.action_id, ActionStatus.CLAIMED, ActionStatus.PENDING)
-    if not services.actions.transition_action(
+        return services.actions.reclaim_action(action.action_id, action.claimed_at, now)
+    return services.actions.transition_action(
         action.action_id, ActionStatus.PENDING, ActionStatus.CLAIMED, claimed_at=now
-    ):
-        result.lost += 1
-        return
-    # read again after the claim: the prefetch only ordered the work, the check must be fresh
-    appt = services.records.get_appointment(action.appointment_id) if action.appointment_id else None
-    _fire(services, action, now, result, appt)
+    )
 
 
 def _priority(services: Services, action: PlannedAction) -> int:
@@ -167,6 +189,12 @@ def _fire(
         return skip("patient replied")
 
     patient, appt = facts.patient, facts.appointment
+    if _resumed(action):
+        # a fire that died (or failed) after its message was stored: the gates would count that
+        # message against itself, so the hand-over is finished as it began
+        earlier = services.messages.get_message(message_id_for(action.action_id))
+        if earlier is not None:
+            return _hand_over(services, action, earlier, now, result, patient, appt)
     if step.action.type == "enter_workflow":
         target = services.workflow(step.action.workflow or "")
         if target is None or not target.enabled or target.trigger.on != "entered":
@@ -214,11 +242,26 @@ def _fire(
         automated=True,
     )
     # put is conditional: a crash after it and a retry reuse the same message (same id)
-    services.messages.put_message(message)
+    if not services.messages.put_message(message):
+        message = services.messages.get_message(message.message_id) or message
+    _hand_over(services, action, message, now, result, patient, appt)
+
+
+def _resumed(action: PlannedAction) -> bool:
+    """Claimed before (a stale claim taken over) or given back after an error: it may have fired."""
+    return action.status == ActionStatus.CLAIMED or action.reason == GIVEN_BACK
+
+
+def _hand_over(services: Services, action: PlannedAction, message: Message, now: datetime, result: TickResult,
+               patient: Patient, appt: Appointment | None) -> None:
+    """Finish what a fire (or a crash in one) left: queued again while still queued (the sender
+    sends it once), the staff page sent unless it went out already, the action marked sent."""
     if message.kind == "sms_out":
-        services.outbox.enqueue(message)
-    else:
+        if message.status == MessageStatus.QUEUED:
+            services.outbox.enqueue(message)
+    elif not message.effects_done:
         services.notifier.notify(message)
+        services.messages.update_message(message.message_id, effects_done=True)
     _finish(services, action, ActionStatus.SENT, message_id=message.message_id)
     result.sent.append(action.action_id)
     plan_after_step(services, action, now, patient, appt)

@@ -36,6 +36,11 @@ def apply_delivery_event(services: Services, event: dict) -> EventOutcome:
     if message is None:
         return EventOutcome(None, "unknown message")
     if event_type in PENDING:
+        if message.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+            # the carrier has it, though the sender never heard back (a lost answer, a crash): sent,
+            # so the queue's retry does not send it again
+            services.messages.update_message(message.message_id, status=MessageStatus.SENT, provider_message_id=provider_id)
+            return EventOutcome(message.message_id, str(MessageStatus.SENT))
         return EventOutcome(message.message_id, str(message.status))
     new = MessageStatus.DELIVERED if event_type in DELIVERED else MessageStatus.FAILED
     if _RANK.get(message.status, 0) > _RANK[new] or (
@@ -43,7 +48,11 @@ def apply_delivery_event(services: Services, event: dict) -> EventOutcome:
         and message.status_detail == event_type
     ):
         return EventOutcome(message.message_id, str(message.status))
-    services.messages.update_message(message.message_id, status=new, status_detail=event_type)
+    # found by its context: the sender died (or its table write failed) after the carrier took it,
+    # so the carrier's id is recorded here
+    provider = provider_id if not message.provider_message_id else None
+    services.messages.update_message(message.message_id, status=new, status_detail=event_type,
+                                     provider_message_id=provider)
     flagged = None
     if event_type in UNDELIVERABLE and message.patient_id:
         patient = services.records.get_patient(message.patient_id)

@@ -6,6 +6,7 @@ again (a retry after a crash mid-call) is never re-sent: staff are told instead.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -132,8 +133,9 @@ def send_queued(
             if exc.quota:
                 _page_operators(services, message, exc)
             return SendOutcome(message_id, "failed", exc.code or "")
-        # transient: give it back to the queue's retry
-        messages.transition_message(message_id, MessageStatus.SENDING, MessageStatus.QUEUED)
+        # transient: give it back to the queue's retry. Left in `sending` it would never be tried
+        # again (only a staff task after STUCK_AFTER), so a throttled table gets a few more tries.
+        _persist(lambda: messages.transition_message(message_id, MessageStatus.SENDING, MessageStatus.QUEUED))
         raise
     messages.transition_message(
         message_id, MessageStatus.SENDING, MessageStatus.SENT,
@@ -143,6 +145,19 @@ def send_queued(
         # the confirmation (or the safety reply) is out: now the carrier layer refuses anything more, too
         _back_on_carrier_list(channel, messages, message)
     return SendOutcome(message_id, "sent")
+
+
+def _persist(write: Callable[[], object], tries: int = 3, pause_s: float = 0.2) -> None:
+    """A write that must land (the table's client has retried already): a few more tries, with a
+    growing pause, before the error goes to the queue's retry."""
+    for attempt in range(tries):
+        try:
+            write()
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            time.sleep(pause_s * 2**attempt)
 
 
 def _back_on_carrier_list(channel, messages, message: Message) -> None:

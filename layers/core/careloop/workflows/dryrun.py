@@ -80,6 +80,13 @@ class ScratchActions:
             heapq.heappush(self._due, (updated.due_at, action_id))
         return True
 
+    def reclaim_action(self, action_id: str, claimed_at: datetime | None, now: datetime) -> bool:
+        current = self.actions.get(action_id)
+        if current is None or current.status != ActionStatus.CLAIMED or current.claimed_at != claimed_at:
+            return False
+        self.actions[action_id] = current.model_copy(update={"claimed_at": now})
+        return True
+
 
 class ScratchMessages:
     """The practice's messages as read, plus the run's own "sent" ones, which stay in memory."""
