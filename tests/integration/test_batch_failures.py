@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 
 from careloop_local.events import stream_event
 from tests.integration.conftest import sqs_records_from_sample
@@ -15,7 +14,7 @@ PHI = ("Ana Reyes", "+16175550111", "my chest hurts")
 
 def run_capturing_log(stack, function: str, event: dict) -> tuple[dict, list[dict], str]:
     stack.handler(function)
-    logger = sys.modules[f"careloop_fn_{function}"].logger
+    logger = stack.handler_module(function).logger  # this stack's copy (another stack may have imported its own)
     buf = io.StringIO()
     previous = logger.registered_handler.setStream(buf)
     try:

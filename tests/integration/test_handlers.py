@@ -226,11 +226,10 @@ def test_a_spend_limit_is_recorded_and_pages_operators(stack, ports):
 ])
 def test_unreadable_payloads_are_logged_counted_and_kept_for_the_dlq(stack, function, body, reason):
     import io
-    import sys
 
     # Given the handler's JSON log captured (as CloudWatch would)
     stack.handler(function)
-    logger = sys.modules[f"careloop_fn_{function}"].logger
+    logger = stack.handler_module(function).logger  # this stack's copy (another stack may have imported its own)
     buf = io.StringIO()
     previous = logger.registered_handler.setStream(buf)
     try:

@@ -88,6 +88,7 @@ class LocalStack:
         self._lock = threading.RLock()  # one handler invocation at a time, like one container
         self._pump_lock = threading.Lock()  # one pump pass at a time (see pump_once)
         self._handlers: dict[str, Handler] = {}
+        self._modules: dict[str, Any] = {}  # handler name -> its module (handler_module)
         self._iterators: dict[str, list[str]] = {}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -410,7 +411,14 @@ class LocalStack:
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
             self._handlers[name] = module.handler
+            self._modules[name] = module
         return self._handlers[name]
+
+    def handler_module(self, name: str) -> Any:
+        """The module this stack's handler came from: another stack in the same process imports
+        its own copy under the same name, so `sys.modules` may hold a different one."""
+        self.handler(name)
+        return self._modules[name]
 
     def invoke(self, name: str, event: dict) -> dict:
         with self._lock:
