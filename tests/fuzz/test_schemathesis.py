@@ -14,6 +14,7 @@ past the 404s. A failure it ever found is a plain regression test in test_schema
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import urllib.request
@@ -92,6 +93,10 @@ def live():
     from careloop_local.http import LocalHttp
     from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
 
+    # Powertools sets the level of the one "careloop" logger every handler module shares: put it
+    # back afterwards, or later tests in this process find their warnings silenced
+    shared = logging.getLogger("careloop")
+    kept = (shared.level, shared.propagate)
     mp = pytest.MonkeyPatch()
     mp.setenv("POWERTOOLS_LOG_LEVEL", "CRITICAL")  # thousands of refusals: their logs are noise here
     moto_api_backend.reset()  # moto's state is per process: start from an empty account
@@ -124,6 +129,8 @@ def live():
         stack.stop()
         moto_api_backend.reset()
         mp.undo()
+        shared.setLevel(kept[0])
+        shared.propagate = kept[1]
 
 
 def _real_or_generated(real: list[str], generated: Any) -> st.SearchStrategy:
