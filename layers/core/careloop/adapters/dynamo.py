@@ -53,6 +53,17 @@ def _lost_race(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def _won(write: Callable[..., Any], **request: Any) -> bool:
+    """One conditional write: True when it landed, False when its condition failed (a lost race)."""
+    try:
+        write(**request)
+        return True
+    except ClientError as exc:
+        if _lost_race(exc):
+            return False
+        raise
+
+
 def due_shard(action_id: str) -> str:
     return f"due#{zlib.crc32(action_id.encode()) % tables.DUE_SHARDS}"
 
@@ -408,17 +419,10 @@ class DynamoActions:
             condition = "#st = :c AND attribute_not_exists(#ca)"
         else:
             condition, values[":seen"] = "#st = :c AND #ca = :seen", {"S": iso(claimed_at)}
-        try:
-            self.t.db.update_item(
-                TableName=self.t.actions, Key={"action_id": {"S": action_id}},
-                UpdateExpression="SET #ca = :now", ConditionExpression=condition,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if _lost_race(exc):
-                return False
-            raise
+        return _won(self.t.db.update_item,
+                    TableName=self.t.actions, Key={"action_id": {"S": action_id}},
+                    UpdateExpression="SET #ca = :now", ConditionExpression=condition,
+                    ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
 
 class DynamoMessages:
@@ -490,22 +494,16 @@ class DynamoMessages:
         """One item per number (REPEAT#phone, outside every index: it has no kind or patient):
         a text takes it unless the holder's text was identical and within `window` of this one.
         The condition makes two concurrent copies agree on one holder."""
-        key = {"message_id": {"S": f"REPEAT#{phone}"}}
-        try:
-            self.t.db.update_item(
-                TableName=self.t.messages, Key=key,
+        if _won(self.t.db.update_item,
+                TableName=self.t.messages, Key={"message_id": {"S": f"REPEAT#{phone}"}},
                 UpdateExpression="SET holder = :me, digest = :d, #at = :at",
                 ConditionExpression="attribute_not_exists(message_id) OR digest <> :d OR holder = :me"
                                     " OR #at < :since OR #at > :until",
                 ExpressionAttributeNames={"#at": "at"},
                 ExpressionAttributeValues={
                     ":me": {"S": message_id}, ":d": {"S": digest}, ":at": {"S": iso(at)},
-                    ":since": {"S": iso(at - window)}, ":until": {"S": iso(at + window)}},
-            )
+                    ":since": {"S": iso(at - window)}, ":until": {"S": iso(at + window)}}):
             return message_id
-        except ClientError as exc:
-            if not _lost_race(exc):
-                raise
         item = self.t.get(self.t.messages, {"message_id": f"REPEAT#{phone}"})
         return str(item["holder"]) if item else message_id
 
