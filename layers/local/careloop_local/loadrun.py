@@ -331,11 +331,20 @@ class Burst:
         now = time.perf_counter()
         for s in (self.bookings, self.texts, self.sessions):
             s.started = now
+
+        def bounded(stream: Stream, fn: Callable[..., None], *args: Any) -> Callable[[], None]:
+            def job() -> None:  # the run is bounded: what has not started by the deadline is not sent
+                if time.monotonic() > deadline:
+                    stream.record("not sent: run out of time", 0.0)
+                else:
+                    fn(*args)
+            return job
+
         with ThreadPoolExecutor(p.booking_workers) as books, ThreadPoolExecutor(p.text_workers) as texts, \
                 ThreadPoolExecutor(p.session_workers) as sessions:
-            jobs = [books.submit(self.book, i) for i in range(p.bookings)]
-            jobs += [texts.submit(self.text, n, deadline) for n in range(min(p.texts, p.bookings))]
-            jobs += [sessions.submit(self.session, i) for i in range(p.sessions)]
+            jobs = [books.submit(bounded(self.bookings, self.book, i)) for i in range(p.bookings)]
+            jobs += [texts.submit(bounded(self.texts, self.text, n, deadline)) for n in range(min(p.texts, p.bookings))]
+            jobs += [sessions.submit(bounded(self.sessions, self.session, i)) for i in range(p.sessions)]
             for job in jobs:
                 job.result()
 
@@ -363,7 +372,9 @@ def check(url: str, burst: Burst, plan: Plan) -> dict[str, dict[str, int]]:
     from careloop.adapters.aws import services
 
     records = services().records
-    _, outbox = call(url + "/dev/sms/outbox")
+    status, outbox = call(url + "/dev/sms/outbox")
+    if status != 200 or not isinstance(outbox, list):
+        raise RuntimeError(f"GET /dev/sms/outbox answered {status}: {str(outbox)[:300]}")
     by_phone: dict[str, list[dict]] = {}
     for m in outbox:
         by_phone.setdefault(m["to"], []).append(m)
