@@ -101,6 +101,8 @@ class LocalStack:
         self.dead_letters: list[dict] = []
         self.crashes: list[dict] = []  # invocations that died (fault injection): function, records
         self.faults = faults.plan()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self, ticker: bool = True) -> LocalStack:
@@ -229,9 +231,15 @@ class LocalStack:
 
     # bootstrap ---------------------------------------------------------------------------
     def _client(self, service: str):
-        import boto3
+        """One boto3 client per service for the stack's life: the pump asks for its SQS and
+        Streams clients on every pass, and a new client costs more than the pass (its model
+        loaded, a fresh connection pool); boto3 clients are safe to share between threads."""
+        with self._clients_lock:
+            if service not in self._clients:
+                import boto3
 
-        return boto3.client(service, region_name=REGION)
+                self._clients[service] = boto3.client(service, region_name=REGION)
+            return self._clients[service]
 
     def _bootstrap(self) -> None:
         from careloop.practice import load_profile
@@ -653,7 +661,8 @@ class LocalStack:
 def _atomic_dynamo_moto_server(**kwargs: Any) -> ThreadedMotoServer:
     """moto's threaded server, with DynamoDB requests taken one at a time: DynamoDB makes each
     conditional write atomic, moto checks and then writes, so two request threads could both pass
-    the same condition (two dispatcher ticks claiming one action) where AWS lets only one."""
+    the same condition (two dispatcher ticks claiming one action) where AWS lets only one. Its
+    Query reads only the matching items (careloop_local.motoindex), as DynamoDB's does."""
     # moto is imported here, on start, not with this module (the CLI's other commands never need it)
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import (
@@ -662,6 +671,10 @@ def _atomic_dynamo_moto_server(**kwargs: Any) -> ThreadedMotoServer:
         create_backend_app,
     )
     from werkzeug.serving import make_server
+
+    from careloop_local import motoindex
+
+    motoindex.install()  # Query reads the matching items, not the whole table (see motoindex)
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
