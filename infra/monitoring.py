@@ -28,6 +28,10 @@ DISPATCHER_LAG_METRIC = "DueActionLag"  # functions/dispatcher: age of the oldes
 # The dispatcher runs every minute, so a due action older than 5 minutes in two windows running
 # means reminders are going out late (or the dispatcher stopped: then the metric goes missing).
 DISPATCHER_LAG_LIMIT_S = 300
+ACTION_ERRORS_METRIC = "ActionErrors"  # functions/dispatcher: actions a tick gave back after an error
+# A failed action is given back and the next minute's tick tries it again, so one throttle is no
+# news; errors in three 5-minute windows running mean an action keeps failing (or a store does).
+ACTION_ERRORS_WINDOWS = 3
 DELIVERED, FAILED = "Delivery_delivered", "Delivery_failed"  # functions/sms_events, per carrier event
 SMS_FAILURE_RATE_LIMIT = 10  # percent of the carrier's final verdicts in an hour
 SMS_FAILURE_MIN_VOLUME = 10  # below this many verdicts an hour, one bad number is not a trend
@@ -93,6 +97,12 @@ class Monitoring(Construct):
             "or the dispatcher stopped running (no data)",
             lag, threshold=DISPATCHER_LAG_LIMIT_S, evaluation_periods=2,
             missing=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self.action_errors_alarm = self._alarm(
+            "ActionErrorsAlarm", "action-errors",
+            f"The dispatcher gave actions back after an error in {ACTION_ERRORS_WINDOWS} five-minute windows running: "
+            "a reminder keeps failing (its action id and error are in the dispatcher's log, 'action failed')",
+            careloop_metric(ACTION_ERRORS_METRIC, "Sum"), evaluation_periods=ACTION_ERRORS_WINDOWS,
         )
         failure_rate = cloudwatch.MathExpression(
             expression=(f"IF(FILL(d, 0) + FILL(f, 0) >= {SMS_FAILURE_MIN_VOLUME}, "

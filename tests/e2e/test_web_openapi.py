@@ -46,7 +46,8 @@ def test_the_app_reads_the_declared_bodies_and_the_api_names_a_refused_field(pag
     sign_in(page, local_stack, ready="inbox-list")
     sam = page.locator('[data-testid="conversation-item"][data-patient-id="demo-sam"]')
     expect(sam).to_be_visible(timeout=INBOX_WAIT_MS)
-    expect(sam.get_by_test_id("conversation-snippet")).to_contain_text("parking")
+    # the list may have loaded between START and the question: the question shows at the next poll
+    expect(sam.get_by_test_id("conversation-snippet")).to_contain_text("parking", timeout=INBOX_WAIT_MS)
     shoot(page, SHOTS, "inbox")
 
     # When she opens the thread: his words are there, the reply box ready

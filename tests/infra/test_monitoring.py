@@ -5,6 +5,7 @@ which mails the profile's ops_emails; one dashboard shows the same signals."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,15 @@ def test_ops_mail_goes_to_the_staff_unless_the_profile_names_ops_emails(synth, t
     subscribed = {r["Properties"]["Endpoint"] for r in resources.values()
                   if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] == {"Ref": ops_id}}
     assert subscribed == {"oncall-ops@example.test"}
+
+
+def test_action_errors_alarm_reads_the_metric_the_dispatcher_publishes(synth):
+    # the dispatcher contains an action's error and gives it back (issue 15 item 3): one throttle
+    # is retried next minute, but errors in three windows running mean something keeps failing
+    alarm = _alarms(synth)["careloop-demo-action-errors"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("Careloop", "ActionErrors", "Sum")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "careloop"}]
+    assert alarm["Threshold"] == 1 and alarm["EvaluationPeriods"] == 3
+    assert alarm["TreatMissingData"] == "notBreaching"
+    handler = (Path(__file__).resolve().parents[2] / "functions" / "dispatcher" / "handler.py").read_text()
+    assert 'add_metric("ActionErrors"' in handler
