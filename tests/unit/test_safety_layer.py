@@ -395,3 +395,60 @@ def test_a_mistyped_stop_word_alone_is_an_opt_out(text):
 def test_promo_texts_are_texts_so_leaving_them_is_an_opt_out():
     # intents.md: a partial request to stop texts is an opt-out ("promo" alone reads as e-mail)
     assert classify("Unsubscribe me from the promo texts. Appointment reminders are fine").intent == "opt_out"
+
+
+# --- dev7 / dev8 round: each kind in new wording (the dev texts themselves stay in the dev sets) ---
+@pytest.mark.parametrize("text", [
+    "sorry to bother you, I can't quite catch my breath since this morning",  # an adverb in between
+    "having some trouble with my breathing and my feet are puffy, no rush",  # understated breathing
+    "my breathing has been really hard all evening",
+    "el nene tiene 40 de fiebre y no quiere comer",  # the number before the word
+    "she's at 104 degrees of fever and very sleepy",
+    "since the implant on Monday my cheek is the size of a golf ball",  # swelling by its size
+    "the extraction was last week but my jaw is more swollen every day and I have chills",  # growing now
+    "not to complain but the pain is honestly a 10 and I haven't slept in days, any opening?",
+    "🤰🩸 help",  # emoji only
+    "🩸 after the extraction, it won't stop",
+    "EMERGENCY!!",  # the whole text is the alarm
+    "urgente, llámenme",
+    "emergency, please call me back",
+    "me duele tanto que me quiero pegar un tiro",
+])
+def test_understated_emoji_and_bare_alarms_in_new_wording_are_urgent(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "do you take emergency appointments on saturdays?",  # a question about a service
+    "what is your emergency number for after hours?",
+    "I fainted at a blood draw as a kid, can I lie down for the cleaning?",  # childhood
+    "hace tres años me desmayé en el dentista, ¿puedo ir acompañada?",
+    "these deductibles are killing me, can I pay in parts?",  # a figure of speech about money
+    "casi me da un infarto con la factura de este mes",
+])
+def test_questions_about_emergencies_old_events_and_money_hyperbole_are_not_urgent(text):
+    assert classify(text).intent != "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "stip", "STPO", "sto", "Stopo",  # one slip from STOP
+    "I'm fed up with your texts",
+    "estoy harta de tantos mensajes",
+    "please no more txts, I never want another one of these texts",
+    "I would prefer not to receive text messages, thank you",
+    "stop mandándome esos mensajes porfa",
+    "alto con los recordatorios",
+    "no textos, gracias",
+    "no quiero que me sigan mandando mensajes",
+    "ya no me textees",
+    "please end the reminders to this number",
+    "one text per visit is enough, drop the extra ones",  # partial
+])
+def test_opt_outs_phrased_as_a_preference_a_slip_or_in_spanglish(text):
+    p = classify(text)
+    assert p.intent == "opt_out" or p.details.get("also_opt_out"), text
+
+
+@pytest.mark.parametrize("text", ["step", "shop", "Spot", "Stay", "soup"])
+def test_real_words_one_key_from_stop_are_not_opt_outs(text):
+    assert classify(text).intent != "opt_out", text

@@ -25,6 +25,7 @@ _EMOJI = {
     "🛑": "emo_stop", "✋": "emo_stop", "🚫": "emo_stop", "⛔": "emo_stop", "👋": "emo_bye",
     "🚗": "emo_car", "🚙": "emo_car", "🚕": "emo_car", "🚌": "emo_car", "💨": "emo_car", "🏃": "emo_car",
     "⏰": "emo_clock", "🕐": "emo_clock", "⌚": "emo_clock", "🦷": "emo_tooth", "🩸": "emo_blood",
+    "🤰": "emo_pregnant", "🫄": "emo_pregnant", "🆘": " sos ", "🚑": " ambulance ",
     "💊": "emo_pill", "🤷": "emo_shrug", "❓": "?", "❔": "?", "‼": "!", "❗": "!",
 }
 

@@ -103,6 +103,7 @@ _SELF_HARM_DIRECT = _rx(
     r"\b(?:tengo|ya tengo|tiene|ya tiene) (?:planead[oa]|planificad[oa]|pensad[oa]|decidid[oa]) (?:mi|su) salida\b(?! (?:del?|al?|para|a las|hacia)\b)", r"\b(?:my|an) exit (?:planned|ready|figured out)\b",
     r"\b(?:nobody|no one|noone) needs me\b", r"\bnadie me necesita\b",
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
+    r"\b(?:darme|pegarme|meterme) un (?:tiro|balazo)\b", r"\b(?:me quiero|quiero|me voy a|voy a|ganas de) (?:dar|pegar)(?:me)? un (?:tiro|balazo)\b",
 )
 
 # --- self-harm, indirect (988 Lifeline warning signs; C-SSRS preparatory behaviour) --------
@@ -278,7 +279,7 @@ MEDICAL = _rx(
     r"\bheart attack\b", r"\bheart (?:is )?(?:racing|pounding)\b.*\bchest\b",
     _near(r"pecho", r"dolor|duele|presion|aprieta|apretado", 4), r"\binfarto\b", r"\bataque al corazon\b",
     # breathing
-    r"\bcant (?:breathe|breath|catch (?:my|his|her|their) breath)", r"\bcan not breathe\b",
+    r"\bcant (?:really |quite |seem to |even |fully )?(?:breathe|breath|catch (?:my|his|her|their) breath)", r"\bcan not breathe\b",
     r"\b(?:trouble|hard time|difficulty|problems?|struggling|hard) (?:to )?breath", r"\bshort(?:ness)? of breath",
     r"\b(?:not|isnt|stopped|stop) breathing\b", r"\bwheez", r"\bturning blue\b", r"\blips? (?:are |is )?(?:turning )?blue\b",
     r"\bchoking\b", r"\basthma attack\b", r"\bsob\b", r"\bgasping\b", r"\b(?:barely|hardly) (?:breathe|breath)", r"\bthroat\b.{0,25}\bclos",
@@ -313,7 +314,7 @@ MEDICAL = _rx(
     r"\bblood everywhere\b", r"\bsoak\w* (?:through|the)", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
     r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b",
     r"\bno (?:para|paro|deja|dejo|ha parado|ha dejado) de sangrar", r"\bsangr\w* (?:mucho|demasiado|sin parar)",
-    r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
+    r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*|emo_blood", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
     # dental trauma
     r"\bknock\w* (?:out|loose)\b", r"\btooth (?:got )?knocked\b", r"\bbroke (?:his|her|my) jaw\b",
     r"\bjaw (?:is )?locked\b", r"\bcant open (?:my|his|her) mouth\b", r"\bno puedo abrir la boca\b",
@@ -325,11 +326,12 @@ MEDICAL = _rx(
     # fever + baby / dental work / very high
     _near(_FEVER + r"|hot|caliente", _BABY, 8), _near(_FEVER, _DENTAL_WORK, 10), r"\bhigh fever\b", r"\bfiebre (?:muy )?alta\b",
     r"\b(?:fever|temp\w*|fiebre) (?:of |is |de )?(?:10[3-9]|39\.[5-9]|4[01])\b", r"\b10[3-6](?:\.\d)? (?:fever|temp|on the thermometer)",
+    r"\b(?:10[3-6]|39\.[5-9]|4[01])(?:\.\d)? (?:de |of |degrees? (?:of )?|grados (?:de )?)?(?:fiebre|fever|calentura|temperatura)\b",
     # swelling: face, eye, airway, or after dental work
     _near(_SWELL, r"face|cheek|jaw|eye|neck|throat|tongue|lip|lips|cara|mejilla|cachete|ojo|cuello|garganta|lengua|boca", 5),
     _near(_SWELL, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
-    _near(r"pregnant|pregnancy|embarazada|embarazo", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos", 12),)
+    _near(r"pregnant|pregnancy|embarazada|embarazo|emo_pregnant", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood", 12),)
 
 # Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
 MEDICAL_CASUAL = _rx(
@@ -347,6 +349,7 @@ MEDICAL_CASUAL = _rx(
     # spreading swelling / infection after dental work (ADA)
     r"\bswelling\b.{0,40}\b(?:spread\w*|moving|going (?:down|up) (?:my|his|her)|down to (?:my|his|her) neck|to (?:my|his|her) eye)\b", r"\bhinchazon\b.{0,40}\b(?:se (?:esta )?(?:extendiendo|pasando|riega)|hasta el (?:ojo|cuello))\b",
     r"\b(?:pus|puss|abscess|absceso)\b.{0,60}\b(?:fever|swell\w*|fiebre|hinch\w*|face|cara)\b", r"\b(?:fever|swell\w*|fiebre|hinch\w*)\b.{0,60}\b(?:pus|abscess|absceso)\b",
+    r"\b(?:cheek|face|jaw|gums?|lip|eye|cachete|mejilla|cara|quijada|encias?)\b.{0,30}\b(?:(?:the )?size of an?|tamano de una?|como una? (?:pelota|naranja|toronja|huevo|limon)|twice (?:the|its) size|ballooned|blown up)\b",
     # fainting, racing heart (AHA)
     r"\b(?:heart|corazon)\b.{0,20}\b(?:racing|pounding|beating (?:so |really |super )?(?:fast|hard|out of)|fluttering|skipping|going (?:crazy|a mile)|acelerad\w*|late (?:muy )?(?:rapido|fuerte)|palpit\w*|brinca)\b",
     r"\bpalpitations?\b", r"\b(?:heart rate|pulse|hr|pulso|ritmo cardiaco)\b(?:\W+\w+){0,3}?\W+(?:1[4-9]\d|2\d\d)\b",
@@ -370,7 +373,9 @@ MEDICAL_CASUAL = _rx(
     # vertigo with falls (AHA: sudden dizziness, loss of balance)
     _near(r"room (?:is |keeps )?spinning|todo me da vueltas|(?:very |really |so )?dizzy|mareadisim\w*", r"fell|fall(?:ing)? (?:down|over)|passed out|fainted|me cai|me he caido|se cayo", 10),
     # breathing, casual
-    r"\b(?:cant|can not|could not|couldnt) (?:get|catch) (?:a |my )?(?:breath|air)\b", r"\bno (?:me )?(?:entra|llega) (?:el )?aire\b", r"\bsin aire\b",
+    r"\b(?:cant|can not|could not|couldnt) (?:really |quite |seem to )?(?:get|catch) (?:a |my )?(?:breath|air)\b",
+    r"\b(?:bother|trouble|problems?|struggl\w*|difficult\w*|issues?) (?:with|in) (?:my|his|her|their|the) breath\w*\b",
+    r"\bbreathing (?:is |has been |feels )?(?:really |very |so |kind of |kinda )?(?:hard|laboured|labored|rough|bad|difficult)\b", r"\bno (?:me )?(?:entra|llega) (?:el )?aire\b", r"\bsin aire\b",
     # pregnancy (ACOG): reduced movement, leaking fluid, severe headache with swelling
     r"\b(?:baby|bebe)\b.{0,25}\b(?:not moving|stopped moving|hasnt moved|moving less|no se mueve|dejo de moverse|no se ha movido)\b",
     _near(r"\d{1,2} (?:semanas|weeks|wks)(?: de embarazo| pregnant)?", r"sangr\w*|bleed\w*|spotting|manchando|cramp\w*|colicos|contracc\w*|contractions", 10),
@@ -395,7 +400,7 @@ MEDICAL_CASUAL = _rx(
 # Severe pain: urgent, unless the patient calls it mild / not urgent and it is not extreme.
 SEVERE_PAIN = _rx(
     r"\bkill+(?:ing|in)? me\b", r"\bme (?:esta|estan)? ?matando\b", r"\bme mata\b",
-    r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at |like )?(?:a |un )?(?:8|9|10)\b", r"\b(?:pain|dolor)\b.{0,20}\b(?:9|10) (?:or|o) (?:10|11)\b",
+    r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at |like )?(?:a |un )?(?:8|9|10)\b", r"\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?(?:9|10)\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))", r"\b(?:pain|dolor)\b.{0,20}\b(?:9|10) (?:or|o) (?:10|11)\b",
     r"\bunbearable\b", r"\bexcruciating\b", r"\binsoportable\b", r"\bworst (?:pain|headache)\b",
     r"\bsevere(?:ly)? (?:pain|tooth|jaw|abdominal|headache|swelling|bleeding|allergic)", r"\bextreme pain\b",
     r"\bin (?:so much|a lot of|severe|terrible|horrible) pain\b", r"\bcrying (?:from|because of|in) (?:the )?pain\b",
@@ -409,6 +414,9 @@ _GENERIC_SAFE = lazy(
     r"\b(?:not|no|nothing|isnt|non|dont think its|not an?|no es|nada|no es una?) ?(?:an? |una? )?(?:urgent\w*|emergenc\w*)"
     r"|\b(?:family|work|personal|house|pet|dog|vet|childcare|home) emergenc\w*|\bemergenc\w* (?:came up|at work|at home|contact)"
     r"|\bemergencia (?:familiar|en (?:el trabajo|la casa|casa))|\burgent care\b"
+    r"|\b(?:do|are|can|is|will|would) (?:you|u|there|they|we|i) (?:\w+ ){0,3}?(?:take|see|do|have|open|offer|accept|handle|treat|get)\b.{0,30}\b(?:emergenc\w*|urgent\w*)"
+    r"|\bemergenc\w* (?:appointments?|visits?|slots?|line|number|hours|fees?|exams?|contact|service\w*|policy|dentist)\b|\b(?:in case of|for) (?:an? )?emergenc\w*"
+    r"|\b(?:atienden|aceptan|tienen|hacen) (?:\w+ )?(?:emergencias|urgencias)\b|\bnumero de emergencia\b"
 )
 # Phrases with which a patient calls their (non-listed) complaint mild or not urgent.
 _MILD = lazy(
@@ -417,7 +425,9 @@ _MILD = lazy(
     r"|\bno (?:me )?duele\b|\bdoesnt hurt\b|\bdont hurt\b|\bno pain\b|\bwithout pain\b|\bsin dolor\b|\bpainless\b"
     r"|\ba (?:little|bit|tiny bit)\b|\bnada (?:urgente|grave|serio)\b|\bno es urgente\b|\bun poco\b|\bun poquito\b"
 )
-_EXTREME_PAIN = lazy(r"\b(?:a |un )?(?:9|10) (?:or|o) (?:10|11)\b|\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
+_EXTREME_PAIN = lazy(r"\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?10\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))"
+                      r"|\b(?:havent|have not|not|hasnt|has not) slept (?:in|for|since) (?:days|\d+ (?:days|nights)|two|three|four|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+                      r"|\b(?:dos|tres|cuatro|2|3|4) noches sin dormir\b|\b(?:a |un )?(?:9|10) (?:or|o) (?:10|11)\b|\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
 
 
 # "no problems breathing", "no fever or swelling": an explicit denial just before a symptom.
@@ -446,15 +456,17 @@ WARNING_SIGNS: dict[str, Matcher] = {**SELF_HARM_SIGNS, **MEDICAL_SIGNS, "severe
 # --- scope: denied or past symptoms stay at their request label --------------------------
 _CLAUSE_END = lazy(r"[.!?;\n]|\bbut\b|\bpero\b|\bhowever\b|\bsin embargo\b")
 _PAST = lazy(
-    r"\blast (?:week|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning)\b|\b(?:weeks|months|years|a week|a month|a year|\d+ (?:days|weeks|months|years)) ago\b"
-    r"|\bback in\b|\bhistory of\b|\bwhen i was (?:a kid|young|little|pregnant|a child)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
-    r"|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
+    r"\blast (?:week|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning)\b|\b(?:weeks|months|years|a week|a month|a year|(?:\d+|two|three|four|five|six|ten|several|many) (?:days|weeks|months|years|yrs|mos)) ago\b"
+    r"|\bin the (?:\d0s|\d{4}s|nineties|eighties|seventies)\b|\bas a (?:kid|child|teen\w*|baby)\b|\bcuando (?:era|estaba) (?:nin[oa]|chic[oa]|joven|pequen[oa])\b|\bde (?:nin[oa]|chiquit[oa]|pequen[oa])\b"
+    r"|\bback in\b|\bhistory of\b|\bwhen i was (?:a |an )?(?:kid|young|little|pregnant|child|teen\w*|baby)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
+    r"|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho|dos|tres|cuatro|cinco|seis|muchos|muchas) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
     r"|\bafter (?:my|the|his|her) (?:er|emergency room|hospital|urgent care|ambulance)\b|\b(?:was|were|been|went) (?:in|to) the (?:er|hospital|emergency room)\b"
     r"|\bdespues de (?:ir a )?(?:emergencias|la sala de emergencia|el hospital)\b|\bestuve en (?:emergencias|el hospital)\b|\bused to\b"
 )
 _PRESENT = lazy(
-    r"\b(?:now|right now|today|tonight|still|again|currently|this morning|this afternoon|since (?:yesterday|last night|this morning)|wont stop|keeps|getting worse|worse)\b"
-    r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando|desde (?:ayer|anoche|hoy|esta manana))\b"
+    r"\b(?:now|right now|today|tonight|still|again|currently|this morning|this afternoon|since (?:yesterday|last night|this morning)|wont stop|keeps|getting worse|worse"
+    r"|(?:more|worse|bigger) (?:and (?:more|worse|bigger) )?(?:every|each) day|more and more|every day since|(?:has|have|is|are) been (?:\w+ ){0,2}(?:swelling|bleeding|getting)|chills)\b"
+    r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando|desde (?:ayer|anoche|hoy|esta manana|hace)|cada (?:dia|vez) (?:mas|peor)|escalofrios)\b"
 )
 _RESOLVED = lazy(
     r"\b(?:fine now|better now|ok now|okay now|all good now|resolved|went away|gone now|all better|cleared up|was nothing|they said it was)\b"
@@ -473,14 +485,14 @@ def _clause(canon: str, start: int, end: int) -> str:
 
 # Figures of speech: "this bill is killing me", "I nearly had a heart attack when I saw the
 # statement", "el trabajo me está matando", "me muero de risa": the words of a symptom, no symptom.
-_NOT_BODY = (r"bill|bills|statement|invoice|boss|work|job|wait|waiting|hold|hours|schedule|traffic|price|prices|cost|homework|kids|"
+_NOT_BODY = (r"bill|bills|statement|invoice|copays?|co pays?|deductibles?|insurance|payments?|charges?|factura|facturas|cobros?|seguro|deducible|boss|work|job|wait|waiting|hold|hours|schedule|traffic|price|prices|cost|homework|kids|"
              r"commute|line|paperwork|(?:this|that|the) (?:dentist |doctor )?(?:appt|appointment|visit)|trabajo|espera|cuenta|jefe|precio|"
              r"calor|trafico|chamba|horario|fila|tarea")
 _HYPERBOLE = lazy(
     rf"\b(?:{_NOT_BODY})\b(?:\W+\w+){{0,4}}?\W+(?:kill\w* me|me (?:esta |estan )?mat\w*|me va a matar|me van a matar)\b"
     rf"|\b(?:{_NOT_BODY})\b(?:\W+\w+){{0,5}}?\W+(?:almost|nearly|casi|por poco)\b(?:\W+\w+){{0,4}}?\W+(?:heart attack|stroke|infarto|derrame)\b"
     r"|\b(?:almost|nearly|about to|casi|por poco)\b(?:\W+\w+){0,4}?\W+(?:heart attack|stroke|infarto|derrame|patatus|soponcio)\b"
-    r".{0,50}\b(?:when|cuando|opened|saw|vi|abri|lol|lmao|jaja\w*|bill|cuenta|statement|price|precio|charge\w*|cobro\w*|emo_\w+)"
+    r".{0,50}\b(?:when|cuando|opened|saw|vi|abri|lol|lmao|jaja\w*|bill|cuenta|factura|statement|price|precio|charge\w*|cobro\w*|emo_\w+)"
     r"|\b(?:kill\w* me|me mata\w*|me muero)\b (?:de (?:risa|la risa|verguenza)|lol|lmao|haha\w*|jaja\w*)"
 )
 
@@ -527,7 +539,7 @@ def signs(t: InboundText | str) -> tuple[str, ...]:
             live = any(in_scope(canon, m.start(), m.end()) for m in matches)
             found.append(name if live else name + OUT_OF_SCOPE)
     if _GENERIC.search(canon):
-        found.append("says urgent / emergency" + ("" if not _GENERIC_SAFE.search(canon) else OUT_OF_SCOPE))
+        found.append(GENERIC_SIGN + ("" if not _GENERIC_SAFE.search(canon) else OUT_OF_SCOPE))
     return tuple(found)
 
 
@@ -544,7 +556,15 @@ def urgent(t: InboundText | str, found: tuple[str, ...] | None = None) -> Safety
             return SafetyHit("urgent", "medical", name)
     if "severe pain" in found and (not _MILD.search(canon) or _EXTREME_PAIN.search(canon)):
         return SafetyHit("urgent", "medical", "severe pain")
-    return None  # "says urgent / emergency" alone is the urgent model's to weigh (it is a feature)
+    if GENERIC_SIGN in found and (len(re.findall(r"[a-z]+", canon)) <= SHORT_ALARM_WORDS or _CALL_NOW.search(canon)):
+        # "emergencia!!", "urgent, call me back": nothing else to weigh, and any doubt is urgent
+        return SafetyHit("urgent", "medical", "says it is an emergency")
+    return None  # otherwise "says urgent / emergency" is the urgent model's to weigh (it is a feature)
+
+
+GENERIC_SIGN = "says urgent / emergency"
+SHORT_ALARM_WORDS = 5  # "emergency pls call back", "urgente llamen ya": the whole text is the alarm
+_CALL_NOW = lazy(r"\b(?:call|ring|phone) (?:me|us)?\s*(?:back|now|asap|right away|please|immediately)\b|\bllam(?:en|eme|enme|ame|ar)\b|\bcall me\b")
 
 
 # --- opt-out -----------------------------------------------------------------------------
@@ -571,7 +591,7 @@ OPT_OUT = _rx(
     r"\bstop(?: \w+)? (?:reminding|texting|sending|messaging|contacting)\b",
     r"\bstop (?:with )?the (?:robot|spam)\b.*\bno more\b",
     # Spanish
-    r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando)\b(?! (?:la|el|los|las) (?:cuenta|factura|recibo|receta|resultado))",
+    r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando|textees|texteen|textee|textes|mensajees|mensajeen)\b(?! (?:la|el|los|las) (?:cuenta|factura|recibo|receta|resultado))",
     r"\bdej(?:en|e|a) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
@@ -587,6 +607,20 @@ OPT_OUT = _rx(
     r"\b(?:dont|do not) send (?:me )?any ?more\b", r"\b(?:wont|will not) (?:need|be needing) (?:these|the|your|any more|more) (?:reminders|texts|messages)\b",
     r"\b(?:dont|do not|no longer|dont even) (?:want|need|wish)(?: to)?(?: (?:get|receive|keep getting))? (?:these|them|those)(?: anymore| any more)?\s*(?:[.!,]|thanks|thank you|$)",
     r"\bquit(?:en|enme|ame|eme|arme|arnos|ar) (?:de |mi numero)", r"\b(?:borren|borre|eliminen|elimine) (?:mi|este|el) numero\b",
+    # done with / fed up with the texts; never another one; would prefer not to get them
+    rf"\b(?:done|finished|fed up|sick|tired) (?:with|of) (?:all )?(?:these|the|your|those|ur|this) (?:\w+ )?{_MSG}",
+    r"\b(?:harta?o?|cansad[oa]|aburrid[oa]) (?:de|con) (?:tantos |los |sus |estos |esos )?(?:mensajes|textos|recordatorios|msjs)\b",
+    r"\b(?:texts?|messages?|reminders?|txts?)\b.{0,60}\b(?:never|dont|do not) want (?:another|any more|one more)\b",
+    rf"\bprefer (?:not to|to not) (?:get|receive|be sent|have|be getting)\b.{{0,20}}{_MSG}",
+    # a Spanish or Spanglish stop with its object ("stop mandandome mensajes", "alto con los mensajes")
+    r"\bstop (?:mandando|enviando|mandandome|enviandome|mandarme|enviarme|textear\w*|escribiendo|escribiendome)\b",
+    rf"\b(?:stop|alto|basta|ya basta) (?:with|con|de) (?:the |these |all |your |those |los |sus |tantos |esos |estos )?(?:\w+ )?{_MSG}\b",
+    r"^(?:\W*\w+){0,2}?\W*\b(?:no|ya no|no mas|nada de) (?:textos|mensajes|msjs|mensajitos)\b",
+    r"\bno (?:quiero|queremos|deseo|necesito) que me (?:sigan |vuelvan a )?(?:lleguen|llegue|manden|envien|mandando|enviando|escriban|mensajeen) (?:\w+ )?(?:los |mas |sus |estos )?(?:mensajes|textos|recordatorios|msjs)\b",
+    r"\b(?:end|cut off|put an end to) (?:the|these|all|your|those|my) (?:\w+ )?(?:texts|messages|reminders|txts)\b",
+    # a partial opt-out: one of the reminders dropped ("drop the day-before one", "stop the extra ones")
+    r"\b(?:reminders?|texts?|messages?)\b.{0,80}\b(?:drop|stop|skip|cut|remove|lose)\b (?:the |those |these |that )?(?:\w+[ -]){0,3}?ones?\b",
+    r"\b(?:drop|stop|skip|cut|remove|lose)\b (?:the |those |these |that )?(?:\w+[ -]){0,3}?ones?\b.{0,80}\b(?:reminders?|texts?|messages?)\b",
     # a short text that ends refusing "this" (a stranger's "who is this? I don't want this")
     r"^(?:\W*\w+){0,6}?\W*\b(?:ya )?no (?:quiero|queremos|deseo) (?:recibir )?(?:esto|estos|eso|esos)\W*$",
     r"^(?:\W*\w+){0,6}?\W*\b(?:i )?(?:dont|do not) want (?:this|these|any of this)\W*$",
@@ -610,6 +644,8 @@ def opt_out(t: InboundText) -> SafetyHit | None:
     word = t.bare.lower()
     if word in ("st0p", "s top", "stopp", "stoppp", "sto p", "stop stop", "stop stop stop", "unsub", "opt out", "opt out please", "stop all"):
         return SafetyHit("opt_out", None, "carrier keyword (variant)")
+    if _mistyped_stop(word):
+        return SafetyHit("opt_out", None, "carrier keyword (mistyped)")
     if _UNDO.search(canon):
         return None
     for clause in re.split(r"[.,;:!?\n]+|\s-\s|\bbut\b|\band\b|\bpero\b|\by\b", canon):
@@ -620,6 +656,32 @@ def opt_out(t: InboundText) -> SafetyHit | None:
         if not _stop_trap(canon, m):
             return SafetyHit("opt_out", None, "asks to stop texts")
     return None
+
+
+# English words one key from STOP that a patient might send alone
+_NEAR_STOP_WORDS = frozenset({"step", "shop", "spot", "stay", "atop", "slop", "stow", "stoa", "soup", "stomp", "store", "stood"})
+
+
+def _mistyped_stop(word: str) -> bool:
+    """A whole text one slip from STOP ("stip", "sto", "stoo", "sotp"): a thumb that meant the
+    keyword. Swaps, one wrong, one missing or one extra letter; real words left alone."""
+    word = word.strip(" .!")
+    if not 3 <= len(word) <= 5 or not word.isalpha() or word in _NEAR_STOP_WORDS or word[0] != "s":
+        return False
+    return _one_edit(word, "stop")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance exactly 1 (or 0) between two short words."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 _TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|calling|phoning|ringing|the calls|llamar\w*|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing) (?:my|the|his|her|our) (?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim)\w*)")
