@@ -76,8 +76,9 @@ class Live:
     """The served stack and the real ids the hooks mix into generated requests."""
 
     def __init__(self, url: str, token: str, ids: dict[str, list[str]], links: list[str], types: list[str],
-                 days: list[str], slots: list[dict]) -> None:
+                 days: list[str], slots: list[dict], role_tokens: dict[str, str] | None = None) -> None:
         self.url, self.token, self.ids, self.links, self.types, self.days = url, token, ids, links, types, days
+        self.role_tokens = role_tokens or {}  # the other roles' demo users (front desk, clinical, billing)
         self.starts = [s["start"] for s in slots]  # open slots of the first type
         self.providers = sorted({s["provider"] for s in slots})
 
@@ -91,7 +92,7 @@ def live():
     from careloop.booking.links import mint
     from careloop_local import demo
     from careloop_local.http import LocalHttp
-    from careloop_local.runtime import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
+    from careloop_local.runtime import DEMO_STAFF_BY_ROLE, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
 
     # Powertools sets the level of the one "careloop" logger every handler module shares: put it
     # back afterwards, or later tests in this process find their warnings silenced
@@ -123,7 +124,9 @@ def live():
         types = [t["id"] for t in _get(f"{url}/booking/api/types?t={links[0]}")["types"]]
         days = [(svc.clock.now() + timedelta(days=n)).date().isoformat() for n in (0, 2, 9)]
         slots = _get(f"{url}/booking/api/slots?t={links[0]}&type={types[0]}&from={days[1]}&days=5")["slots"]
-        yield Live(url, token, ids, links, types, days, slots[:10])
+        roles = {role: _sign_in(url, email, DEMO_STAFF_PASSWORD) for role, email in DEMO_STAFF_BY_ROLE.items()
+                 if email != DEMO_STAFF_EMAIL}
+        yield Live(url, token, ids, links, types, days, slots[:10], roles)
     finally:
         server.shutdown()
         stack.stop()
@@ -193,6 +196,24 @@ def test_the_staff_api_answers_as_documented(case, real_ids):
                            checks=CHECKS, timeout=60)
 
 
+ROLE_EXAMPLES = max(1, EXAMPLES // 3)  # each case is sent once per role: three roles
+
+
+@staff.parametrize()
+@_budget(ROLE_EXAMPLES)
+def test_the_staff_api_answers_every_role_as_documented(case, real_ids):
+    # the same generated request as the front desk, the clinical team and billing: what a role may
+    # not do is a documented 403, never a 5xx or an undeclared answer
+    assert set(real_ids.role_tokens) == {"front_desk", "clinical", "billing"}
+    for role, token in real_ids.role_tokens.items():
+        response = case.call_and_validate(base_url=real_ids.url + "/api", headers={"Authorization": token},
+                                          checks=CHECKS, timeout=60)
+        BY_ROLE.setdefault(role, []).append(response.status_code)
+
+
+BY_ROLE: dict[str, list[int]] = {}  # the other roles' answers, for the check at the end
+
+
 @booking.parametrize()
 @_budget(8 * EXAMPLES)
 def test_the_booking_routes_answer_as_documented(case, real_ids):
@@ -228,3 +249,11 @@ def test_the_generated_requests_reached_behind_the_ids():
     # read of the staff API did (real patient, workflow and appointment ids)
     assert _documented(BOOKING_DOC) - reached == set(), {op: ANSWERED.get(op) for op in _documented(BOOKING_DOC)}
     assert {op for op in _documented(STAFF_DOC) if op.startswith("GET ")} - reached == set()
+
+
+def test_every_role_was_both_served_and_refused():
+    if not BY_ROLE:
+        pytest.skip("reads what this file's role test was answered: run the whole file")
+    for role, statuses in BY_ROLE.items():
+        # each role reads the inbox and the patients (2xx) and is refused what is not its job (403)
+        assert any(200 <= s < 300 for s in statuses) and 403 in statuses, (role, sorted(set(statuses)))
