@@ -452,3 +452,44 @@ def test_opt_outs_phrased_as_a_preference_a_slip_or_in_spanglish(text):
 @pytest.mark.parametrize("text", ["step", "shop", "Spot", "Stay", "soup"])
 def test_real_words_one_key_from_stop_are_not_opt_outs(text):
     assert classify(text).intent != "opt_out", text
+
+
+# --- dev9 / dev10 round: emergencies in a layperson's words, third-person reports, opt-out verbs ---
+@pytest.mark.parametrize("text", [
+    "on a scale of one to ten this is a 12, cracked a molar on a popcorn kernel, any slots?",
+    "my toddler rolled off the bed and hit the floor, she vomited and keeps dozing off, is the doctor in?",
+    "knocked my head on the shelf and now I'm seeing double, can I come in today",
+    "my dad's diabetic, the sore on his toe turned black and he has a fever, when is the next opening",
+    "the gauze keeps filling, it's been gushing since the extraction",
+    "two weeks after the c-section and I'm soaking through a pad every hour, do I need an appointment?",
+    "tight feeling in my jaw and left arm, sweating and sick to my stomach, is it my tooth?",
+    "my wife has type 1 and she's acting drunk and won't answer me right, can the doctor see her",
+    "my gums have been swollen since the root canal last week and the fever comes on and off",
+    "what would happen if someone took a whole bottle of tylenol? asking hypothetically",
+    "the school counselor called, my son posted online that he wants to die",
+])
+def test_layperson_emergencies_and_reported_words_are_urgent(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "could you pause the reminders while I'm abroad for the summer?",
+    "I will block this number if these texts don't stop",
+    "I'd like to stop receiving the marketing texts, thanks",
+    "no more promo messages please",
+    "por favor desuscríbanme de los mensajes",
+    "if you can't send only one reminder, just turn them all off",
+])
+def test_opt_outs_by_every_verb(text):
+    p = classify(text)
+    assert p.intent == "opt_out" or p.details.get("also_opt_out"), text
+
+
+@pytest.mark.parametrize("text", [
+    "can a nurse hold my son during the shots this time?",  # "hold" is not "pause the texts"
+    "how do I stop getting the email reminders but keep the texts?",  # another channel
+    "please stop calling my cell, texting is fine",
+    "dejen de llamarme, prefiero los mensajes",
+])
+def test_the_same_verbs_about_calls_emails_or_a_child_are_not_opt_outs(text):
+    assert classify(text).intent != "opt_out", text

@@ -209,6 +209,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:how many|what amount of|cuantas|cuantos) (?:\w+ ){0,3}(?:pills|tablets|pastillas|tabletas) (?:\w+ ){0,5}(?:to (?:die|not wake|sleep forever|be fatal|overdose|end)|(?:is|are|would be|would) (?:fatal|lethal|deadly|too many|kill)|para (?:no despertar|dormir para siempre|acabar))",
         r"\b(?:the )?(?:most|max\w*) (?:\w+ ){0,2}(?:a person|someone|one|i|you) (?:can|could) take\b.{0,40}\b(?:too much|before|dangerous|fatal)\b", r"\bhow much (?:\w+ ){0,4}(?:would be|is|would) too much\b",
         r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b",
+        r"\bwhat (?:happens|would happen|will happen) if (?:someone|somebody|a person|i|you|he|she) (?:takes?|took|doubles? up|doubled up|injects?|injected|ate|swallow\w*|drinks?|drank)\b.{0,50}\b(?:insulin|pills|tylenol|advil|meds|medication|bottle|a lot|too much|all of|whole)\b",
+        r"\b(?:double[sd]? up|doubling up|took double|triple[sd]? up)\b.{0,30}\b(?:insulin|pills|meds|medication)\b.{0,40}\b(?:a lot|hypothetical\w*|asking for a friend|what happens)\b",
         r"\b(?:refill\w*|more|extra)\b(?:\W+\w+){0,5}?\W+(?:dont ask why|no pregunten (?:por que|para que)|saving them (?:up )?for something)\b|\bsaving them (?:up )?for something\b",
         r"\b(?:how long|how many|how much|cuant[oa]s?|cuanto tiempo)\b(?:\W+\w+){0,4}?\W+(?:\d{2,}|a (?:bottle|bunch)) (?:\w+ )?(?:tylenol|advil|aspirin|pills|tablets|paracetamol\w*|pastillas|tabletas|gabapentin\w*|ibuprofen\w*)\b",
         r"\b(?:how many|cuant[oa]s)\b(?:\W+\w+){0,4}?\W+(?:tylenol|advil|pills|tablets|pastillas|tabletas|gabapentin\w*|paracetamol\w*)\b.{0,40}\b(?:shut|liver|higado|peligros\w*|dangerous|fatal|kill|de un jalon|de golpe|at once)\b", r"\b(?:saving|stockpiling|hoarding|collecting|stocking up on|guardando|juntando) (?:up )?(?:all )?(?:my |mis |las )?(?:pills|meds|medication|pastillas|medicinas|painkillers)\b",
@@ -255,6 +257,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     "another person's words": _rx(
         r"\b(?:says|said|keeps saying|told me|told us|texted|posted|wrote|saying) (?:that )?(?:he|she|they) (?:wants? to|wished|wishes|would rather|is going to|was going to|doesnt want to|dont want to|does not want to|didnt want to) (?:die|be dead|not be here|disappear|end it|live|be alive|hurt (?:himself|herself|themselves)|wake up|be around)\b",
         r"\b(?:says|said|keeps saying|told me|thinks) (?:that )?(?:we|everyone|the family|i|they) (?:would be|are|will be|d be) better off without (?:him|her|them)\b",
+        r"\b(?:wants|wanted) to (?:die|be dead|not be (?:alive|here)|kill (?:him|her|them)sel(?:f|ves)|end (?:it|his life|her life))\b",
+        r"\b(?:says|said|wrote|writes|texted|posted|told \w+)\b(?:\W+\w+){0,6}?\W+that (?:he|she|they) (?:wants? to|wished|wishes|is going to) (?:die|be dead|disappear|end it|not be here)\b",
         r"\b(?:dice|dijo|anda diciendo|me dijo) que (?:ya )?(?:no )?quiere (?:morir\w*|vivir|estar aqui|desaparecer|despertar|seguir)\b",
         r"\b(?:dice|dijo|piensa) que (?:seria|estariamos|estamos) mejor sin (?:el|ella)\b",
     ),
@@ -311,7 +315,9 @@ MEDICAL = _rx(
     r"\bbleed\w* (?:nonstop|non stop|non-stop|constantly|profusely|continuously|all (?:day|night))\b", r"\b(?:nonstop|non stop) bleed",
     r"\bsangr\w* (?:sin parar|todo el dia|toda la noche)\b", r"\bkeeps? (?:on )?bleeding\b", r"\bbleeding and bleeding\b", r"\bstill bleeding\b",
     r"\b(?:heavy|heavily|severe|lots of|a lot of) (?:bleeding|blood)\b", r"\bbleeding (?:heavily|a lot|badly|so much|everywhere)",
-    r"\bblood everywhere\b", r"\bsoak\w* (?:through|the)", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
+    r"\bblood everywhere\b", r"\bsoak\w* (?:through|the)", r"\bsoak\w* (?:through )?(?:a|an|one|my|\d+)? ?(?:\w+ )?(?:pads?|toallas?|gauzes?|towels?|shirt)\b",
+    r"\bgush\w*\b", r"\b(?:pouring|spurting|squirting) (?:out )?(?:blood|from)\b|\bblood (?:is )?(?:pouring|spurting|squirting)\b", r"\b(?:sale|salia|sangra) a chorros\b|\bchorreando sangre\b",
+    r"\bclots? (?:bigger|larger|the size of|as big as)\b|\bcoagulos? (?:grandes|mas grandes|enormes|del tamano)\b", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
     r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b",
     r"\bno (?:para|paro|deja|dejo|ha parado|ha dejado) de sangrar", r"\bsangr\w* (?:mucho|demasiado|sin parar)",
     r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*|emo_blood", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
@@ -356,6 +362,16 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:almost|nearly|about to|going to|gonna|feel like i am going to|feels like i might) (?:faint|pass out|black out|collapse)\b",
     r"\b(?:perdi|perdio|perdimos) el conocimiento\b", r"\bse (?:me|le) (?:fue|va) el mundo\b", r"\bme desvaneci\b", r"\bse desvanecio\b", r"\bse (?:me|le) nublo (?:todo|la vista)\b",
     r"\bwent down\b.{0,30}\b(?:floor|ground|hit (?:his|her|my) head)\b", r"\bhit (?:his|her|my) head\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|sleepy|drowsy|dizzy)\b",
+    r"\b(?:fell|fall(?:en)?|hit|banged|bumped|knocked|se cayo|se pego|se golpeo|me cai|me pegue|me golpee)\b.{0,80}\b(?:threw up|throw\w* up|vomit\w*|keeps? falling asleep|falling asleep|hard to wake|drowsy|seeing double|double vision|vomito|vomitando|somnolient\w*|no (?:se )?despierta|se (?:queda|esta quedando) dormid[oa])\b",
+    r"\bseeing double\b|\bdouble vision\b|\bveo doble\b|\bve doble\b",
+    # heart attack as women and older adults have it (AHA): jaw, back or arm with sweat or nausea
+    r"\b(?:pressure|pain|ache|tight\w*|heavy|heaviness|dolor|presion)\b.{0,40}\b(?:jaw|upper back|shoulders?|left arm|arms?|neck|espalda|mandibula|quijada|brazo|hombros?)\b.{0,60}\b(?:sweat\w*|nause\w*|clammy|sudo\w*|sudando|nausea\w*|mare\w*|vomit\w*|short of breath|falta de aire)\b",
+    r"\b(?:sweat\w*|nause\w*|clammy|sudo\w*|sudando)\b.{0,60}\b(?:pressure|pain|ache|tight\w*|dolor|presion)\b.{0,30}\b(?:jaw|upper back|shoulders?|left arm|neck|espalda|mandibula|quijada|brazo)\b",
+    # hypoglycaemia as a relative sees it: acting drunk, sweating, not answering
+    _near(r"type (?:1|one|2|two)|diabetic|diabetes|insulin|diabetico|diabetica|insulina",
+          r"acting (?:drunk|weird|strange|confused|funny|off)|(?:wont|doesnt|cant|will not|does not) (?:answer|respond|make sense)|not making sense|como borrach[oa]|no (?:me )?(?:responde|contesta) bien|no tiene sentido lo que dice", 15),
+    # a wound turning black or smelling (diabetic foot, infection)
+    _near(r"wound|cut|sore|ulcer|toe|foot|feet|herida|llaga|ulcera|dedo|pie", r"(?:turn\w*|went|gone|going|getting|is|se (?:puso|esta poniendo|le puso)) (?:all )?(?:black|negr[oa]|purple|morad[oa])|smell\w* (?:bad|awful|terrible|rotten|funny)|huele (?:feo|mal|horrible|a podrido)|red streaks?|rayas rojas", 8),
     # blood pressure crisis (AHA: 180/120)
     r"\b(?:1[89]\d|2\d\d) ?(?:/|over|sobre) ?(?:1[1-9]\d|\d{2})\b",
     # anaphylaxis after a new medicine, casual
@@ -401,7 +417,7 @@ MEDICAL_CASUAL = _rx(
 SEVERE_PAIN = _rx(
     r"\bkill+(?:ing|in)? me\b", r"\bme (?:esta|estan)? ?matando\b", r"\bme mata\b",
     r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at |like )?(?:a |un )?(?:8|9|10)\b", r"\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?(?:9|10)\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))", r"\b(?:pain|dolor)\b.{0,20}\b(?:9|10) (?:or|o) (?:10|11)\b",
-    r"\bunbearable\b", r"\bexcruciating\b", r"\binsoportable\b", r"\bworst (?:pain|headache)\b",
+    r"\bunbearable\b", r"\bexcruciating\b", r"\b(?:scale|escala)\b.{0,40}\b(?:an? |at |en |un )?(?:11|12|15|20|100|eleven|twelve|once|doce)\b", r"\b(?:11|12|15|20|100) (?:out of|of|de) 10\b", r"\binsoportable\b", r"\bworst (?:pain|headache)\b",
     r"\bsevere(?:ly)? (?:pain|tooth|jaw|abdominal|headache|swelling|bleeding|allergic)", r"\bextreme pain\b",
     r"\bin (?:so much|a lot of|severe|terrible|horrible) pain\b", r"\bcrying (?:from|because of|in) (?:the )?pain\b",
     r"\bpain\w* (?:is |so )?(?:so )?(?:bad|severe|terrible|horrible) (?:i|that)",
@@ -425,7 +441,7 @@ _MILD = lazy(
     r"|\bno (?:me )?duele\b|\bdoesnt hurt\b|\bdont hurt\b|\bno pain\b|\bwithout pain\b|\bsin dolor\b|\bpainless\b"
     r"|\ba (?:little|bit|tiny bit)\b|\bnada (?:urgente|grave|serio)\b|\bno es urgente\b|\bun poco\b|\bun poquito\b"
 )
-_EXTREME_PAIN = lazy(r"\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?10\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))"
+_EXTREME_PAIN = lazy(r"\b(?:scale|escala)\b.{0,40}\b(?:an? |at |en |un )?(?:11|12|15|20|100|eleven|twelve|once|doce)\b|\b(?:11|12|15|20|100) (?:out of|of|de) 10\b|\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?10\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))"
                       r"|\b(?:havent|have not|not|hasnt|has not) slept (?:in|for|since) (?:days|\d+ (?:days|nights)|two|three|four|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
                       r"|\b(?:dos|tres|cuatro|2|3|4) noches sin dormir\b|\b(?:a |un )?(?:9|10) (?:or|o) (?:10|11)\b|\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
 
@@ -465,7 +481,9 @@ _PAST = lazy(
 )
 _PRESENT = lazy(
     r"\b(?:now|right now|today|tonight|still|again|currently|this morning|this afternoon|since (?:yesterday|last night|this morning)|wont stop|keeps|getting worse|worse"
-    r"|(?:more|worse|bigger) (?:and (?:more|worse|bigger) )?(?:every|each) day|more and more|every day since|(?:has|have|is|are) been (?:\w+ ){0,2}(?:swelling|bleeding|getting)|chills)\b"
+    r"|(?:more|worse|bigger) (?:and (?:more|worse|bigger) )?(?:every|each) day|more and more|every day since|(?:has|have|is|are) been (?:\w+ ){0,2}(?:swelling|bleeding|getting)|chills|on and off|off and on|every (?:hour|half hour|few (?:min|minutes|hours)|\d+ (?:min|minutes|hours))|cada (?:hora|media hora|rato))\b"
+    r"|\b(?:has|have|is|are|ive|its|hes|shes) been (?:\w+ ){0,2}?(?:puffy|swollen|swelling|bleeding|getting|hurting|aching|throbbing|oozing)\b"
+    r"|\bsince (?:my|the|his|her) (?:\w+ ){0,2}?(?:filling|extraction|surgery|visit|appointment|procedure|root canal|crown|implant|cleaning|pull)\b"
     r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando|desde (?:ayer|anoche|hoy|esta manana|hace)|cada (?:dia|vez) (?:mas|peor)|escalofrios)\b"
 )
 _RESOLVED = lazy(
@@ -579,7 +597,7 @@ OPT_OUT = _rx(
     r"\b(?:stop|quit|cease) (?:texting|sending|messaging|contacting|reminding|txting|msging)\b", rf"\bstop (?:the|these|all|your|those|ur) (?:\w+ )?{_MSG}",
     r"\bunsubscrib\w*\b", r"\bopt(?:ed)?(?: me)? ?out\b", r"\boptout\b",
     r"\bcancel\w* (?:all |the |my |these |your |those |this |ur |mi |la |los |las |sus |su |el |de )?(?:text|sms|message|reminder|notification|mensaje|recordatorio|texto)", r"\bcancel\w* (?:my |the )?(?:text|sms|message|reminder) (?:subscription|suscripcion)",
-    r"\b(?:desuscribir|desuscribirme|desinscribir)",
+    r"\b(?:desuscrib|desinscrib|desubscrib|dessuscrib)\w*",
     r"\b(?:remove|delete|erase) (?:me|my number|this number|my (?:\w+ )?(?:number|phone|cell)|my \w+s (?:number|phone)|\w+s number)(?: (?:off|from))?\b(?! (?:the )?(?:appointment|schedule|waitlist|wait list|waiting list))",
     r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\b(?:take|took|taking) (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of )?(?:schedule|appointment|calendar|books|wait))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",
     rf"\b(?:dont|do not|never|pls dont|please dont|please do not) (?:ever )?(?:text|txt|message|msg|contact|sms|send me (?:any )?(?:more |another )?{_MSG})",
@@ -621,6 +639,11 @@ OPT_OUT = _rx(
     # a partial opt-out: one of the reminders dropped ("drop the day-before one", "stop the extra ones")
     r"\b(?:reminders?|texts?|messages?)\b.{0,80}\b(?:drop|stop|skip|cut|remove|lose)\b (?:the |those |these |that )?(?:\w+[ -]){0,3}?ones?\b",
     r"\b(?:drop|stop|skip|cut|remove|lose)\b (?:the |those |these |that )?(?:\w+[ -]){0,3}?ones?\b.{0,80}\b(?:reminders?|texts?|messages?)\b",
+    r"\b(?:pause|suspend|hold off on|put a hold on|freeze) (?:the |these |all |your |my |those )?(?:\w+ )?(?:text\w*|txt\w*|messages?|sms|reminders?|notifications?|alerts?|mensajes|textos|recordatorios)\b",
+    r"\bblock\w* (?:this|your|the|ur|you|u)(?: number| #| sender)?\b.{0,40}\b(?:dont|do not|stop|keep|again|more)\b|\b(?:if|unless)\b.{0,40}\b(?:stop|dont stop)\b.{0,30}\bblock\w*\b",
+    rf"\bstop (?:getting|receiving|being sent) (?:the |these |your |any |all )?(?!e ?mail|mail|phone|voice|call|robo ?call)(?:\w+ )?{_MSG}",
+    r"\bno (?:more|further) (?!e ?mail|mail|phone|voice|call)\w+ (?:text\w*|txt\w*|messages?|sms|reminders?|notifications?|alerts?)\b",
+    rf"\b{_MSG}\b.{{0,80}}\b(?:turn|shut|switch) (?:them|it|these|those|all of them|all) (?:all )?off\b",
     # a short text that ends refusing "this" (a stranger's "who is this? I don't want this")
     r"^(?:\W*\w+){0,6}?\W*\b(?:ya )?no (?:quiero|queremos|deseo) (?:recibir )?(?:esto|estos|eso|esos)\W*$",
     r"^(?:\W*\w+){0,6}?\W*\b(?:i )?(?:dont|do not) want (?:this|these|any of this)\W*$",
@@ -755,5 +778,5 @@ def keeps_texts(canon: str) -> bool:
 _WANTS_TEXTS = lazy(
     r"\b(?:text|txt|message) me (?:instead|only|please|back)\b|\b(?:prefer|rather have|rather get) (?:a )?(?:texts?|txts?|messages?)\b"
     r"|\b(?:the )?(?:texts|reminders|messages) (?:are|r) (?:fine|ok|okay|great|helpful|good)\b|\bi like the (?:reminders|texts)\b"
-    r"|\b(?:mejor|prefiero|solo) (?:por )?(?:mensajes?|textos?)\b|\b(?:los )?(?:mensajes|recordatorios) (?:estan bien|son (?:muy )?utiles)\b"
+    r"|\b(?:texting|texts?) (?:is |are )?(?:fine|ok|okay|better|works?|great)\b|\b(?:mejor|prefiero|solo) (?:por )?(?:los |las )?(?:mensajes?|textos?)\b|\b(?:los )?(?:mensajes|recordatorios) (?:estan bien|son (?:muy )?utiles)\b"
 )
