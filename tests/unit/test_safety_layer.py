@@ -493,3 +493,38 @@ def test_opt_outs_by_every_verb(text):
 ])
 def test_the_same_verbs_about_calls_emails_or_a_child_are_not_opt_outs(text):
     assert classify(text).intent != "opt_out", text
+
+
+# --- dev11 / dev12 round: dental emergencies written as routine requests, understated people ---
+@pytest.mark.parametrize("text", [
+    "confirming Monday, btw the swelling seems to be moving down toward my collarbone",
+    "se me inflamaron los párpados y me salió sarpullido con la pastilla nueva",
+    "my son took a ball to the mouth and his front tooth got pushed up into the gum",
+    "me pegaron en la boca y tengo un diente flojo y la encía abierta",
+    "it's been bleeding since this morning after the extraction and it has not slowed at all",
+    "is 38.6 normal the day after a root canal?",
+    "desde la extracción la cara se me va inflando, parezco globo",
+    "can you see me sooner, the abscess popped and now I have chills",
+    "el flemón ya me llega hasta el ojo",
+    "fell off a ladder, pretty sure my jaw is broken, can I still come Tuesday?",
+    "got punched and now my teeth don't line up when I close",
+    "heads up there's a lump the size of a walnut on my gum, see you Friday",
+    "been setting some of my pain pills aside, got enough now for what I have planned",
+    "how many of the oxy would be too many, just wondering",
+    "doesn't matter after this Friday anyway, cancel whatever",
+    "there's a rifle in the truck and lately I've been thinking about using it",
+    "nobody's gonna miss me if I don't show up",
+    "ya puse en orden los papeles, no creo que regrese",
+    "chainsaw slipped and cut my leg, the towel is soaking thru",
+    "my whole family has headaches and feels sick since we turned the heater on",
+    "my hand got crushed in the machine at work, can you see me?",
+    "el dolor de muela no me deja dormir, van tres noches",
+])
+def test_routine_sounding_dental_and_understated_emergencies_are_urgent(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", ["quit blowing up my phone", "Dejad de enviarme mensajes"])
+def test_rude_and_vosotros_opt_outs(text):
+    p = classify(text)
+    assert p.intent == "opt_out" or p.details.get("also_opt_out"), text

@@ -102,6 +102,9 @@ _SELF_HARM_DIRECT = _rx(
     r"\b(?:ways|how) to (?:end it|die|kill myself|end my life|not wake up)\b", r"\bresearch\w* (?:ways|how) to\b.{0,20}\b(?:end|die|kill|overdose)\b",
     r"\b(?:tengo|ya tengo|tiene|ya tiene) (?:planead[oa]|planificad[oa]|pensad[oa]|decidid[oa]) (?:mi|su) salida\b(?! (?:del?|al?|para|a las|hacia)\b)", r"\b(?:my|an) exit (?:planned|ready|figured out)\b",
     r"\b(?:nobody|no one|noone) needs me\b", r"\bnadie me necesita\b",
+    r"\bnadie (?:me )?(?:va|iba) a (?:extranar|notar|echar de menos)\b", r"\b(?:nobody|no one|noone) (?:is going to|is gonna|gonna) (?:miss|notice|care)\b",
+    r"\bif i (?:dont|do not|never|cant) (?:make it|show up|come|get there)\b.{0,50}\b(?:did it|went through with it|finally)\b",
+    r"\b(?:gun|rifle|shotgun|pistol|firearm|escopeta|pistola|arma)\b.{0,80}\b(?:de otra (?:forma|manera)|look(?:ing)? at it differently|thinking about (?:it|using it)|pensando en (?:ella|usarla)|tempt\w*|me llama)\b",
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
     r"\b(?:darme|pegarme|meterme) un (?:tiro|balazo)\b", r"\b(?:me quiero|quiero|me voy a|voy a|ganas de) (?:dar|pegar)(?:me)? un (?:tiro|balazo)\b",
 )
@@ -160,7 +163,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:put|putting|get|getting|got|have|had|set|setting) (?:all )?(?:of )?(?:my|our) (?:affairs|things|papers|life|house) in order\b", r"\baffairs in order\b",
         r"\b(?:made|making|wrote|writing|updated|updating|finished|signed|finalized) (?:out )?(?:my|a) (?:will|testament)\b",
         r"\b(?:arreglando|arregle|arreglar|poner|puse|poniendo|dejar|deje|dejando|tengo) (?:todos |todas )?(?:mis|todos mis) (?:asuntos|papeles|cosas|pendientes) (?:en orden|arreglad\w+)\b",
-        r"\b(?:dejar|deje|dejando|dejo|puse|pongo|poniendo|poner|tengo|arregle|arreglando) (?:ya )?todo (?:en orden|arreglado|listo)\b", r"\b(?:hice|haciendo|escribi|hacer) (?:mi )?testamento\b",
+        r"\b(?:dejar|deje|dejando|dejo|puse|pongo|poniendo|poner|tengo|arregle|arreglando) (?:ya )?todo (?:en orden|arreglado|listo)\b", r"\b(?:hice|haciendo|escribi|hacer) (?:mi )?testamento\b", r"\b(?:ya )?(?:arregle|deje arreglado|puse en orden) (?:lo de )?(?:la casa|los papeles|el testamento|mis cosas|todo)\b",
     ),
     # "feeling like a burden" (988)
     "feels a burden": _rx(
@@ -180,7 +183,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:dont|no need to) (?:book|schedule|bother) (?:\w+ ){0,5}(?:i wont|i will not) be (?:here|around)\b", r"\bwont be (?:a )?(?:patient|here) much longer\b",
         r"\bya no (?:voy a )?(?:estar|estare) (?:aqui|aca|para (?:esa|la|mi|entonces|eso)|por aqui|vivo|viva)\b",
         r"\bno (?:voy a|creo (?:que )?(?:vaya a|voy a)?) (?:estar|llegar) (?:viv[oa]|aqui|para (?:esa|la) cita)\b",
-        r"\bpara entonces ya no (?:voy a estar|estare|estoy)\b", r"\ba donde voy\b", r"\bno voy a estar para\b",
+        r"\bpara entonces ya no (?:voy a estar|estare|estoy)\b", r"\bno creo que (?:vuelva|regrese)\b", r"\ba donde voy\b", r"\bno voy a estar para\b",
         r"\bno (?:me|lo|la|nos|los) (?:iban|van|vamos|vas|va) a volver a ver\b", r"\b(?:wont|will not|never) see (?:me|him|her) again\b",
         r"\bno (?:llego|voy a llegar|paso|creo llegar) (?:al|a|del|hasta el) (?:otro|proximo|siguiente) (?:mes|ano)\b", r"\b(?:wont|will not|dont think i will) make it (?:to|till|until) (?:next|the next) (?:month|year|visit|appointment)\b",
     ),
@@ -188,6 +191,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     "no point in treatment": _rx(
         r"\b(?:no|whats the|what is the|dont see the|dont see any|see no) point (?:in|of|to) (?:treatment|treating|fixing|getting|taking|continuing|my (?:meds|medication|treatment|teeth|health)|any of (?:it|this)|trying|bothering|anything|it anymore)\b(?!.{0,40}\bif\b)",
         r"\b(?:it|nothing|none of (?:it|this)) (?:doesnt|wont|will not|does not) matter (?:anymore|any more|soon|where)\b",
+        r"\b(?:wont|will not|doesnt|does not) matter (?:after (?:this|the|next) (?:weekend|week|month|\w+day)|by then|soon)\b",
         r"\bwhy bother (?:with|fixing|treating|taking|getting)\b", r"\bnot worth (?:fixing|treating|saving) (?:me|anymore)\b",
         r"\b(?:stopped|stopping|quit|quitting) (?:taking )?(?:all )?(?:of )?(?:my )?(?:meds|medication|medicine|insulin|treatment|pills)\b.{0,60}\b(?:point|matter|care anymore|done with|give up|gave up)\b",
         r"\b(?:ya )?no tiene (?:caso|sentido) (?:seguir|el tratamiento|tratarme|arreglar\w*|nada|vivir|ir|venir)\b",
@@ -209,6 +213,9 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:how many|what amount of|cuantas|cuantos) (?:\w+ ){0,3}(?:pills|tablets|pastillas|tabletas) (?:\w+ ){0,5}(?:to (?:die|not wake|sleep forever|be fatal|overdose|end)|(?:is|are|would be|would) (?:fatal|lethal|deadly|too many|kill)|para (?:no despertar|dormir para siempre|acabar))",
         r"\b(?:the )?(?:most|max\w*) (?:\w+ ){0,2}(?:a person|someone|one|i|you) (?:can|could) take\b.{0,40}\b(?:too much|before|dangerous|fatal)\b", r"\bhow much (?:\w+ ){0,4}(?:would be|is|would) too much\b",
         r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b",
+        r"\bhow many\b(?:\W+\w+){0,5}?\W+(?:is|are|would be|will be|counts as) too many\b", r"\bcuant[oa]s\b.{0,40}\b(?:son|serian|seria) demasiad[oa]s?\b",
+        r"\bstockpil\w*\b|\bhoard\w* (?:it|them|my|pills|meds)\b",
+        r"\b(?:putting|put|setting|set|saving|stashing|hiding|keeping) (?:a few|some|them|pills|\w+) (?:aside|away|back)\b.{0,60}\b(?:planned|plan|for later|for something|got plenty|enough|what i)\b",
         r"\bwhat (?:happens|would happen|will happen) if (?:someone|somebody|a person|i|you|he|she) (?:takes?|took|doubles? up|doubled up|injects?|injected|ate|swallow\w*|drinks?|drank)\b.{0,50}\b(?:insulin|pills|tylenol|advil|meds|medication|bottle|a lot|too much|all of|whole)\b",
         r"\b(?:double[sd]? up|doubling up|took double|triple[sd]? up)\b.{0,30}\b(?:insulin|pills|meds|medication)\b.{0,40}\b(?:a lot|hypothetical\w*|asking for a friend|what happens)\b",
         r"\b(?:refill\w*|more|extra)\b(?:\W+\w+){0,5}?\W+(?:dont ask why|no pregunten (?:por que|para que)|saving them (?:up )?for something)\b|\bsaving them (?:up )?for something\b",
@@ -273,8 +280,8 @@ _DENTAL_WORK = (
     r"endodoncia|extraccion|sacaron|cirugia|muela|implante|empaste|operacion"
 )
 _BABY = r"baby|babys|infant|newborn|\d+ (?:month|week|mo|wk)s? old|\d+ (?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
-_FEVER = r"fever\w*|temp(?:erature)?|burning up|fiebre|calentura|ardiendo"
-_SWELL = r"swell\w*|swollen|hinch\w*|inflamad\w*|inflamacion"
+_FEVER = r"fever\w*|temp(?:erature)?|temperatura|termometro|thermometer|3[89]\.\d|10[0-4]\.\d|burning up|fiebre|calentura|ardiendo"
+_SWELL = r"swell\w*|swollen|hinch\w*|inflam\w*"
 _PAIN = r"pain\w*|hurt\w*|ache\w*|aching|throb\w*|toothache|tooth|teeth|molar|jaw|gums?|dolor|duele|muela|diente"
 
 MEDICAL = _rx(
@@ -315,12 +322,12 @@ MEDICAL = _rx(
     r"\bbleed\w* (?:nonstop|non stop|non-stop|constantly|profusely|continuously|all (?:day|night))\b", r"\b(?:nonstop|non stop) bleed",
     r"\bsangr\w* (?:sin parar|todo el dia|toda la noche)\b", r"\bkeeps? (?:on )?bleeding\b", r"\bbleeding and bleeding\b", r"\bstill bleeding\b",
     r"\b(?:heavy|heavily|severe|lots of|a lot of) (?:bleeding|blood)\b", r"\bbleeding (?:heavily|a lot|badly|so much|everywhere)",
-    r"\bblood everywhere\b", r"\bsoak\w* (?:through|the)", r"\bsoak\w* (?:through )?(?:a|an|one|my|\d+)? ?(?:\w+ )?(?:pads?|toallas?|gauzes?|towels?|shirt)\b",
+    r"\bblood everywhere\b", r"\bsoak\w* (?:through|thru|the)", r"\bsoak\w* (?:through )?(?:a|an|one|my|\d+)? ?(?:\w+ )?(?:pads?|toallas?|gauzes?|towels?|shirt)\b",
     r"\bgush\w*\b", r"\b(?:pouring|spurting|squirting) (?:out )?(?:blood|from)\b|\bblood (?:is )?(?:pouring|spurting|squirting)\b", r"\b(?:sale|salia|sangra) a chorros\b|\bchorreando sangre\b",
     r"\bclots? (?:bigger|larger|the size of|as big as)\b|\bcoagulos? (?:grandes|mas grandes|enormes|del tamano)\b", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
     r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b",
     r"\bno (?:para|paro|deja|dejo|ha parado|ha dejado) de sangrar", r"\bsangr\w* (?:mucho|demasiado|sin parar)",
-    r"\bbleed\w*\b.{0,40}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*|emo_blood", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
+    r"\bbleed\w*\b.{0,80}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*|emo_blood", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
     # dental trauma
     r"\bknock\w* (?:out|loose)\b", r"\btooth (?:got )?knocked\b", r"\bbroke (?:his|her|my) jaw\b",
     r"\bjaw (?:is )?locked\b", r"\bcant open (?:my|his|her) mouth\b", r"\bno puedo abrir la boca\b",
@@ -334,7 +341,8 @@ MEDICAL = _rx(
     r"\b(?:fever|temp\w*|fiebre) (?:of |is |de )?(?:10[3-9]|39\.[5-9]|4[01])\b", r"\b10[3-6](?:\.\d)? (?:fever|temp|on the thermometer)",
     r"\b(?:10[3-6]|39\.[5-9]|4[01])(?:\.\d)? (?:de |of |degrees? (?:of )?|grados (?:de )?)?(?:fiebre|fever|calentura|temperatura)\b",
     # swelling: face, eye, airway, or after dental work
-    _near(_SWELL, r"face|cheek|jaw|eye|neck|throat|tongue|lip|lips|cara|mejilla|cachete|ojo|cuello|garganta|lengua|boca", 5),
+    _near(_SWELL, r"face|cheek|jaw|eyes?|eyelids?|neck|throat|tongue|lip|lips|collarbone|clavicle|cara|mejilla|cachete|ojos?|parpados?|cuello|garganta|lengua|boca|clavicula", 5),
+    _near(r"puff\w*|inflad[oa]s?|infland\w*|inflo|globos?|balloon\w*|hamster|no me cabe", r"face|cheek|cara|cachete|mejilla|eyes?|eyelids?|parpados?|lips?|labios?|ojos?|tongue|lengua", 5),
     _near(_SWELL, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
     _near(r"pregnant|pregnancy|embarazada|embarazo|emo_pregnant", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood", 12),)
@@ -353,7 +361,18 @@ MEDICAL_CASUAL = _rx(
     _near(r"(?:tooth|teeth|front tooth|diente|dientes)\b.{0,20}\b(?:knocked|fell out|came out|popped out|flew out|got hit|se (?:le |me )?(?:cayo|salio|tumbo|zafo)|tumbaron)",
           r"fell|fall|hit|accident|fight|ball|bike|skate\w*|face|trampoline|playground|cayo|golpe|pelea|accidente|bici\w*|pelota|car", 12),
     # spreading swelling / infection after dental work (ADA)
-    r"\bswelling\b.{0,40}\b(?:spread\w*|moving|going (?:down|up) (?:my|his|her)|down to (?:my|his|her) neck|to (?:my|his|her) eye)\b", r"\bhinchazon\b.{0,40}\b(?:se (?:esta )?(?:extendiendo|pasando|riega)|hasta el (?:ojo|cuello))\b",
+    r"\bswelling\b.{0,40}\b(?:spread\w*|mov(?:e|es|ed|ing)|going (?:down|up) (?:my|his|her)|down to (?:my|his|her) (?:neck|collarbone|chest)|to (?:my|his|her) eye)\b",
+    r"\b(?:swelling|lump|bump|bulto|hinchazon|bola)\b.{0,15}\b(?:the size of an?|del tamano de una?|como una? (?:pelota|naranja|huevo|limon))\b",
+    r"\b(?:flemon|absceso|abscess|pus|infection|infeccion)\b.{0,40}\b(?:ojo|eye|eyelid|parpado|cuello|neck|hasta el|casi no veo|cant see)\b",
+    _near(r"infect\w*|infecc\w*|se infecto|se me infecto", r"face|cheek|jaw|eye|cara|cachete|mejilla|quijada|ojo|swell\w*|hinch\w*|inflam\w*|fever|fiebre|calentura|chills|escalofrios|no me cabe", 10),
+    r"\b(?:bump|pimple|boil|bubble|abscess|absceso|bolita|granito|flemon)\b.{0,40}\b(?:popped|burst|broke|drain\w*|revento|se reviento)\b.{0,60}\b(?:chills|fever|escalofrios|fiebre|calentura|swell\w*|hinch\w*|inflam\w*)\b",
+    _near(r"chills|escalofrios|shivering|shaking all over", _DENTAL_WORK + r"|gums?|encias?", 12),
+    # dental trauma (ADA): a tooth pushed in or loosened by a blow, a broken jaw, a bite that no longer meets
+    r"\b(?:tooth|teeth|diente|dientes)\b.{0,30}\b(?:pushed|shoved|jammed|driven|went|got pushed|se (?:le |me )?(?:metio|hundio)) (?:up |back |in |inside )?(?:into |in |up into |back into )?(?:the |his |her |my )?(?:gums?|encia|back|up|in)\b",
+    r"\b(?:jaw|mandibula|quijada)\b.{0,20}\b(?:broke\w*|broken|fractur\w*|rot[ao]|quebrad[ao])\b",
+    r"\bteeth (?:dont|do not|wont|no longer|dont even) (?:line up|meet|fit together|close)\b|\b(?:los dientes|la mordida) (?:ya )?no (?:me )?(?:cierran|encajan|cierra|coinciden)\b",
+    r"\b(?:dientes? flojos?|diente suelto|se me aflojaron|se (?:le|me) aflojo)\b.{0,60}\b(?:golpe|pegaron|dieron|cai|cayo|accidente|encia abierta|sangr\w*)\b|\b(?:golpe|pegaron|dieron con|me cai|se cayo|accidente)\b.{0,60}\b(?:dientes? flojos?|diente suelto|encia abierta)\b",
+    r"\bencia (?:abierta|rajada|partida)\b", r"\bhinchazon\b.{0,40}\b(?:se (?:esta )?(?:extendiendo|pasando|riega)|hasta el (?:ojo|cuello))\b",
     r"\b(?:pus|puss|abscess|absceso)\b.{0,60}\b(?:fever|swell\w*|fiebre|hinch\w*|face|cara)\b", r"\b(?:fever|swell\w*|fiebre|hinch\w*)\b.{0,60}\b(?:pus|abscess|absceso)\b",
     r"\b(?:cheek|face|jaw|gums?|lip|eye|cachete|mejilla|cara|quijada|encias?)\b.{0,30}\b(?:(?:the )?size of an?|tamano de una?|como una? (?:pelota|naranja|toronja|huevo|limon)|twice (?:the|its) size|ballooned|blown up)\b",
     # fainting, racing heart (AHA)
@@ -372,6 +391,11 @@ MEDICAL_CASUAL = _rx(
           r"acting (?:drunk|weird|strange|confused|funny|off)|(?:wont|doesnt|cant|will not|does not) (?:answer|respond|make sense)|not making sense|como borrach[oa]|no (?:me )?(?:responde|contesta) bien|no tiene sentido lo que dice", 15),
     # a wound turning black or smelling (diabetic foot, infection)
     _near(r"wound|cut|sore|ulcer|toe|foot|feet|herida|llaga|ulcera|dedo|pie", r"(?:turn\w*|went|gone|going|getting|is|se (?:puso|esta poniendo|le puso)) (?:all )?(?:black|negr[oa]|purple|morad[oa])|smell\w* (?:bad|awful|terrible|rotten|funny)|huele (?:feo|mal|horrible|a podrido)|red streaks?|rayas rojas", 8),
+    # injuries at work and on the farm; pain on breathing after a blow; carbon monoxide
+    r"\b(?:chainsaw|saw|auger|mower|machine\w*|grinder|drill|tractor|sierra|motosierra|maquina)\b.{0,40}\b(?:got|cut|caught|hit|mangled|sliced|crushed|corto|agarro|machuco)\b.{0,12}\b(?:my|his|her|mi|su|el|la)? ?(?:leg|hand|arm|fingers?|foot|pierna|mano|brazo|dedos?|pie)\b",
+    r"\b(?:hand|arm|fingers?|foot|leg|mano|brazo|dedos?|pie|pierna)\b.{0,20}\b(?:caught|stuck|crushed|mangled|atrapad[oa]|machucad[oa])\b.{0,20}\b(?:in|en)\b",
+    r"\b(?:hurts?|pain\w*|duele\w*|dolor)\b (?:\w+ ){0,3}?(?:when|to|every time|cuando|al) (?:i |he |she )?(?:breathe|breath|take a (?:deep )?breath|respiro|respirar)\b",
+    _near(r"furnace|heater|generator|carbon monoxide|co detector|co alarm|calentador|calefaccion|estufa|monoxido|boiler", r"headaches?|sick|dizz\w*|nause\w*|vomit\w*|dolor de cabeza|mare\w*|sleepy|confus\w*", 14),
     # blood pressure crisis (AHA: 180/120)
     r"\b(?:1[89]\d|2\d\d) ?(?:/|over|sobre) ?(?:1[1-9]\d|\d{2})\b",
     # anaphylaxis after a new medicine, casual
@@ -421,7 +445,7 @@ SEVERE_PAIN = _rx(
     r"\bsevere(?:ly)? (?:pain|tooth|jaw|abdominal|headache|swelling|bleeding|allergic)", r"\bextreme pain\b",
     r"\bin (?:so much|a lot of|severe|terrible|horrible) pain\b", r"\bcrying (?:from|because of|in) (?:the )?pain\b",
     r"\bpain\w* (?:is |so )?(?:so )?(?:bad|severe|terrible|horrible) (?:i|that)",
-    _near(_PAIN, r"cant sleep|couldnt sleep|unable to sleep|havent slept|not slept|up all night|no (?:he )?(?:podido )?dormi\w*|no puedo dormir|sin dormir", 8),
+    _near(_PAIN, r"cant sleep|couldnt sleep|unable to sleep|havent slept|not slept|up all night|no (?:he )?(?:podido )?dormi\w*|no puedo dormir|sin dormir|no me deja dormir|no (?:me )?dej\w* dormir", 8),
     r"\b(?:so|really) bad (?:i am|im) crying\b", r"\bmuchisimo dolor\b", r"\bme duele (?:muchisimo|demasiado|horrible)",
 )
 
@@ -443,7 +467,7 @@ _MILD = lazy(
 )
 _EXTREME_PAIN = lazy(r"\b(?:scale|escala)\b.{0,40}\b(?:an? |at |en |un )?(?:11|12|15|20|100|eleven|twelve|once|doce)\b|\b(?:11|12|15|20|100) (?:out of|of|de) 10\b|\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?10\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))"
                       r"|\b(?:havent|have not|not|hasnt|has not) slept (?:in|for|since) (?:days|\d+ (?:days|nights)|two|three|four|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-                      r"|\b(?:dos|tres|cuatro|2|3|4) noches sin dormir\b|\b(?:a |un )?(?:9|10) (?:or|o) (?:10|11)\b|\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
+                      r"|\b(?:dos|tres|cuatro|2|3|4) noches sin dormir\b|\bno me deja dormir\b.{0,40}\b(?:dos|tres|cuatro|2|3|4) noches\b|\b(?:a |un )?(?:9|10) (?:or|o) (?:10|11)\b|\bkill+(?:ing|in)? me\b|\bmatando\b|\b(?:9|10) ?(?:/|out of|of|de) ?10\b|\bunbearable\b|\binsoportable\b|\bworst\b|\bexcruciating\b")
 
 
 # "no problems breathing", "no fever or swelling": an explicit denial just before a symptom.
@@ -481,7 +505,7 @@ _PAST = lazy(
 )
 _PRESENT = lazy(
     r"\b(?:now|right now|today|tonight|still|again|currently|this morning|this afternoon|since (?:yesterday|last night|this morning)|wont stop|keeps|getting worse|worse"
-    r"|(?:more|worse|bigger) (?:and (?:more|worse|bigger) )?(?:every|each) day|more and more|every day since|(?:has|have|is|are) been (?:\w+ ){0,2}(?:swelling|bleeding|getting)|chills|on and off|off and on|every (?:hour|half hour|few (?:min|minutes|hours)|\d+ (?:min|minutes|hours))|cada (?:hora|media hora|rato))\b"
+    r"|(?:more|worse|bigger) (?:and (?:more|worse|bigger) )?(?:every|each) day|more and more|every day since|(?:has|have|is|are) been (?:\w+ ){0,2}(?:swelling|bleeding|getting)|chills|on and off|off and on|since last (?:week|night|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|every (?:hour|half hour|few (?:min|minutes|hours)|\d+ (?:min|minutes|hours))|cada (?:hora|media hora|rato))\b"
     r"|\b(?:has|have|is|are|ive|its|hes|shes) been (?:\w+ ){0,2}?(?:puffy|swollen|swelling|bleeding|getting|hurting|aching|throbbing|oozing)\b"
     r"|\bsince (?:my|the|his|her) (?:\w+ ){0,2}?(?:filling|extraction|surgery|visit|appointment|procedure|root canal|crown|implant|cleaning|pull)\b"
     r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando|desde (?:ayer|anoche|hoy|esta manana|hace)|cada (?:dia|vez) (?:mas|peor)|escalofrios)\b"
@@ -610,7 +634,7 @@ OPT_OUT = _rx(
     r"\bstop (?:with )?the (?:robot|spam)\b.*\bno more\b",
     # Spanish
     r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando|textees|texteen|textee|textes|mensajees|mensajeen)\b(?! (?:la|el|los|las) (?:cuenta|factura|recibo|receta|resultado))",
-    r"\bdej(?:en|e|a) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
+    r"\bdej(?:en|e|a|ad|es) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
     r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b", r"\bbaj(?:en|e|a)me (?:de|del)\b",
@@ -639,6 +663,7 @@ OPT_OUT = _rx(
     # a partial opt-out: one of the reminders dropped ("drop the day-before one", "stop the extra ones")
     r"\b(?:reminders?|texts?|messages?)\b.{0,80}\b(?:drop|stop|skip|cut|remove|lose)\b (?:the |those |these |that )?(?:\w+[ -]){0,3}?ones?\b",
     r"\b(?:drop|stop|skip|cut|remove|lose)\b (?:the |those |these |that )?(?:\w+[ -]){0,3}?ones?\b.{0,80}\b(?:reminders?|texts?|messages?)\b",
+    r"\b(?:quit|stop) (?:blowing up|spamming|blasting) (?:my|this) (?:phone|cell|number)\b|\b(?:quit|stop) (?:spamming|pestering) me\b",
     r"\b(?:pause|suspend|hold off on|put a hold on|freeze) (?:the |these |all |your |my |those )?(?:\w+ )?(?:text\w*|txt\w*|messages?|sms|reminders?|notifications?|alerts?|mensajes|textos|recordatorios)\b",
     r"\bblock\w* (?:this|your|the|ur|you|u)(?: number| #| sender)?\b.{0,40}\b(?:dont|do not|stop|keep|again|more)\b|\b(?:if|unless)\b.{0,40}\b(?:stop|dont stop)\b.{0,30}\bblock\w*\b",
     rf"\bstop (?:getting|receiving|being sent) (?:the |these |your |any |all )?(?!e ?mail|mail|phone|voice|call|robo ?call)(?:\w+ )?{_MSG}",
