@@ -9,6 +9,7 @@ is compared, page by page, with the same query on moto's path."""
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -204,3 +205,48 @@ def test_lists_survive_a_rolled_back_transaction_and_a_partiql_write(ddb):
         indexed, walked = answer_both_ways(ddb, query)
         assert indexed == walked
     assert [i["sk"]["S"] for i in indexed[0]["Items"]] == ["1"]
+
+
+def _state_of(ddb, pk: str) -> tuple[list, int]:
+    """The items of one partition of "mixed" and how many records its stream holds."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    items = ddb.query(TableName="mixed", KeyConditionExpression="pk = :p",
+                      ExpressionAttributeValues={":p": {"S": pk}}, ConsistentRead=True)["Items"]
+    shard = dynamodb_backends["123456789012"]["us-east-1"].tables["mixed"].stream_shard
+    return items, len(shard.items)
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_a_failed_transaction_leaves_what_moto_own_rollback_leaves(ddb, lean):
+    # Given two items, then a transaction that puts a third, updates one, deletes the other, and
+    # fails its last condition: it must leave the partition, the index and the stream as they were
+    pk = f"TX{int(lean)}"
+    for sk, a in (("1", "ta"), ("2", "tb")):
+        ddb.put_item(TableName="mixed", Item={"pk": {"S": pk}, "sk": {"S": sk}, "a": {"S": a}, "s": {"S": sk}})
+    before = _state_of(ddb, pk)
+    ops = [
+        {"Put": {"TableName": "mixed", "Item": {"pk": {"S": pk}, "sk": {"S": "3"}, "a": {"S": "ta"}, "s": {"S": "3"}}}},
+        {"Update": {"TableName": "mixed", "Key": {"pk": {"S": pk}, "sk": {"S": "1"}},
+                    "UpdateExpression": "SET a = :b", "ExpressionAttributeValues": {":b": {"S": "tz"}}}},
+        {"Delete": {"TableName": "mixed", "Key": {"pk": {"S": pk}, "sk": {"S": "2"}}}},
+        {"ConditionCheck": {"TableName": "mixed", "Key": {"pk": {"S": pk}, "sk": {"S": "9"}},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+    ]
+    with motoindex.moto_path() if not lean else _nothing(), pytest.raises(ClientError, match="TransactionCanceled"):
+        ddb.transact_write_items(TransactItems=ops)
+    assert _state_of(ddb, pk) == before
+    for a, want in (("ta", ["1"]), ("tb", ["2"]), ("tz", [])):
+        query = {"TableName": "mixed", "IndexName": "by_a", "KeyConditionExpression": "a = :a",
+                 "ExpressionAttributeValues": {":a": {"S": a}}}
+        indexed, walked = answer_both_ways(ddb, query)
+        assert indexed == walked and [i["sk"]["S"] for i in indexed[0]["Items"] if i["pk"]["S"] == pk] == want
+    # and the same transaction without its failing check goes through whole
+    ddb.transact_write_items(TransactItems=ops[:3])
+    items, _ = _state_of(ddb, pk)
+    assert sorted((i["sk"]["S"], i["a"]["S"]) for i in items) == [("1", "tz"), ("3", "ta")]
+
+
+@contextmanager
+def _nothing():
+    yield

@@ -234,19 +234,104 @@ def _install_backend(backend_cls: Any) -> None:
 
     @functools.wraps(transact)
     def indexed_transact(self: Any, transact_items: list, *args: Any, **kwargs: Any) -> Any:
-        before = dict(self.tables)
+        backup = _backup(self, transact_items) if _state["enabled"] else None
+        if backup is None:  # moto's own way: a deep copy of every table named, put back on failure
+            before = dict(self.tables)
+            try:
+                return transact(self, transact_items, *args, **kwargs)
+            finally:
+                for name, table in self.tables.items():
+                    if before.get(name) is not table:  # rolled back: moto's copy of the table came back
+                        invalidate(table)
+        token = _lean.set(True)  # moto's deepcopy of a whole table is skipped (the backup is ours)
         try:
             return transact(self, transact_items, *args, **kwargs)
+        except BaseException:
+            _restore(backup)
+            raise
         finally:
-            for name, table in self.tables.items():
-                if before.get(name) is not table:  # rolled back: moto's copy of the table came back
-                    invalidate(table)
+            _lean.reset(token)
 
     backend_cls.update_item, backend_cls.transact_write_items = indexed_update_item, indexed_transact
     for name in ("execute_statement", "execute_transaction", "batch_execute_statement"):
         original = getattr(backend_cls, name, None)
         if original is not None:
             setattr(backend_cls, name, _dropping_all(original))
+
+
+# A transaction's backup, ours instead of moto's. moto backs a TransactWriteItems up with a deep
+# copy of every table it names (items, indexes, and the table's whole stream history) and puts
+# the copy back if any part fails: under load that copy was most of the stack's CPU (it grows
+# with everything ever written) and, as cyclic garbage, most of its memory. The backup below holds
+# only what the transaction can change: the items at its keys and the length of each stream.
+_lean: contextvars.ContextVar[bool] = contextvars.ContextVar("careloop_moto_lean_transact", default=False)
+
+
+@dataclass
+class _Backup:
+    items: list[tuple[Any, Key, Any]]  # (table, key, a copy of the item there, or None)
+    streams: list[tuple[Any, int]]  # (stream shard, its length before)
+
+
+def _backup(backend: Any, transact_items: list) -> _Backup | None:
+    """The items the transaction names, copied; None when a key cannot be read (moto's own way then)."""
+    import copy
+
+    items: list[tuple[Any, Key, Any]] = []
+    shards: dict[int, tuple[Any, int]] = {}
+    try:
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue  # moto answers ResourceNotFound before it writes anything
+            key = _key_of(table, op["Item"] if op_type == "Put" else op["Key"])
+            if key is None:
+                return None
+            held = _item_at(table, key)
+            items.append((table, key, None if held is None else copy.deepcopy(held)))
+            shard = getattr(table, "stream_shard", None)
+            if shard is not None:
+                shards.setdefault(id(shard), (shard, len(shard.items)))
+    except (AttributeError, KeyError, StopIteration, TypeError):
+        return None
+    return _Backup(items, list(shards.values()))
+
+
+def _restore(backup: _Backup) -> None:
+    """Put back what a failed transaction changed: each item as it was, no stream records for it."""
+    for table, key, saved in reversed(backup.items):
+        if table.range_key_attr:
+            bucket = table.items.setdefault(key[0], {})
+            if saved is None:
+                bucket.pop(key[1], None)
+                if not bucket:
+                    table.items.pop(key[0], None)
+            else:
+                bucket[key[1]] = saved
+        elif saved is None:
+            table.items.pop(key[0], None)
+        else:
+            table.items[key[0]] = saved
+        reindex(table, key)
+    for shard, length in backup.streams:
+        del shard.items[length:]
+
+
+class _LeanCopy:
+    """moto's DynamoDB models' `copy` module, except that inside a lean transaction a deep copy of
+    a Table is the table itself (so moto's rollback puts back the same object: a no-op)."""
+
+    def __init__(self, real: Any, table_cls: type) -> None:
+        self._real, self._table_cls = real, table_cls
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def deepcopy(self, x: Any, memo: Any = None) -> Any:
+        if _lean.get() and isinstance(x, self._table_cls):
+            return x
+        return self._real.deepcopy(x, memo)
 
 
 def _dropping_all(method: Callable) -> Callable:
@@ -289,12 +374,14 @@ def install() -> None:
     stack's start calls it)."""
     if _state["installed"]:
         return
+    import moto.dynamodb.models as dynamodb_models
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
     _install_table(Table)
     _install_backend(DynamoDBBackend)
+    dynamodb_models.copy = _LeanCopy(dynamodb_models.copy, Table)  # type: ignore[assignment]
     _install_serializer(BaseJSONSerializer)
     _state["installed"] = True
 
