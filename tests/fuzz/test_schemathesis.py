@@ -92,7 +92,12 @@ def live():
     from careloop.booking.links import mint
     from careloop_local import demo
     from careloop_local.http import LocalHttp
-    from careloop_local.runtime import DEMO_STAFF_BY_ROLE, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, LocalStack
+    from careloop_local.runtime import (
+        DEMO_STAFF_BY_ROLE,
+        DEMO_STAFF_EMAIL,
+        DEMO_STAFF_PASSWORD,
+        LocalStack,
+    )
 
     # Powertools sets the level of the one "careloop" logger every handler module shares: put it
     # back afterwards, or later tests in this process find their warnings silenced
