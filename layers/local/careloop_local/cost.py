@@ -30,7 +30,7 @@ DISPATCHER_TICKS = 30 * 24 * 60  # EventBridge rate(1 minute) for 30 days, work 
 
 # The deployed stack's fixed parts, as the demo profile synthesizes them (tests/infra checks
 # these against the template: a branch that adds an alarm or a rule updates them there).
-STACK_RESOURCES = {"alarms": 37, "dashboards": 1, "kms_keys": 2, "web_acls": 1, "waf_rules": 9,
+STACK_RESOURCES = {"alarms": 38, "dashboards": 1, "kms_keys": 2, "web_acls": 1, "waf_rules": 9,
                    "queues": 13, "topics": 4, "tables": 4, "log_groups": 17}
 # SQS queues a Lambda event source polls (the rest are DLQs, read by nobody until an alarm)
 POLLED_QUEUES = len(wiring.queues())
