@@ -76,19 +76,27 @@ def book(stack, ports, n: int, tag: str, hours_ahead: float = 30) -> Booked:  # 
     return Booked(patients, appts)
 
 
+IN_FLIGHT_WAIT_S = 120.0  # at most this long for failed records to come back, over a whole settle
+
+
 def settle(stack, rounds: int = 6) -> None:  # noqa: F811
     """Pump, tick and move past the claim lease until nothing is due, queued or in flight: what a
     few minutes of the real schedule do after a fault."""
     from careloop.adapters.aws import services
     from careloop.engine.dispatcher import CLAIM_LEASE
 
-    for _ in range(rounds):
+    done = 0
+    deadline = _time.monotonic() + IN_FLIGHT_WAIT_S
+    while done < rounds:
         stack.drain()
         stack.dispatch()
         stack.drain()
-        if in_flight(stack):  # a record the handler failed comes back after the visibility timeout
+        if in_flight(stack) and _time.monotonic() < deadline:
+            # a record the handler failed comes back after the visibility timeout: waiting for it
+            # is not a round (on a loaded machine the wait can outlast a fixed count of them)
             _time.sleep(1.0)
             continue
+        done += 1
         if not services().actions.due_actions(stack.clock.now(), limit=1):
             return
         stack.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
