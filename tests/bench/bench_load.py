@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 BOOKINGS = int(os.environ.get("BENCH_LOAD_BOOKINGS", "2000"))
 TEXTS = int(os.environ.get("BENCH_LOAD_TEXTS", "1000"))
 SESSIONS = int(os.environ.get("BENCH_LOAD_SESSIONS", "500"))
-TIMEOUT_S = float(os.environ.get("BENCH_LOAD_TIMEOUT_S", "1800"))
+TIMEOUT_S = float(os.environ.get("BENCH_LOAD_TIMEOUT_S", "2700"))
 
 
 def main() -> None:
