@@ -248,18 +248,8 @@ def mint_sessions(n: int) -> list[str]:
 
 
 def wait_quiet(stack: Any, deadline: float) -> bool:
-    """Until every stream and queue is empty twice in a row (the planner caught up) or `deadline`."""
-    quiet = 0
-    while time.monotonic() < deadline:
-        busy = not stack.standin.drain(1.0)
-        if stack.pump_once() == 0 and not busy:
-            quiet += 1
-            if quiet >= 3:
-                return True
-            time.sleep(0.1)
-        else:
-            quiet = 0
-    return False
+    """Until every stream and queue is empty three times in a row (the planner caught up) or `deadline`."""
+    return stack.drain(max(deadline - time.monotonic(), 0.0), quiet_passes=3)
 
 
 class Burst:

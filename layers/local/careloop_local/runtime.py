@@ -593,19 +593,21 @@ class LocalStack:
             pending = [r for r in pending if r["dynamodb"]["SequenceNumber"] >= first] or pending
         self.dead_letters.append({"function": spec.name, "records": [r["eventID"] for r in pending]})
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Pump until every stream and queue is empty (twice in a row: SNS fan-out is async)."""
+    def drain(self, timeout: float = 30.0, quiet_passes: int = 2) -> bool:
+        """Pump until every stream and queue is empty `quiet_passes` times in a row (SNS fan-out is
+        async) -> True, or False when `timeout` passed first."""
         deadline = time.monotonic() + timeout
         quiet = 0
         while time.monotonic() < deadline:
             standin_busy = not self.standin.drain(0.5)
             if self.pump_once() == 0 and not standin_busy:
                 quiet += 1
-                if quiet >= 2:
-                    return
+                if quiet >= quiet_passes:
+                    return True
                 time.sleep(0.05)
             else:
                 quiet = 0
+        return False
 
     def dispatch(self) -> dict:
         """One tick of the schedule; a tick that died (fault injection) is one the next tick makes up."""
