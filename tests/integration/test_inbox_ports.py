@@ -96,3 +96,27 @@ def test_the_analytics_source_answers_alike_on_dynamodb_and_in_memory(both):
     assert out_msgs == ["ip-m0"] and in_msgs == []  # the period's end is excluded
     assert starting == ["ip-a2", "ip-a1"]
     assert of_patients == ["ip-a0", "ip-a1", "ip-a2", "ip-a3"]  # whenever they start, each once
+
+
+@pytest.mark.parametrize("store", ["memory", "dynamo"])
+def test_two_texts_within_one_second_keep_their_order(store, ports):
+    """A patient who texts START and then a question in the same second: the thread, the inbox's
+    conversation and the by-kind read give them in the order they came, whatever their ids (a
+    second-resolution `at` tied them, and the index gave ties in id order: the inbox preview
+    showed START instead of the question)."""
+    from careloop_local.fakes import memory_services
+
+    svc = memory_services(T0) if store == "memory" else ports
+    pid = f"tie-{store}"
+    at = T0 + timedelta(milliseconds=100)
+    # ids chosen so that id order is the reverse of arrival order
+    for i, (mid, body) in enumerate([("tie-z-first", "START"), ("tie-a-second", "Do you have parking?")]):
+        svc.messages.put_message(Message(message_id=f"{mid}-{store}", kind="sms_in", patient_id=pid,
+                                         phone="+16175550105", body=body, at=at + timedelta(milliseconds=400 * i),
+                                         status="received"))
+    expected = ["START", "Do you have parking?"]
+    assert [m.body for m in svc.inbox.thread(pid)] == expected
+    assert [m.body for m in svc.inbox.conversations_since(T0)[pid]] == expected
+    assert [m.body for m in svc.messages.messages_of_kind("sms_in", T0) if m.patient_id == pid] == expected
+    # and what is read back is the time it came, to the millisecond
+    assert [m.at for m in svc.inbox.thread(pid)] == [at, at + timedelta(milliseconds=400)]

@@ -76,6 +76,15 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_ms(dt: datetime) -> str:
+    """UTC ISO 8601 to the millisecond, fixed width, sortable as a string: a message's `at`, so two
+    texts of one patient in the same second keep their order in the thread and the inbox (a second
+    would tie them, and an index gives ties in key order). A bound written this way compares with
+    a second-resolution value of an older item to within that second."""
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
 def parse_iso(text: str) -> datetime:
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if dt.tzinfo is None:

@@ -18,7 +18,7 @@ from careloop.adapters.clients import client, from_attr, to_attr
 from careloop.booking.gaps import Gap, GapOffer, WaitlistEntry
 from careloop.booking.links import BookingLink, SlotClaim
 from careloop.booking.offers import SlotOffer
-from careloop.clock import iso
+from careloop.clock import iso, iso_ms
 from careloop.models import (
     MAX_APPOINTMENT_LENGTH,
     UPCOMING_STATUSES,
@@ -432,7 +432,7 @@ class DynamoMessages:
         self.t = tables
 
     def put_message(self, message: Message) -> bool:
-        data = message.model_dump(mode="json") | {"at": iso(message.at)}
+        data = message.model_dump(mode="json") | {"at": iso_ms(message.at)}
         try:
             self.t.db.put_item(
                 TableName=self.t.messages,
@@ -469,7 +469,7 @@ class DynamoMessages:
             if v is None:
                 continue
             if isinstance(v, datetime):
-                v = iso(v)
+                v = iso_ms(v)
             elif isinstance(v, StrEnum):
                 v = str(v)
             names[f"#f{i}"] = k
@@ -522,7 +522,7 @@ class DynamoMessages:
             items = self.t.query(self.t.messages, "by_kind", "kind", kind,
                                   KeyConditionExpression="#k = :v AND #at >= :since",
                                   ExpressionAttributeNames={"#k": "kind", "#at": "at"},
-                                  ExpressionAttributeValues={":v": {"S": kind}, ":since": {"S": iso(since)}})
+                                  ExpressionAttributeValues={":v": {"S": kind}, ":since": {"S": iso_ms(since)}})
         return [Message.model_validate(i) for i in items]
 
 
