@@ -3,7 +3,7 @@
 - `held-out`: the corpus's test split (tests/corpus/texts.jsonl split=test and the held-out fifth
   of tests/corpus/train/*.jsonl), never trained on, but written by the same hands as the training
   texts and partly seen while writing rules;
-- `dev`: tests/corpus/dev/ (an outside writer), used to tune thresholds;
+- `dev`: tests/corpus/dev/ (outside writers not yet trained on), used to tune thresholds and rules;
 - `blind`: tests/corpus/blind/ (two more outside writers), never trained or tuned on: the honest
   figure. Its per-text errors are never printed (`--errors` refuses it).
 

@@ -528,3 +528,58 @@ def test_routine_sounding_dental_and_understated_emergencies_are_urgent(text):
 def test_rude_and_vosotros_opt_outs(text):
     p = classify(text)
     assert p.intent == "opt_out" or p.details.get("also_opt_out"), text
+
+
+# --- dev13-dev16 round: urgent texts worded as booking, refill or scheduling requests ---------
+@pytest.mark.parametrize("text", [
+    # someone else's intent, in Spanish
+    "mi hermana dice que se quiere morir, la pueden ver hoy?",
+    "mi esposo anda diciendo que se va a matar, tiene cita con ustedes?",
+    "mi abuela quiere morirse desde que murió mi abuelo",
+    # funeral imagery, resting for good, sick of one's life
+    "any openings friday? lately i keep imagining my own funeral and it doesn't scare me",
+    "pienso mucho en mi propio entierro, quiero una cita",
+    "one more checkup and then I'll rest for good",
+    "honestly sick of my life. when do you open tomorrow",
+    "estoy harta de mi vida, me pueden dar cita?",
+    # not knowing whether one will still be alive; nothing needed after a near day
+    "can I be seen before June? not sure I'll still be alive by then",
+    "no sé si sigo viva para la cita de agosto",
+    "won't need any more reminders after this weekend",
+    "no vamos a necesitar más citas después del domingo",
+    # stockpiles and lethal amounts
+    "I've saved up enough of my sleeping pills to end it",
+    "ya tengo suficientes pastillas guardadas para terminar con todo",
+    "what's the dose of acetaminophen that would actually do it",
+    "send the oxy refill please, I won't be needing any more after this one... not planning on needing more",
+    # self-injury, told by the patient or found by a parent
+    "me corto las piernas cuando me pongo ansiosa, quiero cita",
+    "I noticed fresh cuts on my daughter's wrists this morning, can you see her",
+    "vi unas quemaduras en los brazos de mi hijo, él dice que se las hace solo",
+    # medical: cyanosis, sudden confusion, very high sugar, swelling that stops the mouth opening
+    "my 3 week old looks kind of blue around the mouth when he eats, normal?",
+    "a mi bebé se le ponen los labios morados cuando llora",
+    "since lunch my dad is confused and doesn't know what day it is, can he come in?",
+    "mi mamá de repente está confundida y no me reconoce",
+    "his glucose says 487 and he's really sleepy, can we come in",
+    "the swelling is so bad I can't open my mouth anymore, any opening today?",
+    "my tooth hurts so much I can't eat or think, do you have anything today",
+    # earlier kinds in new words
+    "no future left for me, so go ahead and unsubscribe me",
+    "I want my balance paid in full, I don't want to leave any bills for my kids",
+    "I'm not scared anymore. I'm just ready.",
+    "return my crutches to someone who needs them, I won't need them anymore",
+    "can you write down who gets my cat? I just want it all squared away",
+])
+def test_urgent_texts_worded_as_booking_refill_or_scheduling_requests(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "My grandmother has dementia and sometimes doesn't recognize me, can we book her cleaning?",
+    "I'm a little confused about my bill, can someone explain the charge?",
+    "My sugar was 105 this morning, can you refill the strips?",
+    "my son wore his blue shirt to the visit and left it there",
+])
+def test_the_new_signs_leave_chronic_money_and_everyday_words_alone(text):
+    assert classify(text).intent != "urgent", text

@@ -107,6 +107,15 @@ _SELF_HARM_DIRECT = _rx(
     r"\b(?:gun|rifle|shotgun|pistol|firearm|escopeta|pistola|arma)\b.{0,80}\b(?:de otra (?:forma|manera)|look(?:ing)? at it differently|thinking about (?:it|using it)|pensando en (?:ella|usarla)|tempt\w*|me llama)\b",
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
     r"\b(?:darme|pegarme|meterme) un (?:tiro|balazo)\b", r"\b(?:me quiero|quiero|me voy a|voy a|ganas de) (?:dar|pegar)(?:me)? un (?:tiro|balazo)\b",
+    # someone else's intent in Spanish ("dice que se va a matar", "se quiere morir"), funeral imagery,
+    # resting "permanently", being sick of one's life
+    r"\bse (?:quiere|va a|iba a|queria|quisiera|piensa|anda queriendo) (?:morir|matar|suicidar|quitar la vida|dar un (?:tiro|balazo))\b",
+    r"\bquiere(?:n)? (?:morirse|matarse|suicidarse|quitarse la vida)\b", r"\b(?:me|se) (?:voy|va|quiero|quiere) (?:a )?quitar del medio\b",
+    r"\b(?:picturing|imagining|imagine|thinking|dreaming|planning|plan)\b(?:\W+\w+){0,3}?\W+my (?:own )?funeral\b",
+    r"\b(?:imagin\w*|pienso|pensando|planeando|planeo|sueno)\b(?:\W+\w+){0,3}?\W+mi (?:propio )?(?:funeral|entierro|velorio)\b",
+    r"\brest (?:permanently|for good|forever)\b", r"\bdescansar (?:para siempre|por siempre|definitivamente)\b",
+    r"\b(?:sick|tired) (?:of|with) (?:this|my) (?:life|existence)\b(?! insurance)", r"\bdone with (?:this|my) (?:life|existence)\b(?! insurance)",
+    r"\b(?:hart[oa]|cansad[oa]) de (?:esta|mi) vida\b",
 )
 
 # --- self-harm, indirect (988 Lifeline warning signs; C-SSRS preparatory behaviour) --------
@@ -138,6 +147,9 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "giving away possessions" (988)
     "giving possessions away": _rx(
+        r"\bwho (?:gets|will get|should get|is getting|takes|will take) (?:my|all my) (?:dog|dogs|cat|cats|pets?|puppy|birds?|things|stuff|belongings|jewelry|car|house)\b",
+        r"\bquien se (?:queda|va a quedar) con (?:mi|mis) (?:perro|perra|gato|gata|mascota|mascotas|cosas|joyas|carro|casa)\b",
+        r"\b(?:a alguien|to someone|to somebody)(?: mas| else)? (?:que (?:la|lo|las|los) necesite|who (?:needs|can use|could use) (?:it|them))\b.{0,40}\b(?:yo ya no|i (?:wont|dont|will not)(?: need (?:it|them))? anymore|i (?:wont|will not) need (?:it|them))\b",
         r"\bgiv(?:e|ing|en) (?:away )?(?:all )?(?:of )?(?:my|all my|his|her|their|all his|all her) (?:things|stuff|belongings|possessions|clothes|dog|dogs|cat|cats|pets?|puppy|birds?|jewelry|furniture|guitar|car|collection)(?: away)?\b",
         r"\bgave (?:away )?(?:all )?(?:of )?(?:my|all my|his|her|their|all his|all her) (?:things|stuff|belongings|possessions|clothes|dog|dogs|cat|cats|pets?|puppy|birds?|jewelry|furniture)(?: away)?\b",
         r"\bgiv(?:e|ing) (?:everything|it all) away\b", r"\bgave (?:everything|it all) away\b",
@@ -160,6 +172,9 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "putting affairs in order" (988; C-SSRS preparatory behaviour)
     "putting affairs in order": _rx(
+        r"\b(?:want|need|have|get|getting|got) (?:everything|it all|all of it) (?:settled|squared away|taken care of|wrapped up)\b(?!.{0,30}\b(?:before|by) (?:my|the|our) (?:trip|move|surgery|visit|appointment)\b)",
+        r"\b(?:dejar|tener|quiero) todo (?:arreglado|resuelto|saldado)\b",
+        r"\b(?:dont|do not|no) (?:want to|quiero|deseo) (?:leave|dejar(?:les)?) (?:any |ninguna |ningun )?(?:debts?|deudas?|bills?|cuentas) (?:behind |atras |pendientes )?(?:for|to|a|para) (?:my|mis|mi)\b",
         r"\b(?:put|putting|get|getting|got|have|had|set|setting) (?:all )?(?:of )?(?:my|our) (?:affairs|things|papers|life|house) in order\b", r"\baffairs in order\b",
         r"\b(?:made|making|wrote|writing|updated|updating|finished|signed|finalized) (?:out )?(?:my|a) (?:will|testament)\b",
         r"\b(?:arreglando|arregle|arreglar|poner|puse|poniendo|dejar|deje|dejando|tengo) (?:todos |todas )?(?:mis|todos mis) (?:asuntos|papeles|cosas|pendientes) (?:en orden|arreglad\w+)\b",
@@ -186,6 +201,10 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bpara entonces ya no (?:voy a estar|estare|estoy)\b", r"\bno creo que (?:vuelva|regrese)\b", r"\ba donde voy\b", r"\bno voy a estar para\b",
         r"\bno (?:me|lo|la|nos|los) (?:iban|van|vamos|vas|va) a volver a ver\b", r"\b(?:wont|will not|never) see (?:me|him|her) again\b",
         r"\bno (?:llego|voy a llegar|paso|creo llegar) (?:al|a|del|hasta el) (?:otro|proximo|siguiente) (?:mes|ano)\b", r"\b(?:wont|will not|dont think i will) make it (?:to|till|until) (?:next|the next) (?:month|year|visit|appointment)\b",
+        r"\b(?:dont|do not) know if i(?: will|ll)? (?:still )?(?:be (?:alive|around|here)|make it (?:that long|till then|until then))\b",
+        r"\bnot sure i(?: will|ll)? (?:still )?be (?:alive|around)\b", r"\bno future (?:worth|for me|left|to look forward)\b", r"\bthere is no future (?:for me|anymore)?\b", r"\bno se si (?:siga|sigo|seguire|voy a seguir|voy a estar|este|llegue) (?:viv[oa]|aqui|con vida)\b",
+        r"\b(?:wont|will not) (?:need|be needing) (?:\w+ ){0,3}(?:after|past|beyond) (?:this |next )?(?:\w+day|tonight|tomorrow|weekend|week)\b",
+        r"\bno (?:voy|vamos) a necesitar (?:\w+ ){0,3}(?:despues|pasado) (?:del?|de (?:este|esta|la|el)) (?:\w+)\b",
     ),
     # "no reason to live" (988) as it shows at a practice: no point in treatment
     "no point in treatment": _rx(
@@ -224,6 +243,9 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         _near(r"(?:juntar|guardar|acumular|juntando|guardando|acumulando|save up|stock up|collect) (?:\w+ )?(?:cajas|frascos|pastillas|medicinas|boxes|bottles|pills)", r"por si acaso|just in case|por si las dudas|for later|para despues", 6),
         r"\b(?:me )?(?:tome|trague|se tomo|se trago|me trague|nos tomamos) (?:todas? |un (?:frasco|bote|monton|punado)|el (?:frasco|bote)|muchas|todo el (?:frasco|bote)|\d{2,}) ?(?:de )?(?:las |mis |sus )?(?:pastillas|pildoras|medicinas|tabletas|capsulas)\b",
         r"\ba proposito\b.{0,50}\b(?:pastillas|tome|me corte|tabletas|me queme)\b|\b(?:pastillas|tome|me corte|me queme)\b.{0,50}\ba proposito\b",
+        r"\b(?:enough|suficientes?|bastantes?)\b.{0,40}\b(?:to|pa|para) (?:finish|end|acabar con|terminar con) (?:this|it|esto|todo|it all)\b",
+        r"\b(?:amount|dose|how much|how many|cuant[oa]s?|cantidad)\b.{0,40}\b(?:would|could|will|to) (?:actually |really |finally )?(?:do it|do the job|be fatal|be lethal|end it)\b",
+        r"\b(?:refill\w*|prescription|pills|meds|receta|pastillas|surt\w*)\b.{0,80}\b(?:not (?:planning on|going to be) needing (?:any )?more|last time i (?:will )?(?:bother|ask|text)|no (?:voy a|vuelvo a) necesitar (?:mas|otra))\b",
     ),
     # self-injury, also told by a parent about a child
     "self-injury": _rx(
@@ -236,9 +258,13 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:se|me|te) (?:corto|corte|cortaron|corta|cortas) (?:las|sus|mis|tus) (?:munecas|venas)\b", r"\bcortarse las (?:munecas|venas)\b",
         r"\b(?:cut|slit|slashed|sliced) (?:his|her|my|their|both) (?:own )?wrists\b", r"\bslit (?:his|her|my|their) (?:own )?wrist\b",
         r"\bse (?:esta|estaba|anda|ha estado) cortando\b", r"\bse corta\b", r"\bse lastima (?:a proposito|sol[oa])\b", r"\bcortes en (?:sus|los|mis) (?:brazos|munecas|piernas)\b",
+        r"\b(?:me|se) (?:quemo|quema|corto|corta|rasguno|rasguna|rayo|raya) (?:los|las|mis|sus) (?:brazos|piernas|munecas|muslos|manos)\b",
+        r"\b(?:i|he|she|they) (?:burn|burns|cut|cuts|scratch|scratches) (?:my|his|her|their) (?:arms|legs|wrists|thighs|skin)\b(?! (?:shaving|cooking|at work|on))",
+        r"\b(?:found|saw|noticed|see|seen|encontre|vi|note|descubri)\b(?:\W+\w+){0,4}?\W+(?:cuts|cortadas|cortes|cortaduras|burns|quemaduras|scars|cicatrices)\b.{0,30}\b(?:arms?|legs?|wrists?|thighs?|brazos|piernas|munecas|muslos)\b",
     ),
     # C-SSRS wish to be dead / intent, in words the direct list lacks
     "wish to be gone": _rx(
+        r"\b(?:im|i am) (?:not|no longer) (?:scared|afraid)(?: anymore)?\b.{0,60}\b(?:ready|at peace)\b", r"\bya no tengo miedo\b.{0,60}\b(?:list[oa]|en paz)\b",
         r"\b(?:ready|listo|lista) (?:to die|to go|para morir\w*|para irme)\b", r"\b(?:irme|me quiero ir|me voy a ir|leave|leaving) (?:de )?(?:este|this) (?:mundo|world)\b",
         r"\b(?:no quiero|ya no quiero|dont want to|do not want to) existir\b|\b(?:dont|do not) want to exist\b|\btired of exist\w*\b", r"\bunalive\b",
         r"\b(?:dont|do not|cant|can not) (?:feel )?safe (?:with myself|tonight|alone|by myself)\b|\bcant promise i (?:will|am going to) be safe\b",
@@ -361,6 +387,7 @@ MEDICAL_CASUAL = _rx(
     _near(r"(?:tooth|teeth|front tooth|diente|dientes)\b.{0,20}\b(?:knocked|fell out|came out|popped out|flew out|got hit|se (?:le |me )?(?:cayo|salio|tumbo|zafo)|tumbaron)",
           r"fell|fall|hit|accident|fight|ball|bike|skate\w*|face|trampoline|playground|cayo|golpe|pelea|accidente|bici\w*|pelota|car", 12),
     # spreading swelling / infection after dental work (ADA)
+    r"\b(?:hinchazon|swelling|swollen|hinchad[oa]|inflamad[oa])\b.{0,40}\b(?:no me deja|cant|can not|no puedo|couldnt) (?:abrir|open) (?:la boca|my mouth|mouth)\b",
     r"\bswelling\b.{0,40}\b(?:spread\w*|mov(?:e|es|ed|ing)|going (?:down|up) (?:my|his|her)|down to (?:my|his|her) (?:neck|collarbone|chest)|to (?:my|his|her) eye)\b",
     r"\b(?:swelling|lump|bump|bulto|hinchazon|bola)\b.{0,15}\b(?:the size of an?|del tamano de una?|como una? (?:pelota|naranja|huevo|limon))\b",
     r"\b(?:flemon|absceso|abscess|pus|infection|infeccion)\b.{0,40}\b(?:ojo|eye|eyelid|parpado|cuello|neck|hasta el|casi no veo|cant see)\b",
@@ -402,11 +429,21 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:lips?|tongue|face|throat|labios?|lengua|cara|garganta)\b.{0,30}\b(?:puff\w*|blow\w* up|huge|getting big|hinch\w*|inflamad\w*|swell\w*)\b",
     r"\b(?:amoxicillin|penicillin|antibiotic|antibiotico|new (?:medicine|medication|pill)|medicina nueva)\b.{0,60}\b(?:rash|hives|itch\w*|ronchas|comezon|swell\w*|hinch\w*|cant breathe|no puedo respirar)\b",
     # stroke, casual (BE FAST)
+    # ... and sudden confusion (AHA: sudden confusion, trouble understanding), not the long decline of dementia
+    r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*\b(?:no sabe|no sabia|ya no sabe|no supo) (?:donde esta|en (?:que|donde) (?:ano|dia|esta)|que (?:dia|ano) es|quien soy|quien es)\b",
+    r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*\bno (?:me|nos|la|lo) reconoce\b",
+    r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*\b(?:doesnt|does not|didnt|did not|cant|can not) (?:know|recogni[sz]e|remember) (?:where (?:she|he|they) (?:is|are|was|were)|me|us|what (?:year|day|month) it (?:is|was)|who (?:i am|we are|i was))\b",
+    r"\b(?:suddenly|all of a sudden|de repente|de pronto|out of nowhere)\b.{0,30}\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b",
+    r"\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b.{0,30}\b(?:since|desde) (?:this morning|lunch|an hour|hace (?:como )?(?:una|un rato|\w+ horas?)|la manana|anoche|last night)\b",
+    # very high blood sugar by the number (ADA: over 300 needs a call; 400 and more is an emergency reading)
+    r"\b(?:sugar|suger|shugar|sugars|glucose|bg|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-9]\d\d)\b(?! ?(?:units|dollars|mg of|calories|cal\b))",
     r"\b(?:face|mouth|smile|cara|boca)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
     r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
     r"\bse (?:le|me) (?:cayo|cae|callo|bajo) (?:la cara|la boca|un lado|media cara)\b", r"\bno (?:mueve|levanta|puede levantar) (?:el|la|su|mi) (?:brazo|pierna|mano)\b",
     r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
     # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
+    r"\b(?:blue|bluish|purple|purplish|gray|grey|morad\w*|azul\w*)\b.{0,15}\b(?:around|on|in|alrededor de) (?:the |his |her |my |los |sus |la )?(?:lips|mouth|labios|boca)\b",
+    r"\blabios (?:\w+ )?(?:morad|azul)\w*", r"\b(?:lips|mouth) (?:\w+ )?(?:look|looks|looking|went|going|are|is|got|turn\w*) (?:\w+ )?(?:blue|bluish|purple|gray|grey)\b",
     r"\b(?:lips?|labios?|face|cara|fingers|unas)\b.{0,15}\b(?:turned|went|turning|going|getting|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all )?(?:blue|bluish|grey|gray|azul\w*|morad\w*)\b",
     r"\bbreathing (?:is |really |very |so |super |kinda |kind of )*(?:slow|shallow|weird|funny)\b", r"\brespira(?:ndo)? (?:muy )?(?:lento|despacio|raro)\b",
     r"\b(?:took|taken|had|mixed|drank|tome)\b.{0,40}\b(?:oxy\w*|opioid\w*|percocet|vicodin|hydrocodone|xanax|fentanyl|morphine|codeine)\b.{0,40}\b(?:beers?|alcohol|drinks|wine|vodka|whiskey|tequila|cervezas?)\b",
@@ -447,6 +484,7 @@ SEVERE_PAIN = _rx(
     r"\bpain\w* (?:is |so )?(?:so )?(?:bad|severe|terrible|horrible) (?:i|that)",
     _near(_PAIN, r"cant sleep|couldnt sleep|unable to sleep|havent slept|not slept|up all night|no (?:he )?(?:podido )?dormi\w*|no puedo dormir|sin dormir|no me deja dormir|no (?:me )?dej\w* dormir", 8),
     r"\b(?:so|really) bad (?:i am|im) crying\b", r"\bmuchisimo dolor\b", r"\bme duele (?:muchisimo|demasiado|horrible)",
+    r"\b(?:hurts?|hurting|aches?|pain\w*|duele) (?:so much|so bad|that much|tanto|muchisimo) (?:that )?(?:i|que)? ?(?:cant|can not|couldnt|no puedo|no pude) (?:think|focus|eat|see|work|function|move|pensar|comer|trabajar|ver)\b",
 )
 
 _GENERIC = lazy(r"\bemergenc(?:y|ies)\b|\bemergencias?\b|\burgent(?:e|ly)?\b")
@@ -634,6 +672,7 @@ OPT_OUT = _rx(
     r"\bstop (?:with )?the (?:robot|spam)\b.*\bno more\b",
     # Spanish
     r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando|textees|texteen|textee|textes|mensajees|mensajeen)\b(?! (?:la|el|los|las) (?:cuenta|factura|recibo|receta|resultado))",
+    r"\b(?:mensajes|textos|recordatorios|msjs)\b.{0,120}\bya no (?:me |nos |le )?(?:los|las) (?:manden|mande|envien|envie|sigan mandando|sigan enviando)\b",
     r"\bdej(?:en|e|a|ad|es) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",

@@ -1039,7 +1039,9 @@ def on_fallback(services: Services, turn: LexTurn) -> Answer:
         if answer.action["type"] in ("ElicitSlot", "ConfirmIntent"):
             answer.intent_name = target
         return answer
-    if prediction.intent == "thanks" or closing_phrase(turn.transcript):
+    # the caller is done only when the model is sure of it or the words say so: a guess of "thanks"
+    # on words it cannot read ("blorp quux") must not hang up on someone who wanted something
+    if (prediction.intent == "thanks" and prediction.confidence >= CONFIDENCE_THRESHOLD) or closing_phrase(turn.transcript):
         turn.outcome = "answered"  # the caller is done: the flow hangs up, nobody calls back
         return close(plain(_t(turn.lang, "You're welcome. Goodbye!", "Con gusto. ¡Hasta luego!")))
     match = index_for(services.practice).best(turn.transcript, "other")
