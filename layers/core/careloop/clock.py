@@ -81,8 +81,7 @@ def iso_ms(dt: datetime) -> str:
     texts of one patient in the same second keep their order in the thread and the inbox (a second
     would tie them, and an index gives ties in key order). A bound written this way compares with
     a second-resolution value of an older item to within that second."""
-    dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> datetime:

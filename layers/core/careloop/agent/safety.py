@@ -308,6 +308,8 @@ _DENTAL_WORK = (
 _BABY = r"baby|babys|infant|newborn|\d+ (?:month|week|mo|wk)s? old|\d+ (?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
 _FEVER = r"fever\w*|temp(?:erature)?|temperatura|termometro|thermometer|3[89]\.\d|10[0-4]\.\d|burning up|fiebre|calentura|ardiendo"
 _SWELL = r"swell\w*|swollen|hinch\w*|inflam\w*"
+# sudden confusion counts, not the long decline of a named dementia (a prefix for whole-text patterns)
+_NOT_DEMENTIA = r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*"
 _PAIN = r"pain\w*|hurt\w*|ache\w*|aching|throb\w*|toothache|tooth|teeth|molar|jaw|gums?|dolor|duele|muela|diente"
 
 MEDICAL = _rx(
@@ -375,12 +377,14 @@ MEDICAL = _rx(
 
 # Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
 MEDICAL_CASUAL = _rx(
-    # hypoglycaemia: a reading under 70, or "low" with symptoms (ADA); very high with vomiting
+    # hypoglycaemia: a reading under 70, or "low" with symptoms (ADA); a reading of 400 or more
+    # (ADA: over 300 needs a call), or "high" / "HI" with vomiting or confusion
+    r"\b(?:sugar|suger|shugar|sugars|glucose|bg|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-9]\d\d)\b(?! ?(?:units|dollars|mg of|calories|cal\b))",
     _near(r"(?:meter|glucometro|reading|lectura|im at|i am at|estoy en|marca|says) (?:\w+ )?(?:[2-5]\d|6[0-9])\b", r"shak\w*|sweat\w*|dizz\w*|tembl\w*|tiembl\w*|mare\w*|confus\w*|juice|jugo", 8),
     r"\b(?:sugar|glucose|bg|blood sugar|azucar|glucosa|glucometer|dexcom|libre|cgm)\b(?:\W+\w+){0,5}?\W+(?:[2-5]\d|6[0-9])\b(?! ?(?:units|min|minutes|dollars|mg of))",
     _near(r"(?:sugar|glucose|azucar|glucosa) (?:is |was |esta |se me )?(?:low|dropping|crashing|tanking|baja|bajo|bajando)|\blow (?:blood )?sugar|\bhypo\b|bajon de azucar|se me bajo el azucar",
           r"shak\w*|sweat\w*|confus\w*|dizz\w*|faint\w*|blurr\w*|trembl\w*|tembl\w*|sud\w+|mare\w*|confundid\w*|cant think|pass out|weak|debil", 12),
-    r"\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-6]\d\d|hi|high)\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|breath\w*|vomit|vomitando|confundid\w*)",
+    r"\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:hi|high)\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|breath\w*|vomit|vomitando|confundid\w*)",
     # knocked-out / avulsed permanent tooth (ADA: see a dentist within 30 minutes)
     r"\b(?:tumbaron|tumbo|tiraron|volaron|botaron)\b (?:un |el |los |sus |mis |dos )?dientes?\b|\bdientes? tumbad[oa]s?\b|\bse (?:me |le )?(?:salio|cayo) (?:un |el )?diente (?:de un golpe|con un golpe)\b",
     r"\b(?:tooth|teeth|diente|dientes|muela)\b.{0,60}\b(?:in (?:a cup of |some )?milk|en (?:un vaso de )?leche|in (?:his|her|my) (?:hand|pocket) now)\b",
@@ -430,21 +434,19 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:amoxicillin|penicillin|antibiotic|antibiotico|new (?:medicine|medication|pill)|medicina nueva)\b.{0,60}\b(?:rash|hives|itch\w*|ronchas|comezon|swell\w*|hinch\w*|cant breathe|no puedo respirar)\b",
     # stroke, casual (BE FAST)
     # ... and sudden confusion (AHA: sudden confusion, trouble understanding), not the long decline of dementia
-    r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*\b(?:no sabe|no sabia|ya no sabe|no supo) (?:donde esta|en (?:que|donde) (?:ano|dia|esta)|que (?:dia|ano) es|quien soy|quien es)\b",
-    r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*\bno (?:me|nos|la|lo) reconoce\b",
-    r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*\b(?:doesnt|does not|didnt|did not|cant|can not) (?:know|recogni[sz]e|remember) (?:where (?:she|he|they) (?:is|are|was|were)|me|us|what (?:year|day|month) it (?:is|was)|who (?:i am|we are|i was))\b",
+    _NOT_DEMENTIA + r"\b(?:no sabe|no sabia|ya no sabe|no supo) (?:donde esta|en (?:que|donde) (?:ano|dia|esta)|que (?:dia|ano) es|quien soy|quien es)\b",
+    _NOT_DEMENTIA + r"\bno (?:me|nos|la|lo) reconoce\b",
+    _NOT_DEMENTIA + r"\b(?:doesnt|does not|didnt|did not|cant|can not) (?:know|recogni[sz]e|remember) (?:where (?:she|he|they) (?:is|are|was|were)|me|us|what (?:year|day|month) it (?:is|was)|who (?:i am|we are|i was))\b",
     r"\b(?:suddenly|all of a sudden|de repente|de pronto|out of nowhere)\b.{0,30}\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b",
     r"\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b.{0,30}\b(?:since|desde) (?:this morning|lunch|an hour|hace (?:como )?(?:una|un rato|\w+ horas?)|la manana|anoche|last night)\b",
-    # very high blood sugar by the number (ADA: over 300 needs a call; 400 and more is an emergency reading)
-    r"\b(?:sugar|suger|shugar|sugars|glucose|bg|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-9]\d\d)\b(?! ?(?:units|dollars|mg of|calories|cal\b))",
     r"\b(?:face|mouth|smile|cara|boca)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
     r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
     r"\bse (?:le|me) (?:cayo|cae|callo|bajo) (?:la cara|la boca|un lado|media cara)\b", r"\bno (?:mueve|levanta|puede levantar) (?:el|la|su|mi) (?:brazo|pierna|mano)\b",
     r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
     # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
     r"\b(?:blue|bluish|purple|purplish|gray|grey|morad\w*|azul\w*)\b.{0,15}\b(?:around|on|in|alrededor de) (?:the |his |her |my |los |sus |la )?(?:lips|mouth|labios|boca)\b",
-    r"\blabios (?:\w+ )?(?:morad|azul)\w*", r"\b(?:lips|mouth) (?:\w+ )?(?:look|looks|looking|went|going|are|is|got|turn\w*) (?:\w+ )?(?:blue|bluish|purple|gray|grey)\b",
-    r"\b(?:lips?|labios?|face|cara|fingers|unas)\b.{0,15}\b(?:turned|went|turning|going|getting|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all )?(?:blue|bluish|grey|gray|azul\w*|morad\w*)\b",
+    r"\blabios (?:\w+ )?(?:morad|azul)\w*",
+    r"\b(?:lips?|labios?|face|cara|fingers|unas|mouth)\b.{0,15}\b(?:turned|went|turning|going|getting|look|looks|looking|are|is|got|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all |kinda |kind of |a bit |a little |sort of )?(?:blue|bluish|purple|grey|gray|azul\w*|morad\w*)\b",
     r"\bbreathing (?:is |really |very |so |super |kinda |kind of )*(?:slow|shallow|weird|funny)\b", r"\brespira(?:ndo)? (?:muy )?(?:lento|despacio|raro)\b",
     r"\b(?:took|taken|had|mixed|drank|tome)\b.{0,40}\b(?:oxy\w*|opioid\w*|percocet|vicodin|hydrocodone|xanax|fentanyl|morphine|codeine)\b.{0,40}\b(?:beers?|alcohol|drinks|wine|vodka|whiskey|tequila|cervezas?)\b",
     # vertigo with falls (AHA: sudden dizziness, loss of balance)
@@ -467,7 +469,7 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo)\b.{0,40}\b(?:pills|gummies|vitamins|batter(?:y|ies)|button batter(?:y|ies)|bleach|detergent|pod|tide pod|cleaner|pastillas|pila|cloro|detergente|veneno)\b",
     # fever by the number beside a baby (AAP: 100.4 F / 38 C under 3 months)
     _near(r"(?:100\.[4-9]|10[1-9](?:\.\d)?|3[89](?:\.\d)?|4[01](?:\.\d)?)", _BABY, 8),
-    r"\b(?:ketones|cetonas)\b", r"\b(?:vomit\w*|throw\w* up|vomitando)\b.{0,60}\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-6]\d\d|hi|high)\b",
+    r"\b(?:ketones|cetonas)\b", r"\b(?:vomit\w*|throw\w* up|vomitando)\b.{0,60}\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:hi|high)\b",
     r"\b(?:drank|swallowed|ate|se tomo|se trago|tomo)\b.{0,30}\b(?:windshield|antifreeze|washer fluid|gasoline|lighter fluid|lamp oil|drain cleaner|anticongelante|gasolina|limpiador)\b",
     r"\b(?:screaming|crying|gritando|llorando) (?:with|in|from|de) (?:the )?(?:pain|dolor)\b",
     # severe pain, casual

@@ -1026,7 +1026,8 @@ def on_fallback(services: Services, turn: LexTurn) -> Answer:
         return elicit_intent(plain(_t(turn.lang, "Sorry, I didn't catch that. How can I help you?",
                                       "Perdón, no le entendí. ¿En qué le puedo ayudar?")))
     prediction = turn.prediction or classify(turn.transcript)
-    target = ROUTES.get(prediction.intent) if prediction.confidence >= CONFIDENCE_THRESHOLD else None
+    sure = prediction.confidence >= CONFIDENCE_THRESHOLD
+    target = ROUTES.get(prediction.intent) if sure else None
     if target is not None:
         routed = LexTurn(intent={"name": target, "slots": {}, "state": "InProgress", "confirmationState": "None"},
                          name=target, slots={}, confirmation="None", attrs=turn.attrs, transcript=turn.transcript,
@@ -1041,7 +1042,7 @@ def on_fallback(services: Services, turn: LexTurn) -> Answer:
         return answer
     # the caller is done only when the model is sure of it or the words say so: a guess of "thanks"
     # on words it cannot read ("blorp quux") must not hang up on someone who wanted something
-    if (prediction.intent == "thanks" and prediction.confidence >= CONFIDENCE_THRESHOLD) or closing_phrase(turn.transcript):
+    if (prediction.intent == "thanks" and sure) or closing_phrase(turn.transcript):
         turn.outcome = "answered"  # the caller is done: the flow hangs up, nobody calls back
         return close(plain(_t(turn.lang, "You're welcome. Goodbye!", "Con gusto. ¡Hasta luego!")))
     match = index_for(services.practice).best(turn.transcript, "other")
