@@ -445,8 +445,8 @@ MEDICAL_CASUAL = _rx(
     r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
     # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
     r"\b(?:blue|bluish|purple|purplish|gray|grey|morad\w*|azul\w*)\b.{0,15}\b(?:around|on|in|alrededor de) (?:the |his |her |my |los |sus |la )?(?:lips|mouth|labios|boca)\b",
-    r"\blabios (?:\w+ )?(?:morad|azul)\w*",
-    r"\b(?:lips?|labios?|face|cara|fingers|unas|mouth)\b.{0,15}\b(?:turned|went|turning|going|getting|look|looks|looking|are|is|got|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all |kinda |kind of |a bit |a little |sort of )?(?:blue|bluish|purple|grey|gray|azul\w*|morad\w*)\b",
+    r"\blabios (?:\w+ )?(?:morad|azul)\w*", r"\b(?:lips|mouth) (?:\w+ )?(?:look|looks|looking|are|is|got) (?:all |kinda |kind of |a bit |a little |sort of )?(?:blue|bluish|purple|gray|grey)\b",
+    r"\b(?:lips?|labios?|face|cara|fingers|unas)\b.{0,15}\b(?:turned|went|turning|going|getting|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all )?(?:blue|bluish|grey|gray|azul\w*|morad\w*)\b",
     r"\bbreathing (?:is |really |very |so |super |kinda |kind of )*(?:slow|shallow|weird|funny)\b", r"\brespira(?:ndo)? (?:muy )?(?:lento|despacio|raro)\b",
     r"\b(?:took|taken|had|mixed|drank|tome)\b.{0,40}\b(?:oxy\w*|opioid\w*|percocet|vicodin|hydrocodone|xanax|fentanyl|morphine|codeine)\b.{0,40}\b(?:beers?|alcohol|drinks|wine|vodka|whiskey|tequila|cervezas?)\b",
     # vertigo with falls (AHA: sudden dizziness, loss of balance)
