@@ -187,3 +187,20 @@ def test_an_opted_out_patient_in_crisis_still_gets_the_988_reply(stack, alerts_q
     # and the number is back on the carrier's opt-out list, lifted only for that reply
     assert phone in carrier_opt_outs(stack)
     assert text(stack, "thanks", phone) == []
+
+
+def test_a_follow_up_to_a_crisis_keeps_its_988_reply_and_pages_again(stack, alerts_queue):
+    # Given a patient who texted a self-harm statement (stored on DynamoDB as urgent, self-harm)
+    from careloop.adapters.aws import services
+
+    phone = "+16175550193"
+    ingest(services().records, services().consent, [Patient(id="ag10", first_name="Eli", last_name="Ward", phone=phone)],
+           [], stack.clock.now())
+    stack.drain()
+    assert "988" in text(stack, "i dont want to be here anymore, i have my dads pills", phone)[0]
+    notifications(alerts_queue)
+    # When they write again, words that alone name no emergency
+    replies = text(stack, "its getting worse", phone)
+    # Then it is the same crisis: the 988 reply again, and the clinical team paged again
+    assert len(replies) == 1 and "988" in replies[0]
+    assert [n["MessageAttributes"]["priority"]["Value"] for n in notifications(alerts_queue)] == ["urgent"]

@@ -187,6 +187,9 @@ class Message(_Model):
     parts: int | None = None
     needs_attention: bool = False  # inbound texts a person must look at (the shared inbox)
     intent: str | None = None
+    # an urgent inbound text: what kind of emergency it was read as (a follow-up such as "its getting
+    # worse" inherits it, so the patient keeps getting the 988 or the 911 reply that fits)
+    urgent_kind: Literal["self_harm", "medical"] | None = None
     reason: str | None = None
     team: str | None = None  # staff alerts: front_desk | billing | clinical
     # inbound: every effect of handling it happened; staff alert: its notification went out.

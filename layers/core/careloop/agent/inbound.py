@@ -9,7 +9,7 @@ Urgent texts get the safety reply at any hour and an urgent alert.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -135,6 +135,58 @@ def _target_appointment(services: Services, patient: Patient | None, last: Messa
     return min(upcoming, key=lambda a: a.start) if upcoming else None
 
 
+# How long an urgent text colours what the same number writes next.
+URGENT_CONVERSATION = timedelta(hours=12)
+FOLLOWS_URGENT = "follows an urgent text"
+
+
+def _urgent_kind(p: Prediction) -> str | None:
+    """The emergency a prediction names: urgent, or flagged by the LLM tier."""
+    if p.intent == "urgent" or p.reason == LLM_URGENT_REASON:
+        return p.urgent_kind or "medical"
+    return None
+
+
+def _last_urgent(services: Services, phone: str, patients: list[Patient], now: datetime) -> Message | None:
+    """The number's latest urgent inbound text within URGENT_CONVERSATION."""
+    since = now - URGENT_CONVERSATION
+    if patients:
+        texts = [m for p in patients for m in services.messages.messages_for_patient(p.id)
+                 if m.kind == "sms_in" and m.phone == phone]
+    else:
+        texts = [m for m in services.messages.messages_of_kind("sms_in", since=since) if m.phone == phone]
+    urgent = [m for m in texts if m.urgent_kind and since <= m.at <= now]
+    return max(urgent, key=lambda m: m.at) if urgent else None
+
+
+def _in_urgent_conversation(services: Services, phone: str, patients: list[Patient], body: str,
+                            p: Prediction, now: datetime) -> Prediction:
+    """A text read after an urgent one from the same number, within URGENT_CONVERSATION.
+
+    Alone, "its getting worse" or "sigue sangrando" names no emergency; after "my chest hurts" it
+    is the same one, so it is urgent again (a new page: it is worse). And a follow-up the urgent
+    model only doubted, with no warning sign of its own, keeps the conversation's kind: the model
+    reads "It is getting worse" as possibly self-harm, and a chest-pain patient should get the 911
+    reply, a self-harm one the 988 reply. A warning sign in the text itself keeps its own kind."""
+    own = _urgent_kind(p)
+    if own is not None and not p.reason.startswith(("urgent model", LLM_URGENT_REASON)):
+        return p
+    from careloop.agent import safety
+
+    worse = own is None and safety.worsening(safety.canonical(body))
+    if own is None and not worse:
+        return p
+    earlier = _last_urgent(services, phone, patients, now)
+    if earlier is None:
+        return p
+    kind = earlier.urgent_kind
+    if own is not None:
+        return replace(p, urgent_kind=kind)
+    # (a STOP in it is still honoured: _honour_stop_beside_urgent reads the local reading)
+    return replace(p, intent="urgent", confidence=max(p.confidence, 0.9), escalate=True, urgent_kind=kind,
+                   reason=f"{FOLLOWS_URGENT} ({kind.replace('_', '-')}, {earlier.at:%H:%M} UTC) and says it is worse or goes on")
+
+
 class _Turn:
     """One inbound text being handled: what to reply, whether staff must look, and why."""
 
@@ -159,6 +211,7 @@ class _Turn:
                 self.prediction = services.llm.label(body, self.prediction, names=names, ids=ids, ref=message_id)
             elif self.prediction.intent != "urgent" and services.practice.agent.llm_screen:
                 self.prediction = services.llm.screen(body, self.prediction, names=names, ids=ids, ref=message_id)
+        self.prediction = _in_urgent_conversation(services, from_phone, self.patients, body, self.prediction, now)
         self.language = self.patient.language if self.patient else self.prediction.language
         self.appt: Appointment | None = None
         self.reply_key: str | None = None
@@ -531,6 +584,7 @@ def handle_inbound(
             message_id=message_id, kind="sms_in", patient_id=outcome.patient_id, appointment_id=appointment_id,
             phone=from_phone, body=body, at=now, status=MessageStatus.RECEIVED, automated=False,
             intent=p.intent, needs_attention=outcome.needs_attention, reason=outcome.reason,
+            urgent_kind=_urgent_kind(p),
         )
         if not services.messages.put_message(inbound):  # another consumer has it: it finishes it
             return InboundOutcome(message_id, duplicate=True)

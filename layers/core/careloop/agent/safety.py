@@ -519,6 +519,24 @@ def mild(canon: str) -> bool:
     return bool(_MILD.search(canon))
 
 
+# A text that only makes sense after an earlier one: the complaint goes on or gets worse ("its
+# getting worse", "still bleeding", "no se me quita", "worse now"), or nothing has helped. Alone it
+# names no symptom; after an urgent text it is the same emergency (careloop.agent.inbound).
+_WORSENING = lazy(
+    r"\b(?:getting|gotten|got|going|gets|grown|growing|much|way|even|now|feels?|feeling|looks?|is) (?:\w+ )?worse\b|\bworse (?:now|than|and worse|by the (?:hour|minute))\b|\bworsening\b"
+    r"|\bnot (?:getting )?(?:any )?better\b|\bno better\b|\bisnt (?:getting )?(?:any )?better\b|\bhasnt (?:gotten |got )?(?:any )?better\b"
+    r"|\b(?:(?:is |its |im |it |hes |shes )?still (?:bleeding|hurting|hurts|swollen|swelling|throbbing|burning|there|the same|happening|going|numb|dizzy|vomiting|throwing up|pounding|racing|cant|can not|not|no|have|has|feel|feeling|getting)"
+    r"|keeps? (?:bleeding|hurting|swelling|getting|coming|happening|going)|keep on|wont stop|will not stop|doesnt stop|cant stop|not stopping|hasnt stopped|nothing is helping|nothing helps|didnt help|not helping)\b"
+    r"|\b(?:more|bigger|worse) (?:and (?:more|bigger|worse) )?(?:every|each|by the) (?:day|hour|minute)\b|\bspreading\b"
+    r"|\b(?:peor|empeor\w*|cada vez (?:mas|peor)|(?:sigue|siguen|todavia|aun) (?:igual|sangrando|doliendo|hinchad[oa]|me duele|le duele|duele|sangra|con|sin|mal|peor|mareado|mareada|vomitando)|no (?:se )?(?:me |le )?(?:quita|para|detiene|mejora|calma)|no ha (?:parado|mejorado|bajado)|nada (?:me |le )?(?:ayuda|sirve)|no (?:me |le )?(?:ayuda|sirve) nada)\b"
+)
+
+
+def worsening(canon: str) -> bool:
+    """The text says the complaint goes on or gets worse, and does not say it has settled."""
+    return bool(_WORSENING.search(canon)) and not _RESOLVED.search(canon)
+
+
 @dataclass(frozen=True)
 class SafetyHit:
     intent: str  # "urgent" | "opt_out"
