@@ -584,3 +584,55 @@ def test_urgent_texts_worded_as_booking_refill_or_scheduling_requests(text):
 ])
 def test_the_new_signs_leave_chronic_money_and_everyday_words_alone(text):
     assert classify(text).intent != "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    # slang for suicide, and searching for a method (C-SSRS preparatory behaviour)
+    "thinking about self-deleting tbh, pls cancel my visit",
+    "gonna delete myself soon so dont bother w the reminder",
+    "been looking up painless ways to die all night",
+    "busqué en internet formas de quitarme la vida",
+    "i cant stop researching how to do it",
+    "is there a hotline for when u wanna kill urself",
+    # where the patient is: a roof or a bridge, right now
+    "im up on the ledge of my apartment building right now",
+    # survival as a condition of the next visit; not staying long
+    "sure thursday works, if I'm still alive",
+    "I'll make the follow-up if I last that long",
+    "confirmo el jueves, si es que sigo con vida",
+    "no pienso quedarme en este mundo mucho tiempo, cancelen todo",
+    # impulsive intent, and being done with everything
+    "please have someone call me before I do something I can't take back",
+    "llámenme por favor, tengo miedo de hacer una locura",
+    "no more appointments, no more anything",
+    "I'm done with life, just send my records to my sister",
+    # jumping, in Spanish; self-burning with a cigarette
+    "mi hermano se quiso aventar del puente anoche",
+    "me quiero tirar por la ventana",
+    "sometimes I burn myself with a lighter when it gets bad",
+    "mi hija se quema con cigarros, tiene marcas",
+    # voices and commands (a psychiatric crisis)
+    "the voices are telling me to hurt my kids",
+    "my husband ran out of his risperidone and he's hearing voices again",
+    "mi papá dice que escucha voces que le dicen que se mate",
+    "my late husband keeps calling me to come be with him",
+    # bleeding after a tonsillectomy, spitting blood
+    "she had her tonsils removed monday and there is fresh blood in her mouth",
+    "le quitaron las amígdalas y está escupiendo sangre",
+])
+def test_slang_method_research_conditional_survival_voices_and_bleeding_after_tonsils(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "this bill is going to kill me lol, why is it $400?",
+    "esta cuenta me va a matar, cuánto debo?",
+    "if I'm still here at 5 can I walk in for the cleaning?",
+    "can you delete my old email from my file",
+    "I'm on the roof fixing the gutter, can I call you back in 10?",
+    "I looked up how to floss with braces, is the waterpik ok?",
+    "I'm done with my antibiotics, do I need a follow up?",
+    "my tonsils were removed as a kid, the form asks about surgeries",
+])
+def test_the_round_20_signs_leave_hyperbole_errands_and_history_alone(text):
+    assert classify(text).intent != "urgent", text

@@ -44,7 +44,7 @@ CANON = {
     "sat": "saturday", "sun": "sunday", "l8": "late", "l8r": "later", "omw": "on my way",
     "asap": "asap",
     # chat speak
-    "u": "you", "ur": "your", "youre": "you are", "pls": "please", "plz": "please",
+    "u": "you", "ur": "your", "urself": "yourself", "yurself": "yourself", "myslef": "myself", "mysef": "myself", "youre": "you are", "pls": "please", "plz": "please",
     "plzz": "please", "pleas": "please", "pleeze": "please", "thx": "thanks", "thnx": "thanks",
     "thanx": "thanks", "thnks": "thanks", "thks": "thanks", "tks": "thanks", "ty": "thank you",
     "tyvm": "thank you", "thankyou": "thank you", "thanku": "thank you", "b": "be", "ther": "there",

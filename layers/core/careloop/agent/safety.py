@@ -49,7 +49,7 @@ def _near(a: str, b: str, n: int = 4) -> str:
 # --- self-harm, direct (C-SSRS: wish to be dead, active ideation, method, intent) --------
 _SELF_HARM_DIRECT = _rx(
     r"\bkill(?:ing)? (?:my ?self|myself)\b",
-    r"\bkms\b", r"\bsuicid", r"\bsui?s+i[dt]", r"\bsuic?s?idal\b", r"\bsewer ?slide\b", r"\bunalive\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
+    r"\bkms\b", r"\bsuicid", r"\bsui?s+i[dt]", r"\bsuic?s?idal\b", r"\bsewer ?slide\b", r"\bunalive\b", r"\bself[ -]?delet\w*\b", r"\bdelet(?:e|ing) (?:my ?self|myself|my (?:whole |entire )?(?:existence|life))\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
     r"\b(?:a |my )?way out (?:planned|figured out|ready)\b", r"\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b.{0,40}\b(?:dont|do not|nobody|no one)\b|\b(?:dont|do not) call me\b.{0,40}\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b",
     r"\b(?:wont|will not) have to worry about (?:me|him|her) (?:much )?(?:longer|anymore)\b", r"\bno (?:aguanto|soporto) (?:un dia mas|mas)\b", r"\bpara que todo (?:pare|termine|se acabe)\b", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
     r"\b(?:want|going|gonna|ready|plan(?:ning)?|thinking|think) (?:to |about |of )?end(?:ing)? it\b",
@@ -249,6 +249,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # self-injury, also told by a parent about a child
     "self-injury": _rx(
+        r"\b(?:me|se) (?:queme|quemo|quema|quemaba) con (?:el |un |los |la |mi |su )?(?:cigarr\w*|encendedor)\b", r"\bburn(?:ed|t|ing)? (?:my ?self|myself|himself|herself) with (?:a |the |my )?(?:cigarette|lighter)\b",
+        r"\bme (?:queme|corte|lastime|pegue|rasgune) (?:\w+ ){0,4}(?:otra vez|de nuevo|a proposito)\b",
         r"\b(?:cutting|burning|hitting|scratching|hurting|harming) (?:my ?self|myself|himself|herself|themselves|themself)\b",
         r"\b(?:cut|burned|burnt) (?:my ?self|myself|himself|herself|themselves) (?!shaving|cooking|by accident|accidentally)",
         r"\b(?:he|she|they|my (?:son|daughter|kid|child|teen|boy|girl|grandson|granddaughter)) (?:has been|have been|is|are|keeps|was|started|been) (?:cutting|hurting|harming|burning) (?:again|(?:him|her|them)sel(?:f|ves)|on purpose)\b",
@@ -275,16 +277,38 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bojala (?:ya )?(?:estuviera muert[oa]|me muriera|no despertara)\b", r"\b(?:tying|tie) up (?:all )?(?:my )?loose ends\b", r"\bhandling my estate\b",
         r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
         r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from|out of) (?:the|a|an|my) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train|balcony|window)\b",
-        r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b", r"\b(?:think|thinking|thoughts?|urges?|pensar|pensando|pienso) (?:about|of|to|en) (?:just )?(?:jump\w*|tirarme|aventarme|lanzarme)\b",
+        r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bse (?:quiso|quiere|queria|intento|trato de) (?:tirar|aventar|lanzar|matar|colgar|ahorcar|cortar las venas)\b|\bme (?:quise|quiero|queria|intente|trate de) (?:tirar|aventar|lanzar|colgar|ahorcar)\b", r"\b(?:tirar|aventar|lanzar)(?:se|me|te) (?:por|de|desde) (?:la|el|una|un) (?:ventana|balcon|puente|edificio|azotea|techo)\b",
+        r"\b(?:i am|im) (?:up |sitting |standing )?on (?:the|a|my) (?:roof|rooftop|ledge|edge|bridge|overpass|train tracks|tracks) (?:of (?:my|the|a|our) (?:building|apartment|school|parking garage|garage|dorm|work) )?(?:right now|rn|now)\b",
+        # researching a method (C-SSRS preparatory behaviour)
+        r"\b(?:googl\w*|search\w*|looking up|look up|looked up|research\w*|reading (?:up )?(?:on|about)|buscando|busque|busco|investigando|investigue)\b.{0,30}\b(?:ways|how|methods|como|maneras|formas|metodos)\b.{0,25}\b(?:to die|dying|end it|end my life|kill myself|overdose|painless\w*|without (?:it )?(?:pain|hurting)|it (?:wont|doesnt) hurt|morir\w*|matarme|quitarme la vida|sin que duela|no despertar|acabar con todo)\b",
+        r"\b(?:keep|kept|been|always|cant stop) (?:googl\w*|search\w*|looking up|reading about|researching) (?:ways|how|methods) to do it\b|\b(?:buscando|busco|busque) (?:en (?:google|internet) )?(?:como|formas de|maneras de) hacerlo\b",
+        r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b", r"\b(?:think|thinking|thoughts?|urges?|pensar|pensando|pienso) (?:about|of|to|en) (?:just )?(?:jump\w*|tirarme|aventarme|lanzarme)\b",
         r"\b(?:thinking|think|thoughts?|pensando|pienso) (?:about|of|en) (?:just )?(?:swerv\w*|steer\w*|walk\w* in ?to|aventarme|tirarme|chocar|estrellarme|meterme)\b",
         r"\b(?:swerv\w*|steer\w*|driv\w*|walk\w*|step\w*) (?:my car )?(?:in ?to|in front of) (?:the )?(?:oncoming )?(?:traffic|a (?:truck|bus|train|car))\b",
         r"\b(?:on|up on|at|standing on|sitting on|en|arriba en|parad[oa] en|sentad[oa] en) (?:the|a|my|el|la|un|una) (?:roof|rooftop|ledge|edge|bridge|overpass|tracks|train tracks|cliff|techo|azotea|orilla|puente|vias)\b.{0,60}\b(?:thinking|for a while|alone|cant|dont know|goodbye|bye|last|nobody|no one|pensando|sol[oa]|no se|adios|nadie)\b",
                 r"\b(?:i have|i got|tengo|ya tengo) (?:a|un) plan\b", r"\bi know (?:when|how|where) i (?:will|am going to) do it\b", r"\bya se (?:cuando|como|donde) lo voy a hacer\b",
         r"\b(?:made|i have made|hice|tome) (?:my|the|mi|la) (?:decision|decision final)\b.{0,60}\b(?:peace|paz|need|necesit\w*|wont|goodbye|ready)\b", r"\bat peace with (?:it|my decision)\b",
         r"\b(?:if|si) (?:i am|sigo|estoy) (?:still )?(?:here|alive|around|aqui|viv[oa]|con vida) (?:by then|para entonces|todavia)\b", r"\bhoping i am not (?:here|around|alive)\b",
+        # survival as a condition of the next visit ("see you monday, if i am still here")
+        r"\bif i am still (?:here|around|alive|breathing|living)\b(?! (?:at|after|in|by|past|when|waiting|working|on|for|at work|in line|in town)\b)",
+        r"\bif i (?:make it|last|live|survive) (?:that long|till then|until then|to then|to (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|next week))\b",
+        r"\bsi (?:es que )?(?:todavia |aun |para entonces )?(?:sigo|estoy|sigo estando) (?:viv[oa]|con vida)\b|\bsi es que (?:todavia |aun )?sigo (?:aqui|por aqui|aca)\b",
+        r"\bno (?:pienso|voy a|creo que voy a|creo) (?:seguir|estar|durar|quedarme) (?:aqui |por aqui |aca |en este mundo )?(?:por )?(?:mucho|mas) tiempo\b|\bno (?:pienso|quiero) seguir (?:aqui|en este mundo|viviendo)\b",
+        # "no more texts. no more anything", "im done with everything"
+        r"\bno more (?:anything|everything|of anything)\b", r"\b(?:i am|im) (?:so |just |completely )?done (?:with )?(?:everything|life|it all|all of it|living|being alive)\b",
+        # impulsive intent: "before i do something stupid", "antes de que haga una locura"
+        r"\b(?:before|afraid|scared|worried|think|might|could|going to|gonna|about to|so i dont)\b(?: that)?(?: i| i will| ill| i am going to| i might)? do something (?:stupid|crazy|drastic|dumb|terrible|permanent|i cant take back|i will regret|to myself)\b",
+        r"\b(?:antes de que|antes de|miedo de|miedo a|temo|creo que voy a|voy a|podria|tengo ganas de) (?:haga |hacer |cometa |cometer )?(?:una )?(?:locura|tonteria|algo (?:malo|estupido|tonto|de lo que me arrepienta|contra mi))\b",
         r"\b(?:ya )?me despedi de (?:todos|mi familia|ustedes)\b", r"\b(?:said|say|saying) (?:my )?goodbyes? to (?:everyone|my family|all|everybody)\b",
         r"\b(?:no tengo|sin|ni|ya no tengo) (?:las )?ganas de (?:seguir )?vivi\w*\b", r"\bno (?:le )?encuentro (?:sentido|razon) (?:a|para) (?:la vida|vivir|seguir)\b",
         r"\bencargarse de mis cosas\b", r"\bantes de irme de este mundo\b", r"\bya (?:se|tengo decidido) lo que voy a hacer\b", r"\bi know what i (?:am going to|will) do\b.{0,40}\b(?:tonight|now|finally)\b",
+    ),
+    # a psychiatric crisis: voices, commands, a dead loved one calling (988)
+    "voices or commands": _rx(
+        r"\bvoices?\b.{0,40}\b(?:tell\w*|say\w*|want\w*|order\w*|command\w*|telling|asking) (?:me|him|her|them) to\b",
+        r"\b(?:hearing|hears|hear|heard|oigo|oye|escucha|escucho|oyendo|escuchando) (?:\w+ ){0,2}(?:voices|voces)\b",
+        r"\b(?:tell\w*|call\w*|ask\w*|want\w*) me to (?:come )?(?:join|be with) (?:her|him|them)\b",
+        r"\b(?:me|le) (?:dice|dicen|pide|piden|llama|llaman) que (?:me vaya con|se vaya con|vaya con|me una|me mate|se mate|me haga dano|se haga dano)\b",
     ),
     # what a parent or partner reports another person said (988 warning signs, third person)
     "another person's words": _rx(
@@ -353,7 +377,8 @@ MEDICAL = _rx(
     r"\bblood everywhere\b", r"\bsoak\w* (?:through|thru|the)", r"\bsoak\w* (?:through )?(?:a|an|one|my|\d+)? ?(?:\w+ )?(?:pads?|toallas?|gauzes?|towels?|shirt)\b",
     r"\bgush\w*\b", r"\b(?:pouring|spurting|squirting) (?:out )?(?:blood|from)\b|\bblood (?:is )?(?:pouring|spurting|squirting)\b", r"\b(?:sale|salia|sangra) a chorros\b|\bchorreando sangre\b",
     r"\bclots? (?:bigger|larger|the size of|as big as)\b|\bcoagulos? (?:grandes|mas grandes|enormes|del tamano)\b", r"\bthrough (?:the |\w+ )?gauze", r"\bbleeding for (?:hours|days|a day|<num>|\d+)",
-    r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b",
+    r"\bbleeding since\b", r"\b(?:vomit\w*|throwing up|coughing up) blood\b", r"\bspit\w* (?:up |out )?(?:bright |fresh )?(?:red )?blood\b", r"\b(?:escupe|escupiendo|escupio|vomita|vomitando|vomito|tose|tosiendo) sangre\b",
+    _near(r"tonsil\w*|amigdal\w*|adenoid\w*", r"blood|bleed\w*|sangr\w*", 15),
     r"\bno (?:para|paro|deja|dejo|ha parado|ha dejado) de sangrar", r"\bsangr\w* (?:mucho|demasiado|sin parar)",
     r"\bbleed\w*\b.{0,80}\b(?:hasnt|has not|wont|will not|not|isnt) (?:let up|slowed|eased|stopped|gotten better)\b", r"\bsigue sangrando\b", _near(r"sangr\w*|bleed\w*|emo_blood", r"no (?:para|paran|se detiene|se para|se quita)|wont stop|will not stop|doesnt stop|hasnt stopped", 6), r"\bsangra y sangra\b", r"\bmucha sangre\b", r"\bsangrado (?:abundante|fuerte|mucho)",
     # dental trauma
