@@ -636,3 +636,19 @@ def test_slang_method_research_conditional_survival_voices_and_bleeding_after_to
 ])
 def test_the_round_20_signs_leave_hyperbole_errands_and_history_alone(text):
     assert classify(text).intent != "urgent", text
+
+
+@pytest.mark.parametrize("text, label", [
+    # "stop sending" / "unsubscribe" with another channel or thing as the object: not the texts
+    ("please stop sending me paper statements, I'll use the portal", "not opt_out"),
+    ("can you stop mailing me letters about my balance, how much is it", "billing"),
+    ("unsubscribe me from the marketing emails please, texts are ok", "other"),
+    # the texts, said in an infinitive or after a START keyword
+    ("número equivocado, por favor no enviar más mensajes", "opt_out"),
+    ("start again please, my son turned them off", "opt_in"),
+    # "put back on" about a crown is not asking for texts again
+    ("the cap on my front tooth came off, can you put it back on friday? it does not hurt", "book"),
+])
+def test_stop_and_start_words_are_read_by_their_object(text, label):
+    got = classify(text).intent
+    assert (got != "opt_out") if label == "not opt_out" else (got == label), (text, got)

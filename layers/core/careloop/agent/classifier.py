@@ -94,7 +94,7 @@ _CHECK_EMOJI = lazy(r"^(?:emo_check\s*)+$")
 OPT_IN = lazy(
     r"\b(?:text|message|txt|remind) me again\b|\b(?:texts?|messages?|reminders?) (?:again|back on)\b"
     r"|\b(?:start|resume|restart) (?:sending|texting|getting|receiving)\b|\b(?:resume|restart|reactivate) (?:my |the )?(?:text|texts|reminders|messages|sms)\b|\bopt (?:me )?(?:back )?in\b|\bresubscribe\b|\bre subscribe\b"
-    r"|\bsign me (?:back )?up\b|\b(?:turn|put) (?:\w+ ){0,3}back on\b|\badd me back\b|\bback on the (?:\w+ )?list\b"
+    r"|\bsign me (?:back )?up\b|\bturn (?:\w+ ){0,3}back on\b|\bput (?:me|us|my number|this number|(?:the |my )?(?:texts?|reminders?|messages?|notifications?)) back on\b|\badd me back\b|\bback on the (?:\w+ )?list\b"
     r"|\b(?:start|resume) (?:texts|again)\b|\bwant (?:to (?:get|receive) )?(?:the )?(?:text )?(?:reminders|texts|messages) (?:again|back)\b"
     r"|\b(?:would|id|i would) like to (?:receive|get) (?:text )?(?:reminders|texts|messages)\b|\bwant (?:the )?(?:\w+ )?(?:reminders|texts|messages) back\b|\bopt in\b|\bsubscribe\b(?! me from)"
     r"|\b(?:recibir|mandarme|mandenme|enviarme|envienme) (?:\w+ ){0,3}(?:otra vez|de nuevo)\b|\bvolver a recibir\b|\bvuelvan a (?:mandar|enviar)"
@@ -102,6 +102,7 @@ OPT_IN = lazy(
     r"|\bsi quiero (?:recibir )?(?:los )?(?:mensajes|recordatorios|textos)\b|\bpueden (?:mandarme|enviarme|escribirme)\b"
     r"|\b(?:volver a |vuelvan a )?(?:re)?activar\w* (?:de nuevo |otra vez )?(?:los |mis )?(?:mensajes|recordatorios|textos)\b"
     r"|\byou (?:can|may) (?:now )?(?:send|text)\b|\b(?:ok|okay) to (?:text|send)\b|\bplease (?:text|send) (?:me )?(?:the )?reminders\b"
+    r"|^(?:start|unstop)(?: (?:please|pls|plz|porfa|por favor|again|now|ya|de nuevo|otra vez))+(?:\W|$)"
     r"|\bkeep (?:sending|texting) (?:me|the)\b|\bsigan (?:mandandome|enviandome|mandando|enviando)\b"
 )
 

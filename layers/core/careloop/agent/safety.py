@@ -720,7 +720,7 @@ OPT_OUT = _rx(
     r"\b(?:mensajes|textos|recordatorios|msjs)\b.{0,120}\bya no (?:me |nos |le )?(?:los|las) (?:manden|mande|envien|envie|sigan mandando|sigan enviando)\b",
     r"\bdej(?:en|e|a|ad|es) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
-    r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
+    r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\b(?:favor de|por favor|porfa|les pido|pido) (?:que )?(?:ya )?no (?:mandar|enviar|escribir)(?:me|nos|le)? (?:mas )?(?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
     r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b", r"\bbaj(?:en|e|a)me (?:de|del)\b",
     r"\bya no (?:necesito|quiero|ocupo|hace falta) que me (?:esten )?(?:recuerden|manden|escriban|avisen|envien|mensajeen|avisando|mandando|escribiendo|recordando)\b",
     r"\b(?:ya )?no (?:es necesario|hace falta|tiene caso) que (?:me |le |nos )?(?:sigan )?(?:manden|escriban|envien|mandando|enviando|escribiendo|avisen)\b",
@@ -816,7 +816,7 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|calling|phoning|ringing|the calls|llamar\w*|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing) (?:my|the|his|her|our) (?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim)\w*)")
+_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|calling|phoning|ringing|the calls|llamar\w*|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing|emailing) (?:me |us )?(?:(?:my|the|his|her|our|any|those|these) )?(?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim|letter|mail|e ?mail|newsletter|catalog|postcard|flyer)\w*)")
 
 
 # a negator, then at most a few words of wanting / meaning ("I do not wish to", "not asking you to",
@@ -829,7 +829,7 @@ _NEGATED_STOP = lazy(rf"\b(?:wont|dont|not|never|cant|didnt|doesnt|will not|do n
 _OTHER_OBJECT = lazy(
     r"\s*(?:(?:sending|charging|billing|putting|reporting|mailing|taking|processing|the) )?(?:me )?(?:my|the|this|that|his|her|our|your|mi|la|el|los|las|mis|su|sus) (?!(?:\w+ )?(?:text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto))\w+"
     # ... or one of the things patients stop that are not texts, with no article ("stop autopay")
-    r"|\s*(?:auto ?pay\w*|payments?|charg\w*|billing|collections?|debits?|statements?|withdrawals?|medica\w*|meds|pills|insulin|refills?|prescriptions?"
+    r"|\s*(?:(?:sending|mailing|charging|billing|emailing) )?(?:me )?(?:any more |more |the )?(?:paper |mailed |printed |monthly )?(?:auto ?pay\w*|payments?|charg\w*|billing|bills?|letters?|mail|e ?mails?|newsletters?|catalogs?|postcards?|flyers?|collections?|debits?|statements?|withdrawals?|medica\w*|meds|pills|insulin|refills?|prescriptions?"
     r"|cobr\w*|cargos?|pagos?|medicin\w*|medicamentos?|pastillas|recetas?|tratamiento)\b"
 )
 
@@ -848,7 +848,7 @@ def _stop_trap(canon: str, m: re.Match[str]) -> bool:
 
 _STOP_VERB_END = lazy(r"(?:stop|quit|cease|parar|alto|baja|sending|texting|mandar|enviar|mandando|enviando|manden|mande|envien|envie|mandes|envies)$")
 # "unsubscribe from your email newsletter": another channel, not the texts
-_NOT_TEXTS = lazy(r"\s*(?:me )?(?:from )?(?:the |your |ur |this |that )?(?:e ?mail\w*|newsletter\w*|mailing\w*|marketing e ?mails?|promo\w*(?! (?:texts?|txts?|sms|messages?|msgs?))|portal)")
+_NOT_TEXTS = lazy(r"\s*(?:me )?(?:from )?(?:the |your |ur |this |that )?(?:(?!text|txt|sms|messag|remind)\w+ )?(?:e ?mail\w*|newsletter\w*|mailing\w*|marketing e ?mails?|promo\w*(?! (?:texts?|txts?|sms|messages?|msgs?))|portal)")
 
 
 _CONTACT_WORD = lazy(r"text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|recordatorio|texto")
