@@ -652,3 +652,50 @@ def test_the_round_20_signs_leave_hyperbole_errands_and_history_alone(text):
 def test_stop_and_start_words_are_read_by_their_object(text, label):
     got = classify(text).intent
     assert (got != "opt_out") if label == "not opt_out" else (got == label), (text, got)
+
+
+@pytest.mark.parametrize("text", [
+    # bleeding from the gut or the lungs, told calmly
+    "no rush but my poop has been black like tar for two days",
+    "there's blood in my stool again today and I feel lightheaded, next opening?",
+    "mi hijo está vomitando sangre, le damos cita?",
+    "tosí con sangre anoche, ¿me pueden ver esta semana?",
+    # sudden loss of sight, a stroke told by a spouse
+    "out of nowhere I can't see out of my right eye, can I come thursday",
+    "it's like a curtain coming down over my left eye since lunch",
+    "my husband can't get his right arm to move and his speech sounds funny",
+    # confusion with a fever; a fever or a draining wound after surgery or a birth
+    "grandpa is confused and running a fever of 102 since this morning",
+    "a week after my gallbladder surgery I have a fever of 101.5, can I see the nurse?",
+    "di a luz hace 10 días y tengo calentura, la herida huele mal",
+    "my incision is draining pus, not painful really, when can I come",
+    # a diabetic sweating and shaking; a parent who no longer knows her child today
+    "my mom is diabetic and she's sweating and shaking a lot right now",
+    "mi abuela hoy de repente no me conoce",
+    # third-person breathlessness after a new pill
+    "a mi esposo le falta el aire desde que empezó la pastilla nueva",
+    # not lasting until the visit; tired of fighting; half-taking back a joke
+    "the visit is friday but i don't think i can hold on that long",
+    "no sé si voy a aguantar hasta el viernes, ya no puedo",
+    "ya me cansé de luchar contra todo esto",
+    "kms lol jk... well, kind of",
+    # someone searching for a method; a goodbye with no answer after
+    "found my son's search history, he looked up how to hang himself",
+    "my sister sent a goodbye text and now she won't answer her phone",
+])
+def test_dev17_18_kinds_gut_bleeding_sight_loss_sepsis_signs_and_hopelessness(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "I'm on iron pills and my stool is dark, is that normal? no other symptoms",
+    "my stool sample kit, where do I drop it off?",
+    "had a fever after my surgery back in 2019, the form asks",
+    "is it ok to swim a week after my c-section? no fever, healing well",
+    "estoy cansada de pelear con la aseguradora por esta factura, me ayudan con el cobro?",
+    "I don't think I can make it to Friday's appointment, can we move it?",
+    "the new dentist doesn't know me yet, can I send my x rays?",
+])
+def test_dev17_18_signs_leave_routine_and_past_and_attendance_alone(text):
+    # the warning signs stay quiet (the urgent model may still doubt one: "dark stool" on iron)
+    assert safety.urgent(read(text)) is None, text

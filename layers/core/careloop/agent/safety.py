@@ -137,6 +137,8 @@ _FINAL = (
 SELF_HARM_INDIRECT: dict[str, Matcher] = {
     # "saying goodbye" (988): farewell and gratitude notes that sound final
     "saying goodbye": _rx(
+        # a goodbye, and then no answer (988: saying goodbye; a family member's worry)
+        r"\b(?:despidiendose|se despidio|despedida|despedirse|goodbye|good bye|said bye|saying bye|farewell)\b.{0,80}\b(?:no (?:me |nos )?(?:contesta|responde|agarra el telefono)|(?:wont|doesnt|isnt|not|will not|does not) (?:answer|pick up|picking up|respond|answering|responding)\w*)\b",
         r"\b(?:this is|consider this|wanted to say|just wanted to say|saying|to say) (?:my )?(?:goodbye|good bye|farewell|goodbyes)\b",
         rf"\bthank(?:s| you) for everything\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bthank(?:s| you) for everything\b",
         rf"\bgracias por todo\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bgracias por todo\b",
@@ -280,7 +282,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bse (?:quiso|quiere|queria|intento|trato de) (?:tirar|aventar|lanzar|matar|colgar|ahorcar|cortar las venas)\b|\bme (?:quise|quiero|queria|intente|trate de) (?:tirar|aventar|lanzar|colgar|ahorcar)\b", r"\b(?:tirar|aventar|lanzar)(?:se|me|te) (?:por|de|desde) (?:la|el|una|un) (?:ventana|balcon|puente|edificio|azotea|techo)\b",
         r"\b(?:i am|im) (?:up |sitting |standing )?on (?:the|a|my) (?:roof|rooftop|ledge|edge|bridge|overpass|train tracks|tracks) (?:of (?:my|the|a|our) (?:building|apartment|school|parking garage|garage|dorm|work) )?(?:right now|rn|now)\b",
         # researching a method (C-SSRS preparatory behaviour)
-        r"\b(?:googl\w*|search\w*|looking up|look up|looked up|research\w*|reading (?:up )?(?:on|about)|buscando|busque|busco|investigando|investigue)\b.{0,30}\b(?:ways|how|methods|como|maneras|formas|metodos)\b.{0,25}\b(?:to die|dying|end it|end my life|kill myself|overdose|painless\w*|without (?:it )?(?:pain|hurting)|it (?:wont|doesnt) hurt|morir\w*|matarme|quitarme la vida|sin que duela|no despertar|acabar con todo)\b",
+        r"\b(?:googl\w*|search\w*|looking up|look up|looked up|research\w*|reading (?:up )?(?:on|about)|buscando|busque|busco|investigando|investigue)\b.{0,30}\b(?:ways|how|methods|como|maneras|formas|metodos)\b.{0,25}\b(?:to die|dying|end it|end my life|kill (?:myself|himself|herself|yourself)|hang (?:myself|himself|herself|yourself)|overdose|painless\w*|without (?:it )?(?:pain|hurting)|it (?:wont|doesnt) hurt|morir\w*|matar(?:me|se)|ahorcar\w*|colgar(?:me|se)|quitar(?:me|se) la vida|sin que duela|no despertar|acabar con todo|suicid\w*)\b",
         r"\b(?:keep|kept|been|always|cant stop) (?:googl\w*|search\w*|looking up|reading about|researching) (?:ways|how|methods) to do it\b|\b(?:buscando|busco|busque) (?:en (?:google|internet) )?(?:como|formas de|maneras de) hacerlo\b",
         r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b", r"\b(?:think|thinking|thoughts?|urges?|pensar|pensando|pienso) (?:about|of|to|en) (?:just )?(?:jump\w*|tirarme|aventarme|lanzarme)\b",
         r"\b(?:thinking|think|thoughts?|pensando|pienso) (?:about|of|en) (?:just )?(?:swerv\w*|steer\w*|walk\w* in ?to|aventarme|tirarme|chocar|estrellarme|meterme)\b",
@@ -295,7 +297,10 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bsi (?:es que )?(?:todavia |aun |para entonces )?(?:sigo|estoy|sigo estando) (?:viv[oa]|con vida)\b|\bsi es que (?:todavia |aun )?sigo (?:aqui|por aqui|aca)\b",
         r"\bno (?:pienso|voy a|creo que voy a|creo) (?:seguir|estar|durar|quedarme) (?:aqui |por aqui |aca |en este mundo )?(?:por )?(?:mucho|mas) tiempo\b|\bno (?:pienso|quiero) seguir (?:aqui|en este mundo|viviendo)\b",
         # "no more texts. no more anything", "im done with everything"
-        r"\bno more (?:anything|everything|of anything)\b", r"\b(?:i am|im) (?:so |just |completely )?done (?:with )?(?:everything|life|it all|all of it|living|being alive)\b",
+        r"\bno more (?:anything|everything|of anything)\b", r"\b(?:me canse|me cansé|estoy cansad[oa]|ya me canse|cansad[oa]) de (?:luchar|pelear|seguir|vivir|aguantar)\b(?! (?:con|contra) )|\btired of (?:fighting|struggling|going on|hanging on)\b(?! (?:with|against|for) )",
+        r"\bno creo que me (?:vean|vuelvan a ver|vayan a ver)\b", r"\b(?:dont|do not) think i(?: will|ll)? (?:make it|last|hold on|hang on|be able to hold on|can (?:hold|hang) on|can last) (?:that long|till then|until then|much longer)\b",
+        r"\bno (?:creo|se si (?:voy a|pueda|podre)) (?:aguantar|durar|llegar) (?:tanto|hasta (?:entonces|ese dia|esa fecha|el \w+)|mucho mas)\b",
+        r"\b(?:no es (?:cierto|broma)|es broma|just kidding|jk|kidding)\b.{0,20}\b(?:bueno|well|or|o|pero|but)\b.{0,5}\b(?:mas o menos|kind of|sort of|not really|no tanto|maybe not|no del todo|tal vez no)\b", r"\b(?:i am|im) (?:so |just |completely )?done (?:with )?(?:everything|life|it all|all of it|living|being alive)\b",
         # impulsive intent: "before i do something stupid", "antes de que haga una locura"
         r"\b(?:before|afraid|scared|worried|think|might|could|going to|gonna|about to|so i dont)\b(?: that)?(?: i| i will| ill| i am going to| i might)? do something (?:stupid|crazy|drastic|dumb|terrible|permanent|i cant take back|i will regret|to myself)\b",
         r"\b(?:antes de que|antes de|miedo de|miedo a|temo|creo que voy a|voy a|podria|tengo ganas de) (?:haga |hacer |cometa |cometer )?(?:una )?(?:locura|tonteria|algo (?:malo|estupido|tonto|de lo que me arrepienta|contra mi))\b",
@@ -347,7 +352,7 @@ MEDICAL = _rx(
     r"\b(?:not|isnt|stopped|stop) breathing\b", r"\bwheez", r"\bturning blue\b", r"\blips? (?:are |is )?(?:turning )?blue\b",
     r"\bchoking\b", r"\basthma attack\b", r"\bsob\b", r"\bgasping\b", r"\b(?:barely|hardly) (?:breathe|breath)", r"\bthroat\b.{0,25}\bclos",
     r"\bno (?:puedo|puede|podia|pudo) respirar", r"\b(?:me|le) cuesta respirar", r"\bdificultad para respirar",
-    r"\bme falta el aire\b", r"\b(?:me|se|nos) ahog", r"\bno respira\b", r"\bponiendo morad",
+    r"\b(?:me|le|nos|les) falta(?:ba)? (?:el )?aire\b", r"\b(?:me|se|nos) ahog", r"\bno respira\b", r"\bponiendo morad",
     # stroke
     r"\bstroke\b", r"\bdroop", r"\bslurr", r"\bcant (?:talk|speak) (?:right|properly|normally|well)",
     r"\bspeech is (?:weird|slurred|off|strange|funny)", r"\bnumb on one side\b", r"\bone side (?:of (?:my|his|her) (?:face|body) )?(?:is |feels |went )?numb",
@@ -453,6 +458,16 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:hurts?|pain\w*|duele\w*|dolor)\b (?:\w+ ){0,3}?(?:when|to|every time|cuando|al) (?:i |he |she )?(?:breathe|breath|take a (?:deep )?breath|respiro|respirar)\b",
     _near(r"furnace|heater|generator|carbon monoxide|co detector|co alarm|calentador|calefaccion|estufa|monoxido|boiler", r"headaches?|sick|dizz\w*|nause\w*|vomit\w*|dolor de cabeza|mare\w*|sleepy|confus\w*", 14),
     # blood pressure crisis (AHA: 180/120)
+    # bleeding from the gut or lungs (MedlinePlus: black tarry stool, blood in vomit or a cough)
+    _near(r"stool|stools|poop|bm|bowel movements?|heces|popo|excremento|evacuacion", r"black|tarry|tar|bloody|blood|negr\w*|sangre|con sangre", 6),
+    r"\bbloody (?:diarrhea|diarrhoea|stool|poop|vomit)\b|\bdiarrea con sangre\b|\b(?:toso|tose|tosiendo|escupo|escupe|vomito|vomita|vomitando|tosio|escupio) (?:con |pura )?sangre\b",
+    # sudden loss of sight (AAO: a curtain or shadow, sudden blindness in one eye)
+    r"\b(?:suddenly|all of a sudden|out of nowhere|de repente|de pronto)\b.{0,25}\b(?:cant see|can not see|couldnt see|lost (?:my |the )?(?:vision|sight)|went blind|blind|no veo|no ve|perdi la vista|se me nublo)\b",
+    r"\b(?:curtain|shadow|veil|black spot) (?:over|across|coming down (?:over|across)?) (?:my|his|her|the|one) (?:\w+ )?(?:eye|vision)\b|\bno veo nada (?:del|de un|de mi|por el) ojo\b|\blost (?:the )?(?:vision|sight) in (?:my|one|his|her)\b",
+    # confusion with a fever, and a fever or a draining wound after surgery or a birth (infection, sepsis)
+    _near(r"confus\w*|confundid\w*|disoriented|desorientad\w*|delirious|not making sense", _FEVER, 14),
+    _near(_FEVER, r"c ?section|cesarea|surgery|surgical|operaron|operacion|cirugia|incision|herida|stitches|puntos|after (?:the |my |his |her )?(?:operation|procedure|delivery|birth)|parto|dio a luz", 12),
+    r"\b(?:wound|incision|herida|cut|puntos|stitches)\b.{0,20}\b(?:supura\w*|oozing pus|pus|draining|leaking pus|smells|huele mal|saca pus|echa pus)\b",
     r"\b(?:1[89]\d|2\d\d) ?(?:/|over|sobre) ?(?:1[1-9]\d|\d{2})\b",
     # anaphylaxis after a new medicine, casual
     r"\b(?:lips?|tongue|face|throat|labios?|lengua|cara|garganta)\b.{0,30}\b(?:puff\w*|blow\w* up|huge|getting big|hinch\w*|inflamad\w*|swell\w*)\b",
@@ -460,12 +475,14 @@ MEDICAL_CASUAL = _rx(
     # stroke, casual (BE FAST)
     # ... and sudden confusion (AHA: sudden confusion, trouble understanding), not the long decline of dementia
     _NOT_DEMENTIA + r"\b(?:no sabe|no sabia|ya no sabe|no supo) (?:donde esta|en (?:que|donde) (?:ano|dia|esta)|que (?:dia|ano) es|quien soy|quien es)\b",
-    _NOT_DEMENTIA + r"\bno (?:me|nos|la|lo) reconoce\b",
-    _NOT_DEMENTIA + r"\b(?:doesnt|does not|didnt|did not|cant|can not) (?:know|recogni[sz]e|remember) (?:where (?:she|he|they) (?:is|are|was|were)|me|us|what (?:year|day|month) it (?:is|was)|who (?:i am|we are|i was))\b",
+    _NOT_DEMENTIA + r"\bno (?:me|nos|la|lo) reconoce\b", _NOT_DEMENTIA + r"\b(?:ahorita|ahora|hoy|de repente|de pronto)\b.{0,50}\bno (?:me|nos) conoce\b",
+    _near(r"azucar|diabet\w*|sugar|insulin\w*|glucos\w*", r"sudando|sudoros\w*|sweat\w*|shaky|shaking|temblando|tembloros\w*", 10),
+    _NOT_DEMENTIA + r"\b(?:doesnt|does not|didnt|did not|cant|can not) (?:know|recogni[sz]e|remember) (?:where (?:she|he|they) (?:is|are|was|were)|me|us|what (?:year|day|month) it (?:is|was)|who (?:i am|we are|i was))\b(?! (?:yet|well|very well|that well|personally|by name))",
     r"\b(?:suddenly|all of a sudden|de repente|de pronto|out of nowhere)\b.{0,30}\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b",
     r"\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b.{0,30}\b(?:since|desde) (?:this morning|lunch|an hour|hace (?:como )?(?:una|un rato|\w+ horas?)|la manana|anoche|last night)\b",
     r"\b(?:face|mouth|smile|cara|boca)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
-    r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
+    r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\b(?:cant|can not|couldnt) get (?:my|his|her) (?:left |right )?(?:arm|leg|hand|foot|fingers) to (?:work|move)\b|\b(?:left|right) (?:arm|leg|hand|foot|side) (?:wont|will not|doesnt|does not|stopped|isnt) (?:work|move|working|moving)\w*\b",
+    r"\bspeech (?:is |sounds |was )?(?:\w+ )?(?:weird|slurred|off|strange|funny|wrong|garbled)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
     r"\bse (?:le|me) (?:cayo|cae|callo|bajo) (?:la cara|la boca|un lado|media cara)\b", r"\bno (?:mueve|levanta|puede levantar) (?:el|la|su|mi) (?:brazo|pierna|mano)\b",
     r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
     # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
