@@ -68,10 +68,16 @@ def test_a_warning_sign_in_the_follow_up_keeps_its_own_kind(text, svc):
     assert out.intent == "urgent" and "988" in reply(out)
 
 
-def test_alone_or_long_after_worsening_words_are_not_urgent(text, svc):
-    assert text("its getting worse").intent != "urgent"  # nothing urgent before it
+def follows(out):
+    return inbound.FOLLOWS_URGENT in (out.reason or "")
+
+
+def test_alone_or_long_after_worsening_words_are_read_on_their_own(text, svc):
+    assert text("sigue igual o peor").intent != "urgent"  # nothing urgent before it
+    # (the urgent model may doubt some such words alone: its own reading, not the conversation's)
+    assert not follows(text("its getting worse"))
     text("my chest hurts and my left arm is numb")
-    assert text("its getting worse", minutes=13 * 60).intent != "urgent"  # a new day
+    assert text("sigue igual o peor", minutes=13 * 60).intent != "urgent"  # a new day
 
 
 def test_other_follow_ups_are_read_on_their_own(text, svc):
@@ -88,7 +94,7 @@ def test_an_unknown_number_keeps_its_conversation_too(text, svc):
 
 def test_another_numbers_emergency_does_not_carry_over(text, svc):
     text("my chest hurts and my left arm is numb", phone=STRANGER)
-    assert text("its getting worse", minutes=5).intent != "urgent"
+    assert text("sigue igual o peor", minutes=5).intent != "urgent"
 
 
 @pytest.mark.parametrize("t", ["It is getting worse", "still bleeding", "the swelling is spreading",

@@ -49,6 +49,7 @@ def _near(a: str, b: str, n: int = 4) -> str:
 # --- self-harm, direct (C-SSRS: wish to be dead, active ideation, method, intent) --------
 _SELF_HARM_DIRECT = _rx(
     r"\bkill(?:ing)? (?:my ?self|myself)\b",
+    r"\b(?:me quiero|quiero|quisiera|me voy a|ganas de|me dan ganas de) mor+i+r+(?:me)?\b",
     r"\bkms\b", r"\bsuicid", r"\bsui?s+i[dt]", r"\bsuic?s?idal\b", r"\bsewer ?slide\b", r"\bunalive\b", r"\bself[ -]?delet\w*\b", r"\bdelet(?:e|ing) (?:my ?self|myself|my (?:whole |entire )?(?:existence|life))\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
     r"\b(?:a |my )?way out (?:planned|figured out|ready)\b", r"\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b.{0,40}\b(?:dont|do not|nobody|no one)\b|\b(?:dont|do not) call me\b.{0,40}\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b",
     r"\b(?:wont|will not) have to worry about (?:me|him|her) (?:much )?(?:longer|anymore)\b", r"\bno (?:aguanto|soporto) (?:un dia mas|mas)\b", r"\bpara que todo (?:pare|termine|se acabe)\b", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
@@ -149,6 +150,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "giving away possessions" (988)
     "giving possessions away": _rx(
+        r"\b(?:gave|giving|handed|left) (?:me|us|my \w+|her sister|his brother) (?:her|his|their) (?:wedding ring|ring|rings|jewelry|watch|necklace|guitar|savings|car keys|dog|cat)\b",
+        r"\b(?:me|nos) (?:dio|regalo|dejo|entrego) (?:su|sus) (?:anillo\w*|argolla|joyas|reloj|collar|cadena|perro|gato|ahorros)\b",
         r"\bwho (?:gets|will get|should get|is getting|takes|will take) (?:my|all my) (?:dog|dogs|cat|cats|pets?|puppy|birds?|things|stuff|belongings|jewelry|car|house)\b",
         r"\bquien se (?:queda|va a quedar) con (?:mi|mis) (?:perro|perra|gato|gata|mascota|mascotas|cosas|joyas|carro|casa)\b",
         r"\b(?:a alguien|to someone|to somebody)(?: mas| else)? (?:que (?:la|lo|las|los) necesite|who (?:needs|can use|could use) (?:it|them))\b.{0,40}\b(?:yo ya no|i (?:wont|dont|will not)(?: need (?:it|them))? anymore|i (?:wont|will not) need (?:it|them))\b",
@@ -186,6 +189,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     "feels a burden": _rx(
         r"\b(?:i am|i feel like|feel like|i am just|im just|being|just|such|only) (?:a |such a |nothing but a |only a )?burden\b",
         r"\bburden (?:to|on|for) (?:my|everyone|the|them|all|you|him|her|others|people|everybody)\b",
+        r"\b(?:shes|hes|she is|he is|theyre|they are|she feels|he feels|she thinks|he thinks|feels like|says (?:she|he) is|saying (?:she|he) is)(?: she is| he is)? (?:just |only |such )?(?:a |such a |nothing but a )?burden\b",
+        r"\b(?:dice|siente|piensa|cree) que (?:es|solo es) (?:una )?(?:carga|estorbo)\b",
         r"\b(?:everyone|they|my family|my kids|the kids|my wife|my husband|everybody|my children)(?: would| will| are)? (?:be )?(?:better off|happier|fine|ok|okay)(?: \w+)? without me\b",
         r"\b(?:soy|ser|seria|siento que soy|me siento|solo soy) (?:una |como una |puro )?(?:carga|estorbo)\b", r"\bsolo (?:estorbo|doy problemas)\b",
         r"\b(?:estarian|estaran|estarian todos) mejor sin mi\b",
@@ -233,7 +238,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bintentional(?:ly)?\b.{0,40}\b(?:took|overdose|pills|medication)\b",
         r"\b(?:how many|what amount of|cuantas|cuantos) (?:\w+ ){0,3}(?:pills|tablets|pastillas|tabletas) (?:\w+ ){0,5}(?:to (?:die|not wake|sleep forever|be fatal|overdose|end)|(?:is|are|would be|would) (?:fatal|lethal|deadly|too many|kill)|para (?:no despertar|dormir para siempre|acabar))",
         r"\b(?:the )?(?:most|max\w*) (?:\w+ ){0,2}(?:a person|someone|one|i|you) (?:can|could) take\b.{0,40}\b(?:too much|before|dangerous|fatal)\b", r"\bhow much (?:\w+ ){0,4}(?:would be|is|would) too much\b",
-        r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b",
+        r"\blethal dose\b", r"\bdosis (?:letal|mortal)\b", r"\b(?:cuant[oa]s?|how many|how much|que cantidad)\b.{0,60}\b(?:pa|para|to|so (?:i|you|someone)) (?:no )?(?:despertar\w*|not wake|never wake|morir\w*|die|dormir para siempre|sleep forever)\b",
         r"\bhow many\b(?:\W+\w+){0,5}?\W+(?:is|are|would be|will be|counts as) too many\b", r"\bcuant[oa]s\b.{0,40}\b(?:son|serian|seria) demasiad[oa]s?\b",
         r"\bstockpil\w*\b|\bhoard\w* (?:it|them|my|pills|meds)\b",
         r"\b(?:putting|put|setting|set|saving|stashing|hiding|keeping) (?:a few|some|them|pills|\w+) (?:aside|away|back)\b.{0,60}\b(?:planned|plan|for later|for something|got plenty|enough|what i)\b",
@@ -280,7 +285,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:leave|leaving|dejar|dejarles|dejando) (?:everything|todo|mis cosas) (?:clean|in order|arreglado|en orden|listo) (?:for|para) (?:my|mi|mis)\b",
         r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from|out of) (?:the|a|an|my) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train|balcony|window)\b",
         r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bse (?:quiso|quiere|queria|intento|trato de) (?:tirar|aventar|lanzar|matar|colgar|ahorcar|cortar las venas)\b|\bme (?:quise|quiero|queria|intente|trate de) (?:tirar|aventar|lanzar|colgar|ahorcar)\b", r"\b(?:tirar|aventar|lanzar)(?:se|me|te) (?:por|de|desde) (?:la|el|una|un) (?:ventana|balcon|puente|edificio|azotea|techo)\b",
-        r"\b(?:i am|im) (?:up |sitting |standing )?on (?:the|a|my) (?:roof|rooftop|ledge|edge|bridge|overpass|train tracks|tracks) (?:of (?:my|the|a|our) (?:building|apartment|school|parking garage|garage|dorm|work) )?(?:right now|rn|now)\b",
+        r"\b(?:i am|im) (?:up |sitting |standing )?on (?:the|a|my) (?:roof|rooftop|ledge|edge|bridge|overpass|train tracks|tracks) (?:of (?:my|the|a|our|this) (?:\w+ )?(?:building|apartment|school|garage|dorm|work|house|hotel|hospital) )?(?:right now|rn|now)\b",
         # researching a method (C-SSRS preparatory behaviour)
         r"\b(?:googl\w*|search\w*|looking up|look up|looked up|research\w*|reading (?:up )?(?:on|about)|buscando|busque|busco|investigando|investigue)\b.{0,30}\b(?:ways|how|methods|como|maneras|formas|metodos)\b.{0,25}\b(?:to die|dying|end it|end my life|kill (?:myself|himself|herself|yourself)|hang (?:myself|himself|herself|yourself)|overdose|painless\w*|without (?:it )?(?:pain|hurting)|it (?:wont|doesnt) hurt|morir\w*|matar(?:me|se)|ahorcar\w*|colgar(?:me|se)|quitar(?:me|se) la vida|sin que duela|no despertar|acabar con todo|suicid\w*)\b",
         r"\b(?:keep|kept|been|always|cant stop) (?:googl\w*|search\w*|looking up|reading about|researching) (?:ways|how|methods) to do it\b|\b(?:buscando|busco|busque) (?:en (?:google|internet) )?(?:como|formas de|maneras de) hacerlo\b",
@@ -460,7 +465,7 @@ MEDICAL_CASUAL = _rx(
     # blood pressure crisis (AHA: 180/120)
     # bleeding from the gut or lungs (MedlinePlus: black tarry stool, blood in vomit or a cough)
     _near(r"stool|stools|poop|bm|bowel movements?|heces|popo|excremento|evacuacion", r"black|tarry|tar|bloody|blood|negr\w*|sangre|con sangre", 6),
-    r"\bbloody (?:diarrhea|diarrhoea|stool|poop|vomit)\b|\bdiarrea con sangre\b|\b(?:toso|tose|tosiendo|escupo|escupe|vomito|vomita|vomitando|tosio|escupio) (?:con |pura )?sangre\b",
+    r"\bbloody (?:diarrhea|diarrhoea|stool|poop|vomit)\b|\bdiarrea con sangre\b|\b(?:toso|tose|tosi|tosiendo|tosio|escupo|escupe|escupi|escupio|escupiendo|vomito|vomita|vomite|vomitando) (?:con |pura )?sangre\b",
     # sudden loss of sight (AAO: a curtain or shadow, sudden blindness in one eye)
     r"\b(?:suddenly|all of a sudden|out of nowhere|de repente|de pronto)\b.{0,25}\b(?:cant see|can not see|couldnt see|lost (?:my |the )?(?:vision|sight)|went blind|blind|no veo|no ve|perdi la vista|se me nublo)\b",
     r"\b(?:curtain|shadow|veil|black spot) (?:over|across|coming down (?:over|across)?) (?:my|his|her|the|one) (?:\w+ )?(?:eye|vision)\b|\bno veo nada (?:del|de un|de mi|por el) ojo\b|\blost (?:the )?(?:vision|sight) in (?:my|one|his|her)\b",
