@@ -699,3 +699,33 @@ def test_dev17_18_kinds_gut_bleeding_sight_loss_sepsis_signs_and_hopelessness(te
 def test_dev17_18_signs_leave_routine_and_past_and_attendance_alone(text):
     # the warning signs stay quiet (the urgent model may still doubt one: "dark stool" on iron)
     assert safety.urgent(read(text)) is None, text
+
+
+@pytest.mark.parametrize("text", [
+    # a fall or a knock to the head on a blood thinner, however small it feels
+    "I'm on Eliquis and I slipped in the shower and bumped my head, it's just a small bump",
+    "mi papá toma anticoagulante y se cayó de la silla, se pegó en la cabeza pero dice que está bien",
+    # not eating or drinking for days, barely passing urine
+    "my father hasn't eaten anything in four days, he just sleeps",
+    "mi abuelo no ha comido desde hace tres días y casi no orina",
+    # wishing one had not woken; asking for help to die; having lived enough
+    "I wish I had not woken up today",
+    "can the doctor give me pills to help me die peacefully",
+    "I have lived long enough, no more appointments for me",
+    "ya he vivido lo suficiente, no quiero más tratamiento",
+])
+def test_dev21_kinds_older_adults(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text, label", [
+    ("STOP sending me to collections, I paid it in March", "not opt_out"),
+    ("how do I take her off my account? she moved to another dentist", "not opt_out"),
+    ("no me manden más la factura por correo, ya pagué", "not opt_out"),
+    ("don't stop sending the reminders please, they help me", "not opt_out"),
+    # a blood thinner and an old fall, or a fall with no head and no blood thinner
+    ("I fell off my bike years ago and chipped a tooth, now I want it fixed", "not urgent"),
+])
+def test_dev21_traps(text, label):
+    got = classify(text).intent
+    assert got != label.removeprefix("not "), (text, got)

@@ -302,7 +302,9 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bsi (?:es que )?(?:todavia |aun |para entonces )?(?:sigo|estoy|sigo estando) (?:viv[oa]|con vida)\b|\bsi es que (?:todavia |aun )?sigo (?:aqui|por aqui|aca)\b",
         r"\bno (?:pienso|voy a|creo que voy a|creo) (?:seguir|estar|durar|quedarme) (?:aqui |por aqui |aca |en este mundo )?(?:por )?(?:mucho|mas) tiempo\b|\bno (?:pienso|quiero) seguir (?:aqui|en este mundo|viviendo)\b",
         # "no more texts. no more anything", "im done with everything"
-        r"\bno more (?:anything|everything|of anything)\b", r"\b(?:me canse|me cansé|estoy cansad[oa]|ya me canse|cansad[oa]) de (?:luchar|pelear|seguir|vivir|aguantar)\b(?! (?:con|contra) )|\btired of (?:fighting|struggling|going on|hanging on)\b(?! (?:with|against|for) )",
+        r"\bno more (?:anything|everything|of anything)\b", r"\bwish i (?:hadnt|had not|didnt|did not|wouldnt|would not|never) (?:woken|wake|woke|waked) up\b|\bojala no (?:hubiera|me hubiera) despertado\b",
+        r"\b(?:help|ayud\w*) (?:a person |someone |somebody |me |alguien |a alguien |a una persona )?(?:to |a )?(?:die|morir|morirse) (?:peacefully|in peace|quietly|tranquil\w*|en paz|sin dolor|painlessly|dormid[oa])\b|\b(?:algo|something|anything|pills?|pastillas?) (?:para|to) (?:morir|morirme|die|help me die)\b",
+        r"\b(?:ya )?(?:vivi|he vivido) (?:bastante|suficiente|lo suficiente|demasiado|mucho ya)\b|\b(?:ive|i have) lived (?:long )?enough\b|\blived (?:a )?long enough\b", r"\b(?:me canse|me cansé|estoy cansad[oa]|ya me canse|cansad[oa]) de (?:luchar|pelear|seguir|vivir|aguantar)\b(?! (?:con|contra) )|\btired of (?:fighting|struggling|going on|hanging on)\b(?! (?:with|against|for) )",
         r"\bno creo que me (?:vean|vuelvan a ver|vayan a ver)\b", r"\b(?:dont|do not) think i(?: will|ll)? (?:make it|last|hold on|hang on|be able to hold on|can (?:hold|hang) on|can last) (?:that long|till then|until then|much longer)\b",
         r"\bno (?:creo|se si (?:voy a|pueda|podre)) (?:aguantar|durar|llegar) (?:tanto|hasta (?:entonces|ese dia|esa fecha|el \w+)|mucho mas)\b",
         r"\b(?:no es (?:cierto|broma)|es broma|just kidding|jk|kidding)\b.{0,20}\b(?:bueno|well|or|o|pero|but)\b.{0,5}\b(?:mas o menos|kind of|sort of|not really|no tanto|maybe not|no del todo|tal vez no)\b", r"\b(?:i am|im) (?:so |just |completely )?done (?:with )?(?:everything|life|it all|all of it|living|being alive)\b",
@@ -464,6 +466,12 @@ MEDICAL_CASUAL = _rx(
     _near(r"furnace|heater|generator|carbon monoxide|co detector|co alarm|calentador|calefaccion|estufa|monoxido|boiler", r"headaches?|sick|dizz\w*|nause\w*|vomit\w*|dolor de cabeza|mare\w*|sleepy|confus\w*", 14),
     # blood pressure crisis (AHA: 180/120)
     # bleeding from the gut or lungs (MedlinePlus: black tarry stool, blood in vomit or a cough)
+    # a fall or a blow to the head on a blood thinner (bleeding in the skull), however mild it feels
+    _near(r"warfarin\w*|coumadin|eliquis|xarelto|pradaxa|plavix|apixaban|rivaroxaban|clopidogrel|blood thinners?|anticoagul\w*|adelgazar la sangre",
+          r"fell|fall|falling|hit (?:my|his|her) head|bumped (?:my|his|her) head|head|me cai|se cayo|se cae|caida|cabeza|golpe\w*|me pegue|se pego", 25),
+    # not eating or drinking for days, barely passing urine (dehydration, decline in the old)
+    r"\b(?:hasnt|has not|havent|have not|no ha|no he|not|wont|will not|refuses to|stopped|dejo de|no quiere|no ha querido)\b (?:\w+ )?(?:eaten|eat|eating|comer|comido|drink|drinking|drunk|tomar agua)\b.{0,40}\b(?:(?:in|for) (?:a week|days|\d+ days|two days|three days|several days|almost a week)|(?:en|por|desde hace) (?:una semana|\d+ dias|dos dias|tres dias|varios dias|casi una semana))\b",
+    r"\b(?:casi no|ya no|no ha|no) (?:orina|orinado|hace pipi|ha hecho pipi)\b|\b(?:hasnt|has not|havent|have not) (?:peed|urinated)\b|\b(?:barely|not|hardly) (?:peeing|urinating)\b",
     _near(r"stool|stools|poop|bm|bowel movements?|heces|popo|excremento|evacuacion", r"black|tarry|tar|bloody|blood|negr\w*|sangre|con sangre", 6),
     r"\bbloody (?:diarrhea|diarrhoea|stool|poop|vomit)\b|\bdiarrea con sangre\b|\b(?:toso|tose|tosi|tosiendo|tosio|escupo|escupe|escupi|escupio|escupiendo|vomito|vomita|vomite|vomitando) (?:con |pura )?sangre\b",
     # sudden loss of sight (AAO: a curtain or shadow, sudden blindness in one eye)
@@ -728,7 +736,7 @@ OPT_OUT = _rx(
     r"\bcancel\w* (?:all |the |my |these |your |those |this |ur |mi |la |los |las |sus |su |el |de )?(?:text|sms|message|reminder|notification|mensaje|recordatorio|texto)", r"\bcancel\w* (?:my |the )?(?:text|sms|message|reminder) (?:subscription|suscripcion)",
     r"\b(?:desuscrib|desinscrib|desubscrib|dessuscrib)\w*",
     r"\b(?:remove|delete|erase) (?:me|my number|this number|my (?:\w+ )?(?:number|phone|cell)|my \w+s (?:number|phone)|\w+s number)(?: (?:off|from))?\b(?! (?:the )?(?:appointment|schedule|waitlist|wait list|waiting list))",
-    r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\b(?:take|took|taking) (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of )?(?:schedule|appointment|calendar|books|wait))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",
+    r"\b(?:off|out of) (?:your|the|this|ur) (?!wait)(?:\w+ )?(?:list|texts|text list|mailing list|system)\b", r"\b(?:take|took|taking) (?:me|us|this number|my number|him|her) off\b(?! (?:the |your |of |my |his |her |our )?(?:schedule|appointment|calendar|books|wait|account|portal|file|chart|insurance|plan|policy|bill|medication|meds))", r"\blose (?:my|this) number\b", r"\bleave me alone\b",
     rf"\b(?:dont|do not|never|pls dont|please dont|please do not) (?:ever )?(?:text|txt|message|msg|contact|sms|send me (?:any )?(?:more |another )?{_MSG})",
     rf"\bno (?:more|further) {_MSG}", rf"\b(?:just )?not (?:send|text) (?:me )?(?:any )?(?:more )?{_MSG}", r"\bprefer (?:e ?mail|email|a call|calls|phone calls|mail|letters)\b(?! for)", r"\b(?:dont|do not|no longer|no more|doesnt|dont even) (?:want|need|wish|wanna)(?: to)?(?: (?:get|receive|be getting|keep getting|have))? (?:any |these |the |your |those |more |any more )*(?:texts|text messages|text reminders|messages|reminders?|txts|sms|notifications?)\b",
     r"\b(?:turn|shut|switch) off (?:the |my |these |your |all )?(?:text|reminder|message|notification|alert)",
@@ -738,7 +746,7 @@ OPT_OUT = _rx(
     r"\bstop(?: \w+)? (?:reminding|texting|sending|messaging|contacting)\b",
     r"\bstop (?:with )?the (?:robot|spam)\b.*\bno more\b",
     # Spanish
-    r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando|textees|texteen|textee|textes|mensajees|mensajeen)\b(?! (?:la|el|los|las) (?:cuenta|factura|recibo|receta|resultado))",
+    r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando|textees|texteen|textee|textes|mensajees|mensajeen)\b(?! (?:mas )?(?:la|el|los|las|esa|esas|ese|esos) (?:cuenta|factura|recibo|receta|resultado|medicina|pastilla|estado))",
     r"\b(?:mensajes|textos|recordatorios|msjs)\b.{0,120}\bya no (?:me |nos |le )?(?:los|las) (?:manden|mande|envien|envie|sigan mandando|sigan enviando)\b",
     r"\bdej(?:en|e|a|ad|es) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
@@ -838,7 +846,7 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|calling|phoning|ringing|the calls|llamar\w*|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing|emailing) (?:me |us )?(?:(?:my|the|his|her|our|any|those|these) )?(?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim|letter|mail|e ?mail|newsletter|catalog|postcard|flyer)\w*)")
+_TRAP_AFTER_STOP = lazy(r"stop (?:by|in|at|over|for|taking|eating|drinking|calling|phoning|ringing|the calls|llamar\w*|the bleeding|bleeding|the pain|hurting|smoking|(?:sending|charging|billing|mailing|faxing|emailing) (?:me |us |him |her )?(?:to (?:collections?|an agency|cobranza)|(?:(?:my|the|his|her|our|any|those|these) )?(?:\w+ )?(?:prescription|rx|bill|statement|record|refill|medication|card|payment|account|claim|letter|mail|e ?mail|newsletter|catalog|postcard|flyer)\w*))")
 
 
 # a negator, then at most a few words of wanting / meaning ("I do not wish to", "not asking you to",
@@ -909,5 +917,6 @@ def keeps_texts(canon: str) -> bool:
 _WANTS_TEXTS = lazy(
     r"\b(?:text|txt|message) me (?:instead|only|please|back)\b|\b(?:prefer|rather have|rather get) (?:a )?(?:texts?|txts?|messages?)\b"
     r"|\b(?:the )?(?:texts|reminders|messages) (?:are|r) (?:fine|ok|okay|great|helpful|good)\b|\bi like the (?:reminders|texts)\b"
+    r"|\bno (?:paren|dejen|pares|dejes) de (?:mandar|enviar|escribir)\w*\b|\b(?:dont|do not|never) stop (?:sending|texting)\b(?! (?:me )?(?:bills?|statements?))"
     r"|\b(?:texting|texts?) (?:is |are )?(?:fine|ok|okay|better|works?|great)\b|\b(?:mejor|prefiero|solo) (?:por )?(?:los |las )?(?:mensajes?|textos?)\b|\b(?:los )?(?:mensajes|recordatorios) (?:estan bien|son (?:muy )?utiles)\b"
 )
