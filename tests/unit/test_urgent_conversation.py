@@ -107,3 +107,9 @@ def test_worsening_words(t):
                                "ya se me quito", "worse things have happened lol, see you friday"])
 def test_not_worsening(t):
     assert not worsening(canonical(t))
+
+
+def test_the_inbox_reason_names_the_earlier_texts_time_on_the_practices_clock(text, svc):
+    text("my chest hurts and my left arm is numb")  # 03:00 in New York
+    out = text("sigue igual o peor", minutes=7)
+    assert out.reason == f"urgent: {inbound.FOLLOWS_URGENT} (medical, at 03:00) and says it is worse or goes on"

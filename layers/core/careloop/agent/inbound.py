@@ -183,8 +183,9 @@ def _in_urgent_conversation(services: Services, phone: str, patients: list[Patie
     if own is not None:
         return replace(p, urgent_kind=kind)
     # (a STOP in it is still honoured: _honour_stop_beside_urgent reads the local reading)
+    at = earlier.at.astimezone(services.practice.zone)  # the staff's clock
     return replace(p, intent="urgent", confidence=max(p.confidence, 0.9), escalate=True, urgent_kind=kind,
-                   reason=f"{FOLLOWS_URGENT} ({kind.replace('_', '-')}, {earlier.at:%H:%M} UTC) and says it is worse or goes on")
+                   reason=f"{FOLLOWS_URGENT} ({kind.replace('_', '-')}, at {at:%H:%M}) and says it is worse or goes on")
 
 
 class _Turn:
