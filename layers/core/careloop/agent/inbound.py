@@ -180,6 +180,8 @@ def _in_urgent_conversation(services: Services, phone: str, patients: list[Patie
     if earlier is None:
         return p
     kind = earlier.urgent_kind
+    if kind is None:  # _last_urgent keeps only texts with a kind; this is for the type checker
+        return p
     if own is not None:
         return replace(p, urgent_kind=kind)
     # (a STOP in it is still honoured: _honour_stop_beside_urgent reads the local reading)
