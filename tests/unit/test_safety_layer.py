@@ -729,3 +729,60 @@ def test_dev21_kinds_older_adults(text):
 def test_dev21_traps(text, label):
     got = classify(text).intent
     assert got != label.removeprefix("not "), (text, got)
+
+
+@pytest.mark.parametrize("text", [
+    # a tooth knocked loose, crooked or out by a blow, however small it is made to sound
+    "a kid elbowed me at practice and now my front tooth is kind of crooked, no big deal",
+    "mi hija se cayó del columpio y tiene un dientito flojo y de lado, casi no le duele",
+    "se le salió el diente a mi hijo con todo y raíz jugando fútbol",
+    "got hit with a puck, knocked out a tooth, put it back in and it feels ok",
+    # lips or face swelling or itching after a medicine, told as a joke
+    "lol my lips look like i got botox after that new antibiotic",
+    "face all itchy and puffy since the amoxicillin yesterday, normal?",
+    # breathing told in a second language; a rescue inhaler that does not help; blue lips
+    "I cannot get the air since lunch, my chest tight",
+    "the inhaler not helping at all today, still wheezy",
+    "my son lips a little blue and he breathing hard",
+    # a child who drank a cleaner
+    "my toddler drink some clorox from the bottle, he spit it but cry a lot",
+    "mi niño se tomó tantito pinol, ya le di agua",
+    # confusion after a fall
+    "grandpa fell off the step yesterday and today he's confused, keeps asking what day it is",
+])
+def test_dev22_24_kinds_dental_trauma_drug_reactions_air_and_cleaners(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    # going to be with the Lord after tonight; asking God to take one now; at peace and no need
+    "cancel everything. after tonight I'm going to be with the Lord",
+    "I am praying for God to take me tonight, I am too tired",
+    "que Dios ya me lleve, no aguanto más este dolor del alma",
+    "I made my peace with God, you don't need to worry about my appointment anymore",
+    "ya hice las paces con Dios, ya no voy a necesitar la cita",
+    # cannot go on living like this; a letter already written
+    "I cannot go on living like this, God forgive me",
+    "i already wrote the letter for my kids",
+    # a last message given through the practice; at a river or lake
+    "tell my son I love him, I won't be coming",
+    "díganle a mi hija que la quiero mucho",
+    "i'm at the lake now. tell everyone I'm sorry",
+])
+def test_dev24_kinds_faith_and_second_language_self_harm(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "my son's epipen expired last month, can you send a new prescription?",
+    "she needs her seizure medication renewed, she's been seizure free for two years",
+    "I wrote a letter of appeal to my insurance, can you add a note from the doctor?",
+    "pray for me, God willing I'll be there Tuesday at 9",
+    "que Dios me lleve con bien a mi cita del lunes",
+    "I have made my peace with the surgery, see you on the 12th",
+    "back in 2019 I passed out at the gym, is that in my chart?",
+    "his baby tooth is loose and the big one is coming in behind it, should we come in?",
+])
+def test_dev22_24_signs_leave_refills_faith_and_history_alone(text):
+    # the warning signs stay quiet (the urgent model may still doubt one)
+    assert safety.urgent(read(text)) is None, text

@@ -171,7 +171,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "letters left for family" (C-SSRS preparatory behaviour: a suicide note)
     "letters left for family": _rx(
-        r"\bi (?:wrote|left|have written|recorded) (?:a |my )?(?:note|voice memo|video|letter)\b(?! (?:for|to) (?:the )?(?:school|work|boss|insurance|doctor|office|pharmacy))",
+        r"\bi (?:already )?(?:wrote|left|have written|recorded|write|written|finish(?:ed)? (?:writing )?) (?:a |my |the )?(?:note|voice memo|video|letter)\b(?! (?:for|to|of|from) (?:the |my )?(?:school|work|boss|insurance|doctor|office|pharmacy|employer|judge|court|appeal|job|landlord|bank))(?! of )",
         r"\b(?:left|leaving|wrote|writing|written|write|finished) (?:a |some |the |my )?(?:letters?|notes?|goodbye notes?) (?:for|to) (?:my |the |each of my |all my )?(?:family|kids|children|wife|husband|son|daughter|mom|mother|dad|parents|everyone|loved ones|grandkids|grandchildren|sister|brother)\b",
         r"\b(?:deje|dejando|escribi|escribiendo|escribo|termine) (?:una |unas |las |mis |mi )?(?:carta|cartas|nota|notas) (?:para|a) (?:mi |mis |toda mi )?(?:familia|hijos|hijas|hijo|hija|esposo|esposa|mama|papa|nietos|todos|hermana|hermano)\b",
     ),
@@ -278,6 +278,18 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:no quiero|ya no quiero|dont want to|do not want to) existir\b|\b(?:dont|do not) want to exist\b|\btired of exist\w*\b", r"\bunalive\b",
         r"\b(?:dont|do not|cant|can not) (?:feel )?safe (?:with myself|tonight|alone|by myself)\b|\bcant promise i (?:will|am going to) be safe\b",
         r"\bno me siento segur[oa] (?:conmigo|sol[oa]|esta noche)\b", r"\b(?:at|on|en) (?:the|el) (?:bridge|puente)\b.{0,60}\b(?:text|know|who|nadie|quien|sabe|bye|adios)\b",
+        r"\b(?:at|by|near|on|en|junto al|cerca del) (?:the|el|la) (?:river|rio|lake|lago|bridge|puente|tracks|train tracks|vias|cliff|acantilado|presa|dam)\b.{0,80}\b(?:tell (?:my|him|her|them|everyone)|diganle|dile|love (?:her|him|them|you)|(?:la|lo|los|las) quiero|bye|adios|sorry|perdon|perdonen|nobody|nadie|forgive)\b",
+        # a last message relayed through the practice ("tell my daughter I love her")
+        r"\btell (?:my )?(?:daughter|son|kids|children|wife|husband|mom|mother|dad|father|family|everyone|grandkids|sister|brother)\b.{0,15}\b(?:i love (?:her|him|them|you)|i am sorry|goodbye|bye)\b(?!.{0,40}\b(?:appointment|appt|visit|pick\w* up|after school|today at)\b)",
+        r"\b(?:diganle|digale|dile|diles|digan(?:le|les)?) a (?:mi |mis )?(?:hija|hijo|hijos|hijas|esposa|esposo|mama|papa|familia|nietos|todos)\b.{0,10}\bque (?:la|lo|los|las) (?:quiero|amo)\b",
+        # faith: asking God to take one now, going to be with the Lord after tonight, made peace with God and no need to worry
+        r"\b(?:ready|listo|lista|waiting|esperando|praying|pray|rezo|rezando|pido|pidiendo|le pido|asking)\b.{0,15}\b(?:for )?(?:god|the lord|jesus|dios|diosito|el senor)\b (?:to )?(?:take|call|lleve|llame|recoja|se me lleve|me lleve|me recoja) ?(?:me )?(?:home )?(?:tonight|now|today|soon|already|ya|hoy|esta noche|pronto)?\b",
+        r"\bque (?:dios|diosito|el senor) (?:ya )?me (?:lleve|recoja|llame)\b(?! (?:con bien|a mi cita|a la cita))",
+        r"\b(?:after|by|past) (?:tonight|today|tomorrow|this weekend)\b.{0,30}\b(?:i will|ill|i am going to|im going to|i gonna|i go to) be (?:with (?:the lord|god|jesus|my (?:savior|saviour|late \w+))|in heaven|home with (?:the lord|god|jesus))\b",
+        r"\b(?:i will|ill|i am going to|im going to|i gonna) be (?:with (?:the lord|god|jesus)|in heaven) (?:tonight|today|tomorrow|soon|after tonight|by (?:tomorrow|morning))\b",
+        r"\b(?:made|make|have made|ive made|hice|he hecho|ya hice) (?:my |las |mis )?(?:peace|paces) (?:with|con) (?:god|the lord|dios|el senor|everyone|todos)\b.{0,60}\b(?:dont worry|do not worry|no se preocupen|no te preocupes|wont need|will not need|no need|ya no|anymore|ready|list[oa]|goodbye|adios|bye|cancel\w*)\b",
+        # cannot go on living like this
+        r"\b(?:cant|cannot|can not|no puedo|ya no puedo|no quiero)\b (?:\w+ )?(?:continue|keep|go on|seguir) (?:to live|living|viviendo|vivir|asi|like this) (?:like this|asi|anymore|mas)?\b(?!.{0,40}\b(?:pain|tooth|teeth|dolor|muela|diente|knee|back|rodilla|espalda|insurance|seguro|bill|factura)\b)",
         r"\b(?:car|carro|coche)\b.{0,40}\b(?:garage|cochera)\b.{0,40}\b(?:engine|motor)\b|\b(?:engine|motor) (?:running|prendido|encendido)\b.{0,30}\b(?:garage|cochera)\b",
         r"\b(?:pain|suffering|dolor|sufrimiento) to be over (?:for good|forever)\b|\bthe pain (?:to )?(?:stop|end) for good\b",
         r"\bdeath (?:sounds|seems|would be|feels) (?:like )?(?:a )?(?:relief|peaceful|nice|better)\b|\bla muerte (?:suena|seria|parece) (?:como )?(?:un )?(?:alivio|descanso)\b",
@@ -370,12 +382,13 @@ MEDICAL = _rx(
     r"\bfaint", r"\bpass(?:ed|ing)? out\b", r"\bblack(?:ed|ing)? out\b", r"\bcollaps", r"\bunresponsive\b",
     r"\bunconscious\b", r"\bwont wake up\b", r"\b(?:not|isnt|stopped) respond(?:ing|ed)?\b", r"\bcant move (?:my|his|her) (?:left|right|arm|leg|side|face)",
     r"\bheart\b.{0,25}\b(?:squeez|crush|pressure|pound)", r"\bdesmay", r"\bno responde\b", r"\bperdio el conocimiento",
-    r"\bseizure", r"\bconvuls", r"\bataque epileptico",
+    r"\bseizure(?!s? (?:med\w*|medicine|pills?|prescription|rx|drugs?|history|free|disorder|action plan|clinic|log|diary|precautions))", r"\bconvuls", r"\bataque epileptico",
     # allergy
     r"\ballergic reaction\b", r"\banaphyla", r"\b(?:throat|garganta)\b.{0,25}\b(?:cerrando\w*|cierra|closing|tight|apretad\w*)\b", r"\bse me (?:esta )?cerrando la garganta\b",
     r"\b(?:fallen|fell|fall|me cai|se cayo|me he caido|se ha caido)\b.{0,50}\b(?:cant|cannot|can not|no (?:me )?puedo|no (?:se )?puede) (?:get up|stand|move|walk|levantar\w*|parar\w*|mover\w*|caminar)\b",
     r"\b(?:arm|leg|wrist|ankle|elbow|brazo|pierna|muneca|tobillo|codo)\b.{0,30}\b(?:bent (?:wrong|weird|funny|the wrong way)|doblad[oa] (?:raro|feo|chueco)|chueco|out of place|sticking out)\b",
-    _near(r"(?:arm|leg|wrist|ankle|brazo|pierna|muneca|tobillo)", r"(?:cant|cannot|can not) move (?:it|him|her)|no (?:lo|la|me lo|me la) (?:puedo|puede) mover", 8), r"\bepi ?pen\b", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen)",
+    _near(r"(?:arm|leg|wrist|ankle|brazo|pierna|muneca|tobillo)", r"(?:cant|cannot|can not) move (?:it|him|her)|no (?:lo|la|me lo|me la) (?:puedo|puede) mover", 8), r"\b(?:used|use|gave|give|injected|had to use|needed|jabbed|usamos|use la|le pusimos|le puse|le di|le dimos|le aplique) (?:\w+ ){0,2}epi ?pens?\b",
+    r"\bepi ?pens?\b(?!.{0,40}\b(?:expir\w*|refill\w*|renew\w*|prescription|new (?:one|ones)|spare|another|extra|for (?:school|camp|daycare|the nurse)|vence|vencio|vencid\w*|receta|surt\w*)\b)", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen)",
     r"\b(?:tongue|lips?|throat) (?:is |are )?(?:swelling|swollen|puffing)", r"\bhives\b",
     r"\b(?:trouble|hard|cant|difficulty|problems?) (?:to )?swallow", r"\bcierra la garganta\b", r"\bronchas\b",
     r"\bno (?:puedo|puede) tragar\b", r"\bhinchando la (?:lengua|garganta|cara|boca)\b", r"\breaccion alergica\b",
@@ -440,6 +453,10 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:jaw|mandibula|quijada)\b.{0,20}\b(?:broke\w*|broken|fractur\w*|rot[ao]|quebrad[ao])\b",
     r"\bteeth (?:dont|do not|wont|no longer|dont even) (?:line up|meet|fit together|close)\b|\b(?:los dientes|la mordida) (?:ya )?no (?:me )?(?:cierran|encajan|cierra|coinciden)\b",
     r"\b(?:dientes? flojos?|diente suelto|se me aflojaron|se (?:le|me) aflojo)\b.{0,60}\b(?:golpe|pegaron|dieron|cai|cayo|accidente|encia abierta|sangr\w*)\b|\b(?:golpe|pegaron|dieron con|me cai|se cayo|accidente)\b.{0,60}\b(?:dientes? flojos?|diente suelto|encia abierta)\b",
+    _near(r"(?:tooth|teeth|diente\w*|dientito\w*|muela\w*)\b.{0,25}\b(?:loose|wiggl\w*|wobbl\w*|crooked|sideways|pointing|out of place|shifted|moved|bent|floj\w*|suelt\w*|torcid\w*|chuec\w*|movid\w*|de lado|se movio|se mueve)",
+          r"hit|crash\w*|fell|fall|fight|punch\w*|ball|bike|skate\w*|hockey|soccer|football|accident|elbow\w*|golpe\w*|pegaron|pego|me pegue|cai|cayo|pelea|accidente|pelotazo|\w+azo|choque|chocamos|bici\w*", 12),
+    r"\bse (?:me |le )?(?:cayo|salio|zafo|tumbo|boto|volo) (?:el |un |los |dos |su |mi )?(?:diente|dientes|muela)\b.{0,50}\b(?:golpe\w*|pelotazo|\w+azo|pelea|accidente|cai|cayo|pegaron|raiz|bici\w*)\b",
+    r"\b(?:con todo y (?:la )?raiz|root and all|(?:with|and) the (?:whole )?root)\b",
     r"\bencia (?:abierta|rajada|partida)\b", r"\bhinchazon\b.{0,40}\b(?:se (?:esta )?(?:extendiendo|pasando|riega)|hasta el (?:ojo|cuello))\b",
     r"\b(?:pus|puss|abscess|absceso)\b.{0,60}\b(?:fever|swell\w*|fiebre|hinch\w*|face|cara)\b", r"\b(?:fever|swell\w*|fiebre|hinch\w*)\b.{0,60}\b(?:pus|abscess|absceso)\b",
     r"\b(?:cheek|face|jaw|gums?|lip|eye|cachete|mejilla|cara|quijada|encias?)\b.{0,30}\b(?:(?:the )?size of an?|tamano de una?|como una? (?:pelota|naranja|toronja|huevo|limon)|twice (?:the|its) size|ballooned|blown up)\b",
@@ -449,6 +466,7 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:almost|nearly|about to|going to|gonna|feel like i am going to|feels like i might) (?:faint|pass out|black out|collapse)\b",
     r"\b(?:perdi|perdio|perdimos) el conocimiento\b", r"\bse (?:me|le) (?:fue|va) el mundo\b", r"\bme desvaneci\b", r"\bse desvanecio\b", r"\bse (?:me|le) nublo (?:todo|la vista)\b",
     r"\bwent down\b.{0,30}\b(?:floor|ground|hit (?:his|her|my) head)\b", r"\bhit (?:his|her|my) head\b.{0,60}\b(?:vomit\w*|throw\w* up|confus\w*|sleepy|drowsy|dizzy)\b",
+    r"\b(?:fell|fall(?:en)?|hit|banged|bumped|knocked|se cayo|se pego|se golpeo|me cai|me pegue|me golpee)\b.{0,80}\b(?:confused|confusion|confundid[oa]|disoriented|desorientad[oa]|not making sense|no (?:me )?reconoce|doesnt know where|no sabe donde|repeating (?:herself|himself|the same)|asking the same (?:question|thing)|repite (?:lo mismo|la misma))\b",
     r"\b(?:fell|fall(?:en)?|hit|banged|bumped|knocked|se cayo|se pego|se golpeo|me cai|me pegue|me golpee)\b.{0,80}\b(?:threw up|throw\w* up|vomit\w*|keeps? falling asleep|falling asleep|hard to wake|drowsy|seeing double|double vision|vomito|vomitando|somnolient\w*|no (?:se )?despierta|se (?:queda|esta quedando) dormid[oa])\b",
     r"\bseeing double\b|\bdouble vision\b|\bveo doble\b|\bve doble\b",
     # heart attack as women and older adults have it (AHA): jaw, back or arm with sweat or nausea
@@ -485,6 +503,8 @@ MEDICAL_CASUAL = _rx(
     # anaphylaxis after a new medicine, casual
     r"\b(?:lips?|tongue|face|throat|labios?|lengua|cara|garganta)\b.{0,30}\b(?:puff\w*|blow\w* up|huge|getting big|hinch\w*|inflamad\w*|swell\w*)\b",
     r"\b(?:amoxicillin|penicillin|antibiotic|antibiotico|new (?:medicine|medication|pill)|medicina nueva)\b.{0,60}\b(?:rash|hives|itch\w*|ronchas|comezon|swell\w*|hinch\w*|cant breathe|no puedo respirar)\b",
+    r"\b(?:lips?|tongue|face|eyes?|throat|labios?|lengua|cara|ojos?|garganta)\b.{0,40}\b(?:big|huge|fat|puffy|filler|itch\w*|rash|hives|swell\w*|grande\w*|gord\w*|comezon|ronchas|hinch\w*|pica\w*)\b.{0,60}\b(?:after|since|from|despues de|desde|con) (?:the |my |taking |tomar |tome |la |el |mi )?(?:new )?(?:amoxicillin|amoxi\w*|penicillin|antibiotic\w*|antibiotico\w*|augmentin|cephalexin|keflex|clindamycin|medicine|medicina|pill|pastilla|shot|injection|inyeccion|anesthe\w*|numbing)\b",
+    r"\b(?:lips?|labios?)\b.{0,20}\b(?:look(?:s|ing)? like|como si) (?:i|me|tuviera)\b.{0,15}\b(?:filler|botox|relleno|got punched)\b",
     # stroke, casual (BE FAST)
     # ... and sudden confusion (AHA: sudden confusion, trouble understanding), not the long decline of dementia
     _NOT_DEMENTIA + r"\b(?:no sabe|no sabia|ya no sabe|no supo) (?:donde esta|en (?:que|donde) (?:ano|dia|esta)|que (?:dia|ano) es|quien soy|quien es)\b",
@@ -500,7 +520,7 @@ MEDICAL_CASUAL = _rx(
     r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
     # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
     r"\b(?:blue|bluish|purple|purplish|gray|grey|morad\w*|azul\w*)\b.{0,15}\b(?:around|on|in|alrededor de) (?:the |his |her |my |los |sus |la )?(?:lips|mouth|labios|boca)\b",
-    r"\blabios (?:\w+ )?(?:morad|azul)\w*", r"\b(?:lips|mouth) (?:\w+ )?(?:look|looks|looking|are|is|got) (?:all |kinda |kind of |a bit |a little |sort of )?(?:blue|bluish|purple|gray|grey)\b",
+    r"\blabios (?:\w+ )?(?:morad|azul)\w*", r"\blips? (?:\w+ ){0,3}(?:blue|bluish|purple|purplish)\b(?! (?:from|because of) (?:the )?(?:popsicle|candy|slushie|lollipop|cold|pool|paint|marker|lipstick|juice))", r"\b(?:lips|mouth) (?:\w+ )?(?:look|looks|looking|are|is|got) (?:all |kinda |kind of |a bit |a little |sort of )?(?:blue|bluish|purple|gray|grey)\b",
     r"\b(?:lips?|labios?|face|cara|fingers|unas)\b.{0,15}\b(?:turned|went|turning|going|getting|se (?:le |me )?(?:pusieron|puso|estan poniendo)) (?:all )?(?:blue|bluish|grey|gray|azul\w*|morad\w*)\b",
     r"\bbreathing (?:is |really |very |so |super |kinda |kind of )*(?:slow|shallow|weird|funny)\b", r"\brespira(?:ndo)? (?:muy )?(?:lento|despacio|raro)\b",
     r"\b(?:took|taken|had|mixed|drank|tome)\b.{0,40}\b(?:oxy\w*|opioid\w*|percocet|vicodin|hydrocodone|xanax|fentanyl|morphine|codeine)\b.{0,40}\b(?:beers?|alcohol|drinks|wine|vodka|whiskey|tequila|cervezas?)\b",
@@ -508,20 +528,22 @@ MEDICAL_CASUAL = _rx(
     _near(r"room (?:is |keeps )?spinning|todo me da vueltas|(?:very |really |so )?dizzy|mareadisim\w*", r"fell|fall(?:ing)? (?:down|over)|passed out|fainted|me cai|me he caido|se cayo", 10),
     # breathing, casual
     r"\b(?:cant|can not|could not|couldnt) (?:really |quite |seem to )?(?:get|catch) (?:a |my )?(?:breath|air)\b",
+    r"\b(?:cant|cannot|can not|could not|couldnt|not able to|no (?:puedo|puede|podia) (?:agarrar|tomar|jalar)) (?:take|get|catch|find|pull in|in)? ?(?:the |enough |el |nada de |suficiente )?(?:air|aire)\b",
+    r"\b(?:inhaler|albuterol|puffer|nebuli[sz]er|neb|rescue inhaler|inhalador|bomba|bombita|pump)\b.{0,20}\b(?:not helping|isnt helping|doesnt help\w*|not working|isnt working|no (?:me |le )?(?:ayuda|sirve|hace nada|funciona|esta ayudando)|ya no (?:me |le )?(?:ayuda|sirve|hace))\b",
     r"\b(?:bother|trouble|problems?|struggl\w*|difficult\w*|issues?) (?:with|in) (?:my|his|her|their|the) breath\w*\b",
     r"\bbreathing (?:is |has been |feels )?(?:really |very |so |kind of |kinda )?(?:hard|laboured|labored|rough|bad|difficult)\b", r"\bno (?:me )?(?:entra|llega) (?:el )?aire\b", r"\bsin aire\b",
     # pregnancy (ACOG): reduced movement, leaking fluid, severe headache with swelling
     r"\b(?:baby|bebe)\b.{0,25}\b(?:not moving|stopped moving|hasnt moved|moving less|no se mueve|dejo de moverse|no se ha movido)\b",
     _near(r"\d{1,2} (?:semanas|weeks|wks)(?: de embarazo| pregnant)?", r"sangr\w*|bleed\w*|spotting|manchando|cramp\w*|colicos|contracc\w*|contractions", 10),
     # a child's poisoning, casual
-    r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo|tomo)\b.{0,40}\b(?:under the sink|debajo del (?:fregadero|lavabo)|cleaning (?:stuff|products?)|de limpieza)\b",
+    r"\b(?:ate|eat|eats|swallow\w*|drank|drink|drinks|drinked|drunk|got into|chewed|se comio|se trago|se tomo|tomo|bebio|se bebio)\b.{0,40}\b(?:(?:from |de )?under (?:the )?sink|debajo del (?:fregadero|lavabo)|cleaning (?:stuff|products?|liquid|fluid|solution|spray)|cleaner|de limpieza|cloro|bleach|lye|drain)\b",
     _near(r"(?:gave|give|di|dio|le di|le dio|le dimos)", r"(?:adult|wrong|double|twice the|de adulto|equivocad\w*|por equivocacion|by mistake|doble) (?:\w+ )?(?:medicine|medication|dose|meds|medicina|medicamento|dosis)", 8),
     _near(_BABY + r"|toddler|child|kid|son|daughter|hij[oa]|nin[oa]", r"(?:medicin\w*|medicamento|medicine|medication|dosis|dose|pills?|pastillas?) (?:\w+ ){0,2}(?:de adulto|for adults|equivocad\w*)|por equivocacion|por error|by mistake|wrong (?:medicine|medication|dose|pills?)", 10),
     # sepsis (CDC: confusion, fever or shivering, fast breathing) and angina that nitroglycerin does not relieve
     _near(r"confus\w*|confundid\w*|disoriented|desorientad\w*", r"fever|fiebre|breathing (?:fast|rapid\w*)|rapid breathing|respirando (?:rapido|muy rapido)|respira rapido", 10),
     _near(r"nitro\w*", r"(?:took|tome|me tome|taken|\d|two|three|dos|tres) (?:\w+ )?(?:today|hoy|doses|dosis|already|ya)|still|sigue|not helping|no (?:me )?(?:ayuda|hace nada|funciona)", 10),
     r"\b(?:mouth|boca)\b.{0,20}\b(?:keeps |sigue )?(?:fill\w*|llen\w*) (?:up )?(?:with|de) (?:blood|sangre)\b",
-    r"\b(?:ate|swallowed|drank|got into|chewed|se comio|se trago|se tomo)\b.{0,40}\b(?:pills|gummies|vitamins|batter(?:y|ies)|button batter(?:y|ies)|bleach|detergent|pod|tide pod|cleaner|pastillas|pila|cloro|detergente|veneno)\b",
+    r"\b(?:ate|swallowed|drank|drink|drinks|got into|chewed|se comio|se trago|se tomo|se bebio|bebio|tomo)\b.{0,40}\b(?:pills|gummies|vitamins|batter(?:y|ies)|button batter(?:y|ies)|bleach|detergent|pod|tide pod|cleaner|clorox|lysol|windex|drano|pine sol|mr clean|pastillas|pila|cloro|cloralex|lejia|lavandina|pinol|fabuloso|maestro limpio|suavitel|destapacanos|detergente|veneno|raticida|insecticida)\b",
     # fever by the number beside a baby (AAP: 100.4 F / 38 C under 3 months)
     _near(r"(?:100\.[4-9]|10[1-9](?:\.\d)?|3[89](?:\.\d)?|4[01](?:\.\d)?)", _BABY, 8),
     r"\b(?:ketones|cetonas)\b", r"\b(?:vomit\w*|throw\w* up|vomitando)\b.{0,60}\b(?:sugar|glucose|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:hi|high)\b",
@@ -611,7 +633,7 @@ _CLAUSE_END = lazy(r"[.!?;\n]|\bbut\b|\bpero\b|\bhowever\b|\bsin embargo\b")
 _PAST = lazy(
     r"\blast (?:week|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning)\b|\b(?:weeks|months|years|a week|a month|a year|(?:\d+|two|three|four|five|six|ten|several|many) (?:days|weeks|months|years|yrs|mos)) ago\b"
     r"|\bin the (?:\d0s|\d{4}s|nineties|eighties|seventies)\b|\bas a (?:kid|child|teen\w*|baby)\b|\bcuando (?:era|estaba) (?:nin[oa]|chic[oa]|joven|pequen[oa])\b|\bde (?:nin[oa]|chiquit[oa]|pequen[oa])\b"
-    r"|\bback in\b|\bhistory of\b|\bwhen i was (?:a |an )?(?:kid|young|little|pregnant|child|teen\w*|baby)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
+    r"|\bback in (?:the (?:day|\d0s)|\d{4}|high school|school|college|my (?:twenties|thirties|youth|day|days)|january|february|march|april|may|june|july|august|september|october|november|december)\b|\bhistory of\b|\bwhen i was (?:a |an )?(?:kid|young|little|pregnant|child|teen\w*|baby)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
     r"|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho|dos|tres|cuatro|cinco|seis|muchos|muchas) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
     r"|\bafter (?:my|the|his|her) (?:er|emergency room|hospital|urgent care|ambulance)\b|\b(?:was|were|been|went) (?:in|to) the (?:er|hospital|emergency room)\b"
     r"|\bdespues de (?:ir a )?(?:emergencias|la sala de emergencia|el hospital)\b|\bestuve en (?:emergencias|el hospital)\b|\bused to\b"
