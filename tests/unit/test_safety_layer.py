@@ -786,3 +786,25 @@ def test_dev24_kinds_faith_and_second_language_self_harm(text):
 def test_dev22_24_signs_leave_refills_faith_and_history_alone(text):
     # the warning signs stay quiet (the urgent model may still doubt one)
     assert safety.urgent(read(text)) is None, text
+
+
+@pytest.mark.parametrize("text, label", [
+    # a symptom that stopped, a STOP taken back in the same breath, paper that is mailed
+    ("the swelling is stop now, I still come Friday", "not opt_out"),
+    ("el dolor ya paró, gracias, nos vemos el lunes", "not opt_out"),
+    ("stop! wait, never mind, can we do Thursday instead", "not opt_out"),
+    ("ya no me manden la factura en papel, la pago en línea", "not opt_out"),
+    ("please don't mail me paper statements anymore, email is fine", "not opt_out"),
+    # ... while a real opt-out around them still counts
+    ("stop! wait no, I mean stop texting me", "opt_out"),
+    ("stop sending me texts and paper bills", "opt_out"),
+    ("ya no me manden mensajes", "opt_out"),
+    # UNSTOP beside other words is asking for the texts back
+    ("UNSTOP. my daughter turned them off by accident", "opt_in"),
+])
+def test_dev22_24_stop_words_with_a_symptom_a_retraction_or_mail(text, label):
+    got = classify(text).intent
+    if label.startswith("not "):
+        assert got != label.removeprefix("not "), (text, got)
+    else:
+        assert got == label, (text, got)

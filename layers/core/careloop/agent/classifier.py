@@ -102,7 +102,7 @@ OPT_IN = lazy(
     r"|\bsi quiero (?:recibir )?(?:los )?(?:mensajes|recordatorios|textos)\b|\bpueden (?:mandarme|enviarme|escribirme)\b"
     r"|\b(?:volver a |vuelvan a )?(?:re)?activar\w* (?:de nuevo |otra vez )?(?:los |mis )?(?:mensajes|recordatorios|textos)\b"
     r"|\byou (?:can|may) (?:now )?(?:send|text)\b|\b(?:ok|okay) to (?:text|send)\b|\bplease (?:text|send) (?:me )?(?:the )?reminders\b"
-    r"|^(?:start|unstop)(?: (?:please|pls|plz|porfa|por favor|again|now|ya|de nuevo|otra vez))+(?:\W|$)"
+    r"|^(?:start|unstop)(?: (?:please|pls|plz|porfa|por favor|again|now|ya|de nuevo|otra vez))+(?:\W|$)|\bunstop\b"
     r"|\bkeep (?:sending|texting) (?:me|the)\b|\bsigan (?:mandandome|enviandome|mandando|enviando)\b"
 )
 

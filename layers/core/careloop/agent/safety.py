@@ -832,6 +832,9 @@ def opt_out(t: InboundText) -> SafetyHit | None:
         return SafetyHit("opt_out", None, "carrier keyword (mistyped)")
     if _UNDO.search(canon):
         return None
+    retracted = _RETRACTED_STOP.match(canon)
+    if retracted:
+        canon = canon[retracted.end():]
     for clause in re.split(r"[.,;:!?\n]+|\s-\s|\bbut\b|\band\b|\bpero\b|\by\b", canon):
         clause = clause.strip()
         if clause and _BARE_STOP.match(clause):
@@ -892,10 +895,20 @@ def _stop_trap(canon: str, m: re.Match[str]) -> bool:
     at = m.start() + max(0, m.group().rfind("stop"))  # "please stop calling me": the trap follows the verb
     if _TRAP_AFTER_STOP.match(canon, at) or _NEGATED_STOP.search(canon[max(0, m.start() - 36):m.start()]):
         return True
+    if m.group().startswith("stop") and _SYMPTOM_BEFORE_STOP.search(canon[max(0, m.start() - 40):m.start()]):
+        return True  # "the pain is stop now", "bleeding finally stopped": a symptom that stopped
     if m.group().startswith("unsubscrib") and _NOT_TEXTS.match(canon, m.end()):
         return True
     # the object check is for a bare stop verb ("please stop autopay"); "take me off this list" has its object
     return bool(_STOP_VERB_END.search(m.group())) and bool(_OTHER_OBJECT.match(canon, m.end())) and not _CONTACT_WORD.search(m.group())
+
+
+# the subject of a stop that is a symptom ("the pain is stop now thank God", "el dolor ya paro")
+_SYMPTOM_BEFORE_STOP = lazy(r"\b(?:pain|bleeding|blood|swelling|ache|fever|cough|coughing|itch\w*|rash|vomit\w*|nausea|throbbing|hurting|dolor|sangrado|hinchazon|fiebre|tos|comezon|it)\b (?:\w+ ){0,2}$")
+# a STOP taken back in the same breath ("stop! i mean wait, can i switch to 2pm"): the rest is read
+_RETRACTED_STOP = lazy(r"^\W*stop\W+(?:(?:i mean|no|oh|um|sorry|oops)\W+)?(?:wait|nvm|never ?mind|scratch that|ignore that|disregard(?: that)?)\b\W*")
+# paper that is mailed is not a text ("ya no me manden el estado de cuenta en papel")
+_MAILED_PAPER = lazy(r"\b(?:mand\w*|envi\w*|send\w*|mail\w*)\b (?:\w+ ){0,4}?(?:estados? de cuenta|facturas?|papel|papeles|bills?|statements?|invoices?|cartas?|letters?|catalog\w*|revistas?|postcards?)\b")
 
 
 _STOP_VERB_END = lazy(r"(?:stop|quit|cease|parar|alto|baja|sending|texting|mandar|enviar|mandando|enviando|manden|mande|envien|envie|mandes|envies)$")
@@ -908,7 +921,8 @@ _CONTACT_WORD = lazy(r"text|txt|messag|msg|sms|remind|notif|alert|survey|mensaj|
 
 def without_traps(canon: str) -> str:
     """Canonical text with the non-opt-out uses of "stop" removed (for the model's backstop)."""
-    return _NEGATED_STOP_PHRASE.sub(" ", _TRAP_AFTER_STOP.sub(" ", canon))
+    canon = _TRAP_AFTER_STOP.sub(" ", _RETRACTED_STOP.sub(" ", canon))
+    return _NEGATED_STOP_PHRASE.sub(" ", _MAILED_PAPER.sub(" ", canon))
 
 
 _NEGATED_STOP_PHRASE = lazy(
