@@ -808,3 +808,35 @@ def test_dev22_24_stop_words_with_a_symptom_a_retraction_or_mail(text, label):
         assert got != label.removeprefix("not "), (text, got)
     else:
         assert got == label, (text, got)
+
+
+@pytest.mark.parametrize("text", [
+    # a seizure described rather than named
+    "can we get an appointment tomorrow? my son went stiff and was jerking for a couple minutes, now he's sleepy",
+    "a mi hija le dio un ataque, se quedó tiesa y temblando, ya reaccionó pero está confundida",
+    # a tooth that came all the way out, asked as availability
+    "any openings today? got hit by a ball and my front tooth came right out",
+    # woke up unable to move an arm
+    "quiero una cita para mi papá, se levantó sin poder mover la mano izquierda",
+    # a low reading beside a routine booking
+    "need to book my diabetes check. my reading is 41 and i feel weak",
+    # a baby's fever written with hyphens
+    "my 6-week-old feels warm, thermometer says 100.5, can she be seen this week",
+    # a nosebleed on a blood thinner; vomit like coffee grounds
+    "my nose has been bleeding for two hours and I take warfarin, can I come in",
+    "can i make an appointment? threw up something that looked like coffee grounds",
+    "quisiera cita, estoy vomitando como café molido desde anoche",
+])
+def test_dev25_kinds_emergencies_dressed_as_booking(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "tuve convulsiones hace años, necesito una carta para la licencia",
+    "me duele la muela pero no está hinchada, ¿tienen cita el jueves?",
+    "can i get in for a sinus infection? my face feels full and stuffy",
+    "ear infection again, can my daughter be seen this week? she's 4",
+    "no swelling after the extraction, just a little sore",
+])
+def test_dev25_signs_leave_denied_swelling_sinus_and_old_seizures_alone(text):
+    assert safety.urgent(read(text)) is None, text

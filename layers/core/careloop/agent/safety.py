@@ -353,9 +353,12 @@ _DENTAL_WORK = (
     r"since (?:my|the) (?:visit|appointment|cleaning)|after (?:my|the) (?:visit|appointment|cleaning)|"
     r"endodoncia|extraccion|sacaron|cirugia|muela|implante|empaste|operacion"
 )
-_BABY = r"baby|babys|infant|newborn|\d+ (?:month|week|mo|wk)s? old|\d+ (?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
+_BABY = r"baby|babys|infant|newborn|\d+[ -](?:month|week|mo|wk)s?[ -]old|\d+[ -]?(?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
 _FEVER = r"fever\w*|temp(?:erature)?|temperatura|termometro|thermometer|3[89]\.\d|10[0-4]\.\d|burning up|fiebre|calentura|ardiendo"
 _SWELL = r"swell\w*|swollen|hinch\w*|inflam\w*"
+# ... unless denied just before ("no está hinchado", "not swollen"), which in "a near b" may be mid-match
+_SWELL_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no esta )(?<!no hay )(?<!isnt )(?<!arent )(?<!without )"
+               r"(?<!not really )(?<!no real )(?<!no visible )(?<!no tiene )(?<!no se ve )(?:" + _SWELL + ")")
 # sudden confusion counts, not the long decline of a named dementia (a prefix for whole-text patterns)
 _NOT_DEMENTIA = r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*"
 _PAIN = r"pain\w*|hurt\w*|ache\w*|aching|throb\w*|toothache|tooth|teeth|molar|jaw|gums?|dolor|duele|muela|diente"
@@ -382,6 +385,8 @@ MEDICAL = _rx(
     r"\bfaint", r"\bpass(?:ed|ing)? out\b", r"\bblack(?:ed|ing)? out\b", r"\bcollaps", r"\bunresponsive\b",
     r"\bunconscious\b", r"\bwont wake up\b", r"\b(?:not|isnt|stopped) respond(?:ing|ed)?\b", r"\bcant move (?:my|his|her) (?:left|right|arm|leg|side|face)",
     r"\bheart\b.{0,25}\b(?:squeez|crush|pressure|pound)", r"\bdesmay", r"\bno responde\b", r"\bperdio el conocimiento",
+    r"\b(?:tieso|tiesa|rigid[oa]|duro|dura|stiff|rigid)\b.{0,25}\b(?:temblando|sacudiendo\w*|convulsionando|brincando|shaking|jerking|twitching|convulsing)\b",
+    r"\b(?:le|me) dio un ataque\b.{0,60}\b(?:tieso|temblando|sacud\w*|espuma|no respond\w*|desmay\w*|confundid[oa])\b|\btuvo un ataque\b.{0,60}\b(?:tieso|temblando|sacud\w*|espuma|confundid[oa])\b",
     r"\bseizure(?!s? (?:med\w*|medicine|pills?|prescription|rx|drugs?|history|free|disorder|action plan|clinic|log|diary|precautions))", r"\bconvuls", r"\bataque epileptico",
     # allergy
     r"\ballergic reaction\b", r"\banaphyla", r"\b(?:throat|garganta)\b.{0,25}\b(?:cerrando\w*|cierra|closing|tight|apretad\w*)\b", r"\bse me (?:esta )?cerrando la garganta\b",
@@ -393,6 +398,8 @@ MEDICAL = _rx(
     r"\b(?:trouble|hard|cant|difficulty|problems?) (?:to )?swallow", r"\bcierra la garganta\b", r"\bronchas\b",
     r"\bno (?:puedo|puede) tragar\b", r"\bhinchando la (?:lengua|garganta|cara|boca)\b", r"\breaccion alergica\b",
     # bleeding that will not stop / heavy
+    r"\b(?:nose ?bleed\w*|bloody nose)\b.{0,40}\b(?:wont|will not|doesnt|does not|hasnt|has not|not|cant|keeps|for (?:over )?(?:an|one|two|\d+) (?:hour|hours|hr|hrs)|over an hour|eliquis|warfarin|xarelto|coumadin|blood thinner\w*)\b",
+    r"\bcoffee grounds?\b|\b(?:cafe molido|asientos de cafe|borra de cafe|como (?:de )?cafe)\b.{0,30}\b(?:vomit\w*|devolv\w*)\b|\b(?:vomit\w*|devolv\w*)\b.{0,30}\b(?:cafe molido|asientos de cafe|borra de cafe|como (?:de )?cafe)\b",
     r"\bbleed\w*(?:\W+\w+){0,6}?\W+(?:wont|will not|doesnt|does not|hasnt|has not|didnt|isnt|cant|not|never) (?:stop|stopped|stopping)",
     r"\b(?:wont|will not|doesnt|hasnt|cant get it to|cannot|cant|unable to|not) stop(?:ped)? (?:the )?bleed",
     r"\b(?:it|blood|this) (?:wont|will not|hasnt|doesnt|has not) stop\b",
@@ -419,9 +426,9 @@ MEDICAL = _rx(
     r"\b(?:fever|temp\w*|fiebre) (?:of |is |de )?(?:10[3-9]|39\.[5-9]|4[01])\b", r"\b10[3-6](?:\.\d)? (?:fever|temp|on the thermometer)",
     r"\b(?:10[3-6]|39\.[5-9]|4[01])(?:\.\d)? (?:de |of |degrees? (?:of )?|grados (?:de )?)?(?:fiebre|fever|calentura|temperatura)\b",
     # swelling: face, eye, airway, or after dental work
-    _near(_SWELL, r"face|cheek|jaw|eyes?|eyelids?|neck|throat|tongue|lip|lips|collarbone|clavicle|cara|mejilla|cachete|ojos?|parpados?|cuello|garganta|lengua|boca|clavicula", 5),
+    _near(_SWELL_LIVE, r"face|cheek|jaw|eyes?|eyelids?|neck|throat|tongue|lip|lips|collarbone|clavicle|cara|mejilla|cachete|ojos?|parpados?|cuello|garganta|lengua|boca|clavicula", 5),
     _near(r"puff\w*|inflad[oa]s?|infland\w*|inflo|globos?|balloon\w*|hamster|no me cabe", r"face|cheek|cara|cachete|mejilla|eyes?|eyelids?|parpados?|lips?|labios?|ojos?|tongue|lengua", 5),
-    _near(_SWELL, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
+    _near(_SWELL_LIVE, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
     _near(r"pregnant|pregnancy|embarazada|embarazo|emo_pregnant", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood", 12),)
 
@@ -430,7 +437,7 @@ MEDICAL_CASUAL = _rx(
     # hypoglycaemia: a reading under 70, or "low" with symptoms (ADA); a reading of 400 or more
     # (ADA: over 300 needs a call), or "high" / "HI" with vomiting or confusion
     r"\b(?:sugar|suger|shugar|sugars|glucose|bg|azucar|glucosa)\b(?:\W+\w+){0,4}?\W+(?:[4-9]\d\d)\b(?! ?(?:units|dollars|mg of|calories|cal\b))",
-    _near(r"(?:meter|glucometro|reading|lectura|im at|i am at|estoy en|marca|says) (?:\w+ )?(?:[2-5]\d|6[0-9])\b", r"shak\w*|sweat\w*|dizz\w*|tembl\w*|tiembl\w*|mare\w*|confus\w*|juice|jugo", 8),
+    _near(r"(?:meter|glucometro|reading|lectura|im at|i am at|estoy en|marca|says) (?:\w+ )?(?:[2-5]\d|6[0-9])\b", r"shak\w*|sweat\w*|dizz\w*|tembl\w*|tiembl\w*|mare\w*|confus\w*|juice|jugo|cant (?:think|focus|see)|blurr\w*|weak|faint\w*|no puedo pensar", 8),
     r"\b(?:sugar|glucose|bg|blood sugar|azucar|glucosa|glucometer|dexcom|libre|cgm)\b(?:\W+\w+){0,5}?\W+(?:[2-5]\d|6[0-9])\b(?! ?(?:units|min|minutes|dollars|mg of))",
     _near(r"(?:sugar|glucose|azucar|glucosa) (?:is |was |esta |se me )?(?:low|dropping|crashing|tanking|baja|bajo|bajando)|\blow (?:blood )?sugar|\bhypo\b|bajon de azucar|se me bajo el azucar",
           r"shak\w*|sweat\w*|confus\w*|dizz\w*|faint\w*|blurr\w*|trembl\w*|tembl\w*|sud\w+|mare\w*|confundid\w*|cant think|pass out|weak|debil", 12),
@@ -438,14 +445,14 @@ MEDICAL_CASUAL = _rx(
     # knocked-out / avulsed permanent tooth (ADA: see a dentist within 30 minutes)
     r"\b(?:tumbaron|tumbo|tiraron|volaron|botaron)\b (?:un |el |los |sus |mis |dos )?dientes?\b|\bdientes? tumbad[oa]s?\b|\bse (?:me |le )?(?:salio|cayo) (?:un |el )?diente (?:de un golpe|con un golpe)\b",
     r"\b(?:tooth|teeth|diente|dientes|muela)\b.{0,60}\b(?:in (?:a cup of |some )?milk|en (?:un vaso de )?leche|in (?:his|her|my) (?:hand|pocket) now)\b",
-    _near(r"(?:tooth|teeth|front tooth|diente|dientes)\b.{0,20}\b(?:knocked|fell out|came out|popped out|flew out|got hit|se (?:le |me )?(?:cayo|salio|tumbo|zafo)|tumbaron)",
+    _near(r"(?:tooth|teeth|front tooth|diente|dientes)\b.{0,20}\b(?:knocked|fell (?:\w+ )?out|came (?:\w+ )?out|popped (?:\w+ )?out|flew out|got hit|se (?:le |me )?(?:cayo|salio|tumbo|zafo)|tumbaron)",
           r"fell|fall|hit|accident|fight|ball|bike|skate\w*|face|trampoline|playground|cayo|golpe|pelea|accidente|bici\w*|pelota|car", 12),
     # spreading swelling / infection after dental work (ADA)
     r"\b(?:hinchazon|swelling|swollen|hinchad[oa]|inflamad[oa])\b.{0,40}\b(?:no me deja|cant|can not|no puedo|couldnt) (?:abrir|open) (?:la boca|my mouth|mouth)\b",
     r"\bswelling\b.{0,40}\b(?:spread\w*|mov(?:e|es|ed|ing)|going (?:down|up) (?:my|his|her)|down to (?:my|his|her) (?:neck|collarbone|chest)|to (?:my|his|her) eye)\b",
     r"\b(?:swelling|lump|bump|bulto|hinchazon|bola)\b.{0,15}\b(?:the size of an?|del tamano de una?|como una? (?:pelota|naranja|huevo|limon))\b",
     r"\b(?:flemon|absceso|abscess|pus|infection|infeccion)\b.{0,40}\b(?:ojo|eye|eyelid|parpado|cuello|neck|hasta el|casi no veo|cant see)\b",
-    _near(r"infect\w*|infecc\w*|se infecto|se me infecto", r"face|cheek|jaw|eye|cara|cachete|mejilla|quijada|ojo|swell\w*|hinch\w*|inflam\w*|fever|fiebre|calentura|chills|escalofrios|no me cabe", 10),
+    _near(r"(?<!sinus )(?<!ear )(?<!yeast )(?<!bladder )(?<!urinary tract )(?<!de oido )(?<!de orina )(?<!vaginal )(?:infect\w*|infecc\w*|se infecto|se me infecto)", r"face|cheek|jaw|eye|cara|cachete|mejilla|quijada|ojo|swell\w*|hinch\w*|inflam\w*|fever|fiebre|calentura|chills|escalofrios|no me cabe", 10),
     r"\b(?:bump|pimple|boil|bubble|abscess|absceso|bolita|granito|flemon)\b.{0,40}\b(?:popped|burst|broke|drain\w*|revento|se reviento)\b.{0,60}\b(?:chills|fever|escalofrios|fiebre|calentura|swell\w*|hinch\w*|inflam\w*)\b",
     _near(r"chills|escalofrios|shivering|shaking all over", _DENTAL_WORK + r"|gums?|encias?", 12),
     # dental trauma (ADA): a tooth pushed in or loosened by a blow, a broken jaw, a bite that no longer meets
@@ -517,6 +524,7 @@ MEDICAL_CASUAL = _rx(
     r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\b(?:cant|can not|couldnt) get (?:my|his|her) (?:left |right )?(?:arm|leg|hand|foot|fingers) to (?:work|move)\b|\b(?:left|right) (?:arm|leg|hand|foot|side) (?:wont|will not|doesnt|does not|stopped|isnt) (?:work|move|working|moving)\w*\b",
     r"\bspeech (?:is |sounds |was )?(?:\w+ )?(?:weird|slurred|off|strange|funny|wrong|garbled)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
     r"\bse (?:le|me) (?:cayo|cae|callo|bajo) (?:la cara|la boca|un lado|media cara)\b", r"\bno (?:mueve|levanta|puede levantar) (?:el|la|su|mi) (?:brazo|pierna|mano)\b",
+    r"\b(?:sin poder|no (?:puede|podia|pudo|puedo|pude)) (?:mover|levantar|sentir) (?:el|la|su|mi|los|las) (?:brazo|pierna|mano|cara|lado|pie)\b",
     r"\bse (?:le|me) traba la lengua\b", r"\b(?:habla|hablando) (?:arrastrando|trabad[oa]|enredad[oa])\b", r"\barrastra las palabras\b",
     # cyanosis; slow breathing after opioids and drink (MedlinePlus: opioid overdose)
     r"\b(?:blue|bluish|purple|purplish|gray|grey|morad\w*|azul\w*)\b.{0,15}\b(?:around|on|in|alrededor de) (?:the |his |her |my |los |sus |la )?(?:lips|mouth|labios|boca)\b",
@@ -634,7 +642,7 @@ _PAST = lazy(
     r"\blast (?:week|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning)\b|\b(?:weeks|months|years|a week|a month|a year|(?:\d+|two|three|four|five|six|ten|several|many) (?:days|weeks|months|years|yrs|mos)) ago\b"
     r"|\bin the (?:\d0s|\d{4}s|nineties|eighties|seventies)\b|\bas a (?:kid|child|teen\w*|baby)\b|\bcuando (?:era|estaba) (?:nin[oa]|chic[oa]|joven|pequen[oa])\b|\bde (?:nin[oa]|chiquit[oa]|pequen[oa])\b"
     r"|\bback in (?:the (?:day|\d0s)|\d{4}|high school|school|college|my (?:twenties|thirties|youth|day|days)|january|february|march|april|may|june|july|august|september|october|november|december)\b|\bhistory of\b|\bwhen i was (?:a |an )?(?:kid|young|little|pregnant|child|teen\w*|baby)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
-    r"|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho|dos|tres|cuatro|cinco|seis|muchos|muchas) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
+    r"|\bhace (?:anos|muchos anos|tiempo|rato largo)\b|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho|dos|tres|cuatro|cinco|seis|muchos|muchas) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
     r"|\bafter (?:my|the|his|her) (?:er|emergency room|hospital|urgent care|ambulance)\b|\b(?:was|were|been|went) (?:in|to) the (?:er|hospital|emergency room)\b"
     r"|\bdespues de (?:ir a )?(?:emergencias|la sala de emergencia|el hospital)\b|\bestuve en (?:emergencias|el hospital)\b|\bused to\b"
 )
