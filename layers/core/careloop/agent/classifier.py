@@ -166,6 +166,10 @@ URGENT_OVER_DENIAL = 0.6
 URGENT_WITHOUT_CONCEPT = 0.5
 
 
+# features that name the body: the medical concepts of the lexicon and the medical warning signs
+_BODILY = ("lex:cardio_neuro", "lex:acute_body", "lex:dental_acute", "sign:urgent symptom", "sign:severe pain")
+
+
 def stage_safety(r: _Reading, urgent_model: _model.IntentModel | None = None,
                  consent_asked: bool = False) -> Prediction | None:
     """Stage 1: a live warning sign, or the urgent model's doubt above its recall threshold."""
@@ -189,10 +193,13 @@ def stage_safety(r: _Reading, urgent_model: _model.IntentModel | None = None,
         bar = max(bar, URGENT_OVER_DENIAL)
     if not concept:
         bar = max(bar, URGENT_WITHOUT_CONCEPT)
-    kind = "self_harm" if p_self >= p_med else "medical"
+    # the model's kind is a guess between the two; with no word or sign of the body at all it is
+    # read as self-harm, whose reply also says 911 (the medical one never says 988)
+    bodily = any(f.startswith(_BODILY) for f in r.feats)
+    kind = "self_harm" if p_self >= p_med or not bodily else "medical"
     # "mild" / "I'm fine" lowers a symptom to `book`, never a mention of self-harm ("I was
     # hospitalised for hurting myself, I'm fine now": intents.md calls any mention urgent)
-    if p_self + p_med >= bar and (kind == "self_harm" or not safety.mild(t.canon)):
+    if p_self + p_med >= bar and (p_self >= p_med or not safety.mild(t.canon)):
         return _result("urgent", max(RULE_CONFIDENCE["urgent_model"], p_self + p_med), t.language,
                        f"urgent model: possibly {kind.replace('_', '-')} ({p_self + p_med:.2f})", kind,
                        details={"signs": list(r.signs)})
