@@ -840,3 +840,65 @@ def test_dev25_kinds_emergencies_dressed_as_booking(text):
 ])
 def test_dev25_signs_leave_denied_swelling_sinus_and_old_seizures_alone(text):
     assert safety.urgent(read(text)) is None, text
+
+
+@pytest.mark.parametrize("text", [
+    # pregnancy by the number of weeks: fluid, tightening, pressure, bleeding
+    "31 wks and leaking some clear fluid since lunch, is that normal?",
+    "belly gets hard every 10 minutes or so for an hour now, I'm 30 weeks, probably nothing",
+    "expecting twins, 22 weeks, and there's heavy pressure low down today",
+    "confirmo la cita. me salió un chorro de agua al levantarme, tengo 37 semanas",
+    "preggo 33wk and bleeding a little",
+    "can you resend the bill for my NT scan? also some brown spotting since this morning",
+    # a child drying out
+    "my 10 month old has had diarrhea since tuesday, no tears when he cries and his soft spot looks sunken",
+    "please cancel her checkup, she's been sick, barely peed all day and just sleeps",
+    # a chemical in the eye
+    "got some oven cleaner in my eye, rinsed it, still stings bad. can i come in?",
+    # unresponsive, passed out, voice-to-text slips
+    "my wife past out and I cant wake her",
+    "mi papá no reacciona",
+    "my daughter is having a seizer now",
+    "im breeding a lot where they took the tooth out",
+    "cant breed right since the injection",
+    "face n lips swole up after the new pill",
+    "C pero el labio se me está hinchando",
+    "on my way but my vision went blurry and my left arm feels weak",
+])
+def test_dev26_28_kinds_pregnancy_weeks_dehydration_eye_chemicals_and_terse_slips(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "been thinking about just ending it, do you have a therapist after 5?",
+    "see you friday, unless I work up the nerve to end it first",
+    "guess i'll just die lol. not kidding this time",
+    "honestly I envy people who die in their sleep",
+    "a veces quisiera que me atropellara un camión",
+    "been searching whether carbon monoxide is painless",
+    "I got what I need now. not going to say more",
+    "ya escribí mi carta. no quiero que mi hija sea la que me encuentre",
+    "scratched my arms until they bled again last night",
+    "I'm on the roof of my apartment, wanted to text someone who knew me",
+    "did my PHQ on the portal, I said yes to the last question and I meant it",
+    "who gets my records after I die? I need my brother to have them soon",
+    "I don't think I'll make it to my next appointment. thanks for trying",
+    "no creo llegar al viernes. gracias x todo",
+])
+def test_dev27_28_kinds_mental_health_crisis_inside_requests(text):
+    p = classify(text)
+    assert p.intent == "urgent", (text, p.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "it hurts a little where they pulled the tooth, no swelling or fever, can someone check it?",
+    "you'd have to kill me to keep me away from that cleaning lol",
+    "este copago me está matando, ¿hay descuento?",
+    "voy tarde, me mata el tráfico, llego en 10",
+    "I don't think I'll make it to my next appointment, my car is in the shop",
+    "no voy a llegar a tiempo al jueves, el trabajo",
+    "I wrote a letter to my boss for the FMLA, can the doctor sign it?",
+    "38 weeks, all good, see you at the check on monday",
+])
+def test_dev26_28_signs_leave_denied_fever_idioms_and_logistics_alone(text):
+    assert safety.urgent(read(text)) is None, text

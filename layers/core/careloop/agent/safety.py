@@ -53,7 +53,12 @@ _SELF_HARM_DIRECT = _rx(
     r"\bkms\b", r"\bsuicid", r"\bsui?s+i[dt]", r"\bsuic?s?idal\b", r"\bsewer ?slide\b", r"\bunalive\b", r"\bself[ -]?delet\w*\b", r"\bdelet(?:e|ing) (?:my ?self|myself|my (?:whole |entire )?(?:existence|life))\b", r"\bme (?:volvi|volvio) a cortar\b", r"\bi (?:cut|burned) (?:myself )?again\b",
     r"\b(?:a |my )?way out (?:planned|figured out|ready)\b", r"\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b.{0,40}\b(?:dont|do not|nobody|no one)\b|\b(?:dont|do not) call me\b.{0,40}\bi (?:already )?know what (?:im|i am) (?:going|gonna) (?:to )?do\b",
     r"\b(?:wont|will not) have to worry about (?:me|him|her) (?:much )?(?:longer|anymore)\b", r"\bno (?:aguanto|soporto) (?:un dia mas|mas)\b", r"\bpara que todo (?:pare|termine|se acabe)\b", r"\bend(?:ing)? (?:it all|my life|my own life|things|everything)\b",
-    r"\b(?:want|going|gonna|ready|plan(?:ning)?|thinking|think) (?:to |about |of )?end(?:ing)? it\b",
+    r"\b(?:want|going|gonna|ready|plan(?:ning)?|thinking|think) (?:to |about |of )?(?:just |finally |really |actually )?end(?:ing)? it\b(?! (?:with|off|early)\b)",
+    r"\b(?:work(?:ed|ing)? up|get up|got up|have|find|found|get|got) (?:the )?(?:nerve|courage|guts) (?:to )?(?:finally )?(?:end it|do it|go through with it|kill myself|end my life)\b|\b(?:tener|agarrar|juntar) (?:el )?valor (?:de|para) (?:hacerlo|acabar|matarme|quitarme)\b",
+    r"\b(?:die|dying|kill myself|end it|morir\w*|matarme|muero)\b.{0,40}\b(?:not kidding|not joking|no (?:es|estoy) (?:broma|bromeando|jugando)|for real this time|fr this time|i mean it this time|en serio esta vez)\b",
+    r"\b(?:jealous of|envy|envious of) (?:people|those|the ones|anyone|everyone) (?:who|that) (?:die|died|are dead|get to die)\b|\benvy the dead\b|\b(?:envidio|envidia (?:de|a)) (?:a )?(?:los|las) (?:que se mueren|muert[oa]s)\b",
+    r"\b(?:quisiera|ojala|quiero) que me (?:atropellara|atropelle|matara|mate|pasara algo|cayera algo encima)\b|\bwish (?:a|some) (?:car|truck|bus|train|driver|someone|somebody) would (?:hit|kill|run over) me\b|\bwish i (?:would|could) (?:get|be) (?:hit|run over|killed)\b",
+    r"\b(?:phq|depression (?:form|questionnaire|screening|survey)|cuestionario de depresion)\b.{0,80}\b(?:meant it|i mean it|yes|si|lo dije en serio|en serio|last question|question 9|ultima pregunta|pregunta 9)\b.{0,40}\b(?:meant it|i mean it|en serio|yes|si)\b|\b(?:last|final) question\b.{0,40}\b(?:meant it|i mean it|en serio)\b",
     r"\bend(?:ing)? it (?:tonight|today|now|soon)\b", r"\btake my (?:own )?life\b",
     r"\b(?:hurt|harm|cut|cutting|hurting|harming) (?:my ?self|myself)\b", r"\bself ?harm",
     r"\bbetter off (?:dead|without me|if i (?:was|were) (?:dead|gone))\b",
@@ -129,11 +134,14 @@ _ELSEWHERE = lazy(
     r"|\bmud(?:o|amos|aron|e|arme|arnos|anza|ando)\b|\bme voy a vivir\b|\bnos vamos a vivir\b|\bviaj\w*\b"
     r"|\bvacaciones\b|\botro (?:estado|pais|dentista|doctor|consultorio)\b|\bcambi\w* de (?:dentista|doctor|clinica|consultorio|seguro)\b"
     r"|\bpassed away\b|\bfalleci\w*\b|\bmurio\b|\bhospice\b"
+    # better because of treatment ("my anxiety is so much better since the new meds"), not "better now that I have decided"
+    r"|\bbetter (?:since|with|after|thanks to|on) (?:the |my |this )?(?:new )?(?:meds|medication|medicine|treatment|therapy|sessions?|surgery|procedure|pills|dose)\b"
+    r"|\bmejor (?:con|desde|gracias a) (?:el |la |los |las |mi |mis )?(?:nuev[oa]s? )?(?:medicina\w*|medicamento\w*|tratamiento|terapia|pastillas|dosis)\b"
 )
 _FINAL = (
     r"goodbye|good bye|farewell|wont (?:need|be)|will not (?:need|be)|one last|last time|for the last|"
     r"take care of (?:my|them|him|her|everyone)|remember me|no longer|where i am going|forever|para siempre|"
-    r"por ultima vez|ultimo mensaje|ya no (?:voy a )?(?:estar|necesitar)|despedirme|me despido para siempre|adios a todos"
+    r"por ultima vez|ultimo mensaje|ya no (?:voy a )?(?:estar|necesitar)|despedirme|me despido para siempre|adios a todos|no (?:voy a llegar|llego) (?:al|hasta el)"
 )
 SELF_HARM_INDIRECT: dict[str, Matcher] = {
     # "saying goodbye" (988): farewell and gratitude notes that sound final
@@ -142,7 +150,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:despidiendose|se despidio|despedida|despedirse|goodbye|good bye|said bye|saying bye|farewell)\b.{0,80}\b(?:no (?:me |nos )?(?:contesta|responde|agarra el telefono)|(?:wont|doesnt|isnt|not|will not|does not) (?:answer|pick up|picking up|respond|answering|responding)\w*)\b",
         r"\b(?:this is|consider this|wanted to say|just wanted to say|saying|to say) (?:my )?(?:goodbye|good bye|farewell|goodbyes)\b",
         rf"\bthank(?:s| you) for everything\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bthank(?:s| you) for everything\b",
-        rf"\bgracias por todo\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bgracias por todo\b",
+        rf"\bgracias (?:por|x) todo\b.{{0,120}}\b(?:{_FINAL})\b", rf"\b(?:{_FINAL})\b.{{0,120}}\bgracias (?:por|x) todo\b",
         r"\b(?:my )?(?:last|final) (?:message|text|goodbye|words|letter)\b", r"\b(?:when|after|once) i am (?:gone|no longer here)\b",
         r"\b(?:one last time|for the last time|before i go for good)\b", r"\b(?:mi|este es mi) ultimo mensaje\b",
         r"\bcuando (?:yo )?ya no (?:este|estoy)\b", r"\b(?:me despido|despedirme|despido) (?:de (?:ustedes|todos) )?para siempre\b",
@@ -171,6 +179,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
     ),
     # "letters left for family" (C-SSRS preparatory behaviour: a suicide note)
     "letters left for family": _rx(
+        r"\b(?:ya )?escribi (?:mi|la|una) carta\b(?! (?:para|a|al|de) (?:el |la |mi )?(?:seguro|trabajo|escuela|jefe|banco|juez|corte|abogado|aseguranza|doctor|oficina))",
+        r"\b(?:no quiero|dont want|do not want) (?:que )?(?:sea )?(?:mi|my) (?:\w+ )?(?:la|el|to be the one|the one)? ?(?:que me (?:encuentre|halle)|who finds me|to find me)\b|\b(?:who|quien) (?:will )?(?:finds?|encuentre|va a encontrar) (?:me|my body|mi cuerpo|me encuentre)\b",
         r"\bi (?:already )?(?:wrote|left|have written|recorded|write|written|finish(?:ed)? (?:writing )?) (?:a |my |the )?(?:note|voice memo|video|letter)\b(?! (?:for|to|of|from) (?:the |my )?(?:school|work|boss|insurance|doctor|office|pharmacy|employer|judge|court|appeal|job|landlord|bank))(?! of )",
         r"\b(?:left|leaving|wrote|writing|written|write|finished) (?:a |some |the |my )?(?:letters?|notes?|goodbye notes?) (?:for|to) (?:my |the |each of my |all my )?(?:family|kids|children|wife|husband|son|daughter|mom|mother|dad|parents|everyone|loved ones|grandkids|grandchildren|sister|brother)\b",
         r"\b(?:deje|dejando|escribi|escribiendo|escribo|termine) (?:una |unas |las |mis |mi )?(?:carta|cartas|nota|notas) (?:para|a) (?:mi |mis |toda mi )?(?:familia|hijos|hijas|hijo|hija|esposo|esposa|mama|papa|nietos|todos|hermana|hermano)\b",
@@ -207,7 +217,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bno (?:voy a|creo (?:que )?(?:vaya a|voy a)?) (?:estar|llegar) (?:viv[oa]|aqui|para (?:esa|la) cita)\b",
         r"\bpara entonces ya no (?:voy a estar|estare|estoy)\b", r"\bno creo que (?:vuelva|regrese)\b", r"\ba donde voy\b", r"\bno voy a estar para\b",
         r"\bno (?:me|lo|la|nos|los) (?:iban|van|vamos|vas|va) a volver a ver\b", r"\b(?:wont|will not|never) see (?:me|him|her) again\b",
-        r"\bno (?:llego|voy a llegar|paso|creo llegar) (?:al|a|del|hasta el) (?:otro|proximo|siguiente) (?:mes|ano)\b", r"\b(?:wont|will not|dont think i will) make it (?:to|till|until) (?:next|the next) (?:month|year|visit|appointment)\b",
+        r"\bno (?:llego|voy a llegar|paso|creo llegar) (?:al|a|del|hasta el) (?:otro|proximo|siguiente) (?:mes|ano)\b", r"\b(?:wont|will not|dont think i will) make it (?:to|till|until) (?:next|the next|my next) (?:month|year|visit|appointment|session|birthday)\b(?!.{0,60}\b(?:traffic|car|work|ride|flight|trip|town|schedule|busy|sick|kids|babysitter|shift|school|weather|snow)\b)",
+        r"\bno (?:voy a llegar|llego|creo (?:que )?llegar|creo que llegue) (?:al|hasta el) (?:lunes|martes|miercoles|jueves|viernes|sabado|domingo|fin de semana)\b(?!.{0,40}\b(?:trabajo|carro|trafico|ride|cita de las|a tiempo|temprano)\b)",
         r"\b(?:dont|do not) know if i(?: will|ll)? (?:still )?(?:be (?:alive|around|here)|make it (?:that long|till then|until then))\b",
         r"\bnot sure i(?: will|ll)? (?:still )?be (?:alive|around)\b", r"\bno future (?:worth|for me|left|to look forward)\b", r"\bthere is no future (?:for me|anymore)?\b", r"\bno se si (?:siga|sigo|seguire|voy a seguir|voy a estar|este|llegue) (?:viv[oa]|aqui|con vida)\b",
         r"\b(?:wont|will not) (?:need|be needing) (?:\w+ ){0,3}(?:after|past|beyond) (?:this |next )?(?:\w+day|tonight|tomorrow|weekend|week)\b",
@@ -259,6 +270,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:me|se) (?:queme|quemo|quema|quemaba) con (?:el |un |los |la |mi |su )?(?:cigarr\w*|encendedor)\b", r"\bburn(?:ed|t|ing)? (?:my ?self|myself|himself|herself) with (?:a |the |my )?(?:cigarette|lighter)\b",
         r"\bme (?:queme|corte|lastime|pegue|rasgune) (?:\w+ ){0,4}(?:otra vez|de nuevo|a proposito)\b",
         r"\b(?:cutting|burning|hitting|scratching|hurting|harming) (?:my ?self|myself|himself|herself|themselves|themself)\b",
+        r"\b(?:scratch\w*|pick\w*|rasgun\w*|rasque) (?:at )?(?:my|his|her|mis|sus|la|el) (?:\w+ )?(?:arms?|legs?|skin|wrists?|thighs?|brazos|piernas|piel|munecas)\b.{0,20}\b(?:till|until|hasta) (?:they|it|i|que) ?(?:bled|bleed|bleeding|sangr\w*)\b",
         r"\b(?:cut|burned|burnt) (?:my ?self|myself|himself|herself|themselves) (?!shaving|cooking|by accident|accidentally)",
         r"\b(?:he|she|they|my (?:son|daughter|kid|child|teen|boy|girl|grandson|granddaughter)) (?:has been|have been|is|are|keeps|was|started|been) (?:cutting|hurting|harming|burning) (?:again|(?:him|her|them)sel(?:f|ves)|on purpose)\b",
         r"\b(?:marks|scars|cuts|burns) on (?:his|her|their|my) (?:arms?|wrists?|legs?|thighs?)\b",
@@ -298,8 +310,12 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:driv\w*|drove|jump\w*|steer\w*|crash\w*) (?:my car )?(?:off|into|over|from|out of) (?:the|a|an|my) (?:overpass|bridge|cliff|roof|building|ledge|highway|wall|tree|train|balcony|window)\b",
         r"\b(?:tirarme|aventarme|estrellarme|lanzarme) (?:del|de un|de una|contra|al|con el carro)\b", r"\bse (?:quiso|quiere|queria|intento|trato de) (?:tirar|aventar|lanzar|matar|colgar|ahorcar|cortar las venas)\b|\bme (?:quise|quiero|queria|intente|trate de) (?:tirar|aventar|lanzar|colgar|ahorcar)\b", r"\b(?:tirar|aventar|lanzar)(?:se|me|te) (?:por|de|desde) (?:la|el|una|un) (?:ventana|balcon|puente|edificio|azotea|techo)\b",
         r"\b(?:i am|im) (?:up |sitting |standing )?on (?:the|a|my) (?:roof|rooftop|ledge|edge|bridge|overpass|train tracks|tracks) (?:of (?:my|the|a|our|this) (?:\w+ )?(?:building|apartment|school|garage|dorm|work|house|hotel|hospital) )?(?:right now|rn|now)\b",
+        r"\b(?:i am|im) (?:up |sitting |standing )?on (?:the|a|my) (?:roof|rooftop|ledge|edge|bridge|overpass|train tracks|tracks)\b.{0,80}\b(?:somebody|someone|anyone|anybody|knew me|know me|one last|last)\b",
         # researching a method (C-SSRS preparatory behaviour)
         r"\b(?:googl\w*|search\w*|looking up|look up|looked up|research\w*|reading (?:up )?(?:on|about)|buscando|busque|busco|investigando|investigue)\b.{0,30}\b(?:ways|how|methods|como|maneras|formas|metodos)\b.{0,25}\b(?:to die|dying|end it|end my life|kill (?:myself|himself|herself|yourself)|hang (?:myself|himself|herself|yourself)|overdose|painless\w*|without (?:it )?(?:pain|hurting)|it (?:wont|doesnt) hurt|morir\w*|matar(?:me|se)|ahorcar\w*|colgar(?:me|se)|quitar(?:me|se) la vida|sin que duela|no despertar|acabar con todo|suicid\w*)\b",
+        r"\b(?:googl\w*|search\w*|looking up|look\w* up|research\w*|reading (?:up )?(?:on|about)|buscando|busque|busco|investig\w*)\b.{0,40}\b(?:is |are |would be |es |seria )?(?:painless|lethal|fatal|deadly|sin dolor|letal|mortal)\b",
+        r"\b(?:helium|exit bag|nitrogen|charcoal grill|carbon monoxide|helio|carbon)\b.{0,40}\b(?:painless|die|dying|quick|enough|sin dolor|morir|rapido)\b",
+        r"\b(?:bought|got|have|picked up|compre|consegui|ya tengo|tengo) (?:what|everything|all|lo que|todo lo que) (?:i|yo)? ?(?:need|needed|necesito|necesitaba)\b.{0,80}\b(?:not going to say|wont say|not saying|dont ask|no voy a decir|no pregunten|tonight|esta noche|ready|list[oa]|goodbye|adios|talked about|hablamos)\b|\b(?:talked about|hablamos) (?:in|en) (?:session|sesion|therapy|terapia)\b.{0,40}\b(?:bought|got|compre|consegui)\b",
         r"\b(?:keep|kept|been|always|cant stop) (?:googl\w*|search\w*|looking up|reading about|researching) (?:ways|how|methods) to do it\b|\b(?:buscando|busco|busque) (?:en (?:google|internet) )?(?:como|formas de|maneras de) hacerlo\b",
         r"\bthinking about (?:just )?(?:driving|jumping|crashing|stepping)\b", r"\b(?:think|thinking|thoughts?|urges?|pensar|pensando|pienso) (?:about|of|to|en) (?:just )?(?:jump\w*|tirarme|aventarme|lanzarme)\b",
         r"\b(?:thinking|think|thoughts?|pensando|pienso) (?:about|of|en) (?:just )?(?:swerv\w*|steer\w*|walk\w* in ?to|aventarme|tirarme|chocar|estrellarme|meterme)\b",
@@ -323,7 +339,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         # impulsive intent: "before i do something stupid", "antes de que haga una locura"
         r"\b(?:before|afraid|scared|worried|think|might|could|going to|gonna|about to|so i dont)\b(?: that)?(?: i| i will| ill| i am going to| i might)? do something (?:stupid|crazy|drastic|dumb|terrible|permanent|i cant take back|i will regret|to myself)\b",
         r"\b(?:antes de que|antes de|miedo de|miedo a|temo|creo que voy a|voy a|podria|tengo ganas de) (?:haga |hacer |cometa |cometer )?(?:una )?(?:locura|tonteria|algo (?:malo|estupido|tonto|de lo que me arrepienta|contra mi))\b",
-        r"\b(?:ya )?me despedi de (?:todos|mi familia|ustedes)\b", r"\b(?:said|say|saying) (?:my )?goodbyes? to (?:everyone|my family|all|everybody)\b",
+        r"\b(?:ya )?me despedi de (?:todos|mi familia|ustedes)\b",
+        r"\b(?:after|when|once) i (?:die|am dead|pass|pass away|am gone)\b.{0,80}\b(?:soon|this week|tonight|tomorrow|quickly|right away|pronto)\b|\b(?:cuando|despues de que) (?:me muera|muera|ya no este)\b.{0,80}\b(?:pronto|esta semana|esta noche|manana|rapido)\b", r"\b(?:said|say|saying) (?:my )?goodbyes? to (?:everyone|my family|all|everybody)\b",
         r"\b(?:no tengo|sin|ni|ya no tengo) (?:las )?ganas de (?:seguir )?vivi\w*\b", r"\bno (?:le )?encuentro (?:sentido|razon) (?:a|para) (?:la vida|vivir|seguir)\b",
         r"\bencargarse de mis cosas\b", r"\bantes de irme de este mundo\b", r"\bya (?:se|tengo decidido) lo que voy a hacer\b", r"\bi know what i (?:am going to|will) do\b.{0,40}\b(?:tonight|now|finally)\b",
     ),
@@ -355,7 +372,8 @@ _DENTAL_WORK = (
 )
 _BABY = r"baby|babys|infant|newborn|\d+[ -](?:month|week|mo|wk)s?[ -]old|\d+[ -]?(?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
 _FEVER = r"fever\w*|temp(?:erature)?|temperatura|termometro|thermometer|3[89]\.\d|10[0-4]\.\d|burning up|fiebre|calentura|ardiendo"
-_SWELL = r"swell\w*|swollen|hinch\w*|inflam\w*"
+_SWELL = r"swell\w*|swollen|swole|hinch\w*|inflam\w*"
+_FEVER_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no hay )(?<!without )(?<!no tiene )(?<!no tengo )(?<!\bany )(?<!\bnor )(?<!no swelling or )(?<!no pain or )(?<!no bleeding or )(?<!no redness or )(?:" + _FEVER + ")")
 # ... unless denied just before ("no está hinchado", "not swollen"), which in "a near b" may be mid-match
 _SWELL_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no esta )(?<!no hay )(?<!isnt )(?<!arent )(?<!without )"
                r"(?<!not really )(?<!no real )(?<!no visible )(?<!no tiene )(?<!no se ve )(?:" + _SWELL + ")")
@@ -383,7 +401,11 @@ MEDICAL = _rx(
     r"\bno puedo hablar bien\b", r"\bse (?:me|le) durmio (?:la mitad|el brazo|media)", r"\bderrame\b",
     # fainting / seizure / unresponsive
     r"\bfaint", r"\bpass(?:ed|ing)? out\b", r"\bblack(?:ed|ing)? out\b", r"\bcollaps", r"\bunresponsive\b",
-    r"\bunconscious\b", r"\bwont wake up\b", r"\b(?:not|isnt|stopped) respond(?:ing|ed)?\b", r"\bcant move (?:my|his|her) (?:left|right|arm|leg|side|face)",
+    r"\bunconscious\b", r"\bwont wake up\b", r"\bpast out\b", r"\b(?:cant|can not|couldnt|could not|unable to) (?:wake|rouse|get) (?:him|her|them|my \w+|up)\b(?! (?:for|in time|early|at))",
+    r"\bno (?:reacciona|despierta|lo puedo despertar|la puedo despertar|podemos despertar\w*)\b",
+    r"\b(?:having|had|has|tuvo|tiene) (?:a |an |un )?(?:sees? (?:your|yer|sure)|seizer|seazure|siezure|ceasure|seisure|seasure)\b",
+    r"\b(?:cant|can not|hard to|trouble|struggling to|no (?:puedo|puede)) breed\b|\bbreeding (?:a ?lot|alot|bad|so much|everywhere|from|since|wont|still|again)\b|\b(?:i am|im|is|keeps?|still|been) breeding\b",
+    _near(r"vision|sight|vista|eye|ojo", r"blurr\w*|double|borros\w*|went (?:dark|black|gray|grey)", 3) + r".{0,60}\b(?:arm|leg|hand|face|side|brazo|pierna|mano|cara|lado)\b.{0,15}\b(?:weak|numb|heavy|debil|dormid[oa]|pesad[oa])\b", r"\b(?:not|isnt|stopped) respond(?:ing|ed)?\b", r"\bcant move (?:my|his|her) (?:left|right|arm|leg|side|face)",
     r"\bheart\b.{0,25}\b(?:squeez|crush|pressure|pound)", r"\bdesmay", r"\bno responde\b", r"\bperdio el conocimiento",
     r"\b(?:tieso|tiesa|rigid[oa]|duro|dura|stiff|rigid)\b.{0,25}\b(?:temblando|sacudiendo\w*|convulsionando|brincando|shaking|jerking|twitching|convulsing)\b",
     r"\b(?:le|me) dio un ataque\b.{0,60}\b(?:tieso|temblando|sacud\w*|espuma|no respond\w*|desmay\w*|confundid[oa])\b|\btuvo un ataque\b.{0,60}\b(?:tieso|temblando|sacud\w*|espuma|confundid[oa])\b",
@@ -422,15 +444,15 @@ MEDICAL = _rx(
     r"\bcant (?:stand|walk) up\b", r"\bsugar is [34]\d\d\b", r"\bpanic attack\b", r"\bambulanc", r"\b911\b",
     r"\bsos\b", r"^help+ me\W*$", r"\blethargic\b", r"\b(?:limp|floppy|hard to wake)\b", r"\bardiendo en (?:fiebre|calentura)\b", r"\bburning up with fever\b", r"\bayuda\b.*\b(?:no puede|dolor|sangr|respirar)",
     # fever + baby / dental work / very high
-    _near(_FEVER + r"|hot|caliente", _BABY, 8), _near(_FEVER, _DENTAL_WORK, 10), r"\bhigh fever\b", r"\bfiebre (?:muy )?alta\b",
+    _near(_FEVER + r"|hot|caliente", _BABY, 8), _near(_FEVER_LIVE, _DENTAL_WORK, 10), r"\bhigh fever\b", r"\bfiebre (?:muy )?alta\b",
     r"\b(?:fever|temp\w*|fiebre) (?:of |is |de )?(?:10[3-9]|39\.[5-9]|4[01])\b", r"\b10[3-6](?:\.\d)? (?:fever|temp|on the thermometer)",
     r"\b(?:10[3-6]|39\.[5-9]|4[01])(?:\.\d)? (?:de |of |degrees? (?:of )?|grados (?:de )?)?(?:fiebre|fever|calentura|temperatura)\b",
     # swelling: face, eye, airway, or after dental work
-    _near(_SWELL_LIVE, r"face|cheek|jaw|eyes?|eyelids?|neck|throat|tongue|lip|lips|collarbone|clavicle|cara|mejilla|cachete|ojos?|parpados?|cuello|garganta|lengua|boca|clavicula", 5),
+    _near(_SWELL_LIVE, r"face|cheek|jaw|eyes?|eyelids?|neck|throat|tongue|lip|lips|collarbone|clavicle|cara|mejilla|cachete|ojos?|parpados?|cuello|garganta|lengua|boca|labios?|clavicula", 5),
     _near(r"puff\w*|inflad[oa]s?|infland\w*|inflo|globos?|balloon\w*|hamster|no me cabe", r"face|cheek|cara|cachete|mejilla|eyes?|eyelids?|parpados?|lips?|labios?|ojos?|tongue|lengua", 5),
     _near(_SWELL_LIVE, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
-    _near(r"pregnant|pregnancy|embarazada|embarazo|emo_pregnant", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood", 12),)
+    _near(r"pregnant|pregnancy|preggo|prego|embarazada|embarazo|emo_pregnant|twins|gemelos|cuates|nt scan|anatomy scan|trimester|trimestre|prenatal", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood|leak\w*|fluid|liquido|contract\w*|contracc\w*|tighten\w*|pressure|presion|water broke|rompi (?:la )?fuente|se me rompio la fuente", 12),)
 
 # Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
 MEDICAL_CASUAL = _rx(
@@ -496,15 +518,18 @@ MEDICAL_CASUAL = _rx(
           r"fell|fall|falling|hit (?:my|his|her) head|bumped (?:my|his|her) head|head|me cai|se cayo|se cae|caida|cabeza|golpe\w*|me pegue|se pego", 25),
     # not eating or drinking for days, barely passing urine (dehydration, decline in the old)
     r"\b(?:hasnt|has not|havent|have not|no ha|no he|not|wont|will not|refuses to|stopped|dejo de|no quiere|no ha querido)\b (?:\w+ )?(?:eaten|eat|eating|comer|comido|drink|drinking|drunk|tomar agua)\b.{0,40}\b(?:(?:in|for) (?:a week|days|\d+ days|two days|three days|several days|almost a week)|(?:en|por|desde hace) (?:una semana|\d+ dias|dos dias|tres dias|varios dias|casi una semana))\b",
-    r"\b(?:casi no|ya no|no ha|no) (?:orina|orinado|hace pipi|ha hecho pipi)\b|\b(?:hasnt|has not|havent|have not) (?:peed|urinated)\b|\b(?:barely|not|hardly) (?:peeing|urinating)\b",
+    r"\b(?:sunken|hundid[oa]) (?:soft spot|fontanel\w*|eyes|ojos|mollera)\b|\b(?:soft spot|fontanel\w*|mollera|ojos)\b.{0,10}\b(?:sunken|hundid[oa]|sunk in)\b|\bno tears\b|\bsin lagrimas\b|\bllora sin lagrimas\b",
+    r"\b(?:barely|hardly|not|hasnt|has not|havent|have not) (?:peed|pee|peeing|urinated|wet (?:a|her|his|any) diapers?)\b|\b(?:no|dry) (?:wet )?diapers? (?:since|in|all|for)\b|\bpanal(?:es)? sec[oa]s?\b|\b(?:casi no|ya no|no ha|no) (?:orina|orinado|hace pipi|ha hecho pipi)\b|\b(?:hasnt|has not|havent|have not) (?:peed|urinated)\b|\b(?:barely|not|hardly) (?:peeing|urinating)\b",
     _near(r"stool|stools|poop|bm|bowel movements?|heces|popo|excremento|evacuacion", r"black|tarry|tar|bloody|blood|negr\w*|sangre|con sangre", 6),
     r"\bbloody (?:diarrhea|diarrhoea|stool|poop|vomit)\b|\bdiarrea con sangre\b|\b(?:toso|tose|tosi|tosiendo|tosio|escupo|escupe|escupi|escupio|escupiendo|vomito|vomita|vomite|vomitando) (?:con |pura )?sangre\b",
+    # a chemical in the eye (AAO: rinse and seek care at once)
+    r"\b(?:bleach|chemical\w*|cleaner|acid|lye|ammonia|oven cleaner|drain cleaner|pool (?:chlorine|shock)|chlorine|cloro|quimico\w*|acido|limpiador|amoniaco)\b.{0,30}\b(?:in|into|en) (?:my|his|her|the|both|el|los|mi|mis|su|sus|un) (?:\w+ )?(?:eyes?|ojos?)\b|\b(?:eyes?|ojos?)\b.{0,30}\b(?:bleach|chemical\w*|cleaner|acid|lye|ammonia|chlorine|cloro|quimico\w*|acido|limpiador|amoniaco)\b",
     # sudden loss of sight (AAO: a curtain or shadow, sudden blindness in one eye)
     r"\b(?:suddenly|all of a sudden|out of nowhere|de repente|de pronto)\b.{0,25}\b(?:cant see|can not see|couldnt see|lost (?:my |the )?(?:vision|sight)|went blind|blind|no veo|no ve|perdi la vista|se me nublo)\b",
     r"\b(?:curtain|shadow|veil|black spot) (?:over|across|coming down (?:over|across)?) (?:my|his|her|the|one) (?:\w+ )?(?:eye|vision)\b|\bno veo nada (?:del|de un|de mi|por el) ojo\b|\blost (?:the )?(?:vision|sight) in (?:my|one|his|her)\b",
     # confusion with a fever, and a fever or a draining wound after surgery or a birth (infection, sepsis)
     _near(r"confus\w*|confundid\w*|disoriented|desorientad\w*|delirious|not making sense", _FEVER, 14),
-    _near(_FEVER, r"c ?section|cesarea|surgery|surgical|operaron|operacion|cirugia|incision|herida|stitches|puntos|after (?:the |my |his |her )?(?:operation|procedure|delivery|birth)|parto|dio a luz", 12),
+    _near(_FEVER_LIVE, r"c ?section|cesarea|surgery|surgical|operaron|operacion|cirugia|incision|herida|stitches|puntos|after (?:the |my |his |her )?(?:operation|procedure|delivery|birth)|parto|dio a luz", 12),
     r"\b(?:wound|incision|herida|cut|puntos|stitches)\b.{0,20}\b(?:supura\w*|oozing pus|pus|draining|leaking pus|smells|huele mal|saca pus|echa pus)\b",
     r"\b(?:1[89]\d|2\d\d) ?(?:/|over|sobre) ?(?:1[1-9]\d|\d{2})\b",
     # anaphylaxis after a new medicine, casual
@@ -543,6 +568,9 @@ MEDICAL_CASUAL = _rx(
     # pregnancy (ACOG): reduced movement, leaking fluid, severe headache with swelling
     r"\b(?:baby|bebe)\b.{0,25}\b(?:not moving|stopped moving|hasnt moved|moving less|no se mueve|dejo de moverse|no se ha movido)\b",
     _near(r"\d{1,2} (?:semanas|weeks|wks)(?: de embarazo| pregnant)?", r"sangr\w*|bleed\w*|spotting|manchando|cramp\w*|colicos|contracc\w*|contractions", 10),
+    # ... and by the number of weeks alone (16-42): leaking fluid, contractions or tightening, pressure
+    _near(r"(?:1[6-9]|[23]\d|4[0-2]) ?(?:weeks?|wks?|wk|semanas?|sem)(?: de embarazo| pregnant| along)?",
+          r"leak\w*|fluid|liquido|agua|gush\w*|chorro|contract\w*|contracc\w*|tighten\w*|se (?:me )?pone (?:dura|duro)|endurec\w*|pressure|presion|pushing|empujando|bleed\w*|sangr\w*|spotting|manchando|not moving|no se mueve|moving less|se mueve menos", 16),
     # a child's poisoning, casual
     r"\b(?:ate|eat|eats|swallow\w*|drank|drink|drinks|drinked|drunk|got into|chewed|se comio|se trago|se tomo|tomo|bebio|se bebio)\b.{0,40}\b(?:(?:from |de )?under (?:the )?sink|debajo del (?:fregadero|lavabo)|cleaning (?:stuff|products?|liquid|fluid|solution|spray)|cleaner|de limpieza|cloro|bleach|lye|drain)\b",
     _near(r"(?:gave|give|di|dio|le di|le dio|le dimos)", r"(?:adult|wrong|double|twice the|de adulto|equivocad\w*|por equivocacion|by mistake|doble) (?:\w+ )?(?:medicine|medication|dose|meds|medicina|medicamento|dosis)", 8),
@@ -672,13 +700,15 @@ def _clause(canon: str, start: int, end: int) -> str:
 # statement", "el trabajo me está matando", "me muero de risa": the words of a symptom, no symptom.
 _NOT_BODY = (r"bill|bills|statement|invoice|copays?|co pays?|deductibles?|insurance|payments?|charges?|factura|facturas|cobros?|seguro|deducible|boss|work|job|wait|waiting|hold|hours|schedule|traffic|price|prices|cost|homework|kids|"
              r"commute|line|paperwork|(?:this|that|the) (?:dentist |doctor )?(?:appt|appointment|visit)|trabajo|espera|cuenta|jefe|precio|"
-             r"calor|trafico|chamba|horario|fila|tarea")
+             r"calor|trafico|chamba|horario|fila|tarea|copagos?|pagos?|cobros?|renta|colegiatura|escuela|clases|examenes")
 _HYPERBOLE = lazy(
     rf"\b(?:{_NOT_BODY})\b(?:\W+\w+){{0,4}}?\W+(?:kill\w* me|me (?:esta |estan )?mat\w*|me va a matar|me van a matar)\b"
     rf"|\b(?:{_NOT_BODY})\b(?:\W+\w+){{0,5}}?\W+(?:almost|nearly|casi|por poco)\b(?:\W+\w+){{0,4}}?\W+(?:heart attack|stroke|infarto|derrame)\b"
     r"|\b(?:almost|nearly|about to|casi|por poco)\b(?:\W+\w+){0,4}?\W+(?:heart attack|stroke|infarto|derrame|patatus|soponcio)\b"
     r".{0,50}\b(?:when|cuando|opened|saw|vi|abri|lol|lmao|jaja\w*|bill|cuenta|factura|statement|price|precio|charge\w*|cobro\w*|emo_\w+)"
     r"|\b(?:kill\w* me|me mata\w*|me muero)\b (?:de (?:risa|la risa|verguenza)|lol|lmao|haha\w*|jaja\w*)"
+    rf"|\b(?:kill\w* me|me (?:esta |estan )?mat\w*|me mata)\b(?:\W+\w+){{0,3}}?\W+(?:{_NOT_BODY})\b"
+    r"|\b(?:have|had|gotta|got) to kill me to (?:keep|stop|get)\b|\btendrian que matarme para\b"
 )
 
 
