@@ -902,3 +902,77 @@ def test_dev27_28_kinds_mental_health_crisis_inside_requests(text):
 ])
 def test_dev26_28_signs_leave_denied_fever_idioms_and_logistics_alone(text):
     assert safety.urgent(read(text)) is None, text
+
+
+@pytest.mark.parametrize("text", [
+    # a seizure told in the present with how long it has lasted ("hace 6 minutos" is not the past),
+    # and a word that ends in "no" is not a denial ("hermano", "mano")
+    "mi hermano está convulsionando hace 4 minutos",
+    "a mi hermano le está sangrando la mano sin parar",
+    # swelling all over after an anaesthetic or a medicine
+    "me hinché toda después de la inyección del dentista, cancelen lo de mañana",
+    "swelled up all over after the new antibiotic, stop the reminders pls",
+    # bleeding told by the gauze it takes, by red that keeps coming
+    "went through a whole pack of gauze since the extraction this morning",
+    "ya se me acabaron las gasas y el hueco de la muela sigue soltando rojo",
+    # a wound that goes through, metal in the eye, a burn that blisters, chemicals on the skin, a used needle
+    "a nail went right through my hand at the job site",
+    "se me clavó una varilla en el pie, traspasó la bota",
+    "got a metal sliver in my eye grinding at work",
+    "burned my arm on the grill at work, huge blisters already",
+    "me quemé con vapor en la cocina y la piel se está levantando",
+    "drain cleaner splashed on my hand, the skin went white and it burns",
+    "got stuck with a used needle cleaning a room on my shift",
+    # an allergic reaction told by what it feels like
+    "my tongue feels thick and I'm getting welts after the numbing shot",
+    # a baby's fever some words away from the age
+    "mi bebé tiene 6 semanas y desde anoche lo siento calientito, el termómetro dice 38.4",
+])
+def test_dev29_32_kinds_work_injuries_burns_and_told_not_named(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text", [
+    "every night I sit with my rifle in my lap a little longer",
+    "I keep staring at the pistol in the drawer",
+    "how many of my sleeping pills would it take to not wake up? asking for me",
+    "how much of my trazodone is too much, it's for me",
+    "no need for the refill, I have my own plan for tonight",
+    "I'm up on the bridge on Route 5 and not sure if I'm coming back down",
+    "left my will out on the dresser. thank you all",
+    "Free to a good home: my two cats. I won't be around to take care of them after this weekend",
+    "mi amiga dice que me va a dejar a su perrita y ya no me contesta",
+    "después del domingo ya no va a haber a quién mandarle recordatorios",
+    "no me esperen el lunes, ya me habré ido",
+])
+def test_dev30_32_kinds_self_harm_told_by_what_is_done(text):
+    p = classify(text)
+    assert p.intent == "urgent", (text, p.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "running late, stuck behind an ambulance on 5th",
+    "pregnancy test results in yet? no spotting or cramping, just wondering",
+    "resultado de la prueba de embarazo? no tengo ningún sangrado",
+    "need a follow-up for the fainting thing from 2019, all fine since",
+    "ER last weekend for a kidney stone, worst pain of my life, totally fine now, cancel thursday",
+    "burned my finger a little on the stove, small blister, nothing serious",
+    "my mom's stroke was three years ago, she's doing well now, can she see the hygienist?",
+])
+def test_dev29_32_signs_leave_traffic_denials_and_the_past_alone(text):
+    assert safety.urgent(read(text)) is None, text
+
+
+@pytest.mark.parametrize("text, label", [
+    ("my wife keeps telling me to stop texting the office back, but I'll be there", "not opt_out"),
+    ("me acaban de dar de baja en el trabajo, cancelen la cita del martes", "not opt_out"),
+    ("estoy de baja médica, puedo cambiar la cita?", "not opt_out"),
+    ("pueden stop mandarme las facturas en papel? ya pago online", "not opt_out"),
+    ("I opted out last year, could you sign me back up for the text reminders?", "opt_in"),
+    ("can you turn the text reminders back on for me?", "opt_in"),
+    ("me pueden volver a mandar los recordatorios? se me olvidan las citas", "opt_in"),
+    ("please stop sending me texts, my husband handles it now", "opt_out"),
+])
+def test_dev29_32_stop_words_reported_laid_off_or_mailed(text, label):
+    got = classify(text).intent
+    assert (got != "opt_out") if label == "not opt_out" else (got == label), (text, got)

@@ -122,6 +122,16 @@ _SELF_HARM_DIRECT = _rx(
     r"\brest (?:permanently|for good|forever)\b", r"\bdescansar (?:para siempre|por siempre|definitivamente)\b",
     r"\b(?:sick|tired) (?:of|with) (?:this|my) (?:life|existence)\b(?! insurance)", r"\bdone with (?:this|my) (?:life|existence)\b(?! insurance)",
     r"\b(?:hart[oa]|cansad[oa]) de (?:esta|mi) vida\b",
+    # a firearm looked at ever longer (C-SSRS: method), a lethal-dose question about oneself
+    r"\b(?:stare|staring|stared|look(?:ing)? at|sit(?:ting)? with|hold(?:ing)?|mirando|miro|me quedo (?:viendo|mirando)|viendo)\b.{0,40}\b(?:gun|shotgun|rifle|pistol|revolver|firearm|escopeta|pistola|arma|revolver)\b.{0,40}\b(?:longer|every night|each night|again|for hours|cada noche|mas tiempo|todas las noches|por horas)\b",
+    r"\b(?:gun|shotgun|rifle|pistol|revolver|firearm|escopeta|pistola|arma)\b.{0,60}\b(?:keep|kept|sigo|me quedo) (?:staring|looking|thinking|mirando|viendo|pensando)\b",
+    r"\b(?:keep|kept|sigo|me quedo) (?:staring|looking|mirando|viendo)\b (?:at )?(?:\w+ ){0,3}?(?:gun|shotgun|rifle|pistol|revolver|firearm|escopeta|pistola|arma)\b",
+    r"\b(?:pills|meds|medication|medicine|dose|tablets|sleep\w*|pastillas|medicina|dosis)\b.{0,100}\b(?:too much|overdose|sobredosis|demasiad\w*|lethal|fatal|deadly)\b.{0,60}\b(?:asking for (?:me|myself)|its for me|(?:es|seria|pregunto) (?:para|por) mi)\b",
+    r"\b(?:most|max\w*|how many|how much|cuantas|cuanto)\b.{0,60}\b(?:pills|meds|medication|tablets|pastillas|tylenol|ambien|xanax|insulin\w*|insulina)\b.{0,60}\b(?:lethal|fatal|deadly|to not wake up|never wake up|no despertar|mortal|para morir)\b",
+    # declining the medicine because of "another plan" tonight (C-SSRS: intent with a plan)
+    r"\b(?:dont|do not|wont|no)\b (?:\w+ )?(?:need|necesito|voy a necesitar|ocupo|quiero)\b.{0,40}\b(?:refill|meds|medication|medicine|pills|resurtido|receta|medicina|pastillas)\b.{0,60}\b(?:(?:other|another|different|my own) plans?|otro plan|otros planes|mi propio plan)\b.{0,25}\b(?:tonight|esta noche|hoy|this weekend|este fin)\b",
+    # a high place, and no knowing whether one will come back down (988: a method at hand)
+    r"\b(?:overlook|cliff|ledge|edge|bridge|roof|rooftop|top floor|parking garage|puente|azotea|techo|barranco|acantilado|mirador|precipicio)\b.{0,80}\b(?:dont know if|do not know if|not sure if|no se si|might not|may not|tal vez no|quizas no)\b.{0,25}\b(?:coming back|come back|going back|make it back|climb back|get back|regres\w*|vuelv\w*|baj\w*)\b",
 )
 
 # --- self-harm, indirect (988 Lifeline warning signs; C-SSRS preparatory behaviour) --------
@@ -155,11 +165,12 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:one last time|for the last time|before i go for good)\b", r"\b(?:mi|este es mi) ultimo mensaje\b",
         r"\bcuando (?:yo )?ya no (?:este|estoy)\b", r"\b(?:me despido|despedirme|despido) (?:de (?:ustedes|todos) )?para siempre\b",
         r"\badios para siempre\b", r"\bpor ultima vez\b", r"\bquiero despedirme de (?:ustedes|todos)\b",
+        r"\b(?:ya )?me (?:habre|habra) ido(?: para siempre)?\b|\b(?:gone|ido|ida) (?:for good|forever|para siempre)\b(?!.{0,30}\b(?:to|a|al|para) (?:mexico|texas|florida|california|another|otro|otra|my|mi)\b)",
     ),
     # "giving away possessions" (988)
     "giving possessions away": _rx(
         r"\b(?:gave|giving|handed|left) (?:me|us|my \w+|her sister|his brother) (?:her|his|their) (?:wedding ring|ring|rings|jewelry|watch|necklace|guitar|savings|car keys|dog|cat)\b",
-        r"\b(?:me|nos) (?:dio|regalo|dejo|entrego) (?:su|sus) (?:anillo\w*|argolla|joyas|reloj|collar|cadena|perro|gato|ahorros)\b",
+        r"\b(?:me|nos|le|les) (?:da|dio|regala|regalo|deja|dejo|entrega|entrego|va a dejar|quiere dejar) (?:a )?(?:su|sus) (?:anillo\w*|argolla|joyas|reloj|collar|cadena|perro|perrita|perrito|gato|gata|gatito|mascota|ahorros)\b",
         r"\bwho (?:gets|will get|should get|is getting|takes|will take) (?:my|all my) (?:dog|dogs|cat|cats|pets?|puppy|birds?|things|stuff|belongings|jewelry|car|house)\b",
         r"\bquien se (?:queda|va a quedar) con (?:mi|mis) (?:perro|perra|gato|gata|mascota|mascotas|cosas|joyas|carro|casa)\b",
         r"\b(?:a alguien|to someone|to somebody)(?: mas| else)? (?:que (?:la|lo|las|los) necesite|who (?:needs|can use|could use) (?:it|them))\b.{0,40}\b(?:yo ya no|i (?:wont|dont|will not)(?: need (?:it|them))? anymore|i (?:wont|will not) need (?:it|them))\b",
@@ -175,6 +186,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:un )?nuevo hogar para (?:mi|mis) (?:perro|perrita|perrito|gato|gata|mascota|mascotas)\b",
         r"\bquien (?:va a )?(?:cuide|cuidara|cuidar|se quede con) (?:a )?(?:mi|mis) (?:perro|perra|gato|gata|mascota|mascotas|plantas)\b",
         r"\bles (?:deje|dejo|voy a dejar) (?:todas )?mis cosas\b", r"\bregalando todo\b",
+        r"\b(?:wont|will not|cant|can not|no (?:voy a poder|podre|voy a estar para)) (?:be able to |be around to )?(?:look after|take care of|care for|cuidar(?:lo|la|los|las)?|feed|alimentar(?:lo|la)?) (?:him|her|them|it|my \w+|lo|la|los|a mi \w+)?\s?(?:\w+ )?(?:after|past|beyond|despues de|pasado|desde)\b (?:this |el |este |esta )?(?:\w+day|tonight|tomorrow|weekend|week|viernes|lunes|martes|miercoles|jueves|sabado|domingo|hoy|manana|fin de semana|semana)\b",
+        r"\bfree to a good home\b.{0,120}\b(?:wont|will not|cant|no longer|not going to) (?:be able to |be around to )?(?:look after|take care of|care for|be here|be around)\b",
         r"^(?!.*\b(?:while|weekend|week|until|when|trip|vacation|sitting|sit|watch|visit\w*)\b).*\b(?:my|the) (?:cat|cats|dog|dogs|pets?|puppy|kitty)(?: is| are|s) (?:going|gone) to (?:my|a|the|our) (?:neighbou?r|friend|sister|brother|mom|mother|daughter|son|cousin|aunt|niece|nephew)\b",
     ),
     # "letters left for family" (C-SSRS preparatory behaviour: a suicide note)
@@ -192,6 +205,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:dont|do not|no) (?:want to|quiero|deseo) (?:leave|dejar(?:les)?) (?:any |ninguna |ningun )?(?:debts?|deudas?|bills?|cuentas) (?:behind |atras |pendientes )?(?:for|to|a|para) (?:my|mis|mi)\b",
         r"\b(?:put|putting|get|getting|got|have|had|set|setting) (?:all )?(?:of )?(?:my|our) (?:affairs|things|papers|life|house) in order\b", r"\baffairs in order\b",
         r"\b(?:made|making|wrote|writing|updated|updating|finished|signed|finalized) (?:out )?(?:my|a) (?:will|testament)\b",
+        r"\b(?:put|left|leaving|placed|laid|set) (?:out )?(?:my|the) (?:will|testament) (?:out )?(?:on|where|in|by)\b|\b(?:deje|dejo|puse|pongo) (?:mi|el) testamento (?:en|sobre|donde)\b",
         r"\b(?:arreglando|arregle|arreglar|poner|puse|poniendo|dejar|deje|dejando|tengo) (?:todos |todas )?(?:mis|todos mis) (?:asuntos|papeles|cosas|pendientes) (?:en orden|arreglad\w+)\b",
         r"\b(?:dejar|deje|dejando|dejo|puse|pongo|poniendo|poner|tengo|arregle|arreglando) (?:ya )?todo (?:en orden|arreglado|listo)\b", r"\b(?:hice|haciendo|escribi|hacer) (?:mi )?testamento\b", r"\b(?:ya )?(?:arregle|deje arreglado|puse en orden) (?:lo de )?(?:la casa|los papeles|el testamento|mis cosas|todo)\b",
     ),
@@ -223,6 +237,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bnot sure i(?: will|ll)? (?:still )?be (?:alive|around)\b", r"\bno future (?:worth|for me|left|to look forward)\b", r"\bthere is no future (?:for me|anymore)?\b", r"\bno se si (?:siga|sigo|seguire|voy a seguir|voy a estar|este|llegue) (?:viv[oa]|aqui|con vida)\b",
         r"\b(?:wont|will not) (?:need|be needing) (?:\w+ ){0,3}(?:after|past|beyond) (?:this |next )?(?:\w+day|tonight|tomorrow|weekend|week)\b",
         r"\bno (?:voy|vamos) a necesitar (?:\w+ ){0,3}(?:despues|pasado) (?:del?|de (?:este|esta|la|el)) (?:\w+)\b",
+        r"\b(?:there (?:wont|will not) be|no (?:va a haber|habra)) (?:anyone |anybody |a )?(?:quien|nadie|anyone|anybody|nobody)? ?(?:left )?(?:to |a quien )?(?:remind|text|send|recordar\w*|avisar\w*|mandar\w*|escribir\w*)\b",
     ),
     # "no reason to live" (988) as it shows at a practice: no point in treatment
     "no point in treatment": _rx(
@@ -377,6 +392,9 @@ _FEVER_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no hay )(?<!witho
 # ... unless denied just before ("no está hinchado", "not swollen"), which in "a near b" may be mid-match
 _SWELL_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no esta )(?<!no hay )(?<!isnt )(?<!arent )(?<!without )"
                r"(?<!not really )(?<!no real )(?<!no visible )(?<!no tiene )(?<!no se ve )(?:" + _SWELL + ")")
+# ... a sign of pregnancy trouble denied just before it ("no spotting or cramps", "ningún sangrado")
+_PREG_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!ningun )(?<!no hay )(?<!without )(?<!no tengo )(?<!\bany )(?<!\bnor )"
+              r"(?<!no spotting or )(?<!no bleeding or )(?<!no cramps or )(?<!no cramping or )")
 # sudden confusion counts, not the long decline of a named dementia (a prefix for whole-text patterns)
 _NOT_DEMENTIA = r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*"
 _PAIN = r"pain\w*|hurt\w*|ache\w*|aching|throb\w*|toothache|tooth|teeth|molar|jaw|gums?|dolor|duele|muela|diente"
@@ -415,7 +433,7 @@ MEDICAL = _rx(
     r"\b(?:fallen|fell|fall|me cai|se cayo|me he caido|se ha caido)\b.{0,50}\b(?:cant|cannot|can not|no (?:me )?puedo|no (?:se )?puede) (?:get up|stand|move|walk|levantar\w*|parar\w*|mover\w*|caminar)\b",
     r"\b(?:arm|leg|wrist|ankle|elbow|brazo|pierna|muneca|tobillo|codo)\b.{0,30}\b(?:bent (?:wrong|weird|funny|the wrong way)|doblad[oa] (?:raro|feo|chueco)|chueco|out of place|sticking out)\b",
     _near(r"(?:arm|leg|wrist|ankle|brazo|pierna|muneca|tobillo)", r"(?:cant|cannot|can not) move (?:it|him|her)|no (?:lo|la|me lo|me la) (?:puedo|puede) mover", 8), r"\b(?:used|use|gave|give|injected|had to use|needed|jabbed|usamos|use la|le pusimos|le puse|le di|le dimos|le aplique) (?:\w+ ){0,2}epi ?pens?\b",
-    r"\bepi ?pens?\b(?!.{0,40}\b(?:expir\w*|refill\w*|renew\w*|prescription|new (?:one|ones)|spare|another|extra|for (?:school|camp|daycare|the nurse)|vence|vencio|vencid\w*|receta|surt\w*)\b)", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen)",
+    r"\bepi ?pens?\b(?!.{0,40}\b(?:expir\w*|refill\w*|renew\w*|prescription|new (?:one|ones)|spare|another|extra|for (?:school|camp|daycare|the nurse)|vence|vencio|vencid\w*|receta|surt\w*)\b)", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen|narrowing|getting (?:tight|small|narrow))", r"\b(?:tongue|lips?|throat|lengua|labios?|garganta)\b (?:\w+ )?(?:feels?|is|are|se (?:me |le )?siente) (?:\w+ )?(?:thick|heavy|fat|gruesa|pesada|gorda)\b", r"\b(?:itchy |itching |raised )?welts\b",
     r"\b(?:tongue|lips?|throat) (?:is |are )?(?:swelling|swollen|puffing)", r"\bhives\b",
     r"\b(?:trouble|hard|cant|difficulty|problems?) (?:to )?swallow", r"\bcierra la garganta\b", r"\bronchas\b",
     r"\bno (?:puedo|puede) tragar\b", r"\bhinchando la (?:lengua|garganta|cara|boca)\b", r"\breaccion alergica\b",
@@ -441,10 +459,10 @@ MEDICAL = _rx(
     # poisoning, overdose, other emergencies
     r"\bswallowed (?:a |an |some |the |a bunch of |a lot of )?(?:\w+ )?(?:pills|battery|batteries|bleach|magnets?|poison|medication)",
     r"\bpoison", r"\bse trago\b", r"\b(?:hit|banged) (?:his|her|my) head\b", r"\bsevere abdominal\b",
-    r"\bcant (?:stand|walk) up\b", r"\bsugar is [34]\d\d\b", r"\bpanic attack\b", r"\bambulanc", r"\b911\b",
+    r"\bcant (?:stand|walk) up\b", r"\bsugar is [34]\d\d\b", r"\bpanic attack\b", r"(?<!behind an )(?<!behind the )(?<!behind a )(?<!detras de una )(?<!detras de la )\bambulanc", r"\b911\b",
     r"\bsos\b", r"^help+ me\W*$", r"\blethargic\b", r"\b(?:limp|floppy|hard to wake)\b", r"\bardiendo en (?:fiebre|calentura)\b", r"\bburning up with fever\b", r"\bayuda\b.*\b(?:no puede|dolor|sangr|respirar)",
     # fever + baby / dental work / very high
-    _near(_FEVER + r"|hot|caliente", _BABY, 8), _near(_FEVER_LIVE, _DENTAL_WORK, 10), r"\bhigh fever\b", r"\bfiebre (?:muy )?alta\b",
+    _near(_FEVER + r"|hot|caliente|calientit[oa]", _BABY, 14), _near(_FEVER_LIVE, _DENTAL_WORK, 10), r"\bhigh fever\b", r"\bfiebre (?:muy )?alta\b",
     r"\b(?:fever|temp\w*|fiebre) (?:of |is |de )?(?:10[3-9]|39\.[5-9]|4[01])\b", r"\b10[3-6](?:\.\d)? (?:fever|temp|on the thermometer)",
     r"\b(?:10[3-6]|39\.[5-9]|4[01])(?:\.\d)? (?:de |of |degrees? (?:of )?|grados (?:de )?)?(?:fiebre|fever|calentura|temperatura)\b",
     # swelling: face, eye, airway, or after dental work
@@ -452,7 +470,7 @@ MEDICAL = _rx(
     _near(r"puff\w*|inflad[oa]s?|infland\w*|inflo|globos?|balloon\w*|hamster|no me cabe", r"face|cheek|cara|cachete|mejilla|eyes?|eyelids?|parpados?|lips?|labios?|ojos?|tongue|lengua", 5),
     _near(_SWELL_LIVE, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
-    _near(r"pregnant|pregnancy|preggo|prego|embarazada|embarazo|emo_pregnant|twins|gemelos|cuates|nt scan|anatomy scan|trimester|trimestre|prenatal", r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood|leak\w*|fluid|liquido|contract\w*|contracc\w*|tighten\w*|pressure|presion|water broke|rompi (?:la )?fuente|se me rompio la fuente", 12),)
+    _near(r"pregnant|pregnancy|preggo|prego|embarazada|embarazo|emo_pregnant|twins|gemelos|cuates|nt scan|anatomy scan|trimester|trimestre|prenatal", _PREG_LIVE + r"(?:bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood|leak\w*|fluid|liquido|contract\w*|contracc\w*|tighten\w*|pressure|presion|water broke|rompi (?:la )?fuente|se me rompio la fuente)", 12),)
 
 # Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
 MEDICAL_CASUAL = _rx(
@@ -587,6 +605,21 @@ MEDICAL_CASUAL = _rx(
     r"\b(?:screaming|crying|gritando|llorando) (?:with|in|from|de) (?:the )?(?:pain|dolor)\b",
     # severe pain, casual
     r"\bpain\w* (?:is )?(?:off the charts|unreal|insane|through the roof)\b", r"\b(?:worst|peor) (?:dolor|pain) (?:of|de) (?:my|mi) (?:life|vida)\b",
+    # swelling all over after a medicine or an anaesthetic (anaphylaxis)
+    r"\b(?:me|se|le) (?:hinche|hincho|hincharon|ha hinchado|he hinchado|puse|puso) (?:\w+ )?(?:tod[oa]|enter[oa]|por todas partes|todo el cuerpo)\b(?! (?:la semana|el mes|el dia|el ano))|\bswell\w* up all over\b|\b(?:whole|entire) body (?:is |got |went )?(?:all )?(?:swollen|swelling|puffy|puffed up|covered in hives|broke out)\b|\bhinchad[oa] (?:de )?(?:tod[oa]|todo el cuerpo)\b",
+    # bleeding told by what it costs: gauze used up, red that keeps coming, a mouth filling with red
+    r"\b(?:gaste|gastado|gastamos|acabe|acabamos|termine|went through|gone through|going through|used up|burned through|ran out of|run out of|out of|se me acabaron|se acabaron)\b.{0,30}\b(?:gasas?|gauze)\b",
+    r"\b(?:soltando|echando|saliendo|chorreando|goteando|oozing|leaking|dripping|pouring|gushing) (?:\w+ )?(?:rojo|bright red|red)\b|\b(?:fill\w*|llen\w*) (?:up )?(?:my|his|her|the|mi|su|la) (?:mouth|boca) (?:with|de) (?:red|rojo)\b",
+    # a wound that goes through (OSHA / MedlinePlus: puncture wounds), a foreign body in the eye
+    r"\b(?:went|gone|go|goes|going|right|straight|all the way|clean) (?:right |straight |all the way )?(?:through|thru) (?:my |his |her |the |el |la )?(?:boot|shoe|sole|foot|hand|palm|finger|thumb|arm|leg|thigh|calf|cheek|work boot)\b",
+    r"\b(?:nail|rebar|stake|spike|screw|nail gun|glass|knife|blade|metal rod|fierro|varilla|clavo|vidrio|cuchillo|estaca)\b.{0,30}\b(?:through|thru|atraves\w*|traspas\w*)\b|\bse (?:me|le) (?:clavo|enterro|atraveso|metio) (?:un|una|el|la) (?:clavo|varilla|fierro|vidrio|estaca|pedazo de \w+)\b",
+    r"\b(?:metal|piece|chip|sliver|shard|splinter|glass|wire|debris|fierrito|pedazo|astilla|rebaba|vidrio|viruta)\b.{0,25}\b(?:in|into|stuck in|en|metid[oa] en) (?:my|his|her|the|el|mi|su) (?:\w+ )?(?:eye|ojo)\b",
+    # burns that blister, chemical burns of the skin (American Burn Association: seek care)
+    r"^(?!.*\b(?:small|tiny|little|pequen\w*|chiquit\w*|sunburn|quemadura de sol|cold sore|fever blister|fuego|herpes)\b).*\b(?:burned|burnt|burns?|scald\w*|me queme|se quemo|se quemaron|me quemo|te quemaste|quemadura\w*|quemad[oa])\b.{0,60}\b(?:blister\w*|ampolla\w*|peel\w* off|skin (?:is )?(?:white|black|charred|coming off|gone|melted)|piel (?:blanca|negra|se (?:cae|desprende|levanta|cayo)))\b",
+    r"^(?!.*\b(?:small|tiny|little|pequen\w*|chiquit\w*|sunburn|cold sore|fever blister|fuego|herpes)\b).*\b(?:blister\w*|ampolla\w*)\b.{0,60}\b(?:burn\w*|quem\w*|scald\w*|fryer|freidora|grease|hot oil|aceite|steam|vapor)\b",
+    r"\b(?:chemical\w*|acid|acido|bleach|cloro|lye|caustic|solvent|quimico\w*|sosa|degreaser|desengrasante|drain cleaner)\b.{0,60}\b(?:skin|piel|arm|forearm|hand|face|leg|brazo|antebrazo|mano|cara|pierna)\b.{0,40}\b(?:blister\w*|white|blanc\w*|burn\w*|quem\w*|ampolla\w*|peel\w*|raw|arde|ardiendo)\b",
+    # a needle-stick from a used needle (CDC: post-exposure care within hours)
+    r"\bneedle ?stick\b|\b(?:stuck|poked|pricked|jabbed|stabbed|cut) (?:myself |me )?(?:with|by|on) (?:a |an |the )?(?:used|dirty|contaminated|patients?|someones|someone elses|old) (?:\w+ )?(?:needle|syringe|lancet|sharp)\b|\b(?:aguja|jeringa)s? (?:usada|sucia|contaminada|de (?:un|una|el|la) paciente)\b",
 )
 
 # Severe pain: urgent, unless the patient calls it mild / not urgent and it is not extreme.
@@ -667,11 +700,11 @@ WARNING_SIGNS: dict[str, Matcher] = {**SELF_HARM_SIGNS, **MEDICAL_SIGNS, "severe
 # --- scope: denied or past symptoms stay at their request label --------------------------
 _CLAUSE_END = lazy(r"[.!?;\n]|\bbut\b|\bpero\b|\bhowever\b|\bsin embargo\b")
 _PAST = lazy(
-    r"\blast (?:week|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning)\b|\b(?:weeks|months|years|a week|a month|a year|(?:\d+|two|three|four|five|six|ten|several|many) (?:days|weeks|months|years|yrs|mos)) ago\b"
+    r"\blast (?:week|weekend|month|year|time|visit|summer|winter|spring|fall|appointment|cleaning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(?:weeks|months|years|a week|a month|a year|(?:\d+|two|three|four|five|six|ten|several|many) (?:days|weeks|months|years|yrs|mos)) ago\b"
     r"|\bin the (?:\d0s|\d{4}s|nineties|eighties|seventies)\b|\bas a (?:kid|child|teen\w*|baby)\b|\bcuando (?:era|estaba) (?:nin[oa]|chic[oa]|joven|pequen[oa])\b|\bde (?:nin[oa]|chiquit[oa]|pequen[oa])\b"
     r"|\bback in (?:the (?:day|\d0s)|\d{4}|high school|school|college|my (?:twenties|thirties|youth|day|days)|january|february|march|april|may|june|july|august|september|october|november|december)\b|\bhistory of\b|\bwhen i was (?:a |an )?(?:kid|young|little|pregnant|child|teen\w*|baby)\b|\bsemana pasada\b|\bmes pasado\b|\bano pasado\b"
     r"|\bhace (?:anos|muchos anos|tiempo|rato largo)\b|\bhace (?:\d+|unos|unas|varios|varias|un|una|mucho|dos|tres|cuatro|cinco|seis|muchos|muchas) (?:dias|semanas?|mes|meses|anos?|tiempo)\b|\bla (?:otra|ultima) vez\b|\ben (?:mi|la) ultima (?:cita|visita)\b"
-    r"|\bafter (?:my|the|his|her) (?:er|emergency room|hospital|urgent care|ambulance)\b|\b(?:was|were|been|went) (?:in|to) the (?:er|hospital|emergency room)\b"
+    r"|\b(?:from|in|back in|en|del|de|since) (?:19[5-9]\d|20[0-2]\d)\b|\bafter (?:my|the|his|her) (?:er|emergency room|hospital|urgent care|ambulance)\b|\b(?:was|were|been|went) (?:in|to) the (?:er|hospital|emergency room)\b"
     r"|\bdespues de (?:ir a )?(?:emergencias|la sala de emergencia|el hospital)\b|\bestuve en (?:emergencias|el hospital)\b|\bused to\b"
 )
 _PRESENT = lazy(
@@ -682,7 +715,7 @@ _PRESENT = lazy(
     r"|\b(?:ahora|ahorita|todavia|sigue|otra vez|de nuevo|hoy|esta manana|esta noche|peor|empeorando|desde (?:ayer|anoche|hoy|esta manana|hace)|cada (?:dia|vez) (?:mas|peor)|escalofrios)\b"
 )
 _RESOLVED = lazy(
-    r"\b(?:fine now|better now|ok now|okay now|all good now|resolved|went away|gone now|all better|cleared up|was nothing|they said it was)\b"
+    r"\b(?:fine now|better now|ok now|okay now|all good now|resolved|went away|gone now|all better|cleared up|was nothing|they said it was|(?:all )?(?:fine|good|ok|okay) (?:ever )?since|bien desde entonces|doing (?:well|great|good|fine) now)\b"
     r"|\b(?:ya estoy bien|ya paso|ya se me quito|ya esta bien|ya se (?:le )?quito|ya no (?:me )?duele)\b"
 )
 
@@ -720,7 +753,7 @@ def in_scope(canon: str, start: int, end: int) -> bool:
     """A symptom counts unless the patient denies it just before ("no chest pain"), places it
     in the past ("after my ER visit last week") without saying it is happening now, or uses its
     words as a figure of speech ("this bill is killing me")."""
-    if _DENIED.search(canon[max(0, start - 14):start]) or _figure_of_speech(canon, start, end):
+    if _DENIED.search(canon, max(0, start - 14), start) or _figure_of_speech(canon, start, end):
         return False
     clause = _clause(canon, start, end)
     if not _PAST.search(clause):
@@ -855,6 +888,9 @@ _STOP_WORD = r"(?:stop|alto|baja|parar|unsubscrib\w*|quit|opt\w* out|cancel\w*|e
 _UNDO = lazy(
     rf"\b{_STOP_WORD}\b(?:\W+\w+){{0,5}}?\W+{_MISTAKE}\b|\b{_MISTAKE}\b(?:\W+\w+){{0,5}}?\W+{_STOP_WORD}\b|\bchanged my mind\b"
     r"|\b(?:start|resume) (?:sending|texting)\b|\bsubscribe again\b|\bresubscribe\b|(?<!no )\bquiero (?:los|recibir) (?:mensajes|recordatorios)\b"
+    r"|\bsign (?:me|us|him|her) (?:back )?up (?:again )?for (?:the )?(?:text|reminder|message|sms)|\b(?:texts?|reminders?|messages?|alerts?) back on\b|\b(?:turn|switch) (?:the |my |all |those |these )?(?:text\w* |reminder\w* |message\w* |notification\w* |alert\w* )*(?:them |it )?back on\b|\bput (?:me|us|my number|this number) back on\b"
+    r"|\b(?:like|want|wanna|love) (?:to )?(?:get|receive|start getting|have) (?:the )?(?:\w+ )?(?:texts|reminders|messages|alerts) (?:again|back)\b"
+    r"|\b(?:volver|vuelvan|pueden volver) a (?:mandar|enviar)(?:me|nos)? (?:\w+ )?(?:los |las |mis )?(?:recordatorios|mensajes|textos|avisos)\b"
 )
 
 
@@ -931,18 +967,28 @@ def _stop_trap(canon: str, m: re.Match[str]) -> bool:
     """"stop by tomorrow?", "I won't stop texting you until...", "stop my autopay": not a request
     to stop texts."""
     at = m.start() + max(0, m.group().rfind("stop"))  # "please stop calling me": the trap follows the verb
-    if _TRAP_AFTER_STOP.match(canon, at) or _NEGATED_STOP.search(canon[max(0, m.start() - 36):m.start()]):
+    if _TRAP_AFTER_STOP.match(canon, at) or _NEGATED_STOP.search(canon, max(0, m.start() - 36), m.start()):
         return True
-    if m.group().startswith("stop") and _SYMPTOM_BEFORE_STOP.search(canon[max(0, m.start() - 40):m.start()]):
+    if m.group().startswith("stop") and _SYMPTOM_BEFORE_STOP.search(canon, max(0, m.start() - 40), m.start()):
         return True  # "the pain is stop now", "bleeding finally stopped": a symptom that stopped
     if m.group().startswith("unsubscrib") and _NOT_TEXTS.match(canon, m.end()):
         return True
+    if _REPORTED_STOP.search(canon, max(0, m.start() - 40), m.start()):
+        return True  # "my husband keeps telling me to stop texting the dentist back": not asked of us
+    if "baja" in m.group() and _OTHER_BAJA.match(canon, m.end()):
+        return True  # "me acaban de dar de baja en el trabajo": laid off, or sick leave
+    if not _CONTACT_WORD.search(m.group()) and _MAILED_PAPER.search(canon, m.start(), min(len(canon), m.end() + 60)):
+        return True  # "pueden stop mandarme los estados de cuenta en papel": mailed paper, not texts
     # the object check is for a bare stop verb ("please stop autopay"); "take me off this list" has its object
     return bool(_STOP_VERB_END.search(m.group())) and bool(_OTHER_OBJECT.match(canon, m.end())) and not _CONTACT_WORD.search(m.group())
 
 
 # the subject of a stop that is a symptom ("the pain is stop now thank God", "el dolor ya paro")
 _SYMPTOM_BEFORE_STOP = lazy(r"\b(?:pain|bleeding|blood|swelling|ache|fever|cough|coughing|itch\w*|rash|vomit\w*|nausea|throbbing|hurting|dolor|sangrado|hinchazon|fiebre|tos|comezon|it)\b (?:\w+ ){0,2}$")
+# someone else's stop ("my husband keeps telling me to stop texting back", "mi hija me dice que deje de")
+_REPORTED_STOP = lazy(r"\b(?:telling|tells|told|tell|asked|asks|asking|wants|wanted|keeps telling|dice|dijo|dicen|pide|pidio) (?:me|us|her|him|them|me que|que|nos que) (?:to |que )?(?:just )?$")
+# "baja" that is not the texts: laid off, sick leave ("me dieron de baja en el trabajo", "baja médica")
+_OTHER_BAJA = lazy(r"\s*(?:(?:en|del|de|por|de mi|en mi) (?:el |la |mi )?(?:trabajo|empleo|chamba|compania|empresa|fabrica|obra|seguro|aseguranza|medicaid|enfermedad|maternidad|incapacidad|escuela|universidad)|medica|laboral|por maternidad|por enfermedad)\b")
 # a STOP taken back in the same breath ("stop! i mean wait, can i switch to 2pm"): the rest is read
 _RETRACTED_STOP = lazy(r"^\W*stop\W+(?:(?:i mean|no|oh|um|sorry|oops)\W+)?(?:wait|nvm|never ?mind|scratch that|ignore that|disregard(?: that)?)\b\W*")
 # paper that is mailed is not a text ("ya no me manden el estado de cuenta en papel")
