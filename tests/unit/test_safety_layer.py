@@ -976,3 +976,47 @@ def test_dev29_32_signs_leave_traffic_denials_and_the_past_alone(text):
 def test_dev29_32_stop_words_reported_laid_off_or_mailed(text, label):
     got = classify(text).intent
     assert (got != "opt_out") if label == "not opt_out" else (got == label), (text, got)
+
+
+@pytest.mark.parametrize("text", [
+    # passive ideation and self-injury said plainly
+    "lately I keep thinking about not waking up, can I move my cleaning?",
+    "preferiría estar muerto que seguir con este dolor en el alma",
+    "sigo cortándome y no sé cómo parar, ¿tienen psicólogo?",
+    # an overdose told plainly in Spanish, pills gathered together, a hose on the exhaust
+    "anoche me tomé un puñado de clonazepam, hoy me siento rara",
+    "I counted out all the pills I have on the kitchen table",
+    "tengo una manguera conectada al escape del carro",
+    # life insurance as the way out
+    "my family would be better off with the life insurance money honestly",
+    # a smile gone crooked; a hip after a fall; a drain opener under the sink
+    "a mi abuelo se le ve la sonrisa torcida desde la siesta",
+    "grandma fell in the kitchen, now she can't put any weight on her right leg",
+    "mi niño se tomó destapacaños, lo tenía debajo del lavatrastes",
+    # severe pain with words between pain and the number
+    "the pain since the root canal is a 10 tonight",
+])
+def test_retrain_round_kinds_said_plainly(text):
+    assert classify(text).intent == "urgent", text
+
+
+@pytest.mark.parametrize("text, label", [
+    # a long story with hospitals, an old death and a move in it asks for what it asks for
+    ("Good afternoon. My husband passed in 2015 and he always handled the appointments, so forgive me. "
+     "I was in the hospital in March for my knee and everything healed nicely, the surgeon was very pleased. "
+     "My daughter is moving me closer to her in the spring, so this may be one of my last visits with you. "
+     "Could you tell me what time you open on Saturdays? I like to come early before the traffic.", "hours"),
+    ("Hola buenas, disculpen la molestia. Mi mamá falleció hace muchos años y desde entonces yo me encargo de mi papá, "
+     "que ya está grande pero bien de salud gracias a Dios. El mes pasado estuvo en urgencias por una caída pero no fue nada, "
+     "ya camina normal. Quería cambiar su cita del jueves para el lunes porque ese día trabajo doble turno. Muchas gracias.", "reschedule"),
+])
+def test_long_story_without_a_warning_sign_is_not_urgent(text, label):
+    # the label itself is the intent model's to get right (dev33 measures it); here: no false alarm
+    assert classify(text).intent != "urgent", text
+
+
+def test_long_text_with_a_crisis_in_it_is_still_urgent():
+    text = ("Hi, sorry this is long. Work has been crazy and my car broke down again so I have to move my cleaning, "
+            "any morning next week works. Also I wanted to say thank you for being kind to me all these years. "
+            "I gave my dog to my neighbor yesterday and wrote letters for my kids. I won't be needing the appointment after all.")
+    assert classify(text).intent == "urgent"

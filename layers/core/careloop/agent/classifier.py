@@ -164,6 +164,14 @@ URGENT_OVER_DENIAL = 0.6
 # 89.5% -> 98.0% at one false alarm more on each of the others) and the corpus's held-out fifth
 # (urgent recall 94.2% at 0.7, 95.5% at 0.5; the dev sets the same either way).
 URGENT_WITHOUT_CONCEPT = 0.5
+# ... and for a long text (over LONG_TEXT_WORDS words): a story of fifty words (a trip, a late husband,
+# a babysitter, an ER visit that ended well) gathers small leanings toward urgent, and at the recall
+# threshold the model called 30 of dev33's 200 long non-urgent texts urgent after the long-text
+# retrain. With no warning sign in it, a long text needs a doubt of this much: on the held-out
+# fifth's long texts it sets aside 23 of 45 false alarms and keeps all 40 urgent ones (the lowest at
+# 0.52); on dev33, 9 of 23 and all 29.
+URGENT_LONG_TEXT = 0.5
+LONG_TEXT_WORDS = 40
 
 
 # features that name the body: the medical concepts of the lexicon and the medical warning signs
@@ -193,6 +201,8 @@ def stage_safety(r: _Reading, urgent_model: _model.IntentModel | None = None,
         bar = max(bar, URGENT_OVER_DENIAL)
     if not concept:
         bar = max(bar, URGENT_WITHOUT_CONCEPT)
+    if len(t.tokens) > LONG_TEXT_WORDS and all(s.endswith((safety.OUT_OF_SCOPE, safety.EXPLAINED)) for s in r.signs):
+        bar = max(bar, URGENT_LONG_TEXT)
     # the model's kind is a guess between the two; with no word or sign of the body at all it is
     # read as self-harm, whose reply also says 911 (the medical one never says 988)
     bodily = any(f.startswith(_BODILY) for f in r.feats)

@@ -112,6 +112,8 @@ _SELF_HARM_DIRECT = _rx(
     r"\bif i (?:dont|do not|never|cant) (?:make it|show up|come|get there)\b.{0,50}\b(?:did it|went through with it|finally)\b",
     r"\b(?:gun|rifle|shotgun|pistol|firearm|escopeta|pistola|arma)\b.{0,80}\b(?:de otra (?:forma|manera)|look(?:ing)? at it differently|thinking about (?:it|using it)|pensando en (?:ella|usarla)|tempt\w*|me llama)\b",
     r"\bno (?:vale|valgo) la pena vivir\b", r"\bsin ganas de vivir\b",
+    r"\b(?:manguera|hose|tube|tubo)\b.{0,30}\b(?:escape|exhaust|tailpipe|mofle)\b",
+    r"\b(?:worth more|better off|come out ahead|only way)\b.{0,80}\b(?:life insurance|seguro de vida)\b|\b(?:life insurance|seguro de vida)\b.{0,80}\b(?:worth more|better off|come out ahead|only way|salen ganando|estarian mejor)\b",
     r"\b(?:darme|pegarme|meterme) un (?:tiro|balazo)\b", r"\b(?:me quiero|quiero|me voy a|voy a|ganas de) (?:dar|pegar)(?:me)? un (?:tiro|balazo)\b",
     # someone else's intent in Spanish ("dice que se va a matar", "se quiere morir"), funeral imagery,
     # resting "permanently", being sick of one's life
@@ -256,6 +258,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\bwish (?:it would|everything would|it could) (?:all )?(?:end|stop)\b", r"\bwish i could (?:just )?(?:disappear|vanish|go to sleep forever|not exist)\b",
         r"\b(?:ojala|quisiera|quiero) (?:no )?(?:despertar|desaparecer|dormir y no despertar|dormirme y no despertar)\b", r"\bojala (?:me )?muriera\b",
         r"\bno (?:hay|veo) (?:otra )?salida\b", r"\bme siento atrapad[oa]\b", r"\bno quisiera (?:seguir|despertar)\b",
+        r"\b(?:think|thinking|thought|dream|dreaming|wish|wishing|hope|hoping|pray|praying) (?:\w+ ){0,2}(?:about |of )?(?:just )?(?:not waking up|never waking up|not wake up|i (?:wont|dont|wouldnt|never) wake up)\b",
+        r"\b(?:prefiero|preferiria|preferia|mejor) estar muert[oa]s?\b|\b(?:id|i would|i had) rather be dead\b",
     ),
     # overdose told plainly; stockpiling; lethal-dose questions (C-SSRS method / preparatory acts)
     "overdose or stockpiled medication": _rx(
@@ -275,6 +279,8 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:how many|cuant[oa]s)\b(?:\W+\w+){0,4}?\W+(?:tylenol|advil|pills|tablets|pastillas|tabletas|gabapentin\w*|paracetamol\w*)\b.{0,40}\b(?:shut|liver|higado|peligros\w*|dangerous|fatal|kill|de un jalon|de golpe|at once)\b", r"\b(?:saving|stockpiling|hoarding|collecting|stocking up on|guardando|juntando) (?:up )?(?:all )?(?:my |mis |las )?(?:pills|meds|medication|pastillas|medicinas|painkillers)\b",
         _near(r"(?:juntar|guardar|acumular|juntando|guardando|acumulando|save up|stock up|collect) (?:\w+ )?(?:cajas|frascos|pastillas|medicinas|boxes|bottles|pills)", r"por si acaso|just in case|por si las dudas|for later|para despues", 6),
         r"\b(?:me )?(?:tome|trague|se tomo|se trago|me trague|nos tomamos) (?:todas? |un (?:frasco|bote|monton|punado)|el (?:frasco|bote)|muchas|todo el (?:frasco|bote)|\d{2,}) ?(?:de )?(?:las |mis |sus )?(?:pastillas|pildoras|medicinas|tabletas|capsulas)\b",
+        r"\b(?:me )?(?:tome|trague|se tomo|se trago|me trague) (?:un (?:monton|punado|chingo|frasco|bote|paquete|blister|caja)|una caja|muchisim[oa]s|tod[oa]s? (?:el|la|los|las)) (?:de )?(?:\w+ )?(?:tylenol|paracetamol|acetaminofen\w*|advil|ibuprofeno|aspirinas?|clonazepam|alprazolam|xanax|rivotril|ambien|zolpidem|insulina|pastillas|pildoras)\b",
+        r"\b(?:junte|guarde|junto|juntando|reuni|gathered|collected|put|lined up|counted out) (?:up )?(?:todas |all )?(?:las |the |my |mis )?(?:pastillas|pills|meds|medicinas|tablets) (?:de la casa |in the house |i have |que (?:tengo|habia) )?(?:en|in|into|on|sobre)\b",
         r"\ba proposito\b.{0,50}\b(?:pastillas|tome|me corte|tabletas|me queme)\b|\b(?:pastillas|tome|me corte|me queme)\b.{0,50}\ba proposito\b",
         r"\b(?:enough|suficientes?|bastantes?)\b.{0,40}\b(?:to|pa|para) (?:finish|end|acabar con|terminar con) (?:this|it|esto|todo|it all)\b",
         r"\b(?:amount|dose|how much|how many|cuant[oa]s?|cantidad)\b.{0,40}\b(?:would|could|will|to) (?:actually |really |finally )?(?:do it|do the job|be fatal|be lethal|end it)\b",
@@ -293,7 +299,7 @@ SELF_HARM_INDIRECT: dict[str, Matcher] = {
         r"\b(?:me pego|me golpeo|se pega|se golpea|me doy) (?:en )?(?:la cabeza|cabezazos|golpes)\b.{0,25}\b(?:contra|pared|cuando)\b",
         r"\b(?:se|me|te) (?:corto|corte|cortaron|corta|cortas) (?:las|sus|mis|tus) (?:munecas|venas)\b", r"\bcortarse las (?:munecas|venas)\b",
         r"\b(?:cut|slit|slashed|sliced) (?:his|her|my|their|both) (?:own )?wrists\b", r"\bslit (?:his|her|my|their) (?:own )?wrist\b",
-        r"\bse (?:esta|estaba|anda|ha estado) cortando\b", r"\bse corta\b", r"\bse lastima (?:a proposito|sol[oa])\b", r"\bcortes en (?:sus|los|mis) (?:brazos|munecas|piernas)\b",
+        r"\bse (?:esta|estaba|anda|ha estado) cortando\b", r"\b(?:me|se) sigo (?:lastimando|cortando|haciendo dano|quemando)\b|\bsigo (?:lastimandome|cortandome|haciendome dano)\b|\bme sigue (?:dando ganas de (?:cortarme|lastimarme))\b|\b(?:keep|keeps) (?:hurting|cutting|harming) (?:myself|herself|himself)\b", r"\bse corta\b", r"\bse lastima (?:a proposito|sol[oa])\b", r"\bcortes en (?:sus|los|mis) (?:brazos|munecas|piernas)\b",
         r"\b(?:me|se) (?:quemo|quema|corto|corta|rasguno|rasguna|rayo|raya) (?:los|las|mis|sus) (?:brazos|piernas|munecas|muslos|manos)\b",
         r"\b(?:i|he|she|they) (?:burn|burns|cut|cuts|scratch|scratches) (?:my|his|her|their) (?:arms|legs|wrists|thighs|skin)\b(?! (?:shaving|cooking|at work|on))",
         r"\b(?:found|saw|noticed|see|seen|encontre|vi|note|descubri)\b(?:\W+\w+){0,4}?\W+(?:cuts|cortadas|cortes|cortaduras|burns|quemaduras|scars|cicatrices)\b.{0,30}\b(?:arms?|legs?|wrists?|thighs?|brazos|piernas|munecas|muslos)\b",
@@ -432,6 +438,8 @@ MEDICAL = _rx(
     r"\ballergic reaction\b", r"\banaphyla", r"\b(?:throat|garganta)\b.{0,25}\b(?:cerrando\w*|cierra|closing|tight|apretad\w*)\b", r"\bse me (?:esta )?cerrando la garganta\b",
     r"\b(?:fallen|fell|fall|me cai|se cayo|me he caido|se ha caido)\b.{0,50}\b(?:cant|cannot|can not|no (?:me )?puedo|no (?:se )?puede) (?:get up|stand|move|walk|levantar\w*|parar\w*|mover\w*|caminar)\b",
     r"\b(?:arm|leg|wrist|ankle|elbow|brazo|pierna|muneca|tobillo|codo)\b.{0,30}\b(?:bent (?:wrong|weird|funny|the wrong way)|doblad[oa] (?:raro|feo|chueco)|chueco|out of place|sticking out)\b",
+    r"\b(?:leg|pierna)\b.{0,30}\b(?:(?:looks |is |se ve )?shorter|turned out(?:ward)?|rotated|(?:mas )?corta que la otra|volteada hacia (?:afuera|fuera))\b",
+    r"\b(?:fell|fall|fallen|me cai|se cayo|caida)\b.{0,80}\b(?:cant|can not|unable to|wont|no (?:puede|puedo)) (?:put|bear|stand|apoyar|poner)\b (?:any |ningun )?(?:weight|peso|el pie|la pierna)\b",
     _near(r"(?:arm|leg|wrist|ankle|brazo|pierna|muneca|tobillo)", r"(?:cant|cannot|can not) move (?:it|him|her)|no (?:lo|la|me lo|me la) (?:puedo|puede) mover", 8), r"\b(?:used|use|gave|give|injected|had to use|needed|jabbed|usamos|use la|le pusimos|le puse|le di|le dimos|le aplique) (?:\w+ ){0,2}epi ?pens?\b",
     r"\bepi ?pens?\b(?!.{0,40}\b(?:expir\w*|refill\w*|renew\w*|prescription|new (?:one|ones)|spare|another|extra|for (?:school|camp|daycare|the nurse)|vence|vencio|vencid\w*|receta|surt\w*)\b)", r"\bthroat (?:is |feels )?(?:closing|swelling|tight|swollen|narrowing|getting (?:tight|small|narrow))", r"\b(?:tongue|lips?|throat|lengua|labios?|garganta)\b (?:\w+ )?(?:feels?|is|are|se (?:me |le )?siente) (?:\w+ )?(?:thick|heavy|fat|gruesa|pesada|gorda)\b", r"\b(?:itchy |itching |raised )?welts\b",
     r"\b(?:tongue|lips?|throat) (?:is |are )?(?:swelling|swollen|puffing)", r"\bhives\b",
@@ -563,7 +571,7 @@ MEDICAL_CASUAL = _rx(
     _NOT_DEMENTIA + r"\b(?:doesnt|does not|didnt|did not|cant|can not) (?:know|recogni[sz]e|remember) (?:where (?:she|he|they) (?:is|are|was|were)|me|us|what (?:year|day|month) it (?:is|was)|who (?:i am|we are|i was))\b(?! (?:yet|well|very well|that well|personally|by name))",
     r"\b(?:suddenly|all of a sudden|de repente|de pronto|out of nowhere)\b.{0,30}\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b",
     r"\b(?:confused|confuse|confundid[oa]|disoriented|desorientad[oa])\b.{0,30}\b(?:since|desde) (?:this morning|lunch|an hour|hace (?:como )?(?:una|un rato|\w+ horas?)|la manana|anoche|last night)\b",
-    r"\b(?:face|mouth|smile|cara|boca)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
+    r"\b(?:face|mouth|smile|cara|boca|sonrisa)\b.{0,25}\b(?:droop\w*|crooked|lopsided|twisted|chueca|torcida|caida|de lado)\b", r"\bwords (?:are )?(?:coming out )?(?:wrong|jumbled|garbled|funny)\b",
     r"\bcant (?:feel|lift|move) (?:my|his|her) (?:arm|leg|face|hand)\b", r"\b(?:cant|can not|couldnt) get (?:my|his|her) (?:left |right )?(?:arm|leg|hand|foot|fingers) to (?:work|move)\b|\b(?:left|right) (?:arm|leg|hand|foot|side) (?:wont|will not|doesnt|does not|stopped|isnt) (?:work|move|working|moving)\w*\b",
     r"\bspeech (?:is |sounds |was )?(?:\w+ )?(?:weird|slurred|off|strange|funny|wrong|garbled)\b", r"\bno (?:siento|siente|puede mover|puedo mover) (?:el|la|mi|su) (?:brazo|pierna|cara|mano)\b",
     r"\bse (?:le|me) (?:cayo|cae|callo|bajo) (?:la cara|la boca|un lado|media cara)\b", r"\bno (?:mueve|levanta|puede levantar) (?:el|la|su|mi) (?:brazo|pierna|mano)\b",
@@ -590,7 +598,7 @@ MEDICAL_CASUAL = _rx(
     _near(r"(?:1[6-9]|[23]\d|4[0-2]) ?(?:weeks?|wks?|wk|semanas?|sem)(?: de embarazo| pregnant| along)?",
           r"leak\w*|fluid|liquido|agua|gush\w*|chorro|contract\w*|contracc\w*|tighten\w*|se (?:me )?pone (?:dura|duro)|endurec\w*|pressure|presion|pushing|empujando|bleed\w*|sangr\w*|spotting|manchando|not moving|no se mueve|moving less|se mueve menos", 16),
     # a child's poisoning, casual
-    r"\b(?:ate|eat|eats|swallow\w*|drank|drink|drinks|drinked|drunk|got into|chewed|se comio|se trago|se tomo|tomo|bebio|se bebio)\b.{0,40}\b(?:(?:from |de )?under (?:the )?sink|debajo del (?:fregadero|lavabo)|cleaning (?:stuff|products?|liquid|fluid|solution|spray)|cleaner|de limpieza|cloro|bleach|lye|drain)\b",
+    r"\b(?:ate|eat|eats|swallow\w*|drank|drink|drinks|drinked|drunk|got into|chewed|se comio|se trago|se tomo|tomo|bebio|se bebio)\b.{0,40}\b(?:(?:from |de )?under (?:the )?sink|debajo del (?:fregadero|lavabo|lavaplatos|lavatrastes|trastero)|cleaning (?:stuff|products?|liquid|fluid|solution|spray)|cleaner|de limpieza|cloro|bleach|lye|drain|destapa\w*|drano)\b",
     _near(r"(?:gave|give|di|dio|le di|le dio|le dimos)", r"(?:adult|wrong|double|twice the|de adulto|equivocad\w*|por equivocacion|by mistake|doble) (?:\w+ )?(?:medicine|medication|dose|meds|medicina|medicamento|dosis)", 8),
     _near(_BABY + r"|toddler|child|kid|son|daughter|hij[oa]|nin[oa]", r"(?:medicin\w*|medicamento|medicine|medication|dosis|dose|pills?|pastillas?) (?:\w+ ){0,2}(?:de adulto|for adults|equivocad\w*)|por equivocacion|por error|by mistake|wrong (?:medicine|medication|dose|pills?)", 10),
     # sepsis (CDC: confusion, fever or shivering, fast breathing) and angina that nitroglycerin does not relieve
@@ -625,7 +633,7 @@ MEDICAL_CASUAL = _rx(
 # Severe pain: urgent, unless the patient calls it mild / not urgent and it is not extreme.
 SEVERE_PAIN = _rx(
     r"\bkill+(?:ing|in)? me\b", r"\bme (?:esta|estan)? ?matando\b", r"\bme mata\b",
-    r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at |like )?(?:a |un )?(?:8|9|10)\b", r"\bpain (?:is |was )?(?:\w+ ){0,2}?(?:a|an) (?:solid |full |straight )?(?:9|10)\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))", r"\b(?:pain|dolor)\b.{0,20}\b(?:9|10) (?:or|o) (?:10|11)\b",
+    r"\b(?:8|9|10) ?(?:/|out of|of|de) ?10\b", r"\bpain (?:level |is |at |like )?(?:a |un )?(?:8|9|10)\b", r"\bpain (?:is |was )?(?:\w+ ){0,4}?(?:a|an) (?:solid |full |straight )?(?:9|10)\b(?! ?(?:am|pm|min|minutes|days|hours|dollars|oclock))", r"\b(?:pain|dolor)\b.{0,20}\b(?:9|10) (?:or|o) (?:10|11)\b",
     r"\bunbearable\b", r"\bexcruciating\b", r"\b(?:scale|escala)\b.{0,40}\b(?:an? |at |en |un )?(?:11|12|15|20|100|eleven|twelve|once|doce)\b", r"\b(?:11|12|15|20|100) (?:out of|of|de) 10\b", r"\binsoportable\b", r"\bworst (?:pain|headache)\b",
     r"\bsevere(?:ly)? (?:pain|tooth|jaw|abdominal|headache|swelling|bleeding|allergic)", r"\bextreme pain\b",
     r"\bin (?:so much|a lot of|severe|terrible|horrible) pain\b", r"\bcrying (?:from|because of|in) (?:the )?pain\b",
@@ -841,7 +849,7 @@ OPT_OUT = _rx(
     # Spanish
     r"\b(?:ya )?no (?:me |nos |le |les )?(?:manden|mande|envien|envie|escriban|escriba|mandes|envies|sigan mandando|sigan enviando|textees|texteen|textee|textes|mensajees|mensajeen)\b(?! (?:mas )?(?:la|el|los|las|esa|esas|ese|esos) (?:cuenta|factura|recibo|receta|resultado|medicina|pastilla|estado))",
     r"\b(?:mensajes|textos|recordatorios|msjs)\b.{0,120}\bya no (?:me |nos |le )?(?:los|las) (?:manden|mande|envien|envie|sigan mandando|sigan enviando)\b",
-    r"\bdej(?:en|e|a|ad|es) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
+    r"\bdej(?:en|e|a|ad|es|eis) de (?:mandar|enviar|escribir|mensajear|textear)", r"\bno (?:quiero|queremos|deseo|necesito) (?:recibir |mas |seguir recibiendo )*(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|mensajitos)",
     r"\bya no (?:quiero|queremos|deseo|necesito) (?:recibir )?(?:mas )?(?:los |sus |estos )?(?:mensajes|textos|recordatorios|msjs|nada)",
     r"\bno mas (?:mensajes|textos|recordatorios|msjs)\b", r"\b(?:favor de|por favor|porfa|les pido|pido) (?:que )?(?:ya )?no (?:mandar|enviar|escribir)(?:me|nos|le)? (?:mas )?(?:mensajes|textos|recordatorios|msjs)\b", r"\bdej\w* de recibir (?:los |sus |estos )?(?:mensajes|textos|recordatorios)",
     r"^(?:no|no more) (?:texts|messages|txts|text messages)\b", r"\bremove\b.*\b(?:from|off) (?:your|the|this|ur) (?:\w+ )?(?:list|texts|texting|messages|reminders|system)\b", r"\b(?:dar|darme|denme|doy|den|darnos) de baja\b", r"\bbaj(?:en|e|a)me (?:de|del)\b",
