@@ -1000,17 +1000,17 @@ def test_retrain_round_kinds_said_plainly(text):
     assert classify(text).intent == "urgent", text
 
 
-@pytest.mark.parametrize("text, label", [
+@pytest.mark.parametrize("text", [
     # a long story with hospitals, an old death and a move in it asks for what it asks for
     ("Good afternoon. My husband passed in 2015 and he always handled the appointments, so forgive me. "
      "I was in the hospital in March for my knee and everything healed nicely, the surgeon was very pleased. "
      "My daughter is moving me closer to her in the spring, so this may be one of my last visits with you. "
-     "Could you tell me what time you open on Saturdays? I like to come early before the traffic.", "hours"),
+     "Could you tell me what time you open on Saturdays? I like to come early before the traffic."),
     ("Hola buenas, disculpen la molestia. Mi mamá falleció hace muchos años y desde entonces yo me encargo de mi papá, "
      "que ya está grande pero bien de salud gracias a Dios. El mes pasado estuvo en urgencias por una caída pero no fue nada, "
-     "ya camina normal. Quería cambiar su cita del jueves para el lunes porque ese día trabajo doble turno. Muchas gracias.", "reschedule"),
+     "ya camina normal. Quería cambiar su cita del jueves para el lunes porque ese día trabajo doble turno. Muchas gracias."),
 ])
-def test_long_story_without_a_warning_sign_is_not_urgent(text, label):
+def test_long_story_without_a_warning_sign_is_not_urgent(text):
     # the label itself is the intent model's to get right (dev33 measures it); here: no false alarm
     assert classify(text).intent != "urgent", text
 

@@ -201,7 +201,8 @@ def stage_safety(r: _Reading, urgent_model: _model.IntentModel | None = None,
         bar = max(bar, URGENT_OVER_DENIAL)
     if not concept:
         bar = max(bar, URGENT_WITHOUT_CONCEPT)
-    if len(t.tokens) > LONG_TEXT_WORDS and all(s.endswith((safety.OUT_OF_SCOPE, safety.EXPLAINED)) for s in r.signs):
+    live_sign = any(not s.endswith((safety.OUT_OF_SCOPE, safety.EXPLAINED)) for s in r.signs)
+    if len(t.tokens) > LONG_TEXT_WORDS and not live_sign:
         bar = max(bar, URGENT_LONG_TEXT)
     # the model's kind is a guess between the two; with no word or sign of the body at all it is
     # read as self-harm, whose reply also says 911 (the medical one never says 988)

@@ -394,13 +394,22 @@ _DENTAL_WORK = (
 _BABY = r"baby|babys|infant|newborn|\d+[ -](?:month|week|mo|wk)s?[ -]old|\d+[ -]?(?:weeks?|wks?|months?|mos?)\b|bebe|recien nacid\w+|\d+ meses|\d+ semanas|semanitas|mesecitos"
 _FEVER = r"fever\w*|temp(?:erature)?|temperatura|termometro|thermometer|3[89]\.\d|10[0-4]\.\d|burning up|fiebre|calentura|ardiendo"
 _SWELL = r"swell\w*|swollen|swole|hinch\w*|inflam\w*"
-_FEVER_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no hay )(?<!without )(?<!no tiene )(?<!no tengo )(?<!\bany )(?<!\bnor )(?<!no swelling or )(?<!no pain or )(?<!no bleeding or )(?<!no redness or )(?:" + _FEVER + ")")
-# ... unless denied just before ("no está hinchado", "not swollen"), which in "a near b" may be mid-match
-_SWELL_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!no esta )(?<!no hay )(?<!isnt )(?<!arent )(?<!without )"
-               r"(?<!not really )(?<!no real )(?<!no visible )(?<!no tiene )(?<!no se ve )(?:" + _SWELL + ")")
-# ... a sign of pregnancy trouble denied just before it ("no spotting or cramps", "ningún sangrado")
-_PREG_LIVE = (r"(?<!\bno )(?<!\bnot )(?<!\bsin )(?<!\bni )(?<!ningun )(?<!no hay )(?<!without )(?<!no tengo )(?<!\bany )(?<!\bnor )"
-              r"(?<!no spotting or )(?<!no bleeding or )(?<!no cramps or )(?<!no cramping or )")
+# A symptom in "a near b" is matched from its anchor word, so a denial just before the symptom
+# ("sin fiebre", "no está hinchado", "no spotting or cramps") is checked by look-behinds on the
+# symptom itself: the denials every symptom shares, and each symptom's own.
+_DENIALS = (r"\bno ", r"\bnot ", r"\bsin ", r"\bni ", "no hay ", "without ")
+
+
+def _undenied(symptom: str, *more: str) -> str:
+    """`symptom`, unless one of the shared denials (or `more`) comes just before it."""
+    return "".join(f"(?<!{d})" for d in _DENIALS + more) + f"(?:{symptom})"
+
+
+_FEVER_LIVE = _undenied(_FEVER, "no tiene ", "no tengo ", r"\bany ", r"\bnor ", "no swelling or ", "no pain or ", "no bleeding or ", "no redness or ")
+_SWELL_LIVE = _undenied(_SWELL, "no esta ", "isnt ", "arent ", "not really ", "no real ", "no visible ", "no tiene ", "no se ve ")
+_PREG_SIGNS = (r"bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood|leak\w*|fluid|liquido|contract\w*|contracc\w*|"
+               r"tighten\w*|pressure|presion|water broke|rompi (?:la )?fuente|se me rompio la fuente")
+_PREG_LIVE = _undenied(_PREG_SIGNS, "ningun ", "no tengo ", r"\bany ", r"\bnor ", "no spotting or ", "no bleeding or ", "no cramps or ", "no cramping or ")
 # sudden confusion counts, not the long decline of a named dementia (a prefix for whole-text patterns)
 _NOT_DEMENTIA = r"^(?!.*\b(?:dementia|alzheimer\w*|demencia)\b).*"
 _PAIN = r"pain\w*|hurt\w*|ache\w*|aching|throb\w*|toothache|tooth|teeth|molar|jaw|gums?|dolor|duele|muela|diente"
@@ -478,7 +487,7 @@ MEDICAL = _rx(
     _near(r"puff\w*|inflad[oa]s?|infland\w*|inflo|globos?|balloon\w*|hamster|no me cabe", r"face|cheek|cara|cachete|mejilla|eyes?|eyelids?|parpados?|lips?|labios?|ojos?|tongue|lengua", 5),
     _near(_SWELL_LIVE, _DENTAL_WORK, 10), r"\bswelling (?:is )?(?:bad|worse|getting worse|severe|spreading)",
     # pregnancy + bleeding
-    _near(r"pregnant|pregnancy|preggo|prego|embarazada|embarazo|emo_pregnant|twins|gemelos|cuates|nt scan|anatomy scan|trimester|trimestre|prenatal", _PREG_LIVE + r"(?:bleed\w*|blood|spotting|sangr\w*|manchando|cramp\w*|colicos|emo_blood|leak\w*|fluid|liquido|contract\w*|contracc\w*|tighten\w*|pressure|presion|water broke|rompi (?:la )?fuente|se me rompio la fuente)", 12),)
+    _near(r"pregnant|pregnancy|preggo|prego|embarazada|embarazo|emo_pregnant|twins|gemelos|cuates|nt scan|anatomy scan|trimester|trimestre|prenatal", _PREG_LIVE, 12),)
 
 # Casual phrasings of the ADA / MedlinePlus / AHA emergency lists the list above misses.
 MEDICAL_CASUAL = _rx(
